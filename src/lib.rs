@@ -1,1 +1,26 @@
+//! restoreplan: restore whole environments of Amazon DynamoDB tables from a
+//! declarative YAML plan.
+//!
+//! ```text
+//!   plan.yaml ──► plan::load ──► RawPlan ──► plan::resolve ──► Plan (sealed DAG)
+//!                 (spans, schema,            (defaults,        │
+//!                  static rules)              templates)       │
+//!                                                              ▼
+//!                     ┌──────────────── check::live (CloudRead) ─────────────┐
+//!                     │                                                      │
+//!                     ▼                                                      ▼
+//!            diff: dry-run model ──► report (text/JSON/Markdown)   exec: DAG executor (CloudWrite)
+//!                     ▲                                                      │
+//!                     └────────── sim: virtual-time cloud ◄──────────────────┘
+//! ```
+//!
+//! Loading and checking are pure functions of the text (and a date for the
+//! `{date}` template). Only `check::live`, `diff`, `exec` and `sim` talk to a
+//! cloud, and only through the [`cloud::CloudRead`] / [`cloud::CloudWrite`]
+//! traits.
 
+pub mod check;
+pub mod cloud;
+pub mod diag;
+pub mod graph;
+pub mod plan;

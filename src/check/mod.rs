@@ -1,0 +1,8 @@
+//! Live checks: resolve a sealed [`Plan`](crate::plan::model::Plan) against a
+//! [`CloudRead`](crate::cloud::CloudRead) and report what AWS says.
+//!
+//! Owns the live rules (keys, recovery points, target tables) and the
+//! resolution of `latest` recovery points, key replicas and restore
+//! requests. Read-only: it holds a `CloudRead`, never a `CloudWrite`.
+
+pub mod resolved;

@@ -1,0 +1,1 @@
+//! The real AWS SDK adapter behind [`super::CloudRead`] and [`super::CloudWrite`].

@@ -1,0 +1,552 @@
+//! The boundary to AWS: two narrow traits and the domain types they speak.
+//!
+//! [`CloudRead`] has only describe/list calls; [`CloudWrite`] adds the calls
+//! that change something. The dry-run path (`validate --live`, `plan`,
+//! `audit`) is handed a `CloudRead` and so cannot mutate by construction.
+//! Implementations: [`aws`] (the real SDK clients, pointed at the local
+//! emulator by `AWS_ENDPOINT_URL` in tests) and the virtual-time simulator.
+//! AWS SDK types never leave the adapter; this module must not do I/O itself.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::plan::model::{AccountId, Location, Region};
+
+pub mod aws;
+
+/// Where a call is made: the account whose identity is used, and the Region.
+pub type Scope = Location;
+
+/// The identity a call ran as, for evidence and error messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// Account of the caller.
+    pub account: String,
+    /// Caller ARN (user or assumed role).
+    pub arn: String,
+    /// How the credentials were obtained, e.g. `ambient credentials`,
+    /// `profile dr`, `role arn:aws:iam::…:role/x assumed`.
+    pub source: String,
+}
+
+impl fmt::Display for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.arn, self.source)
+    }
+}
+
+/// Who manages a KMS key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyManager {
+    /// AWS-managed (e.g. `alias/aws/dynamodb`): never multi-Region, never shareable.
+    Aws,
+    /// Customer-managed.
+    Customer,
+}
+
+/// Multi-Region role of a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MultiRegionRole {
+    /// The primary key.
+    Primary,
+    /// A replica of a primary key.
+    Replica,
+}
+
+/// Multi-Region facts of a key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultiRegion {
+    /// Whether this key is the primary or a replica.
+    pub role: MultiRegionRole,
+    /// The primary key's ARN.
+    pub primary_arn: String,
+    /// Replica key ARNs (every Region but the primary's).
+    pub replica_arns: Vec<String>,
+}
+
+impl MultiRegion {
+    /// The ARN of the related key (primary or replica) in `region`, if any.
+    pub fn arn_in(&self, region: &Region) -> Option<&str> {
+        std::iter::once(&self.primary_arn)
+            .chain(self.replica_arns.iter())
+            .map(String::as_str)
+            .find(|arn| arn_region(arn) == Some(region.as_str()))
+    }
+}
+
+/// What KMS says about a key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyFacts {
+    /// The key ARN (aliases resolved).
+    pub arn: String,
+    /// Owning account.
+    pub account: String,
+    /// Region of this key.
+    pub region: String,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, …
+    pub state: String,
+    /// `SYMMETRIC_DEFAULT`, `RSA_2048`, …
+    pub spec: String,
+    /// `ENCRYPT_DECRYPT`, `SIGN_VERIFY`, …
+    pub usage: String,
+    /// AWS- or customer-managed.
+    pub manager: KeyManager,
+    /// Multi-Region facts, for multi-Region keys.
+    pub multi_region: Option<MultiRegion>,
+}
+
+/// Outcome of a side-effect-free permission probe (a KMS call with `DryRun`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProbeOutcome {
+    /// The call would have succeeded.
+    Allowed,
+    /// The call was refused, with AWS's error code and message.
+    Denied(String),
+}
+
+/// A KMS operation probed with `DryRun`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyOperation {
+    /// `kms:CreateGrant`, which DynamoDB needs to use a customer key.
+    CreateGrant,
+    /// `kms:Decrypt`.
+    Decrypt,
+    /// `kms:Encrypt`.
+    Encrypt,
+    /// `kms:GenerateDataKey`.
+    GenerateDataKey,
+    /// `kms:ReEncrypt*`.
+    ReEncrypt,
+}
+
+/// Where a recovery point lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum RecoveryPointOrigin {
+    /// An AWS Backup recovery point in a vault.
+    Vault {
+        /// Vault name.
+        vault: String,
+    },
+    /// A DynamoDB on-demand backup.
+    DynamoDbBackup,
+}
+
+/// A global secondary index definition, as needed for restore overrides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexDef {
+    /// Index name.
+    pub name: String,
+    /// `(attribute, HASH|RANGE)` pairs.
+    pub key_schema: Vec<(String, String)>,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
+    pub projection_type: String,
+    /// Attributes projected for `INCLUDE`.
+    pub non_key_attributes: Vec<String>,
+}
+
+/// A recovery point (AWS Backup) or backup (DynamoDB) of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryPoint {
+    /// Recovery point or backup ARN.
+    pub arn: String,
+    /// Vault or DynamoDB backup.
+    pub origin: RecoveryPointOrigin,
+    /// ARN of the original table (copies keep it).
+    pub resource_arn: String,
+    /// `DynamoDB` for tables.
+    pub resource_type: String,
+    /// `COMPLETED`, `PARTIAL`, `EXPIRED`, … (DynamoDB `AVAILABLE` maps to `COMPLETED`).
+    pub status: String,
+    /// When it was taken.
+    pub created: DateTime<Utc>,
+    /// Size, when known.
+    pub size_bytes: Option<u64>,
+    /// Item count, when known.
+    pub item_count: Option<u64>,
+    /// Key that encrypted the backup/table, when known.
+    pub encryption_key_arn: Option<String>,
+    /// GSIs of the table at backup time, when known.
+    pub indexes: Option<Vec<IndexDef>>,
+}
+
+/// How a table is encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum TableEncryption {
+    /// AWS-owned key.
+    Owned,
+    /// AWS-managed key.
+    Managed {
+        /// The key ARN when DynamoDB reports it.
+        key_arn: Option<String>,
+    },
+    /// Customer-managed key.
+    Customer {
+        /// The key ARN.
+        key_arn: String,
+    },
+}
+
+/// What DynamoDB says about a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableFacts {
+    /// Table ARN.
+    pub arn: String,
+    /// Table name.
+    pub name: String,
+    /// `CREATING`, `ACTIVE`, …
+    pub status: String,
+    /// Item count (DynamoDB updates it about every six hours).
+    pub item_count: Option<u64>,
+    /// Size in bytes.
+    pub size_bytes: Option<u64>,
+    /// Encryption at rest, as DynamoDB reports it (`KMS` with a key ARN, or none).
+    pub encryption: TableEncryption,
+    /// Global secondary indexes.
+    pub indexes: Vec<IndexDef>,
+    /// Stream view type when streams are on.
+    pub stream: Option<String>,
+    /// Deletion protection.
+    pub deletion_protection: bool,
+    /// True while a restore into this table is still running.
+    pub restore_in_progress: bool,
+}
+
+/// Point-in-time recovery facts of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PitrFacts {
+    /// PITR enabled.
+    pub enabled: bool,
+    /// Earliest restorable time.
+    pub earliest: Option<DateTime<Utc>>,
+    /// Latest restorable time.
+    pub latest: Option<DateTime<Utc>>,
+}
+
+/// Time to live facts of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TtlFacts {
+    /// `ENABLED`, `DISABLED`, `ENABLING`, `DISABLING`.
+    pub status: String,
+    /// TTL attribute, when set.
+    pub attribute: Option<String>,
+}
+
+/// Status of a restore job (AWS Backup) or native restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobStatus {
+    /// Accepted, not started.
+    Pending,
+    /// In progress.
+    Running,
+    /// Done; the table exists.
+    Completed,
+    /// Aborted by AWS or a user.
+    Aborted,
+    /// Failed.
+    Failed,
+}
+
+impl JobStatus {
+    /// True when the job will not change any more.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Aborted | Self::Failed)
+    }
+}
+
+/// What AWS Backup says about a restore job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreJob {
+    /// Restore job id.
+    pub id: String,
+    /// Status.
+    pub status: JobStatus,
+    /// AWS's status message (the failure cause).
+    pub status_message: Option<String>,
+    /// Percent done, 0–100.
+    pub percent_done: Option<f64>,
+    /// AWS's estimate of the whole job's duration in minutes.
+    pub expected_completion_minutes: Option<i64>,
+    /// ARN of the created table.
+    pub created_resource_arn: Option<String>,
+    /// When the job was created.
+    pub created: Option<DateTime<Utc>>,
+    /// When the job finished.
+    pub completed: Option<DateTime<Utc>>,
+}
+
+/// Server-side encryption requested for a restored table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum SseRequest {
+    /// AWS-owned key (`SSESpecificationOverride.Enabled = false`).
+    Owned,
+    /// AWS-managed key (`Enabled = true, SSEType = KMS`, no key).
+    Managed,
+    /// A customer-managed key (`Enabled = true, SSEType = KMS, KMSMasterKeyId`).
+    Customer {
+        /// Key ARN in the target Region.
+        key_arn: String,
+    },
+}
+
+/// A restore request exactly as `apply` sends it and `plan` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "operation")]
+pub enum RestoreRequest {
+    /// AWS Backup `StartRestoreJob`.
+    StartRestoreJob {
+        /// `RecoveryPointArn`.
+        recovery_point_arn: String,
+        /// `IamRoleArn`.
+        iam_role_arn: String,
+        /// `IdempotencyToken`, derived from the run and the restore id.
+        idempotency_token: String,
+        /// `ResourceType` (`DynamoDB`).
+        resource_type: String,
+        /// `Metadata`, keys exactly as sent.
+        metadata: BTreeMap<String, String>,
+    },
+    /// DynamoDB `RestoreTableFromBackup`.
+    RestoreTableFromBackup {
+        /// `BackupArn`.
+        backup_arn: String,
+        /// `TargetTableName`.
+        target_table_name: String,
+        /// `SSESpecificationOverride`.
+        sse: SseRequest,
+        /// `GlobalSecondaryIndexOverride`, when indexes are dropped.
+        indexes: Option<Vec<IndexDef>>,
+    },
+    /// DynamoDB `RestoreTableToPointInTime`.
+    RestoreTableToPointInTime {
+        /// `SourceTableArn`.
+        source_table_arn: String,
+        /// `TargetTableName`.
+        target_table_name: String,
+        /// `RestoreDateTime`; `None` sends `UseLatestRestorableTime = true`.
+        restore_date_time: Option<DateTime<Utc>>,
+        /// `SSESpecificationOverride`.
+        sse: SseRequest,
+        /// `GlobalSecondaryIndexOverride`, when indexes are dropped.
+        indexes: Option<Vec<IndexDef>>,
+    },
+}
+
+impl RestoreRequest {
+    /// The AWS operation name.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Self::StartRestoreJob { .. } => "StartRestoreJob",
+            Self::RestoreTableFromBackup { .. } => "RestoreTableFromBackup",
+            Self::RestoreTableToPointInTime { .. } => "RestoreTableToPointInTime",
+        }
+    }
+}
+
+/// What starting a restore returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum StartedRestore {
+    /// An AWS Backup restore job; poll it with [`CloudRead::describe_restore_job`].
+    Job {
+        /// Restore job id.
+        id: String,
+    },
+    /// A DynamoDB-native restore; poll the table until it is ACTIVE.
+    Table {
+        /// The new table's ARN.
+        arn: String,
+    },
+}
+
+/// A setting changed on a restored table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "setting", rename_all = "kebab-case")]
+pub enum TableChange {
+    /// `UpdateContinuousBackups`.
+    PointInTimeRecovery {
+        /// On or off.
+        enabled: bool,
+    },
+    /// `UpdateTable DeletionProtectionEnabled`.
+    DeletionProtection {
+        /// On or off.
+        enabled: bool,
+    },
+    /// `TagResource`.
+    Tags {
+        /// Tags to add.
+        tags: BTreeMap<String, String>,
+    },
+    /// `UpdateTimeToLive`.
+    Ttl {
+        /// Attribute.
+        attribute: String,
+        /// On or off.
+        enabled: bool,
+    },
+    /// `UpdateTable StreamSpecification`; `None` turns streams off.
+    Stream {
+        /// Stream view type.
+        view_type: Option<String>,
+    },
+}
+
+/// Broad class of a failed call, which decides retry behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// Throttled: retry with backoff.
+    Throttled,
+    /// 5xx, timeout or connection failure: retry with backoff.
+    Transient,
+    /// A quota such as 50 concurrent restores: wait for a slot.
+    LimitExceeded,
+    /// The resource does not exist (or is not visible to the caller).
+    NotFound,
+    /// The caller may not do this.
+    AccessDenied,
+    /// The resource exists or is busy (`ResourceInUseException`).
+    Conflict,
+    /// The request was rejected as invalid.
+    Invalid,
+    /// Anything else.
+    Other,
+}
+
+/// A failed AWS call, naming the operation and the identity it used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{operation} failed{}: {code}: {message}", identity.as_ref().map(|i| format!(" as {i}")).unwrap_or_default())]
+pub struct CloudError {
+    /// Retry class.
+    pub kind: ErrorKind,
+    /// AWS operation, e.g. `DescribeKey`.
+    pub operation: String,
+    /// AWS error code, e.g. `NotFoundException`.
+    pub code: String,
+    /// AWS's message.
+    pub message: String,
+    /// Identity that made the call, when known.
+    pub identity: Option<String>,
+}
+
+impl CloudError {
+    /// A new error.
+    pub fn new(
+        kind: ErrorKind,
+        operation: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            operation: operation.into(),
+            code: code.into(),
+            message: message.into(),
+            identity: None,
+        }
+    }
+
+    /// True when retrying the same call may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind, ErrorKind::Throttled | ErrorKind::Transient)
+    }
+}
+
+/// Result of a cloud call.
+pub type CloudResult<T> = Result<T, CloudError>;
+
+/// Read-only AWS calls. Nothing here may change anything in any account.
+#[async_trait]
+pub trait CloudRead: Send + Sync {
+    /// Who the calls for `account` run as (STS `GetCallerIdentity`).
+    async fn identity(&self, account: &AccountId) -> CloudResult<Identity>;
+
+    /// KMS `DescribeKey` by key id, key ARN, alias name or alias ARN.
+    async fn describe_key(&self, scope: &Scope, key: &str) -> CloudResult<KeyFacts>;
+
+    /// KMS `GetKeyPolicy` (policy `default`); `Ok(None)` when the caller may not read it.
+    async fn key_policy(&self, scope: &Scope, key_arn: &str) -> CloudResult<Option<String>>;
+
+    /// Probes a key operation with `DryRun`, changing nothing.
+    async fn probe_key(
+        &self,
+        scope: &Scope,
+        key_arn: &str,
+        operation: KeyOperation,
+    ) -> CloudResult<ProbeOutcome>;
+
+    /// AWS Backup recovery points of `resource_arn` in `vault` (newest first).
+    async fn vault_recovery_points(
+        &self,
+        scope: &Scope,
+        vault: &str,
+        resource_arn: &str,
+    ) -> CloudResult<Vec<RecoveryPoint>>;
+
+    /// AWS Backup `DescribeRecoveryPoint`.
+    async fn describe_recovery_point(
+        &self,
+        scope: &Scope,
+        vault: &str,
+        arn: &str,
+    ) -> CloudResult<RecoveryPoint>;
+
+    /// DynamoDB on-demand backups of `table` (newest first).
+    async fn table_backups(&self, scope: &Scope, table: &str) -> CloudResult<Vec<RecoveryPoint>>;
+
+    /// DynamoDB `DescribeBackup`.
+    async fn describe_backup(&self, scope: &Scope, arn: &str) -> CloudResult<RecoveryPoint>;
+
+    /// DynamoDB `DescribeTable`; `Ok(None)` when the table does not exist.
+    async fn describe_table(&self, scope: &Scope, name: &str) -> CloudResult<Option<TableFacts>>;
+
+    /// DynamoDB `DescribeContinuousBackups`.
+    async fn describe_pitr(&self, scope: &Scope, name: &str) -> CloudResult<PitrFacts>;
+
+    /// DynamoDB `DescribeTimeToLive`.
+    async fn describe_ttl(&self, scope: &Scope, name: &str) -> CloudResult<TtlFacts>;
+
+    /// DynamoDB `ListTagsOfResource`.
+    async fn table_tags(&self, scope: &Scope, arn: &str) -> CloudResult<BTreeMap<String, String>>;
+
+    /// AWS Backup `DescribeRestoreJob`.
+    async fn describe_restore_job(&self, scope: &Scope, id: &str) -> CloudResult<RestoreJob>;
+}
+
+/// Calls that change something. Only `apply` and `teardown` hold one.
+#[async_trait]
+pub trait CloudWrite: CloudRead {
+    /// Sends a restore request.
+    async fn start_restore(
+        &self,
+        scope: &Scope,
+        request: &RestoreRequest,
+    ) -> CloudResult<StartedRestore>;
+
+    /// Changes a setting on a table.
+    async fn change_table(&self, scope: &Scope, name: &str, change: &TableChange)
+    -> CloudResult<()>;
+
+    /// Deletes a table (teardown only; callers prove the run created it).
+    async fn delete_table(&self, scope: &Scope, name: &str) -> CloudResult<()>;
+}
+
+/// The Region part of an ARN (`arn:aws:SERVICE:REGION:ACCOUNT:…`).
+pub fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|s| !s.is_empty())
+}
+
+/// The account part of an ARN.
+pub fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|s| !s.is_empty())
+}

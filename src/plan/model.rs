@@ -1,0 +1,429 @@
+//! The resolved, checked plan: what every stage after loading consumes.
+//!
+//! A [`Plan`] can only be built by [`Plan::seal`], which checks the
+//! dependency graph; the loader builds the [`Restore`]s from YAML and then
+//! seals them. Everything after loading (live checks, the dry-run diff, the
+//! executor, the simulator) takes a `&Plan`, never raw YAML.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::diag::{Finding, Span};
+use crate::graph::DependencyGraph;
+
+/// A 12-digit AWS account id, kept as a string so leading zeros survive.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Accepts exactly twelve ASCII digits.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())).then(|| Self(s.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An AWS Region name such as `us-west-2`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Region(String);
+
+impl Region {
+    /// Accepts names shaped like AWS Regions (`xx-name-N`, `us-gov-west-1`).
+    pub fn parse(s: &str) -> Option<Self> {
+        let parts: Vec<&str> = s.split('-').collect();
+        let ok = parts.len() >= 3
+            && parts.iter().all(|p| !p.is_empty())
+            && parts[..parts.len() - 1]
+                .iter()
+                .all(|p| p.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit());
+        ok.then(|| Self(s.to_owned()))
+    }
+
+    /// The Region as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An account and Region pair: where a table lives or a call is made.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// The account.
+    pub account: AccountId,
+    /// The Region.
+    pub region: Region,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.account, self.region)
+    }
+}
+
+/// The plan's recovery objectives.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Objectives {
+    /// A chosen recovery point older than this is a validation error.
+    #[serde(with = "opt_secs")]
+    pub rpo: Option<Duration>,
+    /// The recovery time objective the estimate and the measured run are held to.
+    #[serde(with = "opt_secs")]
+    pub rto: Option<Duration>,
+}
+
+/// What the executor does when a restore fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnFailure {
+    /// Independent branches go on; only dependents of the failed restore are skipped.
+    #[default]
+    Continue,
+    /// Start nothing new; restores in flight run to completion.
+    Stop,
+}
+
+/// Execution settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Execution {
+    /// Restores in flight at once (1..=1000); the executor also never runs
+    /// more than [`Execution::PER_ACCOUNT_RESTORE_LIMIT`] per target account.
+    pub concurrency: u32,
+    /// Failure policy.
+    pub on_failure: OnFailure,
+}
+
+impl Execution {
+    /// DynamoDB's quota of concurrent restores per account.
+    pub const PER_ACCOUNT_RESTORE_LIMIT: u32 = 50;
+}
+
+impl Default for Execution {
+    fn default() -> Self {
+        Self {
+            concurrency: 10,
+            on_failure: OnFailure::Continue,
+        }
+    }
+}
+
+/// Where a restore runs and what it needs there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    /// Account and Region where the restore runs and the table is created.
+    pub location: Location,
+    /// AWS Backup vault holding the recovery points, if any.
+    pub vault: Option<String>,
+    /// IAM role AWS Backup assumes for the restore.
+    pub role: Option<String>,
+}
+
+/// How the recovery point of a restore is chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum RecoveryPointSelector {
+    /// The newest COMPLETED recovery point (vault) or backup (no vault).
+    Latest,
+    /// The newest COMPLETED recovery point created strictly before `before`.
+    LatestBefore {
+        /// Upper bound, exclusive.
+        before: DateTime<Utc>,
+    },
+    /// An AWS Backup recovery point ARN (`arn:aws:backup:…:recovery-point:…`).
+    BackupArn {
+        /// The ARN.
+        arn: String,
+    },
+    /// A DynamoDB on-demand backup ARN (`arn:aws:dynamodb:…:table/T/backup/…`).
+    DynamoDbBackupArn {
+        /// The ARN.
+        arn: String,
+    },
+    /// DynamoDB point-in-time recovery of the original table.
+    PointInTime {
+        /// `None` means the latest restorable time.
+        at: Option<DateTime<Utc>>,
+    },
+}
+
+/// A reference to a KMS key as written in the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyRef {
+    /// The name under `keys:` when the plan used one.
+    pub name: Option<String>,
+    /// A key ARN or alias ARN.
+    pub arn: String,
+}
+
+/// How the restored table is encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Encryption {
+    /// AWS-owned key (DynamoDB's default).
+    DynamodbOwned,
+    /// The AWS-managed key `alias/aws/dynamodb` of the target account.
+    DynamodbManaged,
+    /// A customer-managed key.
+    CustomerManaged {
+        /// The key.
+        key: KeyRef,
+    },
+    /// The key that encrypted the original table.
+    SameAsSource,
+}
+
+/// Time to live setting re-applied after the restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum TtlSetting {
+    /// Enable TTL on this attribute.
+    Attribute {
+        /// Attribute name.
+        attribute: String,
+    },
+    /// Copy the original table's TTL setting.
+    Copy,
+}
+
+/// DynamoDB Streams setting re-applied after the restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StreamSetting {
+    /// Streams disabled.
+    Off,
+    /// `NEW_IMAGE`.
+    NewImage,
+    /// `OLD_IMAGE`.
+    OldImage,
+    /// `NEW_AND_OLD_IMAGES`.
+    NewAndOldImages,
+    /// `KEYS_ONLY`.
+    KeysOnly,
+}
+
+impl StreamSetting {
+    /// The DynamoDB `StreamViewType`, or `None` for [`StreamSetting::Off`].
+    pub fn view_type(self) -> Option<&'static str> {
+        match self {
+            Self::Off => None,
+            Self::NewImage => Some("NEW_IMAGE"),
+            Self::OldImage => Some("OLD_IMAGE"),
+            Self::NewAndOldImages => Some("NEW_AND_OLD_IMAGES"),
+            Self::KeysOnly => Some("KEYS_ONLY"),
+        }
+    }
+}
+
+/// Settings a restore does not carry over, re-applied once the table is ACTIVE.
+/// `None` means "not managed by the plan" (the restored table keeps AWS's default).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AfterRestore {
+    /// Point-in-time recovery on or off.
+    pub point_in_time_recovery: Option<bool>,
+    /// Deletion protection on or off.
+    pub deletion_protection: Option<bool>,
+    /// Tags to add (the executor also adds `restoreplan:plan` and `restoreplan:run`).
+    pub tags: BTreeMap<String, String>,
+    /// Time to live.
+    pub ttl: Option<TtlSetting>,
+    /// DynamoDB Streams.
+    pub stream: Option<StreamSetting>,
+}
+
+/// Source positions of a restore's fields, for diagnostics from later stages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RestoreSpans {
+    /// The whole `restores[i]` entry.
+    pub entry: Option<Span>,
+    /// `table`.
+    pub table: Option<Span>,
+    /// `id`, when written.
+    pub id: Option<Span>,
+    /// `name` (or the default it came from).
+    pub name: Option<Span>,
+    /// `recovery_point` (or the default it came from).
+    pub recovery_point: Option<Span>,
+    /// `encryption` (or the default it came from).
+    pub encryption: Option<Span>,
+    /// The key reference inside `encryption`, or the `keys.NAME.arn` it names.
+    pub key: Option<Span>,
+    /// Each `depends_on` item, in order.
+    pub depends_on: Vec<Span>,
+}
+
+/// One fully resolved restore: defaults applied, templates expanded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Restore {
+    /// Unique id (default: the table name).
+    pub id: String,
+    /// Original table name.
+    pub table: String,
+    /// Where the original table lives.
+    pub source: Location,
+    /// Where the restore runs.
+    pub target: Target,
+    /// Target table name, templates expanded.
+    pub target_name: String,
+    /// Recovery point selector.
+    pub recovery_point: RecoveryPointSelector,
+    /// Encryption of the restored table.
+    pub encryption: Encryption,
+    /// GSIs to keep; `None` keeps all.
+    pub indexes: Option<Vec<String>>,
+    /// Settings re-applied after the restore.
+    pub after_restore: AfterRestore,
+    /// Ids this restore waits for.
+    pub depends_on: Vec<String>,
+    /// Source positions.
+    #[serde(skip)]
+    pub spans: RestoreSpans,
+}
+
+impl Restore {
+    /// ARN of the original table, which AWS Backup copies keep as their resource ARN.
+    pub fn source_table_arn(&self) -> String {
+        format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            self.source.region, self.source.account, self.table
+        )
+    }
+
+    /// ARN the restored table will have.
+    pub fn target_table_arn(&self) -> String {
+        format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            self.target.location.region, self.target.location.account, self.target_name
+        )
+    }
+
+    /// True when the restore crosses Regions.
+    pub fn is_cross_region(&self) -> bool {
+        self.source.region != self.target.location.region
+    }
+
+    /// True when the restore crosses accounts.
+    pub fn is_cross_account(&self) -> bool {
+        self.source.account != self.target.location.account
+    }
+}
+
+/// The plan's identity and global settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanHeader {
+    /// `^[a-z0-9][a-z0-9-]{0,62}$`; used in tags and run ids.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// RPO and RTO.
+    pub objectives: Objectives,
+    /// Concurrency and failure policy.
+    pub execution: Execution,
+    /// Named keys from `keys:`.
+    pub keys: BTreeMap<String, KeyRef>,
+}
+
+/// A validated plan: resolved restores plus their acyclic dependency graph.
+///
+/// Only [`Plan::seal`] builds one, so holding a `Plan` proves the graph is
+/// a DAG whose edges all name existing restores.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    header: PlanHeader,
+    restores: Vec<Restore>,
+    graph: DependencyGraph,
+}
+
+impl Plan {
+    /// Checks the dependency graph of resolved restores and seals the plan.
+    /// Returns every graph finding (unknown ids, self-dependencies, cycles)
+    /// when the graph is not a DAG.
+    pub fn seal(header: PlanHeader, restores: Vec<Restore>) -> Result<Self, Vec<Finding>> {
+        let graph = DependencyGraph::build(&restores)?;
+        Ok(Self {
+            header,
+            restores,
+            graph,
+        })
+    }
+
+    /// Identity and global settings.
+    pub fn header(&self) -> &PlanHeader {
+        &self.header
+    }
+
+    /// The plan's name.
+    pub fn name(&self) -> &str {
+        &self.header.name
+    }
+
+    /// Restores, in file order; a restore's index is its node in [`Plan::graph`].
+    pub fn restores(&self) -> &[Restore] {
+        &self.restores
+    }
+
+    /// The dependency graph.
+    pub fn graph(&self) -> &DependencyGraph {
+        &self.graph
+    }
+
+    /// Index of the restore with this id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.restores.iter().position(|r| r.id == id)
+    }
+}
+
+mod opt_secs {
+    use serde::Serializer;
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.as_secs()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_are_twelve_digits() {
+        assert!(AccountId::parse("012345678901").is_some());
+        assert!(AccountId::parse("12345678901").is_none());
+        assert!(AccountId::parse("12345678901a").is_none());
+    }
+
+    #[test]
+    fn regions_are_shaped_like_regions() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3"] {
+            assert!(Region::parse(ok).is_some(), "{ok}");
+        }
+        for bad in ["us-east", "US-east-1", "useast1", "us--1", ""] {
+            assert!(Region::parse(bad).is_none(), "{bad}");
+        }
+    }
+}
