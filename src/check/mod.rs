@@ -5,4 +5,5 @@
 //! resolution of `latest` recovery points, key replicas and restore
 //! requests. Read-only: it holds a `CloudRead`, never a `CloudWrite`.
 
+pub mod request;
 pub mod resolved;

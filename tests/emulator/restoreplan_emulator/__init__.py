@@ -1,0 +1,12 @@
+"""restoreplan's local AWS emulator: moto's server plus what moto lacks.
+
+The extension is a WSGI layer in front of moto's server application. It
+identifies every AWS request (service, operation, account, Region), injects
+faults when asked to, answers the operations moto does not have (most of AWS
+Backup's job and recovery point API, native DynamoDB restores with their
+duration model), and patches moto's backends where moto answers differently
+from AWS (KMS key managers, multi-Region replicas, cross-account key use,
+DryRun, DynamoDB restore overrides).
+"""
+
+VERSION = "1"
