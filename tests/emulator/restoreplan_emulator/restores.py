@@ -128,8 +128,10 @@ class RestoreEngine:
         restore_id: str | None = None,
         complete: Callable[[Restore], str | None] | None = None,
         failed: Callable[[Restore], None] | None = None,
+        fail_message: str | None = None,
         now: float | None = None,
     ) -> Restore:
+        """Start a restore; with `fail_message` it is FAILED from the start (never in flight)."""
         now = time.time() if now is None else now
         cfg = self.config
         modeled = cfg.restore_base_seconds + size_bytes / cfg.restore_bytes_per_second
@@ -151,7 +153,10 @@ class RestoreEngine:
             failed=failed,
         )
         self.restores.append(restore)
-        self.tick(now)
+        if fail_message:
+            self.fail_now(restore, fail_message, now)
+        else:
+            self.tick(now)
         return restore
 
     def fail_now(self, restore: Restore, message: str, now: float | None = None) -> None:
