@@ -67,12 +67,14 @@ struct Clients {
     source: String,
 }
 
+type ClientCell = Arc<OnceCell<Arc<Clients>>>;
+
 /// [`CloudRead`] and [`CloudWrite`] over the AWS SDK for Rust.
 pub struct AwsCloud {
     options: AwsOptions,
     http: aws_smithy_runtime_api::client::http::SharedHttpClient,
     accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
-    clients: Mutex<HashMap<(String, String), Arc<OnceCell<Arc<Clients>>>>>,
+    clients: Mutex<HashMap<(String, String), ClientCell>>,
 }
 
 impl AwsCloud {
@@ -636,7 +638,7 @@ impl CloudRead for AwsCloud {
                 });
             }
         }
-        out.sort_by(|a, b| b.created.cmp(&a.created));
+        out.sort_by_key(|rp| std::cmp::Reverse(rp.created));
         Ok(out)
     }
 
@@ -713,7 +715,7 @@ impl CloudRead for AwsCloud {
                 _ => break,
             }
         }
-        out.sort_by(|a, b| b.created.cmp(&a.created));
+        out.sort_by_key(|rp| std::cmp::Reverse(rp.created));
         Ok(out)
     }
 
