@@ -22,5 +22,7 @@
 pub mod check;
 pub mod cloud;
 pub mod diag;
+pub mod diff;
 pub mod graph;
 pub mod plan;
+pub mod report;
