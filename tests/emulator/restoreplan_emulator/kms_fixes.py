@@ -5,6 +5,7 @@ Patched into moto's backend:
   account and Region, also when DynamoDB needs `alias/aws/dynamodb`.
 - ReplicateKey accepts a key ARN, and primary and replicas keep their own
   MultiRegionConfiguration (PRIMARY on the primary, REPLICA on replicas).
+- KeyUsage defaults to ENCRYPT_DECRYPT (moto reported null).
 - Ciphertext of multi-Region keys decrypts (moto cut their 40-character key
   ids to 36 in the ciphertext header).
 
@@ -30,7 +31,6 @@ from copy import copy
 from typing import Any, Callable
 
 from moto.core.exceptions import JsonRESTError
-from moto.kms import models as kms_models
 from moto.kms import utils as kms_utils
 from moto.kms.models import Key, KmsBackend, kms_backends
 
@@ -181,13 +181,21 @@ def _describe_key(self: KmsBackend, key_id: str) -> Key:
     return self.keys[self.any_id_to_key_id(key_id)]
 
 
+_original_create_key = KmsBackend.create_key
+
+
+def _create_key(self: KmsBackend, policy: Any, key_usage: Any, key_spec: Any, *args: Any, **kwargs: Any) -> Key:
+    # AWS defaults KeyUsage to ENCRYPT_DECRYPT; moto left it null in DescribeKey.
+    return _original_create_key(self, policy, key_usage or "ENCRYPT_DECRYPT", key_spec, *args, **kwargs)
+
+
 def apply_patches() -> None:
     kms_utils._serialize_ciphertext_blob = _serialize_ciphertext_blob
     kms_utils._deserialize_ciphertext_blob = _deserialize_ciphertext_blob
     KmsBackend._generate_default_keys = _generate_default_keys
     KmsBackend.replicate_key = _replicate_key
     KmsBackend.describe_key = _describe_key
-    kms_models.KmsBackend = KmsBackend
+    KmsBackend.create_key = _create_key
 
 
 # ---------------------------------------------------------------------------
