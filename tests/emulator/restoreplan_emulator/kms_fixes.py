@@ -51,6 +51,8 @@ CRYPTO_OPS = {
     "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
     "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "Sign", "Verify",
 }
+# moto looks these keys up without checking they exist.
+_GRANT_OPS = {"CreateGrant", "ListGrants", "RevokeGrant"}
 DRY_RUN_OPS = {"CreateGrant", "Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncrypt"}
 
 # What DynamoDB needs of a customer managed key to encrypt a table with it.
@@ -397,17 +399,20 @@ def _owner_from_ciphertext(req: AwsRequest, blob_b64: str) -> tuple[str, Key | N
     return req.account, None
 
 
-def _check_state(req: AwsRequest, owner: str, key: Key | None, params: dict[str, Any]) -> None:
-    if req.operation not in CRYPTO_OPS:
+def _check_key(req: AwsRequest, owner: str, key: Key | None, params: dict[str, Any]) -> None:
+    """Errors AWS gives about the named key that moto does not (or answers with a crash)."""
+    if req.operation not in CRYPTO_OPS and req.operation not in _GRANT_OPS:
         return
-    if key is None:
-        ref = params.get(_key_field(req.operation))
+    ref = params.get(_key_field(req.operation))
+    if key is None and isinstance(ref, str):
         backend = kms_backends[owner][req.region]
         try:
-            key = backend.keys.get(backend.any_id_to_key_id(ref)) if isinstance(ref, str) else None
+            key = backend.keys.get(backend.any_id_to_key_id(ref))
         except Exception:
             key = None
-    if key is None:
+        if key is None and req.operation in _GRANT_OPS:
+            raise AwsError("NotFoundException", f"Key '{ref}' does not exist")
+    if key is None or req.operation not in CRYPTO_OPS:
         return
     if key.key_state == "Disabled":
         raise AwsError("DisabledException", f"{key.arn} is disabled.")
@@ -423,7 +428,7 @@ def handle(req: AwsRequest, call_moto: CallMoto) -> Response | None:
         return error_response(req, err)
     try:
         owner, key = _owner_of(req, params)
-        _check_state(req, owner, key, params)
+        _check_key(req, owner, key, params)
     except AwsError as err:
         return error_response(req, err)
 
