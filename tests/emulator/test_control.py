@@ -82,3 +82,15 @@ def test_moto_reset_clears_the_extension(emulator, uid):
     assert ddb.list_tables()["TableNames"] == []
     # Options survive a reset.
     assert emulator.control("GET", "config")[1]["time_scale"] == 0.25
+
+
+def test_unimplemented_operations_answer_in_aws_shape(emulator):
+    import pytest
+    from botocore.exceptions import ClientError
+
+    for call in (lambda: emulator.client("backup").list_legal_holds(),
+                 lambda: emulator.client("dynamodb").describe_kinesis_streaming_destination(TableName="x")):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "UnknownOperationException"
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
