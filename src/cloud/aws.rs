@@ -57,6 +57,9 @@ pub struct AwsOptions {
     pub accounts: BTreeMap<String, AccountAccess>,
     /// Access for every other account.
     pub default: AccountAccess,
+    /// An endpoint for every service (the local emulator); `None` keeps the
+    /// standard resolution, which also honours `AWS_ENDPOINT_URL`.
+    pub endpoint: Option<String>,
 }
 
 struct Clients {
@@ -81,14 +84,9 @@ impl AwsCloud {
     /// An adapter with the given per-account access. Nothing is loaded until
     /// the first call.
     pub fn new(options: AwsOptions) -> Self {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
         Self {
             options,
-            http,
+            http: http_client(),
             accounts: Mutex::new(HashMap::new()),
             clients: Mutex::new(HashMap::new()),
         }
@@ -114,6 +112,9 @@ impl AwsCloud {
                 aws_config::defaults(BehaviorVersion::latest()).http_client(self.http.clone());
             if let Some(p) = &access.profile {
                 loader = loader.profile_name(p);
+            }
+            if let Some(url) = &self.options.endpoint {
+                loader = loader.endpoint_url(url);
             }
             let base = loader.load().await;
             // STS needs a Region even when the environment sets none.
@@ -186,6 +187,16 @@ impl AwsCloud {
         self.clients(scope.account.as_str(), scope.region.as_str())
             .await
     }
+}
+
+/// The HTTP client every SDK client uses: rustls with the ring provider
+/// (the SDK crates are built without their default, heavier TLS stack).
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// Maps an SDK error to a [`CloudError`] naming the operation and identity.

@@ -5,6 +5,7 @@ Patched into moto's backend:
   account and Region, also when DynamoDB needs `alias/aws/dynamodb`.
 - ReplicateKey accepts a key ARN, and primary and replicas keep their own
   MultiRegionConfiguration (PRIMARY on the primary, REPLICA on replicas).
+- KeyUsage defaults to ENCRYPT_DECRYPT (moto reported null).
 - Ciphertext of multi-Region keys decrypts (moto cut their 40-character key
   ids to 36 in the ciphertext header).
 
@@ -30,7 +31,6 @@ from copy import copy
 from typing import Any, Callable
 
 from moto.core.exceptions import JsonRESTError
-from moto.kms import models as kms_models
 from moto.kms import utils as kms_utils
 from moto.kms.models import Key, KmsBackend, kms_backends
 
@@ -51,6 +51,8 @@ CRYPTO_OPS = {
     "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
     "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "Sign", "Verify",
 }
+# moto looks these keys up without checking they exist.
+_GRANT_OPS = {"CreateGrant", "ListGrants", "RevokeGrant"}
 DRY_RUN_OPS = {"CreateGrant", "Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncrypt"}
 
 # What DynamoDB needs of a customer managed key to encrypt a table with it.
@@ -181,13 +183,21 @@ def _describe_key(self: KmsBackend, key_id: str) -> Key:
     return self.keys[self.any_id_to_key_id(key_id)]
 
 
+_original_create_key = KmsBackend.create_key
+
+
+def _create_key(self: KmsBackend, policy: Any, key_usage: Any, key_spec: Any, *args: Any, **kwargs: Any) -> Key:
+    # AWS defaults KeyUsage to ENCRYPT_DECRYPT; moto left it null in DescribeKey.
+    return _original_create_key(self, policy, key_usage or "ENCRYPT_DECRYPT", key_spec, *args, **kwargs)
+
+
 def apply_patches() -> None:
     kms_utils._serialize_ciphertext_blob = _serialize_ciphertext_blob
     kms_utils._deserialize_ciphertext_blob = _deserialize_ciphertext_blob
     KmsBackend._generate_default_keys = _generate_default_keys
     KmsBackend.replicate_key = _replicate_key
     KmsBackend.describe_key = _describe_key
-    kms_models.KmsBackend = KmsBackend
+    KmsBackend.create_key = _create_key
 
 
 # ---------------------------------------------------------------------------
@@ -389,17 +399,20 @@ def _owner_from_ciphertext(req: AwsRequest, blob_b64: str) -> tuple[str, Key | N
     return req.account, None
 
 
-def _check_state(req: AwsRequest, owner: str, key: Key | None, params: dict[str, Any]) -> None:
-    if req.operation not in CRYPTO_OPS:
+def _check_key(req: AwsRequest, owner: str, key: Key | None, params: dict[str, Any]) -> None:
+    """Errors AWS gives about the named key that moto does not (or answers with a crash)."""
+    if req.operation not in CRYPTO_OPS and req.operation not in _GRANT_OPS:
         return
-    if key is None:
-        ref = params.get(_key_field(req.operation))
+    ref = params.get(_key_field(req.operation))
+    if key is None and isinstance(ref, str):
         backend = kms_backends[owner][req.region]
         try:
-            key = backend.keys.get(backend.any_id_to_key_id(ref)) if isinstance(ref, str) else None
+            key = backend.keys.get(backend.any_id_to_key_id(ref))
         except Exception:
             key = None
-    if key is None:
+        if key is None and req.operation in _GRANT_OPS:
+            raise AwsError("NotFoundException", f"Key '{ref}' does not exist")
+    if key is None or req.operation not in CRYPTO_OPS:
         return
     if key.key_state == "Disabled":
         raise AwsError("DisabledException", f"{key.arn} is disabled.")
@@ -415,7 +428,7 @@ def handle(req: AwsRequest, call_moto: CallMoto) -> Response | None:
         return error_response(req, err)
     try:
         owner, key = _owner_of(req, params)
-        _check_state(req, owner, key, params)
+        _check_key(req, owner, key, params)
     except AwsError as err:
         return error_response(req, err)
 

@@ -16,7 +16,6 @@ it, and also when nobody polls.
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -66,8 +65,8 @@ class Restore:
 
     @property
     def expected_minutes(self) -> int:
-        # Modeled (AWS) minutes, not scaled wall-clock minutes.
-        return max(1, math.ceil(self.modeled_seconds / 60))
+        # Modeled (AWS) minutes, rounded, not scaled wall-clock minutes.
+        return max(1, round(self.modeled_seconds / 60))
 
     def to_json(self) -> dict:
         return {

@@ -109,16 +109,16 @@ class Emulator:
             response = handled if handled is not None else call_moto()
         except AwsError as err:
             return error_response(req, err)
+        except NotImplementedError:
+            # moto's stub for an operation it lists but does not implement.
+            return _unknown_operation(req)
         except Exception as exc:
             # A bug in the emulator: answer like AWS would (a retryable 500), say why on stderr.
             traceback.print_exc()
             return error_response(req, AwsError("InternalFailure", f"emulator error: {type(exc).__name__}: {exc}", 500))
         if response.status == 404 and (response.header("Content-Type") or "").startswith("text/html"):
             # moto's HTML 404 means "no such operation"; SDKs cannot parse HTML.
-            return error_response(req, AwsError(
-                "UnknownOperationException",
-                f"the emulator does not implement {req.service} {req.operation}",
-            ))
+            return _unknown_operation(req)
         return response
 
     def _call_moto(self, environ: dict[str, Any], body: bytes, account: str | None = None) -> Response:
@@ -227,6 +227,12 @@ class Emulator:
                 except ValueError as err:
                     return plain_json(400, {"error": str(err)})
         return plain_json(404, {"error": f"no control endpoint {method} {CONTROL_PREFIX}{route}"})
+
+
+def _unknown_operation(req: AwsRequest) -> Response:
+    # A 400, so SDKs fail at once instead of retrying a 500.
+    return error_response(req, AwsError(
+        "UnknownOperationException", f"the emulator does not implement {req.service} {req.operation}"))
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

@@ -1,0 +1,4 @@
+//! restoreplan's integration tests: one binary, one emulator.
+
+mod live;
+mod support;

@@ -1,0 +1,5 @@
+//! Shared test support: the emulator, SDK seeding helpers and plan builders.
+
+pub mod aws;
+pub mod emulator;
+pub mod plans;
