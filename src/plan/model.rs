@@ -419,7 +419,12 @@ mod tests {
 
     #[test]
     fn regions_are_shaped_like_regions() {
-        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-3"] {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-3",
+        ] {
             assert!(Region::parse(ok).is_some(), "{ok}");
         }
         for bad in ["us-east", "US-east-1", "useast1", "us--1", ""] {
