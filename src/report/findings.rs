@@ -125,6 +125,9 @@ pub fn render_human(findings: &[Finding], source: &SourceFile, style: HumanStyle
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(style.color)
+        // Never split names such as `bad-name` at their hyphens.
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false)
         .without_syntax_highlighting();
     let mut out = String::new();
     for f in findings {
