@@ -20,6 +20,7 @@
 //! traits.
 
 pub mod check;
+pub mod cli;
 pub mod cloud;
 pub mod diag;
 pub mod diff;

@@ -1,6 +1,9 @@
-//! Renderers: pure functions from the models of [`crate::diff`] to text.
+//! Renderers: pure functions from the models of [`crate::diag`] and
+//! [`crate::diff`] to text for people, JSON for tools and annotations for CI.
 //!
-//! One model, several renderers: human text ([`text`], terraform-like
+//! Findings render through [`findings`] (miette, JSON, GitHub annotations).
+//! The dry run, plan diff and audit have one model each and several
+//! renderers: human text ([`text`], terraform-like
 //! `+ ~ ! -` markers, optional colour), JSON ([`json`], versioned, with its
 //! schema generated from the model types), Markdown sized for a
 //! pull-request comment ([`markdown`]) and a self-contained HTML audit
@@ -8,6 +11,7 @@
 //! hold, talk to a cloud, read the clock or write files; callers decide
 //! where the text goes.
 
+pub mod findings;
 pub mod html;
 pub mod json;
 pub mod markdown;
