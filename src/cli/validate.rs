@@ -19,6 +19,13 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Also run the live checks against AWS (keys, recovery points, target
+    /// tables), read-only.
+    #[arg(long)]
+    pub live: bool,
+    /// AWS access for `--live`.
+    #[command(flatten)]
+    pub credentials: crate::cli::credentials::CredentialArgs,
     /// Compilation settings.
     #[command(flatten)]
     pub compile: CompileArgs,
@@ -51,26 +58,47 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     let mut stdout = std::io::BufWriter::new(stdout.lock());
     for path in &args.plans {
         let outcome = match crate::plan::load_file(path, &opts) {
-            Ok(loaded) => {
-                let plan = &loaded.plan;
-                let layers = plan.graph().layers().len();
-                let summary = format!(
-                    "{}: valid: plan `{}`, {} restore{}, {} layer{}{}",
-                    loaded.source.name(),
-                    plan.name(),
-                    plan.restores().len(),
-                    plural(plan.restores().len()),
-                    layers,
-                    plural(layers),
-                    match loaded.warnings.len() {
-                        0 => String::new(),
-                        n => format!(", {n} warning{}", plural(n)),
+            Ok(mut loaded) => {
+                if args.live {
+                    match live_findings(&loaded.plan, &args.credentials) {
+                        Ok(live) => loaded.warnings.extend(live),
+                        Err(e) => {
+                            eprintln!("error: failed to start the async runtime: {e}");
+                            status = status.max(ExitStatus::Error);
+                            continue;
+                        }
                     }
-                );
-                Outcome {
-                    source: loaded.source,
-                    findings: loaded.warnings,
-                    summary: Some(summary),
+                }
+                if loaded.warnings.iter().any(Finding::is_error) {
+                    status = status.max(ExitStatus::Findings);
+                    let source = loaded.source;
+                    let findings = loaded.warnings;
+                    Outcome {
+                        source,
+                        findings,
+                        summary: None,
+                    }
+                } else {
+                    let plan = &loaded.plan;
+                    let layers = plan.graph().layers().len();
+                    let summary = format!(
+                        "{}: valid: plan `{}`, {} restore{}, {} layer{}{}",
+                        loaded.source.name(),
+                        plan.name(),
+                        plan.restores().len(),
+                        plural(plan.restores().len()),
+                        layers,
+                        plural(layers),
+                        match loaded.warnings.len() {
+                            0 => String::new(),
+                            n => format!(", {n} warning{}", plural(n)),
+                        }
+                    );
+                    Outcome {
+                        source: loaded.source,
+                        findings: loaded.warnings,
+                        summary: Some(summary),
+                    }
                 }
             }
             Err(LoadError::Read { path, source }) => {
@@ -139,6 +167,17 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     }
     let _ = stdout.flush();
     status
+}
+
+/// The live checks' findings for `plan`, through a read-only cloud.
+fn live_findings(
+    plan: &crate::plan::model::Plan,
+    credentials: &crate::cli::credentials::CredentialArgs,
+) -> Result<Vec<Finding>, std::io::Error> {
+    let cloud = credentials.cloud();
+    let opts = crate::check::live::LiveOptions::default();
+    let report = crate::cli::credentials::block_on(crate::check::live::check(plan, &cloud, &opts))?;
+    Ok(report.findings)
 }
 
 fn plural(n: usize) -> &'static str {
