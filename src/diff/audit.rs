@@ -28,6 +28,9 @@ pub enum CheckStatus {
     Pass,
     /// Passed with a warning.
     Warn,
+    /// Not checked: an earlier check of the restore failed, so there was
+    /// nothing to check this against.
+    Skip,
     /// Failed: the restore is blocked.
     Fail,
 }
@@ -60,6 +63,8 @@ pub struct AuditSummary {
     pub passed: usize,
     /// Checks that passed with a warning.
     pub warned: usize,
+    /// Checks not run because another check of the restore failed.
+    pub skipped: usize,
     /// Checks that failed.
     pub failed: usize,
 }
@@ -314,8 +319,9 @@ pub fn audit(dry: &DryRun, generated_at: DateTime<Utc>) -> AuditReport {
             // A blocked restore's unresolved parts were not checked.
             if c.status == CheckStatus::Pass && c.evidence.is_empty() && r.action == Action::Blocked
             {
+                c.status = CheckStatus::Skip;
                 c.evidence
-                    .push("not checked: an earlier check of this restore failed".to_owned());
+                    .push("not checked: another check of this restore failed first".to_owned());
             }
             checks.push(c);
         }
@@ -326,6 +332,10 @@ pub fn audit(dry: &DryRun, generated_at: DateTime<Utc>) -> AuditReport {
     let failed = checks
         .iter()
         .filter(|c| c.status == CheckStatus::Fail)
+        .count();
+    let skipped = checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Skip)
         .count();
     let warned = checks
         .iter()
@@ -339,8 +349,9 @@ pub fn audit(dry: &DryRun, generated_at: DateTime<Utc>) -> AuditReport {
         identities: dry.identities.clone(),
         summary: AuditSummary {
             checks: checks.len(),
-            passed: checks.len() - failed,
+            passed: checks.len() - failed - skipped,
             warned,
+            skipped,
             failed,
         },
         passed: failed == 0,

@@ -798,7 +798,7 @@ fn step_view(change: &TableChange) -> StepView {
         ),
         TableChange::Ttl { attribute, enabled } => (
             "UpdateTimeToLive",
-            format!("time to live {} on `{attribute}`", on_off(*enabled)),
+            format!("time to live {} (`{attribute}`)", on_off(*enabled)),
         ),
         TableChange::Stream { view_type } => (
             "UpdateTable",

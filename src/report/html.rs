@@ -29,7 +29,7 @@ h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}
 pre{background:#f6f8fa;padding:.75rem;overflow:auto}
-.pass{color:#1a7f37;font-weight:600}.warn{color:#9a6700;font-weight:600}.fail{color:#cf222e;font-weight:600}
+.pass{color:#1a7f37;font-weight:600}.warn{color:#9a6700;font-weight:600}.fail{color:#cf222e;font-weight:600}.skip{color:#57606a}
 .banner{padding:.75rem 1rem;border-radius:6px;font-weight:600}.banner.pass{background:#dafbe1}.banner.fail{background:#ffebe9}
 dl{display:grid;grid-template-columns:max-content auto;gap:.25rem 1rem}dt{font-weight:600}";
 
@@ -50,8 +50,8 @@ pub fn audit(a: &AuditReport) -> String {
     };
     let _ = writeln!(
         out,
-        "<p class=\"banner {class}\">{verdict}: {} checks, {} passed ({} with warnings), {} failed</p>",
-        a.summary.checks, a.summary.passed, a.summary.warned, a.summary.failed
+        "<p class=\"banner {class}\">{verdict}: {} checks, {} passed ({} with warnings), {} skipped, {} failed</p>",
+        a.summary.checks, a.summary.passed, a.summary.warned, a.summary.skipped, a.summary.failed
     );
     let _ = writeln!(out, "<dl>");
     let mut dl = |k: &str, v: String| {
@@ -108,6 +108,7 @@ pub fn audit(a: &AuditReport) -> String {
         let (class, word) = match c.status {
             CheckStatus::Pass => ("pass", "pass"),
             CheckStatus::Warn => ("warn", "warn"),
+            CheckStatus::Skip => ("skip", "skip"),
             CheckStatus::Fail => ("fail", "FAIL"),
         };
         let mut cells: Vec<String> = c

@@ -370,11 +370,12 @@ pub fn audit(a: &AuditReport) -> String {
     let _ = writeln!(out, "# restoreplan dry-run audit: `{}`\n", a.plan.name);
     let _ = writeln!(
         out,
-        "**Result: {}** · {} checks · {} passed ({} with warnings) · {} failed\n",
+        "**Result: {}** · {} checks · {} passed ({} with warnings) · {} skipped · {} failed\n",
         if a.passed { "PASS ✅" } else { "FAIL ⛔" },
         a.summary.checks,
         a.summary.passed,
         a.summary.warned,
+        a.summary.skipped,
         a.summary.failed
     );
     let _ = writeln!(out, "- Checked at: {}", super::time_text(a.checked_at));
@@ -399,6 +400,7 @@ pub fn audit(a: &AuditReport) -> String {
         let status = match c.status {
             CheckStatus::Pass => "✅ pass",
             CheckStatus::Warn => "⚠️ warn",
+            CheckStatus::Skip => "⏭️ skip",
             CheckStatus::Fail => "⛔ fail",
         };
         let mut ev: Vec<String> = c.messages.iter().map(|m| cell(m)).collect();

@@ -334,6 +334,7 @@ pub fn audit(a: &AuditReport, style: Style) -> String {
         let mark = match c.status {
             CheckStatus::Pass => p.paint(Tone::Add, "pass"),
             CheckStatus::Warn => p.paint(Tone::Warn, "warn"),
+            CheckStatus::Skip => p.paint(Tone::Dim, "skip"),
             CheckStatus::Fail => p.paint(Tone::Remove, "FAIL"),
         };
         let who = c.restore.as_deref().unwrap_or("plan");
@@ -346,8 +347,8 @@ pub fn audit(a: &AuditReport, style: Style) -> String {
     }
     let s = &a.summary;
     let line = format!(
-        "Audit: {} checks, {} passed ({} with warnings), {} failed.",
-        s.checks, s.passed, s.warned, s.failed
+        "Audit: {} checks, {} passed ({} with warnings), {} skipped, {} failed.",
+        s.checks, s.passed, s.warned, s.skipped, s.failed
     );
     let _ = writeln!(
         out,
