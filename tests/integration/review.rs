@@ -433,6 +433,13 @@ async fn a_saved_plan_is_refused_once_a_newer_recovery_point_arrives() {
     let message = restoreplan::diff::stale::render(&saved, &drift);
     assert!(message.contains("~ orders: recovery point"), "{message}");
     assert!(message.contains(&format!("+ {newer_copy}")), "{message}");
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&regex_escape(&dst), "[TARGET]");
+    settings.add_filter(r"recovery-point:[0-9A-Za-z-]+", "recovery-point:[ID]");
+    settings.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[TIME]");
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("stale_plan_refusal", message));
 }
 
 #[test]
