@@ -18,7 +18,7 @@ import json
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from moto.backup.models import Vault, backup_backends
@@ -117,6 +117,21 @@ class RecoveryPoint:
             "ResourceName": self.resource_name,
             "VaultType": "BACKUP_VAULT",
         })
+
+    def recorded(self) -> dict[str, Any]:
+        """What the emulator recorded of the table, for the test-only control endpoint."""
+        table = self.snapshot.table
+        return {
+            "table_name": table.name,
+            "key_schema": table.schema,
+            "attribute_definitions": table.attr,
+            "global_secondary_indexes": [i.describe() for i in table.global_indexes],
+            "local_secondary_indexes": [i.describe() for i in table.indexes],
+            "billing_mode": table.billing_mode,
+            "item_count": len(table),
+            "size_bytes": self.size_bytes,
+            "encryption_key_arn": self.encryption_key_arn,
+        }
 
     def restore_metadata(self) -> dict[str, str]:
         table = self.snapshot.table
@@ -611,7 +626,7 @@ class BackupStore:
             rp.status = changes["status"]
         if "status_message" in changes:
             rp.status_message = changes["status_message"]
-        return rp.describe()
+        return dict(rp.describe(), Recorded=rp.recorded())
 
     # -- dispatch ------------------------------------------------------------
 
