@@ -569,6 +569,7 @@ class BackupStore:
 
         job.restore = self.engine.start(
             kind="backup", account=account, region=region, target_table=target, size_bytes=rp.size_bytes,
+            restore_id=str(uuid.uuid4()).upper(),
             idempotency_token=token, complete=complete, fail_message=problem,
         )
         self.restore_jobs[job.id] = job

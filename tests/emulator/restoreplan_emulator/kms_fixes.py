@@ -14,7 +14,8 @@ Handled in front of moto (`handle`):
 - A key ARN of another account is used by the key policy: allowed operations
   run against the owning account, others answer AccessDeniedException.
   GetKeyPolicy and the other management operations never work across accounts.
-- Disabled keys refuse cryptographic operations (DisabledException).
+- Disabled keys refuse cryptographic operations (DisabledException), and
+  grant operations on an unknown key are NotFoundException (moto crashed).
 - DryRun on CreateGrant, Encrypt, Decrypt, GenerateDataKey*, ReEncrypt:
   DryRunOperationException when the call would have succeeded, the real error
   otherwise, and no change either way.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import signal
 import sys
 import threading
@@ -318,4 +319,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     print(f"restoreplan-emulator listening on http://127.0.0.1:{server.server_port}", flush=True)
+    # Nothing else may reach stdout (moto prints there): a harness that reads
+    # only the first line and never drains the pipe would block the server.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     server.serve_forever()
