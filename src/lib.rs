@@ -20,7 +20,9 @@
 //! traits.
 
 pub mod check;
+pub mod cli;
 pub mod cloud;
 pub mod diag;
 pub mod graph;
 pub mod plan;
+pub mod report;
