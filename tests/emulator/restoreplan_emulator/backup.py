@@ -231,20 +231,22 @@ class CopyJob:
 
 @dataclass
 class RestoreJob:
-    restore: Restore
     recovery_point: RecoveryPoint
     iam_role_arn: str
-    metadata: dict[str, str]
+    sse: dict[str, Any] | None = None  # None: the AWS owned key
+    gsi_names: list[str] | None = None  # None: all
     created_resource_arn: str | None = None
-    sse: dict[str, Any] | None = None
-    gsi_names: list[str] | None = None
+    # The engine's record of it, set as soon as the engine has started it.
+    restore: Restore | None = None
 
     @property
     def id(self) -> str:
+        assert self.restore is not None
         return self.restore.id
 
     def describe(self, now: float) -> dict[str, Any]:
         r, rp = self.restore, self.recovery_point
+        assert r is not None
         return _compact({
             "AccountId": r.account,
             "RestoreJobId": r.id,
@@ -538,8 +540,7 @@ class BackupStore:
         self.engine.check_capacity(req.account)
 
         caller = kms_fixes.caller_arn(req.access_key, req.account)
-        job = RestoreJob(restore=None, recovery_point=rp, iam_role_arn=p["IamRoleArn"],  # type: ignore[arg-type]
-                         metadata=dict(p.get("Metadata") or {}), gsi_names=gsi_names)
+        job = RestoreJob(recovery_point=rp, iam_role_arn=p["IamRoleArn"], gsi_names=gsi_names)
         account, region = req.account, req.region
         backend = dynamodb_backends[account][region]
         problem = None
