@@ -301,7 +301,7 @@ def key_for_table(caller_account: str, region: str, key_ref: str, caller: str | 
             )
         if name.startswith("alias/") and owner != caller_account:
             raise KeyProblem(f"KMS alias {key_ref} belongs to account {owner}; aliases cannot be used across accounts, use the key ARN")
-    elif not (name.startswith("alias/") or re.match(r"^(mrk-)?[0-9a-fA-F-]{36}$", name)):
+    elif not (name.startswith("alias/") or re.match(r"^(mrk-)?[0-9a-fA-F-]{32,36}$", name)):
         raise KeyProblem(f"{key_ref!r} is not a KMS key id, key ARN, alias name or alias ARN")
     backend = kms_backends[owner][region]
     try:
@@ -371,7 +371,8 @@ def _owner_of(req: AwsRequest, params: dict[str, Any]) -> tuple[str, Key | None]
 
 
 def _check_cross_account(req: AwsRequest, key: Key) -> None:
-    action = f"kms:{req.operation}"
+    # IAM authorises ReEncrypt as ReEncryptTo on the destination key, the one checked here.
+    action = "kms:ReEncryptTo" if req.operation == "ReEncrypt" else f"kms:{req.operation}"
     denied = AwsError(
         "AccessDeniedException",
         f"User: arn:aws:iam::{req.account}:root is not authorized to perform: {action} on resource: "
