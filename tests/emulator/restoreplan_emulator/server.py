@@ -87,18 +87,18 @@ class Emulator:
             if fault is not None:
                 response = error_response(req, fault)
             else:
-                response = self._dispatch(req, environ, body)
+                response = self._dispatch(req, environ)
             entry["status"] = response.status
             entry["fault"] = fault is not None
             entry["error_code"] = response.error_code()
             self.requests.append(entry)
             return response
 
-    def _dispatch(self, req: AwsRequest, environ: dict[str, Any], body: bytes) -> Response:
+    def _dispatch(self, req: AwsRequest, environ: dict[str, Any]) -> Response:
         def call_moto(account: str | None = None, body: bytes | None = None) -> Response:
-            return self._call_moto(environ, original if body is None else body, account)
+            # Handlers may re-run the request in another account or with a changed body.
+            return self._call_moto(environ, req.body if body is None else body, account)
 
-        original = body
         try:
             handled = None
             if req.service == "backup":
