@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::plan::{CompileOptions, LoadError, Loaded};
 use crate::report::findings::{self, HumanStyle};
 
+pub mod aws;
 pub mod completions;
 pub mod graph;
 pub mod schema;
