@@ -177,3 +177,15 @@ def test_disabled_keys_refuse_cryptography(emulator):
         kms.generate_data_key(KeyId=key["Arn"], KeySpec="AES_256")
     assert code(err) == "DisabledException"
     assert kms.describe_key(KeyId=key["Arn"])["KeyMetadata"]["KeyState"] == "Disabled"  # still described
+
+
+def test_key_state_changes_accept_a_key_arn(emulator):
+    kms = emulator.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    kms.disable_key(KeyId=key["Arn"])
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
+    kms.enable_key(KeyId=key["Arn"])
+    kms.schedule_key_deletion(KeyId=key["Arn"], PendingWindowInDays=7)
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    kms.cancel_key_deletion(KeyId=key["Arn"])
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"

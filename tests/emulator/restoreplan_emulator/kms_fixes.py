@@ -192,6 +192,15 @@ def _create_key(self: KmsBackend, policy: Any, key_usage: Any, key_spec: Any, *a
     return _original_create_key(self, policy, key_usage or "ENCRYPT_DECRYPT", key_spec, *args, **kwargs)
 
 
+def _by_any_id(original: Callable[..., Any]) -> Callable[..., Any]:
+    # AWS accepts a key ARN wherever it accepts a key id; these moto methods
+    # index their dict with the raw value and fail with KeyError on an ARN.
+    def patched(self: KmsBackend, key_id: str, *args: Any, **kwargs: Any) -> Any:
+        return original(self, self.any_id_to_key_id(key_id), *args, **kwargs)
+
+    return patched
+
+
 def apply_patches() -> None:
     kms_utils._serialize_ciphertext_blob = _serialize_ciphertext_blob
     kms_utils._deserialize_ciphertext_blob = _deserialize_ciphertext_blob
@@ -199,6 +208,8 @@ def apply_patches() -> None:
     KmsBackend.replicate_key = _replicate_key
     KmsBackend.describe_key = _describe_key
     KmsBackend.create_key = _create_key
+    for name in ("disable_key", "enable_key", "cancel_key_deletion", "schedule_key_deletion"):
+        setattr(KmsBackend, name, _by_any_id(getattr(KmsBackend, name)))
 
 
 # ---------------------------------------------------------------------------
