@@ -1123,6 +1123,46 @@ impl Ctx<'_> {
     }
 }
 
+/// Merges findings that say the same thing about several restores (the same
+/// rule, place and evidence, e.g. one missing key shared by twenty restores)
+/// into one that names them all, for human eyes. Order is kept.
+pub fn coalesce(findings: &[Finding]) -> Vec<Finding> {
+    let mut out: Vec<(Finding, Vec<String>)> = Vec::new();
+    for f in findings {
+        let same = out.iter_mut().find(|(g, _)| {
+            g.code == f.code && g.span == f.span && g.evidence == f.evidence && g.help == f.help
+        });
+        match (same, &f.restore) {
+            (Some((_, ids)), Some(id)) => ids.push(id.clone()),
+            _ => out.push((f.clone(), f.restore.iter().cloned().collect())),
+        }
+    }
+    out.into_iter()
+        .map(|(mut f, ids)| {
+            if ids.len() > 1 {
+                let first = format!("restore `{}`", ids[0]);
+                let listed = if ids.len() <= 4 {
+                    let quoted: Vec<String> = ids.iter().map(|i| format!("`{i}`")).collect();
+                    format!(
+                        "restores {} and {}",
+                        quoted[..quoted.len() - 1].join(", "),
+                        quoted[quoted.len() - 1]
+                    )
+                } else {
+                    format!(
+                        "restores `{}`, `{}` and {} more",
+                        ids[0],
+                        ids[1],
+                        ids.len() - 2
+                    )
+                };
+                f.message = f.message.replacen(&first, &listed, 1);
+            }
+            f
+        })
+        .collect()
+}
+
 /// Counts findings by severity: `(errors, warnings)`.
 pub fn tally(findings: &[Finding]) -> (usize, usize) {
     (
@@ -1135,4 +1175,45 @@ pub fn tally(findings: &[Finding]) -> (usize, usize) {
             .filter(|f| f.severity == Severity::Warning)
             .count(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_finding_for_several_restores_is_shown_once() {
+        let f = |id: &str| {
+            Finding::error(
+                codes::KEY_NOT_FOUND,
+                format!("restore `{id}`: key not found"),
+            )
+            .restore(id)
+            .evidence("NotFoundException")
+        };
+        let other = Finding::error(codes::TARGET_EXISTS, "restore `c`: exists").restore("c");
+        let merged = coalesce(&[f("a"), f("b"), other.clone(), f("d")]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(
+            merged[0].message,
+            "restores `a`, `b` and `d`: key not found"
+        );
+        assert_eq!(merged[1], other);
+        let many: Vec<Finding> = (0..6).map(|i| f(&format!("t{i}"))).collect();
+        assert_eq!(
+            coalesce(&many)[0].message,
+            "restores `t0`, `t1` and 4 more: key not found"
+        );
+    }
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(human_duration(Duration::from_secs(17)), "17s");
+        assert_eq!(human_duration(Duration::from_secs(42 * 60)), "42m");
+        assert_eq!(human_duration(Duration::from_secs(7500)), "2h 5m");
+        assert_eq!(
+            human_duration(Duration::from_secs(3 * 86_400 + 4 * 3600)),
+            "3d 4h"
+        );
+    }
 }

@@ -17,8 +17,8 @@ use crate::plan::{CompileOptions, LoadError, Loaded};
 use crate::report::findings::{self, HumanStyle};
 
 pub mod audit;
+pub mod aws;
 pub mod completions;
-pub mod credentials;
 pub mod diff;
 pub mod graph;
 pub mod plan;

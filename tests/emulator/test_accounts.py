@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
+import json
+import os
 import shutil
+import subprocess
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import DEFAULT_ACCOUNT, OTHER_ACCOUNT, OTHER_REGION, REGION, make_table, role, table_arn, wait_restore_job
+from conftest import OTHER_ACCOUNT, OTHER_REGION, REGION, make_table, role, table_arn, wait_restore_job
 
 
 def test_assumed_role_account_everywhere(emulator, uid):
@@ -72,7 +74,7 @@ def test_moto_account_header(emulator, uid):
 @pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
 def test_aws_cli_with_assumed_role(emulator, uid):
     """The AWS CLI against the emulator, with credentials from `aws sts assume-role`."""
-    env = {"PATH": __import__("os").environ["PATH"], "AWS_ACCESS_KEY_ID": "AKIAEMULATORCLI",
+    env = {"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": "AKIAEMULATORCLI",
            "AWS_SECRET_ACCESS_KEY": "secret", "AWS_DEFAULT_REGION": OTHER_REGION, "HOME": "/nonexistent"}
 
     def aws(*args: str, creds: dict | None = None) -> dict:
@@ -80,7 +82,6 @@ def test_aws_cli_with_assumed_role(emulator, uid):
         out = subprocess.run(["aws", "--endpoint-url", emulator.endpoint, "--output", "json", *args],
                              env=run_env, capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
-        import json
         return json.loads(out.stdout) if out.stdout.strip() else {}
 
     assumed = aws("sts", "assume-role", "--role-arn", f"arn:aws:iam::{OTHER_ACCOUNT}:role/x",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.parse
 
@@ -29,7 +30,6 @@ def test_backup_job_records_the_table(emulator, uid):
     backup.create_backup_vault(BackupVaultName=vault)
 
     job = backup_table(backup, vault, name)
-    import re
     assert re.match(RP_ARN.format(region=REGION, account=DEFAULT_ACCOUNT), job["RecoveryPointArn"])
 
     described = backup.describe_backup_job(BackupJobId=job["BackupJobId"])
@@ -79,7 +79,7 @@ def test_aws_owned_key_and_size_tag(emulator, uid):
 
 
 def test_backup_job_errors(emulator, uid):
-    backup, ddb = emulator.client("backup"), emulator.client("dynamodb")
+    backup = emulator.client("backup")
     vault = uid("vault")
     with pytest.raises(ClientError) as err:
         backup.start_backup_job(BackupVaultName="no-such-vault", ResourceArn=table_arn("x"), IamRoleArn=role())
@@ -135,7 +135,6 @@ def test_copy_job_cross_region_and_account(emulator, uid):
     assert job["DestinationBackupVaultArn"] == dest_arn
     assert job["ResourceArn"] == table_arn(name)
     copied_arn = job["DestinationRecoveryPointArn"]
-    import re
     assert re.match(RP_ARN.format(region=OTHER_REGION, account=OTHER_ACCOUNT), copied_arn)
 
     points = dr_backup.list_recovery_points_by_backup_vault(BackupVaultName=dr_vault)["RecoveryPoints"]
@@ -233,6 +232,10 @@ def test_recovery_point_status_control(emulator, uid):
         backup.start_restore_job(RecoveryPointArn=rp, IamRoleArn=role(),
                                  Metadata={"targetTableName": uid("r"), "encryptionType": "Default"})
     assert err.value.response["Error"]["Code"] == "InvalidRequestException"
+    status, body = emulator.control("GET", path)
+    recorded = body["Recorded"]
+    assert status == 200 and recorded["item_count"] == 3 and recorded["billing_mode"] == "PAY_PER_REQUEST"
+    assert recorded["key_schema"][0] == {"AttributeName": "pk", "KeyType": "HASH"}
     assert emulator.control("POST", path, {"status": "BROKEN"})[0] == 400
     assert emulator.control("POST", path, {"age_seconds": -1})[0] == 400
     assert emulator.control("POST", "recovery-points/arn%3Anope", {"age_seconds": 1})[0] == 404

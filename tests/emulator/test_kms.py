@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import json
 
 import pytest
 from botocore.exceptions import ClientError
@@ -120,7 +120,6 @@ def test_policy_wildcards_and_bare_account(emulator):
     with pytest.raises(ClientError) as err:
         other.encrypt(KeyId=describe_only["Arn"], Plaintext=b"x")
     assert code(err) == "AccessDeniedException"
-    import json
     policy = json.loads(shared_key_policy(DEFAULT_ACCOUNT, OTHER_ACCOUNT, "kms:*"))
     policy["Statement"][1]["Principal"]["AWS"] = OTHER_ACCOUNT
     everything = kms.create_key(Policy=json.dumps(policy))["KeyMetadata"]
@@ -177,5 +176,16 @@ def test_disabled_keys_refuse_cryptography(emulator):
     with pytest.raises(ClientError) as err:
         kms.generate_data_key(KeyId=key["Arn"], KeySpec="AES_256")
     assert code(err) == "DisabledException"
-    assert base64.b64encode(b"ok")  # DescribeKey still answers
-    assert kms.describe_key(KeyId=key["Arn"])["KeyMetadata"]["KeyState"] == "Disabled"
+    assert kms.describe_key(KeyId=key["Arn"])["KeyMetadata"]["KeyState"] == "Disabled"  # still described
+
+
+def test_key_state_changes_accept_a_key_arn(emulator):
+    kms = emulator.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    kms.disable_key(KeyId=key["Arn"])
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
+    kms.enable_key(KeyId=key["Arn"])
+    kms.schedule_key_deletion(KeyId=key["Arn"], PendingWindowInDays=7)
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    kms.cancel_key_deletion(KeyId=key["Arn"])
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"

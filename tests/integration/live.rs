@@ -232,14 +232,14 @@ async fn customer_managed_keys_must_be_enabled_symmetric_and_customer_managed() 
     let disabled = aws.key(false).await;
     aws.kms
         .disable_key()
-        .key_id(key_id(&disabled))
+        .key_id(&disabled)
         .send()
         .await
         .expect("DisableKey");
     let doomed = aws.key(false).await;
     aws.kms
         .schedule_key_deletion()
-        .key_id(key_id(&doomed))
+        .key_id(&doomed)
         .pending_window_in_days(7)
         .send()
         .await
@@ -580,9 +580,4 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// The key id of a key ARN.
-fn key_id(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
 }

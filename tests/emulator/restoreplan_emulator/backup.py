@@ -18,7 +18,7 @@ import json
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from moto.backup.models import Vault, backup_backends
@@ -118,6 +118,21 @@ class RecoveryPoint:
             "VaultType": "BACKUP_VAULT",
         })
 
+    def recorded(self) -> dict[str, Any]:
+        """What the emulator recorded of the table, for the test-only control endpoint."""
+        table = self.snapshot.table
+        return {
+            "table_name": table.name,
+            "key_schema": table.schema,
+            "attribute_definitions": table.attr,
+            "global_secondary_indexes": [i.describe() for i in table.global_indexes],
+            "local_secondary_indexes": [i.describe() for i in table.indexes],
+            "billing_mode": table.billing_mode,
+            "item_count": len(table),
+            "size_bytes": self.size_bytes,
+            "encryption_key_arn": self.encryption_key_arn,
+        }
+
     def restore_metadata(self) -> dict[str, str]:
         table = self.snapshot.table
         indices = [
@@ -216,20 +231,22 @@ class CopyJob:
 
 @dataclass
 class RestoreJob:
-    restore: Restore
     recovery_point: RecoveryPoint
     iam_role_arn: str
-    metadata: dict[str, str]
+    sse: dict[str, Any] | None = None  # None: the AWS owned key
+    gsi_names: list[str] | None = None  # None: all
     created_resource_arn: str | None = None
-    sse: dict[str, Any] | None = None
-    gsi_names: list[str] | None = None
+    # The engine's record of it, set as soon as the engine has started it.
+    restore: Restore | None = None
 
     @property
     def id(self) -> str:
+        assert self.restore is not None
         return self.restore.id
 
     def describe(self, now: float) -> dict[str, Any]:
         r, rp = self.restore, self.recovery_point
+        assert r is not None
         return _compact({
             "AccountId": r.account,
             "RestoreJobId": r.id,
@@ -523,8 +540,7 @@ class BackupStore:
         self.engine.check_capacity(req.account)
 
         caller = kms_fixes.caller_arn(req.access_key, req.account)
-        job = RestoreJob(restore=None, recovery_point=rp, iam_role_arn=p["IamRoleArn"],  # type: ignore[arg-type]
-                         metadata=dict(p.get("Metadata") or {}), gsi_names=gsi_names)
+        job = RestoreJob(recovery_point=rp, iam_role_arn=p["IamRoleArn"], gsi_names=gsi_names)
         account, region = req.account, req.region
         backend = dynamodb_backends[account][region]
         problem = None
@@ -554,6 +570,7 @@ class BackupStore:
 
         job.restore = self.engine.start(
             kind="backup", account=account, region=region, target_table=target, size_bytes=rp.size_bytes,
+            restore_id=str(uuid.uuid4()).upper(),
             idempotency_token=token, complete=complete, fail_message=problem,
         )
         self.restore_jobs[job.id] = job
@@ -611,7 +628,7 @@ class BackupStore:
             rp.status = changes["status"]
         if "status_message" in changes:
             rp.status_message = changes["status_message"]
-        return rp.describe()
+        return dict(rp.describe(), Recorded=rp.recorded())
 
     # -- dispatch ------------------------------------------------------------
 

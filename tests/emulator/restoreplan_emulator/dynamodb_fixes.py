@@ -29,7 +29,7 @@ from typing import Any
 
 from moto.core.utils import unix_time
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
-from moto.dynamodb.models.table import Backup, GlobalSecondaryIndex, LocalSecondaryIndex, Table
+from moto.dynamodb.models.table import Backup, Table
 
 from . import kms_fixes
 from .wire import AwsError, AwsRequest, Response, error_response, json_response
@@ -58,10 +58,6 @@ def table_size_bytes(table: Table) -> int:
             except ValueError:
                 break
     return sum(item.size() for item in table.all_items())
-
-
-def item_count(table: Table) -> int:
-    return len(table)
 
 
 # ---------------------------------------------------------------------------
@@ -185,7 +181,9 @@ def carry_sse(source: Table, account: str, region: str) -> dict[str, Any] | None
     if not found:
         return None
     key_region, key_account, key_id = found.groups()
-    owner_key = dynamodb_kms_key(key_account, key_region, key_id)
+    from moto.kms.models import kms_backends
+
+    owner_key = kms_backends[key_account][key_region].keys.get(key_id)
     if owner_key is not None and owner_key.key_manager == "AWS":
         return resolve_sse({"Enabled": True}, account, region, None)
     candidate = arn.replace(f":{key_region}:", f":{region}:", 1)
@@ -194,12 +192,6 @@ def carry_sse(source: Table, account: str, region: str) -> dict[str, Any] | None
     except kms_fixes.KeyProblem:
         return None
     return {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key.arn}
-
-
-def dynamodb_kms_key(account: str, region: str, key_id: str) -> Any:
-    from moto.kms.models import kms_backends
-
-    return kms_backends[account][region].keys.get(key_id)
 
 
 def _kept_attributes(schema: list[dict], gsis: list, lsis: list, attrs: list[dict]) -> list[dict]:

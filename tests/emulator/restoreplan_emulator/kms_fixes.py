@@ -14,7 +14,8 @@ Handled in front of moto (`handle`):
 - A key ARN of another account is used by the key policy: allowed operations
   run against the owning account, others answer AccessDeniedException.
   GetKeyPolicy and the other management operations never work across accounts.
-- Disabled keys refuse cryptographic operations (DisabledException).
+- Disabled keys refuse cryptographic operations (DisabledException), and
+  grant operations on an unknown key are NotFoundException (moto crashed).
 - DryRun on CreateGrant, Encrypt, Decrypt, GenerateDataKey*, ReEncrypt:
   DryRunOperationException when the call would have succeeded, the real error
   otherwise, and no change either way.
@@ -191,6 +192,15 @@ def _create_key(self: KmsBackend, policy: Any, key_usage: Any, key_spec: Any, *a
     return _original_create_key(self, policy, key_usage or "ENCRYPT_DECRYPT", key_spec, *args, **kwargs)
 
 
+def _by_any_id(original: Callable[..., Any]) -> Callable[..., Any]:
+    # AWS accepts a key ARN wherever it accepts a key id; these moto methods
+    # index their dict with the raw value and fail with KeyError on an ARN.
+    def patched(self: KmsBackend, key_id: str, *args: Any, **kwargs: Any) -> Any:
+        return original(self, self.any_id_to_key_id(key_id), *args, **kwargs)
+
+    return patched
+
+
 def apply_patches() -> None:
     kms_utils._serialize_ciphertext_blob = _serialize_ciphertext_blob
     kms_utils._deserialize_ciphertext_blob = _deserialize_ciphertext_blob
@@ -198,6 +208,8 @@ def apply_patches() -> None:
     KmsBackend.replicate_key = _replicate_key
     KmsBackend.describe_key = _describe_key
     KmsBackend.create_key = _create_key
+    for name in ("disable_key", "enable_key", "cancel_key_deletion", "schedule_key_deletion"):
+        setattr(KmsBackend, name, _by_any_id(getattr(KmsBackend, name)))
 
 
 # ---------------------------------------------------------------------------
@@ -300,7 +312,7 @@ def key_for_table(caller_account: str, region: str, key_ref: str, caller: str | 
             )
         if name.startswith("alias/") and owner != caller_account:
             raise KeyProblem(f"KMS alias {key_ref} belongs to account {owner}; aliases cannot be used across accounts, use the key ARN")
-    elif not (name.startswith("alias/") or re.match(r"^(mrk-)?[0-9a-fA-F-]{36}$", name)):
+    elif not (name.startswith("alias/") or re.match(r"^(mrk-)?[0-9a-fA-F-]{32,36}$", name)):
         raise KeyProblem(f"{key_ref!r} is not a KMS key id, key ARN, alias name or alias ARN")
     backend = kms_backends[owner][region]
     try:
@@ -370,7 +382,8 @@ def _owner_of(req: AwsRequest, params: dict[str, Any]) -> tuple[str, Key | None]
 
 
 def _check_cross_account(req: AwsRequest, key: Key) -> None:
-    action = f"kms:{req.operation}"
+    # IAM authorises ReEncrypt as ReEncryptTo on the destination key, the one checked here.
+    action = "kms:ReEncryptTo" if req.operation == "ReEncrypt" else f"kms:{req.operation}"
     denied = AwsError(
         "AccessDeniedException",
         f"User: arn:aws:iam::{req.account}:root is not authorized to perform: {action} on resource: "

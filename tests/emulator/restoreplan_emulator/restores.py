@@ -4,9 +4,9 @@ Every restore, whether AWS Backup's StartRestoreJob or DynamoDB's
 RestoreTableFromBackup / RestoreTableToPointInTime, is a `Restore` here. Its
 whole timeline is fixed when it starts:
 
-    total   = (restore_base_seconds + size_bytes / restore_bytes_per_second)
-    pending = min(60, total / 10)           # the PENDING part of it
-    wall    = modeled seconds * time_scale  # options as they were at the start
+    modeled = restore_base_seconds + size_bytes / restore_bytes_per_second
+    pending = min(60, modeled / 10)      # the PENDING part of it
+    wall    = seconds * time_scale       # with the options as they were at the start
 
 `tick()` moves restores along the clock. It runs before every AWS request
 (under the emulator's lock) and from a background thread, so a restore whose

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import signal
 import sys
 import threading
@@ -86,18 +87,18 @@ class Emulator:
             if fault is not None:
                 response = error_response(req, fault)
             else:
-                response = self._dispatch(req, environ, body)
+                response = self._dispatch(req, environ)
             entry["status"] = response.status
             entry["fault"] = fault is not None
             entry["error_code"] = response.error_code()
             self.requests.append(entry)
             return response
 
-    def _dispatch(self, req: AwsRequest, environ: dict[str, Any], body: bytes) -> Response:
+    def _dispatch(self, req: AwsRequest, environ: dict[str, Any]) -> Response:
         def call_moto(account: str | None = None, body: bytes | None = None) -> Response:
-            return self._call_moto(environ, original if body is None else body, account)
+            # Handlers may re-run the request in another account or with a changed body.
+            return self._call_moto(environ, req.body if body is None else body, account)
 
-        original = body
         try:
             handled = None
             if req.service == "backup":
@@ -318,4 +319,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     print(f"restoreplan-emulator listening on http://127.0.0.1:{server.server_port}", flush=True)
+    # Nothing else may reach stdout (moto prints there): a harness that reads
+    # only the first line and never drains the pipe would block the server.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     server.serve_forever()

@@ -133,6 +133,11 @@ impl Emulator {
         http("GET", &format!("{}{path}", self.endpoint), None)
     }
 
+    /// DELETE a control endpoint.
+    pub fn delete(&self, path: &str) -> serde_json::Value {
+        http("DELETE", &format!("{}{path}", self.endpoint), None)
+    }
+
     /// POST JSON to a control endpoint.
     pub fn post(&self, path: &str, body: &serde_json::Value) -> serde_json::Value {
         http("POST", &format!("{}{path}", self.endpoint), Some(body))
