@@ -51,6 +51,25 @@ fn generate(n: usize) -> String {
     s
 }
 
+fn smoke(bin: &str) {
+    let dir = std::env::temp_dir().join(format!("restoreplan-bench-smoke-{}", std::process::id()));
+    let plan = dir.join("bench-100.yaml");
+    let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&plan, generate(100)));
+    if written.is_err() {
+        eprintln!("cannot write {}", plan.display());
+        std::process::exit(2);
+    }
+    let (_, _, code) = run_once(bin, &plan);
+    let _ = std::fs::remove_dir_all(&dir);
+    if code != 0 {
+        eprintln!("validate exited with {code} on the generated plan");
+        std::process::exit(1);
+    }
+    println!(
+        "bench smoke test: a generated 100-restore plan validates (run `cargo bench --bench validate` to measure)"
+    );
+}
+
 /// Runs the command and returns its wall time and peak RSS in KiB.
 fn run_once(bin: &str, plan: &std::path::Path) -> (Duration, u64, i32) {
     let start = Instant::now();
@@ -85,8 +104,14 @@ fn run_once(bin: &str, plan: &std::path::Path) -> (Duration, u64, i32) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; there are no other options.
     let bin = env!("CARGO_BIN_EXE_restoreplan");
+    // `cargo bench` passes `--bench`. Without it (`cargo test --all-targets`
+    // runs this binary too, unoptimised) only check that a generated plan
+    // validates, and measure nothing.
+    if !std::env::args().any(|a| a == "--bench") {
+        smoke(bin);
+        return;
+    }
     let dir = std::env::temp_dir().join(format!("restoreplan-bench-{}", std::process::id()));
     if std::fs::create_dir_all(&dir).is_err() {
         eprintln!("cannot create {}", dir.display());

@@ -2,9 +2,9 @@
 //! declarative YAML plan.
 //!
 //! ```text
-//!   plan.yaml ──► plan::load ──► RawPlan ──► plan::resolve ──► Plan (sealed DAG)
-//!                 (spans, schema,            (defaults,        │
-//!                  static rules)              templates)       │
+//!   plan.yaml ──► plan::load_file ──► RawPlan ──► resolve ──► Plan (sealed DAG)
+//!                 (bounded read,           (defaults,          │
+//!                  spans, schema)           templates, rules)  │
 //!                                                              ▼
 //!                     ┌──────────────── check::live (CloudRead) ─────────────┐
 //!                     │                                                      │

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::diag::{Finding, Span};
+use crate::diag::Finding;
 use crate::graph::DependencyGraph;
 use crate::plan::model::Plan;
 use crate::plan::tree::{Node, Segment, Value};
@@ -293,9 +293,4 @@ fn unquoted_accounts(
             }
         }
     }
-}
-
-/// The span of a restore's entry, for callers that only know its index.
-pub fn restore_span(plan: &Plan, index: usize) -> Option<Span> {
-    plan.restores().get(index).and_then(|r| r.spans.entry)
 }

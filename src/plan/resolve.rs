@@ -1156,7 +1156,8 @@ fn table_name_finding(
 ) -> Finding {
     let len = name.chars().count();
     let problem = if len < 3 {
-        format!("is {len} characters long (at least 3)")
+        let unit = if len == 1 { "character" } else { "characters" };
+        format!("is {len} {unit} long (at least 3)")
     } else if len > 255 {
         format!("is {len} characters long (at most 255)")
     } else {

@@ -112,8 +112,8 @@ pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, ReadError> {
 /// The finding for a file over the size cap.
 pub(crate) fn too_large_finding(len: Option<u64>) -> Finding {
     let size = match len {
-        Some(n) if n > MAX_PLAN_BYTES => format!("{n} bytes or more"),
-        _ => "too many bytes".to_owned(),
+        Some(n) => format!("{n} bytes"),
+        None => format!("more than {MAX_PLAN_BYTES} bytes"),
     };
     Finding::error(
         rules::INPUT_TOO_LARGE,
