@@ -1,5 +1,14 @@
-//! restoreplan's integration tests: one binary, one emulator.
+//! restoreplan's integration tests: one binary that drives the real
+//! `restoreplan` binary and, where AWS is involved, one local emulator.
 
+mod examples;
+mod graph;
+mod hostile;
 mod live;
+mod output;
+mod props;
 mod review;
+mod rules;
+mod schema;
 mod support;
+mod test;

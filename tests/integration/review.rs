@@ -3,7 +3,7 @@
 //! plans, the proof that the dry-run commands never change anything, and
 //! the refusal of a saved plan that went stale.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use restoreplan::check::live::{self, LiveOptions};
@@ -14,8 +14,8 @@ use restoreplan::diff::DryRun;
 use restoreplan::diff::stale::{DriftKind, against_live};
 
 use crate::support::aws::Aws;
-use crate::support::cli::Restoreplan;
 use crate::support::emulator::{Emulator, shared};
+use crate::test::{Output, Test};
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
@@ -32,8 +32,12 @@ struct Dr {
 }
 
 impl Dr {
-    fn plan(&self) -> PathBuf {
-        self.dir.path().join("payments-dr.yaml")
+    fn plan(&self) -> String {
+        self.dir
+            .path()
+            .join("payments-dr.yaml")
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn accounts(&self) -> [&str; 2] {
@@ -205,31 +209,32 @@ fn regex_escape(s: &str) -> String {
         .collect()
 }
 
-fn plan_cmd(dr: &Dr, args: &[&str]) -> crate::support::cli::Run {
-    let em = shared();
-    let mut cmd = Restoreplan::new(["plan"]).arg(dr.plan());
-    for a in args {
-        cmd = cmd.arg(a);
-    }
-    cmd.emulator(em).roles(&dr.accounts()).run_in(dr.dir.path())
+fn plan_cmd(dr: &Dr, args: &[&str], status: i32) -> Output {
+    Test::new()
+        .args(["plan".to_owned(), dr.plan()])
+        .args(args.iter().copied())
+        .current_dir(dr.dir.path())
+        .emulator(shared())
+        .roles(&dr.accounts())
+        .status(status)
+        .run()
 }
 
 #[test]
 fn plan_renders_the_dr_example_as_text_json_and_markdown() {
     let dr = dr();
     let saved = dr.dir.path().join("saved-plan.json");
-    let human = plan_cmd(dr, &["--out", saved.to_str().expect("utf-8 path")]);
     // `cards` has no recovery point before its cut-off and
     // `settlement-batches` names one that does not exist: both are blocked.
-    assert_eq!(human.code, 1, "{}", human.stderr);
+    let human = plan_cmd(dr, &["--out", saved.to_str().expect("utf-8 path")], 1);
     assert!(
         human.stdout.contains("+ restore accounts"),
         "{}",
         human.stdout
     );
     assert!(human.stdout.contains("! blocked cards"), "{}", human.stdout);
-    let json = plan_cmd(dr, &["--format", "json"]);
-    let markdown = plan_cmd(dr, &["--format", "markdown"]);
+    let json = plan_cmd(dr, &["--format", "json"], 1);
+    let markdown = plan_cmd(dr, &["--format", "markdown"], 1);
 
     // The saved plan is the JSON output, and reads back.
     let saved_text = std::fs::read_to_string(&saved).expect("saved plan written");
@@ -265,18 +270,22 @@ fn audit_writes_markdown_json_and_self_contained_html() {
     let dr = dr();
     let em = shared();
     let dir = dr.dir.path();
-    let run = Restoreplan::new(["audit"])
-        .arg(dr.plan())
-        .arg("--out")
-        .arg("audit.md")
-        .arg("--out")
-        .arg("audit.json")
-        .arg("--out")
-        .arg("audit.html")
+    // A failed check exits 1.
+    let run = Test::new()
+        .args(["audit".to_owned(), dr.plan()])
+        .args([
+            "--out",
+            "audit.md",
+            "--out",
+            "audit.json",
+            "--out",
+            "audit.html",
+        ])
+        .current_dir(dir)
         .emulator(em)
         .roles(&dr.accounts())
-        .run_in(dir);
-    assert_eq!(run.code, 1, "a failed check exits 1: {}", run.stderr);
+        .status(1)
+        .run();
     let md = std::fs::read_to_string(dir.join("audit.md")).expect("audit.md");
     let html = std::fs::read_to_string(dir.join("audit.html")).expect("audit.html");
     let json: serde_json::Value =
@@ -309,25 +318,23 @@ fn plan_validate_live_and_audit_make_no_mutating_calls() {
     let em = shared();
     let start = dr.seeded_at.max(now_secs());
     let dir = dr.dir.path();
-    let runs = [
-        plan_cmd(dr, &[]),
-        Restoreplan::new(["validate", "--live"])
-            .arg(dr.plan())
-            .emulator(em)
-            .roles(&dr.accounts())
-            .run_in(dir),
-        Restoreplan::new(["audit"])
-            .arg(dr.plan())
-            .arg("--out")
-            .arg("mutation-check.html")
-            .emulator(em)
-            .roles(&dr.accounts())
-            .run_in(dir),
-    ];
-    for r in &runs {
-        // Each ran its live checks and found the blocked restores.
-        assert_eq!(r.code, 1, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    }
+    // Each runs its live checks and finds the blocked restores (exit 1).
+    plan_cmd(dr, &[], 1);
+    Test::new()
+        .args(["validate".to_owned(), "--live".to_owned(), dr.plan()])
+        .current_dir(dir)
+        .emulator(em)
+        .roles(&dr.accounts())
+        .status(1)
+        .run();
+    Test::new()
+        .args(["audit".to_owned(), dr.plan()])
+        .args(["--out", "mutation-check.html"])
+        .current_dir(dir)
+        .emulator(em)
+        .roles(&dr.accounts())
+        .status(1)
+        .run();
     let log = em.control("/_restoreplan/requests");
     let calls: Vec<(String, String)> = log["requests"]
         .as_array()
@@ -463,24 +470,27 @@ fn diff_shows_what_changed_between_two_versions_of_an_example() {
     assert_ne!(old, new, "the edits apply");
     std::fs::write(dir.path().join("old.yaml"), &old).expect("write");
     std::fs::write(dir.path().join("new.yaml"), &new).expect("write");
-    let text = Restoreplan::new(["diff", "old.yaml", "new.yaml"]).run_in(dir.path());
-    assert_eq!(text.code, 0, "{}", text.stderr);
-    let md = Restoreplan::new([
-        "diff",
-        "old.yaml",
-        "new.yaml",
-        "--format",
-        "markdown",
-        "--exit-code",
-    ])
-    .run_in(dir.path());
-    assert_eq!(
-        md.code, 1,
-        "--exit-code reports the difference: {}",
-        md.stderr
-    );
-    let same = Restoreplan::new(["diff", "old.yaml", "old.yaml", "--exit-code"]).run_in(dir.path());
-    assert_eq!(same.code, 0);
+    let text = Test::new()
+        .args(["diff", "old.yaml", "new.yaml"])
+        .current_dir(dir.path())
+        .run();
+    // `--exit-code` reports the difference.
+    let md = Test::new()
+        .args([
+            "diff",
+            "old.yaml",
+            "new.yaml",
+            "--format",
+            "markdown",
+            "--exit-code",
+        ])
+        .current_dir(dir.path())
+        .status(1)
+        .run();
+    let same = Test::new()
+        .args(["diff", "old.yaml", "old.yaml", "--exit-code"])
+        .current_dir(dir.path())
+        .run();
     assert!(same.stdout.contains("No changes"));
     let mut s = insta::Settings::clone_current();
     s.set_snapshot_path("snapshots");
