@@ -4,7 +4,7 @@
 //! ```text
 //! bytes ─► source (size cap, UTF-8) ─► tree (saphyr events, spans, limits)
 //!       ─► schema (jsonschema on the tree's JSON form, paths → spans)
-//!       ─► yaml (typed RawPlan from the tree's JSON form, serde_path_to_error)
+//!       ─► yaml (typed RawPlan via serde_yaml + serde_path_to_error)
 //!       ─► resolve (defaults, overrides, templates, static rules)
 //!       ─► Plan::seal (graph rules)
 //! ```
@@ -168,7 +168,8 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     // key leaves a location or key unset) are left out once keys are dropped.
     let pruned = patches.iter().any(|p| matches!(p, yaml::Patch::Remove(_)));
 
-    let raw: raw::RawPlan = match yaml::from_document(instance, &patches) {
+    drop(instance);
+    let raw: raw::RawPlan = match yaml::from_str_patched(text, &patches) {
         Ok(raw) => raw,
         Err(e) => {
             let (node, _) = root.walk(&e.path);
