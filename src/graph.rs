@@ -163,7 +163,11 @@ impl DependencyGraph {
     pub fn layers(&self) -> Vec<Vec<usize>> {
         let mut depth = vec![0usize; self.len()];
         for &i in &self.topo {
-            depth[i] = self.dependencies(i).map(|d| depth[d] + 1).max().unwrap_or(0);
+            depth[i] = self
+                .dependencies(i)
+                .map(|d| depth[d] + 1)
+                .max()
+                .unwrap_or(0);
         }
         let mut layers: Vec<Vec<usize>> = Vec::new();
         for (i, &d) in depth.iter().enumerate() {

@@ -22,5 +22,7 @@
 pub mod check;
 pub mod cloud;
 pub mod diag;
+pub mod exec;
 pub mod graph;
 pub mod plan;
+pub mod sim;

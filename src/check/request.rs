@@ -100,13 +100,15 @@ pub fn build_request(
     let rp_indexes = recovery_point.and_then(|rp| rp.indexes.as_deref());
     let indexes = kept_indexes(restore, rp_indexes.or(source_indexes));
     match (&restore.recovery_point, recovery_point) {
-        (RecoveryPointSelector::PointInTime { at }, _) => RestoreRequest::RestoreTableToPointInTime {
-            source_table_arn: restore.source_table_arn(),
-            target_table_name: restore.target_name.clone(),
-            restore_date_time: *at,
-            sse,
-            indexes,
-        },
+        (RecoveryPointSelector::PointInTime { at }, _) => {
+            RestoreRequest::RestoreTableToPointInTime {
+                source_table_arn: restore.source_table_arn(),
+                target_table_name: restore.target_name.clone(),
+                restore_date_time: *at,
+                sse,
+                indexes,
+            }
+        }
         (_, Some(rp)) if rp.origin == RecoveryPointOrigin::DynamoDbBackup => {
             RestoreRequest::RestoreTableFromBackup {
                 backup_arn: rp.arn.clone(),

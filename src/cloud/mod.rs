@@ -534,8 +534,12 @@ pub trait CloudWrite: CloudRead {
     ) -> CloudResult<StartedRestore>;
 
     /// Changes a setting on a table.
-    async fn change_table(&self, scope: &Scope, name: &str, change: &TableChange)
-    -> CloudResult<()>;
+    async fn change_table(
+        &self,
+        scope: &Scope,
+        name: &str,
+        change: &TableChange,
+    ) -> CloudResult<()>;
 
     /// Deletes a table (teardown only; callers prove the run created it).
     async fn delete_table(&self, scope: &Scope, name: &str) -> CloudResult<()>;
