@@ -12,7 +12,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
 use crate::diag::Finding;
-use crate::plan::model::Restore;
+use crate::plan::model::{Restore, RestoreSpans};
 
 /// Rule codes reported by [`DependencyGraph::build`].
 pub mod codes {
@@ -32,28 +32,79 @@ pub struct DependencyGraph {
     topo: Vec<usize>,
 }
 
+/// What the graph checks need of a restore: its id, dependencies and spans.
+pub trait GraphNode {
+    /// The restore's id.
+    fn id(&self) -> &str;
+    /// Ids it depends on.
+    fn depends_on(&self) -> &[String];
+    /// Source positions.
+    fn spans(&self) -> &RestoreSpans;
+}
+
+impl GraphNode for Restore {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn depends_on(&self) -> &[String] {
+        &self.depends_on
+    }
+    fn spans(&self) -> &RestoreSpans {
+        &self.spans
+    }
+}
+
+/// A restore as far as the graph is concerned, for checking the
+/// dependencies of a plan whose restores could not all be resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRef {
+    /// The restore's id.
+    pub id: String,
+    /// Ids it depends on.
+    pub depends_on: Vec<String>,
+    /// Source positions.
+    pub spans: RestoreSpans,
+}
+
+impl GraphNode for NodeRef {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn depends_on(&self) -> &[String] {
+        &self.depends_on
+    }
+    fn spans(&self) -> &RestoreSpans {
+        &self.spans
+    }
+}
+
 impl DependencyGraph {
     /// Builds and checks the graph; returns every problem found.
     pub fn build(restores: &[Restore]) -> Result<Self, Vec<Finding>> {
+        Self::build_from(restores)
+    }
+
+    /// Builds and checks the graph of any restore-like nodes.
+    pub fn build_from<N: GraphNode>(restores: &[N]) -> Result<Self, Vec<Finding>> {
         let mut graph = DiGraph::<usize, ()>::with_capacity(restores.len(), restores.len());
         let mut by_id: HashMap<&str, NodeIndex> = HashMap::with_capacity(restores.len());
         for (i, r) in restores.iter().enumerate() {
             let n = graph.add_node(i);
             // Duplicate ids are reported by the loader's own rule; the first wins here.
-            by_id.entry(r.id.as_str()).or_insert(n);
+            by_id.entry(r.id()).or_insert(n);
         }
         let mut findings = Vec::new();
         for (i, r) in restores.iter().enumerate() {
             let me = NodeIndex::new(i);
-            for (k, dep) in r.depends_on.iter().enumerate() {
-                let span = r.spans.depends_on.get(k).copied().or(r.spans.entry);
-                if dep == &r.id {
+            for (k, dep) in r.depends_on().iter().enumerate() {
+                let span = r.spans().depends_on.get(k).copied().or(r.spans().entry);
+                if dep == r.id() {
                     findings.push(
                         Finding::error(
                             codes::SELF_DEPENDENCY,
-                            format!("restore `{}` depends on itself", r.id),
+                            format!("restore `{}` depends on itself", r.id()),
                         )
-                        .restore(&r.id)
+                        .restore(r.id())
                         .at(span)
                         .label("a restore cannot wait for itself")
                         .help(format!("remove `{dep}` from `depends_on`")),
@@ -69,9 +120,9 @@ impl DependencyGraph {
                     None => {
                         let mut f = Finding::error(
                             codes::UNKNOWN_DEPENDENCY,
-                            format!("restore `{}` depends on unknown restore `{dep}`", r.id),
+                            format!("restore `{}` depends on unknown restore `{dep}`", r.id()),
                         )
-                        .restore(&r.id)
+                        .restore(r.id())
                         .at(span)
                         .label("no restore has this id");
                         f = match closest(dep, by_id.keys().copied()) {
@@ -90,23 +141,23 @@ impl DependencyGraph {
                 continue;
             }
             let cycle = cycle_in(&graph, &scc);
-            let names: Vec<&str> = cycle.iter().map(|&n| restores[n].id.as_str()).collect();
+            let names: Vec<&str> = cycle.iter().map(|&n| restores[n].id()).collect();
             let first = cycle[0];
             let mut shown = names.join(" -> ");
             shown.push_str(" -> ");
             shown.push_str(names[0]);
             // Point at the first restore's dependency on the next one in the cycle.
-            let closing = restores[cycle[1]].id.as_str();
+            let closing = restores[cycle[1]].id();
             let r = &restores[first];
             let span = r
-                .depends_on
+                .depends_on()
                 .iter()
                 .position(|d| d == closing)
-                .and_then(|k| r.spans.depends_on.get(k).copied())
-                .or(r.spans.entry);
+                .and_then(|k| r.spans().depends_on.get(k).copied())
+                .or(r.spans().entry);
             findings.push(
                 Finding::error(codes::CYCLE, format!("dependency cycle: {shown}"))
-                    .restore(&r.id)
+                    .restore(r.id())
                     .at(span)
                     .label("this dependency leads back to this restore")
                     .help("remove one of these dependencies so that the restores can run in order"),

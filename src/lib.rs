@@ -20,9 +20,11 @@
 //! traits.
 
 pub mod check;
+pub mod cli;
 pub mod cloud;
 pub mod diag;
 pub mod exec;
 pub mod graph;
 pub mod plan;
+pub mod report;
 pub mod sim;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `restoreplan` binary; everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    restoreplan::cli::main()
+}

@@ -1,0 +1,226 @@
+//! The command line: argument parsing, output settings and exit codes.
+//!
+//! One module per subcommand; each takes its parsed arguments and the
+//! shared [`Output`] and returns an [`ExitStatus`]. Commands call the
+//! library's stages and renderers and must not implement checks themselves.
+//!
+//! To add a subcommand: add a module with `Args` and `run`, a variant to
+//! [`Command`], and a match arm in [`run`].
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::plan::{CompileOptions, LoadError, Loaded};
+use crate::report::findings::{self, HumanStyle};
+
+pub mod completions;
+pub mod graph;
+pub mod schema;
+pub mod validate;
+
+/// Exit statuses, documented in `docs/cli.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitStatus {
+    /// Everything is valid (warnings allowed).
+    Valid = 0,
+    /// At least one plan has an error finding.
+    Findings = 1,
+    /// Usage error, unreadable file or internal error.
+    Error = 2,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> Self {
+        ExitCode::from(s as u8)
+    }
+}
+
+/// Restore whole environments of Amazon DynamoDB tables from a declarative YAML plan.
+#[derive(Debug, Parser)]
+#[command(name = "restoreplan", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More log output on stderr (repeat for more: -v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// When to use colours and terminal hyperlinks (`auto` honours NO_COLOR and non-terminals).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Colour policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check plans offline: syntax, schema, every static rule and the dependency graph.
+    Validate(validate::Args),
+    /// Print a plan's dependency graph: layers and critical path, DOT or Mermaid.
+    Graph(graph::Args),
+    /// Print the JSON Schema of the plan format.
+    Schema(schema::Args),
+    /// Print shell completions.
+    Completions(completions::Args),
+}
+
+/// Output settings shared by every command.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// Print only errors.
+    pub quiet: bool,
+    /// Colour on stderr.
+    pub color: bool,
+    /// Wrap width of diagnostics.
+    pub width: usize,
+}
+
+impl Output {
+    /// The style of human diagnostics.
+    pub fn human(&self) -> HumanStyle {
+        HumanStyle {
+            color: self.color,
+            width: self.width,
+        }
+    }
+}
+
+/// Arguments shared by commands that compile a plan.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompileArgs {
+    /// Date that `{date}` expands to (YYYY-MM-DD); default: today in UTC.
+    #[arg(long, env = "RESTOREPLAN_DATE", value_parser = parse_date)]
+    pub date: Option<NaiveDate>,
+}
+
+impl CompileArgs {
+    /// Compile options; the only place the clock is read.
+    pub fn options(&self) -> CompileOptions {
+        CompileOptions::new(self.date.unwrap_or_else(|| chrono::Utc::now().date_naive()))
+    }
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date like 2026-11-20"))
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitStatus::Error.into()
+            } else {
+                ExitStatus::Valid.into()
+            };
+        }
+    };
+    init_tracing(cli.quiet, cli.verbose);
+    let out = Output {
+        quiet: cli.quiet,
+        color: use_color(cli.color),
+        width: terminal_width(),
+    };
+    run(cli.command, out).into()
+}
+
+/// Dispatches a parsed command.
+pub fn run(command: Command, out: Output) -> ExitStatus {
+    match command {
+        Command::Validate(args) => validate::run(&args, out),
+        Command::Graph(args) => graph::run(&args, out),
+        Command::Schema(args) => schema::run(&args),
+        Command::Completions(args) => completions::run(&args),
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+                && std::io::stderr().is_terminal()
+        }
+    }
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&w: &usize| w >= 40)
+        .unwrap_or(100)
+}
+
+fn init_tracing(quiet: bool, verbose: u8) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RESTOREPLAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}
+
+/// Loads one plan for a command that needs a valid plan (e.g. `graph`):
+/// prints warnings or findings as human diagnostics on stderr and returns
+/// the plan, or the exit status to stop with.
+pub fn load_or_report(
+    path: &std::path::Path,
+    compile: &CompileArgs,
+    out: Output,
+) -> Result<Loaded, ExitStatus> {
+    match crate::plan::load_file(path, &compile.options()) {
+        Ok(loaded) => {
+            if !out.quiet && !loaded.warnings.is_empty() {
+                eprint!(
+                    "{}",
+                    findings::render_human(&loaded.warnings, &loaded.source, out.human())
+                );
+            }
+            Ok(loaded)
+        }
+        Err(LoadError::Read { path, source }) => {
+            eprintln!("error: failed to read {}: {source}", path.display());
+            Err(ExitStatus::Error)
+        }
+        Err(LoadError::Rejected(r)) => {
+            let shown: Vec<_> = r
+                .findings
+                .iter()
+                .filter(|f| !out.quiet || f.is_error())
+                .cloned()
+                .collect();
+            eprint!("{}", findings::render_human(&shown, &r.source, out.human()));
+            Err(ExitStatus::Findings)
+        }
+    }
+}

@@ -1,0 +1,1333 @@
+//! Resolution and static rules: [`RawPlan`] + position tree → resolved restores.
+//!
+//! Applies plan-level `source`/`target`, `defaults` and per-restore
+//! overrides (field by field), expands name templates, parses selectors,
+//! keys and durations, and reports every static problem with a span.
+//! Values written once (in `defaults`, `keys`, plan-level blocks) are
+//! checked once where written; rules about a restore's outcome (expanded
+//! names, duplicates, cross-account PITR) are checked per restore.
+//! Pure: the date for `{date}` comes from the options.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::diag::{Finding, Span};
+use crate::graph::closest;
+use crate::plan::model::{
+    AccountId, AfterRestore, Encryption, Execution, KeyRef, Location, Objectives, OnFailure,
+    PlanHeader, RecoveryPointSelector, Region, Restore, RestoreSpans, StreamSetting, Target,
+    TtlSetting,
+};
+use crate::plan::raw::{
+    RawAfterRestore, RawEncryption, RawEncryptionType, RawLocation, RawOnFailure, RawPlan,
+    RawRecoveryPoint, RawStream, RawTarget, RawTtl,
+};
+use crate::plan::rules;
+use crate::plan::tree::{Node, Segment};
+
+/// Template placeholders.
+const PLACEHOLDERS: &[&str] = &["table", "plan", "date"];
+
+/// Builds a tree path from keys and indices.
+macro_rules! path {
+    ($($s:expr),* $(,)?) => { vec![$(Segment::from($s)),*] };
+}
+
+impl From<&str> for Segment {
+    fn from(s: &str) -> Self {
+        Segment::Key(s.to_owned())
+    }
+}
+
+impl From<usize> for Segment {
+    fn from(i: usize) -> Self {
+        Segment::Index(i)
+    }
+}
+
+/// The outcome of resolution: header and restores when nothing blocks, and
+/// every finding (errors and warnings) either way.
+pub(crate) struct Resolution {
+    pub header: PlanHeader,
+    pub restores: Vec<Restore>,
+    pub findings: Vec<Finding>,
+    /// Id, dependencies and spans of every restore, for graph checks even
+    /// when some restores could not be resolved.
+    pub stubs: Vec<crate::graph::NodeRef>,
+}
+
+/// A value written in the file: `None` when it was written but invalid (and
+/// already reported), with the path it was written at.
+#[derive(Debug, Clone)]
+struct Field<T> {
+    value: Option<T>,
+    path: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct LocFields {
+    account: Option<Field<AccountId>>,
+    region: Option<Field<Region>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct TargetFields {
+    loc: LocFields,
+    vault: Option<Field<String>>,
+    role: Option<Field<String>>,
+}
+
+/// The settings a restore can inherit, parsed where written.
+#[derive(Debug, Clone, Default)]
+struct Settings {
+    name: Option<Field<String>>,
+    recovery_point: Option<Field<RecoveryPointSelector>>,
+    encryption: Option<Field<(Encryption, Option<Span>)>>,
+    indexes: Option<Vec<String>>,
+    after_restore: Option<RawAfterRestore>,
+    source: LocFields,
+    target: TargetFields,
+}
+
+struct Ctx<'a> {
+    root: &'a Node,
+    findings: Vec<Finding>,
+    plan_name: String,
+    date: String,
+    /// Named keys; `None` when the entry's ARN is malformed (already reported).
+    keys: BTreeMap<String, Option<(KeyRef, Option<Span>)>>,
+}
+
+impl Ctx<'_> {
+    fn span(&self, path: &[Segment]) -> Option<Span> {
+        self.root.at(path).map(|n| n.span)
+    }
+
+    fn push(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+}
+
+pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -> Resolution {
+    let mut cx = Ctx {
+        root,
+        findings: Vec::new(),
+        plan_name: raw.name.clone(),
+        date: date.format("%Y%m%d").to_string(),
+        keys: BTreeMap::new(),
+    };
+
+    if raw.version != 1 {
+        let f = Finding::error(
+            rules::PLAN_VERSION,
+            format!("plan format version {} is not supported", raw.version),
+        )
+        .at(cx.span(&path!["version"]))
+        .label("only version 1 exists")
+        .help("write `version: 1`");
+        cx.push(f);
+    }
+    if !valid_plan_name(&raw.name) {
+        let f = Finding::error(rules::PLAN_INVALID_NAME, format!("plan name `{}` is not valid", raw.name))
+            .at(cx.span(&path!["name"]))
+            .label("must match ^[a-z0-9][a-z0-9-]{0,62}$")
+            .help(format!(
+                "use 1–63 lowercase letters, digits and `-`, starting with a letter or digit, e.g. `{}`",
+                suggest_plan_name(&raw.name)
+            ));
+        cx.push(f);
+    }
+
+    let objectives = Objectives {
+        rpo: raw
+            .objectives
+            .as_ref()
+            .and_then(|o| o.rpo.as_deref())
+            .and_then(|d| duration_field(&mut cx, d, path!["objectives", "rpo"])),
+        rto: raw
+            .objectives
+            .as_ref()
+            .and_then(|o| o.rto.as_deref())
+            .and_then(|d| duration_field(&mut cx, d, path!["objectives", "rto"])),
+    };
+
+    let execution = execution(&mut cx, raw);
+
+    for (name, key) in &raw.keys {
+        let p = path!["keys", name.as_str(), "arn"];
+        let span = cx.span(&p);
+        let entry = if valid_kms_arn(&key.arn) {
+            Some((
+                KeyRef {
+                    name: Some(name.clone()),
+                    arn: key.arn.clone(),
+                },
+                span,
+            ))
+        } else {
+            cx.push(malformed_key(&key.arn, span, None));
+            None
+        };
+        cx.keys.insert(name.clone(), entry);
+    }
+
+    let plan_source = location_fields(&mut cx, raw.source.as_ref(), path!["source"]);
+    let plan_target = target_fields(&mut cx, raw.target.as_ref(), path!["target"]);
+    let defaults = match &raw.defaults {
+        Some(d) => settings(
+            &mut cx,
+            SettingsIn {
+                name: d.name.as_deref(),
+                recovery_point: d.recovery_point.as_ref(),
+                encryption: d.encryption.as_ref(),
+                indexes: d.indexes.as_ref(),
+                after_restore: d.after_restore.as_ref(),
+                source: d.source.as_ref(),
+                target: d.target.as_ref(),
+            },
+            path!["defaults"],
+        ),
+        None => Settings::default(),
+    };
+
+    if raw.restores.is_empty() {
+        let f = Finding::error(rules::PLAN_NO_RESTORES, "the plan has no restores")
+            .at(cx.span(&path!["restores"]))
+            .label("empty list")
+            .help("add at least one restore, e.g. `- table: orders`");
+        cx.push(f);
+    }
+
+    let mut restores = Vec::with_capacity(raw.restores.len());
+    let mut stubs = Vec::with_capacity(raw.restores.len());
+    let mut broken = false;
+    let mut missing: BTreeMap<&'static str, Vec<(String, Option<Span>)>> = BTreeMap::new();
+    let mut needs_role: Vec<(String, Option<Span>)> = Vec::new();
+    let mut ids: HashMap<String, usize> = HashMap::with_capacity(raw.restores.len());
+    let mut targets: HashMap<(AccountId, Region, String), usize> =
+        HashMap::with_capacity(raw.restores.len());
+
+    for (i, r) in raw.restores.iter().enumerate() {
+        let base = path!["restores", i];
+        let mut ok = true;
+        let id = r.id.clone().unwrap_or_else(|| r.table.clone());
+        let entry_span = cx.span(&base);
+        let table_span = cx.span(&path!["restores", i, "table"]);
+        let id_span = cx.span(&path!["restores", i, "id"]);
+
+        if !valid_table_name(&r.table) {
+            ok = false;
+            let f = table_name_finding(&id, "original table name", &r.table, table_span, None);
+            cx.push(f);
+        }
+        if r.id.is_some() && !valid_id(&id) {
+            ok = false;
+            let f = Finding::error(rules::INVALID_ID, format!("restore id `{id}` is not valid"))
+                .restore(&id)
+                .at(id_span)
+                .label("ids are 1–255 characters of A-Z a-z 0-9 _ . -")
+                .help("use letters, digits, `_`, `.` and `-`, e.g. `orders-pitr`");
+            cx.push(f);
+        }
+        match ids.get(&id) {
+            Some(&first) => {
+                let first_span = cx.span(&path!["restores", first]);
+                let line = first_span.map(|s| line_of(text, s)).unwrap_or(0);
+                let f = Finding::error(rules::DUPLICATE_ID, format!("restore id `{id}` is used twice"))
+                    .restore(&id)
+                    .at(id_span.or(table_span))
+                    .label(format!("restore `{id}` is already defined on line {line}"))
+                    .help("give one of them an explicit, unique `id` (restoring the same table twice needs two ids)");
+                cx.push(f);
+            }
+            None => {
+                ids.insert(id.clone(), i);
+            }
+        }
+
+        let own = settings(
+            &mut cx,
+            SettingsIn {
+                name: r.name.as_deref(),
+                recovery_point: r.recovery_point.as_ref(),
+                encryption: r.encryption.as_ref(),
+                indexes: r.indexes.as_ref(),
+                after_restore: r.after_restore.as_ref(),
+                source: r.source.as_ref(),
+                target: r.target.as_ref(),
+            },
+            base.clone(),
+        );
+
+        let depends_on_spans: Vec<Span> = (0..r.depends_on.len())
+            .map(|k| {
+                cx.span(&path!["restores", i, "depends_on", k])
+                    .unwrap_or(Span::new(0, 0))
+            })
+            .collect();
+
+        // Source and target, field by field: restore, then defaults, then plan.
+        let src_account = pick(&[
+            &own.source.account,
+            &defaults.source.account,
+            &plan_source.account,
+        ]);
+        let src_region = pick(&[
+            &own.source.region,
+            &defaults.source.region,
+            &plan_source.region,
+        ]);
+        let source = match (field_value(src_account), field_value(src_region)) {
+            (Some(account), Some(region)) => Some(Location { account, region }),
+            (a, rg) => {
+                ok = false;
+                if src_account.is_none() {
+                    missing
+                        .entry("account")
+                        .or_default()
+                        .push((id.clone(), table_span.or(entry_span)));
+                }
+                if src_region.is_none() {
+                    missing
+                        .entry("region")
+                        .or_default()
+                        .push((id.clone(), table_span.or(entry_span)));
+                }
+                let _ = (a, rg);
+                None
+            }
+        };
+        let tgt_account = pick(&[
+            &own.target.loc.account,
+            &defaults.target.loc.account,
+            &plan_target.loc.account,
+        ]);
+        let tgt_region = pick(&[
+            &own.target.loc.region,
+            &defaults.target.loc.region,
+            &plan_target.loc.region,
+        ]);
+        let vault = pick(&[
+            &own.target.vault,
+            &defaults.target.vault,
+            &plan_target.vault,
+        ]);
+        let role = pick(&[&own.target.role, &defaults.target.role, &plan_target.role]);
+        let target_location = match (&source, tgt_account, tgt_region) {
+            (_, Some(Field { value: None, .. }), _) | (_, _, Some(Field { value: None, .. })) => {
+                None
+            }
+            (Some(src), a, rg) => Some(Location {
+                account: a
+                    .and_then(|f| f.value.clone())
+                    .unwrap_or_else(|| src.account.clone()),
+                region: rg
+                    .and_then(|f| f.value.clone())
+                    .unwrap_or_else(|| src.region.clone()),
+            }),
+            (None, Some(a), Some(rg)) => match (&a.value, &rg.value) {
+                (Some(a), Some(rg)) => Some(Location {
+                    account: a.clone(),
+                    region: rg.clone(),
+                }),
+                _ => None,
+            },
+            (None, _, _) => None,
+        };
+        if vault.is_some_and(|v| v.value.is_none()) || role.is_some_and(|v| v.value.is_none()) {
+            ok = false;
+        }
+
+        // Name template, expanded.
+        let name_field = pick(&[&own.name, &defaults.name]);
+        let name_span = name_field.and_then(|f| cx.span(&f.path));
+        let target_name = match name_field {
+            Some(Field { value: Some(t), .. }) => {
+                Some(expand(t, &r.table, &cx.plan_name, &cx.date))
+            }
+            Some(Field { value: None, .. }) => None,
+            None => Some(r.table.clone()),
+        };
+        if let Some(n) = &target_name {
+            if !valid_table_name(n) && valid_table_name(&r.table) {
+                ok = false;
+                let template = name_field.and_then(|f| f.value.as_deref());
+                let f = table_name_finding(
+                    &id,
+                    "target table name",
+                    n,
+                    name_span.or(table_span),
+                    template,
+                );
+                cx.push(f);
+            }
+        } else {
+            ok = false;
+        }
+
+        let rp_field = pick(&[&own.recovery_point, &defaults.recovery_point]);
+        let rp_span = rp_field.and_then(|f| cx.span(&f.path));
+        let recovery_point = match rp_field {
+            Some(Field {
+                value: Some(rp), ..
+            }) => Some(rp.clone()),
+            Some(Field { value: None, .. }) => None,
+            None => Some(RecoveryPointSelector::Latest),
+        };
+        if recovery_point.is_none() {
+            ok = false;
+        }
+
+        let enc_field = pick(&[&own.encryption, &defaults.encryption]);
+        let enc_span = enc_field.and_then(|f| cx.span(&f.path));
+        let (encryption, key_span) = match enc_field {
+            Some(Field {
+                value: Some((e, ks)),
+                ..
+            }) => (Some(e.clone()), *ks),
+            Some(Field { value: None, .. }) => (None, None),
+            None => (Some(Encryption::DynamodbOwned), None),
+        };
+        if encryption.is_none() {
+            ok = false;
+        }
+
+        // Outcome rules that need the resolved restore.
+        if let (Some(src), Some(tgt), Some(rp)) = (&source, &target_location, &recovery_point) {
+            if matches!(rp, RecoveryPointSelector::PointInTime { .. }) && src.account != tgt.account
+            {
+                ok = false;
+                let f = Finding::error(
+                    rules::PITR_CROSS_ACCOUNT,
+                    format!(
+                        "restore `{id}` is a point-in-time restore from account {} into account {}",
+                        src.account, tgt.account
+                    ),
+                )
+                .restore(&id)
+                .at(rp_span.or(entry_span))
+                .label("point-in-time restores stay in the source account")
+                .help(format!(
+                    "set `target: {{ account: \"{}\" }}` on this restore (another Region is fine), or restore a backup copied to account {}",
+                    src.account, tgt.account
+                ));
+                cx.push(f);
+            }
+            if let Some((kind, arn_loc)) = arn_location(rp) {
+                if &arn_loc != tgt {
+                    ok = false;
+                    let f = Finding::error(
+                        rules::RECOVERY_POINT_ARN_LOCATION,
+                        format!("restore `{id}` restores in {tgt}, but its {kind} is in {arn_loc}"),
+                    )
+                    .restore(&id)
+                    .at(rp_span.or(entry_span))
+                    .label(format!("this {kind} lives in {arn_loc}"))
+                    .help(format!(
+                        "a restore runs where its recovery point is: copy the recovery point to {tgt} and use the copy's ARN, or set this restore's `target` to {arn_loc}"
+                    ));
+                    cx.push(f);
+                }
+            }
+            let through_backup = match rp {
+                RecoveryPointSelector::BackupArn { .. } => true,
+                RecoveryPointSelector::Latest | RecoveryPointSelector::LatestBefore { .. } => {
+                    vault.and_then(|v| v.value.as_ref()).is_some()
+                }
+                _ => false,
+            };
+            if through_backup && role.is_none() {
+                ok = false;
+                needs_role.push((id.clone(), rp_span.or(table_span).or(entry_span)));
+            }
+        }
+
+        if let (Some(src), Some(tgt), Some(n)) = (&source, &target_location, &target_name) {
+            if ok {
+                if src == tgt && n == &r.table {
+                    ok = false;
+                    let f = Finding::error(
+                        rules::OVERWRITES_SOURCE,
+                        format!("restore `{id}` would restore into its own original table `{n}` in {tgt}"),
+                    )
+                    .restore(&id)
+                    .at(name_span.or(table_span))
+                    .label("the target is the original table")
+                    .help("set `name` to another table name (e.g. `{table}-restored`), or restore into another account or Region");
+                    cx.push(f);
+                } else {
+                    let key = (tgt.account.clone(), tgt.region.clone(), n.clone());
+                    match targets.get(&key) {
+                        Some(&first) => {
+                            ok = false;
+                            let first_id = raw.restores[first]
+                                .id
+                                .clone()
+                                .unwrap_or_else(|| raw.restores[first].table.clone());
+                            let f = Finding::error(
+                                rules::DUPLICATE_TARGET,
+                                format!("restores `{first_id}` and `{id}` both restore into table `{n}` in {tgt}"),
+                            )
+                            .restore(&id)
+                            .at(name_span.or(table_span))
+                            .label(format!("`{first_id}` already restores into `{n}`"))
+                            .help("give one of them another `name` (a template such as `{table}-{date}` keeps names apart)");
+                            cx.push(f);
+                        }
+                        None => {
+                            targets.insert(key, i);
+                        }
+                    }
+                }
+            }
+        }
+
+        let after_restore =
+            merge_after_restore(defaults.after_restore.as_ref(), own.after_restore.as_ref());
+        let indexes = own.indexes.clone().or_else(|| defaults.indexes.clone());
+
+        let spans = RestoreSpans {
+            entry: entry_span,
+            table: table_span,
+            id: id_span,
+            name: name_span,
+            recovery_point: rp_span,
+            encryption: enc_span,
+            key: key_span,
+            depends_on: depends_on_spans,
+        };
+        stubs.push(crate::graph::NodeRef {
+            id: id.clone(),
+            depends_on: r.depends_on.clone(),
+            spans: spans.clone(),
+        });
+
+        match (
+            ok,
+            source,
+            target_location,
+            target_name,
+            recovery_point,
+            encryption,
+        ) {
+            (
+                true,
+                Some(source),
+                Some(location),
+                Some(target_name),
+                Some(recovery_point),
+                Some(encryption),
+            ) => {
+                restores.push(Restore {
+                    id,
+                    table: r.table.clone(),
+                    source,
+                    target: Target {
+                        location,
+                        vault: vault.and_then(|v| v.value.clone()),
+                        role: role.and_then(|v| v.value.clone()),
+                    },
+                    target_name,
+                    recovery_point,
+                    encryption,
+                    indexes,
+                    after_restore,
+                    depends_on: r.depends_on.clone(),
+                    spans,
+                });
+            }
+            _ => broken = true,
+        }
+    }
+
+    for (field, who) in missing {
+        let (first, span) = who[0].clone();
+        let f = Finding::error(
+            rules::LOCATION_MISSING,
+            format!("no source {field} is set for {}", list_restores(&who)),
+        )
+        .restore(first)
+        .at(span)
+        .label(format!("source {field} unknown for this restore"))
+        .help(format!(
+            "set `source.{field}` at the top of the plan (or under `defaults.source` or a restore's `source`)"
+        ));
+        cx.push(f);
+    }
+    if !needs_role.is_empty() {
+        let (first, span) = needs_role[0].clone();
+        let f = Finding::error(
+            rules::ROLE_REQUIRED,
+            format!("{} through AWS Backup, which needs `target.role`", restore_verb(&needs_role)),
+        )
+        .restore(first)
+        .at(span)
+        .label("restores through AWS Backup")
+        .help("set `target.role` to the IAM role AWS Backup assumes, e.g. arn:aws:iam::ACCOUNT:role/service-role/AWSBackupDefaultServiceRole");
+        cx.push(f);
+    }
+
+    if broken && !cx.findings.iter().any(Finding::is_error) {
+        // Every path that marks a restore broken reports an error; keep the
+        // invariant visible rather than sealing a partial plan.
+        cx.push(Finding::error(
+            rules::SCHEMA_INVALID_VALUE,
+            "some restores could not be resolved",
+        ));
+    }
+
+    let header = PlanHeader {
+        name: raw.name.clone(),
+        description: raw.description.clone(),
+        objectives,
+        execution,
+        keys: cx
+            .keys
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|(r, _)| (k.clone(), r.clone())))
+            .collect(),
+    };
+    Resolution {
+        header,
+        restores,
+        findings: cx.findings,
+        stubs,
+    }
+}
+
+fn list_restores(who: &[(String, Option<Span>)]) -> String {
+    let shown: Vec<String> = who
+        .iter()
+        .take(5)
+        .map(|(id, _)| format!("`{id}`"))
+        .collect();
+    let more = who.len().saturating_sub(5);
+    let noun = if who.len() == 1 {
+        "restore"
+    } else {
+        "restores"
+    };
+    if more > 0 {
+        format!("{noun} {} and {more} more", shown.join(", "))
+    } else {
+        format!("{noun} {}", shown.join(", "))
+    }
+}
+
+fn restore_verb(who: &[(String, Option<Span>)]) -> String {
+    let verb = if who.len() == 1 {
+        "restores"
+    } else {
+        "restore"
+    };
+    format!("{} {verb}", list_restores(who))
+}
+
+fn pick<'f, T>(candidates: &[&'f Option<Field<T>>]) -> Option<&'f Field<T>> {
+    candidates.iter().find_map(|c| c.as_ref())
+}
+
+fn field_value<T: Clone>(f: Option<&Field<T>>) -> Option<T> {
+    f.and_then(|f| f.value.clone())
+}
+
+fn line_of(text: &str, span: Span) -> usize {
+    text.as_bytes()[..span.offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+struct SettingsIn<'r> {
+    name: Option<&'r str>,
+    recovery_point: Option<&'r RawRecoveryPoint>,
+    encryption: Option<&'r RawEncryption>,
+    indexes: Option<&'r Vec<String>>,
+    after_restore: Option<&'r RawAfterRestore>,
+    source: Option<&'r RawLocation>,
+    target: Option<&'r RawTarget>,
+}
+
+fn settings(cx: &mut Ctx<'_>, s: SettingsIn<'_>, base: Vec<Segment>) -> Settings {
+    let at = |key: &str| {
+        let mut p = base.clone();
+        p.push(Segment::from(key));
+        p
+    };
+    let name = s.name.map(|t| {
+        let p = at("name");
+        let ok = check_template(cx, t, &p);
+        Field {
+            value: ok.then(|| t.to_owned()),
+            path: p,
+        }
+    });
+    let recovery_point = s.recovery_point.map(|rp| {
+        let p = at("recovery_point");
+        Field {
+            value: recovery_point(cx, rp, &p),
+            path: p,
+        }
+    });
+    let encryption = s.encryption.map(|e| {
+        let p = at("encryption");
+        Field {
+            value: encryption(cx, e, &p),
+            path: p,
+        }
+    });
+    Settings {
+        name,
+        recovery_point,
+        encryption,
+        indexes: s.indexes.cloned(),
+        after_restore: s.after_restore.cloned(),
+        source: location_fields(cx, s.source, at("source")),
+        target: target_fields(cx, s.target, at("target")),
+    }
+}
+
+fn location_fields(cx: &mut Ctx<'_>, raw: Option<&RawLocation>, base: Vec<Segment>) -> LocFields {
+    let Some(raw) = raw else {
+        return LocFields::default();
+    };
+    loc_fields(cx, raw.account.as_deref(), raw.region.as_deref(), &base)
+}
+
+fn loc_fields(
+    cx: &mut Ctx<'_>,
+    account: Option<&str>,
+    region: Option<&str>,
+    base: &[Segment],
+) -> LocFields {
+    let mut p_account = base.to_vec();
+    p_account.push(Segment::from("account"));
+    let mut p_region = base.to_vec();
+    p_region.push(Segment::from("region"));
+    let account = account.map(|a| {
+        let value = AccountId::parse(a);
+        if value.is_none() {
+            let f = Finding::error(
+                rules::ACCOUNT_INVALID,
+                format!("account id `{a}` is not 12 digits"),
+            )
+            .at(cx.span(&p_account))
+            .label("expected exactly 12 digits")
+            .help("write the 12-digit account id in quotes, e.g. \"111122223333\"");
+            let f = crate::plan::schema::with_restore(f, cx.root, &p_account);
+            cx.push(f);
+        }
+        Field {
+            value,
+            path: p_account,
+        }
+    });
+    let region = region.map(|r| {
+        let value = Region::parse(r);
+        if value.is_none() {
+            let f = Finding::error(rules::REGION_INVALID, format!("`{r}` is not an AWS Region name"))
+                .at(cx.span(&p_region))
+                .label("expected a Region such as us-east-1")
+                .help("use a Region code such as `us-east-1` or `eu-west-2` (lowercase, as in the AWS console)");
+            let f = crate::plan::schema::with_restore(f, cx.root, &p_region);
+            cx.push(f);
+        }
+        Field { value, path: p_region }
+    });
+    LocFields { account, region }
+}
+
+fn target_fields(cx: &mut Ctx<'_>, raw: Option<&RawTarget>, base: Vec<Segment>) -> TargetFields {
+    let Some(raw) = raw else {
+        return TargetFields::default();
+    };
+    let loc = loc_fields(cx, raw.account.as_deref(), raw.region.as_deref(), &base);
+    let at = |key: &str| {
+        let mut p = base.clone();
+        p.push(Segment::from(key));
+        p
+    };
+    let vault = raw.vault.as_ref().map(|v| {
+        let p = at("vault");
+        let ok = valid_vault(v);
+        if !ok {
+            let f = Finding::error(
+                rules::VAULT_INVALID,
+                format!("`{v}` is not a valid AWS Backup vault name"),
+            )
+            .at(cx.span(&p))
+            .label("vault names are 2–50 characters of A-Z a-z 0-9 - _")
+            .help("write the vault's name (not its ARN), e.g. `payments-dr`");
+            let f = crate::plan::schema::with_restore(f, cx.root, &p);
+            cx.push(f);
+        }
+        Field {
+            value: ok.then(|| v.clone()),
+            path: p,
+        }
+    });
+    let role = raw.role.as_ref().map(|r| {
+        let p = at("role");
+        let ok = valid_role_arn(r);
+        if !ok {
+            let f = Finding::error(rules::ROLE_MALFORMED, format!("`{r}` is not an IAM role ARN"))
+                .at(cx.span(&p))
+                .label("expected arn:aws:iam::ACCOUNT:role/NAME")
+                .help("write the role's full ARN, e.g. arn:aws:iam::444455556666:role/service-role/AWSBackupDefaultServiceRole");
+            let f = crate::plan::schema::with_restore(f, cx.root, &p);
+            cx.push(f);
+        }
+        Field {
+            value: ok.then(|| r.clone()),
+            path: p,
+        }
+    });
+    TargetFields { loc, vault, role }
+}
+
+fn execution(cx: &mut Ctx<'_>, raw: &RawPlan) -> Execution {
+    let mut execution = Execution::default();
+    let Some(e) = &raw.execution else {
+        return execution;
+    };
+    if let Some(c) = e.concurrency {
+        let span = cx.span(&path!["execution", "concurrency"]);
+        if !(1..=1000).contains(&c) {
+            let f = Finding::error(rules::CONCURRENCY_RANGE, format!("`execution.concurrency` is {c}, outside 1..=1000"))
+                .at(span)
+                .label("must be between 1 and 1000")
+                .help("set a number of restores in flight between 1 and 1000 (DynamoDB runs at most 50 per account)");
+            cx.push(f);
+        } else {
+            if c > i64::from(Execution::PER_ACCOUNT_RESTORE_LIMIT) {
+                let f = Finding::warning(
+                    rules::CONCURRENCY_ABOVE_QUOTA,
+                    format!("`execution.concurrency` is {c}, above DynamoDB's 50 concurrent restores per account"),
+                )
+                .at(span)
+                .label("more than 50")
+                .help("the executor never runs more than 50 restores per target account; lower this to 50 or less unless the plan targets several accounts");
+                cx.push(f);
+            }
+            execution.concurrency = u32::try_from(c).unwrap_or(execution.concurrency);
+        }
+    }
+    if let Some(of) = e.on_failure {
+        execution.on_failure = match of {
+            RawOnFailure::Continue => OnFailure::Continue,
+            RawOnFailure::Stop => OnFailure::Stop,
+        };
+    }
+    execution
+}
+
+fn duration_field(cx: &mut Ctx<'_>, text: &str, p: Vec<Segment>) -> Option<Duration> {
+    let d = parse_duration(text);
+    if d.is_none() {
+        let f = Finding::error(
+            rules::DURATION_INVALID,
+            format!("`{text}` is not a duration"),
+        )
+        .at(cx.span(&p))
+        .label("expected a number and a unit: s, m, h or d")
+        .help("write a whole number followed by s, m, h or d, e.g. `90m`, `24h`, `7d`");
+        cx.push(f);
+    }
+    d
+}
+
+/// Parses `90m`, `24h`, `7d`, `30s`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let unit = text.chars().last()?;
+    let digits = &text[..text.len() - unit.len_utf8()];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    let secs = match unit {
+        's' => Some(n),
+        'm' => n.checked_mul(60),
+        'h' => n.checked_mul(3600),
+        'd' => n.checked_mul(86_400),
+        _ => None,
+    }?;
+    Some(Duration::from_secs(secs))
+}
+
+/// Checks a name template where it is written; true when usable.
+fn check_template(cx: &mut Ctx<'_>, template: &str, p: &[Segment]) -> bool {
+    let span = cx.span(p);
+    let mut ok = true;
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        if rest.as_bytes()[i] == b'}' {
+            ok = false;
+            cx.push(malformed_template(cx.root, template, span, p));
+            break;
+        }
+        let after = &rest[i + 1..];
+        let Some(close) = after.find('}') else {
+            ok = false;
+            cx.push(malformed_template(cx.root, template, span, p));
+            break;
+        };
+        let name = &after[..close];
+        if name.contains('{') {
+            ok = false;
+            cx.push(malformed_template(cx.root, template, span, p));
+            break;
+        }
+        if !PLACEHOLDERS.contains(&name) {
+            ok = false;
+            let mut f = Finding::error(
+                rules::TEMPLATE_UNKNOWN_PLACEHOLDER,
+                format!("unknown placeholder `{{{name}}}` in name template `{template}`"),
+            )
+            .at(span)
+            .label("placeholders are {table}, {plan} and {date}");
+            f = match closest(name, PLACEHOLDERS.iter().copied()) {
+                Some(near) => f.help(format!("did you mean `{{{near}}}`?")),
+                None => f.help("use `{table}` (original name), `{plan}` (plan name) or `{date}` (UTC YYYYMMDD)"),
+            };
+            let f = crate::plan::schema::with_restore(f, cx.root, p);
+            cx.push(f);
+        }
+        rest = &after[close + 1..];
+    }
+    ok
+}
+
+fn malformed_template(root: &Node, template: &str, span: Option<Span>, p: &[Segment]) -> Finding {
+    let f = Finding::error(
+        rules::TEMPLATE_MALFORMED,
+        format!("name template `{template}` has an unbalanced `{{` or `}}`"),
+    )
+    .at(span)
+    .label("unbalanced brace")
+    .help(
+        "write placeholders as `{table}`, `{plan}` or `{date}`; table names cannot contain braces",
+    );
+    crate::plan::schema::with_restore(f, root, p)
+}
+
+/// Expands `{table}`, `{plan}`, `{date}` in a checked template.
+pub fn expand(template: &str, table: &str, plan: &str, date: &str) -> String {
+    if !template.contains('{') {
+        return template.to_owned();
+    }
+    template
+        .replace("{table}", table)
+        .replace("{plan}", plan)
+        .replace("{date}", date)
+}
+
+fn recovery_point(
+    cx: &mut Ctx<'_>,
+    rp: &RawRecoveryPoint,
+    p: &[Segment],
+) -> Option<RecoveryPointSelector> {
+    let span = cx.span(p);
+    match rp {
+        RawRecoveryPoint::Latest => Some(RecoveryPointSelector::Latest),
+        RawRecoveryPoint::Arn(arn) => {
+            let parsed = parse_recovery_point_arn(arn);
+            if parsed.is_none() {
+                let mut f = Finding::error(
+                    rules::RECOVERY_POINT_MALFORMED_ARN,
+                    format!("`{arn}` is not a recovery point ARN"),
+                )
+                .at(span)
+                .label("not an AWS Backup or DynamoDB backup ARN");
+                f = if !arn.starts_with("arn:") && closest(arn, ["latest"]).is_some() {
+                    f.help("did you mean `latest`?")
+                } else {
+                    f.help("use `latest`, an AWS Backup ARN (arn:aws:backup:REGION:ACCOUNT:recovery-point:ID) or a DynamoDB backup ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/backup/ID)")
+                };
+                let f = crate::plan::schema::with_restore(f, cx.root, p);
+                cx.push(f);
+            }
+            parsed
+        }
+        RawRecoveryPoint::LatestBefore(ts) => {
+            let mut tp = p.to_vec();
+            tp.push(Segment::from("latest_before"));
+            timestamp(cx, ts, &tp).map(|before| RecoveryPointSelector::LatestBefore { before })
+        }
+        RawRecoveryPoint::PointInTime(ts) if ts == "latest" => {
+            Some(RecoveryPointSelector::PointInTime { at: None })
+        }
+        RawRecoveryPoint::PointInTime(ts) => {
+            let mut tp = p.to_vec();
+            tp.push(Segment::from("point_in_time"));
+            timestamp(cx, ts, &tp).map(|at| RecoveryPointSelector::PointInTime { at: Some(at) })
+        }
+    }
+}
+
+fn timestamp(cx: &mut Ctx<'_>, ts: &str, p: &[Segment]) -> Option<DateTime<Utc>> {
+    match DateTime::parse_from_rfc3339(ts) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(_) => {
+            let f = Finding::error(
+                rules::INVALID_TIMESTAMP,
+                format!("`{ts}` is not an RFC 3339 timestamp"),
+            )
+            .at(cx.span(p))
+            .label("expected a date, a time and a zone")
+            .help("write a full RFC 3339 time with a zone, e.g. `2026-11-20T00:00:00Z`");
+            let f = crate::plan::schema::with_restore(f, cx.root, p);
+            cx.push(f);
+            None
+        }
+    }
+}
+
+fn encryption(
+    cx: &mut Ctx<'_>,
+    e: &RawEncryption,
+    p: &[Segment],
+) -> Option<(Encryption, Option<Span>)> {
+    let mut kp = p.to_vec();
+    kp.push(Segment::from("key"));
+    let key_span = cx.span(&kp);
+    match (e.kind, &e.key) {
+        (RawEncryptionType::CustomerManaged, None) => {
+            let f = Finding::error(
+                rules::KMS_MISSING_KEY,
+                "`customer-managed` encryption needs a `key`",
+            )
+            .at(cx.span(p))
+            .label("no key given")
+            .help(match cx.keys.keys().next() {
+                Some(k) => format!("add `key: {k}` (a name from `keys`) or a KMS key ARN"),
+                None => "add `key:` with a KMS key ARN, or define a key under `keys` and name it"
+                    .to_owned(),
+            });
+            let f = crate::plan::schema::with_restore(f, cx.root, p);
+            cx.push(f);
+            None
+        }
+        (RawEncryptionType::CustomerManaged, Some(k)) if k.starts_with("arn:") => {
+            if valid_kms_arn(k) {
+                Some((
+                    Encryption::CustomerManaged {
+                        key: KeyRef {
+                            name: None,
+                            arn: k.clone(),
+                        },
+                    },
+                    key_span,
+                ))
+            } else {
+                let f = malformed_key(k, key_span, Some((cx.root, &kp)));
+                cx.push(f);
+                None
+            }
+        }
+        (RawEncryptionType::CustomerManaged, Some(k)) => match cx.keys.get(k) {
+            Some(Some((key, span))) => {
+                Some((Encryption::CustomerManaged { key: key.clone() }, *span))
+            }
+            // The entry's ARN is malformed and already reported.
+            Some(None) => None,
+            None => {
+                let mut f = Finding::error(
+                    rules::KMS_UNKNOWN_KEY,
+                    format!("key `{k}` is not defined under `keys`"),
+                )
+                .at(key_span)
+                .label("no key with this name");
+                f = match closest(k, cx.keys.keys().map(String::as_str)) {
+                    Some(near) => f.help(format!("did you mean `{near}`?")),
+                    None if cx.keys.is_empty() => f.help(format!("define it: `keys: {{ {k}: {{ arn: arn:aws:kms:REGION:ACCOUNT:key/ID }} }}`, or write the key ARN here")),
+                    None => f.help(format!(
+                        "use one of: {}, or write a KMS key ARN",
+                        cx.keys.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    )),
+                };
+                let f = crate::plan::schema::with_restore(f, cx.root, &kp);
+                cx.push(f);
+                None
+            }
+        },
+        (kind, Some(_)) => {
+            let name = match kind {
+                RawEncryptionType::DynamodbOwned => "dynamodb-owned",
+                RawEncryptionType::DynamodbManaged => "dynamodb-managed",
+                RawEncryptionType::SameAsSource => "same-as-source",
+                RawEncryptionType::CustomerManaged => "customer-managed",
+            };
+            let f = Finding::error(
+                rules::KMS_UNUSED_KEY,
+                format!("`key` has no effect with `{name}` encryption"),
+            )
+            .at(key_span)
+            .label("ignored by this encryption type")
+            .help("remove `key`, or set `type: customer-managed` to encrypt with this key");
+            let f = crate::plan::schema::with_restore(f, cx.root, &kp);
+            cx.push(f);
+            None
+        }
+        (RawEncryptionType::DynamodbOwned, None) => Some((Encryption::DynamodbOwned, None)),
+        (RawEncryptionType::DynamodbManaged, None) => Some((Encryption::DynamodbManaged, None)),
+        (RawEncryptionType::SameAsSource, None) => Some((Encryption::SameAsSource, None)),
+    }
+}
+
+fn malformed_key(arn: &str, span: Option<Span>, at: Option<(&Node, &[Segment])>) -> Finding {
+    let f = Finding::error(rules::KMS_MALFORMED_ARN, format!("`{arn}` is not a KMS key ARN or alias ARN"))
+        .at(span)
+        .label("expected arn:aws:kms:REGION:ACCOUNT:key/ID or …:alias/NAME")
+        .help("copy the key's ARN from the KMS console, e.g. arn:aws:kms:us-west-2:444455556666:key/mrk-1234abcd12ab34cd56ef1234567890ab");
+    match at {
+        Some((root, p)) => crate::plan::schema::with_restore(f, root, p),
+        None => f,
+    }
+}
+
+fn merge_after_restore(
+    defaults: Option<&RawAfterRestore>,
+    own: Option<&RawAfterRestore>,
+) -> AfterRestore {
+    let mut out = AfterRestore::default();
+    for layer in [defaults, own].into_iter().flatten() {
+        if let Some(v) = layer.point_in_time_recovery {
+            out.point_in_time_recovery = Some(v);
+        }
+        if let Some(v) = layer.deletion_protection {
+            out.deletion_protection = Some(v);
+        }
+        if let Some(tags) = &layer.tags {
+            out.tags
+                .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        if let Some(ttl) = &layer.ttl {
+            out.ttl = Some(match ttl {
+                RawTtl::Copy => TtlSetting::Copy,
+                RawTtl::Attribute(a) => TtlSetting::Attribute {
+                    attribute: a.clone(),
+                },
+            });
+        }
+        if let Some(s) = layer.stream {
+            out.stream = Some(match s {
+                RawStream::Off => StreamSetting::Off,
+                RawStream::NewImage => StreamSetting::NewImage,
+                RawStream::OldImage => StreamSetting::OldImage,
+                RawStream::NewAndOldImages => StreamSetting::NewAndOldImages,
+                RawStream::KeysOnly => StreamSetting::KeysOnly,
+            });
+        }
+    }
+    out
+}
+
+fn table_name_finding(
+    id: &str,
+    what: &str,
+    name: &str,
+    span: Option<Span>,
+    template: Option<&str>,
+) -> Finding {
+    let len = name.chars().count();
+    let problem = if len < 3 {
+        format!("is {len} characters long (at least 3)")
+    } else if len > 255 {
+        format!("is {len} characters long (at most 255)")
+    } else {
+        let bad: String = name
+            .chars()
+            .filter(|c| !valid_table_char(*c))
+            .take(5)
+            .collect();
+        format!("contains characters DynamoDB does not allow: `{bad}`")
+    };
+    let label = match template {
+        Some(t) if t != name => format!("`{t}` expands to `{name}`"),
+        _ => "invalid table name".to_owned(),
+    };
+    Finding::error(
+        rules::INVALID_TABLE_NAME,
+        format!("restore `{id}`: {what} `{name}` {problem}"),
+    )
+    .restore(id)
+    .at(span)
+    .label(label)
+    .help("table names are 3–255 characters of A-Z a-z 0-9 _ . -")
+}
+
+fn valid_table_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
+/// DynamoDB table names: 3–255 characters of `[A-Za-z0-9_.-]`.
+pub fn valid_table_name(name: &str) -> bool {
+    (3..=255).contains(&name.len()) && name.chars().all(valid_table_char)
+}
+
+fn valid_id(id: &str) -> bool {
+    (1..=255).contains(&id.len()) && id.chars().all(valid_table_char)
+}
+
+/// `^[a-z0-9][a-z0-9-]{0,62}$`.
+pub fn valid_plan_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+}
+
+fn suggest_plan_name(name: &str) -> String {
+    let mut s: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    s = s.trim_matches('-').chars().take(63).collect();
+    if s.is_empty() {
+        "payments-dr".to_owned()
+    } else {
+        s
+    }
+}
+
+fn valid_vault(v: &str) -> bool {
+    (2..=50).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Splits `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+fn split_arn(arn: &str) -> Option<(&str, &str, &str, &str, &str)> {
+    let mut it = arn.splitn(6, ':');
+    if it.next()? != "arn" {
+        return None;
+    }
+    let partition = it.next()?;
+    if !(partition == "aws" || partition.starts_with("aws-")) {
+        return None;
+    }
+    Some((partition, it.next()?, it.next()?, it.next()?, it.next()?))
+}
+
+fn valid_role_arn(arn: &str) -> bool {
+    matches!(split_arn(arn), Some((_, "iam", "", account, resource))
+        if AccountId::parse(account).is_some()
+            && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty() && !n.ends_with('/')))
+}
+
+/// A KMS key ARN or alias ARN.
+pub fn valid_kms_arn(arn: &str) -> bool {
+    matches!(split_arn(arn), Some((_, "kms", region, account, resource))
+        if Region::parse(region).is_some()
+            && AccountId::parse(account).is_some()
+            && (resource.strip_prefix("key/").is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+                || resource.strip_prefix("alias/").is_some_and(|n| !n.is_empty())))
+}
+
+fn parse_recovery_point_arn(arn: &str) -> Option<RecoveryPointSelector> {
+    let (_, service, region, account, resource) = split_arn(arn)?;
+    Region::parse(region)?;
+    AccountId::parse(account)?;
+    match service {
+        "backup" => resource
+            .strip_prefix("recovery-point:")
+            .filter(|id| !id.is_empty() && !id.contains(['/', ':']))
+            .map(|_| RecoveryPointSelector::BackupArn {
+                arn: arn.to_owned(),
+            }),
+        "dynamodb" => {
+            let rest = resource.strip_prefix("table/")?;
+            let (table, backup) = rest.split_once("/backup/")?;
+            (valid_table_name(table) && !backup.is_empty() && !backup.contains('/')).then(|| {
+                RecoveryPointSelector::DynamoDbBackupArn {
+                    arn: arn.to_owned(),
+                }
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Where an ARN selector's recovery point lives: its kind and location.
+fn arn_location(rp: &RecoveryPointSelector) -> Option<(&'static str, Location)> {
+    let (kind, arn) = match rp {
+        RecoveryPointSelector::BackupArn { arn } => ("recovery point", arn),
+        RecoveryPointSelector::DynamoDbBackupArn { arn } => ("DynamoDB backup", arn),
+        _ => return None,
+    };
+    let (_, _, region, account, _) = split_arn(arn)?;
+    Some((
+        kind,
+        Location {
+            account: AccountId::parse(account)?,
+            region: Region::parse(region)?,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        for bad in ["", "h", "1.5h", "-1h", "24", "24H", "1w"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn arns() {
+        assert!(valid_kms_arn(
+            "arn:aws:kms:us-west-2:444455556666:key/mrk-1234abcd"
+        ));
+        assert!(valid_kms_arn("arn:aws:kms:us-west-2:444455556666:alias/dr"));
+        assert!(!valid_kms_arn("arn:aws:kms:us-west-2:4444:key/x"));
+        assert!(!valid_kms_arn("alias/dr"));
+        assert!(valid_role_arn(
+            "arn:aws:iam::444455556666:role/service-role/AWSBackupDefaultServiceRole"
+        ));
+        assert!(!valid_role_arn("arn:aws:iam::444455556666:user/bob"));
+        assert!(matches!(
+            parse_recovery_point_arn(
+                "arn:aws:backup:us-west-2:444455556666:recovery-point:0b5c8e4a"
+            ),
+            Some(RecoveryPointSelector::BackupArn { .. })
+        ));
+        assert!(matches!(
+            parse_recovery_point_arn(
+                "arn:aws:dynamodb:us-east-1:234567890123:table/orders/backup/01616319501023-bc657c53"
+            ),
+            Some(RecoveryPointSelector::DynamoDbBackupArn { .. })
+        ));
+        assert!(
+            parse_recovery_point_arn("arn:aws:dynamodb:us-east-1:234567890123:table/orders")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn templates_expand() {
+        assert_eq!(
+            expand("{table}-{plan}-{date}", "orders", "dr", "20261120"),
+            "orders-dr-20261120"
+        );
+    }
+
+    #[test]
+    fn plan_names() {
+        assert!(valid_plan_name("payments-dr-rehearsal"));
+        assert!(!valid_plan_name("Payments"));
+        assert!(!valid_plan_name("-x"));
+        assert!(!valid_plan_name(&"a".repeat(64)));
+    }
+}
