@@ -129,7 +129,8 @@ impl RunSummary {
 enum Done {
     Active(usize),
     Completed(usize),
-    Failed(usize),
+    /// The restore failed; `true` when it may still be running in AWS.
+    Failed(usize, bool),
     Interrupted,
 }
 
@@ -306,8 +307,13 @@ impl<'a> Executor<'a> {
                     tasks.push(Box::pin(self.settle(&ctx, i)));
                 }
                 Done::Completed(i) => sched.complete(i),
-                Done::Failed(i) => {
-                    let skipped = sched.fail(i, |k| ctx.input.specs[k].id.clone());
+                Done::Failed(i, may_run) => {
+                    let name = |k: usize| ctx.input.specs[k].id.clone();
+                    let skipped = if may_run {
+                        sched.fail_keeping_slot(i, name)
+                    } else {
+                        sched.fail(i, name)
+                    };
                     if sched.is_stopped() && !policy_stop_reported {
                         policy_stop_reported = true;
                         self.events.emit(Event::Stopping {
@@ -380,6 +386,22 @@ impl<'a> Executor<'a> {
     }
 
     fn fail(&self, ctx: &Ctx<'_>, i: usize, cause: String) -> Result<Done, ExecError> {
+        self.fail_as(ctx, i, cause, false)
+    }
+
+    /// Fails a restore that may still be running in AWS (a start whose
+    /// outcome is unknown, or one that could no longer be polled).
+    fn fail_running(&self, ctx: &Ctx<'_>, i: usize, cause: String) -> Result<Done, ExecError> {
+        self.fail_as(ctx, i, cause, true)
+    }
+
+    fn fail_as(
+        &self,
+        ctx: &Ctx<'_>,
+        i: usize,
+        cause: String,
+        may_run: bool,
+    ) -> Result<Done, ExecError> {
         let at = self.clock.now();
         self.journal.append(&Record::Failed {
             index: i,
@@ -392,7 +414,7 @@ impl<'a> Executor<'a> {
             cause: cause.clone(),
             at,
         });
-        Ok(Done::Failed(i))
+        Ok(Done::Failed(i, may_run))
     }
 
     /// Calls `f` until it succeeds, fails for good, or the run stops while
@@ -585,11 +607,20 @@ impl<'a> Executor<'a> {
                             return self.adopt(ctx, i, t.arn).map(|(h, _)| Ok((h, started_at)));
                         }
                         Call::Ok(None) => continue,
-                        Call::Err(e) => return self.fail(ctx, i, e.to_string()).map(Err),
+                        Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Err),
                         Call::Interrupted => return Ok(Err(Done::Interrupted)),
                     }
                 }
-                Call::Err(e) => return self.fail(ctx, i, e.to_string()).map(Err),
+                Call::Err(e) => {
+                    // After retryable errors the request may have reached AWS
+                    // (a lost answer): the restore may be running.
+                    let cause = e.to_string();
+                    return if e.is_retryable() || e.kind == ErrorKind::LimitExceeded {
+                        self.fail_running(ctx, i, cause).map(Err)
+                    } else {
+                        self.fail(ctx, i, cause).map(Err)
+                    };
+                }
                 Call::Interrupted => return Ok(Err(Done::Interrupted)),
             }
         }
@@ -658,7 +689,7 @@ impl<'a> Executor<'a> {
                     .await
                 {
                     Call::Ok(j) => j,
-                    Call::Err(e) => return self.fail(ctx, i, e.to_string()).map(Some),
+                    Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Some),
                     Call::Interrupted => return Ok(Some(Done::Interrupted)),
                 };
                 match job.status {
@@ -705,7 +736,7 @@ impl<'a> Executor<'a> {
                 .await
             {
                 Call::Ok(t) => t,
-                Call::Err(e) => return self.fail(ctx, i, e.to_string()).map(Some),
+                Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Some),
                 Call::Interrupted => return Ok(Some(Done::Interrupted)),
             };
             match table {

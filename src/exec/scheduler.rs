@@ -269,10 +269,32 @@ impl Scheduler {
     /// restores skipped because of it, with their reasons: the transitive
     /// dependents, or under `on_failure: stop` everything not yet started.
     pub fn fail(&mut self, i: usize, name: impl Fn(usize) -> String) -> Vec<(usize, String)> {
+        self.fail_inner(i, name, false)
+    }
+
+    /// Like [`Scheduler::fail`], but the restore keeps counting against the
+    /// caps: it may still be running in AWS (its outcome is unknown), so its
+    /// slot is not given to another restore.
+    pub fn fail_keeping_slot(
+        &mut self,
+        i: usize,
+        name: impl Fn(usize) -> String,
+    ) -> Vec<(usize, String)> {
+        self.fail_inner(i, name, true)
+    }
+
+    fn fail_inner(
+        &mut self,
+        i: usize,
+        name: impl Fn(usize) -> String,
+        keep_slot: bool,
+    ) -> Vec<(usize, String)> {
         if self.is_final(i) {
             return Vec::new();
         }
-        self.release_slot(i);
+        if !keep_slot {
+            self.release_slot(i);
+        }
         if self.state[i] == NodeState::Ready {
             self.mark_running(i, false);
         }
