@@ -19,6 +19,7 @@ use crate::report::findings::{self, HumanStyle};
 pub mod completions;
 pub mod graph;
 pub mod schema;
+pub mod simulate;
 pub mod validate;
 
 /// Exit statuses, documented in `docs/cli.md`.
@@ -78,6 +79,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Print shell completions.
     Completions(completions::Args),
+    /// Predict a plan's recovery time: run the executor against a simulated cloud in virtual time.
+    Simulate(simulate::Args),
 }
 
 /// Output settings shared by every command.
@@ -150,6 +153,7 @@ pub fn run(command: Command, out: Output) -> ExitStatus {
         Command::Graph(args) => graph::run(&args, out),
         Command::Schema(args) => schema::run(&args),
         Command::Completions(args) => completions::run(&args),
+        Command::Simulate(args) => simulate::run(&args, out),
     }
 }
 

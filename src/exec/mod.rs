@@ -14,6 +14,7 @@ pub mod clock;
 pub mod events;
 pub mod journal;
 pub mod policy;
+pub mod report;
 pub mod runner;
 pub mod scheduler;
 pub mod spec;

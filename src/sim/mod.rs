@@ -11,6 +11,7 @@
 pub mod cloud;
 pub mod model;
 pub mod offline;
+pub mod run;
 
 pub use cloud::{Faults, SimCloud, SimStats};
 pub use model::DurationModel;
