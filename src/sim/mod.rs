@@ -9,6 +9,7 @@
 //! a model or sizes file on request) or the wall clock.
 
 pub mod cloud;
+pub mod generate;
 pub mod model;
 pub mod offline;
 pub mod run;
