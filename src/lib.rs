@@ -23,6 +23,7 @@ pub mod check;
 pub mod cli;
 pub mod cloud;
 pub mod diag;
+pub mod diff;
 pub mod exec;
 pub mod graph;
 pub mod plan;

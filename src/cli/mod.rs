@@ -16,8 +16,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::plan::{CompileOptions, LoadError, Loaded};
 use crate::report::findings::{self, HumanStyle};
 
+pub mod audit;
+pub mod aws;
 pub mod completions;
+pub mod diff;
 pub mod graph;
+pub mod plan;
 pub mod schema;
 pub mod simulate;
 pub mod validate;
@@ -77,6 +81,12 @@ pub enum Command {
     Graph(graph::Args),
     /// Print the JSON Schema of the plan format.
     Schema(schema::Args),
+    /// Dry run: resolve a plan against the live account and show exactly what `apply` would do.
+    Plan(plan::Args),
+    /// Compare two versions of a plan: restores added, removed and changed, offline.
+    Diff(diff::Args),
+    /// Write a dry-run audit report: every live check with its evidence.
+    Audit(audit::Args),
     /// Print shell completions.
     Completions(completions::Args),
     /// Predict a plan's recovery time: run the executor against a simulated cloud in virtual time.
@@ -152,6 +162,9 @@ pub fn run(command: Command, out: Output) -> ExitStatus {
         Command::Validate(args) => validate::run(&args, out),
         Command::Graph(args) => graph::run(&args, out),
         Command::Schema(args) => schema::run(&args),
+        Command::Plan(args) => plan::run(&args, out),
+        Command::Diff(args) => diff::run(&args, out),
+        Command::Audit(args) => audit::run(&args, out),
         Command::Completions(args) => completions::run(&args),
         Command::Simulate(args) => simulate::run(&args, out),
     }

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
+use crate::check::live::{self, LiveOptions};
+use crate::cli::aws::AwsArgs;
 use crate::cli::{CompileArgs, ExitStatus, Output};
+use crate::cloud::aws::AwsCloud;
+use crate::cloud::cache::Cached;
 use crate::diag::{Finding, Severity};
 use crate::plan::{LoadError, SourceFile};
 use crate::report::findings;
@@ -19,9 +23,15 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Also check the plan against AWS (read-only): keys, recovery points, target tables.
+    #[arg(long)]
+    pub live: bool,
     /// Compilation settings.
     #[command(flatten)]
     pub compile: CompileArgs,
+    /// Credentials for `--live`.
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 /// Output formats of `validate`.
@@ -53,24 +63,55 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         let outcome = match crate::plan::load_file(path, &opts) {
             Ok(loaded) => {
                 let plan = &loaded.plan;
-                let layers = plan.graph().layers().len();
-                let summary = format!(
-                    "{}: valid: plan `{}`, {} restore{}, {} layer{}{}",
-                    loaded.source.name(),
-                    plan.name(),
-                    plan.restores().len(),
-                    plural(plan.restores().len()),
-                    layers,
-                    plural(layers),
-                    match loaded.warnings.len() {
-                        0 => String::new(),
-                        n => format!(", {n} warning{}", plural(n)),
+                let mut findings = loaded.warnings;
+                let mut identities = Vec::new();
+                if args.live {
+                    match live_check(plan, &args.aws) {
+                        Ok(report) => {
+                            identities = report.identities;
+                            findings.extend(report.findings);
+                        }
+                        Err(e) => {
+                            eprintln!("error: failed to start the live checks: {e}");
+                            status = status.max(ExitStatus::Error);
+                            continue;
+                        }
                     }
-                );
+                }
+                let errors = findings.iter().filter(|f| f.is_error()).count();
+                let warnings = findings.len() - errors;
+                if errors > 0 {
+                    status = status.max(ExitStatus::Findings);
+                }
+                let layers = plan.graph().layers().len();
+                let summary = (errors == 0).then(|| {
+                    format!(
+                        "{}: valid{}: plan `{}`, {} restore{}, {} layer{}{}",
+                        loaded.source.name(),
+                        if args.live { " (live)" } else { "" },
+                        plan.name(),
+                        plan.restores().len(),
+                        plural(plan.restores().len()),
+                        layers,
+                        plural(layers),
+                        match warnings {
+                            0 => String::new(),
+                            n => format!(", {n} warning{}", plural(n)),
+                        }
+                    )
+                });
+                if args.format == Format::Human && !out.quiet {
+                    for i in &identities {
+                        match &i.identity {
+                            Ok(id) => eprintln!("account {}: {id}", i.account),
+                            Err(e) => eprintln!("account {}: no identity: {e}", i.account),
+                        }
+                    }
+                }
                 Outcome {
                     source: loaded.source,
-                    findings: loaded.warnings,
-                    summary: Some(summary),
+                    findings,
+                    summary,
                 }
             }
             Err(LoadError::Read { path, source }) => {
@@ -87,8 +128,13 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                 }
             }
         };
-        let shown: Vec<Finding> = outcome
-            .findings
+        // Human eyes get one diagnostic for a problem shared by several restores.
+        let grouped = if args.format == Format::Json {
+            outcome.findings.clone()
+        } else {
+            live::coalesce(&outcome.findings)
+        };
+        let shown: Vec<Finding> = grouped
             .iter()
             .filter(|f| !out.quiet || f.severity == Severity::Error)
             .cloned()
@@ -139,6 +185,13 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     }
     let _ = stdout.flush();
     status
+}
+
+/// Runs the live checks of one plan with the real AWS adapter.
+fn live_check(plan: &crate::plan::model::Plan, aws: &AwsArgs) -> std::io::Result<live::LiveReport> {
+    let rt = crate::cli::aws::runtime()?;
+    let cloud = Cached::new(AwsCloud::new(aws.options()));
+    Ok(rt.block_on(live::check(plan, &cloud, &LiveOptions::default())))
 }
 
 fn plural(n: usize) -> &'static str {

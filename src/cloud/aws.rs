@@ -1,1 +1,1143 @@
-//! The real AWS SDK adapter behind [`super::CloudRead`] and [`super::CloudWrite`].
+//! The real AWS SDK adapter behind [`CloudRead`] and [`CloudWrite`].
+//!
+//! Owns credentials per account (ambient, a named profile, or a role to
+//! assume), one set of SDK clients per account and Region, and the mapping
+//! of SDK types and errors to the domain types of [`crate::cloud`]. The
+//! standard credential chain and `AWS_ENDPOINT_URL` are honoured, so the
+//! same binary talks to AWS or to the local emulator. Nothing outside this
+//! file sees an SDK type.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_backup as backup;
+use aws_sdk_dynamodb as ddb;
+use aws_sdk_kms as kms;
+use aws_sdk_sts as sts;
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use chrono::{DateTime, Utc};
+use tokio::sync::OnceCell;
+
+use super::{
+    CloudError, CloudRead, CloudResult, CloudWrite, ErrorKind, Identity, IndexDef, JobStatus,
+    KeyFacts, KeyManager, KeyOperation, MultiRegion, MultiRegionRole, PitrFacts, ProbeOutcome,
+    RecoveryPoint, RecoveryPointOrigin, RestoreJob, RestoreRequest, Scope, SseRequest,
+    StartedRestore, TableChange, TableEncryption, TableFacts, TtlFacts,
+};
+use crate::plan::model::AccountId;
+
+/// How to obtain credentials for one account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountAccess {
+    /// A named profile from the shared config files.
+    pub profile: Option<String>,
+    /// A role to assume (with the profile's or the ambient credentials).
+    pub role_arn: Option<String>,
+}
+
+impl AccountAccess {
+    fn describe(&self) -> String {
+        match (&self.profile, &self.role_arn) {
+            (None, None) => "ambient credentials".to_owned(),
+            (Some(p), None) => format!("profile {p}"),
+            (None, Some(r)) => format!("role {r} assumed with ambient credentials"),
+            (Some(p), Some(r)) => format!("role {r} assumed with profile {p}"),
+        }
+    }
+}
+
+/// Credentials per account; accounts not listed use `default`.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// Access for specific accounts.
+    pub accounts: BTreeMap<String, AccountAccess>,
+    /// Access for every other account.
+    pub default: AccountAccess,
+    /// An endpoint for every service (the local emulator); `None` keeps the
+    /// standard resolution, which also honours `AWS_ENDPOINT_URL`.
+    pub endpoint: Option<String>,
+}
+
+struct Clients {
+    kms: kms::Client,
+    backup: backup::Client,
+    dynamodb: ddb::Client,
+    sts: sts::Client,
+    source: String,
+}
+
+type ClientCell = Arc<OnceCell<Arc<Clients>>>;
+
+/// [`CloudRead`] and [`CloudWrite`] over the AWS SDK for Rust.
+pub struct AwsCloud {
+    options: AwsOptions,
+    http: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
+    clients: Mutex<HashMap<(String, String), ClientCell>>,
+}
+
+impl AwsCloud {
+    /// An adapter with the given per-account access. Nothing is loaded until
+    /// the first call.
+    pub fn new(options: AwsOptions) -> Self {
+        Self {
+            options,
+            http: http_client(),
+            accounts: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn access(&self, account: &str) -> &AccountAccess {
+        self.options
+            .accounts
+            .get(account)
+            .unwrap_or(&self.options.default)
+    }
+
+    async fn account_config(&self, account: &str) -> SdkConfig {
+        let cell = {
+            // A poisoned lock only means another task panicked while
+            // inserting; the map itself is still consistent.
+            let mut map = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(account.to_owned()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            let access = self.access(account).clone();
+            let mut loader =
+                aws_config::defaults(BehaviorVersion::latest()).http_client(self.http.clone());
+            if let Some(p) = &access.profile {
+                loader = loader.profile_name(p);
+            }
+            if let Some(url) = &self.options.endpoint {
+                loader = loader.endpoint_url(url);
+            }
+            let base = loader.load().await;
+            // STS needs a Region even when the environment sets none.
+            let base = if base.region().is_none() {
+                base.into_builder()
+                    .region(aws_config::Region::new("us-east-1"))
+                    .build()
+            } else {
+                base
+            };
+            match &access.role_arn {
+                None => base,
+                Some(role) => {
+                    let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+                        .session_name("restoreplan")
+                        .configure(&base)
+                        .build()
+                        .await;
+                    base.into_builder()
+                        .credentials_provider(
+                            aws_credential_types::provider::SharedCredentialsProvider::new(
+                                provider,
+                            ),
+                        )
+                        .build()
+                }
+            }
+        })
+        .await
+        .clone()
+    }
+
+    async fn clients(&self, account: &str, region: &str) -> Arc<Clients> {
+        let cell = {
+            let mut map = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry((account.to_owned(), region.to_owned()))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| async {
+            let conf = self.account_config(account).await;
+            let region = aws_config::Region::new(region.to_owned());
+            Arc::new(Clients {
+                kms: kms::Client::from_conf(
+                    kms::config::Builder::from(&conf)
+                        .region(region.clone())
+                        .build(),
+                ),
+                backup: backup::Client::from_conf(
+                    backup::config::Builder::from(&conf)
+                        .region(region.clone())
+                        .build(),
+                ),
+                dynamodb: ddb::Client::from_conf(
+                    ddb::config::Builder::from(&conf)
+                        .region(region.clone())
+                        .build(),
+                ),
+                sts: sts::Client::from_conf(
+                    sts::config::Builder::from(&conf).region(region).build(),
+                ),
+                source: self.access(account).describe(),
+            })
+        })
+        .await
+        .clone()
+    }
+
+    async fn at(&self, scope: &Scope) -> Arc<Clients> {
+        self.clients(scope.account.as_str(), scope.region.as_str())
+            .await
+    }
+}
+
+/// The HTTP client every SDK client uses: rustls with the ring provider
+/// (the SDK crates are built without their default, heavier TLS stack).
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+/// Maps an SDK error to a [`CloudError`] naming the operation and identity.
+fn fail<E, R>(operation: &str, source: &str, err: SdkError<E, R>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + HasStatus,
+{
+    let (kind, code, message) = match &err {
+        SdkError::DispatchFailure(e) => (
+            ErrorKind::Transient,
+            "DispatchFailure".to_owned(),
+            format!("{e:?}"),
+        ),
+        SdkError::TimeoutError(_) => (
+            ErrorKind::Transient,
+            "Timeout".to_owned(),
+            "the request timed out".to_owned(),
+        ),
+        SdkError::ResponseError(e) => (
+            ErrorKind::Other,
+            "ResponseError".to_owned(),
+            format!(
+                "could not read the response{}: {:?}",
+                e.raw()
+                    .status()
+                    .map(|s| format!(" (HTTP {s})"))
+                    .unwrap_or_default(),
+                e
+            ),
+        ),
+        SdkError::ServiceError(e) => {
+            let code = e.err().code().unwrap_or("Unknown").to_owned();
+            let message = e.err().message().unwrap_or("").to_owned();
+            let status = e.raw().status().unwrap_or(400);
+            (classify(&code, status), code, message)
+        }
+        _ => (ErrorKind::Other, "Other".to_owned(), err.to_string()),
+    };
+    let mut e = CloudError::new(kind, operation, code, message);
+    e.identity = Some(source.to_owned());
+    e
+}
+
+/// Lets [`fail`] read the HTTP status of any SDK response type.
+pub trait HasStatus {
+    /// The HTTP status, when there was a response.
+    fn status(&self) -> Option<u16>;
+}
+
+impl HasStatus for aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    fn status(&self) -> Option<u16> {
+        Some(self.status().as_u16())
+    }
+}
+
+fn classify(code: &str, status: u16) -> ErrorKind {
+    match code {
+        "ThrottlingException"
+        | "Throttling"
+        | "ThrottledException"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "ProvisionedThroughputExceededException"
+        | "RequestThrottled"
+        | "SlowDown" => ErrorKind::Throttled,
+        "LimitExceededException" => ErrorKind::LimitExceeded,
+        "NotFoundException"
+        | "ResourceNotFoundException"
+        | "TableNotFoundException"
+        | "BackupNotFoundException"
+        | "SourceTableNotFoundException"
+        | "PointInTimeRecoveryUnavailableException" => ErrorKind::NotFound,
+        "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" => {
+            ErrorKind::AccessDenied
+        }
+        "ResourceInUseException"
+        | "TableAlreadyExistsException"
+        | "TableInUseException"
+        | "AlreadyExistsException"
+        | "ConflictException"
+        | "BackupInUseException" => ErrorKind::Conflict,
+        "ValidationException"
+        | "InvalidParameterValueException"
+        | "InvalidRequestException"
+        | "MissingParameterValueException"
+        | "InvalidRestoreTimeException"
+        | "KMSInvalidStateException"
+        | "DisabledException"
+        | "InvalidArnException" => ErrorKind::Invalid,
+        "ServiceUnavailable"
+        | "ServiceUnavailableException"
+        | "InternalFailure"
+        | "InternalServerError"
+        | "InternalServerException"
+        | "ServiceException" => ErrorKind::Transient,
+        _ if status >= 500 => ErrorKind::Transient,
+        _ => ErrorKind::Other,
+    }
+}
+
+fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
+    t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+}
+
+fn smithy_time(t: &DateTime<Utc>) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_secs_and_nanos(t.timestamp(), t.timestamp_subsec_nanos())
+}
+
+fn to_u64(v: Option<i64>) -> Option<u64> {
+    v.and_then(|v| u64::try_from(v).ok())
+}
+
+fn key_facts(m: &kms::types::KeyMetadata) -> KeyFacts {
+    let arn = m.arn().unwrap_or(m.key_id()).to_owned();
+    let multi_region = if m.multi_region() == Some(true) {
+        m.multi_region_configuration().map(|c| MultiRegion {
+            role: match c.multi_region_key_type() {
+                Some(kms::types::MultiRegionKeyType::Replica) => MultiRegionRole::Replica,
+                _ => MultiRegionRole::Primary,
+            },
+            primary_arn: c
+                .primary_key()
+                .and_then(|k| k.arn())
+                .unwrap_or(&arn)
+                .to_owned(),
+            replica_arns: c
+                .replica_keys()
+                .iter()
+                .filter_map(|k| k.arn().map(str::to_owned))
+                .collect(),
+        })
+    } else {
+        None
+    };
+    KeyFacts {
+        account: m
+            .aws_account_id()
+            .map(str::to_owned)
+            .or_else(|| super::arn_account(&arn).map(str::to_owned))
+            .unwrap_or_default(),
+        region: super::arn_region(&arn).unwrap_or_default().to_owned(),
+        state: m
+            .key_state()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_else(|| "Unknown".to_owned()),
+        spec: m
+            .key_spec()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_else(|| "Unknown".to_owned()),
+        usage: m
+            .key_usage()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_else(|| "Unknown".to_owned()),
+        manager: match m.key_manager() {
+            Some(kms::types::KeyManagerType::Aws) => KeyManager::Aws,
+            _ => KeyManager::Customer,
+        },
+        multi_region,
+        arn,
+    }
+}
+
+fn index_def(
+    name: Option<&str>,
+    key_schema: &[ddb::types::KeySchemaElement],
+    projection: Option<&ddb::types::Projection>,
+) -> IndexDef {
+    IndexDef {
+        name: name.unwrap_or_default().to_owned(),
+        key_schema: key_schema
+            .iter()
+            .map(|k| {
+                (
+                    k.attribute_name().to_owned(),
+                    k.key_type().as_str().to_owned(),
+                )
+            })
+            .collect(),
+        projection_type: projection
+            .and_then(|p| p.projection_type())
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "ALL".to_owned()),
+        non_key_attributes: projection
+            .map(|p| p.non_key_attributes().to_vec())
+            .unwrap_or_default(),
+    }
+}
+
+fn encryption(sse: Option<&ddb::types::SseDescription>) -> TableEncryption {
+    match sse {
+        Some(d)
+            if d.status() == Some(&ddb::types::SseStatus::Enabled)
+                || d.status() == Some(&ddb::types::SseStatus::Updating) =>
+        {
+            match d.kms_master_key_arn() {
+                Some(arn) => TableEncryption::Customer {
+                    key_arn: arn.to_owned(),
+                },
+                None => TableEncryption::Managed { key_arn: None },
+            }
+        }
+        _ => TableEncryption::Owned,
+    }
+}
+
+fn sse_spec(sse: &SseRequest) -> ddb::types::SseSpecification {
+    match sse {
+        SseRequest::Owned => ddb::types::SseSpecification::builder()
+            .enabled(false)
+            .build(),
+        SseRequest::Managed => ddb::types::SseSpecification::builder()
+            .enabled(true)
+            .sse_type(ddb::types::SseType::Kms)
+            .build(),
+        SseRequest::Customer { key_arn } => ddb::types::SseSpecification::builder()
+            .enabled(true)
+            .sse_type(ddb::types::SseType::Kms)
+            .kms_master_key_id(key_arn)
+            .build(),
+    }
+}
+
+fn gsi_override(
+    operation: &str,
+    indexes: &[IndexDef],
+) -> CloudResult<Vec<ddb::types::GlobalSecondaryIndex>> {
+    let invalid = |e: aws_smithy_types::error::operation::BuildError| {
+        CloudError::new(
+            ErrorKind::Invalid,
+            operation,
+            "InvalidIndex",
+            format!("could not build the index override: {e}"),
+        )
+    };
+    indexes
+        .iter()
+        .map(|ix| {
+            let keys = ix
+                .key_schema
+                .iter()
+                .map(|(a, t)| {
+                    ddb::types::KeySchemaElement::builder()
+                        .attribute_name(a)
+                        .key_type(ddb::types::KeyType::from(t.as_str()))
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(invalid)?;
+            let mut projection = ddb::types::Projection::builder().projection_type(
+                ddb::types::ProjectionType::from(ix.projection_type.as_str()),
+            );
+            for a in &ix.non_key_attributes {
+                projection = projection.non_key_attributes(a);
+            }
+            ddb::types::GlobalSecondaryIndex::builder()
+                .index_name(&ix.name)
+                .set_key_schema(Some(keys))
+                .projection(projection.build())
+                .build()
+                .map_err(invalid)
+        })
+        .collect()
+}
+
+fn job_status(s: Option<&backup::types::RestoreJobStatus>) -> JobStatus {
+    match s {
+        Some(backup::types::RestoreJobStatus::Pending) | None => JobStatus::Pending,
+        Some(backup::types::RestoreJobStatus::Running) => JobStatus::Running,
+        Some(backup::types::RestoreJobStatus::Completed) => JobStatus::Completed,
+        Some(backup::types::RestoreJobStatus::Aborted) => JobStatus::Aborted,
+        Some(_) => JobStatus::Failed,
+    }
+}
+
+#[async_trait]
+impl CloudRead for AwsCloud {
+    async fn identity(&self, account: &AccountId) -> CloudResult<Identity> {
+        // Any Region works for STS; use the account's configured one.
+        let conf = self.account_config(account.as_str()).await;
+        let region = conf
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let c = self.clients(account.as_str(), &region).await;
+        let out = c
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| fail("GetCallerIdentity", &c.source, e))?;
+        Ok(Identity {
+            account: out.account().unwrap_or_default().to_owned(),
+            arn: out.arn().unwrap_or_default().to_owned(),
+            source: c.source.clone(),
+        })
+    }
+
+    async fn describe_key(&self, scope: &Scope, key: &str) -> CloudResult<KeyFacts> {
+        let c = self.at(scope).await;
+        let out = c
+            .kms
+            .describe_key()
+            .key_id(key)
+            .send()
+            .await
+            .map_err(|e| fail("DescribeKey", &c.source, e))?;
+        out.key_metadata().map(key_facts).ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::Other,
+                "DescribeKey",
+                "MissingKeyMetadata",
+                "KMS answered without key metadata",
+            )
+        })
+    }
+
+    async fn key_policy(&self, scope: &Scope, key_arn: &str) -> CloudResult<Option<String>> {
+        let c = self.at(scope).await;
+        match c
+            .kms
+            .get_key_policy()
+            .key_id(key_arn)
+            .policy_name("default")
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.policy().map(str::to_owned)),
+            Err(e) => {
+                let e = fail("GetKeyPolicy", &c.source, e);
+                if matches!(e.kind, ErrorKind::AccessDenied | ErrorKind::NotFound) {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    async fn probe_key(
+        &self,
+        scope: &Scope,
+        key_arn: &str,
+        operation: KeyOperation,
+    ) -> CloudResult<ProbeOutcome> {
+        let c = self.at(scope).await;
+        let name = match operation {
+            KeyOperation::CreateGrant => "CreateGrant",
+            KeyOperation::Encrypt => "Encrypt",
+            KeyOperation::GenerateDataKey => "GenerateDataKey",
+            KeyOperation::Decrypt => "Decrypt",
+            KeyOperation::ReEncrypt => "ReEncrypt",
+        };
+        let result: Result<(), CloudError> = match operation {
+            KeyOperation::CreateGrant => {
+                let me = c
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| fail("GetCallerIdentity", &c.source, e))?;
+                c.kms
+                    .create_grant()
+                    .key_id(key_arn)
+                    .grantee_principal(me.arn().unwrap_or_default())
+                    .operations(kms::types::GrantOperation::Decrypt)
+                    .dry_run(true)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| fail(name, &c.source, e))
+            }
+            KeyOperation::Encrypt => c
+                .kms
+                .encrypt()
+                .key_id(key_arn)
+                .plaintext(aws_smithy_types::Blob::new(b"restoreplan".to_vec()))
+                .dry_run(true)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| fail(name, &c.source, e)),
+            KeyOperation::GenerateDataKey => c
+                .kms
+                .generate_data_key()
+                .key_id(key_arn)
+                .key_spec(kms::types::DataKeySpec::Aes256)
+                .dry_run(true)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| fail(name, &c.source, e)),
+            KeyOperation::Decrypt | KeyOperation::ReEncrypt => {
+                // Both need a ciphertext made with the key; probing them would
+                // need an Encrypt first, which is not side-effect free. The
+                // key policy answers for them instead.
+                return Ok(ProbeOutcome::Denied(format!(
+                    "{name} cannot be probed without a ciphertext; read the key policy instead"
+                )));
+            }
+        };
+        match result {
+            // A dry run that succeeds still answers with an error.
+            Err(e) if e.code == "DryRunOperationException" || e.code == "DryRunOperation" => {
+                Ok(ProbeOutcome::Allowed)
+            }
+            Ok(()) => Ok(ProbeOutcome::Allowed),
+            Err(e) if e.is_retryable() => Err(e),
+            Err(e) => Ok(ProbeOutcome::Denied(format!("{}: {}", e.code, e.message))),
+        }
+    }
+
+    async fn vault_recovery_points(
+        &self,
+        scope: &Scope,
+        vault: &str,
+        resource_arn: &str,
+    ) -> CloudResult<Vec<RecoveryPoint>> {
+        let c = self.at(scope).await;
+        let mut out = Vec::new();
+        let mut pages = c
+            .backup
+            .list_recovery_points_by_backup_vault()
+            .backup_vault_name(vault)
+            .by_resource_arn(resource_arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| fail("ListRecoveryPointsByBackupVault", &c.source, e))?;
+            for rp in page.recovery_points() {
+                let Some(created) = time(rp.creation_date()) else {
+                    continue;
+                };
+                out.push(RecoveryPoint {
+                    arn: rp.recovery_point_arn().unwrap_or_default().to_owned(),
+                    origin: RecoveryPointOrigin::Vault {
+                        vault: rp.backup_vault_name().unwrap_or(vault).to_owned(),
+                    },
+                    resource_arn: rp.resource_arn().unwrap_or_default().to_owned(),
+                    resource_type: rp.resource_type().unwrap_or_default().to_owned(),
+                    status: rp
+                        .status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
+                    created,
+                    size_bytes: to_u64(rp.backup_size_in_bytes()),
+                    item_count: None,
+                    encryption_key_arn: rp.encryption_key_arn().map(str::to_owned),
+                    indexes: None,
+                });
+            }
+        }
+        out.sort_by_key(|rp| std::cmp::Reverse(rp.created));
+        Ok(out)
+    }
+
+    async fn describe_recovery_point(
+        &self,
+        scope: &Scope,
+        vault: &str,
+        arn: &str,
+    ) -> CloudResult<RecoveryPoint> {
+        let c = self.at(scope).await;
+        let rp = c
+            .backup
+            .describe_recovery_point()
+            .backup_vault_name(vault)
+            .recovery_point_arn(arn)
+            .send()
+            .await
+            .map_err(|e| fail("DescribeRecoveryPoint", &c.source, e))?;
+        Ok(RecoveryPoint {
+            arn: rp.recovery_point_arn().unwrap_or(arn).to_owned(),
+            origin: RecoveryPointOrigin::Vault {
+                vault: rp.backup_vault_name().unwrap_or(vault).to_owned(),
+            },
+            resource_arn: rp.resource_arn().unwrap_or_default().to_owned(),
+            resource_type: rp.resource_type().unwrap_or_default().to_owned(),
+            status: rp
+                .status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            created: time(rp.creation_date()).unwrap_or_default(),
+            size_bytes: to_u64(rp.backup_size_in_bytes()),
+            item_count: None,
+            encryption_key_arn: rp.encryption_key_arn().map(str::to_owned),
+            indexes: None,
+        })
+    }
+
+    async fn table_backups(&self, scope: &Scope, table: &str) -> CloudResult<Vec<RecoveryPoint>> {
+        let c = self.at(scope).await;
+        let mut out = Vec::new();
+        let mut start: Option<String> = None;
+        loop {
+            let page = c
+                .dynamodb
+                .list_backups()
+                .table_name(table)
+                .set_exclusive_start_backup_arn(start.take())
+                .send()
+                .await
+                .map_err(|e| fail("ListBackups", &c.source, e))?;
+            for b in page.backup_summaries() {
+                let Some(created) = time(b.backup_creation_date_time()) else {
+                    continue;
+                };
+                out.push(RecoveryPoint {
+                    arn: b.backup_arn().unwrap_or_default().to_owned(),
+                    origin: RecoveryPointOrigin::DynamoDbBackup,
+                    resource_arn: b.table_arn().unwrap_or_default().to_owned(),
+                    resource_type: "DynamoDB".to_owned(),
+                    status: match b.backup_status() {
+                        Some(ddb::types::BackupStatus::Available) => "COMPLETED".to_owned(),
+                        Some(s) => s.as_str().to_owned(),
+                        None => "UNKNOWN".to_owned(),
+                    },
+                    created,
+                    size_bytes: to_u64(b.backup_size_bytes()),
+                    item_count: None,
+                    encryption_key_arn: None,
+                    indexes: None,
+                });
+            }
+            match page.last_evaluated_backup_arn() {
+                Some(arn) if !arn.is_empty() => start = Some(arn.to_owned()),
+                _ => break,
+            }
+        }
+        out.sort_by_key(|rp| std::cmp::Reverse(rp.created));
+        Ok(out)
+    }
+
+    async fn describe_backup(&self, scope: &Scope, arn: &str) -> CloudResult<RecoveryPoint> {
+        let c = self.at(scope).await;
+        let out = c
+            .dynamodb
+            .describe_backup()
+            .backup_arn(arn)
+            .send()
+            .await
+            .map_err(|e| fail("DescribeBackup", &c.source, e))?;
+        let missing = || {
+            CloudError::new(
+                ErrorKind::NotFound,
+                "DescribeBackup",
+                "BackupNotFoundException",
+                format!("no backup description for {arn}"),
+            )
+        };
+        let d = out.backup_description().ok_or_else(missing)?;
+        let details = d.backup_details().ok_or_else(missing)?;
+        let source = d.source_table_details();
+        let features = d.source_table_feature_details();
+        Ok(RecoveryPoint {
+            arn: details.backup_arn().to_owned(),
+            origin: RecoveryPointOrigin::DynamoDbBackup,
+            resource_arn: source
+                .and_then(|s| s.table_arn())
+                .unwrap_or_default()
+                .to_owned(),
+            resource_type: "DynamoDB".to_owned(),
+            status: match details.backup_status() {
+                ddb::types::BackupStatus::Available => "COMPLETED".to_owned(),
+                s => s.as_str().to_owned(),
+            },
+            created: time(Some(details.backup_creation_date_time())).unwrap_or_default(),
+            size_bytes: to_u64(details.backup_size_bytes()),
+            item_count: to_u64(source.and_then(|s| s.item_count())),
+            encryption_key_arn: features
+                .and_then(|f| f.sse_description())
+                .and_then(|s| s.kms_master_key_arn())
+                .map(str::to_owned),
+            indexes: features.map(|f| {
+                f.global_secondary_indexes()
+                    .iter()
+                    .map(|g| index_def(g.index_name(), g.key_schema(), g.projection()))
+                    .collect()
+            }),
+        })
+    }
+
+    async fn describe_table(&self, scope: &Scope, name: &str) -> CloudResult<Option<TableFacts>> {
+        let c = self.at(scope).await;
+        let out = match c.dynamodb.describe_table().table_name(name).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = fail("DescribeTable", &c.source, e);
+                return if e.kind == ErrorKind::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                };
+            }
+        };
+        let Some(t) = out.table() else {
+            return Ok(None);
+        };
+        Ok(Some(TableFacts {
+            arn: t.table_arn().unwrap_or_default().to_owned(),
+            name: t.table_name().unwrap_or(name).to_owned(),
+            status: t
+                .table_status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            item_count: to_u64(t.item_count()),
+            size_bytes: to_u64(t.table_size_bytes()),
+            encryption: encryption(t.sse_description()),
+            indexes: t
+                .global_secondary_indexes()
+                .iter()
+                .map(|g| index_def(g.index_name(), g.key_schema(), g.projection()))
+                .collect(),
+            stream: t
+                .stream_specification()
+                .filter(|s| s.stream_enabled())
+                .and_then(|s| s.stream_view_type())
+                .map(|v| v.as_str().to_owned()),
+            deletion_protection: t.deletion_protection_enabled().unwrap_or(false),
+            restore_in_progress: t
+                .restore_summary()
+                .map(|r| r.restore_in_progress())
+                .unwrap_or(false),
+        }))
+    }
+
+    async fn describe_pitr(&self, scope: &Scope, name: &str) -> CloudResult<PitrFacts> {
+        let c = self.at(scope).await;
+        let out = c
+            .dynamodb
+            .describe_continuous_backups()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| fail("DescribeContinuousBackups", &c.source, e))?;
+        let d = out
+            .continuous_backups_description()
+            .and_then(|d| d.point_in_time_recovery_description());
+        Ok(PitrFacts {
+            enabled: d.and_then(|d| d.point_in_time_recovery_status())
+                == Some(&ddb::types::PointInTimeRecoveryStatus::Enabled),
+            earliest: time(d.and_then(|d| d.earliest_restorable_date_time())),
+            latest: time(d.and_then(|d| d.latest_restorable_date_time())),
+        })
+    }
+
+    async fn describe_ttl(&self, scope: &Scope, name: &str) -> CloudResult<TtlFacts> {
+        let c = self.at(scope).await;
+        let out = c
+            .dynamodb
+            .describe_time_to_live()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| fail("DescribeTimeToLive", &c.source, e))?;
+        let d = out.time_to_live_description();
+        Ok(TtlFacts {
+            status: d
+                .and_then(|d| d.time_to_live_status())
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_else(|| "DISABLED".to_owned()),
+            attribute: d.and_then(|d| d.attribute_name()).map(str::to_owned),
+        })
+    }
+
+    async fn table_tags(&self, scope: &Scope, arn: &str) -> CloudResult<BTreeMap<String, String>> {
+        let c = self.at(scope).await;
+        let mut tags = BTreeMap::new();
+        let mut next: Option<String> = None;
+        loop {
+            let out = c
+                .dynamodb
+                .list_tags_of_resource()
+                .resource_arn(arn)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| fail("ListTagsOfResource", &c.source, e))?;
+            for t in out.tags() {
+                tags.insert(t.key().to_owned(), t.value().to_owned());
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(tags)
+    }
+
+    async fn describe_restore_job(&self, scope: &Scope, id: &str) -> CloudResult<RestoreJob> {
+        let c = self.at(scope).await;
+        let out = c
+            .backup
+            .describe_restore_job()
+            .restore_job_id(id)
+            .send()
+            .await
+            .map_err(|e| fail("DescribeRestoreJob", &c.source, e))?;
+        Ok(RestoreJob {
+            id: out.restore_job_id().unwrap_or(id).to_owned(),
+            status: job_status(out.status()),
+            status_message: out.status_message().map(str::to_owned),
+            percent_done: out
+                .percent_done()
+                .and_then(|p| p.trim_end_matches('%').trim().parse().ok()),
+            expected_completion_minutes: out.expected_completion_time_minutes(),
+            created_resource_arn: out.created_resource_arn().map(str::to_owned),
+            created: time(out.creation_date()),
+            completed: time(out.completion_date()),
+        })
+    }
+}
+
+#[async_trait]
+impl CloudWrite for AwsCloud {
+    async fn start_restore(
+        &self,
+        scope: &Scope,
+        request: &RestoreRequest,
+    ) -> CloudResult<StartedRestore> {
+        let c = self.at(scope).await;
+        match request {
+            RestoreRequest::StartRestoreJob {
+                recovery_point_arn,
+                iam_role_arn,
+                idempotency_token,
+                resource_type,
+                metadata,
+            } => {
+                let out = c
+                    .backup
+                    .start_restore_job()
+                    .recovery_point_arn(recovery_point_arn)
+                    .iam_role_arn(iam_role_arn)
+                    .idempotency_token(idempotency_token)
+                    .resource_type(resource_type)
+                    .set_metadata(Some(
+                        metadata
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    ))
+                    .send()
+                    .await
+                    .map_err(|e| fail("StartRestoreJob", &c.source, e))?;
+                Ok(StartedRestore::Job {
+                    id: out.restore_job_id().unwrap_or_default().to_owned(),
+                })
+            }
+            RestoreRequest::RestoreTableFromBackup {
+                backup_arn,
+                target_table_name,
+                sse,
+                indexes,
+            } => {
+                let gsis = indexes
+                    .as_deref()
+                    .map(|ix| gsi_override("RestoreTableFromBackup", ix))
+                    .transpose()?;
+                let out = c
+                    .dynamodb
+                    .restore_table_from_backup()
+                    .backup_arn(backup_arn)
+                    .target_table_name(target_table_name)
+                    .sse_specification_override(sse_spec(sse))
+                    .set_global_secondary_index_override(gsis)
+                    .send()
+                    .await
+                    .map_err(|e| fail("RestoreTableFromBackup", &c.source, e))?;
+                Ok(StartedRestore::Table {
+                    arn: out
+                        .table_description()
+                        .and_then(|t| t.table_arn())
+                        .unwrap_or_default()
+                        .to_owned(),
+                })
+            }
+            RestoreRequest::RestoreTableToPointInTime {
+                source_table_arn,
+                target_table_name,
+                restore_date_time,
+                sse,
+                indexes,
+            } => {
+                let gsis = indexes
+                    .as_deref()
+                    .map(|ix| gsi_override("RestoreTableToPointInTime", ix))
+                    .transpose()?;
+                let mut req = c
+                    .dynamodb
+                    .restore_table_to_point_in_time()
+                    .source_table_arn(source_table_arn)
+                    .target_table_name(target_table_name)
+                    .sse_specification_override(sse_spec(sse))
+                    .set_global_secondary_index_override(gsis);
+                req = match restore_date_time {
+                    Some(t) => req.restore_date_time(smithy_time(t)),
+                    None => req.use_latest_restorable_time(true),
+                };
+                let out = req
+                    .send()
+                    .await
+                    .map_err(|e| fail("RestoreTableToPointInTime", &c.source, e))?;
+                Ok(StartedRestore::Table {
+                    arn: out
+                        .table_description()
+                        .and_then(|t| t.table_arn())
+                        .unwrap_or_default()
+                        .to_owned(),
+                })
+            }
+        }
+    }
+
+    async fn change_table(
+        &self,
+        scope: &Scope,
+        name: &str,
+        change: &TableChange,
+    ) -> CloudResult<()> {
+        let c = self.at(scope).await;
+        let invalid = |op: &str, e: aws_smithy_types::error::operation::BuildError| {
+            CloudError::new(ErrorKind::Invalid, op, "InvalidRequest", e.to_string())
+        };
+        match change {
+            TableChange::PointInTimeRecovery { enabled } => {
+                let spec = ddb::types::PointInTimeRecoverySpecification::builder()
+                    .point_in_time_recovery_enabled(*enabled)
+                    .build()
+                    .map_err(|e| invalid("UpdateContinuousBackups", e))?;
+                c.dynamodb
+                    .update_continuous_backups()
+                    .table_name(name)
+                    .point_in_time_recovery_specification(spec)
+                    .send()
+                    .await
+                    .map_err(|e| fail("UpdateContinuousBackups", &c.source, e))?;
+            }
+            TableChange::DeletionProtection { enabled } => {
+                c.dynamodb
+                    .update_table()
+                    .table_name(name)
+                    .deletion_protection_enabled(*enabled)
+                    .send()
+                    .await
+                    .map_err(|e| fail("UpdateTable", &c.source, e))?;
+            }
+            TableChange::Tags { tags } => {
+                let arn = format!(
+                    "arn:aws:dynamodb:{}:{}:table/{}",
+                    scope.region, scope.account, name
+                );
+                let tags = tags
+                    .iter()
+                    .map(|(k, v)| ddb::types::Tag::builder().key(k).value(v).build())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| invalid("TagResource", e))?;
+                c.dynamodb
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|e| fail("TagResource", &c.source, e))?;
+            }
+            TableChange::Ttl { attribute, enabled } => {
+                let spec = ddb::types::TimeToLiveSpecification::builder()
+                    .attribute_name(attribute)
+                    .enabled(*enabled)
+                    .build()
+                    .map_err(|e| invalid("UpdateTimeToLive", e))?;
+                c.dynamodb
+                    .update_time_to_live()
+                    .table_name(name)
+                    .time_to_live_specification(spec)
+                    .send()
+                    .await
+                    .map_err(|e| fail("UpdateTimeToLive", &c.source, e))?;
+            }
+            TableChange::Stream { view_type } => {
+                let spec = ddb::types::StreamSpecification::builder()
+                    .stream_enabled(view_type.is_some())
+                    .set_stream_view_type(
+                        view_type.as_deref().map(ddb::types::StreamViewType::from),
+                    )
+                    .build()
+                    .map_err(|e| invalid("UpdateTable", e))?;
+                c.dynamodb
+                    .update_table()
+                    .table_name(name)
+                    .stream_specification(spec)
+                    .send()
+                    .await
+                    .map_err(|e| fail("UpdateTable", &c.source, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_table(&self, scope: &Scope, name: &str) -> CloudResult<()> {
+        let c = self.at(scope).await;
+        c.dynamodb
+            .delete_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| fail("DeleteTable", &c.source, e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_and_server_errors_are_retryable() {
+        assert_eq!(classify("ThrottlingException", 400), ErrorKind::Throttled);
+        assert_eq!(
+            classify("ProvisionedThroughputExceededException", 400),
+            ErrorKind::Throttled
+        );
+        assert_eq!(classify("Whatever", 503), ErrorKind::Transient);
+        assert_eq!(
+            classify("LimitExceededException", 400),
+            ErrorKind::LimitExceeded
+        );
+        assert_eq!(classify("NotFoundException", 400), ErrorKind::NotFound);
+        assert_eq!(classify("Whatever", 400), ErrorKind::Other);
+    }
+
+    #[test]
+    fn access_descriptions_name_the_credentials() {
+        let a = AccountAccess {
+            profile: Some("dr".into()),
+            role_arn: Some("arn:aws:iam::444455556666:role/x".into()),
+        };
+        assert_eq!(
+            a.describe(),
+            "role arn:aws:iam::444455556666:role/x assumed with profile dr"
+        );
+        assert_eq!(AccountAccess::default().describe(), "ambient credentials");
+    }
+}

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::plan::model::{AccountId, Location, Region};
 
 pub mod aws;
+pub mod cache;
 
 /// Where a call is made: the account whose identity is used, and the Region.
 pub type Scope = Location;

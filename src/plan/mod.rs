@@ -4,7 +4,7 @@
 //! ```text
 //! bytes ─► source (size cap, UTF-8) ─► tree (saphyr events, spans, limits)
 //!       ─► schema (jsonschema on the tree's JSON form, paths → spans)
-//!       ─► yaml (typed RawPlan via serde_yaml + serde_path_to_error)
+//!       ─► yaml (typed RawPlan from the tree's JSON form, serde_path_to_error)
 //!       ─► resolve (defaults, overrides, templates, static rules)
 //!       ─► Plan::seal (graph rules)
 //! ```
@@ -133,9 +133,10 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
         Err(Rejected { source, findings })
     };
     let text = source.text();
+    let clock = StageClock::start();
     let doc = match tree::parse(text, opts.limits) {
         Ok(doc) => doc,
-        Err(f) => return reject(source, vec![f]),
+        Err(f) => return reject(source, vec![*f]),
     };
     let root = &doc.root;
     let mut findings = doc.findings;
@@ -148,7 +149,9 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     let mut blocked = findings
         .iter()
         .any(|f| f.is_error() && f.code != rules::ACCOUNT_UNQUOTED);
+    clock.lap("yaml tree");
     let instance = root.to_json();
+    clock.lap("json form");
     for sf in schema::check(root, &instance, &skip) {
         match sf.prune {
             Some(p) if sf.finding.is_error() => patches.push(yaml::Patch::Remove(p)),
@@ -157,7 +160,7 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
         }
         findings.push(sf.finding);
     }
-    drop(instance);
+    clock.lap("schema");
     if blocked {
         return reject(source, findings);
     }
@@ -165,7 +168,7 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     // key leaves a location or key unset) are left out once keys are dropped.
     let pruned = patches.iter().any(|p| matches!(p, yaml::Patch::Remove(_)));
 
-    let raw: raw::RawPlan = match yaml::from_str_patched(text, &patches) {
+    let raw: raw::RawPlan = match yaml::from_document(instance, &patches) {
         Ok(raw) => raw,
         Err(e) => {
             let (node, _) = root.walk(&e.path);
@@ -181,20 +184,26 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
         }
     };
 
+    clock.lap("typed load");
     let resolution = resolve::resolve(&raw, root, text, opts.date);
+    clock.lap("resolve");
     findings.extend(
         resolution
             .findings
             .into_iter()
             .filter(|f| !(pruned && CASCADING.contains(&f.code))),
     );
-    if let Err(graph_findings) = DependencyGraph::build_from(&resolution.stubs) {
-        findings.extend(graph_findings);
-    }
     if findings.iter().any(Finding::is_error) {
+        // Some restores may be unresolved; check the graph on what is known.
+        if let Err(graph_findings) = DependencyGraph::build_from(&resolution.stubs) {
+            findings.extend(graph_findings);
+        }
         return reject(source, findings);
     }
-    match Plan::seal(resolution.header, resolution.restores) {
+    clock.lap("graph check");
+    let sealed = Plan::seal(resolution.header, resolution.restores);
+    clock.lap("seal");
+    match sealed {
         Ok(plan) => {
             sort(&mut findings);
             Ok(Loaded {
@@ -207,6 +216,21 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
             findings.extend(graph_findings);
             reject(source, findings)
         }
+    }
+}
+
+/// Logs the time each stage took (at debug level, `-vv`).
+struct StageClock(std::cell::Cell<std::time::Instant>);
+
+impl StageClock {
+    fn start() -> Self {
+        Self(std::cell::Cell::new(std::time::Instant::now()))
+    }
+
+    fn lap(&self, stage: &str) {
+        let now = std::time::Instant::now();
+        let took = now - self.0.replace(now);
+        tracing::debug!(stage, micros = took.as_micros() as u64, "plan stage done");
     }
 }
 

@@ -30,9 +30,14 @@ use crate::plan::tree::{Node, Segment};
 /// Template placeholders.
 const PLACEHOLDERS: &[&str] = &["table", "plan", "date"];
 
-/// Builds a tree path from keys and indices.
+/// Builds an owned tree path from keys and indices.
 macro_rules! path {
     ($($s:expr),* $(,)?) => { vec![$(Segment::from($s)),*] };
+}
+
+/// Builds a borrowed tree path (an array) from keys and indices.
+macro_rules! at {
+    ($($s:expr),* $(,)?) => { [$(Segment::from($s)),*] };
 }
 
 impl From<&str> for Segment {
@@ -124,14 +129,14 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
             rules::PLAN_VERSION,
             format!("plan format version {} is not supported", raw.version),
         )
-        .at(cx.span(&path!["version"]))
+        .at(cx.span(&at!["version"]))
         .label("only version 1 exists")
         .help("write `version: 1`");
         cx.push(f);
     }
     if !valid_plan_name(&raw.name) {
         let f = Finding::error(rules::PLAN_INVALID_NAME, format!("plan name `{}` is not valid", raw.name))
-            .at(cx.span(&path!["name"]))
+            .at(cx.span(&at!["name"]))
             .label("must match ^[a-z0-9][a-z0-9-]{0,62}$")
             .help(format!(
                 "use 1–63 lowercase letters, digits and `-`, starting with a letter or digit, e.g. `{}`",
@@ -194,7 +199,7 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
 
     if raw.restores.is_empty() {
         let f = Finding::error(rules::PLAN_NO_RESTORES, "the plan has no restores")
-            .at(cx.span(&path!["restores"]))
+            .at(cx.span(&at!["restores"]))
             .label("empty list")
             .help("add at least one restore, e.g. `- table: orders`");
         cx.push(f);
@@ -213,9 +218,12 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
         let base = path!["restores", i];
         let mut ok = true;
         let id = r.id.clone().unwrap_or_else(|| r.table.clone());
-        let entry_span = cx.span(&base);
-        let table_span = cx.span(&path!["restores", i, "table"]);
-        let id_span = cx.span(&path!["restores", i, "id"]);
+        // Look the entry up once; its fields are found from it directly.
+        let node = root.get("restores").and_then(|n| n.index(i));
+        let field_span = |key: &str| node.and_then(|n| n.get(key)).map(|n| n.span);
+        let entry_span = node.map(|n| n.span);
+        let table_span = field_span("table");
+        let id_span = field_span("id");
 
         if !valid_table_name(&r.table) {
             ok = false;
@@ -233,7 +241,7 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
         }
         match ids.get(&id) {
             Some(&first) => {
-                let first_span = cx.span(&path!["restores", first]);
+                let first_span = cx.span(&at!["restores", first]);
                 let line = first_span.map(|s| line_of(text, s)).unwrap_or(0);
                 let f = Finding::error(rules::DUPLICATE_ID, format!("restore id `{id}` is used twice"))
                     .restore(&id)
@@ -261,10 +269,12 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
             base.clone(),
         );
 
+        let deps_node = node.and_then(|n| n.get("depends_on"));
         let depends_on_spans: Vec<Span> = (0..r.depends_on.len())
             .map(|k| {
-                cx.span(&path!["restores", i, "depends_on", k])
-                    .unwrap_or(Span::new(0, 0))
+                deps_node
+                    .and_then(|d| d.index(k))
+                    .map_or(Span::new(0, 0), |n| n.span)
             })
             .collect();
 
@@ -794,7 +804,7 @@ fn execution(cx: &mut Ctx<'_>, raw: &RawPlan) -> Execution {
         return execution;
     };
     if let Some(c) = e.concurrency {
-        let span = cx.span(&path!["execution", "concurrency"]);
+        let span = cx.span(&at!["execution", "concurrency"]);
         if !(1..=1000).contains(&c) {
             let f = Finding::error(rules::CONCURRENCY_RANGE, format!("`execution.concurrency` is {c}, outside 1..=1000"))
                 .at(span)
@@ -913,15 +923,27 @@ fn malformed_template(root: &Node, template: &str, span: Option<Span>, p: &[Segm
     crate::plan::schema::with_restore(f, root, p)
 }
 
-/// Expands `{table}`, `{plan}`, `{date}` in a checked template.
+/// Expands `{table}`, `{plan}`, `{date}` in a checked template, in one pass.
 pub fn expand(template: &str, table: &str, plan: &str, date: &str) -> String {
-    if !template.contains('{') {
-        return template.to_owned();
+    let mut out = String::with_capacity(template.len() + table.len() + plan.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open..];
+        let (value, skip) = if after.starts_with("{table}") {
+            (table, 7)
+        } else if after.starts_with("{plan}") {
+            (plan, 6)
+        } else if after.starts_with("{date}") {
+            (date, 6)
+        } else {
+            ("{", 1)
+        };
+        out.push_str(value);
+        rest = &after[skip..];
     }
-    template
-        .replace("{table}", table)
-        .replace("{plan}", plan)
-        .replace("{date}", date)
+    out.push_str(rest);
+    out
 }
 
 fn recovery_point(

@@ -187,8 +187,11 @@ pub struct Document {
 }
 
 /// Parses `text` into a tree, refusing it at the first syntax error or limit.
-pub fn parse(text: &str, limits: Limits) -> Result<Document, Finding> {
-    Builder::new(text, limits).run()
+///
+/// The builder's internal functions return `Finding` by value: they run once
+/// per event and the error path is taken at most once per parse.
+pub fn parse(text: &str, limits: Limits) -> Result<Document, Box<Finding>> {
+    Builder::new(text, limits).run().map_err(Box::new)
 }
 
 enum Frame {
@@ -218,6 +221,8 @@ struct Builder<'t> {
     findings: Vec<Finding>,
 }
 
+// Errors stay unboxed inside the builder; `parse` boxes the one that escapes.
+#[allow(clippy::result_large_err)]
 impl<'t> Builder<'t> {
     fn new(text: &'t str, limits: Limits) -> Self {
         Self {
@@ -237,13 +242,23 @@ impl<'t> Builder<'t> {
     fn run(mut self) -> Result<Document, Finding> {
         let mut parser = Parser::new_from_str(self.text);
         while let Some(next) = parser.next_event() {
-            let (event, yspan) = next.map_err(|e| {
-                let at = self.offsets.byte(e.marker().index());
-                Finding::error(rules::YAML_SYNTAX, format!("the file is not valid YAML: {}", e.info()))
-                    .at(Some(Span::new(at, 0)))
+            let (event, yspan) = match next {
+                Ok(ev) => ev,
+                Err(e) => {
+                    let at = Span::new(self.offsets.byte(e.marker().index()), 0);
+                    // The parser has its own nesting guard; report it as our limit.
+                    if e.info().contains("recursion limit") {
+                        return Err(self.too_deep(at));
+                    }
+                    return Err(Finding::error(
+                        rules::YAML_SYNTAX,
+                        format!("the file is not valid YAML: {}", e.info()),
+                    )
+                    .at(Some(at))
                     .label(e.info().to_owned())
-                    .help("fix the YAML syntax here; indentation and unclosed quotes or brackets are the usual causes")
-            })?;
+                    .help("fix the YAML syntax here; indentation and unclosed quotes or brackets are the usual causes"));
+                }
+            };
             let span = self.span(yspan);
             match event {
                 Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => {}
@@ -454,9 +469,15 @@ impl<'t> Builder<'t> {
     }
 
     fn check_duplicates(&mut self, entries: &[Entry]) {
-        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
-        for e in entries {
-            if !seen.insert(e.key.as_str()) {
+        // Plans are made of small mappings: a linear scan beats hashing there.
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (i, e) in entries.iter().enumerate() {
+            let repeated = if entries.len() <= 16 {
+                entries[..i].iter().any(|f| f.key == e.key)
+            } else {
+                !seen.insert(e.key.as_str())
+            };
+            if repeated {
                 let first = entries.iter().find(|f| f.key == e.key).map(|f| f.key_span);
                 let line = first.map(|s| line_of(self.text, s.offset)).unwrap_or(0);
                 self.findings.push(

@@ -1,10 +1,16 @@
-//! The one place that knows the YAML deserializer (serde_yaml).
+//! Typed loading: the one place that turns the YAML document into the serde
+//! types of [`crate::plan::raw`].
 //!
-//! serde_yaml 0.9 is deprecated upstream; everything it does for us is in
-//! this file, so a maintained fork can replace it here alone. Input reaching
-//! this module has already passed the span-aware pass and its limits.
+//! The document has already been parsed once, with positions and limits,
+//! by [`crate::plan::tree`]; its JSON form (also what the schema validates)
+//! is deserialized here with `serde_path_to_error`, so a failure names the
+//! exact path and the tree turns it into a span. Parsing the text a second
+//! time with serde_yaml cost 38% of `validate`'s instructions on a
+//! 10,000-restore plan (see docs/performance.md), so no second YAML parser
+//! runs; replacing the YAML front end means replacing `tree` and this file.
 
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::plan::tree::Segment;
 
@@ -13,12 +19,12 @@ use crate::plan::tree::Segment;
 pub struct DeError {
     /// Path to the offending value.
     pub path: Vec<Segment>,
-    /// What serde said, without position (positions come from the tree).
+    /// What serde said.
     pub message: String,
 }
 
-/// A change applied before typed loading, so that rules after the schema
-/// still run on a document with reported problems taken out.
+/// A change applied before typed loading, so that the rules after the
+/// schema still run on a document with its reported problems taken out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Patch {
     /// Drop the mapping entry at this path.
@@ -27,70 +33,16 @@ pub enum Patch {
     Text(Vec<Segment>, String),
 }
 
-/// Deserializes one YAML document into `T`, reporting the exact path of a failure.
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, DeError> {
-    let de = serde_yaml::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(convert)
-}
-
-/// Like [`from_str`], after applying `patches` to the document.
-pub fn from_str_patched<T: DeserializeOwned>(text: &str, patches: &[Patch]) -> Result<T, DeError> {
-    if patches.is_empty() {
-        return from_str(text);
-    }
-    let mut value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| DeError {
-        path: Vec::new(),
-        message: trim_position(e.to_string()),
-    })?;
+/// Applies `patches`, then deserializes `document` into `T`, reporting the
+/// exact path of a failure.
+pub fn from_document<T: DeserializeOwned>(
+    mut document: Value,
+    patches: &[Patch],
+) -> Result<T, DeError> {
     for patch in patches {
-        apply(&mut value, patch);
+        apply(&mut document, patch);
     }
-    serde_path_to_error::deserialize(value).map_err(convert)
-}
-
-fn apply(root: &mut serde_yaml::Value, patch: &Patch) {
-    let (path, text) = match patch {
-        Patch::Remove(p) => (p, None),
-        Patch::Text(p, t) => (p, Some(t)),
-    };
-    let Some((last, parent)) = path.split_last() else {
-        return;
-    };
-    let mut cur = root;
-    for seg in parent {
-        let next = match (seg, cur) {
-            (Segment::Key(k), serde_yaml::Value::Mapping(m)) => m.get_mut(k.as_str()),
-            (Segment::Index(i), serde_yaml::Value::Sequence(s)) => s.get_mut(*i),
-            _ => None,
-        };
-        match next {
-            Some(n) => cur = n,
-            None => return,
-        }
-    }
-    match (last, cur, text) {
-        (Segment::Key(k), serde_yaml::Value::Mapping(m), None) => {
-            m.remove(k.as_str());
-        }
-        (Segment::Key(k), serde_yaml::Value::Mapping(m), Some(t)) => {
-            if let Some(v) = m.get_mut(k.as_str()) {
-                *v = serde_yaml::Value::String(t.clone());
-            }
-        }
-        _ => {}
-    }
-}
-
-fn trim_position(mut message: String) -> String {
-    // serde_yaml appends " at line L column C"; the tree gives positions.
-    if let Some(i) = message.find(" at line ") {
-        message.truncate(i);
-    }
-    message
-}
-
-fn convert<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> DeError {
-    {
+    serde_path_to_error::deserialize(&document).map_err(|e| {
         let path = e
             .path()
             .iter()
@@ -101,7 +53,67 @@ fn convert<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> DeError {
                 | serde_path_to_error::Segment::Unknown => None,
             })
             .collect();
-        let message = trim_position(e.into_inner().to_string());
-        DeError { path, message }
+        DeError {
+            path,
+            message: e.into_inner().to_string(),
+        }
+    })
+}
+
+fn apply(root: &mut Value, patch: &Patch) {
+    let (path, text) = match patch {
+        Patch::Remove(p) => (p, None),
+        Patch::Text(p, t) => (p, Some(t)),
+    };
+    let Some((Segment::Key(last), parent)) = path.split_last() else {
+        return;
+    };
+    let mut cur = root;
+    for seg in parent {
+        let next = match (seg, cur) {
+            (Segment::Key(k), Value::Object(m)) => m.get_mut(k.as_str()),
+            (Segment::Index(i), Value::Array(s)) => s.get_mut(*i),
+            _ => None,
+        };
+        match next {
+            Some(n) => cur = n,
+            None => return,
+        }
+    }
+    if let Value::Object(m) = cur {
+        match text {
+            None => {
+                m.remove(last.as_str());
+            }
+            Some(t) => {
+                if let Some(v) = m.get_mut(last.as_str()) {
+                    *v = Value::String(t.clone());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn patches_then_reports_paths() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct T {
+            a: String,
+            b: Vec<u8>,
+        }
+        let doc = json!({"a": 1, "b": [1, "x"], "c": true});
+        let patches = vec![
+            Patch::Text(vec![Segment::Key("a".into())], "1".into()),
+            Patch::Remove(vec![Segment::Key("c".into())]),
+        ];
+        let err = from_document::<T>(doc, &patches).unwrap_err();
+        assert_eq!(err.path, vec![Segment::Key("b".into()), Segment::Index(1)]);
     }
 }

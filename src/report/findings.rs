@@ -58,9 +58,15 @@ impl<'a> Rendered<'a> {
             (None, Some(e)) => Some(format!("evidence: {e}")),
             (None, None) => None,
         };
+        // Control characters from a hostile file must not reach the terminal;
+        // each is one byte and is replaced by one byte, so spans stay valid.
+        let text: Arc<str> = match sanitize(source.text()) {
+            std::borrow::Cow::Borrowed(_) => source.shared_text(),
+            std::borrow::Cow::Owned(clean) => clean.into(),
+        };
         Self {
             finding,
-            source: NamedSource::new(source.name(), source.shared_text()).with_language("yaml"),
+            source: NamedSource::new(source.name(), text).with_language("yaml"),
             span,
             help,
         }
@@ -75,7 +81,17 @@ impl fmt::Debug for Rendered<'_> {
 
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
+        f.write_str(&sanitize(&self.finding.message))
+    }
+}
+
+/// Replaces ASCII control characters other than tab and line breaks with `?`.
+fn sanitize(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_ascii_control() && !matches!(c, '\n' | '\r' | '\t');
+    if text.contains(bad) {
+        std::borrow::Cow::Owned(text.chars().map(|c| if bad(c) { '?' } else { c }).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
 }
 

@@ -12,6 +12,10 @@ venv_python="$venv/bin/python"
 
 ensure_venv() {
   local requirements="$emulator_dir/requirements.txt"
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "restoreplan-emulator: needs python3 3.11 or newer (the pinned packages do); found: $(python3 --version 2>&1)" >&2
+    return 1
+  fi
   local stamp="$venv/.requirements.sha256"
   local want
   want="$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$requirements")"

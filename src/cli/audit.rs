@@ -1,0 +1,94 @@
+//! `restoreplan audit PLAN --out report.{md,json,html}`: the dry run as an
+//! audit record. Every check with its evidence, the identities used and the
+//! timestamps; exit status 1 when any check fails.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::check::live::LiveOptions;
+use crate::cli::aws::{AwsArgs, runtime};
+use crate::cli::plan::dry_run;
+use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
+use crate::cloud::aws::AwsCloud;
+use crate::cloud::cache::Cached;
+use crate::diff::audit::audit;
+use crate::report::{self, Style};
+
+/// Arguments of `audit`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The plan file.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Write the report here; the extension picks the format: `.md`,
+    /// `.json` or `.html` (repeatable). The summary always goes to stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Vec<PathBuf>,
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Compilation settings.
+    #[command(flatten)]
+    pub compile: CompileArgs,
+}
+
+/// Runs `audit`.
+pub fn run(args: &Args, out: Output) -> ExitStatus {
+    // Refuse unknown extensions before talking to AWS.
+    let mut targets = Vec::new();
+    for path in &args.out {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("md" | "markdown" | "json" | "html" | "htm") => targets.push((path, ext)),
+            _ => {
+                eprintln!(
+                    "error: failed to choose a format for {}: name it .md, .json or .html",
+                    path.display()
+                );
+                return ExitStatus::Error;
+            }
+        }
+    }
+    let loaded = match load_or_report(&args.plan, &args.compile, out) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
+    // A read-only view of AWS: the adapter behind the per-run cache, used
+    // only as a `CloudRead`.
+    let cloud = Cached::new(AwsCloud::new(args.aws.options()));
+    let dry = match runtime()
+        .map(|rt| rt.block_on(dry_run(&loaded.plan, &cloud, &LiveOptions::default())))
+    {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    let a = audit(&dry, chrono::Utc::now());
+    for (path, ext) in targets {
+        let text = match ext.as_deref() {
+            Some("json") => report::json::audit(&a),
+            Some("html" | "htm") => report::html::audit(&a),
+            _ => report::markdown::audit(&a),
+        };
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: failed to write {}: {e}", path.display());
+            return ExitStatus::Error;
+        }
+    }
+    if !out.quiet {
+        let stdout = std::io::stdout();
+        let mut stdout = stdout.lock();
+        let _ = stdout.write_all(report::text::audit(&a, Style { color: out.color }).as_bytes());
+        let _ = stdout.flush();
+    }
+    if a.passed {
+        ExitStatus::Valid
+    } else {
+        ExitStatus::Findings
+    }
+}

@@ -1,0 +1,98 @@
+//! `restoreplan plan PLAN`: the dry run. Resolves the plan against the live
+//! account through a read-only cloud and shows exactly what `apply` would
+//! do; `--out FILE` saves it for `apply --plan-file`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use crate::check::live::{self, LiveOptions};
+use crate::cli::aws::{AwsArgs, runtime};
+use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
+use crate::cloud::CloudRead;
+use crate::cloud::aws::AwsCloud;
+use crate::cloud::cache::Cached;
+use crate::diff::{self, DryRun, source::read_source_settings};
+use crate::plan::model::Plan;
+use crate::report::{self, Style};
+
+/// Arguments of `plan`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The plan file.
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also save the dry run (JSON) to this file, for `apply --plan-file`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Compilation settings.
+    #[command(flatten)]
+    pub compile: CompileArgs,
+}
+
+/// Output formats of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Terraform-like text with a summary line.
+    Human,
+    /// The versioned JSON of `schemas/plan-output.schema.json`.
+    Json,
+    /// Markdown sized for a pull-request comment.
+    Markdown,
+}
+
+/// Resolves `plan` against `cloud` and builds its dry run. Read-only: the
+/// cloud is a [`CloudRead`], so nothing can be changed from here.
+pub async fn dry_run(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> DryRun {
+    let report = live::check(plan, cloud, opts).await;
+    let sources = read_source_settings(plan, cloud).await;
+    diff::build(plan, &report, &sources)
+}
+
+/// Runs `plan`.
+pub fn run(args: &Args, out: Output) -> ExitStatus {
+    let loaded = match load_or_report(&args.plan, &args.compile, out) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
+    // A read-only view of AWS: the adapter behind the per-run cache, used
+    // only as a `CloudRead`.
+    let cloud = Cached::new(AwsCloud::new(args.aws.options()));
+    let dry = match runtime()
+        .map(|rt| rt.block_on(dry_run(&loaded.plan, &cloud, &LiveOptions::default())))
+    {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    if let Some(path) = &args.out
+        && let Err(e) = std::fs::write(path, report::json::dry_run(&dry))
+    {
+        eprintln!("error: failed to write {}: {e}", path.display());
+        return ExitStatus::Error;
+    }
+    let text = match args.format {
+        Format::Human => report::text::dry_run(&dry, Style { color: out.color }),
+        Format::Json => report::json::dry_run(&dry),
+        Format::Markdown => report::markdown::dry_run(&dry),
+    };
+    let stdout = std::io::stdout();
+    let mut stdout = stdout.lock();
+    // A closed pipe must not become a panic; the exit status still tells.
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    if dry.is_ready() {
+        ExitStatus::Valid
+    } else {
+        ExitStatus::Findings
+    }
+}

@@ -1,0 +1,122 @@
+//! Snapshots of every renderer on a hand-built dry run.
+
+use super::Style;
+use crate::diff::audit::audit;
+use crate::diff::plans::diff_plans;
+use crate::diff::{DryRun, build, fixtures};
+use crate::plan::model::{Encryption, Plan};
+
+fn dry() -> DryRun {
+    let plan = fixtures::plan();
+    build(&plan, &fixtures::report(&plan), &fixtures::sources())
+}
+
+fn edited() -> Plan {
+    let old = fixtures::plan();
+    let mut rs = old.restores().to_vec();
+    rs.remove(2);
+    rs[1].depends_on = Vec::new();
+    rs[1].encryption = Encryption::DynamodbManaged;
+    rs[0]
+        .after_restore
+        .tags
+        .insert("owner".to_owned(), "sre".to_owned());
+    rs.push(fixtures::restore("sessions", "sessions"));
+    let mut h = fixtures::header(20);
+    h.objectives.rto = Some(std::time::Duration::from_secs(2 * 3600));
+    Plan::seal(h, rs).unwrap_or_else(|f| panic!("{f:?}"))
+}
+
+#[test]
+fn text_dry_run() {
+    insta::assert_snapshot!(super::text::dry_run(&dry(), Style::default()));
+}
+
+#[test]
+fn text_colour_is_optional() {
+    let plain = super::text::dry_run(&dry(), Style { color: false });
+    let coloured = super::text::dry_run(&dry(), Style { color: true });
+    assert!(!plain.contains('\u{1b}'));
+    assert!(coloured.contains("\u{1b}["));
+}
+
+#[test]
+fn markdown_dry_run() {
+    insta::assert_snapshot!(super::markdown::dry_run(&dry()));
+}
+
+#[test]
+fn markdown_leaves_details_out_when_too_long() {
+    let mut d = dry();
+    let one = d.restores[0].clone();
+    for i in 0..400 {
+        let mut r = one.clone();
+        r.id = format!("table-{i}");
+        d.restores.push(r);
+    }
+    let md = super::markdown::dry_run(&d);
+    assert!(md.len() <= super::markdown::COMMENT_LIMIT, "{}", md.len());
+    assert!(md.contains("Per-restore details are left out"));
+    assert!(md.contains("more restores: see `restoreplan plan --format json`"));
+    assert!(md.contains("`table-0`"));
+    assert!(!md.contains("<details>"));
+}
+
+#[test]
+fn json_dry_run() {
+    insta::assert_snapshot!(super::json::dry_run(&dry()));
+}
+
+#[test]
+fn json_output_validates_against_the_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&super::json::plan_output_schema()).unwrap_or_default();
+    let output: serde_json::Value =
+        serde_json::from_str(&super::json::dry_run(&dry())).unwrap_or_default();
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(&output)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn text_plan_diff() {
+    let d = diff_plans(&fixtures::plan(), &edited());
+    insta::assert_snapshot!(super::text::plan_diff(
+        &d,
+        "old.yaml",
+        "new.yaml",
+        Style::default()
+    ));
+}
+
+#[test]
+fn markdown_plan_diff() {
+    let d = diff_plans(&fixtures::plan(), &edited());
+    insta::assert_snapshot!(super::markdown::plan_diff(&d, "old.yaml", "new.yaml"));
+}
+
+#[test]
+fn text_audit() {
+    let a = audit(&dry(), fixtures::now());
+    insta::assert_snapshot!(super::text::audit(&a, Style::default()));
+}
+
+#[test]
+fn markdown_audit() {
+    let a = audit(&dry(), fixtures::now());
+    insta::assert_snapshot!(super::markdown::audit(&a));
+}
+
+#[test]
+fn html_audit() {
+    let a = audit(&dry(), fixtures::now());
+    let html = super::html::audit(&a);
+    // Self-contained: nothing is fetched from anywhere.
+    for needle in ["<script", "src=", "href=", "@import", "url("] {
+        assert!(!html.contains(needle), "the report references `{needle}`");
+    }
+    insta::assert_snapshot!(html);
+}

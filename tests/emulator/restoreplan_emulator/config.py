@@ -1,0 +1,123 @@
+"""The emulator's options: set by `serve` flags, changed by POST /_restoreplan/config.
+
+Every option has one name, used with underscores as the JSON key of the
+config endpoint and with dashes as the command-line flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class Config:
+    # Multiplies every modeled duration; 0.001 turns a 30-minute restore into 1.8 s.
+    time_scale: float = 1.0
+    # Duration model of one restore: base + size / rate (seconds of modeled time).
+    restore_base_seconds: float = 600.0
+    restore_bytes_per_second: float = 50.0 * MIB
+    # Fractions of AWS requests answered with injected faults.
+    throttle_rate: float = 0.0
+    error_rate: float = 0.0
+    fault_seed: int = 0
+    # Services that faults apply to (SigV4 signing names).
+    fault_services: list[str] = field(default_factory=lambda: ["backup", "dynamodb", "kms"])
+    # Restores into these target table names end FAILED.
+    fail_tables: list[str] = field(default_factory=list)
+    # In-flight restores allowed per account (AWS Backup and DynamoDB restores together).
+    max_concurrent_restores: int = 50
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply a partial update; raises ValueError naming the bad key, changing nothing."""
+        if not isinstance(changes, dict):
+            raise ValueError("the body must be a JSON object of options")
+        staged = Config(**asdict(self))
+        for key, value in changes.items():
+            key = key.replace("-", "_")
+            if key == "fail_table":  # The flag's singular spelling.
+                key = "fail_tables"
+            if not hasattr(staged, key):
+                raise ValueError(f"unknown option {key!r}; known: {', '.join(sorted(asdict(self)))}")
+            setattr(staged, key, _convert(key, value))
+        staged.validate()
+        for key, value in asdict(staged).items():
+            setattr(self, key, value)
+
+    def validate(self) -> None:
+        if self.time_scale < 0:
+            raise ValueError("time_scale must be >= 0")
+        if self.restore_base_seconds < 0:
+            raise ValueError("restore_base_seconds must be >= 0")
+        if self.restore_bytes_per_second <= 0:
+            raise ValueError("restore_bytes_per_second must be > 0")
+        for name in ("throttle_rate", "error_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.throttle_rate + self.error_rate > 1.0:
+            raise ValueError("throttle_rate + error_rate must not exceed 1")
+        if self.max_concurrent_restores < 0:
+            raise ValueError("max_concurrent_restores must be >= 0")
+
+
+def _convert(key: str, value: Any) -> Any:
+    try:
+        if key in ("fail_tables", "fault_services"):
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError
+            return list(value)
+        if key in ("fault_seed", "max_concurrent_restores"):
+            if isinstance(value, bool) or int(value) != float(value):
+                raise ValueError
+            return int(value)
+        if isinstance(value, bool):
+            raise ValueError
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"option {key!r} has an invalid value {value!r}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    d = Config()
+    parser.add_argument("--time-scale", type=float, default=d.time_scale, metavar="F",
+                        help="multiply every modeled duration by F (default %(default)s)")
+    parser.add_argument("--restore-base-seconds", type=float, default=d.restore_base_seconds, metavar="S",
+                        help="fixed part of a restore's modeled duration (default %(default)s)")
+    parser.add_argument("--restore-bytes-per-second", type=float, default=d.restore_bytes_per_second, metavar="B",
+                        help="restore throughput of the modeled duration (default 50 MiB/s)")
+    parser.add_argument("--throttle-rate", type=float, default=d.throttle_rate, metavar="F",
+                        help="fraction of AWS requests answered with a throttling error")
+    parser.add_argument("--error-rate", type=float, default=d.error_rate, metavar="F",
+                        help="fraction of AWS requests answered with HTTP 500/503")
+    parser.add_argument("--fault-seed", type=int, default=d.fault_seed, metavar="N",
+                        help="seed of the fault sequence (default %(default)s)")
+    parser.add_argument("--fault-services", default=",".join(d.fault_services), metavar="LIST",
+                        help="comma-separated signing names faults apply to (default %(default)s)")
+    parser.add_argument("--fail-table", action="append", default=[], metavar="NAME",
+                        help="a restore into a table of this name ends FAILED (repeatable)")
+    parser.add_argument("--max-concurrent-restores", type=int, default=d.max_concurrent_restores, metavar="N",
+                        help="in-flight restores allowed per account (default %(default)s)")
+
+
+def from_arguments(args: argparse.Namespace) -> Config:
+    config = Config(
+        time_scale=args.time_scale,
+        restore_base_seconds=args.restore_base_seconds,
+        restore_bytes_per_second=args.restore_bytes_per_second,
+        throttle_rate=args.throttle_rate,
+        error_rate=args.error_rate,
+        fault_seed=args.fault_seed,
+        fault_services=[s.strip() for s in args.fault_services.split(",") if s.strip()],
+        fail_tables=list(args.fail_table),
+        max_concurrent_restores=args.max_concurrent_restores,
+    )
+    config.validate()
+    return config

@@ -1,0 +1,325 @@
+"""The emulator's HTTP server: moto's WSGI app behind restoreplan's extension.
+
+Every AWS request goes through one lock, in order: the restore clock ticks,
+the request is logged, a fault may be drawn, then the extension or moto
+answers. moto's backends are plain dicts that concurrent requests could
+corrupt, and the restore engine changes them from a background thread, so
+serialising is what keeps 50+ parallel SDK calls safe; each call takes a few
+milliseconds.
+
+Control endpoints live under /_restoreplan/ and are never faulted or logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from typing import Any, Callable, Iterable
+from urllib.parse import unquote
+
+from . import VERSION, config as config_module, dynamodb_fixes, kms_fixes
+from .backup import BackupStore
+from .faults import FaultInjector
+from .restores import RestoreEngine
+from .wire import AwsError, AwsRequest, Response, error_response, plain_json
+
+CONTROL_PREFIX = "/_restoreplan/"
+_RESTORE_OPS = {"StartRestoreJob", "RestoreTableFromBackup", "RestoreTableToPointInTime"}
+
+
+class Emulator:
+    """The WSGI application."""
+
+    def __init__(self, config: config_module.Config):
+        from moto.server import DomainDispatcherApplication, create_backend_app
+
+        kms_fixes.apply_patches()
+        dynamodb_fixes.apply_patches()
+        self.lock = threading.RLock()
+        self.config = config
+        self.faults = FaultInjector(config)
+        self.engine = RestoreEngine(config)
+        self.backup = BackupStore(self.engine)
+        self.backup.install()
+        self.requests: list[dict[str, Any]] = []
+        self.started = time.time()
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick_forever, name="restore-clock", daemon=True)
+        self._ticker.start()
+
+    # -- WSGI ----------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX) or path == CONTROL_PREFIX.rstrip("/"):
+            response = self._control(environ)
+        else:
+            body = _read_body(environ)
+            if path.startswith("/moto-api"):
+                with self.lock:
+                    response = self._call_moto(environ, body)
+                    if path.rstrip("/") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+                        self.reset()
+            else:
+                response = self._aws(environ, body)
+        start_response(f"{response.status} {_REASONS.get(response.status, 'Status')}", response.headers)
+        return [response.body]
+
+    def _aws(self, environ: dict[str, Any], body: bytes) -> Response:
+        arrived = time.time()
+        with self.lock:
+            self.engine.tick()
+            try:
+                req = AwsRequest.from_environ(environ, body)
+            except Exception:
+                traceback.print_exc()
+                return self._call_moto(environ, body)
+            entry = _log_entry(req, arrived)
+            fault = self.faults.draw(req) if req.is_aws else None
+            if fault is not None:
+                response = error_response(req, fault)
+            else:
+                response = self._dispatch(req, environ)
+            entry["status"] = response.status
+            entry["fault"] = fault is not None
+            entry["error_code"] = response.error_code()
+            self.requests.append(entry)
+            return response
+
+    def _dispatch(self, req: AwsRequest, environ: dict[str, Any]) -> Response:
+        def call_moto(account: str | None = None, body: bytes | None = None) -> Response:
+            # Handlers may re-run the request in another account or with a changed body.
+            return self._call_moto(environ, req.body if body is None else body, account)
+
+        try:
+            handled = None
+            if req.service == "backup":
+                handled = self.backup.handle(req)
+            elif req.service == "kms":
+                handled = kms_fixes.handle(req, call_moto)
+            elif req.service == "dynamodb":
+                handled = dynamodb_fixes.handle(self, req, call_moto)
+            response = handled if handled is not None else call_moto()
+        except AwsError as err:
+            return error_response(req, err)
+        except NotImplementedError:
+            # moto's stub for an operation it lists but does not implement.
+            return _unknown_operation(req)
+        except Exception as exc:
+            # A bug in the emulator: answer like AWS would (a retryable 500), say why on stderr.
+            traceback.print_exc()
+            return error_response(req, AwsError("InternalFailure", f"emulator error: {type(exc).__name__}: {exc}", 500))
+        if response.status == 404 and (response.header("Content-Type") or "").startswith("text/html"):
+            # moto's HTML 404 means "no such operation"; SDKs cannot parse HTML.
+            return _unknown_operation(req)
+        return response
+
+    def _call_moto(self, environ: dict[str, Any], body: bytes, account: str | None = None) -> Response:
+        env = dict(environ)
+        env["wsgi.input"] = io.BytesIO(body)
+        env["CONTENT_LENGTH"] = str(len(body))
+        if account is not None:
+            env["HTTP_X_MOTO_ACCOUNT_ID"] = account
+        captured: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return chunks.append
+
+        result = self.moto(env, start_response)
+        try:
+            chunks.extend(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return Response(int(captured["status"].split()[0]), list(captured["headers"]), b"".join(chunks))
+
+    # -- state -----------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget everything the extension keeps, as moto's reset forgets its backends.
+
+        The options stay; the fault sequence starts over from its seed.
+        """
+        with self.lock:
+            self.engine.reset()
+            self.backup.reset()
+            self.requests.clear()
+            self.faults.reseed()
+
+    def _tick_forever(self) -> None:
+        # Finishes restores when nobody polls, so tables appear on time.
+        while not self._stop.is_set():
+            with self.lock:
+                self.engine.tick()
+                deadline = self.engine.next_deadline()
+            wait = 0.25 if deadline is None else min(0.25, max(0.005, deadline - time.time()))
+            self._stop.wait(wait)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- control endpoints -----------------------------------------------------
+
+    def _control(self, environ: dict[str, Any]) -> Response:
+        method = environ.get("REQUEST_METHOD", "GET")
+        raw = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")).split("?")[0]
+        route = raw[len(CONTROL_PREFIX):].rstrip("/")
+        try:
+            body = _read_body(environ)
+            payload = json.loads(body) if body.strip() else {}
+        except ValueError:
+            return plain_json(400, {"error": "the body is not valid JSON"})
+        with self.lock:
+            self.engine.tick()
+            if route == "health" and method == "GET":
+                from moto import __version__ as moto_version
+
+                return plain_json(200, {
+                    "status": "ok",
+                    "emulator_version": VERSION,
+                    "moto_version": moto_version,
+                    "uptime_seconds": round(time.time() - self.started, 3),
+                })
+            if route == "requests" and method == "GET":
+                return plain_json(200, {"requests": list(self.requests)})
+            if route == "requests" and method == "DELETE":
+                count = len(self.requests)
+                self.requests.clear()
+                return plain_json(200, {"cleared": count})
+            if route == "restores" and method == "GET":
+                return plain_json(200, {
+                    "restores": [r.to_json() for r in self.engine.restores],
+                    "max_concurrent": self.engine.max_concurrent(),
+                })
+            if route == "config" and method == "GET":
+                return plain_json(200, self.config.to_json())
+            if route == "config" and method == "POST":
+                try:
+                    self.config.update(payload)
+                except ValueError as err:
+                    return plain_json(400, {"error": str(err)})
+                if "fault_seed" in payload or "fault-seed" in payload:
+                    self.faults.reseed()
+                return plain_json(200, self.config.to_json())
+            if route == "reset" and method == "POST":
+                from moto.moto_api._internal.models import moto_api_backend
+
+                moto_api_backend.reset()
+                self.reset()
+                return plain_json(200, {"status": "reset"})
+            if route.startswith("recovery-points/") and method in ("GET", "POST"):
+                arn = unquote(route[len("recovery-points/"):])
+                try:
+                    if method == "GET":
+                        return plain_json(200, self.backup.control_recovery_point(arn, {}))
+                    return plain_json(200, self.backup.control_recovery_point(arn, payload))
+                except KeyError:
+                    return plain_json(404, {"error": f"no recovery point {arn}"})
+                except ValueError as err:
+                    return plain_json(400, {"error": str(err)})
+        return plain_json(404, {"error": f"no control endpoint {method} {CONTROL_PREFIX}{route}"})
+
+
+def _unknown_operation(req: AwsRequest) -> Response:
+    # A 400, so SDKs fail at once instead of retrying a 500.
+    return error_response(req, AwsError(
+        "UnknownOperationException", f"the emulator does not implement {req.service} {req.operation}"))
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    if length > 0:
+        return stream.read(length)
+    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+        return stream.read()
+    return b""
+
+
+def _log_entry(req: AwsRequest, arrived: float) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "time": arrived,
+        "service": req.service,
+        "operation": req.operation,
+        "account": req.account,
+        "region": req.region,
+        "request_id": req.request_id,
+        "target_table": None,
+        "idempotency_token": None,
+    }
+    if req.operation in _RESTORE_OPS:
+        try:
+            params = req.json()
+        except AwsError:
+            params = {}
+        if req.operation == "StartRestoreJob":
+            meta = params.get("Metadata") if isinstance(params.get("Metadata"), dict) else {}
+            entry["target_table"] = next((v for k, v in meta.items() if str(k).lower() == "targettablename"), None)
+            entry["idempotency_token"] = params.get("IdempotencyToken")
+        else:
+            entry["target_table"] = params.get("TargetTableName")
+    return entry
+
+
+_REASONS = {
+    200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+    412: "Precondition Failed", 500: "Internal Server Error", 503: "Service Unavailable",
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="tests/emulator/serve",
+        description="restoreplan's local AWS emulator (moto plus AWS Backup restores, KMS and DynamoDB fixes). "
+                    "Binds 127.0.0.1 only.",
+    )
+    parser.add_argument("--port", type=int, required=True, help="TCP port; 0 picks a free one")
+    parser.add_argument("--verbose", action="store_true", help="log every HTTP request to stderr")
+    config_module.add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        config = config_module.from_arguments(args)
+    except ValueError as err:
+        parser.error(str(err))
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    class Handler(MotoRequestHandler):
+        def log_request(self, *a: Any, **k: Any) -> None:
+            if args.verbose:
+                super().log_request(*a, **k)
+
+    app = Emulator(config)
+    try:
+        server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=Handler)
+    except OSError as err:
+        print(f"restoreplan-emulator: cannot listen on 127.0.0.1:{args.port}: {err}", file=sys.stderr)
+        sys.exit(2)
+
+    def shutdown(signum: int, frame: Any) -> None:
+        app.stop()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    print(f"restoreplan-emulator listening on http://127.0.0.1:{server.server_port}", flush=True)
+    # Nothing else may reach stdout (moto prints there): a harness that reads
+    # only the first line and never drains the pipe would block the server.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    server.serve_forever()

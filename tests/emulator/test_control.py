@@ -1,0 +1,96 @@
+"""The /_restoreplan/ control endpoints and moto's reset."""
+
+from __future__ import annotations
+
+import urllib.request
+
+from conftest import BASE_CONFIG, DEFAULT_ACCOUNT, REGION, make_table, role, table_arn
+
+
+def test_health(emulator):
+    status, body = emulator.control("GET", "health")
+    assert status == 200 and body["status"] == "ok" and body["moto_version"] == "5.2.5"
+
+
+def test_config_roundtrip_and_validation(emulator):
+    status, body = emulator.control("GET", "config")
+    assert status == 200 and body == BASE_CONFIG
+    body = emulator.configure(**{"time-scale": 0.5, "fail_table": "one", "max_concurrent_restores": 7})
+    assert body["time_scale"] == 0.5 and body["fail_tables"] == ["one"] and body["max_concurrent_restores"] == 7
+    for bad in ({"nope": 1}, {"throttle_rate": 2}, {"time_scale": "fast"}, {"max_concurrent_restores": 1.5},
+                {"throttle_rate": 0.6, "error_rate": 0.6}, [1, 2]):
+        status, body = emulator.control("POST", "config", bad)
+        assert status == 400 and body["error"], bad
+    # A rejected update changes nothing.
+    assert emulator.control("GET", "config")[1]["time_scale"] == 0.5
+    assert emulator.control("GET", "nowhere")[0] == 404
+
+
+def test_request_log(emulator, uid):
+    emulator.control("DELETE", "requests")
+    ddb, backup = emulator.client("dynamodb"), emulator.client("backup")
+    ddb.list_tables()
+    backup.list_backup_vaults()
+    emulator.client("kms").list_keys()
+    log = emulator.requests()
+    assert [(e["service"], e["operation"]) for e in log] == [
+        ("dynamodb", "ListTables"), ("backup", "ListBackupVaults"), ("kms", "ListKeys")]
+    entry = log[0]
+    assert entry["account"] == DEFAULT_ACCOUNT and entry["region"] == REGION
+    assert entry["status"] == 200 and entry["fault"] is False and entry["error_code"] is None
+    assert isinstance(entry["time"], float)
+    assert log[0]["time"] <= log[1]["time"] <= log[2]["time"]
+    status, body = emulator.control("DELETE", "requests")
+    assert status == 200 and body["cleared"] == 3
+    assert emulator.requests() == []
+
+
+def test_restore_log_entries(emulator, uid):
+    ddb, backup = emulator.client("dynamodb"), emulator.client("backup")
+    name, vault, target = uid("src"), uid("vault"), uid("dst")
+    make_table(ddb, name)
+    backup.create_backup_vault(BackupVaultName=vault)
+    rp = backup.start_backup_job(BackupVaultName=vault, ResourceArn=table_arn(name), IamRoleArn=role())["RecoveryPointArn"]
+    emulator.control("DELETE", "requests")
+    job = backup.start_restore_job(RecoveryPointArn=rp, IamRoleArn=role(), IdempotencyToken="abc",
+                                   Metadata={"TARGETTABLENAME": target})["RestoreJobId"]
+    entry = emulator.requests()[0]
+    assert (entry["operation"], entry["target_table"], entry["idempotency_token"]) == ("StartRestoreJob", target, "abc")
+    restores = emulator.restores()
+    record = next(r for r in restores["restores"] if r["id"] == job)
+    assert record["account"] == DEFAULT_ACCOUNT and record["region"] == REGION
+    assert record["target_table"] == target and record["idempotency_token"] == "abc"
+    assert record["status"] in ("PENDING", "RUNNING", "COMPLETED")
+    assert restores["max_concurrent"][DEFAULT_ACCOUNT] >= 1
+
+
+def test_moto_reset_clears_the_extension(emulator, uid):
+    ddb, backup = emulator.client("dynamodb"), emulator.client("backup")
+    name, vault = uid("src"), uid("vault")
+    make_table(ddb, name)
+    backup.create_backup_vault(BackupVaultName=vault)
+    rp = backup.start_backup_job(BackupVaultName=vault, ResourceArn=table_arn(name), IamRoleArn=role())["RecoveryPointArn"]
+    backup.start_restore_job(RecoveryPointArn=rp, IamRoleArn=role(), Metadata={"targetTableName": uid("dst")})
+    emulator.configure(time_scale=0.25)
+    request = urllib.request.Request(emulator.endpoint + "/moto-api/reset", method="POST", data=b"")
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+    assert emulator.restores() == {"restores": [], "max_concurrent": {}}
+    assert emulator.requests() == []
+    assert backup.list_restore_jobs()["RestoreJobs"] == []
+    assert backup.list_backup_jobs()["BackupJobs"] == []
+    assert ddb.list_tables()["TableNames"] == []
+    # Options survive a reset.
+    assert emulator.control("GET", "config")[1]["time_scale"] == 0.25
+
+
+def test_unimplemented_operations_answer_in_aws_shape(emulator):
+    import pytest
+    from botocore.exceptions import ClientError
+
+    for call in (lambda: emulator.client("backup").list_legal_holds(),
+                 lambda: emulator.client("dynamodb").describe_kinesis_streaming_destination(TableName="x")):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "UnknownOperationException"
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

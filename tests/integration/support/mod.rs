@@ -1,0 +1,8 @@
+//! Shared test support: the emulator, SDK seeding helpers and plan builders.
+//! The benchmarks include some of these files too, each using a part.
+#![allow(dead_code)]
+
+pub mod aws;
+pub mod cli;
+pub mod emulator;
+pub mod plans;
