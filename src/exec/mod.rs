@@ -18,6 +18,7 @@ pub mod report;
 pub mod runner;
 pub mod scheduler;
 pub mod spec;
+pub mod teardown;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -601,3 +601,54 @@ proptest! {
         });
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn teardown_deletes_only_the_runs_tables() {
+    use crate::cloud::CloudWrite;
+    use crate::exec::teardown::{self, Verdict};
+    let n = 5;
+    let (restores, sizes) = rich_restores(n, &[]);
+    let graph = DependencyGraph::build(&restores).unwrap_or_else(|f| panic!("{f:?}"));
+    let (sim, specs, clock) = sim_for(&restores, &sizes, 8);
+    // Restore 4's target exists before the run: the run must not touch it.
+    sim.create_table(&specs[4].target, &specs[4].target_name);
+    let journal = new_journal(&specs, &graph, clock.now());
+    let (summary, _) = run_once(
+        &sim,
+        &clock,
+        &journal,
+        &graph,
+        &specs,
+        options(5, 50, OnFailure::Continue),
+        None,
+        StopSignal::never(),
+    )
+    .await;
+    assert!(summary.is_ok_and(|s| s.completed == 4));
+    // Someone replaces restore 3's table behind the run's back.
+    let _ = sim
+        .delete_table(&specs[3].target, &specs[3].target_name)
+        .await;
+    sim.create_table(&specs[3].target, &specs[3].target_name);
+    let state = RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
+    let items = teardown::plan(&state, &sim).await;
+    let verdicts: BTreeMap<usize, Verdict> =
+        items.iter().map(|i| (i.index, i.verdict.clone())).collect();
+    assert_eq!(
+        verdicts.len(),
+        4,
+        "restore 4 never started, so it is not considered"
+    );
+    assert!(matches!(verdicts[&3], Verdict::Refuse(_)));
+    assert!((0..3).all(|i| verdicts[&i] == Verdict::Delete));
+    let done = teardown::execute(&items, &sim, &journal)
+        .await
+        .unwrap_or_default();
+    assert_eq!(done.len(), 3);
+    let left = sim.table_names();
+    assert!(left.iter().any(|k| k.ends_with(&specs[3].target_name)));
+    assert!(left.iter().any(|k| k.ends_with(&specs[4].target_name)));
+    assert_eq!(left.len(), 2, "{left:?}");
+    let state = RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
+    assert_eq!(state.status(), "torn-down");
+}
