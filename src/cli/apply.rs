@@ -52,6 +52,16 @@ pub struct Args {
     /// Cap on AWS calls per second across the run.
     #[arg(long, value_name = "N", default_value_t = 25.0)]
     pub max_requests_per_second: f64,
+    /// Multiply every poll and retry wait by this factor, for an emulator
+    /// that runs restores faster than AWS (e.g. `0.002`).
+    #[arg(
+        long,
+        value_name = "F",
+        default_value_t = 1.0,
+        env = "RESTOREPLAN_TIME_SCALE",
+        hide = true
+    )]
+    pub time_scale: f64,
     /// AWS access.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -295,6 +305,8 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
     let sink = Tee(sinks);
     let mut opts = ExecOptions::from_execution(&p.plan.header().execution);
     opts.requests_per_second = Some(args.max_requests_per_second);
+    opts.poll.time_scale = args.time_scale;
+    opts.retry = opts.retry.scaled(args.time_scale);
     let (stop, signal) = stop_pair();
     let result = rt.block_on(async {
         // First Ctrl-C: start nothing new and wind down with the journal

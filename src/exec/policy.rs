@@ -30,6 +30,9 @@ pub struct PollPolicy {
     pub overdue_max: Duration,
     /// When set, poll at this fixed interval instead (the baseline for comparisons).
     pub fixed: Option<Duration>,
+    /// Multiplies every wait and divides elapsed time: `0.002` matches an
+    /// emulator that runs restores 500 times faster than AWS.
+    pub time_scale: f64,
 }
 
 impl Default for PollPolicy {
@@ -41,6 +44,7 @@ impl Default for PollPolicy {
             overdue_fraction: 0.02,
             overdue_max: Duration::from_secs(60),
             fixed: None,
+            time_scale: 1.0,
         }
     }
 }
@@ -69,10 +73,16 @@ impl PollPolicy {
 
     /// The wait before the next poll.
     pub fn next_delay(&self, input: PollInput) -> Duration {
+        let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
+            self.time_scale
+        } else {
+            1.0
+        };
         if let Some(f) = self.fixed {
-            return f;
+            return f.mul_f64(scale);
         }
-        let elapsed = input.elapsed.max(0.0);
+        // Work in AWS time, then scale the wait back.
+        let elapsed = input.elapsed.max(0.0) / scale;
         let from_percent = input
             .percent
             .filter(|p| *p > 0.0 && *p < 100.0)
@@ -89,7 +99,7 @@ impl PollPolicy {
         } else {
             (elapsed * self.overdue_fraction).clamp(min, self.overdue_max.as_secs_f64().max(min))
         };
-        Duration::from_secs_f64(secs)
+        Duration::from_secs_f64(secs * scale)
     }
 }
 
@@ -125,6 +135,18 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The same policy with every wait multiplied by `f` (for emulators
+    /// that run faster than AWS).
+    pub fn scaled(mut self, f: f64) -> Self {
+        if f.is_finite() && f > 0.0 {
+            self.base = self.base.mul_f64(f);
+            self.cap = self.cap.mul_f64(f);
+            self.slot_base = self.slot_base.mul_f64(f);
+            self.slot_cap = self.slot_cap.mul_f64(f);
+        }
+        self
+    }
+
     /// The backoff after failed attempt `attempt` (1-based), before jitter.
     pub fn ceiling(&self, attempt: u32, waiting_for_slot: bool) -> Duration {
         let (base, cap) = if waiting_for_slot {
