@@ -24,6 +24,8 @@ pub mod cli;
 pub mod cloud;
 pub mod diag;
 pub mod diff;
+pub mod exec;
 pub mod graph;
 pub mod plan;
 pub mod report;
+pub mod sim;

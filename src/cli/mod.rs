@@ -16,13 +16,17 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::plan::{CompileOptions, LoadError, Loaded};
 use crate::report::findings::{self, HumanStyle};
 
+pub mod apply;
 pub mod audit;
 pub mod aws;
 pub mod completions;
 pub mod diff;
 pub mod graph;
 pub mod plan;
+pub mod runs;
 pub mod schema;
+pub mod simulate;
+pub mod teardown;
 pub mod validate;
 
 /// Exit statuses, documented in `docs/cli.md`.
@@ -34,6 +38,8 @@ pub enum ExitStatus {
     Findings = 1,
     /// Usage error, unreadable file or internal error.
     Error = 2,
+    /// `apply` was interrupted; the run can be resumed with `--resume`.
+    Interrupted = 130,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -88,6 +94,14 @@ pub enum Command {
     Audit(audit::Args),
     /// Print shell completions.
     Completions(completions::Args),
+    /// Predict a plan's recovery time: run the executor against a simulated cloud in virtual time.
+    Simulate(simulate::Args),
+    /// Run a plan: restore every table in dependency order, with a crash-safe journal.
+    Apply(apply::Args),
+    /// List runs and their states.
+    Runs(runs::Args),
+    /// Delete the tables one run created (and nothing else).
+    Teardown(teardown::Args),
 }
 
 /// Output settings shared by every command.
@@ -163,6 +177,10 @@ pub fn run(command: Command, out: Output) -> ExitStatus {
         Command::Diff(args) => diff::run(&args, out),
         Command::Audit(args) => audit::run(&args, out),
         Command::Completions(args) => completions::run(&args),
+        Command::Simulate(args) => simulate::run(&args, out),
+        Command::Apply(args) => apply::run(&args, out),
+        Command::Runs(args) => runs::run(&args, out),
+        Command::Teardown(args) => teardown::run(&args, out),
     }
 }
 

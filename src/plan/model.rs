@@ -10,14 +10,14 @@ use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diag::{Finding, Span};
 use crate::graph::DependencyGraph;
 
 /// A 12-digit AWS account id, kept as a string so leading zeros survive.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct AccountId(String);
 
 impl AccountId {
@@ -39,8 +39,8 @@ impl fmt::Display for AccountId {
 }
 
 /// An AWS Region name such as `us-west-2`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Region(String);
 
 impl Region {
@@ -68,8 +68,36 @@ impl fmt::Display for Region {
     }
 }
 
+impl TryFrom<String> for AccountId {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s).ok_or_else(|| format!("`{s}` is not a 12-digit account id"))
+    }
+}
+
+impl From<AccountId> for String {
+    fn from(a: AccountId) -> Self {
+        a.0
+    }
+}
+
+impl TryFrom<String> for Region {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s).ok_or_else(|| format!("`{s}` is not a Region name"))
+    }
+}
+
+impl From<Region> for String {
+    fn from(r: Region) -> Self {
+        r.0
+    }
+}
+
 /// An account and Region pair: where a table lives or a call is made.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Location {
     /// The account.
     pub account: AccountId,
@@ -95,7 +123,7 @@ pub struct Objectives {
 }
 
 /// What the executor does when a restore fails.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnFailure {
     /// Independent branches go on; only dependents of the failed restore are skipped.

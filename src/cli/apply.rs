@@ -1,0 +1,376 @@
+//! `restoreplan apply PLAN` and `apply --resume RUN`: resolve the plan
+//! against AWS, confirm, and run the DAG executor with a crash-safe journal
+//! under `.restoreplan/runs/RUN/`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use sha2::{Digest, Sha256};
+
+use crate::check::live::{self, LiveOptions};
+use crate::cli::aws::{AwsArgs, runtime};
+use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
+use crate::cloud::aws::AwsCloud;
+use crate::cloud::cache::Cached;
+use crate::exec::events::{CollectingSink, Event, EventSink, Tee};
+use crate::exec::journal::{Journal, RunHeader, RunState};
+use crate::exec::policy::stop_pair;
+use crate::exec::report::gantt::{self, Chart};
+use crate::exec::report::jsonl::JsonLines;
+use crate::exec::report::progress::Progress;
+use crate::exec::report::{RunReport, hms};
+use crate::exec::spec::{RestoreSpec, new_run_id};
+use crate::exec::{Clock, ExecOptions, Executor, RunInput, TokioClock};
+use crate::plan::model::Plan;
+use crate::report::findings;
+
+/// Default directory of run journals.
+pub const RUNS_DIR: &str = ".restoreplan/runs";
+
+/// Arguments of `apply`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The plan file (with `--resume`, defaults to the path the run recorded).
+    #[arg(value_name = "PLAN", required_unless_present = "resume")]
+    pub plan: Option<PathBuf>,
+    /// Continue a run that was interrupted or killed.
+    #[arg(long, value_name = "RUN")]
+    pub resume: Option<String>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// What to print while running.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// No progress bars, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Where run journals live.
+    #[arg(long, value_name = "DIR", default_value = RUNS_DIR, env = "RESTOREPLAN_RUNS_DIR")]
+    pub runs_dir: PathBuf,
+    /// Cap on AWS calls per second across the run.
+    #[arg(long, value_name = "N", default_value_t = 25.0)]
+    pub max_requests_per_second: f64,
+    /// Multiply every poll and retry wait by this factor, for an emulator
+    /// that runs restores faster than AWS (e.g. `0.002`).
+    #[arg(
+        long,
+        value_name = "F",
+        default_value_t = 1.0,
+        env = "RESTOREPLAN_TIME_SCALE",
+        hide = true
+    )]
+    pub time_scale: f64,
+    /// AWS access.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Compilation settings.
+    #[command(flatten)]
+    pub compile: CompileArgs,
+}
+
+/// Output format of `apply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Progress on a terminal and a final report.
+    Human,
+    /// One JSON event per line on stdout (for CI).
+    Json,
+}
+
+/// Runs `apply`.
+pub fn run(args: &Args, out: Output) -> ExitStatus {
+    match run_inner(args, out) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitStatus::Error
+        }
+    }
+}
+
+fn digest(path: &Path) -> Result<String, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// Asks on the terminal; `Err` when there is no terminal to ask on.
+pub fn confirm(question: &str) -> Result<bool, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(
+            "refusing to go on without confirmation: stdin is not a terminal; pass --yes".into(),
+        );
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("failed to read the answer: {e}"))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+fn summary(plan: &Plan, specs: &[RestoreSpec]) -> String {
+    let mut s = format!(
+        "plan `{}`: {} restores, concurrency {}, on_failure {:?}\n",
+        plan.name(),
+        specs.len(),
+        plan.header().execution.concurrency,
+        plan.header().execution.on_failure
+    );
+    let (path, len) = plan.graph().critical_path(|i| specs[i].estimated_seconds);
+    s.push_str(&format!(
+        "estimated critical path {} ({} restores){}\n",
+        hms(len),
+        path.len(),
+        plan.header()
+            .objectives
+            .rto
+            .map(|r| format!(", RTO objective {}", hms(r.as_secs_f64())))
+            .unwrap_or_default()
+    ));
+    for spec in specs.iter().take(20) {
+        s.push_str(&format!(
+            "  + {} -> {} in {} ({})\n",
+            spec.id,
+            spec.target_name,
+            spec.target,
+            spec.request.operation()
+        ));
+    }
+    if specs.len() > 20 {
+        s.push_str(&format!("  … and {} more\n", specs.len() - 20));
+    }
+    s
+}
+
+struct Prepared {
+    plan: Plan,
+    specs: Vec<RestoreSpec>,
+    journal: Journal,
+    resume: Option<RunState>,
+    run_id: String,
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn prepare(
+    args: &Args,
+    out: Output,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Result<Prepared, ExitStatus>, String> {
+    if let Some(run_id) = &args.resume {
+        let (journal, state) = Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
+        if state.finished {
+            return Err(format!(
+                "run `{run_id}` already finished ({}); nothing to resume",
+                state.status()
+            ));
+        }
+        let path = match (&args.plan, &state.header.plan_path) {
+            (Some(p), _) => p.clone(),
+            (None, Some(p)) => PathBuf::from(p),
+            (None, None) => return Err(format!("run `{run_id}` recorded no plan path; pass PLAN")),
+        };
+        if let Some(want) = &state.header.plan_digest
+            && &digest(&path)? != want
+        {
+            return Err(format!(
+                "{} changed since run `{run_id}` started; resume with the plan as it was, or start a new run",
+                path.display()
+            ));
+        }
+        let loaded = match load_or_report(&path, &args.compile, out) {
+            Ok(l) => l,
+            Err(s) => return Ok(Err(s)),
+        };
+        if loaded.plan.restores().len() != state.header.restores.len() {
+            return Err(format!(
+                "{} no longer matches run `{run_id}`",
+                path.display()
+            ));
+        }
+        return Ok(Ok(Prepared {
+            specs: state.header.restores.clone(),
+            started_at: Some(state.header.at),
+            run_id: run_id.clone(),
+            plan: loaded.plan,
+            journal,
+            resume: Some(state),
+        }));
+    }
+    let Some(path) = &args.plan else {
+        return Err("pass PLAN or --resume RUN".to_owned());
+    };
+    let loaded = match load_or_report(path, &args.compile, out) {
+        Ok(l) => l,
+        Err(s) => return Ok(Err(s)),
+    };
+    let plan = loaded.plan;
+    let read = Cached::new(AwsCloud::new(args.aws.options()));
+    let report = rt.block_on(live::check(&plan, &read, &LiveOptions::default()));
+    if !report.passed() {
+        eprint!(
+            "{}",
+            findings::render_human(&report.findings, &loaded.source, out.human())
+        );
+        eprintln!("error: the live checks failed; nothing was started");
+        return Ok(Err(ExitStatus::Findings));
+    }
+    let specs: Vec<RestoreSpec> = report
+        .resolved
+        .iter()
+        .map(RestoreSpec::from_resolved)
+        .collect();
+    let now = chrono::Utc::now();
+    let run_id = new_run_id(plan.name(), now);
+    let header = RunHeader {
+        run_id: run_id.clone(),
+        plan: plan.name().to_owned(),
+        plan_path: std::fs::canonicalize(path)
+            .ok()
+            .map(|p| p.display().to_string()),
+        plan_digest: Some(digest(path)?),
+        concurrency: plan.header().execution.concurrency,
+        on_failure: plan.header().execution.on_failure,
+        depends_on: (0..specs.len())
+            .map(|i| plan.graph().dependencies(i).collect())
+            .collect(),
+        restores: specs.clone(),
+        at: now,
+    };
+    if !args.yes {
+        eprint!("{}", summary(&plan, &specs));
+        if !confirm("start these restores?")? {
+            eprintln!("nothing was started");
+            return Ok(Err(ExitStatus::Error));
+        }
+    }
+    let journal = Journal::create(&args.runs_dir, header).map_err(|e| e.to_string())?;
+    Ok(Ok(Prepared {
+        plan,
+        specs,
+        journal,
+        resume: None,
+        run_id,
+        started_at: Some(now),
+    }))
+}
+
+/// Prints one line per finished restore (human output without a terminal).
+struct Lines;
+
+impl EventSink for Lines {
+    fn emit(&self, event: Event) {
+        match event {
+            Event::RestoreCompleted { id, .. } => eprintln!("completed {id}"),
+            Event::RestoreFailed { id, cause, .. } => eprintln!("FAILED {id}: {cause}"),
+            Event::RestoreSkipped { id, reason, .. } => eprintln!("skipped {id}: {reason}"),
+            Event::Stopping { reason, .. } => eprintln!("stopping: {reason}"),
+            _ => {}
+        }
+    }
+}
+
+fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
+    let rt = runtime().map_err(|e| format!("failed to start the async runtime: {e}"))?;
+    let p = match prepare(args, out, &rt)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    if args.resume.is_some() && !args.yes {
+        eprint!("{}", summary(&p.plan, &p.specs));
+        if !confirm(&format!("resume run {}?", p.run_id))? {
+            return Ok(ExitStatus::Error);
+        }
+    }
+    let cloud = AwsCloud::new(args.aws.options());
+    let collect = CollectingSink::new();
+    let progress;
+    let json;
+    let mut sinks: Vec<&dyn EventSink> = vec![&collect];
+    match args.format {
+        Format::Json => {
+            json = JsonLines::new(std::io::stdout());
+            sinks.push(&json);
+        }
+        Format::Human if out.quiet => {}
+        Format::Human if !args.no_progress && std::io::stderr().is_terminal() => {
+            progress = Progress::new();
+            sinks.push(&progress);
+        }
+        Format::Human => sinks.push(&Lines),
+    }
+    let sink = Tee(sinks);
+    let mut opts = ExecOptions::from_execution(&p.plan.header().execution);
+    opts.requests_per_second = Some(args.max_requests_per_second);
+    opts.poll.time_scale = args.time_scale;
+    opts.retry = opts.retry.scaled(args.time_scale);
+    let (stop, signal) = stop_pair();
+    let result = rt.block_on(async {
+        // First Ctrl-C: start nothing new and wind down with the journal
+        // consistent. Second: exit at once (intents are already journaled).
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\ninterrupted: starting nothing new; press Ctrl-C again to exit at once"
+                );
+                stop.stop();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(ExitStatus::Interrupted as i32);
+                }
+            }
+        });
+        let clock = TokioClock::system();
+        let exec = Executor::new(&cloud, &clock, &sink, &p.journal, signal, opts);
+        let r = exec
+            .run(RunInput {
+                run_id: &p.run_id,
+                plan: p.plan.name(),
+                graph: p.plan.graph(),
+                specs: &p.specs,
+                resume: p.resume.as_ref(),
+                started_at: p.started_at,
+            })
+            .await;
+        let _ = clock.now();
+        r
+    });
+    let summary = result.map_err(|e| e.to_string())?;
+    let report = RunReport::from_events(&collect.take(), p.plan.header().objectives.rto);
+    let dir = args.runs_dir.join(&p.run_id);
+    let chart = Chart {
+        title: format!("restoreplan apply: run {}", p.run_id),
+        bars: report.bars(),
+        critical: Default::default(),
+        objective: report.rto_objective_seconds,
+    };
+    let text = report.render_text();
+    // The journal is the record; these files are conveniences.
+    let _ = std::fs::write(dir.join("report.txt"), &text);
+    let _ = std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(&report).unwrap_or_default(),
+    );
+    let _ = std::fs::write(dir.join("gantt.svg"), gantt::svg(&chart));
+    if args.format == Format::Human && !out.quiet {
+        print!("{text}");
+        println!(
+            "\njournal, report and Gantt chart: {}{}",
+            dir.display(),
+            if summary.interrupted {
+                format!("\nresume with: restoreplan apply --resume {}", p.run_id)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(if summary.interrupted {
+        ExitStatus::Interrupted
+    } else if summary.succeeded() {
+        ExitStatus::Valid
+    } else {
+        ExitStatus::Findings
+    })
+}

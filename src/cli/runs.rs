@@ -1,0 +1,70 @@
+//! `restoreplan runs`: list the runs in the journal directory and their states.
+
+use std::path::PathBuf;
+
+use crate::cli::apply::RUNS_DIR;
+use crate::cli::{ExitStatus, Output};
+use crate::exec::journal::list_runs;
+
+/// Arguments of `runs`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Where run journals live.
+    #[arg(long, value_name = "DIR", default_value = RUNS_DIR, env = "RESTOREPLAN_RUNS_DIR")]
+    pub runs_dir: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `runs`.
+pub fn run(args: &Args, _out: Output) -> ExitStatus {
+    let runs = match list_runs(&args.runs_dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    if args.json {
+        let list: Vec<serde_json::Value> = runs
+            .iter()
+            .map(|r| {
+                let (c, f, s, o) = r.counts();
+                serde_json::json!({
+                    "run_id": r.header.run_id, "plan": r.header.plan, "status": r.status(),
+                    "started_at": r.header.at, "last_activity": r.last_at,
+                    "completed": c, "failed": f, "skipped": s, "unfinished": o,
+                    "restores": r.restores.len(),
+                })
+            })
+            .collect();
+        println!(
+            "{:#}",
+            serde_json::json!({"schema_version": 1, "runs": list})
+        );
+        return ExitStatus::Valid;
+    }
+    if runs.is_empty() {
+        println!("no runs under {}", args.runs_dir.display());
+        return ExitStatus::Valid;
+    }
+    println!(
+        "{:<48}  {:<12}  {:<20}  {:>9}  {:>6}  {:>7}  {:>10}",
+        "run", "status", "started (UTC)", "completed", "failed", "skipped", "unfinished"
+    );
+    for r in &runs {
+        let (c, f, s, o) = r.counts();
+        println!(
+            "{:<48}  {:<12}  {:<20}  {:>9}  {:>6}  {:>7}  {:>10}",
+            r.header.run_id,
+            r.status(),
+            r.header.at.format("%Y-%m-%d %H:%M:%S"),
+            c,
+            f,
+            s,
+            o
+        );
+    }
+    ExitStatus::Valid
+}

@@ -1,0 +1,642 @@
+//! The run journal: an append-only, fsynced JSON-lines file per run under
+//! `.restoreplan/runs/RUN/journal.jsonl`.
+//!
+//! The executor writes the intent before every mutating call and the outcome
+//! after it, so replaying the journal ([`RunState::replay`]) tells a resumed
+//! run exactly where each restore stands. A torn last line (the process was
+//! killed mid-write) is ignored and cut off before appending again.
+
+use std::collections::BTreeSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::{Scope, StartedRestore};
+use crate::plan::model::OnFailure;
+
+use super::spec::RestoreSpec;
+
+/// File name of the journal inside a run directory.
+pub const JOURNAL_FILE: &str = "journal.jsonl";
+
+/// Errors reading or writing a journal.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The file could not be read or written.
+    #[error("failed to access the run journal {path}: {source}")]
+    Io {
+        /// The journal file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A line in the middle of the journal is not a record.
+    #[error("run journal {path} is corrupt at line {line}: {message}")]
+    Corrupt {
+        /// The journal file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The journal has no `run-started` record.
+    #[error("run journal {path} does not start with a run-started record")]
+    NoHeader {
+        /// The journal file.
+        path: PathBuf,
+    },
+    /// No run with this id exists.
+    #[error("no run `{run_id}` under {dir}; `restoreplan runs` lists the runs")]
+    UnknownRun {
+        /// The run id asked for.
+        run_id: String,
+        /// The runs directory.
+        dir: PathBuf,
+    },
+    /// The run directory already exists.
+    #[error("run `{0}` already exists")]
+    Exists(String),
+}
+
+/// The first record of every journal: what the run is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunHeader {
+    /// Run id.
+    pub run_id: String,
+    /// Plan name.
+    pub plan: String,
+    /// Path of the plan file, when the run came from one.
+    pub plan_path: Option<String>,
+    /// SHA-256 of the plan file, so a resume can refuse a changed plan.
+    pub plan_digest: Option<String>,
+    /// Restores in flight at once.
+    pub concurrency: u32,
+    /// Failure policy.
+    pub on_failure: OnFailure,
+    /// Every restore, in plan order, exactly as the run sends it.
+    pub restores: Vec<RestoreSpec>,
+    /// `depends_on` of each restore as plan indices, so the journal alone
+    /// describes the graph.
+    pub depends_on: Vec<Vec<usize>>,
+    /// When the run started.
+    pub at: DateTime<Utc>,
+}
+
+/// One line of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "kebab-case")]
+pub enum Record {
+    /// The run began.
+    RunStarted(RunHeader),
+    /// A later process continued the run.
+    Resumed {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// About to send the restore request (intent).
+    StartIntent {
+        /// Restore index.
+        index: usize,
+        /// The idempotency token sent.
+        token: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// AWS accepted the restore (outcome), or the run adopted what it started.
+    Started {
+        /// Restore index.
+        index: usize,
+        /// Job or table.
+        handle: StartedRestore,
+        /// True when taken over on resume.
+        adopted: bool,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The table is ACTIVE.
+    Active {
+        /// Restore index.
+        index: usize,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// About to apply after-restore step `step` (intent).
+    ChangeIntent {
+        /// Restore index.
+        index: usize,
+        /// Step number in `RestoreSpec::changes_for_run`.
+        step: usize,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// After-restore step `step` applied (outcome).
+    ChangeDone {
+        /// Restore index.
+        index: usize,
+        /// Step number.
+        step: usize,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Restore, settings and verification done.
+    Completed {
+        /// Restore index.
+        index: usize,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The restore failed.
+    Failed {
+        /// Restore index.
+        index: usize,
+        /// Why.
+        cause: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The restore was skipped.
+    Skipped {
+        /// Restore index.
+        index: usize,
+        /// Why.
+        reason: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The process stopped on an interrupt; the run can be resumed.
+    Interrupted {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Every restore reached a final state.
+    Finished {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// About to delete a table this run created (teardown intent).
+    DeleteIntent {
+        /// Restore index.
+        index: usize,
+        /// Where.
+        scope: Scope,
+        /// Table name.
+        table: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The table was deleted (or was already gone).
+    Deleted {
+        /// Restore index.
+        index: usize,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+/// Where a restore stands according to the journal.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Phase {
+    /// Nothing sent yet.
+    #[default]
+    NotStarted,
+    /// The request may or may not have reached AWS.
+    Intent,
+    /// AWS accepted it; poll this handle.
+    Started(StartedRestore),
+    /// The table is ACTIVE; settings may be pending.
+    Active(StartedRestore),
+    /// Done.
+    Completed,
+    /// Failed, with the cause.
+    Failed(String),
+    /// Skipped, with the reason.
+    Skipped(String),
+}
+
+impl Phase {
+    /// True for completed, failed and skipped.
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Completed | Self::Failed(_) | Self::Skipped(_))
+    }
+
+    /// Short lowercase name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::NotStarted => "not-started",
+            Self::Intent => "starting",
+            Self::Started(_) => "restoring",
+            Self::Active(_) => "settings",
+            Self::Completed => "completed",
+            Self::Failed(_) => "failed",
+            Self::Skipped(_) => "skipped",
+        }
+    }
+}
+
+/// What the journal says about one restore.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RestoreState {
+    /// Current phase.
+    pub phase: Phase,
+    /// After-restore steps done.
+    pub changes_done: BTreeSet<usize>,
+    /// Start intents written (one per process that tried to start it).
+    pub start_intents: u32,
+    /// When the first start intent was written.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the table became ACTIVE.
+    pub active_at: Option<DateTime<Utc>>,
+    /// When it completed, failed or was skipped.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The job or table AWS returned.
+    pub handle: Option<StartedRestore>,
+    /// Teardown deleted the table.
+    pub deleted: bool,
+}
+
+/// A run as replayed from its journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunState {
+    /// The header.
+    pub header: RunHeader,
+    /// One state per restore, in plan order.
+    pub restores: Vec<RestoreState>,
+    /// True when the last process stopped on an interrupt.
+    pub interrupted: bool,
+    /// True when every restore reached a final state.
+    pub finished: bool,
+    /// When the last record was written.
+    pub last_at: DateTime<Utc>,
+    /// Number of resumes.
+    pub resumes: u32,
+    /// True when a teardown started.
+    pub torn_down: bool,
+}
+
+impl RunState {
+    /// Replays records (the first must be `run-started`).
+    pub fn replay(records: &[Record]) -> Option<Self> {
+        let Some(Record::RunStarted(header)) = records.first() else {
+            return None;
+        };
+        let mut st = Self {
+            restores: vec![RestoreState::default(); header.restores.len()],
+            last_at: header.at,
+            header: header.clone(),
+            interrupted: false,
+            finished: false,
+            resumes: 0,
+            torn_down: false,
+        };
+        for rec in &records[1..] {
+            st.apply(rec);
+        }
+        Some(st)
+    }
+
+    fn apply(&mut self, rec: &Record) {
+        let n = self.restores.len();
+        let slot = |i: usize| (i < n).then_some(i);
+        match rec {
+            Record::RunStarted(_) => {}
+            Record::Resumed { at } => {
+                self.resumes += 1;
+                self.interrupted = false;
+                self.last_at = *at;
+            }
+            Record::StartIntent { index, at, .. } => {
+                if let Some(i) = slot(*index) {
+                    let r = &mut self.restores[i];
+                    r.start_intents += 1;
+                    r.started_at.get_or_insert(*at);
+                    if r.phase == Phase::NotStarted {
+                        r.phase = Phase::Intent;
+                    }
+                }
+                self.last_at = *at;
+            }
+            Record::Started {
+                index, handle, at, ..
+            } => {
+                if let Some(i) = slot(*index) {
+                    let r = &mut self.restores[i];
+                    r.handle = Some(handle.clone());
+                    if matches!(r.phase, Phase::NotStarted | Phase::Intent) {
+                        r.phase = Phase::Started(handle.clone());
+                    }
+                }
+                self.last_at = *at;
+            }
+            Record::Active { index, at } => {
+                if let Some(i) = slot(*index) {
+                    let r = &mut self.restores[i];
+                    r.active_at = Some(*at);
+                    if let Phase::Started(h) = &r.phase {
+                        r.phase = Phase::Active(h.clone());
+                    }
+                }
+                self.last_at = *at;
+            }
+            Record::ChangeIntent { at, .. } => self.last_at = *at,
+            Record::ChangeDone { index, step, at } => {
+                if let Some(i) = slot(*index) {
+                    self.restores[i].changes_done.insert(*step);
+                }
+                self.last_at = *at;
+            }
+            Record::Completed { index, at } => {
+                if let Some(i) = slot(*index) {
+                    self.restores[i].phase = Phase::Completed;
+                    self.restores[i].finished_at = Some(*at);
+                }
+                self.last_at = *at;
+            }
+            Record::Failed { index, cause, at } => {
+                if let Some(i) = slot(*index) {
+                    self.restores[i].phase = Phase::Failed(cause.clone());
+                    self.restores[i].finished_at = Some(*at);
+                }
+                self.last_at = *at;
+            }
+            Record::Skipped { index, reason, at } => {
+                if let Some(i) = slot(*index) {
+                    self.restores[i].phase = Phase::Skipped(reason.clone());
+                    self.restores[i].finished_at = Some(*at);
+                }
+                self.last_at = *at;
+            }
+            Record::Interrupted { at } => {
+                self.interrupted = true;
+                self.last_at = *at;
+            }
+            Record::Finished { at } => {
+                self.finished = true;
+                self.last_at = *at;
+            }
+            Record::DeleteIntent { at, .. } => {
+                self.torn_down = true;
+                self.last_at = *at;
+            }
+            Record::Deleted { index, at } => {
+                if let Some(i) = slot(*index) {
+                    self.restores[i].deleted = true;
+                }
+                self.last_at = *at;
+            }
+        }
+    }
+
+    /// A one-word state for listings: `finished`, `failed`, `interrupted`,
+    /// `incomplete` (killed or still running) or `torn-down`.
+    pub fn status(&self) -> &'static str {
+        if self.torn_down {
+            "torn-down"
+        } else if self.finished {
+            if self
+                .restores
+                .iter()
+                .all(|r| matches!(r.phase, Phase::Completed))
+            {
+                "finished"
+            } else {
+                "failed"
+            }
+        } else if self.interrupted {
+            "interrupted"
+        } else {
+            "incomplete"
+        }
+    }
+
+    /// Counts of (completed, failed, skipped, other) restores.
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let mut c = (0, 0, 0, 0);
+        for r in &self.restores {
+            match r.phase {
+                Phase::Completed => c.0 += 1,
+                Phase::Failed(_) => c.1 += 1,
+                Phase::Skipped(_) => c.2 += 1,
+                _ => c.3 += 1,
+            }
+        }
+        c
+    }
+}
+
+enum Backend {
+    Memory(Vec<Record>),
+    File { file: File, path: PathBuf },
+}
+
+/// An open journal the executor appends to.
+pub struct Journal {
+    backend: Mutex<Backend>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Journal")
+    }
+}
+
+impl Journal {
+    /// A journal kept in memory (simulation, tests).
+    pub fn memory() -> Self {
+        Self {
+            backend: Mutex::new(Backend::Memory(Vec::new())),
+        }
+    }
+
+    /// Creates `dir/RUN/journal.jsonl` for a new run and writes its header.
+    pub fn create(runs_dir: &Path, header: RunHeader) -> Result<Self, JournalError> {
+        let dir = runs_dir.join(&header.run_id);
+        let io = |source| JournalError::Io {
+            path: dir.clone(),
+            source,
+        };
+        std::fs::create_dir_all(runs_dir).map_err(io)?;
+        match std::fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(JournalError::Exists(header.run_id.clone()));
+            }
+            Err(e) => return Err(io(e)),
+        }
+        let path = dir.join(JOURNAL_FILE);
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .map_err(|source| JournalError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        // Make the new directory entry itself durable.
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        let j = Self {
+            backend: Mutex::new(Backend::File { file, path }),
+        };
+        j.append(&Record::RunStarted(header))?;
+        Ok(j)
+    }
+
+    /// Opens an existing run for appending (resume, teardown) and returns
+    /// its replayed state. A torn last line is cut off first.
+    pub fn open(runs_dir: &Path, run_id: &str) -> Result<(Self, RunState), JournalError> {
+        let path = journal_path(runs_dir, run_id)?;
+        let (records, good_len) = read_records(&path)?;
+        let state =
+            RunState::replay(&records).ok_or(JournalError::NoHeader { path: path.clone() })?;
+        let io = |source| JournalError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
+        file.set_len(good_len).map_err(io)?;
+        file.seek(SeekFrom::End(0)).map_err(io)?;
+        Ok((
+            Self {
+                backend: Mutex::new(Backend::File {
+                    file,
+                    path: path.clone(),
+                }),
+            },
+            state,
+        ))
+    }
+
+    /// Appends one record and makes it durable before returning.
+    pub fn append(&self, record: &Record) -> Result<(), JournalError> {
+        let mut guard = match self.backend.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match &mut *guard {
+            Backend::Memory(v) => {
+                v.push(record.clone());
+                Ok(())
+            }
+            Backend::File { file, path } => {
+                let mut line = serde_json::to_vec(record).map_err(|e| JournalError::Io {
+                    path: path.clone(),
+                    source: std::io::Error::other(e),
+                })?;
+                line.push(b'\n');
+                let io = |source| JournalError::Io {
+                    path: path.clone(),
+                    source,
+                };
+                file.write_all(&line).map_err(io)?;
+                file.sync_data().map_err(io)
+            }
+        }
+    }
+
+    /// The records of an in-memory journal (empty for a file journal).
+    pub fn memory_records(&self) -> Vec<Record> {
+        match self.backend.lock() {
+            Ok(g) => match &*g {
+                Backend::Memory(v) => v.clone(),
+                Backend::File { .. } => Vec::new(),
+            },
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// The journal file of a run, checking that the run exists.
+pub fn journal_path(runs_dir: &Path, run_id: &str) -> Result<PathBuf, JournalError> {
+    let path = runs_dir.join(run_id).join(JOURNAL_FILE);
+    if !super::spec::is_valid_run_id(run_id) || !path.is_file() {
+        return Err(JournalError::UnknownRun {
+            run_id: run_id.to_owned(),
+            dir: runs_dir.to_owned(),
+        });
+    }
+    Ok(path)
+}
+
+/// Reads every complete record; returns them and the byte length of the
+/// well-formed prefix (a torn last line is excluded).
+pub fn read_records(path: &Path) -> Result<(Vec<Record>, u64), JournalError> {
+    let io = |source| JournalError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let mut reader = BufReader::new(file);
+    let mut records = Vec::new();
+    let mut good_len = 0u64;
+    let mut line = Vec::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line).map_err(io)?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        // Only the last line may lack its newline: the process died mid-write.
+        if line.last() != Some(&b'\n') {
+            break;
+        }
+        match serde_json::from_slice::<Record>(&line) {
+            Ok(r) => {
+                records.push(r);
+                good_len += read as u64;
+            }
+            Err(e) => {
+                // A complete but unreadable line is torn only if nothing follows.
+                let mut rest = Vec::new();
+                std::io::Read::read_to_end(&mut reader, &mut rest).map_err(io)?;
+                if rest.iter().all(u8::is_ascii_whitespace) {
+                    break;
+                }
+                return Err(JournalError::Corrupt {
+                    path: path.to_owned(),
+                    line: n,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok((records, good_len))
+}
+
+/// Lists the runs under `runs_dir` with their replayed state, newest first.
+pub fn list_runs(runs_dir: &Path) -> Result<Vec<RunState>, JournalError> {
+    let entries = match std::fs::read_dir(runs_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(JournalError::Io {
+                path: runs_dir.to_owned(),
+                source,
+            });
+        }
+    };
+    let mut runs = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path().join(JOURNAL_FILE);
+        if !path.is_file() {
+            continue;
+        }
+        let (records, _) = read_records(&path)?;
+        if let Some(st) = RunState::replay(&records) {
+            runs.push(st);
+        }
+    }
+    runs.sort_by_key(|r| std::cmp::Reverse(r.header.at));
+    Ok(runs)
+}

@@ -1,0 +1,33 @@
+//! The DAG executor behind `apply` and `simulate`.
+//!
+//! Owns scheduling ([`scheduler`]: critical path first, caps per run and per
+//! account, failure policy), the crash-safe run journal ([`journal`]),
+//! idempotency tokens and run ids ([`spec`]), timing policies ([`policy`]),
+//! the executor itself ([`runner`]), the event stream ([`events`]) and its
+//! renderers ([`report`]: progress, JSON lines, final report, Gantt chart).
+//!
+//! Must not: talk to AWS except through [`crate::cloud::CloudWrite`], read
+//! the wall clock except through [`clock::Clock`], or print — the engine emits
+//! [`events::Event`]s and renderers decide what people see.
+
+pub mod clock;
+pub mod events;
+pub mod journal;
+pub mod policy;
+pub mod report;
+pub mod runner;
+pub mod scheduler;
+pub mod spec;
+pub mod teardown;
+
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
+
+pub use clock::{Clock, TokioClock};
+pub use events::{Event, EventSink};
+pub use journal::{Journal, RunState};
+pub use runner::{ExecError, ExecOptions, Executor, RunInput, RunSummary};
+pub use scheduler::Caps;
+pub use spec::RestoreSpec;

@@ -1,0 +1,442 @@
+//! Renderers of the event stream: the final run report ([`RunReport`], as
+//! text or JSON), the Gantt chart ([`gantt`]), live progress bars
+//! ([`progress`]) and JSON lines for CI ([`jsonl`]).
+//!
+//! Everything here consumes [`Event`]s; nothing here talks to a cloud or
+//! decides what the engine does.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::clock::seconds_between;
+use super::events::Event;
+
+pub mod gantt;
+pub mod jsonl;
+pub mod progress;
+
+/// How a restore ended, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Completed with its settings applied and verified.
+    Completed,
+    /// Failed.
+    Failed {
+        /// Why.
+        cause: String,
+    },
+    /// Skipped.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// Not finished (interrupted run).
+    Pending,
+}
+
+/// One restore in the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RestoreTiming {
+    /// Index in the plan.
+    pub index: usize,
+    /// Restore id.
+    pub id: String,
+    /// When it was sent.
+    pub started: Option<DateTime<Utc>>,
+    /// When its table became ACTIVE.
+    pub active: Option<DateTime<Utc>>,
+    /// When it completed, failed or was skipped.
+    pub finished: Option<DateTime<Utc>>,
+    /// Estimated duration in seconds.
+    pub estimated_seconds: Option<f64>,
+    /// Retried calls.
+    pub retries: u32,
+    /// Final state.
+    pub outcome: Outcome,
+}
+
+impl RestoreTiming {
+    /// Seconds from start to finish.
+    pub fn duration(&self) -> Option<f64> {
+        Some(seconds_between(self.started?, self.finished?))
+    }
+}
+
+/// The final report of a run (or a simulated run).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    /// Run id.
+    pub run_id: String,
+    /// Plan name.
+    pub plan: String,
+    /// When the run first started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The plan's RTO in seconds.
+    pub rto_objective_seconds: Option<f64>,
+    /// True when interrupted.
+    pub interrupted: bool,
+    /// Every restore in plan order.
+    pub restores: Vec<RestoreTiming>,
+}
+
+impl RunReport {
+    /// Builds the report from a run's events.
+    pub fn from_events(events: &[Event], rto_objective: Option<Duration>) -> Self {
+        let mut r = Self {
+            run_id: String::new(),
+            plan: String::new(),
+            started_at: None,
+            finished_at: None,
+            rto_objective_seconds: rto_objective.map(|d| d.as_secs_f64()),
+            interrupted: false,
+            restores: Vec::new(),
+        };
+        let slot = |restores: &mut Vec<RestoreTiming>, index: usize, id: &str| -> usize {
+            if restores.len() <= index {
+                let start = restores.len();
+                restores.extend((start..=index).map(|k| RestoreTiming {
+                    index: k,
+                    id: String::new(),
+                    started: None,
+                    active: None,
+                    finished: None,
+                    estimated_seconds: None,
+                    retries: 0,
+                    outcome: Outcome::Pending,
+                }));
+            }
+            if restores[index].id.is_empty() {
+                restores[index].id = id.to_owned();
+            }
+            index
+        };
+        for e in events {
+            match e {
+                Event::RunStarted {
+                    run_id,
+                    plan,
+                    total,
+                    started_at,
+                    ..
+                } => {
+                    r.run_id = run_id.clone();
+                    r.plan = plan.clone();
+                    r.started_at = Some(*started_at);
+                    if *total > 0 {
+                        slot(&mut r.restores, total - 1, "");
+                    }
+                }
+                Event::RestoreStarting {
+                    index,
+                    id,
+                    estimated_seconds,
+                    at,
+                    ..
+                } => {
+                    let k = slot(&mut r.restores, *index, id);
+                    r.restores[k].started.get_or_insert(*at);
+                    r.restores[k].estimated_seconds = Some(*estimated_seconds);
+                }
+                Event::RestoreRecorded {
+                    index,
+                    id,
+                    phase,
+                    started_at,
+                    active_at,
+                    finished_at,
+                    cause,
+                    ..
+                } => {
+                    let k = slot(&mut r.restores, *index, id);
+                    let t = &mut r.restores[k];
+                    t.started = *started_at;
+                    t.active = *active_at;
+                    t.finished = *finished_at;
+                    let cause = cause.clone().unwrap_or_default();
+                    t.outcome = match phase.as_str() {
+                        "completed" => Outcome::Completed,
+                        "failed" => Outcome::Failed { cause },
+                        "skipped" => Outcome::Skipped { reason: cause },
+                        _ => Outcome::Pending,
+                    };
+                }
+                Event::Retrying { index, id, .. } => {
+                    let k = slot(&mut r.restores, *index, id);
+                    r.restores[k].retries += 1;
+                }
+                Event::RestoreActive { index, id, at } => {
+                    let k = slot(&mut r.restores, *index, id);
+                    r.restores[k].active = Some(*at);
+                }
+                Event::RestoreCompleted { index, id, at } => {
+                    let k = slot(&mut r.restores, *index, id);
+                    r.restores[k].finished = Some(*at);
+                    r.restores[k].outcome = Outcome::Completed;
+                }
+                Event::RestoreFailed {
+                    index,
+                    id,
+                    cause,
+                    at,
+                } => {
+                    let k = slot(&mut r.restores, *index, id);
+                    r.restores[k].finished = Some(*at);
+                    r.restores[k].outcome = Outcome::Failed {
+                        cause: cause.clone(),
+                    };
+                }
+                Event::RestoreSkipped {
+                    index,
+                    id,
+                    reason,
+                    at,
+                } => {
+                    let k = slot(&mut r.restores, *index, id);
+                    r.restores[k].finished = Some(*at);
+                    r.restores[k].outcome = Outcome::Skipped {
+                        reason: reason.clone(),
+                    };
+                }
+                Event::RunFinished {
+                    interrupted, at, ..
+                } => {
+                    r.finished_at = Some(*at);
+                    r.interrupted = *interrupted;
+                }
+                Event::RestoreAccepted { .. }
+                | Event::RestoreProgress { .. }
+                | Event::SettingApplied { .. }
+                | Event::Verified { .. }
+                | Event::Stopping { .. } => {}
+            }
+        }
+        r
+    }
+
+    /// Seconds from the first start to the end of the run: the measured RTO.
+    pub fn measured_rto_seconds(&self) -> Option<f64> {
+        Some(seconds_between(self.started_at?, self.finished_at?))
+    }
+
+    /// True when every restore completed.
+    pub fn succeeded(&self) -> bool {
+        !self.interrupted
+            && self
+                .restores
+                .iter()
+                .all(|r| r.outcome == Outcome::Completed)
+    }
+
+    /// Counts of (completed, failed, skipped, pending).
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let mut c = (0, 0, 0, 0);
+        for r in &self.restores {
+            match r.outcome {
+                Outcome::Completed => c.0 += 1,
+                Outcome::Failed { .. } => c.1 += 1,
+                Outcome::Skipped { .. } => c.2 += 1,
+                Outcome::Pending => c.3 += 1,
+            }
+        }
+        c
+    }
+
+    /// The Gantt bars of the run.
+    pub fn bars(&self) -> Vec<gantt::Bar> {
+        let Some(origin) = self.started_at else {
+            return Vec::new();
+        };
+        self.restores
+            .iter()
+            .filter_map(|t| {
+                let start = t.started?;
+                let end = t.finished.or(self.finished_at)?;
+                Some(gantt::Bar {
+                    label: t.id.clone(),
+                    start: seconds_between(origin, start),
+                    active: t.active.map(|a| seconds_between(origin, a)),
+                    end: seconds_between(origin, end),
+                    kind: match t.outcome {
+                        Outcome::Completed => gantt::BarKind::Completed,
+                        Outcome::Failed { .. } => gantt::BarKind::Failed,
+                        Outcome::Skipped { .. } => gantt::BarKind::Skipped,
+                        Outcome::Pending => gantt::BarKind::Pending,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// The report as text: RTO against the objective, per-restore timings,
+    /// failures with their causes.
+    pub fn render_text(&self) -> String {
+        let mut s = String::new();
+        let (ok, failed, skipped, pending) = self.counts();
+        let _ = writeln!(
+            s,
+            "run {} of plan `{}`: {ok} completed, {failed} failed, {skipped} skipped{}",
+            self.run_id,
+            self.plan,
+            if pending > 0 {
+                format!(", {pending} not finished")
+            } else {
+                String::new()
+            }
+        );
+        if let Some(rto) = self.measured_rto_seconds() {
+            let verdict = match self.rto_objective_seconds {
+                Some(obj) if rto <= obj => format!(
+                    " — within the objective of {} ({} to spare)",
+                    hms(obj),
+                    hms(obj - rto)
+                ),
+                Some(obj) => format!(
+                    " — EXCEEDS the objective of {} by {}",
+                    hms(obj),
+                    hms(rto - obj)
+                ),
+                None => " (the plan sets no RTO objective)".to_owned(),
+            };
+            let label = if self.interrupted {
+                "elapsed before the interrupt"
+            } else {
+                "recovery time"
+            };
+            let _ = writeln!(s, "{label}: {}{verdict}", hms(rto));
+        }
+        let width = self
+            .restores
+            .iter()
+            .map(|r| r.id.len())
+            .max()
+            .unwrap_or(2)
+            .max(7);
+        let _ = writeln!(
+            s,
+            "\n  {:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  state",
+            "restore", "start", "active", "finish", "duration"
+        );
+        let origin = self.started_at;
+        let off = |t: Option<DateTime<Utc>>| match (origin, t) {
+            (Some(o), Some(t)) => format!("+{}", hms(seconds_between(o, t))),
+            _ => "-".to_owned(),
+        };
+        for r in &self.restores {
+            let state = match &r.outcome {
+                Outcome::Completed => "completed",
+                Outcome::Failed { .. } => "FAILED",
+                Outcome::Skipped { .. } => "skipped",
+                Outcome::Pending => "not finished",
+            };
+            let _ = writeln!(
+                s,
+                "  {:<width$}  {:>9}  {:>9}  {:>9}  {:>9}  {state}",
+                r.id,
+                off(r.started),
+                off(r.active),
+                off(r.finished),
+                r.duration().map(hms).unwrap_or_else(|| "-".to_owned()),
+            );
+        }
+        let problems: Vec<&RestoreTiming> = self
+            .restores
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
+            .collect();
+        if !problems.is_empty() {
+            let _ = writeln!(s, "\nfailures:");
+            for r in problems {
+                match &r.outcome {
+                    Outcome::Failed { cause } => {
+                        let _ = writeln!(s, "  {}: failed: {cause}", r.id);
+                    }
+                    Outcome::Skipped { reason } => {
+                        let _ = writeln!(s, "  {}: skipped: {reason}", r.id);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        s
+    }
+}
+
+/// Seconds as `H:MM:SS`.
+pub fn hms(secs: f64) -> String {
+    let t = secs.max(0.0).round() as u64;
+    format!("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_800_000_000 + s, 0).unwrap_or_default()
+    }
+
+    #[test]
+    fn report_measures_rto_and_lists_failures() {
+        let events = vec![
+            Event::RunStarted {
+                run_id: "r".into(),
+                plan: "p".into(),
+                total: 2,
+                concurrency: 2,
+                started_at: at(0),
+                resumed: false,
+                at: at(0),
+            },
+            Event::RestoreStarting {
+                index: 0,
+                id: "a".into(),
+                operation: "StartRestoreJob".into(),
+                estimated_seconds: 60.0,
+                at: at(0),
+            },
+            Event::RestoreActive {
+                index: 0,
+                id: "a".into(),
+                at: at(3000),
+            },
+            Event::RestoreCompleted {
+                index: 0,
+                id: "a".into(),
+                at: at(3010),
+            },
+            Event::RestoreSkipped {
+                index: 1,
+                id: "b".into(),
+                reason: "depends on `x`, which failed".into(),
+                at: at(3010),
+            },
+            Event::RunFinished {
+                completed: 1,
+                failed: 0,
+                skipped: 1,
+                pending: 0,
+                interrupted: false,
+                at: at(3600),
+            },
+        ];
+        let r = RunReport::from_events(&events, Some(Duration::from_secs(1800)));
+        assert_eq!(r.measured_rto_seconds(), Some(3600.0));
+        assert_eq!(r.counts(), (1, 0, 1, 0));
+        let text = r.render_text();
+        assert!(
+            text.contains("recovery time: 1:00:00 — EXCEEDS the objective of 0:30:00 by 0:30:00"),
+            "{text}"
+        );
+        assert!(
+            text.contains("b: skipped: depends on `x`, which failed"),
+            "{text}"
+        );
+        assert_eq!(r.bars().len(), 1);
+    }
+}

@@ -1,0 +1,946 @@
+//! The executor: drives every restore of a run through start, polling,
+//! after-restore settings and verification, in the order the
+//! [`Scheduler`] picks, journaling intents and outcomes and emitting events.
+//!
+//! It talks to AWS only through [`CloudWrite`], reads time only from a
+//! [`Clock`] and waits only through `tokio::time`, so the same code runs
+//! against AWS, the emulator and the virtual-time simulator.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+
+use crate::cloud::{
+    CloudError, CloudWrite, ErrorKind, JobStatus, SseRequest, StartedRestore, TableChange,
+    TableEncryption, TableFacts,
+};
+use crate::graph::DependencyGraph;
+use crate::plan::model::{Execution, OnFailure};
+
+use super::clock::{Clock, seconds_between};
+use super::events::{Check, Event, EventSink};
+use super::journal::{Journal, JournalError, Phase, Record, RunState};
+use super::policy::{Jitter, PollInput, PollPolicy, RateLimiter, RetryPolicy, StopSignal};
+use super::scheduler::{Caps, Scheduler};
+use super::spec::{RestoreSpec, idempotency_token};
+
+/// Errors that end a run early.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The journal could not be written: the run cannot stay crash-safe.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The restores do not match the dependency graph.
+    #[error("the run has {specs} restores but its dependency graph has {graph}")]
+    Mismatch {
+        /// Restores given.
+        specs: usize,
+        /// Graph nodes.
+        graph: usize,
+    },
+}
+
+/// Tunables of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecOptions {
+    /// Caps on restores in flight.
+    pub caps: Caps,
+    /// Failure policy.
+    pub on_failure: OnFailure,
+    /// Cap on API calls per second across the run (`None`: no cap).
+    pub requests_per_second: Option<f64>,
+    /// Polling.
+    pub poll: PollPolicy,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// Seed of the retry jitter.
+    pub seed: u64,
+    /// Use FIFO order among ready restores instead of critical path first
+    /// (only for comparisons).
+    pub fifo: bool,
+}
+
+impl ExecOptions {
+    /// Options from a plan's `execution` settings.
+    pub fn from_execution(e: &Execution) -> Self {
+        Self {
+            caps: Caps {
+                concurrency: e.concurrency,
+                per_account: Execution::PER_ACCOUNT_RESTORE_LIMIT,
+            },
+            on_failure: e.on_failure,
+            requests_per_second: Some(25.0),
+            poll: PollPolicy::default(),
+            retry: RetryPolicy::default(),
+            seed: rand::random(),
+            fifo: false,
+        }
+    }
+}
+
+/// What a run is made of.
+#[derive(Debug, Clone, Copy)]
+pub struct RunInput<'a> {
+    /// Run id (idempotency tokens and tags derive from it).
+    pub run_id: &'a str,
+    /// Plan name (for tags).
+    pub plan: &'a str,
+    /// Dependency graph; node `i` is `specs[i]`.
+    pub graph: &'a DependencyGraph,
+    /// The restores.
+    pub specs: &'a [RestoreSpec],
+    /// The journal's state when resuming a run.
+    pub resume: Option<&'a RunState>,
+    /// When the run first started (`None`: now).
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    /// Run id.
+    pub run_id: String,
+    /// When the run first started.
+    pub started_at: DateTime<Utc>,
+    /// When this process stopped running it.
+    pub finished_at: DateTime<Utc>,
+    /// Restores completed.
+    pub completed: usize,
+    /// Restores failed.
+    pub failed: usize,
+    /// Restores skipped.
+    pub skipped: usize,
+    /// Restores neither final nor failed (interrupted run).
+    pub pending: usize,
+    /// True when stopped by an interrupt before every restore was final.
+    pub interrupted: bool,
+}
+
+impl RunSummary {
+    /// True when every restore completed.
+    pub fn succeeded(&self) -> bool {
+        self.failed == 0 && self.skipped == 0 && self.pending == 0
+    }
+}
+
+enum Done {
+    Active(usize),
+    Completed(usize),
+    /// The restore failed; `true` when it may still be running in AWS.
+    Failed(usize, bool),
+    Interrupted,
+}
+
+enum Call<T> {
+    Ok(T),
+    Err(CloudError),
+    Interrupted,
+}
+
+/// The DAG executor.
+pub struct Executor<'a> {
+    cloud: &'a dyn CloudWrite,
+    clock: &'a dyn Clock,
+    events: &'a dyn EventSink,
+    journal: &'a Journal,
+    stop: StopSignal,
+    opts: ExecOptions,
+    rate: RateLimiter,
+    jitter: Jitter,
+}
+
+struct Ctx<'a> {
+    input: RunInput<'a>,
+    started: Vec<Option<DateTime<Utc>>>,
+    changes_done: Vec<std::collections::BTreeSet<usize>>,
+    intents: Vec<bool>,
+}
+
+impl<'a> Executor<'a> {
+    /// An executor over a cloud, a clock, an event sink and a journal.
+    pub fn new(
+        cloud: &'a dyn CloudWrite,
+        clock: &'a dyn Clock,
+        events: &'a dyn EventSink,
+        journal: &'a Journal,
+        stop: StopSignal,
+        opts: ExecOptions,
+    ) -> Self {
+        Self {
+            cloud,
+            clock,
+            events,
+            journal,
+            stop,
+            rate: RateLimiter::new(opts.requests_per_second),
+            jitter: Jitter::seeded(opts.seed),
+            opts,
+        }
+    }
+
+    /// Runs (or resumes) every restore; returns when all are final or the
+    /// stop signal fired and every task wound down.
+    pub async fn run(&self, input: RunInput<'_>) -> Result<RunSummary, ExecError> {
+        let n = input.specs.len();
+        if n != input.graph.len() {
+            return Err(ExecError::Mismatch {
+                specs: n,
+                graph: input.graph.len(),
+            });
+        }
+        let now = self.clock.now();
+        let started_at = input.started_at.unwrap_or(now);
+        let mut sched = Scheduler::new(
+            input.graph,
+            |i| input.specs[i].estimated_seconds.max(0.0),
+            |i| input.specs[i].target.account.clone(),
+            self.opts.caps,
+            self.opts.on_failure,
+        );
+        if self.opts.fifo {
+            sched.use_fifo_order();
+        }
+        let mut ctx = Ctx {
+            input,
+            started: vec![None; n],
+            changes_done: vec![Default::default(); n],
+            intents: vec![false; n],
+        };
+        self.events.emit(Event::RunStarted {
+            run_id: input.run_id.to_owned(),
+            plan: input.plan.to_owned(),
+            total: n,
+            concurrency: self.opts.caps.concurrency,
+            started_at,
+            resumed: input.resume.is_some(),
+            at: now,
+        });
+        let mut tasks: FuturesUnordered<BoxFuture<'_, Result<Done, ExecError>>> =
+            FuturesUnordered::new();
+        if let Some(state) = input.resume {
+            self.journal.append(&Record::Resumed { at: now })?;
+            let mut resumed = Vec::new();
+            for &i in input.graph.topological_order() {
+                let Some(r) = state.restores.get(i) else {
+                    continue;
+                };
+                ctx.started[i] = r.started_at;
+                ctx.changes_done[i] = r.changes_done.clone();
+                ctx.intents[i] = r.start_intents > 0;
+                let cause = match &r.phase {
+                    Phase::Failed(c) | Phase::Skipped(c) => Some(c.clone()),
+                    _ => None,
+                };
+                if r.phase != Phase::NotStarted {
+                    self.events.emit(Event::RestoreRecorded {
+                        index: i,
+                        id: input.specs[i].id.clone(),
+                        phase: r.phase.name().to_owned(),
+                        started_at: r.started_at,
+                        active_at: r.active_at,
+                        finished_at: r.finished_at,
+                        cause,
+                        at: now,
+                    });
+                }
+                match &r.phase {
+                    Phase::NotStarted => {}
+                    Phase::Completed => sched.complete(i),
+                    Phase::Skipped(_) => sched.mark_skipped(i),
+                    Phase::Failed(_) => {
+                        let skipped = sched.fail(i, |k| input.specs[k].id.clone());
+                        for (k, reason) in skipped {
+                            if !state.restores[k].phase.is_final() {
+                                self.skip(&ctx, k, reason)?;
+                            }
+                        }
+                    }
+                    Phase::Intent | Phase::Started(_) => {
+                        sched.mark_running(i, true);
+                        resumed.push((i, r.phase.clone()));
+                    }
+                    Phase::Active(_) => {
+                        sched.mark_running(i, false);
+                        resumed.push((i, r.phase.clone()));
+                    }
+                }
+            }
+            for (i, phase) in resumed {
+                if matches!(phase, Phase::Active(_)) {
+                    tasks.push(Box::pin(self.settle(&ctx, i)));
+                } else {
+                    tasks.push(Box::pin(self.restore(&ctx, i, phase)));
+                }
+            }
+        }
+        let mut stop_reported = false;
+        let mut policy_stop_reported = false;
+        loop {
+            if self.stop.is_stopped() {
+                if !stop_reported {
+                    stop_reported = true;
+                    self.events.emit(Event::Stopping {
+                        reason: "interrupted: finishing calls in flight, starting nothing new"
+                            .to_owned(),
+                        at: self.clock.now(),
+                    });
+                }
+            } else {
+                while let Some(i) = sched.next_ready() {
+                    tasks.push(Box::pin(self.restore(&ctx, i, Phase::NotStarted)));
+                }
+            }
+            if tasks.is_empty() {
+                break;
+            }
+            let done = tokio::select! {
+                d = tasks.next() => d,
+                () = self.stop.stopped(), if !stop_reported => continue,
+            };
+            let Some(done) = done else { break };
+            match done? {
+                Done::Active(i) => {
+                    sched.release_slot(i);
+                    tasks.push(Box::pin(self.settle(&ctx, i)));
+                }
+                Done::Completed(i) => sched.complete(i),
+                Done::Failed(i, may_run) => {
+                    let name = |k: usize| ctx.input.specs[k].id.clone();
+                    let skipped = if may_run {
+                        sched.fail_keeping_slot(i, name)
+                    } else {
+                        sched.fail(i, name)
+                    };
+                    if sched.is_stopped() && !policy_stop_reported {
+                        policy_stop_reported = true;
+                        self.events.emit(Event::Stopping {
+                            reason: format!(
+                                "`{}` failed and on_failure is stop: starting nothing new",
+                                ctx.input.specs[i].id
+                            ),
+                            at: self.clock.now(),
+                        });
+                    }
+                    for (k, reason) in skipped {
+                        self.skip(&ctx, k, reason)?;
+                    }
+                }
+                Done::Interrupted => {}
+            }
+        }
+        drop(tasks);
+        let finished_at = self.clock.now();
+        let interrupted = !sched.is_finished();
+        if interrupted {
+            self.journal
+                .append(&Record::Interrupted { at: finished_at })?;
+        } else {
+            self.journal.append(&Record::Finished { at: finished_at })?;
+        }
+        let mut summary = RunSummary {
+            run_id: input.run_id.to_owned(),
+            started_at,
+            finished_at,
+            completed: 0,
+            failed: 0,
+            skipped: 0,
+            pending: 0,
+            interrupted,
+        };
+        for i in 0..n {
+            match sched.state(i) {
+                super::scheduler::NodeState::Done => summary.completed += 1,
+                super::scheduler::NodeState::Failed => summary.failed += 1,
+                super::scheduler::NodeState::Skipped => summary.skipped += 1,
+                _ => summary.pending += 1,
+            }
+        }
+        self.events.emit(Event::RunFinished {
+            completed: summary.completed,
+            failed: summary.failed,
+            skipped: summary.skipped,
+            pending: summary.pending,
+            interrupted,
+            at: finished_at,
+        });
+        Ok(summary)
+    }
+
+    fn skip(&self, ctx: &Ctx<'_>, i: usize, reason: String) -> Result<(), ExecError> {
+        let at = self.clock.now();
+        self.journal.append(&Record::Skipped {
+            index: i,
+            reason: reason.clone(),
+            at,
+        })?;
+        self.events.emit(Event::RestoreSkipped {
+            index: i,
+            id: ctx.input.specs[i].id.clone(),
+            reason,
+            at,
+        });
+        Ok(())
+    }
+
+    fn fail(&self, ctx: &Ctx<'_>, i: usize, cause: String) -> Result<Done, ExecError> {
+        self.fail_as(ctx, i, cause, false)
+    }
+
+    /// Fails a restore that may still be running in AWS (a start whose
+    /// outcome is unknown, or one that could no longer be polled).
+    fn fail_running(&self, ctx: &Ctx<'_>, i: usize, cause: String) -> Result<Done, ExecError> {
+        self.fail_as(ctx, i, cause, true)
+    }
+
+    fn fail_as(
+        &self,
+        ctx: &Ctx<'_>,
+        i: usize,
+        cause: String,
+        may_run: bool,
+    ) -> Result<Done, ExecError> {
+        let at = self.clock.now();
+        self.journal.append(&Record::Failed {
+            index: i,
+            cause: cause.clone(),
+            at,
+        })?;
+        self.events.emit(Event::RestoreFailed {
+            index: i,
+            id: ctx.input.specs[i].id.clone(),
+            cause: cause.clone(),
+            at,
+        });
+        Ok(Done::Failed(i, may_run))
+    }
+
+    /// Calls `f` until it succeeds, fails for good, or the run stops while
+    /// waiting to retry. Throttling and 5xx are retried with jittered
+    /// backoff; `LimitExceeded` waits for a slot; `Conflict` is retried when
+    /// `retry_conflict` (a table still updating).
+    async fn call<T, Fut>(
+        &self,
+        ctx: &Ctx<'_>,
+        i: usize,
+        operation: &str,
+        retry_conflict: bool,
+        mut f: impl FnMut() -> Fut,
+    ) -> Call<T>
+    where
+        Fut: Future<Output = Result<T, CloudError>>,
+    {
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            self.rate.acquire().await;
+            let err = match f().await {
+                Ok(v) => return Call::Ok(v),
+                Err(e) => e,
+            };
+            let slot = err.kind == ErrorKind::LimitExceeded;
+            let retry = err.is_retryable() || (retry_conflict && err.kind == ErrorKind::Conflict);
+            let max = if slot {
+                self.opts.retry.slot_max_attempts
+            } else {
+                self.opts.retry.max_attempts
+            };
+            if !(slot || retry) || attempt >= max {
+                return Call::Err(err);
+            }
+            let delay = self.jitter.apply(self.opts.retry.ceiling(attempt, slot));
+            self.events.emit(Event::Retrying {
+                index: i,
+                id: ctx.input.specs[i].id.clone(),
+                operation: operation.to_owned(),
+                attempt,
+                delay_seconds: delay.as_secs_f64(),
+                error: err.to_string(),
+                waiting_for_slot: slot,
+                at: self.clock.now(),
+            });
+            if !self.sleep(delay).await {
+                return Call::Interrupted;
+            }
+        }
+    }
+
+    /// Sleeps; false when the run was asked to stop meanwhile.
+    async fn sleep(&self, d: std::time::Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(d) => true,
+            () = self.stop.stopped() => false,
+        }
+    }
+
+    /// Start (or adopt) and wait until the table is ACTIVE.
+    async fn restore(&self, ctx: &Ctx<'_>, i: usize, from: Phase) -> Result<Done, ExecError> {
+        let spec = &ctx.input.specs[i];
+        if let Some(reason) = &spec.blocked {
+            return self.fail(ctx, i, format!("blocked by live checks: {reason}"));
+        }
+        let (handle, started_at) = match from {
+            Phase::Started(h) | Phase::Active(h) => {
+                let at = ctx.started[i].unwrap_or_else(|| self.clock.now());
+                (h, at)
+            }
+            _ => match self.start(ctx, i).await? {
+                Ok((h, at)) => (h, at),
+                Err(done) => return Ok(done),
+            },
+        };
+        match self.wait_active(ctx, i, &handle, started_at).await? {
+            None => {}
+            Some(done) => return Ok(done),
+        }
+        let at = self.clock.now();
+        self.journal.append(&Record::Active { index: i, at })?;
+        self.events.emit(Event::RestoreActive {
+            index: i,
+            id: spec.id.clone(),
+            at,
+        });
+        Ok(Done::Active(i))
+    }
+
+    /// Sends the restore request (after its journaled intent), or adopts
+    /// what an earlier attempt of this run started.
+    async fn start(
+        &self,
+        ctx: &Ctx<'_>,
+        i: usize,
+    ) -> Result<Result<(StartedRestore, DateTime<Utc>), Done>, ExecError> {
+        let spec = &ctx.input.specs[i];
+        let had_intent = ctx.intents[i];
+        let token = idempotency_token(ctx.input.run_id, &spec.id);
+        let request = spec.request.with_idempotency_token(&token);
+        let scope = &spec.target;
+        let name = spec.target_name.as_str();
+        self.events.emit(Event::RestoreStarting {
+            index: i,
+            id: spec.id.clone(),
+            operation: request.operation().to_owned(),
+            estimated_seconds: spec.estimated_seconds,
+            at: self.clock.now(),
+        });
+        // Never overwrite: a table that exists before this run's first
+        // intent belongs to someone else. After an intent, a native restore's
+        // table can only be the one this run started, so it is adopted; an
+        // AWS Backup job is re-sent with the same token and AWS returns it.
+        if !had_intent || spec.is_native() {
+            let existing = match self
+                .call(ctx, i, "DescribeTable", false, || {
+                    self.cloud.describe_table(scope, name)
+                })
+                .await
+            {
+                Call::Ok(t) => t,
+                Call::Err(e) => return self.fail(ctx, i, e.to_string()).map(Err),
+                Call::Interrupted => return Ok(Err(Done::Interrupted)),
+            };
+            if let Some(t) = existing {
+                if had_intent {
+                    return self.adopt(ctx, i, t.arn).map(Ok);
+                }
+                return self
+                    .fail(
+                        ctx,
+                        i,
+                        format!(
+                            "target table `{name}` already exists in {scope} and this run did not create it; restoreplan never overwrites a table"
+                        ),
+                    )
+                    .map(Err);
+            }
+        }
+        if self.stop.is_stopped() {
+            return Ok(Err(Done::Interrupted));
+        }
+        let at = self.clock.now();
+        self.journal.append(&Record::StartIntent {
+            index: i,
+            token: token.clone(),
+            at,
+        })?;
+        let started_at = ctx.started[i].unwrap_or(at);
+        let mut conflict_seen = false;
+        loop {
+            match self
+                .call(ctx, i, request.operation(), false, || {
+                    self.cloud.start_restore(scope, &request)
+                })
+                .await
+            {
+                Call::Ok(handle) => {
+                    let at = self.clock.now();
+                    self.journal.append(&Record::Started {
+                        index: i,
+                        handle: handle.clone(),
+                        adopted: false,
+                        at,
+                    })?;
+                    self.events.emit(Event::RestoreAccepted {
+                        index: i,
+                        id: spec.id.clone(),
+                        handle: handle.clone(),
+                        adopted: false,
+                        at,
+                    });
+                    return Ok(Ok((handle, started_at)));
+                }
+                // A native restore whose earlier attempt reached DynamoDB but
+                // whose answer was lost: the table exists now and, since it
+                // did not before this run's intent, it is this run's.
+                Call::Err(e)
+                    if e.kind == ErrorKind::Conflict && spec.is_native() && !conflict_seen =>
+                {
+                    conflict_seen = true;
+                    match self
+                        .call(ctx, i, "DescribeTable", false, || {
+                            self.cloud.describe_table(scope, name)
+                        })
+                        .await
+                    {
+                        Call::Ok(Some(t)) => {
+                            return self.adopt(ctx, i, t.arn).map(|(h, _)| Ok((h, started_at)));
+                        }
+                        Call::Ok(None) => continue,
+                        Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Err),
+                        Call::Interrupted => return Ok(Err(Done::Interrupted)),
+                    }
+                }
+                Call::Err(e) => {
+                    // After retryable errors the request may have reached AWS
+                    // (a lost answer): the restore may be running.
+                    let cause = e.to_string();
+                    return if e.is_retryable() || e.kind == ErrorKind::LimitExceeded {
+                        self.fail_running(ctx, i, cause).map(Err)
+                    } else {
+                        self.fail(ctx, i, cause).map(Err)
+                    };
+                }
+                Call::Interrupted => return Ok(Err(Done::Interrupted)),
+            }
+        }
+    }
+
+    fn adopt(
+        &self,
+        ctx: &Ctx<'_>,
+        i: usize,
+        arn: String,
+    ) -> Result<(StartedRestore, DateTime<Utc>), ExecError> {
+        let handle = StartedRestore::Table { arn };
+        let at = self.clock.now();
+        self.journal.append(&Record::Started {
+            index: i,
+            handle: handle.clone(),
+            adopted: true,
+            at,
+        })?;
+        self.events.emit(Event::RestoreAccepted {
+            index: i,
+            id: ctx.input.specs[i].id.clone(),
+            handle: handle.clone(),
+            adopted: true,
+            at,
+        });
+        Ok((handle, ctx.started[i].unwrap_or(at)))
+    }
+
+    /// Polls until the table is ACTIVE. `None` when it is; otherwise how the
+    /// restore ended.
+    async fn wait_active(
+        &self,
+        ctx: &Ctx<'_>,
+        i: usize,
+        handle: &StartedRestore,
+        started_at: DateTime<Utc>,
+    ) -> Result<Option<Done>, ExecError> {
+        let spec = &ctx.input.specs[i];
+        let scope = &spec.target;
+        let name = spec.target_name.as_str();
+        let mut percent = None;
+        let mut expected_total = None;
+        let mut job_done = matches!(handle, StartedRestore::Table { .. });
+        let mut missing = 0u32;
+        loop {
+            let delay = if job_done && !matches!(handle, StartedRestore::Table { .. }) {
+                // The job finished; the table normally is ACTIVE already.
+                self.opts.poll.min
+            } else {
+                self.opts.poll.next_delay(PollInput {
+                    elapsed: seconds_between(started_at, self.clock.now()),
+                    estimate: spec.estimated_seconds,
+                    percent,
+                    expected_total,
+                })
+            };
+            if !self.sleep(delay).await {
+                return Ok(Some(Done::Interrupted));
+            }
+            if let (StartedRestore::Job { id }, false) = (handle, job_done) {
+                let job = match self
+                    .call(ctx, i, "DescribeRestoreJob", false, || {
+                        self.cloud.describe_restore_job(scope, id)
+                    })
+                    .await
+                {
+                    Call::Ok(j) => j,
+                    Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Some),
+                    Call::Interrupted => return Ok(Some(Done::Interrupted)),
+                };
+                match job.status {
+                    JobStatus::Completed => job_done = true,
+                    JobStatus::Failed | JobStatus::Aborted => {
+                        let status = if job.status == JobStatus::Failed {
+                            "failed"
+                        } else {
+                            "was aborted"
+                        };
+                        let msg = job
+                            .status_message
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default();
+                        return self
+                            .fail(ctx, i, format!("restore job {id} {status}{msg}"))
+                            .map(Some);
+                    }
+                    JobStatus::Pending | JobStatus::Running => {
+                        let expected = job.expected_completion_minutes.map(|m| m as f64 * 60.0);
+                        if job.percent_done != percent || expected != expected_total {
+                            percent = job.percent_done;
+                            expected_total = expected;
+                            let at = self.clock.now();
+                            self.events.emit(Event::RestoreProgress {
+                                index: i,
+                                id: spec.id.clone(),
+                                percent,
+                                expected_finish: expected_total.and_then(|s| {
+                                    chrono::Duration::try_milliseconds((s * 1000.0) as i64)
+                                        .and_then(|d| started_at.checked_add_signed(d))
+                                }),
+                                at,
+                            });
+                        }
+                        continue;
+                    }
+                }
+            }
+            let table = match self
+                .call(ctx, i, "DescribeTable", false, || {
+                    self.cloud.describe_table(scope, name)
+                })
+                .await
+            {
+                Call::Ok(t) => t,
+                Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Some),
+                Call::Interrupted => return Ok(Some(Done::Interrupted)),
+            };
+            match table {
+                Some(t) if t.status == "ACTIVE" && !t.restore_in_progress => return Ok(None),
+                Some(_) => missing = 0,
+                None => {
+                    missing += 1;
+                    if missing >= 5 {
+                        return self
+                            .fail(
+                                ctx,
+                                i,
+                                format!("table `{name}` did not appear in {scope} after the restore started"),
+                            )
+                            .map(Some);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies the after-restore settings, verifies the table and completes.
+    async fn settle(&self, ctx: &Ctx<'_>, i: usize) -> Result<Done, ExecError> {
+        let spec = &ctx.input.specs[i];
+        let scope = &spec.target;
+        let name = spec.target_name.as_str();
+        let changes = spec.changes_for_run(ctx.input.plan, ctx.input.run_id);
+        for (step, change) in changes.iter().enumerate() {
+            if ctx.changes_done[i].contains(&step) {
+                continue;
+            }
+            self.journal.append(&Record::ChangeIntent {
+                index: i,
+                step,
+                at: self.clock.now(),
+            })?;
+            let op = change_operation(change);
+            match self
+                .call(ctx, i, op, true, || {
+                    self.cloud.change_table(scope, name, change)
+                })
+                .await
+            {
+                Call::Ok(()) => {}
+                // Re-applying a setting already in effect (a resumed step) is
+                // refused by DynamoDB for streams and TTL; that counts as done.
+                Call::Err(e)
+                    if e.kind == ErrorKind::Invalid
+                        && self.already_in_effect(ctx, i, change).await => {}
+                Call::Err(e) => {
+                    return self.fail(ctx, i, format!("after-restore setting {op} failed: {e}"));
+                }
+                Call::Interrupted => return Ok(Done::Interrupted),
+            }
+            let at = self.clock.now();
+            self.journal
+                .append(&Record::ChangeDone { index: i, step, at })?;
+            self.events.emit(Event::SettingApplied {
+                index: i,
+                id: spec.id.clone(),
+                change: change.clone(),
+                at,
+            });
+        }
+        let table = match self
+            .call(ctx, i, "DescribeTable", false, || {
+                self.cloud.describe_table(scope, name)
+            })
+            .await
+        {
+            Call::Ok(Some(t)) => t,
+            Call::Ok(None) => {
+                return self.fail(
+                    ctx,
+                    i,
+                    format!("table `{name}` disappeared before verification"),
+                );
+            }
+            Call::Err(e) => return self.fail(ctx, i, format!("verification failed: {e}")),
+            Call::Interrupted => return Ok(Done::Interrupted),
+        };
+        let checks = verify(spec, &table);
+        let at = self.clock.now();
+        self.events.emit(Event::Verified {
+            index: i,
+            id: spec.id.clone(),
+            checks: checks.clone(),
+            at,
+        });
+        let failed: Vec<String> = checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect();
+        if !failed.is_empty() {
+            return self.fail(
+                ctx,
+                i,
+                format!("verification failed: {}", failed.join("; ")),
+            );
+        }
+        self.journal.append(&Record::Completed { index: i, at })?;
+        self.events.emit(Event::RestoreCompleted {
+            index: i,
+            id: spec.id.clone(),
+            at,
+        });
+        Ok(Done::Completed(i))
+    }
+
+    /// True when `change` is already in effect on the table (read with retries).
+    async fn already_in_effect(&self, ctx: &Ctx<'_>, i: usize, change: &TableChange) -> bool {
+        let spec = &ctx.input.specs[i];
+        let (scope, name) = (&spec.target, spec.target_name.as_str());
+        match change {
+            TableChange::Stream { view_type } => matches!(
+                self.call(ctx, i, "DescribeTable", false, || self.cloud.describe_table(scope, name)).await,
+                Call::Ok(Some(t)) if &t.stream == view_type
+            ),
+            TableChange::Ttl { attribute, enabled } => {
+                match self
+                    .call(ctx, i, "DescribeTimeToLive", false, || {
+                        self.cloud.describe_ttl(scope, name)
+                    })
+                    .await
+                {
+                    Call::Ok(ttl) => {
+                        let on = matches!(ttl.status.as_str(), "ENABLED" | "ENABLING");
+                        on == *enabled && (!*enabled || ttl.attribute.as_deref() == Some(attribute))
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The AWS operation behind a table change.
+pub fn change_operation(change: &TableChange) -> &'static str {
+    match change {
+        TableChange::PointInTimeRecovery { .. } => "UpdateContinuousBackups",
+        TableChange::DeletionProtection { .. } | TableChange::Stream { .. } => "UpdateTable",
+        TableChange::Tags { .. } => "TagResource",
+        TableChange::Ttl { .. } => "UpdateTimeToLive",
+    }
+}
+
+fn key_id(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Checks a restored table against what the plan asked for.
+pub fn verify(spec: &RestoreSpec, table: &TableFacts) -> Vec<Check> {
+    let mut checks = vec![Check {
+        name: "status".to_owned(),
+        passed: table.status == "ACTIVE",
+        detail: format!("expected ACTIVE, found {}", table.status),
+    }];
+    if let Some(sse) = &spec.expect.sse {
+        let (passed, expected) = match (sse, &table.encryption) {
+            (SseRequest::Owned, TableEncryption::Owned) => (true, "an AWS-owned key".to_owned()),
+            (SseRequest::Owned, _) => (false, "an AWS-owned key".to_owned()),
+            (SseRequest::Managed, TableEncryption::Managed { .. }) => {
+                (true, "the AWS-managed key".to_owned())
+            }
+            (SseRequest::Managed, _) => (false, "the AWS-managed key".to_owned()),
+            (SseRequest::Customer { key_arn }, TableEncryption::Customer { key_arn: found }) => {
+                (key_id(key_arn) == key_id(found), key_arn.clone())
+            }
+            (SseRequest::Customer { key_arn }, _) => (false, key_arn.clone()),
+        };
+        let found = match &table.encryption {
+            TableEncryption::Owned => "an AWS-owned key".to_owned(),
+            TableEncryption::Managed { .. } => "the AWS-managed key".to_owned(),
+            TableEncryption::Customer { key_arn } => key_arn.clone(),
+        };
+        checks.push(Check {
+            name: "encryption".to_owned(),
+            passed,
+            detail: format!("expected {expected}, found {found}"),
+        });
+    }
+    if let Some(want) = &spec.expect.indexes {
+        let mut want: Vec<&str> = want.iter().map(String::as_str).collect();
+        let mut have: Vec<&str> = table.indexes.iter().map(|ix| ix.name.as_str()).collect();
+        want.sort_unstable();
+        have.sort_unstable();
+        checks.push(Check {
+            name: "indexes".to_owned(),
+            passed: want == have,
+            detail: format!(
+                "expected [{}], found [{}]",
+                want.join(", "),
+                have.join(", ")
+            ),
+        });
+    }
+    if let (Some(want), Some(have)) = (spec.expect.item_count, table.item_count) {
+        checks.push(Check {
+            name: "item-count".to_owned(),
+            passed: want == have,
+            detail: format!("expected {want} items (the recovery point's), found {have}"),
+        });
+    }
+    checks
+}

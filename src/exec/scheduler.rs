@@ -1,0 +1,463 @@
+//! The pure scheduling state of a run: which restores are ready, which hold
+//! a restore slot, what a failure skips. No I/O, no clock, no async: the
+//! runner asks it what to start next and tells it what happened.
+//!
+//! Ready restores are ordered by their remaining critical path (the longest
+//! chain of estimated durations starting at them), longest first. A restore
+//! holds a slot from its start until its table is ACTIVE; at most
+//! `concurrency` slots are held in all and at most `per_account` per target
+//! account (DynamoDB's quota of concurrent restores).
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
+
+use crate::graph::DependencyGraph;
+use crate::plan::model::OnFailure;
+
+/// State of one restore inside the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeState {
+    /// Waiting for dependencies.
+    Waiting,
+    /// Dependencies done; queued.
+    Ready,
+    /// Started; `holds_slot` until ACTIVE.
+    Running {
+        /// True while counted against the caps.
+        holds_slot: bool,
+    },
+    /// Completed.
+    Done,
+    /// Failed.
+    Failed,
+    /// Skipped.
+    Skipped,
+}
+
+#[derive(Debug, PartialEq)]
+struct Ready {
+    priority: f64,
+    index: Reverse<usize>,
+}
+
+impl Eq for Ready {}
+
+impl PartialOrd for Ready {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ready {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.priority
+            .total_cmp(&other.priority)
+            .then(self.index.cmp(&other.index))
+    }
+}
+
+/// Caps the scheduler enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Restores in flight at once, across accounts.
+    pub concurrency: u32,
+    /// Restores in flight at once per target account.
+    pub per_account: u32,
+}
+
+/// Critical-path-first scheduling state.
+#[derive(Debug)]
+pub struct Scheduler {
+    dependents: Vec<Vec<usize>>,
+    deps_left: Vec<usize>,
+    priority: Vec<f64>,
+    account: Vec<usize>,
+    ready: Vec<BinaryHeap<Ready>>,
+    in_flight_account: Vec<u32>,
+    in_flight: u32,
+    caps: Caps,
+    state: Vec<NodeState>,
+    policy: OnFailure,
+    stopped: bool,
+    open: usize,
+    fifo: bool,
+    fifo_seq: usize,
+}
+
+impl Scheduler {
+    /// A scheduler for `graph`; `estimate(i)` gives restore durations for the
+    /// critical-path priority and `account_of(i)` the target account key.
+    pub fn new<K: std::hash::Hash + Eq>(
+        graph: &DependencyGraph,
+        estimate: impl Fn(usize) -> f64,
+        account_of: impl Fn(usize) -> K,
+        caps: Caps,
+        policy: OnFailure,
+    ) -> Self {
+        let n = graph.len();
+        let priority = graph.remaining_path(estimate);
+        let mut keys: HashMap<K, usize> = HashMap::new();
+        let account: Vec<usize> = (0..n)
+            .map(|i| {
+                let next = keys.len();
+                *keys.entry(account_of(i)).or_insert(next)
+            })
+            .collect();
+        let accounts = keys.len().max(1);
+        let mut s = Self {
+            dependents: (0..n).map(|i| graph.dependents(i).collect()).collect(),
+            deps_left: (0..n).map(|i| graph.dependencies(i).count()).collect(),
+            priority,
+            account,
+            ready: (0..accounts).map(|_| BinaryHeap::new()).collect(),
+            in_flight_account: vec![0; accounts],
+            in_flight: 0,
+            caps: Caps {
+                concurrency: caps.concurrency.max(1),
+                per_account: caps.per_account.max(1),
+            },
+            state: vec![NodeState::Waiting; n],
+            policy,
+            stopped: false,
+            open: n,
+            fifo: false,
+            fifo_seq: 0,
+        };
+        for i in 0..n {
+            if s.deps_left[i] == 0 {
+                s.push_ready(i);
+            }
+        }
+        s
+    }
+
+    /// Switches to first-in-first-out order among ready restores (the
+    /// baseline a plain topological graph walker gives), for comparisons.
+    pub fn use_fifo_order(&mut self) {
+        self.fifo = true;
+        let queued: Vec<usize> = self
+            .ready
+            .iter_mut()
+            .flat_map(|h| h.drain().map(|r| r.index.0).collect::<Vec<_>>())
+            .collect();
+        let mut queued = queued;
+        queued.sort_unstable();
+        for i in queued {
+            self.state[i] = NodeState::Waiting;
+            self.push_ready(i);
+        }
+    }
+
+    fn push_ready(&mut self, i: usize) {
+        self.state[i] = NodeState::Ready;
+        let priority = if self.fifo {
+            self.fifo_seq += 1;
+            -(self.fifo_seq as f64)
+        } else {
+            self.priority[i]
+        };
+        self.ready[self.account[i]].push(Ready {
+            priority,
+            index: Reverse(i),
+        });
+    }
+
+    /// The state of restore `i`.
+    pub fn state(&self, i: usize) -> NodeState {
+        self.state[i]
+    }
+
+    /// The critical-path priority of restore `i`.
+    pub fn priority(&self, i: usize) -> f64 {
+        self.priority[i]
+    }
+
+    /// Slots held across accounts.
+    pub fn in_flight(&self) -> u32 {
+        self.in_flight
+    }
+
+    /// True once nothing new may start (failure policy `stop`).
+    pub fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// True when every restore is done, failed or skipped.
+    pub fn is_finished(&self) -> bool {
+        self.open == 0
+    }
+
+    /// Restores not yet final.
+    pub fn open(&self) -> usize {
+        self.open
+    }
+
+    /// The next restore to start, if a slot is free; it then holds a slot.
+    pub fn next_ready(&mut self) -> Option<usize> {
+        if self.stopped || self.in_flight >= self.caps.concurrency {
+            return None;
+        }
+        let account = (0..self.ready.len())
+            .filter(|&a| self.in_flight_account[a] < self.caps.per_account)
+            .filter_map(|a| self.ready[a].peek().map(|r| (a, r)))
+            .max_by(|x, y| x.1.cmp(y.1))
+            .map(|(a, _)| a)?;
+        let i = self.ready[account].pop()?.index.0;
+        self.take_slot(i);
+        Some(i)
+    }
+
+    fn take_slot(&mut self, i: usize) {
+        self.state[i] = NodeState::Running { holds_slot: true };
+        self.in_flight += 1;
+        self.in_flight_account[self.account[i]] += 1;
+    }
+
+    /// Restore `i` is ACTIVE: its slot is free for another restore.
+    pub fn release_slot(&mut self, i: usize) {
+        if let NodeState::Running { holds_slot: true } = self.state[i] {
+            self.state[i] = NodeState::Running { holds_slot: false };
+            self.in_flight -= 1;
+            self.in_flight_account[self.account[i]] -= 1;
+        }
+    }
+
+    /// Marks a restore a resumed run finds already started (`holds_slot`
+    /// while it is not yet ACTIVE). It is removed from the ready queue.
+    pub fn mark_running(&mut self, i: usize, holds_slot: bool) {
+        if self.state[i] == NodeState::Ready {
+            let heap = &mut self.ready[self.account[i]];
+            let kept: Vec<Ready> = heap.drain().filter(|r| r.index.0 != i).collect();
+            heap.extend(kept);
+        }
+        if holds_slot {
+            self.take_slot(i);
+        } else {
+            self.state[i] = NodeState::Running { holds_slot: false };
+        }
+    }
+
+    /// Restore `i` completed: dependents whose dependencies are all done
+    /// become ready.
+    pub fn complete(&mut self, i: usize) {
+        if self.is_final(i) {
+            return;
+        }
+        self.release_slot(i);
+        if self.state[i] == NodeState::Ready {
+            self.mark_running(i, false);
+        }
+        self.state[i] = NodeState::Done;
+        self.open -= 1;
+        for k in 0..self.dependents[i].len() {
+            let d = self.dependents[i][k];
+            self.deps_left[d] -= 1;
+            if self.deps_left[d] == 0 && self.state[d] == NodeState::Waiting {
+                self.push_ready(d);
+            }
+        }
+    }
+
+    fn is_final(&self, i: usize) -> bool {
+        matches!(
+            self.state[i],
+            NodeState::Done | NodeState::Failed | NodeState::Skipped
+        )
+    }
+
+    /// Restore `i` failed (`name(i)` names restores in reasons). Returns the
+    /// restores skipped because of it, with their reasons: the transitive
+    /// dependents, or under `on_failure: stop` everything not yet started.
+    pub fn fail(&mut self, i: usize, name: impl Fn(usize) -> String) -> Vec<(usize, String)> {
+        self.fail_inner(i, name, false)
+    }
+
+    /// Like [`Scheduler::fail`], but the restore keeps counting against the
+    /// caps: it may still be running in AWS (its outcome is unknown), so its
+    /// slot is not given to another restore.
+    pub fn fail_keeping_slot(
+        &mut self,
+        i: usize,
+        name: impl Fn(usize) -> String,
+    ) -> Vec<(usize, String)> {
+        self.fail_inner(i, name, true)
+    }
+
+    fn fail_inner(
+        &mut self,
+        i: usize,
+        name: impl Fn(usize) -> String,
+        keep_slot: bool,
+    ) -> Vec<(usize, String)> {
+        if self.is_final(i) {
+            return Vec::new();
+        }
+        if !keep_slot {
+            self.release_slot(i);
+        }
+        if self.state[i] == NodeState::Ready {
+            self.mark_running(i, false);
+        }
+        self.state[i] = NodeState::Failed;
+        self.open -= 1;
+        let mut skipped = Vec::new();
+        let mut stack: Vec<(usize, String)> = self.dependents[i]
+            .iter()
+            .map(|&d| (d, format!("depends on `{}`, which failed", name(i))))
+            .collect();
+        while let Some((d, reason)) = stack.pop() {
+            if self.is_final(d) || matches!(self.state[d], NodeState::Running { .. }) {
+                continue;
+            }
+            self.skip(d);
+            for &e in &self.dependents[d] {
+                stack.push((
+                    e,
+                    format!(
+                        "depends on `{}`, which was skipped because `{}` failed",
+                        name(d),
+                        name(i)
+                    ),
+                ));
+            }
+            skipped.push((d, reason));
+        }
+        if self.policy == OnFailure::Stop {
+            self.stopped = true;
+            for d in 0..self.state.len() {
+                if matches!(self.state[d], NodeState::Waiting | NodeState::Ready) {
+                    self.skip(d);
+                    skipped.push((
+                        d,
+                        format!("not started: `{}` failed and on_failure is stop", name(i)),
+                    ));
+                }
+            }
+        }
+        skipped
+    }
+
+    fn skip(&mut self, d: usize) {
+        if self.state[d] == NodeState::Ready {
+            let heap = &mut self.ready[self.account[d]];
+            let kept: Vec<Ready> = heap.drain().filter(|r| r.index.0 != d).collect();
+            heap.extend(kept);
+        }
+        self.state[d] = NodeState::Skipped;
+        self.open -= 1;
+    }
+
+    /// Marks a restore the journal shows skipped.
+    pub fn mark_skipped(&mut self, i: usize) {
+        if !self.is_final(i) && !matches!(self.state[i], NodeState::Running { .. }) {
+            self.skip(i);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::testing::graph_of;
+
+    fn names(i: usize) -> String {
+        format!("r{i}")
+    }
+
+    #[test]
+    fn longest_remaining_path_starts_first() {
+        // 0 -> 1 -> 2 is a long chain; 3 is a single long restore; 4 is short.
+        let g = graph_of(5, &[(0, 1), (1, 2)]);
+        let est = [10.0, 10.0, 10.0, 25.0, 1.0];
+        let mut s = Scheduler::new(
+            &g,
+            |i| est[i],
+            |_| 0,
+            Caps {
+                concurrency: 1,
+                per_account: 50,
+            },
+            OnFailure::Continue,
+        );
+        assert_eq!(s.next_ready(), Some(0));
+        assert_eq!(s.next_ready(), None, "the only slot is taken");
+        s.release_slot(0);
+        assert_eq!(s.next_ready(), Some(3), "1 is not ready until 0 completes");
+        s.complete(0);
+        s.release_slot(3);
+        assert_eq!(s.next_ready(), Some(1));
+    }
+
+    #[test]
+    fn per_account_cap_lets_other_accounts_through() {
+        let g = graph_of(4, &[]);
+        let mut s = Scheduler::new(
+            &g,
+            |i| 10.0 - i as f64,
+            |i| if i < 3 { "a" } else { "b" },
+            Caps {
+                concurrency: 10,
+                per_account: 2,
+            },
+            OnFailure::Continue,
+        );
+        assert_eq!(s.next_ready(), Some(0));
+        assert_eq!(s.next_ready(), Some(1));
+        assert_eq!(s.next_ready(), Some(3), "account a is full");
+        assert_eq!(s.next_ready(), None);
+    }
+
+    #[test]
+    fn failure_skips_transitive_dependents_only() {
+        // Diamond 0 -> {1, 2} -> 3, and an independent 4.
+        let g = graph_of(5, &[(0, 1), (0, 2), (1, 3), (2, 3)]);
+        let mut s = Scheduler::new(
+            &g,
+            |_| 1.0,
+            |_| 0,
+            Caps {
+                concurrency: 5,
+                per_account: 5,
+            },
+            OnFailure::Continue,
+        );
+        let first: Vec<usize> = std::iter::from_fn(|| s.next_ready()).collect();
+        assert_eq!(first, vec![0, 4]);
+        s.complete(4);
+        let mut skipped = s.fail(0, names);
+        skipped.sort();
+        assert_eq!(
+            skipped.iter().map(|x| x.0).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert!(skipped[0].1.contains("`r0`, which failed"));
+        assert!(skipped[2].1.contains("skipped because `r0` failed"));
+        assert!(s.is_finished());
+    }
+
+    #[test]
+    fn stop_policy_starts_nothing_new() {
+        let g = graph_of(3, &[]);
+        let mut s = Scheduler::new(
+            &g,
+            |_| 1.0,
+            |_| 0,
+            Caps {
+                concurrency: 1,
+                per_account: 5,
+            },
+            OnFailure::Stop,
+        );
+        let i = s.next_ready();
+        assert_eq!(i, Some(0));
+        let skipped = s.fail(0, names);
+        assert_eq!(skipped.len(), 2);
+        assert!(
+            skipped
+                .iter()
+                .all(|(_, r)| r.contains("on_failure is stop"))
+        );
+        assert_eq!(s.next_ready(), None);
+        assert!(s.is_finished());
+    }
+}

@@ -1,0 +1,151 @@
+//! Helpers for executor tests: plans and graphs built in code.
+
+use crate::graph::DependencyGraph;
+use crate::plan::model::{
+    AccountId, AfterRestore, Encryption, Location, RecoveryPointSelector, Region, Restore,
+    RestoreSpans, Target,
+};
+
+/// A location from literals known to be valid.
+pub fn location(account: &str, region: &str) -> Location {
+    Location {
+        account: AccountId::parse(account).unwrap_or_else(|| panic!("bad account {account}")),
+        region: Region::parse(region).unwrap_or_else(|| panic!("bad region {region}")),
+    }
+}
+
+/// A minimal restore `r{i}` of table `t{i}`.
+pub fn restore(i: usize, depends_on: Vec<String>) -> Restore {
+    Restore {
+        id: format!("r{i}"),
+        table: format!("t{i}"),
+        source: location("111122223333", "us-east-1"),
+        target: Target {
+            location: location("444455556666", "us-west-2"),
+            vault: Some("dr".to_owned()),
+            role: Some("arn:aws:iam::444455556666:role/restore".to_owned()),
+        },
+        target_name: format!("t{i}-dr"),
+        recovery_point: RecoveryPointSelector::Latest,
+        encryption: Encryption::DynamodbOwned,
+        indexes: None,
+        after_restore: AfterRestore::default(),
+        depends_on,
+        spans: RestoreSpans::default(),
+    }
+}
+
+/// Restores `0..n` where each edge `(a, b)` makes `b` depend on `a`.
+pub fn restores_of(n: usize, edges: &[(usize, usize)]) -> Vec<Restore> {
+    (0..n)
+        .map(|i| {
+            restore(
+                i,
+                edges
+                    .iter()
+                    .filter(|(_, b)| *b == i)
+                    .map(|(a, _)| format!("r{a}"))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// The dependency graph of [`restores_of`].
+pub fn graph_of(n: usize, edges: &[(usize, usize)]) -> DependencyGraph {
+    DependencyGraph::build(&restores_of(n, edges))
+        .unwrap_or_else(|f| panic!("test graph is not a DAG: {f:?}"))
+}
+
+use std::collections::BTreeMap;
+
+use crate::exec::events::{CollectingSink, Event};
+use crate::exec::journal::{Journal, RunState};
+use crate::exec::policy::StopSignal;
+use crate::exec::runner::{ExecOptions, Executor, RunInput, RunSummary};
+use crate::exec::scheduler::Caps;
+use crate::exec::spec::RestoreSpec;
+use crate::exec::{Clock, TokioClock};
+use crate::plan::model::{OnFailure, StreamSetting, TtlSetting};
+use crate::sim::offline::{Sizes, resolve_offline};
+use crate::sim::{DurationModel, SimCloud};
+
+/// Restores with every after-restore setting, alternating AWS Backup and
+/// point-in-time restores, sizes spread over two orders of magnitude.
+pub fn rich_restores(n: usize, edges: &[(usize, usize)]) -> (Vec<Restore>, Sizes) {
+    let mut restores = restores_of(n, edges);
+    let mut sizes = BTreeMap::new();
+    for (i, r) in restores.iter_mut().enumerate() {
+        if i % 3 == 2 {
+            r.recovery_point = RecoveryPointSelector::PointInTime { at: None };
+            r.target.location = r.source.clone();
+        }
+        r.after_restore = AfterRestore {
+            point_in_time_recovery: Some(true),
+            deletion_protection: Some(i % 2 == 0),
+            tags: BTreeMap::from([("purpose".to_owned(), "dr".to_owned())]),
+            ttl: Some(TtlSetting::Attribute {
+                attribute: "expires".to_owned(),
+            }),
+            stream: Some(StreamSetting::NewImage),
+        };
+        sizes.insert(r.table.clone(), ((i * 7919) % 50 + 1) as u64 * (1 << 28));
+    }
+    (restores, Sizes(sizes))
+}
+
+/// A simulated cloud and the specs of `restores`.
+pub fn sim_for(
+    restores: &[Restore],
+    sizes: &Sizes,
+    seed: u64,
+) -> (SimCloud, Vec<RestoreSpec>, TokioClock) {
+    let model = DurationModel::default();
+    let clock = TokioClock::system();
+    let offline = resolve_offline(restores, sizes, &model, clock.now());
+    let sim = SimCloud::new(model, seed, clock.clone()).with_sizes(offline.sizes);
+    (sim, offline.specs, clock)
+}
+
+/// Executor options for tests.
+pub fn options(concurrency: u32, per_account: u32, on_failure: OnFailure) -> ExecOptions {
+    ExecOptions {
+        caps: Caps {
+            concurrency,
+            per_account,
+        },
+        on_failure,
+        requests_per_second: Some(50.0),
+        poll: Default::default(),
+        retry: Default::default(),
+        seed: 42,
+        fifo: false,
+    }
+}
+
+/// One run (or resume) against `sim`, collecting events.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_once(
+    sim: &SimCloud,
+    clock: &TokioClock,
+    journal: &Journal,
+    graph: &DependencyGraph,
+    specs: &[RestoreSpec],
+    opts: ExecOptions,
+    resume: Option<&RunState>,
+    stop: StopSignal,
+) -> (Result<RunSummary, crate::exec::ExecError>, Vec<Event>) {
+    let sink = CollectingSink::new();
+    let exec = Executor::new(sim, clock, &sink, journal, stop, opts);
+    let summary = exec
+        .run(RunInput {
+            run_id: "test-run",
+            plan: "test-plan",
+            graph,
+            specs,
+            resume,
+            started_at: None,
+        })
+        .await;
+    (summary, sink.take())
+}

@@ -1,0 +1,863 @@
+//! [`SimCloud`]: an in-memory DynamoDB + AWS Backup that restores in
+//! virtual time, with fault injection and a record of every restore.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::time::{Duration, Instant};
+
+use crate::cloud::{
+    CloudError, CloudRead, CloudResult, CloudWrite, ErrorKind, Identity, IndexDef, JobStatus,
+    KeyFacts, KeyOperation, PitrFacts, ProbeOutcome, RecoveryPoint, RestoreJob, RestoreRequest,
+    Scope, SseRequest, StartedRestore, TableChange, TableEncryption, TableFacts, TtlFacts,
+};
+use crate::exec::clock::{Clock, TokioClock};
+use crate::plan::model::{AccountId, Execution};
+
+use super::model::DurationModel;
+
+/// Faults the simulated cloud injects.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Probability that a call is throttled.
+    pub throttle: f64,
+    /// Probability that a call fails with a 5xx before taking effect.
+    pub server_error: f64,
+    /// Probability that a mutating call takes effect but its answer is lost (a 5xx).
+    pub lost_response: f64,
+    /// Target tables whose restore fails when it would have finished.
+    pub failing_tables: BTreeSet<String>,
+}
+
+/// One restore the simulated cloud ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestoreRecord {
+    /// Target account.
+    pub account: String,
+    /// Target table.
+    pub table: String,
+    /// Job id (AWS Backup) or table ARN.
+    pub handle: String,
+    /// Virtual seconds since the cloud was created when it started.
+    pub start: f64,
+    /// Virtual seconds when it ended.
+    pub end: f64,
+    /// True when it failed.
+    pub failed: bool,
+}
+
+/// What the simulated cloud observed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SimStats {
+    /// Calls per operation (including those answered with an injected fault).
+    pub calls: BTreeMap<&'static str, u64>,
+    /// Highest number of restores in progress at once, per target account.
+    pub max_in_flight: BTreeMap<String, u32>,
+    /// Every restore started, in start order.
+    pub restores: Vec<RestoreRecord>,
+    /// Restore requests refused with `LimitExceeded`.
+    pub limit_refusals: u64,
+}
+
+impl SimStats {
+    /// Calls of one operation.
+    pub fn count(&self, op: &str) -> u64 {
+        self.calls.get(op).copied().unwrap_or(0)
+    }
+
+    /// Polling calls (`DescribeRestoreJob` and `DescribeTable`).
+    pub fn polls(&self) -> u64 {
+        self.count("DescribeRestoreJob") + self.count("DescribeTable")
+    }
+}
+
+#[derive(Debug, Clone)]
+struct SimTable {
+    arn: String,
+    ready_at: Instant,
+    /// The restore fails at `ready_at` and the table disappears.
+    fails: bool,
+    encryption: TableEncryption,
+    indexes: Vec<IndexDef>,
+    item_count: Option<u64>,
+    size_bytes: u64,
+    stream: Option<String>,
+    deletion_protection: bool,
+    pitr: bool,
+    ttl: Option<String>,
+    tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+struct SimJob {
+    key: String,
+    table: String,
+    created: Instant,
+    end: Instant,
+    fails: Option<String>,
+}
+
+struct State {
+    rng: StdRng,
+    tables: HashMap<String, SimTable>,
+    jobs: HashMap<String, SimJob>,
+    tokens: HashMap<String, String>,
+    running: HashMap<String, BinaryHeap<Reverse<Instant>>>,
+    stats: SimStats,
+    next_job: u64,
+}
+
+/// A simulated cloud in virtual time (run it under a paused tokio clock).
+pub struct SimCloud {
+    model: DurationModel,
+    seed: u64,
+    faults: Faults,
+    sizes: HashMap<String, u64>,
+    indexes: HashMap<String, Vec<IndexDef>>,
+    items: HashMap<String, u64>,
+    account_limit: u32,
+    clock: TokioClock,
+    origin: Instant,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for SimCloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimCloud")
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+fn key(scope: &Scope, name: &str) -> String {
+    format!("{}/{}/{}", scope.account, scope.region, name)
+}
+
+fn table_arn(scope: &Scope, name: &str) -> String {
+    format!(
+        "arn:aws:dynamodb:{}:{}:table/{}",
+        scope.region, scope.account, name
+    )
+}
+
+impl SimCloud {
+    /// A simulated cloud whose restores follow `model`; `seed` drives the
+    /// duration jitter and the injected faults. `clock` dates the jobs.
+    pub fn new(model: DurationModel, seed: u64, clock: TokioClock) -> Self {
+        Self {
+            model,
+            seed,
+            faults: Faults::default(),
+            sizes: HashMap::new(),
+            indexes: HashMap::new(),
+            items: HashMap::new(),
+            account_limit: Execution::PER_ACCOUNT_RESTORE_LIMIT,
+            clock,
+            origin: Instant::now(),
+            state: Mutex::new(State {
+                rng: StdRng::seed_from_u64(seed ^ 0x5eed),
+                tables: HashMap::new(),
+                jobs: HashMap::new(),
+                tokens: HashMap::new(),
+                running: HashMap::new(),
+                stats: SimStats::default(),
+                next_job: 1,
+            }),
+        }
+    }
+
+    /// Injects these faults from now on.
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Sizes of the restored tables in bytes, by target table name.
+    pub fn with_sizes(mut self, sizes: HashMap<String, u64>) -> Self {
+        self.sizes = sizes;
+        self
+    }
+
+    /// Indexes a restored table gets when the request keeps them all, by target table name.
+    pub fn with_indexes(mut self, indexes: HashMap<String, Vec<IndexDef>>) -> Self {
+        self.indexes = indexes;
+        self
+    }
+
+    /// Item counts of restored tables, by target table name.
+    pub fn with_item_counts(mut self, items: HashMap<String, u64>) -> Self {
+        self.items = items;
+        self
+    }
+
+    /// Creates a table outside any run (already ACTIVE), e.g. to test that
+    /// restores never overwrite one.
+    pub fn create_table(&self, scope: &Scope, name: &str) {
+        let now = Instant::now();
+        let mut st = self.lock();
+        st.tables.insert(
+            key(scope, name),
+            SimTable {
+                arn: table_arn(scope, name),
+                ready_at: now,
+                fails: false,
+                encryption: TableEncryption::Owned,
+                indexes: Vec::new(),
+                item_count: Some(0),
+                size_bytes: 0,
+                stream: None,
+                deletion_protection: false,
+                pitr: false,
+                ttl: None,
+                tags: BTreeMap::new(),
+            },
+        );
+    }
+
+    /// What the cloud observed so far.
+    pub fn stats(&self) -> SimStats {
+        self.lock().stats.clone()
+    }
+
+    /// Tags of a table, if it exists.
+    pub fn tags_of(&self, scope: &Scope, name: &str) -> Option<BTreeMap<String, String>> {
+        self.lock()
+            .tables
+            .get(&key(scope, name))
+            .map(|t| t.tags.clone())
+    }
+
+    /// `(pitr, deletion_protection, ttl attribute, stream)` of a table, if it exists.
+    pub fn settings_of(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Option<(bool, bool, Option<String>, Option<String>)> {
+        self.lock().tables.get(&key(scope, name)).map(|t| {
+            (
+                t.pitr,
+                t.deletion_protection,
+                t.ttl.clone(),
+                t.stream.clone(),
+            )
+        })
+    }
+
+    /// Names of every table that exists now.
+    pub fn table_names(&self) -> BTreeSet<String> {
+        let now = Instant::now();
+        let st = self.lock();
+        st.tables
+            .iter()
+            .filter(|(_, t)| !(t.fails && now >= t.ready_at))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    fn secs(&self, t: Instant) -> f64 {
+        t.duration_since(self.origin).as_secs_f64()
+    }
+
+    fn date(&self, t: Instant) -> chrono::DateTime<chrono::Utc> {
+        let now = Instant::now();
+        let back = now.saturating_duration_since(t);
+        self.clock.now() - chrono::Duration::from_std(back).unwrap_or_default()
+    }
+
+    /// Counts the call and maybe injects a fault that happens before it
+    /// takes effect.
+    fn enter(&self, st: &mut State, op: &'static str) -> CloudResult<()> {
+        *st.stats.calls.entry(op).or_default() += 1;
+        if self.faults.throttle > 0.0 && st.rng.random_bool(self.faults.throttle.min(1.0)) {
+            return Err(CloudError::new(
+                ErrorKind::Throttled,
+                op,
+                "ThrottlingException",
+                "Rate exceeded (simulated)",
+            ));
+        }
+        if self.faults.server_error > 0.0 && st.rng.random_bool(self.faults.server_error.min(1.0)) {
+            return Err(CloudError::new(
+                ErrorKind::Transient,
+                op,
+                "InternalServerError",
+                "internal error (simulated)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Maybe loses the answer of a mutating call that took effect.
+    fn lose_answer(&self, st: &mut State, op: &'static str) -> CloudResult<()> {
+        if self.faults.lost_response > 0.0 && st.rng.random_bool(self.faults.lost_response.min(1.0))
+        {
+            return Err(CloudError::new(
+                ErrorKind::Transient,
+                op,
+                "ServiceUnavailable",
+                "the request took effect but its answer was lost (simulated)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn in_flight(st: &mut State, account: &str, now: Instant) -> u32 {
+        let heap = st.running.entry(account.to_owned()).or_default();
+        while heap.peek().is_some_and(|Reverse(end)| *end <= now) {
+            heap.pop();
+        }
+        heap.len() as u32
+    }
+
+    #[allow(clippy::too_many_arguments)] // One call site; a struct would only rename the list.
+    fn begin_restore(
+        &self,
+        st: &mut State,
+        scope: &Scope,
+        name: &str,
+        sse: &SseRequest,
+        indexes: Option<&[IndexDef]>,
+        native: bool,
+        handle: &str,
+    ) -> (Instant, bool) {
+        let now = Instant::now();
+        let bytes = self
+            .sizes
+            .get(name)
+            .copied()
+            .unwrap_or(self.model.default_table_bytes);
+        let secs = self.model.sample(bytes, native, self.seed, name);
+        let end = now + Duration::from_secs_f64(secs.max(0.0));
+        let fails = self.faults.failing_tables.contains(name);
+        let account = scope.account.to_string();
+        st.running
+            .entry(account.clone())
+            .or_default()
+            .push(Reverse(end));
+        let current = Self::in_flight(st, &account, now);
+        let max = st.stats.max_in_flight.entry(account.clone()).or_default();
+        *max = (*max).max(current);
+        st.stats.restores.push(RestoreRecord {
+            account,
+            table: name.to_owned(),
+            handle: handle.to_owned(),
+            start: self.secs(now),
+            end: self.secs(end),
+            failed: fails,
+        });
+        let encryption = match sse {
+            SseRequest::Owned => TableEncryption::Owned,
+            SseRequest::Managed => TableEncryption::Managed { key_arn: None },
+            SseRequest::Customer { key_arn } => TableEncryption::Customer {
+                key_arn: key_arn.clone(),
+            },
+        };
+        let indexes = match indexes {
+            Some(ix) => ix.to_vec(),
+            None => self.indexes.get(name).cloned().unwrap_or_default(),
+        };
+        st.tables.insert(
+            key(scope, name),
+            SimTable {
+                arn: table_arn(scope, name),
+                ready_at: end,
+                fails,
+                encryption,
+                indexes,
+                item_count: self.items.get(name).copied(),
+                size_bytes: bytes,
+                stream: None,
+                deletion_protection: false,
+                pitr: false,
+                ttl: None,
+                tags: BTreeMap::new(),
+            },
+        );
+        (end, fails)
+    }
+
+    /// Drops tables whose restore failed by now.
+    fn reap(st: &mut State, k: &str, now: Instant) {
+        if st
+            .tables
+            .get(k)
+            .is_some_and(|t| t.fails && now >= t.ready_at)
+        {
+            st.tables.remove(k);
+        }
+    }
+}
+
+fn not_modelled(op: &str) -> CloudError {
+    CloudError::new(
+        ErrorKind::Other,
+        op,
+        "NotModelled",
+        "the simulator does not model this call",
+    )
+}
+
+fn sse_from_metadata(m: &BTreeMap<String, String>) -> SseRequest {
+    match (
+        m.get("encryptionType").map(String::as_str),
+        m.get("kmsMasterKeyArn"),
+    ) {
+        (Some("KMS"), Some(arn)) if arn != crate::check::request::NOT_APPLICABLE => {
+            SseRequest::Customer {
+                key_arn: arn.clone(),
+            }
+        }
+        (Some("KMS"), _) => SseRequest::Managed,
+        _ => SseRequest::Owned,
+    }
+}
+
+fn indexes_from_metadata(m: &BTreeMap<String, String>) -> Option<Vec<IndexDef>> {
+    let list: Vec<serde_json::Value> = serde_json::from_str(m.get("secondaryIndices")?).ok()?;
+    Some(
+        list.iter()
+            .filter_map(|ix| {
+                Some(IndexDef {
+                    name: ix.get("indexName")?.as_str()?.to_owned(),
+                    key_schema: Vec::new(),
+                    projection_type: "ALL".to_owned(),
+                    non_key_attributes: Vec::new(),
+                })
+            })
+            .collect(),
+    )
+}
+
+#[async_trait]
+impl CloudRead for SimCloud {
+    async fn identity(&self, account: &AccountId) -> CloudResult<Identity> {
+        Ok(Identity {
+            account: account.to_string(),
+            arn: format!("arn:aws:iam::{account}:role/simulated"),
+            source: "simulated".to_owned(),
+        })
+    }
+
+    async fn describe_key(&self, _scope: &Scope, _key: &str) -> CloudResult<KeyFacts> {
+        Err(not_modelled("DescribeKey"))
+    }
+
+    async fn key_policy(&self, _scope: &Scope, _key_arn: &str) -> CloudResult<Option<String>> {
+        Ok(None)
+    }
+
+    async fn probe_key(
+        &self,
+        _scope: &Scope,
+        _key_arn: &str,
+        _operation: KeyOperation,
+    ) -> CloudResult<ProbeOutcome> {
+        Ok(ProbeOutcome::Allowed)
+    }
+
+    async fn vault_recovery_points(
+        &self,
+        _scope: &Scope,
+        _vault: &str,
+        _resource_arn: &str,
+    ) -> CloudResult<Vec<RecoveryPoint>> {
+        Err(not_modelled("ListRecoveryPointsByBackupVault"))
+    }
+
+    async fn describe_recovery_point(
+        &self,
+        _scope: &Scope,
+        _vault: &str,
+        _arn: &str,
+    ) -> CloudResult<RecoveryPoint> {
+        Err(not_modelled("DescribeRecoveryPoint"))
+    }
+
+    async fn table_backups(&self, _scope: &Scope, _table: &str) -> CloudResult<Vec<RecoveryPoint>> {
+        Err(not_modelled("ListBackups"))
+    }
+
+    async fn describe_backup(&self, _scope: &Scope, _arn: &str) -> CloudResult<RecoveryPoint> {
+        Err(not_modelled("DescribeBackup"))
+    }
+
+    async fn describe_table(&self, scope: &Scope, name: &str) -> CloudResult<Option<TableFacts>> {
+        let now = Instant::now();
+        let mut st = self.lock();
+        self.enter(&mut st, "DescribeTable")?;
+        let k = key(scope, name);
+        Self::reap(&mut st, &k, now);
+        Ok(st.tables.get(&k).map(|t| {
+            let active = now >= t.ready_at;
+            TableFacts {
+                arn: t.arn.clone(),
+                name: name.to_owned(),
+                status: if active { "ACTIVE" } else { "CREATING" }.to_owned(),
+                item_count: t.item_count,
+                size_bytes: Some(t.size_bytes),
+                encryption: t.encryption.clone(),
+                indexes: t.indexes.clone(),
+                stream: t.stream.clone(),
+                deletion_protection: t.deletion_protection,
+                restore_in_progress: !active,
+            }
+        }))
+    }
+
+    async fn describe_pitr(&self, scope: &Scope, name: &str) -> CloudResult<PitrFacts> {
+        let mut st = self.lock();
+        self.enter(&mut st, "DescribeContinuousBackups")?;
+        let t = st.tables.get(&key(scope, name)).ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::NotFound,
+                "DescribeContinuousBackups",
+                "TableNotFoundException",
+                format!("table {name} not found"),
+            )
+        })?;
+        Ok(PitrFacts {
+            enabled: t.pitr,
+            earliest: None,
+            latest: None,
+        })
+    }
+
+    async fn describe_ttl(&self, scope: &Scope, name: &str) -> CloudResult<TtlFacts> {
+        let mut st = self.lock();
+        self.enter(&mut st, "DescribeTimeToLive")?;
+        let t = st.tables.get(&key(scope, name)).ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::NotFound,
+                "DescribeTimeToLive",
+                "ResourceNotFoundException",
+                format!("table {name} not found"),
+            )
+        })?;
+        Ok(TtlFacts {
+            status: if t.ttl.is_some() {
+                "ENABLED"
+            } else {
+                "DISABLED"
+            }
+            .to_owned(),
+            attribute: t.ttl.clone(),
+        })
+    }
+
+    async fn table_tags(&self, _scope: &Scope, arn: &str) -> CloudResult<BTreeMap<String, String>> {
+        let mut st = self.lock();
+        self.enter(&mut st, "ListTagsOfResource")?;
+        st.tables
+            .values()
+            .find(|t| t.arn == arn)
+            .map(|t| t.tags.clone())
+            .ok_or_else(|| {
+                CloudError::new(
+                    ErrorKind::NotFound,
+                    "ListTagsOfResource",
+                    "ResourceNotFoundException",
+                    format!("{arn} not found"),
+                )
+            })
+    }
+
+    async fn describe_restore_job(&self, _scope: &Scope, id: &str) -> CloudResult<RestoreJob> {
+        let now = Instant::now();
+        let mut st = self.lock();
+        self.enter(&mut st, "DescribeRestoreJob")?;
+        let job = st.jobs.get(id).cloned().ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::NotFound,
+                "DescribeRestoreJob",
+                "ResourceNotFoundException",
+                format!("restore job {id} not found"),
+            )
+        })?;
+        Self::reap(&mut st, &job.key, now);
+        let total = job.end.duration_since(job.created).as_secs_f64();
+        let done = now >= job.end;
+        let status = match (done, &job.fails) {
+            (false, _) => JobStatus::Running,
+            (true, None) => JobStatus::Completed,
+            (true, Some(_)) => JobStatus::Failed,
+        };
+        let elapsed = now.duration_since(job.created).as_secs_f64();
+        Ok(RestoreJob {
+            id: id.to_owned(),
+            status,
+            status_message: if done { job.fails.clone() } else { None },
+            percent_done: Some(if done {
+                100.0
+            } else if total > 0.0 {
+                (elapsed / total * 100.0).floor()
+            } else {
+                0.0
+            }),
+            // AWS rounds its estimate to whole minutes.
+            expected_completion_minutes: Some((total / 60.0).ceil() as i64),
+            created_resource_arn: (done && job.fails.is_none()).then(|| {
+                st.tables
+                    .get(&job.key)
+                    .map(|t| t.arn.clone())
+                    .unwrap_or_else(|| job.table.clone())
+            }),
+            created: Some(self.date(job.created)),
+            completed: done.then(|| self.date(job.end)),
+        })
+    }
+}
+
+#[async_trait]
+impl CloudWrite for SimCloud {
+    async fn start_restore(
+        &self,
+        scope: &Scope,
+        request: &RestoreRequest,
+    ) -> CloudResult<StartedRestore> {
+        let now = Instant::now();
+        let op = match request {
+            RestoreRequest::StartRestoreJob { .. } => "StartRestoreJob",
+            RestoreRequest::RestoreTableFromBackup { .. } => "RestoreTableFromBackup",
+            RestoreRequest::RestoreTableToPointInTime { .. } => "RestoreTableToPointInTime",
+        };
+        let mut st = self.lock();
+        self.enter(&mut st, op)?;
+        let account = scope.account.to_string();
+        match request {
+            RestoreRequest::StartRestoreJob {
+                idempotency_token,
+                metadata,
+                ..
+            } => {
+                if let Some(id) = st.tokens.get(idempotency_token) {
+                    return Ok(StartedRestore::Job { id: id.clone() });
+                }
+                let name = metadata.get("targetTableName").cloned().unwrap_or_default();
+                if Self::in_flight(&mut st, &account, now) >= self.account_limit {
+                    st.stats.limit_refusals += 1;
+                    return Err(CloudError::new(
+                        ErrorKind::LimitExceeded,
+                        op,
+                        "LimitExceededException",
+                        "too many concurrent restores (simulated)",
+                    ));
+                }
+                let id = format!("sim-job-{:06}", st.next_job);
+                st.next_job += 1;
+                let k = key(scope, &name);
+                Self::reap(&mut st, &k, now);
+                let exists = st.tables.contains_key(&k);
+                let (end, fails) = if exists {
+                    (now, true)
+                } else {
+                    self.begin_restore(
+                        &mut st,
+                        scope,
+                        &name,
+                        &sse_from_metadata(metadata),
+                        indexes_from_metadata(metadata).as_deref(),
+                        false,
+                        &id,
+                    )
+                };
+                let message = if exists {
+                    Some(format!("table {name} already exists"))
+                } else {
+                    fails.then(|| format!("restore of {name} failed (simulated)"))
+                };
+                st.jobs.insert(
+                    id.clone(),
+                    SimJob {
+                        key: k,
+                        table: table_arn(scope, &name),
+                        created: now,
+                        end,
+                        fails: message,
+                    },
+                );
+                st.tokens.insert(idempotency_token.clone(), id.clone());
+                self.lose_answer(&mut st, op)?;
+                Ok(StartedRestore::Job { id })
+            }
+            RestoreRequest::RestoreTableFromBackup {
+                target_table_name,
+                sse,
+                indexes,
+                ..
+            }
+            | RestoreRequest::RestoreTableToPointInTime {
+                target_table_name,
+                sse,
+                indexes,
+                ..
+            } => {
+                let k = key(scope, target_table_name);
+                Self::reap(&mut st, &k, now);
+                if st.tables.contains_key(&k) {
+                    return Err(CloudError::new(
+                        ErrorKind::Conflict,
+                        op,
+                        "TableAlreadyExistsException",
+                        format!("table {target_table_name} already exists"),
+                    ));
+                }
+                if Self::in_flight(&mut st, &account, now) >= self.account_limit {
+                    st.stats.limit_refusals += 1;
+                    return Err(CloudError::new(
+                        ErrorKind::LimitExceeded,
+                        op,
+                        "LimitExceededException",
+                        "too many concurrent restores (simulated)",
+                    ));
+                }
+                let arn = table_arn(scope, target_table_name);
+                self.begin_restore(
+                    &mut st,
+                    scope,
+                    target_table_name,
+                    sse,
+                    indexes.as_deref(),
+                    true,
+                    &arn,
+                );
+                self.lose_answer(&mut st, op)?;
+                Ok(StartedRestore::Table { arn })
+            }
+        }
+    }
+
+    async fn change_table(
+        &self,
+        scope: &Scope,
+        name: &str,
+        change: &TableChange,
+    ) -> CloudResult<()> {
+        let now = Instant::now();
+        let op = crate::exec::runner::change_operation(change);
+        let mut st = self.lock();
+        self.enter(&mut st, op)?;
+        let k = key(scope, name);
+        Self::reap(&mut st, &k, now);
+        let Some(t) = st.tables.get_mut(&k) else {
+            return Err(CloudError::new(
+                ErrorKind::NotFound,
+                op,
+                "ResourceNotFoundException",
+                format!("table {name} not found"),
+            ));
+        };
+        if now < t.ready_at {
+            return Err(CloudError::new(
+                ErrorKind::Conflict,
+                op,
+                "ResourceInUseException",
+                format!("table {name} is being created"),
+            ));
+        }
+        match change {
+            TableChange::PointInTimeRecovery { enabled } => t.pitr = *enabled,
+            TableChange::DeletionProtection { enabled } => t.deletion_protection = *enabled,
+            TableChange::Tags { tags } => t.tags.extend(tags.clone()),
+            TableChange::Ttl { attribute, enabled } => {
+                if *enabled && t.ttl.is_some() {
+                    return Err(CloudError::new(
+                        ErrorKind::Invalid,
+                        op,
+                        "ValidationException",
+                        "TimeToLive is already enabled",
+                    ));
+                }
+                t.ttl = enabled.then(|| attribute.clone());
+            }
+            TableChange::Stream { view_type } => {
+                if t.stream == *view_type {
+                    return Err(CloudError::new(
+                        ErrorKind::Invalid,
+                        op,
+                        "ValidationException",
+                        "the table already has this stream setting",
+                    ));
+                }
+                t.stream = view_type.clone();
+            }
+        }
+        self.lose_answer(&mut st, op)
+    }
+
+    async fn delete_table(&self, scope: &Scope, name: &str) -> CloudResult<()> {
+        let mut st = self.lock();
+        self.enter(&mut st, "DeleteTable")?;
+        match st.tables.remove(&key(scope, name)) {
+            Some(_) => Ok(()),
+            None => Err(CloudError::new(
+                ErrorKind::NotFound,
+                "DeleteTable",
+                "ResourceNotFoundException",
+                format!("table {name} not found"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::testing::location;
+
+    fn pitr_request(name: &str) -> RestoreRequest {
+        RestoreRequest::RestoreTableToPointInTime {
+            source_table_arn: "arn:aws:dynamodb:us-east-1:111122223333:table/src".to_owned(),
+            target_table_name: name.to_owned(),
+            restore_date_time: None,
+            sse: SseRequest::Owned,
+            indexes: None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn native_restore_becomes_active_after_its_modelled_duration() {
+        let model = DurationModel {
+            native_overhead_seconds: 100.0,
+            jitter: 0.0,
+            default_table_bytes: 0,
+            ..DurationModel::default()
+        };
+        let sim = SimCloud::new(model, 1, TokioClock::system());
+        let scope = location("111122223333", "us-east-1");
+        let started = sim.start_restore(&scope, &pitr_request("t-dr")).await;
+        assert!(matches!(started, Ok(StartedRestore::Table { .. })));
+        let t = sim.describe_table(&scope, "t-dr").await.ok().flatten();
+        assert_eq!(t.map(|t| t.status), Some("CREATING".to_owned()));
+        tokio::time::sleep(Duration::from_secs(101)).await;
+        let t = sim.describe_table(&scope, "t-dr").await.ok().flatten();
+        assert_eq!(t.map(|t| t.status), Some("ACTIVE".to_owned()));
+        let again = sim.start_restore(&scope, &pitr_request("t-dr")).await;
+        assert_eq!(again.err().map(|e| e.kind), Some(ErrorKind::Conflict));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_account_quota_refuses_the_fifty_first_restore() {
+        let sim = SimCloud::new(DurationModel::default(), 1, TokioClock::system());
+        let scope = location("111122223333", "us-east-1");
+        for i in 0..50 {
+            let r = sim
+                .start_restore(&scope, &pitr_request(&format!("t{i}")))
+                .await;
+            assert!(r.is_ok());
+        }
+        let r = sim.start_restore(&scope, &pitr_request("t50")).await;
+        assert_eq!(r.err().map(|e| e.kind), Some(ErrorKind::LimitExceeded));
+        assert_eq!(sim.stats().max_in_flight.get("111122223333"), Some(&50));
+    }
+}

@@ -1,0 +1,281 @@
+//! Offline resolution for simulation: turns a plan's restores into
+//! [`RestoreSpec`]s without asking AWS, with synthesized recovery points
+//! (only their sizes matter for timing) and sizes from a sizes file.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::check::request::build_request;
+use crate::cloud::{RecoveryPoint, RecoveryPointOrigin, TableChange};
+use crate::exec::spec::{Expectations, RestoreSpec};
+use crate::plan::model::{AfterRestore, Encryption, RecoveryPointSelector, Restore, TtlSetting};
+
+use super::model::DurationModel;
+
+/// Table sizes in bytes by original table name (or restore id).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sizes(pub BTreeMap<String, u64>);
+
+/// Errors reading a sizes file.
+#[derive(Debug, thiserror::Error)]
+pub enum SizesError {
+    /// The file could not be read.
+    #[error("failed to read the sizes file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A line or entry is not `table: size`.
+    #[error("failed to parse the sizes file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong, with the line.
+        message: String,
+    },
+}
+
+impl Sizes {
+    /// Reads a sizes file: YAML (`table: 120GiB`) or, for a `.csv` file,
+    /// lines of `table,bytes` (a header line is allowed).
+    pub fn from_file(path: &Path) -> Result<Self, SizesError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SizesError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let csv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let parsed = if csv {
+            Self::from_csv(&text)
+        } else {
+            Self::from_yaml(&text)
+        };
+        parsed.map_err(|message| SizesError::Parse {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses `table,size` lines.
+    pub fn from_csv(text: &str) -> Result<Self, String> {
+        let mut m = BTreeMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((table, size)) = line.split_once(',') else {
+                return Err(format!("line {}: expected `table,bytes`", n + 1));
+            };
+            match parse_size(size.trim()) {
+                Some(b) => {
+                    m.insert(table.trim().to_owned(), b);
+                }
+                // A header line such as `table,bytes`.
+                None if n == 0 => {}
+                None => return Err(format!("line {}: `{}` is not a size", n + 1, size.trim())),
+            }
+        }
+        Ok(Self(m))
+    }
+
+    /// Parses a YAML map of table to size (a number of bytes or `120GiB`).
+    pub fn from_yaml(text: &str) -> Result<Self, String> {
+        let raw: BTreeMap<String, serde_yaml::Value> =
+            serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+        let mut m = BTreeMap::new();
+        for (table, v) in raw {
+            let bytes = match &v {
+                serde_yaml::Value::Number(n) => n.as_u64(),
+                serde_yaml::Value::String(s) => parse_size(s),
+                _ => None,
+            }
+            .ok_or_else(|| format!("`{table}`: expected a size such as 5368709120 or 5GiB"))?;
+            m.insert(table, bytes);
+        }
+        Ok(Self(m))
+    }
+
+    /// The size of a restore's table, if listed (by id first, then table).
+    pub fn get(&self, restore: &Restore) -> Option<u64> {
+        self.0
+            .get(&restore.id)
+            .or_else(|| self.0.get(&restore.table))
+            .copied()
+    }
+}
+
+/// Parses `123`, `1.5GB`, `20 GiB`, `700MiB`, `2TB` into bytes.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let num: f64 = num.parse().ok()?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    let v = num * mult;
+    (v.is_finite() && v >= 0.0 && v < u64::MAX as f64).then_some(v as u64)
+}
+
+/// The after-restore settings of a restore as table changes. `ttl: copy`
+/// needs the original table's setting, which offline resolution does not
+/// have, so it is left out here.
+pub fn changes_for(after: &AfterRestore) -> Vec<TableChange> {
+    let mut out = Vec::new();
+    if let Some(enabled) = after.point_in_time_recovery {
+        out.push(TableChange::PointInTimeRecovery { enabled });
+    }
+    if let Some(enabled) = after.deletion_protection {
+        out.push(TableChange::DeletionProtection { enabled });
+    }
+    if !after.tags.is_empty() {
+        out.push(TableChange::Tags {
+            tags: after.tags.clone(),
+        });
+    }
+    if let Some(TtlSetting::Attribute { attribute }) = &after.ttl {
+        out.push(TableChange::Ttl {
+            attribute: attribute.clone(),
+            enabled: true,
+        });
+    }
+    if let Some(stream) = after.stream {
+        out.push(TableChange::Stream {
+            view_type: stream.view_type().map(str::to_owned),
+        });
+    }
+    out
+}
+
+/// A synthesized recovery point for `restore` (`None` for point-in-time restores).
+pub fn synthesize_recovery_point(
+    restore: &Restore,
+    bytes: u64,
+    now: DateTime<Utc>,
+) -> Option<RecoveryPoint> {
+    let (arn, origin) = match &restore.recovery_point {
+        RecoveryPointSelector::PointInTime { .. } => return None,
+        RecoveryPointSelector::DynamoDbBackupArn { arn } => {
+            (arn.clone(), RecoveryPointOrigin::DynamoDbBackup)
+        }
+        RecoveryPointSelector::BackupArn { arn } => (
+            arn.clone(),
+            RecoveryPointOrigin::Vault {
+                vault: restore.target.vault.clone().unwrap_or_default(),
+            },
+        ),
+        RecoveryPointSelector::Latest | RecoveryPointSelector::LatestBefore { .. } => {
+            match &restore.target.vault {
+                Some(vault) => (
+                    format!(
+                        "arn:aws:backup:{}:{}:recovery-point:simulated-{}",
+                        restore.target.location.region, restore.target.location.account, restore.id
+                    ),
+                    RecoveryPointOrigin::Vault {
+                        vault: vault.clone(),
+                    },
+                ),
+                None => (
+                    format!("{}/backup/simulated", restore.source_table_arn()),
+                    RecoveryPointOrigin::DynamoDbBackup,
+                ),
+            }
+        }
+    };
+    Some(RecoveryPoint {
+        arn,
+        origin,
+        resource_arn: restore.source_table_arn(),
+        resource_type: "DynamoDB".to_owned(),
+        status: "COMPLETED".to_owned(),
+        created: now,
+        size_bytes: Some(bytes),
+        item_count: None,
+        encryption_key_arn: None,
+        indexes: None,
+    })
+}
+
+/// Restores resolved offline, with the size each restore's model assumed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfflinePlan {
+    /// One spec per restore, in plan order.
+    pub specs: Vec<RestoreSpec>,
+    /// Bytes per target table name (what the simulated cloud restores).
+    pub sizes: HashMap<String, u64>,
+}
+
+/// Resolves restores without AWS: synthesized recovery points, sizes from
+/// `sizes` (else the model's default), estimates from `model`.
+pub fn resolve_offline(
+    restores: &[Restore],
+    sizes: &Sizes,
+    model: &DurationModel,
+    now: DateTime<Utc>,
+) -> OfflinePlan {
+    let mut by_target = HashMap::with_capacity(restores.len());
+    let specs = restores
+        .iter()
+        .map(|r| {
+            let bytes = sizes.get(r).unwrap_or(model.default_table_bytes);
+            let rp = synthesize_recovery_point(r, bytes, now);
+            let key_arn = match &r.encryption {
+                Encryption::CustomerManaged { key } => Some(key.arn.as_str()),
+                _ => None,
+            };
+            let request = build_request(r, rp.as_ref(), key_arn, None);
+            by_target.insert(r.target_name.clone(), bytes);
+            let mut spec = RestoreSpec {
+                id: r.id.clone(),
+                target: r.target.location.clone(),
+                target_name: r.target_name.clone(),
+                request,
+                changes: changes_for(&r.after_restore),
+                estimated_seconds: 0.0,
+                expect: Expectations::default(),
+                blocked: None,
+            };
+            spec.estimated_seconds = model.estimate(bytes, spec.is_native());
+            spec
+        })
+        .collect();
+    OfflinePlan {
+        specs,
+        sizes: by_target,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("123"), Some(123));
+        assert_eq!(parse_size("2GiB"), Some(2 << 30));
+        assert_eq!(parse_size("1.5 GB"), Some(1_500_000_000));
+        assert_eq!(parse_size("5 parsecs"), None);
+        let s = Sizes::from_yaml("accounts: 10GiB\nledger: 1000\n").unwrap_or_default();
+        assert_eq!(s.0.get("accounts"), Some(&(10u64 << 30)));
+        let c = Sizes::from_csv("table,bytes\naccounts,10\nledger,2KiB\n").unwrap_or_default();
+        assert_eq!(c.0.get("ledger"), Some(&2048));
+        assert!(Sizes::from_csv("a,1\nb,x\n").is_err());
+    }
+}
