@@ -261,6 +261,7 @@ def _log_entry(req: AwsRequest, arrived: float) -> dict[str, Any]:
         "request_id": req.request_id,
         "target_table": None,
         "idempotency_token": None,
+        "table": _table_named(req),
     }
     if req.operation in _RESTORE_OPS:
         try:
@@ -274,6 +275,29 @@ def _log_entry(req: AwsRequest, arrived: float) -> dict[str, Any]:
         else:
             entry["target_table"] = params.get("TargetTableName")
     return entry
+
+
+def _table_named(req: AwsRequest) -> str | None:
+    """The DynamoDB table a request acts on, so a harness can follow each table's calls.
+
+    `TableName`, the target of a restore, or the table of `ResourceArn`/`TableArn`
+    (tagging calls name the table by ARN); None for other services and requests.
+    """
+    if req.service != "dynamodb":
+        return None
+    try:
+        params = req.json()
+    except AwsError:
+        return None
+    for key in ("TableName", "TargetTableName"):
+        name = params.get(key)
+        if isinstance(name, str) and name:
+            return name
+    for key in ("ResourceArn", "TableArn"):
+        arn = params.get(key)
+        if isinstance(arn, str) and ":table/" in arn:
+            return arn.split(":table/", 1)[1].split("/", 1)[0] or None
+    return None
 
 
 _REASONS = {
