@@ -470,7 +470,7 @@ fn skip(reason: &str) -> ! {
 
 fn find_terraform() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("TERRAFORM") {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -552,7 +552,7 @@ fn main() {
         }
     };
     let Some(terraform) = find_terraform() else {
-        skip("`terraform` is not on PATH (set TERRAFORM=/path/to/terraform)");
+        skip("no `terraform` on PATH, or TERRAFORM does not name a file");
     };
     let mirror = PathBuf::from(
         std::env::var_os("TF_PROVIDER_MIRROR").unwrap_or_else(|| "/opt/tf-plugins".into()),
