@@ -10,5 +10,6 @@ mod props;
 mod review;
 mod rules;
 mod schema;
+mod simulate;
 mod support;
 mod test;
