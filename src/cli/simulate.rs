@@ -240,7 +240,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         &cfg,
         &main,
         &sweep,
-        (&est_path, est_len),
+        (&main.critical_path.0, main.critical_path.1),
         &offline,
         rto,
     );
@@ -329,7 +329,7 @@ fn render_text(
     let ids: Vec<&str> = path.iter().map(|&i| r[i].id.as_str()).collect();
     let _ = writeln!(
         s,
-        "critical path ({} by the model): {}",
+        "critical path ({} in this simulation): {}",
         hms(len),
         ids.join(" -> ")
     );
