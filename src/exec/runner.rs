@@ -14,8 +14,8 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 
 use crate::cloud::{
-    CloudError, CloudWrite, ErrorKind, JobStatus, SseRequest, StartedRestore, TableChange,
-    TableEncryption, TableFacts,
+    CloudError, CloudWrite, ErrorKind, JobStatus, KeyManager, SseRequest, StartedRestore,
+    TableChange, TableEncryption, TableFacts,
 };
 use crate::graph::DependencyGraph;
 use crate::plan::model::{Execution, OnFailure};
@@ -818,6 +818,23 @@ impl<'a> Executor<'a> {
             Call::Err(e) => return self.fail(ctx, i, format!("verification failed: {e}")),
             Call::Interrupted => return Ok(Done::Interrupted),
         };
+        let table = match key_to_classify(spec, &table) {
+            Some(key) => {
+                match self
+                    .call(ctx, i, "DescribeKey", false, || {
+                        self.cloud.describe_key(scope, key)
+                    })
+                    .await
+                {
+                    Call::Ok(k) => with_key_manager(table, k.manager),
+                    Call::Err(e) => {
+                        return self.fail(ctx, i, format!("verification failed: {e}"));
+                    }
+                    Call::Interrupted => return Ok(Done::Interrupted),
+                }
+            }
+            None => table,
+        };
         let checks = verify(spec, &table);
         let at = self.clock.now();
         self.events.emit(Event::Verified {
@@ -883,6 +900,27 @@ pub fn change_operation(change: &TableChange) -> &'static str {
         TableChange::Tags { .. } => "TagResource",
         TableChange::Ttl { .. } => "UpdateTimeToLive",
     }
+}
+
+/// The key to ask KMS about before verifying: DynamoDB reports the AWS
+/// managed key by its ARN, exactly like a customer managed key, so a table
+/// that should use the AWS managed key and shows a key ARN is only told
+/// apart from one encrypted with a customer's key by the key's manager.
+pub fn key_to_classify<'t>(spec: &RestoreSpec, table: &'t TableFacts) -> Option<&'t str> {
+    match (&spec.expect.sse, &table.encryption) {
+        (Some(SseRequest::Managed), TableEncryption::Customer { key_arn }) => Some(key_arn),
+        _ => None,
+    }
+}
+
+/// `table` with its key classified by who manages it (see [`key_to_classify`]).
+pub fn with_key_manager(mut table: TableFacts, manager: KeyManager) -> TableFacts {
+    if let (KeyManager::Aws, TableEncryption::Customer { key_arn }) = (manager, &table.encryption) {
+        table.encryption = TableEncryption::Managed {
+            key_arn: Some(key_arn.clone()),
+        };
+    }
+    table
 }
 
 fn key_id(arn: &str) -> &str {

@@ -1,0 +1,500 @@
+//! `apply`, `runs` and `teardown` through the real binary against the
+//! emulator, with scenarios seeded only through AWS APIs, each in fresh
+//! accounts. What the executor claims is checked against what the emulator
+//! recorded: its restore log (one job per table, start and finish times,
+//! the most restores ever in flight per account) and its request log.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use aws_sdk_dynamodb::types::Tag;
+use serde_json::Value;
+
+use crate::support::aws::Aws;
+use crate::support::emulator::Emulator;
+use crate::test::{Output, Test};
+
+const EAST: &str = "us-east-1";
+
+/// Restores take `600 s × TIME_SCALE` (1.2 s) and more for larger tables;
+/// `apply` scales its waits by the same factor.
+const TIME_SCALE: &str = "0.002";
+
+/// An emulator whose restores take about a second, shared by the tests of
+/// this file that inject no faults (each uses its own accounts).
+fn fast() -> &'static Emulator {
+    static FAST: OnceLock<Emulator> = OnceLock::new();
+    FAST.get_or_init(|| Emulator::start(&["--time-scale", TIME_SCALE]))
+}
+
+/// Settings-changing operations, as the emulator's request log names them.
+const SETTING_OPS: [&str; 4] = [
+    "TagResource",
+    "UpdateContinuousBackups",
+    "UpdateTimeToLive",
+    "UpdateTable",
+];
+
+/// One fresh account with a vault `dr`, a working directory and SDK clients.
+pub struct World {
+    pub em: &'static Emulator,
+    pub acct: String,
+    pub aws: Aws,
+    pub dir: tempfile::TempDir,
+    time_scale: String,
+}
+
+impl World {
+    pub async fn new(em: &'static Emulator, time_scale: &str) -> World {
+        let acct = em.fresh_account();
+        let aws = Aws::new(em, &acct, EAST).await;
+        aws.vault("dr").await;
+        World {
+            em,
+            acct,
+            aws,
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            time_scale: time_scale.to_owned(),
+        }
+    }
+
+    /// Creates table `name` with two items and a modeled size of `gib` GiB,
+    /// and backs it up into `dr`; returns the recovery point ARN.
+    pub async fn source(&self, name: &str, gib: u64) -> String {
+        let arn = self.aws.table(name, None, 2).await;
+        if gib > 0 {
+            self.aws
+                .ddb
+                .tag_resource()
+                .resource_arn(&arn)
+                .tags(
+                    Tag::builder()
+                        .key("restoreplan-emulator:size-bytes")
+                        .value((gib << 30).to_string())
+                        .build()
+                        .expect("a tag"),
+                )
+                .send()
+                .await
+                .expect("TagResource");
+        }
+        self.aws.backup("dr", &arn).await
+    }
+
+    /// The plan's header: source and target are this account, the vault
+    /// `dr`, names `{table}-dr`, a `purpose` tag on every table.
+    pub fn header(&self, name: &str, concurrency: u32, key: Option<&str>) -> String {
+        let acct = &self.acct;
+        let keys = key
+            .map(|k| format!("keys:\n  dr: {{ arn: \"{k}\" }}\n"))
+            .unwrap_or_default();
+        format!(
+            "version: 1\nname: {name}\nobjectives: {{ rto: 4h }}\n\
+             source: {{ account: \"{acct}\", region: {EAST} }}\n\
+             target: {{ account: \"{acct}\", region: {EAST}, vault: dr, role: \"arn:aws:iam::{acct}:role/service-role/AWSBackupDefaultServiceRole\" }}\n\
+             {keys}defaults:\n  name: \"{{table}}-dr\"\n  after_restore:\n    tags: {{ purpose: rehearsal }}\n\
+             execution: {{ concurrency: {concurrency}, on_failure: continue }}\nrestores:\n"
+        )
+    }
+
+    /// Writes `plan.yaml` (or another name) into the working directory.
+    pub fn write(&self, file: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(file);
+        std::fs::write(&path, text).expect("write the plan");
+        path
+    }
+
+    /// Runs the binary in the working directory against the emulator, with
+    /// the test role into this account and the emulator's time scale.
+    pub fn run(&self, args: &[&str], status: i32) -> Output {
+        self.command(args).status(status).run()
+    }
+
+    /// The command [`World::run`] runs, to adjust before running.
+    pub fn command(&self, args: &[&str]) -> Test {
+        Test::new()
+            .args(args.iter().copied())
+            .current_dir(self.dir.path())
+            .emulator(self.em)
+            .roles(&[&self.acct])
+            .env("RESTOREPLAN_TIME_SCALE", &self.time_scale)
+    }
+
+    /// Runs a command that does not talk to AWS (`runs`) in the working directory.
+    pub fn local(&self, args: &[&str], status: i32) -> Output {
+        Test::new()
+            .args(args.iter().copied())
+            .current_dir(self.dir.path())
+            .status(status)
+            .run()
+    }
+
+    /// The emulator's restores in this account, by target table.
+    pub fn restores(&self) -> BTreeMap<String, Vec<Value>> {
+        let log = self.em.control("/_restoreplan/restores");
+        let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for r in log["restores"].as_array().expect("a restore log") {
+            if r["account"] == self.acct.as_str() {
+                let table = r["target_table"].as_str().unwrap_or("?").to_owned();
+                out.entry(table).or_default().push(r.clone());
+            }
+        }
+        out
+    }
+
+    /// The most restores ever in flight at once in this account.
+    pub fn max_concurrent(&self) -> u64 {
+        self.em.control("/_restoreplan/restores")["max_concurrent"][&self.acct]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// The emulator's request log for this account.
+    pub fn requests(&self) -> Vec<Value> {
+        let log = self.em.control("/_restoreplan/requests");
+        log["requests"]
+            .as_array()
+            .expect("a request log")
+            .iter()
+            .filter(|r| r["account"] == self.acct.as_str())
+            .cloned()
+            .collect()
+    }
+
+    /// Every table of this account in the Region.
+    pub async fn tables(&self) -> BTreeSet<String> {
+        let out = self.aws.ddb.list_tables().send().await.expect("ListTables");
+        out.table_names().iter().cloned().collect()
+    }
+
+    /// The tags of table `name`.
+    pub async fn tags(&self, name: &str) -> BTreeMap<String, String> {
+        let arn = format!("arn:aws:dynamodb:{EAST}:{}:table/{name}", self.acct);
+        let out = self
+            .aws
+            .ddb
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .expect("ListTagsOfResource");
+        out.tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect()
+    }
+}
+
+/// The JSON events of `apply --format json`.
+pub fn events(out: &Output) -> Vec<Value> {
+    out.stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// The run id from the `run-started` event.
+pub fn run_id(events: &[Value]) -> String {
+    events
+        .iter()
+        .find(|e| e["event"] == "run-started")
+        .and_then(|e| e["run_id"].as_str())
+        .expect("a run-started event")
+        .to_owned()
+}
+
+/// Ids of the restores with event `kind`.
+pub fn ids_with(events: &[Value], kind: &str) -> BTreeSet<String> {
+    events
+        .iter()
+        .filter(|e| e["event"] == kind)
+        .filter_map(|e| e["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A restore of the test plans: its id (also its table), what it depends
+/// on, its encryption and whether it sets every after-restore setting.
+#[derive(Debug, Clone)]
+struct Node {
+    id: String,
+    deps: Vec<String>,
+    encryption: &'static str,
+    settings: bool,
+}
+
+impl Node {
+    fn new(id: &str, deps: &[&str]) -> Node {
+        Node {
+            id: id.to_owned(),
+            deps: deps.iter().map(|d| d.to_string()).collect(),
+            encryption: "owned",
+            settings: false,
+        }
+    }
+
+    fn yaml(&self) -> String {
+        let mut s = format!("  - table: {}\n", self.id);
+        if !self.deps.is_empty() {
+            s.push_str(&format!("    depends_on: [{}]\n", self.deps.join(", ")));
+        }
+        match self.encryption {
+            "cmk" => s.push_str("    encryption: { type: customer-managed, key: dr }\n"),
+            "managed" => s.push_str("    encryption: { type: dynamodb-managed }\n"),
+            _ => {}
+        }
+        if self.settings {
+            s.push_str(
+                "    after_restore:\n      point_in_time_recovery: true\n      deletion_protection: true\n      \
+                 ttl: { attribute: expires_at }\n      stream: new-and-old-images\n      tags: { tier: critical }\n",
+            );
+        }
+        s
+    }
+}
+
+/// Thirty restores: four diamonds (the second after the first, the fourth
+/// after the third), a chain of six, a fan-in of three branches and seven
+/// independent restores. Customer-managed keys and every after-restore
+/// setting on the diamonds' bottoms, the chain's end and the fan-in.
+fn thirty() -> Vec<Node> {
+    let mut nodes = Vec::new();
+    for k in 0..4 {
+        let top = format!("d{k}-top");
+        let after: Vec<String> = match k {
+            1 => vec!["d0-bottom".into()],
+            3 => vec!["d2-bottom".into()],
+            _ => vec![],
+        };
+        let after: Vec<&str> = after.iter().map(String::as_str).collect();
+        nodes.push(Node::new(&top, &after));
+        nodes.push(Node::new(&format!("d{k}-left"), &[&top]));
+        nodes.push(Node::new(&format!("d{k}-right"), &[&top]));
+        let mut bottom = Node::new(
+            &format!("d{k}-bottom"),
+            &[&format!("d{k}-left"), &format!("d{k}-right")],
+        );
+        bottom.encryption = "cmk";
+        bottom.settings = true;
+        nodes.push(bottom);
+    }
+    for i in 0..6 {
+        let prev = format!("ch{}", i.max(1) - 1);
+        let deps: Vec<&str> = if i == 0 { vec![] } else { vec![&prev] };
+        let mut n = Node::new(&format!("ch{i}"), &deps);
+        if i % 2 == 0 {
+            n.encryption = "cmk";
+        }
+        n.settings = i == 5;
+        nodes.push(n);
+    }
+    let mut fan = Node::new("fan-in", &["d1-bottom", "d3-bottom", "ch5"]);
+    fan.settings = true;
+    fan.encryption = "managed";
+    nodes.push(fan);
+    for i in 0..7 {
+        let mut n = Node::new(&format!("solo{i}"), &[]);
+        if i < 3 {
+            n.encryption = "managed";
+        }
+        n.settings = i == 0;
+        nodes.push(n);
+    }
+    nodes
+}
+
+/// The tables a node's restore creates.
+fn target(id: &str) -> String {
+    format!("{id}-dr")
+}
+
+/// Seeds a source table and its recovery point for every node.
+async fn seed(w: &World, nodes: &[Node]) {
+    for (i, n) in nodes.iter().enumerate() {
+        // Sizes of 0 to 30 GiB: restores of 1.2 to 2.4 s.
+        w.source(&n.id, (i as u64 % 4) * 10).await;
+    }
+}
+
+/// Checks a restored table with the SDK: ACTIVE, the run's tags, and, when
+/// the plan set them, PITR, deletion protection, TTL, the stream and the key.
+async fn assert_restored(w: &World, n: &Node, plan: &str, run: &str, key: &str) {
+    let name = target(&n.id);
+    let t = w
+        .aws
+        .ddb
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeTable {name}: {e:?}"));
+    let t = t.table().expect("a table");
+    assert_eq!(
+        t.table_status().map(|s| s.as_str()),
+        Some("ACTIVE"),
+        "{name}"
+    );
+    let tags = w.tags(&name).await;
+    assert_eq!(tags.get("restoreplan:plan").map(String::as_str), Some(plan));
+    assert_eq!(tags.get("restoreplan:run").map(String::as_str), Some(run));
+    assert_eq!(
+        tags.get("purpose").map(String::as_str),
+        Some("rehearsal"),
+        "{name}"
+    );
+    let sse_key = t.sse_description().and_then(|s| s.kms_master_key_arn());
+    match n.encryption {
+        "cmk" => assert_eq!(
+            sse_key,
+            Some(key),
+            "{name} is encrypted with the plan's key"
+        ),
+        "managed" => assert!(
+            sse_key.is_some_and(|k| k != key),
+            "{name} uses the AWS managed key: {sse_key:?}"
+        ),
+        _ => assert_eq!(sse_key, None, "{name} uses an AWS owned key"),
+    }
+    let pitr = w
+        .aws
+        .ddb
+        .describe_continuous_backups()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("DescribeContinuousBackups");
+    let pitr_on = pitr
+        .continuous_backups_description()
+        .and_then(|c| c.point_in_time_recovery_description())
+        .and_then(|p| p.point_in_time_recovery_status())
+        .map(|s| s.as_str())
+        == Some("ENABLED");
+    let ttl = w
+        .aws
+        .ddb
+        .describe_time_to_live()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("DescribeTimeToLive");
+    let ttl = ttl.time_to_live_description();
+    let stream = t
+        .stream_specification()
+        .filter(|s| s.stream_enabled())
+        .and_then(|s| s.stream_view_type())
+        .map(|v| v.as_str().to_owned());
+    if n.settings {
+        assert!(pitr_on, "{name}: point-in-time recovery");
+        assert_eq!(t.deletion_protection_enabled(), Some(true), "{name}");
+        assert_eq!(
+            ttl.and_then(|t| t.time_to_live_status())
+                .map(|s| s.as_str()),
+            Some("ENABLED"),
+            "{name}: TTL"
+        );
+        assert_eq!(
+            ttl.and_then(|t| t.attribute_name()),
+            Some("expires_at"),
+            "{name}"
+        );
+        assert_eq!(stream.as_deref(), Some("NEW_AND_OLD_IMAGES"), "{name}");
+        assert_eq!(tags.get("tier").map(String::as_str), Some("critical"));
+    } else {
+        assert!(!pitr_on, "{name}: the plan did not ask for PITR");
+        assert_ne!(t.deletion_protection_enabled(), Some(true), "{name}");
+        assert_eq!(stream, None, "{name}");
+    }
+}
+
+/// Every restore started after each of its dependencies finished and after
+/// the last change to the dependency's settings, by the emulator's clocks.
+fn assert_dependency_order(w: &World, nodes: &[Node]) {
+    let restores = w.restores();
+    let requests = w.requests();
+    let created = |id: &str| -> f64 {
+        let r = &restores[&target(id)];
+        assert_eq!(r.len(), 1, "one restore of {id}: {r:#?}");
+        r[0]["created"].as_f64().expect("created")
+    };
+    for n in nodes {
+        let start = created(&n.id);
+        for d in &n.deps {
+            let dep = &restores[&target(d)][0];
+            let finished = dep["finished"].as_f64().expect("the dependency finished");
+            assert!(
+                finished <= start,
+                "{} started at {start} before {d} finished at {finished}",
+                n.id
+            );
+            let settings: Vec<f64> = requests
+                .iter()
+                .filter(|r| r["table"] == target(d).as_str() && r["status"] == 200)
+                .filter(|r| SETTING_OPS.iter().any(|op| r["operation"] == *op))
+                .filter_map(|r| r["time"].as_f64())
+                .collect();
+            assert!(
+                !settings.is_empty(),
+                "{d}'s settings were changed (at least the run tags)"
+            );
+            let last = settings.iter().copied().fold(f64::MIN, f64::max);
+            assert!(
+                last < start,
+                "{} started at {start} before {d}'s settings were done at {last}",
+                n.id
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_thirty_restore_plan_runs_in_dependency_order_within_its_caps() {
+    let w = World::new(fast(), TIME_SCALE).await;
+    let key = w.aws.key(false).await;
+    let nodes = thirty();
+    assert_eq!(nodes.len(), 30);
+    seed(&w, &nodes).await;
+    let mut plan = w.header("thirty", 7, Some(&key));
+    for n in &nodes {
+        plan.push_str(&n.yaml());
+    }
+    w.write("plan.yaml", &plan);
+
+    let out = w.run(&["apply", "plan.yaml", "--yes", "--format", "json"], 0);
+    let events = events(&out);
+    let run = run_id(&events);
+    let completed = ids_with(&events, "restore-completed");
+    let all: BTreeSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
+    assert_eq!(completed, all, "{}", out.stderr);
+
+    // One restore job per table, every one COMPLETED, in dependency order.
+    let restores = w.restores();
+    assert_eq!(
+        restores.keys().cloned().collect::<BTreeSet<_>>(),
+        nodes.iter().map(|n| target(&n.id)).collect::<BTreeSet<_>>()
+    );
+    for (table, jobs) in &restores {
+        assert_eq!(jobs.len(), 1, "{table}: {jobs:#?}");
+        assert_eq!(jobs[0]["status"], "COMPLETED", "{table}");
+        assert_eq!(jobs[0]["kind"], "backup", "{table}");
+    }
+    assert_dependency_order(&w, &nodes);
+
+    // The cap held, and was used: more than one restore ran at once.
+    let peak = w.max_concurrent();
+    println!("most restores in flight at once: {peak} (concurrency 7)");
+    assert!(peak <= 7, "{peak} restores in flight at once, cap 7");
+    assert!(peak >= 4, "only {peak} restores ran at once");
+
+    for n in &nodes {
+        assert_restored(&w, n, "thirty", &run, &key).await;
+    }
+
+    // The run is listed as finished with every restore completed.
+    let runs = w.local(&["runs", "--json"], 0);
+    let runs: Value = serde_json::from_str(&runs.stdout).expect("runs --json");
+    let this = &runs["runs"][0];
+    assert_eq!(this["run_id"], run.as_str());
+    assert_eq!(this["status"], "finished");
+    assert_eq!(this["completed"], 30);
+}
