@@ -498,3 +498,75 @@ async fn a_thirty_restore_plan_runs_in_dependency_order_within_its_caps() {
     assert_eq!(this["status"], "finished");
     assert_eq!(this["completed"], 30);
 }
+
+#[tokio::test]
+async fn apply_refuses_a_saved_plan_once_latest_moves_and_runs_an_unchanged_one() {
+    let w = World::new(fast(), TIME_SCALE).await;
+    let key = w.aws.key(false).await;
+    w.source("orders", 0).await;
+    let first_items = w.source("items", 0).await;
+    let mut plan = w.header("reviewed", 4, Some(&key));
+    let mut items = Node::new("items", &["orders"]);
+    items.encryption = "cmk";
+    plan.push_str(&Node::new("orders", &[]).yaml());
+    plan.push_str(&items.yaml());
+    w.write("plan.yaml", &plan);
+    w.run(&["plan", "plan.yaml", "--out", "reviewed.json"], 0);
+
+    // A newer backup of `items` reaches the vault: `latest` moves on.
+    // (Recovery points are ordered by creation time, to the second.)
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let table = format!("arn:aws:dynamodb:{EAST}:{}:table/items", w.acct);
+    let newer = w.aws.backup("dr", &table).await;
+    let refused = w.run(
+        &["apply", "plan.yaml", "--plan-file", "reviewed.json", "--yes"],
+        1,
+    );
+    let e = &refused.stderr;
+    assert!(e.contains("no longer matches what AWS resolves now"), "{e}");
+    assert!(e.contains("~ items: recovery point"), "{e}");
+    assert!(e.contains(&format!("- {first_items}")), "{e}");
+    assert!(e.contains(&format!("+ {newer}")), "{e}");
+    assert!(!e.contains("~ orders"), "orders did not change: {e}");
+    assert!(e.contains("nothing was started"), "{e}");
+    assert!(w.restores().is_empty(), "nothing was restored");
+    assert!(
+        !w.dir.path().join(".restoreplan/runs").exists(),
+        "no run was recorded"
+    );
+
+    // Not a saved plan at all: a usage error, before any AWS call.
+    w.write("notes.json", r#"{"notes": []}"#);
+    let bad = w.run(
+        &["apply", "plan.yaml", "--plan-file", "notes.json", "--yes"],
+        2,
+    );
+    assert!(bad.stderr.contains("no `schema_version`"), "{}", bad.stderr);
+
+    // Reviewed again, the same plan applies, from the newer recovery point.
+    w.run(&["plan", "plan.yaml", "--out", "reviewed.json"], 0);
+    let out = w.run(
+        &[
+            "apply",
+            "plan.yaml",
+            "--plan-file",
+            "reviewed.json",
+            "--yes",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let done = ids_with(&events(&out), "restore-completed");
+    assert_eq!(done, BTreeSet::from(["orders".into(), "items".into()]));
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(w.dir.path().join("reviewed.json")).expect("saved plan"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        saved["restores"][1]["recovery_point"]["arn"],
+        newer.as_str(),
+        "the reviewed plan names the newer recovery point"
+    );
+    assert_eq!(w.restores().len(), 2);
+}
