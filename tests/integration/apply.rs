@@ -519,7 +519,13 @@ async fn apply_refuses_a_saved_plan_once_latest_moves_and_runs_an_unchanged_one(
     let table = format!("arn:aws:dynamodb:{EAST}:{}:table/items", w.acct);
     let newer = w.aws.backup("dr", &table).await;
     let refused = w.run(
-        &["apply", "plan.yaml", "--plan-file", "reviewed.json", "--yes"],
+        &[
+            "apply",
+            "plan.yaml",
+            "--plan-file",
+            "reviewed.json",
+            "--yes",
+        ],
         1,
     );
     let e = &refused.stderr;
@@ -569,4 +575,185 @@ async fn apply_refuses_a_saved_plan_once_latest_moves_and_runs_an_unchanged_one(
         "the reviewed plan names the newer recovery point"
     );
     assert_eq!(w.restores().len(), 2);
+}
+
+/// Restores of the fault-injection run: `hub` fails in AWS; `hub-a` and
+/// `hub-c` depend on it, `hub-b` on `hub-a`; `side` feeds `hub-c` too.
+fn with_a_failing_hub() -> Vec<Node> {
+    let mut nodes = vec![
+        Node::new("hub", &[]),
+        Node::new("side", &[]),
+        Node::new("hub-a", &["hub"]),
+        Node::new("hub-b", &["hub-a"]),
+        Node::new("hub-c", &["hub", "side"]),
+    ];
+    for i in 0..4 {
+        let prev = format!("link{}", i.max(1) - 1);
+        let deps: Vec<&str> = if i == 0 { vec![] } else { vec![&prev] };
+        nodes.push(Node::new(&format!("link{i}"), &deps));
+    }
+    for i in 0..15 {
+        nodes.push(Node::new(&format!("free{i}"), &[]));
+    }
+    for n in nodes.iter_mut().step_by(4) {
+        n.settings = true;
+    }
+    nodes
+}
+
+#[tokio::test]
+async fn under_throttling_and_errors_only_the_failed_restores_dependents_are_skipped() {
+    // The failing table is set from the start; the fault rates only once
+    // the scenario is seeded (the seeding helpers do not retry).
+    let em: &'static Emulator = Box::leak(Box::new(Emulator::start(&[
+        "--time-scale",
+        TIME_SCALE,
+        "--fail-table",
+        "hub-dr",
+    ])));
+    let w = World::new(em, TIME_SCALE).await;
+    let nodes = with_a_failing_hub();
+    assert_eq!(nodes.len(), 24);
+    seed(&w, &nodes).await;
+    let mut plan = w.header("faults", 6, None);
+    for n in &nodes {
+        plan.push_str(&n.yaml());
+    }
+    w.write("plan.yaml", &plan);
+    let config = em.post(
+        "/_restoreplan/config",
+        &serde_json::json!({"throttle_rate": 0.2, "error_rate": 0.05, "fault_seed": 20261124}),
+    );
+    assert_eq!(config["throttle_rate"], 0.2);
+    assert_eq!(config["fail_tables"], serde_json::json!(["hub-dr"]));
+
+    let out = w.run(&["apply", "plan.yaml", "--yes", "--format", "json"], 1);
+    let events = events(&out);
+    assert!(!events.is_empty(), "the run did not start: {}", out.stderr);
+    let run = run_id(&events);
+
+    let failed = ids_with(&events, "restore-failed");
+    assert_eq!(failed, BTreeSet::from(["hub".to_owned()]), "{}", out.stderr);
+    let skipped: BTreeMap<String, String> = events
+        .iter()
+        .filter(|e| e["event"] == "restore-skipped")
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap_or("?").to_owned(),
+                e["reason"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        BTreeMap::from([
+            ("hub-a".into(), "depends on `hub`, which failed".into()),
+            (
+                "hub-b".into(),
+                "depends on `hub-a`, which was skipped because `hub` failed".into()
+            ),
+            ("hub-c".into(), "depends on `hub`, which failed".into()),
+        ])
+    );
+    let completed = ids_with(&events, "restore-completed");
+    let others: BTreeSet<String> = nodes
+        .iter()
+        .map(|n| n.id.clone())
+        .filter(|id| !id.starts_with("hub"))
+        .collect();
+    assert_eq!(completed, others);
+
+    // The final report says the same, with the causes.
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            w.dir
+                .path()
+                .join(".restoreplan/runs")
+                .join(&run)
+                .join("report.json"),
+        )
+        .expect("report.json"),
+    )
+    .expect("JSON");
+    let outcome = |id: &str| {
+        report["restores"]
+            .as_array()
+            .expect("restores")
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["outcome"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(outcome("hub")["state"], "failed");
+    assert!(
+        outcome("hub")["cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("--fail-table")),
+        "{}",
+        outcome("hub")
+    );
+    assert_eq!(outcome("hub-b")["state"], "skipped");
+    assert_eq!(outcome("free3")["state"], "completed");
+
+    // Faults were injected and retried...
+    let requests = w.requests();
+    let faults = requests.iter().filter(|r| r["fault"] == true).count();
+    let retries = events.iter().filter(|e| e["event"] == "retrying").count();
+    println!(
+        "{} requests, {faults} faulted, {retries} retried by the executor",
+        requests.len()
+    );
+    assert!(
+        faults > 10,
+        "only {faults} faults in {} requests",
+        requests.len()
+    );
+
+    // ...yet exactly one restore job per table was started, none for the
+    // skipped ones.
+    let restores = w.restores();
+    let started: BTreeSet<String> = restores.keys().cloned().collect();
+    let expected: BTreeSet<String> = others
+        .iter()
+        .chain(std::iter::once(&"hub".to_owned()))
+        .map(|id| target(id))
+        .collect();
+    assert_eq!(started, expected);
+    for (table, jobs) in &restores {
+        assert_eq!(jobs.len(), 1, "{table}: {jobs:#?}");
+    }
+    assert_eq!(restores["hub-dr"][0]["status"], "FAILED");
+
+    // Every StartRestoreJob of a table, retried or not, sent the same
+    // token, the one its job was started with; some were retried.
+    let mut starts: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for r in requests
+        .iter()
+        .filter(|r| r["operation"] == "StartRestoreJob")
+    {
+        starts
+            .entry(r["target_table"].as_str().unwrap_or("?").to_owned())
+            .or_default()
+            .push(r);
+    }
+    assert_eq!(starts.keys().cloned().collect::<BTreeSet<_>>(), expected);
+    let mut resent = 0;
+    for (table, calls) in &starts {
+        let job_token = &restores[table][0]["idempotency_token"];
+        assert!(
+            job_token.as_str().is_some_and(|t| t.len() == 64),
+            "{job_token}"
+        );
+        for c in calls {
+            assert_eq!(&c["idempotency_token"], job_token, "{table}");
+        }
+        if calls.len() > 1 {
+            resent += 1;
+        }
+    }
+    println!(
+        "{resent} of {} StartRestoreJob calls were sent more than once",
+        starts.len()
+    );
+    assert!(resent > 0, "no StartRestoreJob was retried: {starts:#?}");
 }
