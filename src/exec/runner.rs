@@ -491,12 +491,16 @@ impl<'a> Executor<'a> {
                 Err(done) => return Ok(done),
             },
         };
-        match self.wait_active(ctx, i, &handle, started_at).await? {
-            None => {}
-            Some(done) => return Ok(done),
-        }
+        let table_id = match self.wait_active(ctx, i, &handle, started_at).await? {
+            Ok(id) => id,
+            Err(done) => return Ok(done),
+        };
         let at = self.clock.now();
-        self.journal.append(&Record::Active { index: i, at })?;
+        self.journal.append(&Record::Active {
+            index: i,
+            table_id,
+            at,
+        })?;
         self.events.emit(Event::RestoreActive {
             index: i,
             id: spec.id.clone(),
@@ -650,15 +654,15 @@ impl<'a> Executor<'a> {
         Ok((handle, ctx.started[i].unwrap_or(at)))
     }
 
-    /// Polls until the table is ACTIVE. `None` when it is; otherwise how the
-    /// restore ended.
+    /// Polls until the table is ACTIVE: `Ok` with its `TableId` (when
+    /// DynamoDB reports one), otherwise how the restore ended.
     async fn wait_active(
         &self,
         ctx: &Ctx<'_>,
         i: usize,
         handle: &StartedRestore,
         started_at: DateTime<Utc>,
-    ) -> Result<Option<Done>, ExecError> {
+    ) -> Result<Result<Option<String>, Done>, ExecError> {
         let spec = &ctx.input.specs[i];
         let scope = &spec.target;
         let name = spec.target_name.as_str();
@@ -679,7 +683,7 @@ impl<'a> Executor<'a> {
                 })
             };
             if !self.sleep(delay).await {
-                return Ok(Some(Done::Interrupted));
+                return Ok(Err(Done::Interrupted));
             }
             if let (StartedRestore::Job { id }, false) = (handle, job_done) {
                 let job = match self
@@ -689,8 +693,8 @@ impl<'a> Executor<'a> {
                     .await
                 {
                     Call::Ok(j) => j,
-                    Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Some),
-                    Call::Interrupted => return Ok(Some(Done::Interrupted)),
+                    Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Err),
+                    Call::Interrupted => return Ok(Err(Done::Interrupted)),
                 };
                 match job.status {
                     JobStatus::Completed => job_done = true,
@@ -706,7 +710,7 @@ impl<'a> Executor<'a> {
                             .unwrap_or_default();
                         return self
                             .fail(ctx, i, format!("restore job {id} {status}{msg}"))
-                            .map(Some);
+                            .map(Err);
                     }
                     JobStatus::Pending | JobStatus::Running => {
                         let expected = job.expected_completion_minutes.map(|m| m as f64 * 60.0);
@@ -736,11 +740,13 @@ impl<'a> Executor<'a> {
                 .await
             {
                 Call::Ok(t) => t,
-                Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Some),
-                Call::Interrupted => return Ok(Some(Done::Interrupted)),
+                Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Err),
+                Call::Interrupted => return Ok(Err(Done::Interrupted)),
             };
             match table {
-                Some(t) if t.status == "ACTIVE" && !t.restore_in_progress => return Ok(None),
+                Some(t) if t.status == "ACTIVE" && !t.restore_in_progress => {
+                    return Ok(Ok(t.table_id));
+                }
                 Some(_) => missing = 0,
                 None => {
                     missing += 1;
@@ -751,7 +757,7 @@ impl<'a> Executor<'a> {
                                 i,
                                 format!("table `{name}` did not appear in {scope} after the restore started"),
                             )
-                            .map(Some);
+                            .map(Err);
                     }
                 }
             }

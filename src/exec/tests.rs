@@ -630,7 +630,21 @@ async fn teardown_deletes_only_the_runs_tables() {
         .delete_table(&specs[3].target, &specs[3].target_name)
         .await;
     sim.create_table(&specs[3].target, &specs[3].target_name);
+    // And replaces restore 2's with one that carries a forged run tag.
+    let _ = sim
+        .delete_table(&specs[2].target, &specs[2].target_name)
+        .await;
+    sim.create_table(&specs[2].target, &specs[2].target_name);
+    let forged = TableChange::Tags {
+        tags: BTreeMap::from([(RUN_TAG.to_owned(), "test-run".to_owned())]),
+    };
+    assert!(
+        sim.change_table(&specs[2].target, &specs[2].target_name, &forged)
+            .await
+            .is_ok()
+    );
     let state = RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
+    assert!(state.restores.iter().take(4).all(|r| r.table_id.is_some()));
     let items = teardown::plan(&state, &sim).await;
     let verdicts: BTreeMap<usize, Verdict> =
         items.iter().map(|i| (i.index, i.verdict.clone())).collect();
@@ -639,16 +653,22 @@ async fn teardown_deletes_only_the_runs_tables() {
         4,
         "restore 4 never started, so it is not considered"
     );
-    assert!(matches!(verdicts[&3], Verdict::Refuse(_)));
-    assert!((0..3).all(|i| verdicts[&i] == Verdict::Delete));
+    assert!(matches!(&verdicts[&3], Verdict::Refuse(_)));
+    assert!(
+        matches!(&verdicts[&2], Verdict::Refuse(why) if why.contains("replaced")),
+        "{:?}",
+        verdicts[&2]
+    );
+    assert!((0..2).all(|i| verdicts[&i] == Verdict::Delete));
     let done = teardown::execute(&items, &sim, &journal)
         .await
         .unwrap_or_default();
-    assert_eq!(done.len(), 3);
+    assert_eq!(done.len(), 2);
     let left = sim.table_names();
-    assert!(left.iter().any(|k| k.ends_with(&specs[3].target_name)));
-    assert!(left.iter().any(|k| k.ends_with(&specs[4].target_name)));
-    assert_eq!(left.len(), 2, "{left:?}");
+    for kept in [2, 3, 4] {
+        assert!(left.iter().any(|k| k.ends_with(&specs[kept].target_name)));
+    }
+    assert_eq!(left.len(), 3, "{left:?}");
     let state = RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
     assert_eq!(state.status(), "torn-down");
 }
@@ -677,6 +697,7 @@ fn the_aws_managed_key_reported_by_its_arn_verifies_as_managed() {
         stream: None,
         deletion_protection: false,
         restore_in_progress: false,
+        table_id: None,
     };
     assert_eq!(key_to_classify(spec, &table), Some(managed));
     let failed = |t: &TableFacts| verify(spec, t).iter().filter(|c| !c.passed).count();

@@ -757,3 +757,125 @@ async fn under_throttling_and_errors_only_the_failed_restores_dependents_are_ski
     );
     assert!(resent > 0, "no StartRestoreJob was retried: {starts:#?}");
 }
+
+/// Creates `name` through the SDK with `tags` (a table of someone else's).
+async fn foreign_table(w: &World, name: &str, tags: &[(&str, &str)]) {
+    let arn = w.aws.table(name, None, 0).await;
+    for (k, v) in tags {
+        w.aws
+            .ddb
+            .tag_resource()
+            .resource_arn(&arn)
+            .tags(Tag::builder().key(*k).value(*v).build().expect("a tag"))
+            .send()
+            .await
+            .expect("TagResource");
+    }
+}
+
+async fn delete(w: &World, name: &str) {
+    w.aws
+        .ddb
+        .delete_table()
+        .table_name(name)
+        .send()
+        .await
+        .expect("DeleteTable");
+}
+
+#[tokio::test]
+async fn teardown_deletes_exactly_the_runs_tables_and_refuses_others_loudly() {
+    let w = World::new(fast(), TIME_SCALE).await;
+    let mut nodes: Vec<Node> = ["alpha", "bravo", "charlie", "delta"]
+        .iter()
+        .map(|id| Node::new(id, &[]))
+        .collect();
+    // Deletion protection on: teardown turns it off first.
+    nodes[0].settings = true;
+    seed(&w, &nodes).await;
+    let mut plan = w.header("teardown", 4, None);
+    for n in &nodes {
+        plan.push_str(&n.yaml());
+    }
+    w.write("plan.yaml", &plan);
+    let run = run_id(&events(
+        &w.run(&["apply", "plan.yaml", "--yes", "--format", "json"], 0),
+    ));
+    let forged = [
+        ("restoreplan:plan", "teardown"),
+        ("restoreplan:run", run.as_str()),
+    ];
+    // Someone replaces `bravo-dr` with a table of their own, untagged...
+    delete(&w, "bravo-dr").await;
+    foreign_table(&w, "bravo-dr", &[]).await;
+    // ...and `charlie-dr` with one that carries this run's tags, forged.
+    delete(&w, "charlie-dr").await;
+    foreign_table(&w, "charlie-dr", &forged).await;
+    // A table named like the run's, with forged tags, that no restore made.
+    foreign_table(&w, "echo-dr", &forged).await;
+    let start = w.requests().len();
+
+    // Without --yes and without a terminal: refusals shown, nothing deleted.
+    let asked = w.run(&["teardown", &run], 2);
+    assert!(asked.stderr.contains("pass --yes"), "{}", asked.stderr);
+    assert!(asked.stderr.contains("REFUSED"), "{}", asked.stderr);
+
+    let out = w.run(&["teardown", &run, "--yes"], 1);
+    let e = &out.stderr;
+    assert!(
+        e.contains("REFUSED: will not delete table `bravo-dr`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("REFUSED: will not delete table `charlie-dr`"),
+        "{e}"
+    );
+    // DynamoDB's TableId tells both from the tables the run created, forged
+    // tags or not.
+    assert_eq!(
+        e.matches("was replaced after this run created it").count(),
+        2,
+        "{e}"
+    );
+    assert!(!e.contains("echo-dr") && !out.stdout.contains("echo-dr"));
+    assert!(out.stdout.contains("deleted alpha-dr"), "{}", out.stdout);
+    assert!(out.stdout.contains("deleted delta-dr"), "{}", out.stdout);
+
+    let left = w.tables().await;
+    let expected: BTreeSet<String> = [
+        "alpha",
+        "bravo",
+        "charlie",
+        "delta",
+        "bravo-dr",
+        "charlie-dr",
+        "echo-dr",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(left, expected);
+    // The only deletions teardown sent: the run's two tables.
+    let deletes: Vec<String> = w.requests()[start..]
+        .iter()
+        .filter(|r| r["operation"] == "DeleteTable" && r["status"] == 200)
+        .filter_map(|r| r["table"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
+    assert_eq!(
+        deletes.into_iter().collect::<BTreeSet<_>>(),
+        BTreeSet::from(["alpha-dr".to_owned(), "delta-dr".to_owned()])
+    );
+
+    // Run again: nothing left to delete, the refusals still loud.
+    let again = w.run(&["teardown", &run, "--yes"], 1);
+    assert!(
+        again.stdout.contains("no table to delete"),
+        "{}",
+        again.stdout
+    );
+    assert!(again.stderr.contains("`charlie-dr`"), "{}", again.stderr);
+    let runs: Value =
+        serde_json::from_str(&w.local(&["runs", "--json"], 0).stdout).expect("runs --json");
+    assert_eq!(runs["runs"][0]["status"], "torn-down");
+}
