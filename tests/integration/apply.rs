@@ -879,3 +879,241 @@ async fn teardown_deletes_exactly_the_runs_tables_and_refuses_others_loudly() {
         serde_json::from_str(&w.local(&["runs", "--json"], 0).stdout).expect("runs --json");
     assert_eq!(runs["runs"][0]["status"], "torn-down");
 }
+
+/// The crash test's emulator: restores of 0.6 to 1.2 s.
+fn crash_emulator() -> &'static Emulator {
+    static CRASH: OnceLock<Emulator> = OnceLock::new();
+    CRASH.get_or_init(|| Emulator::start(&["--time-scale", CRASH_SCALE]))
+}
+
+const CRASH_SCALE: &str = "0.001";
+
+/// Trials of the crash test, and how many run at once (each in its own
+/// account; the restoreplan processes mostly wait on the emulator).
+const CRASH_TRIALS: u64 = 20;
+const CRASH_PARALLEL: u64 = 4;
+
+/// Kill moments fall in `0..CRASH_WINDOW_MS` after the start, which covers
+/// the whole of an uninterrupted run of the plan below (3 to 4 s with four
+/// trials at once on two cores): trial `n` of `N` is killed at a random
+/// moment of the `n`-th `N`th of the window, so the kills span the live
+/// checks, restores in flight, settings and the end of the run.
+const CRASH_WINDOW_MS: u64 = 4500;
+
+/// Eight restores: a chain of four with every after-restore setting (one
+/// with a customer-managed key), two more with settings, two without.
+fn crash_nodes() -> Vec<Node> {
+    let mut nodes = Vec::new();
+    for i in 0..4 {
+        let prev = format!("key{}", i.max(1) - 1);
+        let deps: Vec<&str> = if i == 0 { vec![] } else { vec![&prev] };
+        let mut n = Node::new(&format!("key{i}"), &deps);
+        n.settings = true;
+        if i == 1 {
+            n.encryption = "cmk";
+        }
+        nodes.push(n);
+    }
+    for i in 0..4 {
+        let mut n = Node::new(&format!("sat{i}"), &[]);
+        n.settings = i < 2;
+        if i == 1 {
+            n.encryption = "managed";
+        }
+        nodes.push(n);
+    }
+    nodes
+}
+
+/// Where each restore stood when the process was killed, from the journal.
+fn phases_at_kill(journal: &std::path::Path) -> BTreeMap<String, usize> {
+    let Ok(text) = std::fs::read_to_string(journal) else {
+        return BTreeMap::from([("no journal yet".to_owned(), 1)]);
+    };
+    let mut last: BTreeMap<u64, String> = BTreeMap::new();
+    for line in text.lines() {
+        // A line cut short by the kill is not a record.
+        let Ok(r) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if let (Some(i), Some(kind)) = (r["index"].as_u64(), r["record"].as_str()) {
+            last.insert(i, kind.to_owned());
+        }
+    }
+    let mut phases = BTreeMap::new();
+    for kind in last.values() {
+        let phase = match kind.as_str() {
+            "start-intent" => "starting",
+            "started" => "restoring",
+            "active" | "change-intent" | "change-done" => "in settings",
+            "completed" => "completed",
+            other => other,
+        };
+        *phases.entry(phase.to_owned()).or_default() += 1;
+    }
+    if phases.is_empty() {
+        phases.insert("no restore started".to_owned(), 1);
+    }
+    phases
+}
+
+/// One trial: seed fresh accounts, start `apply`, `kill -9` it after
+/// `delay_ms`, resume until done, check the emulator's logs and the tables.
+/// Returns a line describing the kill.
+fn crash_trial(n: u64, delay_ms: u64) -> (String, BTreeMap<String, usize>) {
+    let em = crash_emulator();
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let w = rt.block_on(World::new(em, CRASH_SCALE));
+    let key = rt.block_on(w.aws.key(false));
+    let nodes = crash_nodes();
+    rt.block_on(seed(&w, &nodes));
+    let mut plan = w.header("crash", 4, Some(&key));
+    for node in &nodes {
+        plan.push_str(&node.yaml());
+    }
+    w.write("plan.yaml", &plan);
+    let fast = ["--max-requests-per-second", "200"];
+
+    let mut child = w
+        .command(&["apply", "plan.yaml", "--yes"])
+        .args(fast)
+        .spawn(&w.dir.path().join("killed.log"));
+    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    let finished_first = matches!(child.try_wait(), Ok(Some(_)));
+    // SIGKILL: no handler runs, the journal is left as it is.
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let runs_dir = w.dir.path().join(".restoreplan/runs");
+    let listed = |w: &World| -> Vec<Value> {
+        let out = w.local(&["runs", "--json"], 0);
+        let v: Value = serde_json::from_str(&out.stdout).expect("runs --json");
+        v["runs"].as_array().cloned().unwrap_or_default()
+    };
+    let runs = listed(&w);
+    let (run, phases) = match runs.first() {
+        // Killed before the journal existed: nothing was started; run again.
+        None => {
+            w.command(&["apply", "plan.yaml", "--yes"]).args(fast).run();
+            let run = listed(&w)[0]["run_id"].as_str().expect("a run").to_owned();
+            (run, BTreeMap::from([("no journal yet".to_owned(), 1)]))
+        }
+        Some(r) => {
+            let run = r["run_id"].as_str().expect("a run id").to_owned();
+            let phases = phases_at_kill(&runs_dir.join(&run).join("journal.jsonl"));
+            let mut attempts = 0;
+            while listed(&w)[0]["status"] != "finished" {
+                attempts += 1;
+                assert!(attempts <= 3, "trial {n}: resumed {attempts} times");
+                w.command(&["apply", "--resume", &run, "--yes"])
+                    .args(fast)
+                    .run();
+            }
+            (run, phases)
+        }
+    };
+    let line = format!(
+        "trial {n:2}: killed after {delay_ms:4} ms{}; restores then: {}",
+        if finished_first {
+            " (the run had already finished)"
+        } else {
+            ""
+        },
+        phases
+            .iter()
+            .map(|(p, c)| format!("{c} {p}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    // Every table restored exactly once, by one job per table.
+    let restores = w.restores();
+    let expected: BTreeSet<String> = nodes.iter().map(|x| target(&x.id)).collect();
+    assert_eq!(
+        restores.keys().cloned().collect::<BTreeSet<_>>(),
+        expected,
+        "{line}"
+    );
+    for (table, jobs) in &restores {
+        assert_eq!(jobs.len(), 1, "{line}: {table} restored twice: {jobs:#?}");
+        assert_eq!(jobs[0]["status"], "COMPLETED", "{line}: {table}");
+    }
+    // Resent starts carried the token of the one job.
+    for r in w.requests() {
+        if r["operation"] == "StartRestoreJob" {
+            let table = r["target_table"].as_str().unwrap_or("?");
+            assert_eq!(
+                r["idempotency_token"], restores[table][0]["idempotency_token"],
+                "{line}: {table}"
+            );
+        }
+    }
+    // The dependency order held across the kill, and every setting is in effect.
+    assert_dependency_order(&w, &nodes);
+    for node in &nodes {
+        rt.block_on(assert_restored(&w, node, "crash", &run, &key));
+    }
+    (line, phases)
+}
+
+#[test]
+fn killed_at_random_moments_and_resumed_every_table_is_restored_once() {
+    use rand::{Rng, SeedableRng};
+    let seed: u64 = std::env::var("RESTOREPLAN_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261124);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let slice = CRASH_WINDOW_MS / CRASH_TRIALS;
+    let delays: Vec<u64> = (0..CRASH_TRIALS)
+        .map(|n| n * slice + rng.random_range(0..slice))
+        .collect();
+    println!("crash test: seed {seed} (RESTOREPLAN_CRASH_SEED), kill moments in ms: {delays:?}");
+    crash_emulator();
+    let started = std::time::Instant::now();
+    let results: Vec<(String, BTreeMap<String, usize>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..CRASH_PARALLEL)
+            .map(|k| {
+                let delays = &delays;
+                s.spawn(move || {
+                    (0..CRASH_TRIALS)
+                        .filter(|n| n % CRASH_PARALLEL == k)
+                        .map(|n| {
+                            let r = crash_trial(n, delays[n as usize]);
+                            println!("{}", r.0);
+                            r
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a trial panicked"))
+            .collect()
+    });
+    let mut kills: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, phases) in &results {
+        for p in [
+            "no journal yet",
+            "no restore started",
+            "starting",
+            "restoring",
+            "in settings",
+        ] {
+            if phases.contains_key(p) {
+                *kills.entry(p).or_default() += 1;
+            }
+        }
+    }
+    println!(
+        "{} trials in {:.1} s; kills with a restore in each state: {kills:?}",
+        results.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(results.len() as u64, CRASH_TRIALS);
+    assert!(
+        kills.get("restoring").is_some_and(|&k| k > 0),
+        "no kill landed while a restore was running: {kills:?}"
+    );
+}
