@@ -862,6 +862,15 @@ async fn teardown_deletes_exactly_the_runs_tables_and_refuses_others_loudly() {
         .filter_map(|r| r["table"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(deletes.len(), 2, "{deletes:?}");
+    // Deletion protection, set by the plan on `alpha-dr`, went off first.
+    let requests = w.requests();
+    let alpha: Vec<&str> = requests[start..]
+        .iter()
+        .filter(|r| r["table"] == "alpha-dr" && r["status"] == 200)
+        .filter_map(|r| r["operation"].as_str())
+        .filter(|op| matches!(*op, "UpdateTable" | "DeleteTable"))
+        .collect();
+    assert_eq!(alpha, ["UpdateTable", "DeleteTable"]);
     assert_eq!(
         deletes.into_iter().collect::<BTreeSet<_>>(),
         BTreeSet::from(["alpha-dr".to_owned(), "delta-dr".to_owned()])
