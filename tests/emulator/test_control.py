@@ -45,6 +45,20 @@ def test_request_log(emulator, uid):
     assert emulator.requests() == []
 
 
+def test_request_log_names_the_dynamodb_table(emulator, uid):
+    ddb = emulator.client("dynamodb")
+    name = uid("tbl")
+    make_table(ddb, name)
+    emulator.control("DELETE", "requests")
+    ddb.describe_table(TableName=name)
+    ddb.tag_resource(ResourceArn=table_arn(name), Tags=[{"Key": "k", "Value": "v"}])
+    ddb.list_tables()
+    emulator.client("kms").list_keys()
+    log = emulator.requests()
+    assert [(e["operation"], e["table"]) for e in log] == [
+        ("DescribeTable", name), ("TagResource", name), ("ListTables", None), ("ListKeys", None)]
+
+
 def test_restore_log_entries(emulator, uid):
     ddb, backup = emulator.client("dynamodb"), emulator.client("backup")
     name, vault, target = uid("src"), uid("vault"), uid("dst")

@@ -1,6 +1,7 @@
 //! restoreplan's integration tests: one binary that drives the real
 //! `restoreplan` binary and, where AWS is involved, one local emulator.
 
+mod apply;
 mod examples;
 mod graph;
 mod hostile;

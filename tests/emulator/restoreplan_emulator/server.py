@@ -261,7 +261,10 @@ def _log_entry(req: AwsRequest, arrived: float) -> dict[str, Any]:
         "request_id": req.request_id,
         "target_table": None,
         "idempotency_token": None,
+        "table": None,
     }
+    if req.service == "dynamodb":
+        entry["table"] = _table_named(req)
     if req.operation in _RESTORE_OPS:
         try:
             params = req.json()
@@ -274,6 +277,23 @@ def _log_entry(req: AwsRequest, arrived: float) -> dict[str, Any]:
         else:
             entry["target_table"] = params.get("TargetTableName")
     return entry
+
+
+def _table_named(req: AwsRequest) -> str | None:
+    """The DynamoDB table a request names: `TableName`, or the table of a `ResourceArn`."""
+    try:
+        params = req.json()
+    except AwsError:
+        return None
+    if not isinstance(params, dict):
+        return None
+    name = params.get("TableName")
+    if isinstance(name, str):
+        return name
+    arn = params.get("ResourceArn")
+    if isinstance(arn, str) and ":table/" in arn:
+        return arn.split(":table/", 1)[1].split("/", 1)[0]
+    return None
 
 
 _REASONS = {
