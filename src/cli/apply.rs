@@ -13,6 +13,7 @@ use crate::cli::aws::{AwsArgs, runtime};
 use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
 use crate::cloud::aws::AwsCloud;
 use crate::cloud::cache::Cached;
+use crate::diff::{DryRun, stale};
 use crate::exec::events::{CollectingSink, Event, EventSink, Tee};
 use crate::exec::journal::{Journal, RunHeader, RunState};
 use crate::exec::policy::stop_pair;
@@ -35,8 +36,13 @@ pub struct Args {
     #[arg(value_name = "PLAN", required_unless_present = "resume")]
     pub plan: Option<PathBuf>,
     /// Continue a run that was interrupted or killed.
-    #[arg(long, value_name = "RUN")]
+    #[arg(long, value_name = "RUN", conflicts_with = "plan_file")]
     pub resume: Option<String>,
+    /// The reviewed plan saved by `restoreplan plan --out`: refuse to start
+    /// when what AWS resolves now (recovery points, keys, target tables,
+    /// requests) differs from it.
+    #[arg(long, value_name = "SAVED.json")]
+    pub plan_file: Option<PathBuf>,
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -94,6 +100,13 @@ fn digest(path: &Path) -> Result<String, String> {
     let bytes =
         std::fs::read(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
     Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// Reads a saved plan (`plan --out`).
+fn read_saved(path: &Path) -> Result<DryRun, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("failed to read {}: {e}", path.display()))?;
+    DryRun::from_json(&text).map_err(|e| format!("{}: failed to {e}", path.display()))
 }
 
 /// Asks on the terminal; `Err` when there is no terminal to ask on.
@@ -208,8 +221,23 @@ fn prepare(
         Err(s) => return Ok(Err(s)),
     };
     let plan = loaded.plan;
+    // Read the reviewed plan before talking to AWS: a bad file fails fast.
+    let saved = match &args.plan_file {
+        Some(file) => Some(read_saved(file)?),
+        None => None,
+    };
     let read = Cached::new(AwsCloud::new(args.aws.options()));
     let report = rt.block_on(live::check(&plan, &read, &LiveOptions::default()));
+    if let Some(saved) = &saved {
+        // The drift explains a newly blocked restore better than its
+        // finding alone, so it comes first.
+        let drift = stale::against_live(saved, &plan, &report);
+        if !drift.is_empty() {
+            eprint!("{}", stale::render(saved, &drift));
+            eprintln!("error: the saved plan is stale; nothing was started");
+            return Ok(Err(ExitStatus::Findings));
+        }
+    }
     if !report.passed() {
         eprint!(
             "{}",

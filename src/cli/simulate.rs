@@ -36,6 +36,13 @@ pub struct Args {
     /// Table sizes: YAML (`table: 120GiB`) or CSV (`table,bytes`).
     #[arg(long, value_name = "FILE")]
     pub sizes: Option<PathBuf>,
+    /// Take table sizes from AWS (read-only): the size of the recovery point
+    /// each restore would use, or of the original table. `--sizes` entries win.
+    #[arg(long)]
+    pub live: bool,
+    /// Credentials for `--live`.
+    #[command(flatten)]
+    pub aws: crate::cli::aws::AwsArgs,
     /// Duration model overrides (YAML; see docs/simulate.md).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
@@ -128,7 +135,52 @@ fn load(args: &Args, out: Output) -> Result<Result<(Loaded, Sizes), ExitStatus>,
             .map_err(|e| format!("failed to read the embedded sizes: {e}"))?,
         (None, Some(_)) => Sizes::default(),
     };
+    let sizes = if args.live {
+        live_sizes(&loaded.plan, &args.aws, sizes)?
+    } else {
+        sizes
+    };
     Ok(Ok((loaded, sizes)))
+}
+
+/// Sizes from the recovery points (or original tables) the live checks
+/// resolve; entries already in `sizes` (from `--sizes`) are kept.
+fn live_sizes(
+    plan: &Plan,
+    aws: &crate::cli::aws::AwsArgs,
+    mut sizes: Sizes,
+) -> Result<Sizes, String> {
+    use crate::check::live::{self, LiveOptions};
+    use crate::cloud::aws::AwsCloud;
+    use crate::cloud::cache::Cached;
+    let rt = crate::cli::aws::runtime()
+        .map_err(|e| format!("failed to start the async runtime: {e}"))?;
+    let cloud = Cached::new(AwsCloud::new(aws.options()));
+    let report = rt.block_on(live::check(plan, &cloud, &LiveOptions::default()));
+    let mut missing = Vec::new();
+    for r in &report.resolved {
+        let size = r
+            .recovery_point
+            .as_ref()
+            .and_then(|rp| rp.size_bytes)
+            .or_else(|| r.source_table.as_ref().and_then(|t| t.size_bytes));
+        match size {
+            Some(bytes) => {
+                sizes.0.entry(r.id.clone()).or_insert(bytes);
+            }
+            None if !sizes.0.contains_key(&r.id) => missing.push(r.id.clone()),
+            None => {}
+        }
+    }
+    if !missing.is_empty() {
+        eprintln!(
+            "note: no size known for {} restore{} ({}); the model's default size is used",
+            missing.len(),
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        );
+    }
+    Ok(sizes)
 }
 
 fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
@@ -188,7 +240,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         &cfg,
         &main,
         &sweep,
-        (&est_path, est_len),
+        (&main.critical_path.0, main.critical_path.1),
         &offline,
         rto,
     );
@@ -277,7 +329,7 @@ fn render_text(
     let ids: Vec<&str> = path.iter().map(|&i| r[i].id.as_str()).collect();
     let _ = writeln!(
         s,
-        "critical path ({} by the model): {}",
+        "critical path ({} in this simulation): {}",
         hms(len),
         ids.join(" -> ")
     );

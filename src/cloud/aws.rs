@@ -820,6 +820,7 @@ impl CloudRead for AwsCloud {
                 .restore_summary()
                 .map(|r| r.restore_in_progress())
                 .unwrap_or(false),
+            table_id: t.table_id().map(str::to_owned),
         }))
     }
 

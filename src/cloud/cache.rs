@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::OnceCell;
@@ -31,17 +32,19 @@ impl<T: Clone> Memo<T> {
         }
     }
 
+    /// The remembered answer for `key`, or `call`'s, retried while AWS
+    /// throttles or fails transiently (see [`READ_ATTEMPTS`]).
     async fn get<F: Future<Output = CloudResult<T>>>(
         &self,
         key: String,
-        call: F,
+        call: impl Fn() -> F,
     ) -> CloudResult<T> {
         let cell = {
             // Poisoning only means a panic elsewhere; the map is intact.
             let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
             cells.entry(key).or_default().clone()
         };
-        let result = cell.get_or_init(|| call).await.clone();
+        let result = cell.get_or_init(|| retrying(call)).await.clone();
         // Retryable failures are not remembered, so a later caller tries again.
         if let Err(e) = &result
             && e.is_retryable()
@@ -50,6 +53,28 @@ impl<T: Clone> Memo<T> {
             cells.retain(|_, c| !Arc::ptr_eq(c, &cell));
         }
         result
+    }
+}
+
+/// Attempts of one lookup (each itself retried by the SDK) before a
+/// throttling or transient error becomes a finding. The checks before
+/// `plan` and `apply` make one call per key, vault and table, so a burst of
+/// throttling must not turn into "could not check" findings that stop a run.
+pub const READ_ATTEMPTS: u32 = 6;
+
+/// Calls `call` until it succeeds, fails for good, or [`READ_ATTEMPTS`] are
+/// spent, waiting 0.2 s doubling to 3 s with full jitter in between.
+async fn retrying<T, F: Future<Output = CloudResult<T>>>(call: impl Fn() -> F) -> CloudResult<T> {
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(e) if e.is_retryable() && attempt < READ_ATTEMPTS => {
+                let ceiling = (0.2 * 2f64.powi(attempt as i32 - 1)).min(3.0);
+                tokio::time::sleep(Duration::from_secs_f64(ceiling * rand::random::<f64>())).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
     }
 }
 
@@ -109,19 +134,21 @@ impl<C: CloudRead> Cached<C> {
 impl<C: CloudRead> CloudRead for Cached<C> {
     async fn identity(&self, account: &AccountId) -> CloudResult<Identity> {
         self.identity
-            .get(account.to_string(), self.inner.identity(account))
+            .get(account.to_string(), || self.inner.identity(account))
             .await
     }
 
     async fn describe_key(&self, scope: &Scope, key: &str) -> CloudResult<KeyFacts> {
         self.keys
-            .get(k(scope, &[key]), self.inner.describe_key(scope, key))
+            .get(k(scope, &[key]), || self.inner.describe_key(scope, key))
             .await
     }
 
     async fn key_policy(&self, scope: &Scope, key_arn: &str) -> CloudResult<Option<String>> {
         self.policies
-            .get(k(scope, &[key_arn]), self.inner.key_policy(scope, key_arn))
+            .get(k(scope, &[key_arn]), || {
+                self.inner.key_policy(scope, key_arn)
+            })
             .await
     }
 
@@ -133,10 +160,9 @@ impl<C: CloudRead> CloudRead for Cached<C> {
     ) -> CloudResult<ProbeOutcome> {
         let op = format!("{operation:?}");
         self.probes
-            .get(
-                k(scope, &[key_arn, &op]),
-                self.inner.probe_key(scope, key_arn, operation),
-            )
+            .get(k(scope, &[key_arn, &op]), || {
+                self.inner.probe_key(scope, key_arn, operation)
+            })
             .await
     }
 
@@ -147,10 +173,9 @@ impl<C: CloudRead> CloudRead for Cached<C> {
         resource_arn: &str,
     ) -> CloudResult<Vec<RecoveryPoint>> {
         self.vault_points
-            .get(
-                k(scope, &[vault, resource_arn]),
-                self.inner.vault_recovery_points(scope, vault, resource_arn),
-            )
+            .get(k(scope, &[vault, resource_arn]), || {
+                self.inner.vault_recovery_points(scope, vault, resource_arn)
+            })
             .await
     }
 
@@ -161,51 +186,119 @@ impl<C: CloudRead> CloudRead for Cached<C> {
         arn: &str,
     ) -> CloudResult<RecoveryPoint> {
         self.points
-            .get(
-                k(scope, &[vault, arn]),
-                self.inner.describe_recovery_point(scope, vault, arn),
-            )
+            .get(k(scope, &[vault, arn]), || {
+                self.inner.describe_recovery_point(scope, vault, arn)
+            })
             .await
     }
 
     async fn table_backups(&self, scope: &Scope, table: &str) -> CloudResult<Vec<RecoveryPoint>> {
         self.backups
-            .get(k(scope, &[table]), self.inner.table_backups(scope, table))
+            .get(k(scope, &[table]), || {
+                self.inner.table_backups(scope, table)
+            })
             .await
     }
 
     async fn describe_backup(&self, scope: &Scope, arn: &str) -> CloudResult<RecoveryPoint> {
         self.backup
-            .get(k(scope, &[arn]), self.inner.describe_backup(scope, arn))
+            .get(k(scope, &[arn]), || self.inner.describe_backup(scope, arn))
             .await
     }
 
     async fn describe_table(&self, scope: &Scope, name: &str) -> CloudResult<Option<TableFacts>> {
         self.tables
-            .get(k(scope, &[name]), self.inner.describe_table(scope, name))
+            .get(k(scope, &[name]), || self.inner.describe_table(scope, name))
             .await
     }
 
     async fn describe_pitr(&self, scope: &Scope, name: &str) -> CloudResult<PitrFacts> {
         self.pitr
-            .get(k(scope, &[name]), self.inner.describe_pitr(scope, name))
+            .get(k(scope, &[name]), || self.inner.describe_pitr(scope, name))
             .await
     }
 
     async fn describe_ttl(&self, scope: &Scope, name: &str) -> CloudResult<TtlFacts> {
         self.ttl
-            .get(k(scope, &[name]), self.inner.describe_ttl(scope, name))
+            .get(k(scope, &[name]), || self.inner.describe_ttl(scope, name))
             .await
     }
 
     async fn table_tags(&self, scope: &Scope, arn: &str) -> CloudResult<BTreeMap<String, String>> {
         self.tags
-            .get(k(scope, &[arn]), self.inner.table_tags(scope, arn))
+            .get(k(scope, &[arn]), || self.inner.table_tags(scope, arn))
             .await
     }
 
     async fn describe_restore_job(&self, scope: &Scope, id: &str) -> CloudResult<RestoreJob> {
         // Job status changes; never cached.
         self.inner.describe_restore_job(scope, id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::cloud::{CloudError, ErrorKind};
+
+    fn error(kind: ErrorKind) -> CloudError {
+        CloudError::new(kind, "DescribeTable", "Code", "message")
+    }
+
+    /// A lookup that fails with `kind` `failures` times, then answers 7.
+    async fn lookup(
+        memo: &Memo<u32>,
+        calls: &AtomicU32,
+        kind: ErrorKind,
+        failures: u32,
+    ) -> CloudResult<u32> {
+        memo.get("key".to_owned(), || async {
+            if calls.fetch_add(1, Ordering::SeqCst) < failures {
+                Err(error(kind))
+            } else {
+                Ok(7)
+            }
+        })
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttled_lookups_are_retried_then_remembered() {
+        let (memo, calls) = (Memo::new(), AtomicU32::new(0));
+        assert_eq!(
+            lookup(&memo, &calls, ErrorKind::Throttled, 3).await.ok(),
+            Some(7)
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+        // Remembered: no further call.
+        assert_eq!(
+            lookup(&memo, &calls, ErrorKind::Throttled, 0).await.ok(),
+            Some(7)
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_stop_after_the_last_attempt_and_are_not_remembered() {
+        let (memo, calls) = (Memo::new(), AtomicU32::new(0));
+        let r = lookup(&memo, &calls, ErrorKind::Transient, u32::MAX).await;
+        assert!(r.is_err_and(|e| e.kind == ErrorKind::Transient));
+        assert_eq!(calls.load(Ordering::SeqCst), READ_ATTEMPTS);
+        // A later caller tries again.
+        calls.store(0, Ordering::SeqCst);
+        assert_eq!(
+            lookup(&memo, &calls, ErrorKind::Transient, 0).await.ok(),
+            Some(7)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_errors_are_not_retried() {
+        let (memo, calls) = (Memo::new(), AtomicU32::new(0));
+        let r = lookup(&memo, &calls, ErrorKind::AccessDenied, u32::MAX).await;
+        assert!(r.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 }

@@ -218,6 +218,10 @@ pub struct TableFacts {
     pub deletion_protection: bool,
     /// True while a restore into this table is still running.
     pub restore_in_progress: bool,
+    /// DynamoDB's `TableId`: a table deleted and created again under the
+    /// same name gets a new one (`None` when not reported).
+    #[serde(default)]
+    pub table_id: Option<String>,
 }
 
 /// Point-in-time recovery facts of a table.

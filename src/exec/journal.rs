@@ -122,6 +122,10 @@ pub enum Record {
     Active {
         /// Restore index.
         index: usize,
+        /// DynamoDB's `TableId` of the table, so that teardown can tell
+        /// this run's table from one created later under the same name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        table_id: Option<String>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -255,6 +259,8 @@ pub struct RestoreState {
     pub finished_at: Option<DateTime<Utc>>,
     /// The job or table AWS returned.
     pub handle: Option<StartedRestore>,
+    /// DynamoDB's `TableId` of the table when it was first seen ACTIVE.
+    pub table_id: Option<String>,
     /// Teardown deleted the table.
     pub deleted: bool,
 }
@@ -332,10 +338,17 @@ impl RunState {
                 }
                 self.last_at = *at;
             }
-            Record::Active { index, at } => {
+            Record::Active {
+                index,
+                table_id,
+                at,
+            } => {
                 if let Some(i) = slot(*index) {
                     let r = &mut self.restores[i];
                     r.active_at = Some(*at);
+                    if table_id.is_some() {
+                        r.table_id = table_id.clone();
+                    }
                     if let Phase::Started(h) = &r.phase {
                         r.phase = Phase::Active(h.clone());
                     }

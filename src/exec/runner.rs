@@ -14,8 +14,8 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 
 use crate::cloud::{
-    CloudError, CloudWrite, ErrorKind, JobStatus, SseRequest, StartedRestore, TableChange,
-    TableEncryption, TableFacts,
+    CloudError, CloudWrite, ErrorKind, JobStatus, KeyManager, SseRequest, StartedRestore,
+    TableChange, TableEncryption, TableFacts,
 };
 use crate::graph::DependencyGraph;
 use crate::plan::model::{Execution, OnFailure};
@@ -491,12 +491,16 @@ impl<'a> Executor<'a> {
                 Err(done) => return Ok(done),
             },
         };
-        match self.wait_active(ctx, i, &handle, started_at).await? {
-            None => {}
-            Some(done) => return Ok(done),
-        }
+        let table_id = match self.wait_active(ctx, i, &handle, started_at).await? {
+            Ok(id) => id,
+            Err(done) => return Ok(done),
+        };
         let at = self.clock.now();
-        self.journal.append(&Record::Active { index: i, at })?;
+        self.journal.append(&Record::Active {
+            index: i,
+            table_id,
+            at,
+        })?;
         self.events.emit(Event::RestoreActive {
             index: i,
             id: spec.id.clone(),
@@ -650,15 +654,15 @@ impl<'a> Executor<'a> {
         Ok((handle, ctx.started[i].unwrap_or(at)))
     }
 
-    /// Polls until the table is ACTIVE. `None` when it is; otherwise how the
-    /// restore ended.
+    /// Polls until the table is ACTIVE: `Ok` with its `TableId` (when
+    /// DynamoDB reports one), otherwise how the restore ended.
     async fn wait_active(
         &self,
         ctx: &Ctx<'_>,
         i: usize,
         handle: &StartedRestore,
         started_at: DateTime<Utc>,
-    ) -> Result<Option<Done>, ExecError> {
+    ) -> Result<Result<Option<String>, Done>, ExecError> {
         let spec = &ctx.input.specs[i];
         let scope = &spec.target;
         let name = spec.target_name.as_str();
@@ -679,7 +683,7 @@ impl<'a> Executor<'a> {
                 })
             };
             if !self.sleep(delay).await {
-                return Ok(Some(Done::Interrupted));
+                return Ok(Err(Done::Interrupted));
             }
             if let (StartedRestore::Job { id }, false) = (handle, job_done) {
                 let job = match self
@@ -689,8 +693,8 @@ impl<'a> Executor<'a> {
                     .await
                 {
                     Call::Ok(j) => j,
-                    Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Some),
-                    Call::Interrupted => return Ok(Some(Done::Interrupted)),
+                    Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Err),
+                    Call::Interrupted => return Ok(Err(Done::Interrupted)),
                 };
                 match job.status {
                     JobStatus::Completed => job_done = true,
@@ -706,7 +710,7 @@ impl<'a> Executor<'a> {
                             .unwrap_or_default();
                         return self
                             .fail(ctx, i, format!("restore job {id} {status}{msg}"))
-                            .map(Some);
+                            .map(Err);
                     }
                     JobStatus::Pending | JobStatus::Running => {
                         let expected = job.expected_completion_minutes.map(|m| m as f64 * 60.0);
@@ -736,11 +740,13 @@ impl<'a> Executor<'a> {
                 .await
             {
                 Call::Ok(t) => t,
-                Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Some),
-                Call::Interrupted => return Ok(Some(Done::Interrupted)),
+                Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Err),
+                Call::Interrupted => return Ok(Err(Done::Interrupted)),
             };
             match table {
-                Some(t) if t.status == "ACTIVE" && !t.restore_in_progress => return Ok(None),
+                Some(t) if t.status == "ACTIVE" && !t.restore_in_progress => {
+                    return Ok(Ok(t.table_id));
+                }
                 Some(_) => missing = 0,
                 None => {
                     missing += 1;
@@ -751,7 +757,7 @@ impl<'a> Executor<'a> {
                                 i,
                                 format!("table `{name}` did not appear in {scope} after the restore started"),
                             )
-                            .map(Some);
+                            .map(Err);
                     }
                 }
             }
@@ -818,6 +824,23 @@ impl<'a> Executor<'a> {
             Call::Err(e) => return self.fail(ctx, i, format!("verification failed: {e}")),
             Call::Interrupted => return Ok(Done::Interrupted),
         };
+        let table = match key_to_classify(spec, &table) {
+            Some(key) => {
+                match self
+                    .call(ctx, i, "DescribeKey", false, || {
+                        self.cloud.describe_key(scope, key)
+                    })
+                    .await
+                {
+                    Call::Ok(k) => with_key_manager(table, k.manager),
+                    Call::Err(e) => {
+                        return self.fail(ctx, i, format!("verification failed: {e}"));
+                    }
+                    Call::Interrupted => return Ok(Done::Interrupted),
+                }
+            }
+            None => table,
+        };
         let checks = verify(spec, &table);
         let at = self.clock.now();
         self.events.emit(Event::Verified {
@@ -883,6 +906,27 @@ pub fn change_operation(change: &TableChange) -> &'static str {
         TableChange::Tags { .. } => "TagResource",
         TableChange::Ttl { .. } => "UpdateTimeToLive",
     }
+}
+
+/// The key to ask KMS about before verifying: DynamoDB reports the AWS
+/// managed key by its ARN, exactly like a customer managed key, so a table
+/// that should use the AWS managed key and shows a key ARN is only told
+/// apart from one encrypted with a customer's key by the key's manager.
+pub fn key_to_classify<'t>(spec: &RestoreSpec, table: &'t TableFacts) -> Option<&'t str> {
+    match (&spec.expect.sse, &table.encryption) {
+        (Some(SseRequest::Managed), TableEncryption::Customer { key_arn }) => Some(key_arn),
+        _ => None,
+    }
+}
+
+/// `table` with its key classified by who manages it (see [`key_to_classify`]).
+pub fn with_key_manager(mut table: TableFacts, manager: KeyManager) -> TableFacts {
+    if let (KeyManager::Aws, TableEncryption::Customer { key_arn }) = (manager, &table.encryption) {
+        table.encryption = TableEncryption::Managed {
+            key_arn: Some(key_arn.clone()),
+        };
+    }
+    table
 }
 
 fn key_id(arn: &str) -> &str {

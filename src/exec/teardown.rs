@@ -1,8 +1,10 @@
 //! Teardown: deletes the tables a run created, and nothing else.
 //!
 //! A table is deleted only when the journal shows the run started its
-//! restore AND the table carries the run's `restoreplan:run` tag; anything
-//! else is refused with the reason.
+//! restore AND the table carries the run's `restoreplan:run` tag AND, when
+//! the journal recorded the table's DynamoDB `TableId`, it is still that
+//! table (not one created later under the same name, whatever its tags say);
+//! anything else is refused with the reason.
 
 use chrono::Utc;
 
@@ -55,6 +57,13 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite) -> Vec<Item> {
         let scope = spec.target.clone();
         let verdict = match cloud.describe_table(&scope, &spec.target_name).await {
             Ok(None) => Verdict::Gone,
+            Ok(Some(t)) if replaced(r.table_id.as_deref(), t.table_id.as_deref()) => {
+                Verdict::Refuse(format!(
+                    "the table was replaced after this run created it (table id {}, the run's was {}), so this run did not create it, whatever its tags say",
+                    t.table_id.as_deref().unwrap_or("?"),
+                    r.table_id.as_deref().unwrap_or("?"),
+                ))
+            }
             Ok(Some(t)) => match cloud.table_tags(&scope, &t.arn).await {
                 Ok(tags) => match tags.get(RUN_TAG) {
                     Some(v) if v == run_id => Verdict::Delete,
@@ -78,6 +87,11 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite) -> Vec<Item> {
         });
     }
     items
+}
+
+/// True when the journal and DynamoDB both know the table's id and they differ.
+fn replaced(journaled: Option<&str>, now: Option<&str>) -> bool {
+    matches!((journaled, now), (Some(a), Some(b)) if a != b)
 }
 
 /// The outcome of deleting one table.

@@ -630,7 +630,21 @@ async fn teardown_deletes_only_the_runs_tables() {
         .delete_table(&specs[3].target, &specs[3].target_name)
         .await;
     sim.create_table(&specs[3].target, &specs[3].target_name);
+    // And replaces restore 2's with one that carries a forged run tag.
+    let _ = sim
+        .delete_table(&specs[2].target, &specs[2].target_name)
+        .await;
+    sim.create_table(&specs[2].target, &specs[2].target_name);
+    let forged = TableChange::Tags {
+        tags: BTreeMap::from([(RUN_TAG.to_owned(), "test-run".to_owned())]),
+    };
+    assert!(
+        sim.change_table(&specs[2].target, &specs[2].target_name, &forged)
+            .await
+            .is_ok()
+    );
     let state = RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
+    assert!(state.restores.iter().take(4).all(|r| r.table_id.is_some()));
     let items = teardown::plan(&state, &sim).await;
     let verdicts: BTreeMap<usize, Verdict> =
         items.iter().map(|i| (i.index, i.verdict.clone())).collect();
@@ -639,16 +653,68 @@ async fn teardown_deletes_only_the_runs_tables() {
         4,
         "restore 4 never started, so it is not considered"
     );
-    assert!(matches!(verdicts[&3], Verdict::Refuse(_)));
-    assert!((0..3).all(|i| verdicts[&i] == Verdict::Delete));
+    assert!(matches!(&verdicts[&3], Verdict::Refuse(_)));
+    assert!(
+        matches!(&verdicts[&2], Verdict::Refuse(why) if why.contains("replaced")),
+        "{:?}",
+        verdicts[&2]
+    );
+    assert!((0..2).all(|i| verdicts[&i] == Verdict::Delete));
     let done = teardown::execute(&items, &sim, &journal)
         .await
         .unwrap_or_default();
-    assert_eq!(done.len(), 3);
+    assert_eq!(done.len(), 2);
     let left = sim.table_names();
-    assert!(left.iter().any(|k| k.ends_with(&specs[3].target_name)));
-    assert!(left.iter().any(|k| k.ends_with(&specs[4].target_name)));
-    assert_eq!(left.len(), 2, "{left:?}");
+    for kept in [2, 3, 4] {
+        assert!(left.iter().any(|k| k.ends_with(&specs[kept].target_name)));
+    }
+    assert_eq!(left.len(), 3, "{left:?}");
     let state = RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
     assert_eq!(state.status(), "torn-down");
+}
+
+#[test]
+fn the_aws_managed_key_reported_by_its_arn_verifies_as_managed() {
+    use crate::cloud::{KeyManager, SseRequest, TableEncryption, TableFacts};
+    use crate::exec::runner::{key_to_classify, verify, with_key_manager};
+    let (_, mut specs, _) = sim_for(&restores_of(1, &[]), &Default::default(), 1);
+    let spec = &mut specs[0];
+    spec.expect.sse = Some(SseRequest::Managed);
+    spec.expect.indexes = None;
+    spec.expect.item_count = None;
+    // DescribeTable names the AWS managed key like any other key.
+    let managed = "arn:aws:kms:us-west-2:444455556666:key/9ffd848b-33e5-4305-9912-7b16378b3881";
+    let table = TableFacts {
+        arn: "arn:aws:dynamodb:us-west-2:444455556666:table/t0-dr".to_owned(),
+        name: "t0-dr".to_owned(),
+        status: "ACTIVE".to_owned(),
+        item_count: None,
+        size_bytes: None,
+        encryption: TableEncryption::Customer {
+            key_arn: managed.to_owned(),
+        },
+        indexes: Vec::new(),
+        stream: None,
+        deletion_protection: false,
+        restore_in_progress: false,
+        table_id: None,
+    };
+    assert_eq!(key_to_classify(spec, &table), Some(managed));
+    let failed = |t: &TableFacts| verify(spec, t).iter().filter(|c| !c.passed).count();
+    assert_eq!(
+        failed(&table),
+        1,
+        "unclassified, it looks like a customer key"
+    );
+    // KMS says AWS manages it: the table is what the plan asked for.
+    let aws = with_key_manager(table.clone(), KeyManager::Aws);
+    assert_eq!(failed(&aws), 0, "{:?}", verify(spec, &aws));
+    // A customer's key stays a failure.
+    let customer = with_key_manager(table.clone(), KeyManager::Customer);
+    assert_eq!(failed(&customer), 1);
+    // Nothing to ask when the plan wanted a customer key or an owned one.
+    spec.expect.sse = Some(SseRequest::Customer {
+        key_arn: managed.to_owned(),
+    });
+    assert_eq!(key_to_classify(spec, &table), None);
 }

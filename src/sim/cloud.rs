@@ -75,9 +75,20 @@ impl SimStats {
     }
 }
 
+/// A table id no other simulated table has had.
+fn new_table_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    format!(
+        "sim-table-{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
 #[derive(Debug, Clone)]
 struct SimTable {
     arn: String,
+    /// A new id for every table created, like DynamoDB's `TableId`.
+    id: String,
     ready_at: Instant,
     /// The restore fails at `ready_at` and the table disappears.
     fails: bool,
@@ -203,6 +214,7 @@ impl SimCloud {
             key(scope, name),
             SimTable {
                 arn: table_arn(scope, name),
+                id: new_table_id(),
                 ready_at: now,
                 fails: false,
                 encryption: TableEncryption::Owned,
@@ -371,6 +383,7 @@ impl SimCloud {
             key(scope, name),
             SimTable {
                 arn: table_arn(scope, name),
+                id: new_table_id(),
                 ready_at: end,
                 fails,
                 encryption,
@@ -511,6 +524,7 @@ impl CloudRead for SimCloud {
                 stream: t.stream.clone(),
                 deletion_protection: t.deletion_protection,
                 restore_in_progress: !active,
+                table_id: Some(t.id.clone()),
             }
         }))
     }

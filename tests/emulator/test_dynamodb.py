@@ -154,6 +154,20 @@ def test_sizes(emulator, uid):
     assert ddb.describe_table(TableName=small)["Table"]["TableSizeBytes"] > 0
 
 
+def test_table_ids_are_stable_and_new_for_a_table_created_again(emulator, uid):
+    ddb = emulator.client("dynamodb")
+    name = uid("ided")
+    created = make_table(ddb, name, items=0)
+    first = ddb.describe_table(TableName=name)["Table"]["TableId"]
+    assert created["TableId"] == first == ddb.describe_table(TableName=name)["Table"]["TableId"]
+    other = uid("other")
+    make_table(ddb, other, items=0)
+    assert ddb.describe_table(TableName=other)["Table"]["TableId"] != first
+    ddb.delete_table(TableName=name)
+    make_table(ddb, name, items=0)
+    assert ddb.describe_table(TableName=name)["Table"]["TableId"] != first
+
+
 def test_native_restore_duration_and_fail_table(emulator, uid):
     emulator.configure(time_scale=0.002)
     ddb = emulator.client("dynamodb")

@@ -1,6 +1,7 @@
 //! restoreplan's integration tests: one binary that drives the real
 //! `restoreplan` binary and, where AWS is involved, one local emulator.
 
+mod apply;
 mod examples;
 mod graph;
 mod hostile;
@@ -10,5 +11,6 @@ mod props;
 mod review;
 mod rules;
 mod schema;
+mod simulate;
 mod support;
 mod test;

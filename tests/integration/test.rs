@@ -94,10 +94,9 @@ impl Test {
         self
     }
 
-    /// Runs the binary, checks the status, returns the output.
-    pub fn run(self) -> Output {
-        let out = Command::new(env!("CARGO_BIN_EXE_restoreplan"))
-            .args(&self.args)
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_restoreplan"));
+        cmd.args(&self.args)
             .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .env("NO_COLOR", "1")
             .env("COLUMNS", "100")
@@ -107,9 +106,30 @@ impl Test {
             .env_remove("AWS_DEFAULT_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .output()
-            .expect("the binary runs");
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Starts the binary without waiting for it (to kill it mid-run), in
+    /// the directory set with [`Test::current_dir`]; its stdout and stderr
+    /// go to `log`.
+    pub fn spawn(self, log: &Path) -> std::process::Child {
+        assert!(
+            self.cwd.is_some(),
+            "a spawned run needs a lasting directory"
+        );
+        let file = std::fs::File::create(log).expect("the log file can be created");
+        let err = file.try_clone().expect("the log file can be shared");
+        self.command()
+            .stdout(file)
+            .stderr(err)
+            .spawn()
+            .expect("the binary starts")
+    }
+
+    /// Runs the binary, checks the status, returns the output.
+    pub fn run(self) -> Output {
+        let out = self.command().output().expect("the binary runs");
         let output = Output {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

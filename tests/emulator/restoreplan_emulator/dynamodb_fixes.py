@@ -21,6 +21,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import copy
 import json
 import re
@@ -72,6 +74,12 @@ def _describe(self: Table, base_key: str = "TableDescription") -> dict[str, Any]
     result = _original_describe(self, base_key)
     desc = result[base_key]
     desc["TableSizeBytes"] = table_size_bytes(self)
+    # AWS gives every table a TableId; a table deleted and created again under
+    # the same name gets a new one, which is how a replaced table is told apart.
+    table_id = getattr(self, "_rp_table_id", None)
+    if table_id is None:
+        table_id = self._rp_table_id = str(uuid.uuid4())
+    desc["TableId"] = table_id
     restoring = getattr(self, "_rp_restoring", False)
     if restoring:
         desc["TableStatus"] = "CREATING"

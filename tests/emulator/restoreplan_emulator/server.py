@@ -261,8 +261,10 @@ def _log_entry(req: AwsRequest, arrived: float) -> dict[str, Any]:
         "request_id": req.request_id,
         "target_table": None,
         "idempotency_token": None,
-        "table": _table_named(req),
+        "table": None,
     }
+    if req.service == "dynamodb":
+        entry["table"] = _table_named(req)
     if req.operation in _RESTORE_OPS:
         try:
             params = req.json()
@@ -281,13 +283,13 @@ def _table_named(req: AwsRequest) -> str | None:
     """The DynamoDB table a request acts on, so a harness can follow each table's calls.
 
     `TableName`, the target of a restore, or the table of `ResourceArn`/`TableArn`
-    (tagging calls name the table by ARN); None for other services and requests.
+    (tagging calls name the table by ARN).
     """
-    if req.service != "dynamodb":
-        return None
     try:
         params = req.json()
     except AwsError:
+        return None
+    if not isinstance(params, dict):
         return None
     for key in ("TableName", "TargetTableName"):
         name = params.get(key)
