@@ -12,7 +12,6 @@ use crate::check::live::{self, LiveOptions};
 use crate::cli::aws::{AwsArgs, runtime};
 use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
 use crate::cloud::aws::AwsCloud;
-use crate::cloud::cache::Cached;
 use crate::diff::{DryRun, stale};
 use crate::exec::events::{CollectingSink, Event, EventSink, Tee};
 use crate::exec::journal::{Journal, RunHeader, RunState};
@@ -226,7 +225,7 @@ fn prepare(
         Some(file) => Some(read_saved(file)?),
         None => None,
     };
-    let read = Cached::new(AwsCloud::new(args.aws.options()));
+    let read = args.aws.read_only();
     let report = rt.block_on(live::check(&plan, &read, &LiveOptions::default()));
     if let Some(saved) = &saved {
         // The drift explains a newly blocked restore better than its

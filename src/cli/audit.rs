@@ -6,11 +6,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::check::live::LiveOptions;
-use crate::cli::aws::{AwsArgs, runtime};
+use crate::cli::aws::{AwsArgs, block_on};
 use crate::cli::plan::dry_run;
 use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
-use crate::cloud::aws::AwsCloud;
-use crate::cloud::cache::Cached;
 use crate::diff::audit::audit;
 use crate::report::{self, Style};
 
@@ -56,15 +54,11 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         Ok(l) => l,
         Err(status) => return status,
     };
-    // A read-only view of AWS: the adapter behind the per-run cache, used
-    // only as a `CloudRead`.
-    let cloud = Cached::new(AwsCloud::new(args.aws.options()));
-    let dry = match runtime()
-        .map(|rt| rt.block_on(dry_run(&loaded.plan, &cloud, &LiveOptions::default())))
-    {
+    let cloud = args.aws.read_only();
+    let dry = match block_on(dry_run(&loaded.plan, &cloud, &LiveOptions::default())) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: failed to start the async runtime: {e}");
+            eprintln!("error: {e}");
             return ExitStatus::Error;
         }
     };

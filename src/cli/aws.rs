@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::cloud::aws::{AccountAccess, AwsOptions};
+use crate::cloud::aws::{AccountAccess, AwsCloud, AwsOptions};
+use crate::cloud::cache::Cached;
 
 /// Credentials per account, shared by every command that talks to AWS.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -49,6 +50,22 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
         return Err(format!("`{s}` has nothing after `=`"));
     }
     Ok((account.to_owned(), value.to_owned()))
+}
+
+impl AwsArgs {
+    /// A read-only view of AWS for one run: the SDK adapter behind the
+    /// per-run cache, to be used only as a [`crate::cloud::CloudRead`].
+    pub fn read_only(&self) -> Cached<AwsCloud> {
+        Cached::new(AwsCloud::new(self.options()))
+    }
+}
+
+/// Runs one future to completion on a fresh runtime (the commands are
+/// synchronous; only their AWS calls are concurrent).
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, String> {
+    runtime()
+        .map(|rt| rt.block_on(future))
+        .map_err(|e| format!("failed to start the async runtime: {e}"))
 }
 
 /// A runtime for the commands that call AWS.

@@ -151,12 +151,8 @@ fn live_sizes(
     mut sizes: Sizes,
 ) -> Result<Sizes, String> {
     use crate::check::live::{self, LiveOptions};
-    use crate::cloud::aws::AwsCloud;
-    use crate::cloud::cache::Cached;
-    let rt = crate::cli::aws::runtime()
-        .map_err(|e| format!("failed to start the async runtime: {e}"))?;
-    let cloud = Cached::new(AwsCloud::new(aws.options()));
-    let report = rt.block_on(live::check(plan, &cloud, &LiveOptions::default()));
+    let cloud = aws.read_only();
+    let report = crate::cli::aws::block_on(live::check(plan, &cloud, &LiveOptions::default()))?;
     let mut missing = Vec::new();
     for r in &report.resolved {
         let size = r

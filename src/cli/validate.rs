@@ -8,8 +8,6 @@ use clap::ValueEnum;
 use crate::check::live::{self, LiveOptions};
 use crate::cli::aws::AwsArgs;
 use crate::cli::{CompileArgs, ExitStatus, Output};
-use crate::cloud::aws::AwsCloud;
-use crate::cloud::cache::Cached;
 use crate::diag::{Finding, Severity};
 use crate::plan::{LoadError, SourceFile};
 use crate::report::findings;
@@ -188,10 +186,9 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
 }
 
 /// Runs the live checks of one plan with the real AWS adapter.
-fn live_check(plan: &crate::plan::model::Plan, aws: &AwsArgs) -> std::io::Result<live::LiveReport> {
-    let rt = crate::cli::aws::runtime()?;
-    let cloud = Cached::new(AwsCloud::new(aws.options()));
-    Ok(rt.block_on(live::check(plan, &cloud, &LiveOptions::default())))
+fn live_check(plan: &crate::plan::model::Plan, aws: &AwsArgs) -> Result<live::LiveReport, String> {
+    let cloud = aws.read_only();
+    crate::cli::aws::block_on(live::check(plan, &cloud, &LiveOptions::default()))
 }
 
 fn plural(n: usize) -> &'static str {
