@@ -210,7 +210,9 @@ impl Out<'_> {
         } else {
             f
         };
-        let f = if f.span.is_none() {
+        // A credentials problem is about an account, not a line of the
+        // plan: without a span it is shown once for all its restores.
+        let f = if f.span.is_none() && f.code != codes::CREDENTIALS {
             f.at(self.restore.spans.entry)
         } else {
             f
@@ -263,8 +265,14 @@ impl Ctx<'_> {
         };
         let target = r.target.location.clone();
         let source = r.source.clone();
-        for account in [&source.account, &target.account] {
+        let mut accounts = vec![&source.account];
+        if target.account != source.account {
+            accounts.push(&target.account);
+        }
+        let mut no_credentials = false;
+        for account in accounts {
             if let Some(e) = self.broken.get(account.as_str()) {
+                no_credentials = true;
                 out.push(
                     Finding::error(
                         codes::CREDENTIALS,
@@ -279,6 +287,26 @@ impl Ctx<'_> {
                     )),
                 );
             }
+        }
+
+        if no_credentials {
+            // Every lookup for this restore would fail the same way; the
+            // finding above says why, once.
+            let resolved = ResolvedRestore {
+                index,
+                id: r.id.clone(),
+                target,
+                target_name: r.target_name.clone(),
+                recovery_point: None,
+                pitr: None,
+                source_table: None,
+                key: None,
+                request: build_request(r, None, None, None),
+                changes: Vec::new(),
+                estimated_seconds: estimate_seconds(None),
+                disposition: Disposition::Ready,
+            };
+            return (resolved, out.findings);
         }
 
         // The original table, when readable: its key, indexes and settings.
@@ -1133,7 +1161,12 @@ pub fn coalesce(findings: &[Finding]) -> Vec<Finding> {
             g.code == f.code && g.span == f.span && g.evidence == f.evidence && g.help == f.help
         });
         match (same, &f.restore) {
-            (Some((_, ids)), Some(id)) => ids.push(id.clone()),
+            (Some((_, ids)), Some(id)) => {
+                if !ids.contains(id) {
+                    ids.push(id.clone());
+                }
+            }
+            (Some(_), None) => {}
             _ => out.push((f.clone(), f.restore.iter().cloned().collect())),
         }
     }

@@ -205,9 +205,13 @@ fn terminal_width() -> usize {
 }
 
 fn init_tracing(quiet: bool, verbose: u8) {
+    // The AWS SDK logs a warning for every credential source it tries and
+    // misses (instance metadata off a cloud machine, for one); the findings
+    // already say which identity failed and why, so the SDK's own logs start
+    // at `-v`.
     let level = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
+        (false, 0) => "warn,aws_config=error,aws_smithy_runtime=error,aws_runtime=error",
         (false, 1) => "info",
         (false, 2) => "debug",
         (false, _) => "trace",

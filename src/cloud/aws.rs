@@ -203,13 +203,15 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
 fn fail<E, R>(operation: &str, source: &str, err: SdkError<E, R>) -> CloudError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + HasStatus,
+    R: std::fmt::Debug + HasStatus + 'static,
 {
     let (kind, code, message) = match &err {
-        SdkError::DispatchFailure(e) => (
+        SdkError::DispatchFailure(_) => (
             ErrorKind::Transient,
             "DispatchFailure".to_owned(),
-            format!("{e:?}"),
+            // The error chain in one line: "no credentials", "connection
+            // refused", … rather than the whole debug structure.
+            error_chain(&err),
         ),
         SdkError::TimeoutError(_) => (
             ErrorKind::Transient,
@@ -239,6 +241,20 @@ where
     let mut e = CloudError::new(kind, operation, code, message);
     e.identity = Some(source.to_owned());
     e
+}
+
+/// An error and its sources as one line, each cause once.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Lets [`fail`] read the HTTP status of any SDK response type.

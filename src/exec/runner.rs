@@ -780,17 +780,26 @@ impl<'a> Executor<'a> {
                 at: self.clock.now(),
             })?;
             let op = change_operation(change);
-            match self
-                .call(ctx, i, op, true, || {
+            // Streams and TTL cannot be switched on twice: DynamoDB refuses
+            // the second call. A run killed after sending one and before
+            // journaling its outcome must find it done, not fail on it.
+            let checked_first =
+                matches!(change, TableChange::Stream { .. } | TableChange::Ttl { .. })
+                    && self.already_in_effect(ctx, i, change).await;
+            let outcome = if checked_first {
+                Call::Ok(())
+            } else {
+                self.call(ctx, i, op, true, || {
                     self.cloud.change_table(scope, name, change)
                 })
                 .await
-            {
+            };
+            match outcome {
                 Call::Ok(()) => {}
-                // Re-applying a setting already in effect (a resumed step) is
-                // refused by DynamoDB for streams and TTL; that counts as done.
+                // Re-applying a setting already in effect is refused (as
+                // invalid, or as a conflict); that counts as done.
                 Call::Err(e)
-                    if e.kind == ErrorKind::Invalid
+                    if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Conflict)
                         && self.already_in_effect(ctx, i, change).await => {}
                 Call::Err(e) => {
                     return self.fail(ctx, i, format!("after-restore setting {op} failed: {e}"));
