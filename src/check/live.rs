@@ -25,6 +25,7 @@ use crate::cloud::{
     TableFacts, arn_account, arn_region,
 };
 use crate::diag::{Finding, Severity};
+use crate::exec::runner::with_key_manager;
 use crate::plan::model::{
     AccountId, Encryption, Location, Plan, RecoveryPointSelector, Region, Restore, TtlSetting,
 };
@@ -310,11 +311,15 @@ impl Ctx<'_> {
         }
 
         // The original table, when readable: its key, indexes and settings.
-        let source_table: Option<TableFacts> = self
+        let source_table: Option<TableFacts> = match self
             .cloud
             .describe_table(&source, &r.table)
             .await
-            .unwrap_or_default();
+            .unwrap_or_default()
+        {
+            Some(t) => Some(self.classify_key(&source, t).await),
+            None => None,
+        };
 
         let (recovery_point, pitr) = self.recovery_point(r, &mut out).await;
 
@@ -384,6 +389,20 @@ impl Ctx<'_> {
             disposition: Disposition::Ready,
         };
         (resolved, out.findings)
+    }
+
+    /// `table` with its key classified by who manages it: DynamoDB reports
+    /// the AWS-managed key by its ARN, exactly like a customer-managed key,
+    /// so only KMS tells them apart. A key that cannot be described stays
+    /// customer-managed, as DynamoDB reported it.
+    async fn classify_key(&self, scope: &Scope, table: TableFacts) -> TableFacts {
+        let TableEncryption::Customer { key_arn } = &table.encryption else {
+            return table;
+        };
+        match self.cloud.describe_key(scope, key_arn).await {
+            Ok(k) => with_key_manager(table, k.manager),
+            Err(_) => table,
+        }
     }
 
     /// What `same-as-source` means for this restore, once the original key is known.
@@ -1236,6 +1255,168 @@ mod tests {
         assert_eq!(
             coalesce(&many)[0].message,
             "restores `t0`, `t1` and 4 more: key not found"
+        );
+    }
+
+    /// One original table whose key DescribeKey reports as `manager`;
+    /// nothing else exists.
+    struct OneTable {
+        manager: KeyManager,
+    }
+
+    const KEY: &str = "arn:aws:kms:eu-west-1:210987654321:key/0d1e2f30-4a5b-6c7d-8e9f-a0b1c2d3e4f5";
+
+    fn absent(operation: &str) -> CloudError {
+        CloudError::new(ErrorKind::NotFound, operation, "NotFound", "not here")
+    }
+
+    #[async_trait::async_trait]
+    impl CloudRead for OneTable {
+        async fn identity(&self, account: &AccountId) -> crate::cloud::CloudResult<Identity> {
+            Ok(Identity {
+                account: account.to_string(),
+                arn: format!("arn:aws:iam::{account}:role/test"),
+                source: "test".into(),
+            })
+        }
+        async fn describe_key(&self, _: &Scope, key: &str) -> crate::cloud::CloudResult<KeyFacts> {
+            if key != KEY {
+                return Err(absent("DescribeKey"));
+            }
+            Ok(KeyFacts {
+                arn: KEY.into(),
+                account: "210987654321".into(),
+                region: "eu-west-1".into(),
+                state: "Enabled".into(),
+                spec: "SYMMETRIC_DEFAULT".into(),
+                usage: "ENCRYPT_DECRYPT".into(),
+                manager: self.manager,
+                multi_region: None,
+            })
+        }
+        async fn key_policy(
+            &self,
+            _: &Scope,
+            _: &str,
+        ) -> crate::cloud::CloudResult<Option<String>> {
+            Ok(None)
+        }
+        async fn probe_key(
+            &self,
+            _: &Scope,
+            _: &str,
+            _: KeyOperation,
+        ) -> crate::cloud::CloudResult<ProbeOutcome> {
+            Ok(ProbeOutcome::Allowed)
+        }
+        async fn vault_recovery_points(
+            &self,
+            _: &Scope,
+            _: &str,
+            _: &str,
+        ) -> crate::cloud::CloudResult<Vec<RecoveryPoint>> {
+            Ok(Vec::new())
+        }
+        async fn describe_recovery_point(
+            &self,
+            _: &Scope,
+            _: &str,
+            _: &str,
+        ) -> crate::cloud::CloudResult<RecoveryPoint> {
+            Err(absent("DescribeRecoveryPoint"))
+        }
+        async fn table_backups(
+            &self,
+            _: &Scope,
+            _: &str,
+        ) -> crate::cloud::CloudResult<Vec<RecoveryPoint>> {
+            Ok(Vec::new())
+        }
+        async fn describe_backup(
+            &self,
+            _: &Scope,
+            _: &str,
+        ) -> crate::cloud::CloudResult<RecoveryPoint> {
+            Err(absent("DescribeBackup"))
+        }
+        async fn describe_table(
+            &self,
+            _: &Scope,
+            name: &str,
+        ) -> crate::cloud::CloudResult<Option<TableFacts>> {
+            Ok((name == "orders").then(|| TableFacts {
+                arn: "arn:aws:dynamodb:eu-west-1:210987654321:table/orders".into(),
+                name: "orders".into(),
+                status: "ACTIVE".into(),
+                item_count: None,
+                size_bytes: None,
+                encryption: TableEncryption::Customer {
+                    key_arn: KEY.into(),
+                },
+                indexes: Vec::new(),
+                stream: None,
+                deletion_protection: false,
+                restore_in_progress: false,
+                table_id: None,
+            }))
+        }
+        async fn describe_pitr(&self, _: &Scope, _: &str) -> crate::cloud::CloudResult<PitrFacts> {
+            Err(absent("DescribeContinuousBackups"))
+        }
+        async fn describe_ttl(
+            &self,
+            _: &Scope,
+            _: &str,
+        ) -> crate::cloud::CloudResult<crate::cloud::TtlFacts> {
+            Err(absent("DescribeTimeToLive"))
+        }
+        async fn table_tags(
+            &self,
+            _: &Scope,
+            _: &str,
+        ) -> crate::cloud::CloudResult<BTreeMap<String, String>> {
+            Ok(BTreeMap::new())
+        }
+        async fn describe_restore_job(
+            &self,
+            _: &Scope,
+            _: &str,
+        ) -> crate::cloud::CloudResult<crate::cloud::RestoreJob> {
+            Err(absent("DescribeRestoreJob"))
+        }
+    }
+
+    /// The original's encryption as the live check saw it.
+    async fn original_encryption(manager: KeyManager) -> Option<TableEncryption> {
+        let text = "version: 1\nname: x\nsource: { account: \"210987654321\", region: eu-west-1 }\n\
+                    restores:\n  - table: orders\n    name: orders-copy\n";
+        let opts = crate::plan::CompileOptions::new(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+        );
+        let loaded =
+            crate::plan::compile(crate::plan::source::SourceFile::new("p.yaml", text), &opts)
+                .unwrap_or_else(|e| panic!("the plan compiles: {e:?}"));
+        let report = check(&loaded.plan, &OneTable { manager }, &LiveOptions::default()).await;
+        report.resolved[0]
+            .source_table
+            .as_ref()
+            .map(|t| t.encryption.clone())
+    }
+
+    #[tokio::test]
+    async fn an_original_under_the_aws_managed_key_is_not_taken_for_a_customers_key() {
+        // DynamoDB reports both kinds of key by ARN: KMS tells them apart.
+        assert_eq!(
+            original_encryption(KeyManager::Aws).await,
+            Some(TableEncryption::Managed {
+                key_arn: Some(KEY.into())
+            })
+        );
+        assert_eq!(
+            original_encryption(KeyManager::Customer).await,
+            Some(TableEncryption::Customer {
+                key_arn: KEY.into()
+            })
         );
     }
 

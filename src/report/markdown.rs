@@ -1,6 +1,8 @@
 //! Markdown for pull-request comments: a summary table, then collapsible
 //! per-restore details. Kept under GitHub's comment limit: when the details
-//! would not fit, they are left out and the comment says so.
+//! would not fit, only those of the restores that are blocked or have
+//! findings are kept (or, when even those do not fit, a list of the
+//! findings), and the comment says so.
 
 use std::fmt::Write as _;
 
@@ -69,6 +71,10 @@ fn details(out: &mut String, dry: &DryRun, r: &RestoreView) {
     );
     for why in &r.blocked_because {
         let _ = writeln!(out, "- ⛔ blocked: {}", cell(why));
+    }
+    if !r.blocked_because.is_empty() {
+        // End the list: a line right after it would continue its last item.
+        out.push('\n');
     }
     let rp = &r.recovery_point;
     let _ = writeln!(
@@ -209,7 +215,7 @@ fn head(dry: &DryRun, max_rows: usize) -> String {
         };
         let _ = writeln!(
             out,
-            "| {icon} | `{}` | `{}/{}/{}` → `{}/{}/{}` | {} {} | {age} | {enc} | {} |",
+            "| {icon} | `{}` | `{}/{}/{}` → `{}/{}/{}` | {} | {age} | {enc} | {} |",
             cell(&r.id),
             r.source.account,
             r.source.region,
@@ -217,11 +223,10 @@ fn head(dry: &DryRun, max_rows: usize) -> String {
             r.target.account,
             r.target.region,
             cell(&r.target.name),
-            recovery_kind_text(rp),
-            rp.arn
-                .as_deref()
-                .map(|a| code(&short_arn(a)))
-                .unwrap_or_default(),
+            match rp.arn.as_deref() {
+                Some(a) => format!("{} {}", recovery_kind_text(rp), code(&short_arn(a))),
+                None => recovery_kind_text(rp).to_owned(),
+            },
             secs_text(r.estimated_seconds)
         );
     }
@@ -268,11 +273,59 @@ pub fn dry_run(dry: &DryRun) -> String {
     );
     if out.len() + body.len() + foot.len() <= COMMENT_LIMIT {
         out.push_str(&body);
+        out.push_str(&foot);
+        return out;
+    }
+    // Too long for a comment: keep what a reviewer must act on, the blocked
+    // restores and those with findings, and leave out the clean ones.
+    let needs_attention: Vec<&RestoreView> = dry
+        .restores
+        .iter()
+        .filter(|r| r.action == Action::Blocked || !r.findings.is_empty())
+        .collect();
+    let mut attention = String::new();
+    for r in &needs_attention {
+        details(&mut attention, dry, r);
+    }
+    let left_out = dry.restores.len() - needs_attention.len();
+    let note = format!(
+        "_Details of the {left_out} restores without findings are left out to fit a comment; run `restoreplan plan --format json` for all of them._\n\n"
+    );
+    if !needs_attention.is_empty()
+        && out.len() + note.len() + attention.len() + foot.len() <= COMMENT_LIMIT
+    {
+        out.push_str(&note);
+        out.push_str(&attention);
     } else {
         let _ = writeln!(
             out,
             "_Per-restore details are left out to fit a comment; run `restoreplan plan --format json` for all of them._\n"
         );
+        // Still name every problem, as far as the comment allows.
+        let mut list = String::new();
+        let mut shown = 0;
+        let findings: Vec<&FindingView> = dry
+            .restores
+            .iter()
+            .flat_map(|r| r.findings.iter())
+            .collect();
+        for f in &findings {
+            let mut one = String::new();
+            findings_list(&mut one, &[f]);
+            if out.len() + list.len() + one.len() + foot.len() + 200 > COMMENT_LIMIT {
+                break;
+            }
+            list.push_str(&one);
+            shown += 1;
+        }
+        if !list.is_empty() {
+            let _ = writeln!(out, "**Findings:**\n");
+            out.push_str(&list);
+            if shown < findings.len() {
+                let _ = writeln!(out, "- … and {} more", findings.len() - shown);
+            }
+            out.push('\n');
+        }
     }
     out.push_str(&foot);
     out

@@ -63,6 +63,52 @@ fn markdown_leaves_details_out_when_too_long() {
 }
 
 #[test]
+fn markdown_keeps_the_restores_that_need_attention_when_too_long() {
+    let mut d = dry();
+    let mut clean = d.restores[0].clone();
+    clean.findings.clear();
+    for i in 0..60 {
+        let mut r = clean.clone();
+        r.id = format!("table-{i}");
+        d.restores.push(r);
+    }
+    let md = super::markdown::dry_run(&d);
+    assert!(md.len() <= super::markdown::COMMENT_LIMIT, "{}", md.len());
+    // Every restore still has its row.
+    assert!(md.contains("| `table-59` |"), "{md}");
+    // The blocked restores keep their details and findings; clean ones do not.
+    assert!(md.contains("<summary>⛔ <code>ledger</code>"), "{md}");
+    assert!(md.contains("- ⛔ blocked: restore `ledger`"), "{md}");
+    assert!(!md.contains("<code>table-0</code>"), "{md}");
+    assert!(
+        md.contains("restores without findings are left out"),
+        "{md}"
+    );
+}
+
+#[test]
+fn markdown_still_names_the_findings_when_even_those_do_not_fit() {
+    let mut d = dry();
+    let blocked = d
+        .restores
+        .iter()
+        .find(|r| r.action == crate::diff::model::Action::Blocked)
+        .cloned()
+        .unwrap_or_else(|| panic!("the fixture has a blocked restore"));
+    for i in 0..400 {
+        let mut r = blocked.clone();
+        r.id = format!("table-{i}");
+        d.restores.push(r);
+    }
+    let md = super::markdown::dry_run(&d);
+    assert!(md.len() <= super::markdown::COMMENT_LIMIT, "{}", md.len());
+    assert!(!md.contains("<details>"));
+    assert!(md.contains("**Findings:**"), "{md}");
+    assert!(md.contains("- ⛔ restore `ledger`"), "{md}");
+    assert!(md.contains("more\n"), "{md}");
+}
+
+#[test]
 fn json_dry_run() {
     insta::assert_snapshot!(super::json::dry_run(&dry()));
 }

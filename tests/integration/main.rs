@@ -9,6 +9,7 @@ mod live;
 mod output;
 mod props;
 mod review;
+mod review_examples;
 mod rules;
 mod schema;
 mod simulate;

@@ -15,6 +15,7 @@ use restoreplan::diff::stale::{DriftKind, against_live};
 
 use crate::support::aws::Aws;
 use crate::support::emulator::{Emulator, shared};
+use crate::support::snapshot::{self, regex_escape};
 use crate::test::{Output, Test};
 
 const EAST: &str = "us-east-1";
@@ -45,7 +46,7 @@ impl Dr {
     }
 }
 
-fn example(name: &str) -> String {
+pub(crate) fn example(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("plans/examples")
         .join(name);
@@ -132,7 +133,7 @@ async fn seed_dr(em: &Emulator, src: &str, dst: &str) -> String {
     key
 }
 
-fn now_secs() -> f64 {
+pub(crate) fn now_secs() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
@@ -169,44 +170,9 @@ fn dr() -> &'static Dr {
     })
 }
 
-/// Snapshot settings: fresh account ids become names, and ids, times and
-/// ages that change from run to run are filtered out.
+/// Snapshot settings: the fresh accounts become `[SOURCE]` and `[TARGET]`.
 fn settings(dr: &Dr) -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(&regex_escape(&dr.src), "[SOURCE]");
-    s.add_filter(&regex_escape(&dr.dst), "[TARGET]");
-    s.add_filter(r"recovery-point:[0-9A-Za-z-]+", "recovery-point:[ID]");
-    s.add_filter(r"`…[0-9a-f]{12}`", "`…[ID]`");
-    s.add_filter(r"key/mrk-[0-9a-f-]+", "key/mrk-[ID]");
-    s.add_filter(r"key/[0-9a-f]{8}-[0-9a-f-]{27}", "key/[ID]");
-    s.add_filter(
-        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
-        "[TIME]",
-    );
-    s.add_filter(r"\b[0-9a-f]{64}\b", "[DIGEST]");
-    s.add_filter(r"(\d+[smhd] )?\d+[smhd] old", "[AGE] old");
-    s.add_filter(r"age (\d+[smhd] )?\d+[smhd]", "age [AGE]");
-    s.add_filter(r"` \| (\d+[smhd] )?\d+[smhd]( ⛔)? \|", "` | [AGE] |");
-    s.add_filter(r#""age_seconds": \d+"#, r#""age_seconds": "[AGE]""#);
-    s.add_filter(
-        r"assumed-role/restoreplan-test/[A-Za-z0-9_=,.@-]+",
-        "assumed-role/restoreplan-test/[SESSION]",
-    );
-    s.set_snapshot_path("snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if c.is_ascii_alphanumeric() {
-                vec![c]
-            } else {
-                vec!['\\', c]
-            }
-        })
-        .collect()
+    snapshot::settings(&[(&dr.src, "SOURCE"), (&dr.dst, "TARGET")])
 }
 
 fn plan_cmd(dr: &Dr, args: &[&str], status: i32) -> Output {

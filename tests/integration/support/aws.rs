@@ -71,6 +71,18 @@ impl Aws {
     /// encrypted with `key` (`Some("alias/aws/dynamodb")` for the AWS-managed
     /// key), with `items` items. Returns its ARN.
     pub async fn table(&self, name: &str, key: Option<&str>, items: usize) -> String {
+        self.table_indexed(name, key, items, "user").await
+    }
+
+    /// [`Aws::table`] with the GSI on attribute `indexed` (named
+    /// `by-{indexed}`) instead of `user`.
+    pub async fn table_indexed(
+        &self,
+        name: &str,
+        key: Option<&str>,
+        items: usize,
+        indexed: &str,
+    ) -> String {
         use aws_sdk_dynamodb::types::*;
         let mut req = self
             .ddb
@@ -86,7 +98,7 @@ impl Aws {
             )
             .attribute_definitions(
                 AttributeDefinition::builder()
-                    .attribute_name("user")
+                    .attribute_name(indexed)
                     .attribute_type(ScalarAttributeType::S)
                     .build()
                     .unwrap(),
@@ -100,10 +112,10 @@ impl Aws {
             )
             .global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
-                    .index_name("by-user")
+                    .index_name(format!("by-{indexed}"))
                     .key_schema(
                         KeySchemaElement::builder()
-                            .attribute_name("user")
+                            .attribute_name(indexed)
                             .key_type(KeyType::Hash)
                             .build()
                             .unwrap(),
@@ -131,7 +143,7 @@ impl Aws {
                 .put_item()
                 .table_name(name)
                 .item("pk", AttributeValue::S(format!("k{i}")))
-                .item("user", AttributeValue::S(format!("u{}", i % 7)))
+                .item(indexed, AttributeValue::S(format!("u{}", i % 7)))
                 .send()
                 .await
                 .expect("PutItem");
@@ -192,6 +204,85 @@ impl Aws {
             .send()
             .await
             .expect("PutKeyPolicy");
+    }
+
+    /// Gives the key `key_arn` the alias `alias` (`alias/…`).
+    pub async fn alias(&self, alias: &str, key_arn: &str) {
+        self.kms
+            .create_alias()
+            .alias_name(alias)
+            .target_key_id(key_arn)
+            .send()
+            .await
+            .expect("CreateAlias");
+    }
+
+    /// Takes a DynamoDB on-demand backup of `table`; returns its ARN.
+    pub async fn on_demand_backup(&self, table: &str) -> String {
+        let out = self
+            .ddb
+            .create_backup()
+            .table_name(table)
+            .backup_name(format!("{table}-backup"))
+            .send()
+            .await
+            .expect("CreateBackup");
+        out.backup_details()
+            .map(|d| d.backup_arn().to_owned())
+            .expect("backup ARN")
+    }
+
+    /// Turns point-in-time recovery on for `table`.
+    pub async fn enable_pitr(&self, table: &str) {
+        use aws_sdk_dynamodb::types::PointInTimeRecoverySpecification;
+        self.ddb
+            .update_continuous_backups()
+            .table_name(table)
+            .point_in_time_recovery_specification(
+                PointInTimeRecoverySpecification::builder()
+                    .point_in_time_recovery_enabled(true)
+                    .build()
+                    .expect("pitr spec"),
+            )
+            .send()
+            .await
+            .expect("UpdateContinuousBackups");
+    }
+
+    /// Turns time to live on for `table` on `attribute`.
+    pub async fn enable_ttl(&self, table: &str, attribute: &str) {
+        use aws_sdk_dynamodb::types::TimeToLiveSpecification;
+        self.ddb
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(attribute)
+                    .enabled(true)
+                    .build()
+                    .expect("ttl spec"),
+            )
+            .send()
+            .await
+            .expect("UpdateTimeToLive");
+    }
+
+    /// Turns a stream of `view` images on for `table`.
+    pub async fn enable_stream(&self, table: &str, view: aws_sdk_dynamodb::types::StreamViewType) {
+        use aws_sdk_dynamodb::types::StreamSpecification;
+        self.ddb
+            .update_table()
+            .table_name(table)
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(view)
+                    .build()
+                    .expect("stream spec"),
+            )
+            .send()
+            .await
+            .expect("UpdateTable stream");
     }
 
     /// Creates a vault.

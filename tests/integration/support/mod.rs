@@ -5,3 +5,4 @@
 pub mod aws;
 pub mod emulator;
 pub mod plans;
+pub mod snapshot;
