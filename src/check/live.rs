@@ -25,7 +25,6 @@ use crate::cloud::{
     TableFacts, arn_account, arn_region,
 };
 use crate::diag::{Finding, Severity};
-use crate::exec::runner::with_key_manager;
 use crate::plan::model::{
     AccountId, Encryption, Location, Plan, RecoveryPointSelector, Region, Restore, TtlSetting,
 };
@@ -400,7 +399,7 @@ impl Ctx<'_> {
             return table;
         };
         match self.cloud.describe_key(scope, key_arn).await {
-            Ok(k) => with_key_manager(table, k.manager),
+            Ok(k) => table.with_key_manager(k.manager),
             Err(_) => table,
         }
     }

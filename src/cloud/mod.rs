@@ -224,6 +224,22 @@ pub struct TableFacts {
     pub table_id: Option<String>,
 }
 
+impl TableFacts {
+    /// DynamoDB names the AWS-managed key by its ARN, like any customer key;
+    /// once KMS has said who manages the key, classify the table's
+    /// encryption accordingly.
+    pub fn with_key_manager(mut self, manager: KeyManager) -> TableFacts {
+        if let (KeyManager::Aws, TableEncryption::Customer { key_arn }) =
+            (manager, &self.encryption)
+        {
+            self.encryption = TableEncryption::Managed {
+                key_arn: Some(key_arn.clone()),
+            };
+        }
+        self
+    }
+}
+
 /// Point-in-time recovery facts of a table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PitrFacts {

@@ -14,8 +14,8 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 
 use crate::cloud::{
-    CloudError, CloudWrite, ErrorKind, JobStatus, KeyManager, SseRequest, StartedRestore,
-    TableChange, TableEncryption, TableFacts,
+    CloudError, CloudWrite, ErrorKind, JobStatus, SseRequest, StartedRestore, TableChange,
+    TableEncryption, TableFacts,
 };
 use crate::graph::DependencyGraph;
 use crate::plan::model::{Execution, OnFailure};
@@ -841,7 +841,7 @@ impl<'a> Executor<'a> {
                     })
                     .await
                 {
-                    Call::Ok(k) => with_key_manager(table, k.manager),
+                    Call::Ok(k) => table.with_key_manager(k.manager),
                     Call::Err(e) => {
                         return self.fail(ctx, i, format!("verification failed: {e}"));
                     }
@@ -926,16 +926,6 @@ pub fn key_to_classify<'t>(spec: &RestoreSpec, table: &'t TableFacts) -> Option<
         (Some(SseRequest::Managed), TableEncryption::Customer { key_arn }) => Some(key_arn),
         _ => None,
     }
-}
-
-/// `table` with its key classified by who manages it (see [`key_to_classify`]).
-pub fn with_key_manager(mut table: TableFacts, manager: KeyManager) -> TableFacts {
-    if let (KeyManager::Aws, TableEncryption::Customer { key_arn }) = (manager, &table.encryption) {
-        table.encryption = TableEncryption::Managed {
-            key_arn: Some(key_arn.clone()),
-        };
-    }
-    table
 }
 
 fn key_id(arn: &str) -> &str {

@@ -692,7 +692,7 @@ async fn teardown_deletes_only_the_runs_tables() {
 #[test]
 fn the_aws_managed_key_reported_by_its_arn_verifies_as_managed() {
     use crate::cloud::{KeyManager, SseRequest, TableEncryption, TableFacts};
-    use crate::exec::runner::{key_to_classify, verify, with_key_manager};
+    use crate::exec::runner::{key_to_classify, verify};
     let (_, mut specs, _) = sim_for(&restores_of(1, &[]), &Default::default(), 1);
     let spec = &mut specs[0];
     spec.expect.sse = Some(SseRequest::Managed);
@@ -723,10 +723,10 @@ fn the_aws_managed_key_reported_by_its_arn_verifies_as_managed() {
         "unclassified, it looks like a customer key"
     );
     // KMS says AWS manages it: the table is what the plan asked for.
-    let aws = with_key_manager(table.clone(), KeyManager::Aws);
+    let aws = table.clone().with_key_manager(KeyManager::Aws);
     assert_eq!(failed(&aws), 0, "{:?}", verify(spec, &aws));
     // A customer's key stays a failure.
-    let customer = with_key_manager(table.clone(), KeyManager::Customer);
+    let customer = table.clone().with_key_manager(KeyManager::Customer);
     assert_eq!(failed(&customer), 1);
     // Nothing to ask when the plan wanted a customer key or an owned one.
     spec.expect.sse = Some(SseRequest::Customer {
