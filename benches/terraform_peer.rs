@@ -40,10 +40,10 @@ use aws_sdk_dynamodb::types::{
 /// The account static keys act in, in the emulator.
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
-/// The emulator's duration model, set to the estimate `apply` uses
-/// (`check::live::estimate_seconds`: 20 minutes plus 25 MiB/s), i.e. a
-/// calibrated model.
-const BASE_SECONDS: f64 = 1200.0;
+/// The emulator's duration model, set to the estimate `apply` uses for a
+/// point-in-time restore (`restoreplan::estimate::DurationModel`'s defaults:
+/// 10 minutes plus 25 MiB/s), i.e. a calibrated model.
+const BASE_SECONDS: f64 = 600.0;
 const BYTES_PER_SECOND: f64 = 25.0 * 1024.0 * 1024.0;
 /// The modeled tag the emulator reads a table's size from.
 const SIZE_TAG: &str = "restoreplan-emulator:size-bytes";
@@ -538,6 +538,11 @@ fn clean(program: &Path) -> Command {
 }
 
 fn main() {
+    // The emulator must model what apply estimates, or the comparison
+    // measures a mis-estimate rather than the schedulers.
+    let model = restoreplan::estimate::DurationModel::default();
+    assert_eq!(BASE_SECONDS, model.native_overhead_seconds);
+    assert_eq!(BYTES_PER_SECOND, model.bytes_per_second);
     // `cargo test --all-targets` runs this binary without `--bench`: it
     // measures nothing then (it would take minutes and needs Terraform).
     if !std::env::args().any(|a| a == "--bench") {

@@ -24,6 +24,7 @@ pub mod cli;
 pub mod cloud;
 pub mod diag;
 pub mod diff;
+pub mod estimate;
 pub mod exec;
 pub mod graph;
 pub mod plan;

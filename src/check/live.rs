@@ -19,12 +19,14 @@ use futures::stream::{self, StreamExt};
 use super::policy;
 use super::request::build_request;
 use super::resolved::{Disposition, ResolvedRestore};
+use crate::cloud::RestoreRequest;
 use crate::cloud::{
     CloudError, CloudRead, ErrorKind, Identity, KeyFacts, KeyManager, KeyOperation, PitrFacts,
     ProbeOutcome, RecoveryPoint, RecoveryPointOrigin, Scope, TableChange, TableEncryption,
     TableFacts, arn_account, arn_region,
 };
 use crate::diag::{Finding, Severity};
+use crate::estimate::DurationModel;
 use crate::plan::model::{
     AccountId, Encryption, Location, Plan, RecoveryPointSelector, Region, Restore, TtlSetting,
 };
@@ -124,12 +126,14 @@ impl LiveReport {
     }
 }
 
-/// Estimated duration of a restore of `size_bytes` (seconds): a fixed
-/// overhead plus size over throughput.
-pub fn estimate_seconds(size_bytes: Option<u64>) -> f64 {
-    const OVERHEAD_SECONDS: f64 = 20.0 * 60.0;
-    const BYTES_PER_SECOND: f64 = 25.0 * 1024.0 * 1024.0;
-    OVERHEAD_SECONDS + size_bytes.unwrap_or(0) as f64 / BYTES_PER_SECOND
+/// Estimated duration in seconds of `request` restoring `size_bytes`, by the
+/// default [`DurationModel`] (the one `simulate` uses), so `plan` and
+/// `simulate` predict the same; an unknown size counts as the model's
+/// default table size.
+pub fn estimate_seconds(size_bytes: Option<u64>, request: &RestoreRequest) -> f64 {
+    let model = DurationModel::default();
+    let native = !matches!(request, RestoreRequest::StartRestoreJob { .. });
+    model.estimate(size_bytes.unwrap_or(model.default_table_bytes), native)
 }
 
 /// Checks and resolves every restore of `plan` against `cloud`.
@@ -301,9 +305,9 @@ impl Ctx<'_> {
                 pitr: None,
                 source_table: None,
                 key: None,
+                estimated_seconds: estimate_seconds(None, &build_request(r, None, None, None)),
                 request: build_request(r, None, None, None),
                 changes: Vec::new(),
-                estimated_seconds: estimate_seconds(None),
                 disposition: Disposition::Ready,
             };
             return (resolved, out.findings);
@@ -373,6 +377,7 @@ impl Ctx<'_> {
             .as_ref()
             .and_then(|rp| rp.size_bytes)
             .or_else(|| source_table.as_ref().and_then(|t| t.size_bytes));
+        let estimated_seconds = estimate_seconds(size, &request);
         let resolved = ResolvedRestore {
             index,
             id: r.id.clone(),
@@ -384,7 +389,7 @@ impl Ctx<'_> {
             key,
             request,
             changes,
-            estimated_seconds: estimate_seconds(size),
+            estimated_seconds,
             disposition: Disposition::Ready,
         };
         (resolved, out.findings)

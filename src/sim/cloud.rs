@@ -18,7 +18,7 @@ use crate::cloud::{
 use crate::exec::clock::{Clock, TokioClock};
 use crate::plan::model::{AccountId, Execution};
 
-use super::model::DurationModel;
+use crate::estimate::DurationModel;
 
 /// Faults the simulated cloud injects.
 #[derive(Debug, Clone, Default, PartialEq)]

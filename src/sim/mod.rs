@@ -10,9 +10,8 @@
 
 pub mod cloud;
 pub mod generate;
-pub mod model;
 pub mod offline;
 pub mod run;
 
+pub use crate::estimate::DurationModel;
 pub use cloud::{Faults, SimCloud, SimStats};
-pub use model::DurationModel;

@@ -12,7 +12,7 @@ use crate::cloud::{RecoveryPoint, RecoveryPointOrigin, TableChange};
 use crate::exec::spec::{Expectations, RestoreSpec};
 use crate::plan::model::{AfterRestore, Encryption, RecoveryPointSelector, Restore, TtlSetting};
 
-use super::model::DurationModel;
+use crate::estimate::DurationModel;
 
 /// Table sizes in bytes by original table name (or restore id).
 #[derive(Debug, Clone, Default, PartialEq)]

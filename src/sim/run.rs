@@ -15,8 +15,8 @@ use crate::graph::DependencyGraph;
 use crate::plan::model::{Execution, OnFailure};
 
 use super::cloud::{Faults, SimCloud, SimStats};
-use super::model::DurationModel;
 use super::offline::OfflinePlan;
+use crate::estimate::DurationModel;
 
 /// Settings of one simulated run.
 #[derive(Debug, Clone, PartialEq)]

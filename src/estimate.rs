@@ -1,4 +1,6 @@
-//! The restore-duration model of the simulator.
+//! The restore-duration model: one estimate of how long a restore takes,
+//! shared by the live checks (the estimates `plan` shows and `apply`
+//! schedules and polls by) and the simulator.
 //!
 //! A restore takes a fixed overhead plus its size over a throughput, times a
 //! random factor: `overhead + bytes / throughput`, scaled by a factor drawn
