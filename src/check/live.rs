@@ -1361,6 +1361,7 @@ mod tests {
                 stream: None,
                 deletion_protection: false,
                 restore_in_progress: false,
+                origin: Default::default(),
                 table_id: None,
             }))
         }

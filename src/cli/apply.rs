@@ -14,7 +14,8 @@ use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
 use crate::cloud::aws::AwsCloud;
 use crate::diff::{DryRun, stale};
 use crate::exec::events::{CollectingSink, Event, EventSink, Tee};
-use crate::exec::journal::{Journal, RunHeader, RunState};
+use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState};
+use crate::exec::lock::{Holder, LockKey, LocalFileStore, RunLock, Takeover};
 use crate::exec::policy::stop_pair;
 use crate::exec::report::gantt::{self, Chart};
 use crate::exec::report::jsonl::JsonLines;
@@ -37,6 +38,14 @@ pub struct Args {
     /// Continue a run that was interrupted or killed.
     #[arg(long, value_name = "RUN", conflicts_with = "plan_file")]
     pub resume: Option<String>,
+    /// With --resume: start the run's failed and skipped restores again
+    /// (new idempotency tokens; completed restores are not touched).
+    #[arg(long, requires = "resume")]
+    pub retry_failed: bool,
+    /// With --resume: start these failed or skipped restores again, with
+    /// the restores skipped because of them.
+    #[arg(long, value_name = "ID", num_args = 1.., requires = "resume", conflicts_with = "retry_failed")]
+    pub retry: Vec<String>,
     /// The reviewed plan saved by `restoreplan plan --out`: refuse to start
     /// when what AWS resolves now (recovery points, keys, target tables,
     /// requests) differs from it.
@@ -159,6 +168,7 @@ fn summary(plan: &Plan, specs: &[RestoreSpec]) -> String {
 }
 
 struct Prepared {
+    lock: RunLock,
     plan: Plan,
     specs: Vec<RestoreSpec>,
     journal: Journal,
@@ -173,11 +183,27 @@ fn prepare(
     rt: &tokio::runtime::Runtime,
 ) -> Result<Result<Prepared, ExitStatus>, String> {
     if let Some(run_id) = &args.resume {
-        let (journal, state) = Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
-        if state.finished {
+        // Read first (an unknown run is an error), then lock, then open for
+        // appending: only the lock holder writes the journal.
+        let (_, peek) = Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
+        let (lock, takeovers) = lock_run(&args.runs_dir, run_id, &peek.header)?;
+        let (journal, mut state) =
+            Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
+        record_takeovers(&journal, &takeovers)?;
+        let retrying = args.retry_failed || !args.retry.is_empty();
+        if retrying {
+            retry(args, &journal, &mut state)?;
+        } else if state.finished && !state.restores.iter().any(|r| r.in_flight) {
             return Err(format!(
-                "run `{run_id}` already finished ({}); nothing to resume",
-                state.status()
+                "run `{run_id}` already finished ({}); nothing to resume{}",
+                state.status(),
+                if state.status() == "failed" {
+                    format!(
+                        "; once the cause is fixed, `restoreplan apply --resume {run_id} --retry-failed` starts its failed and skipped restores again"
+                    )
+                } else {
+                    String::new()
+                }
             ));
         }
         let path = match (&args.plan, &state.header.plan_path) {
@@ -204,6 +230,7 @@ fn prepare(
             ));
         }
         return Ok(Ok(Prepared {
+            lock,
             specs: state.header.restores.clone(),
             started_at: Some(state.header.at),
             run_id: run_id.clone(),
@@ -220,6 +247,19 @@ fn prepare(
         Err(s) => return Ok(Err(s)),
     };
     let plan = loaded.plan;
+    let now = chrono::Utc::now();
+    let run_id = new_run_id(plan.name(), now);
+    // Lock the plan and its targets before anything else: a second apply
+    // of the same plan is refused here, naming the run that holds them.
+    let mut keys = vec![LockKey::plan(plan.name())];
+    keys.extend(plan.restores().iter().map(|r| {
+        LockKey::table(
+            r.target.location.account.as_str(),
+            r.target.location.region.as_str(),
+            &r.target_name,
+        )
+    }));
+    let (lock, takeovers) = acquire(&args.runs_dir, &run_id, keys)?;
     // Read the reviewed plan before talking to AWS: a bad file fails fast.
     let saved = match &args.plan_file {
         Some(file) => Some(read_saved(file)?),
@@ -250,8 +290,6 @@ fn prepare(
         .iter()
         .map(RestoreSpec::from_resolved)
         .collect();
-    let now = chrono::Utc::now();
-    let run_id = new_run_id(plan.name(), now);
     let header = RunHeader {
         run_id: run_id.clone(),
         plan: plan.name().to_owned(),
@@ -275,7 +313,9 @@ fn prepare(
         }
     }
     let journal = Journal::create(&args.runs_dir, header).map_err(|e| e.to_string())?;
+    record_takeovers(&journal, &takeovers)?;
     Ok(Ok(Prepared {
+        lock,
         plan,
         specs,
         journal,
@@ -283,6 +323,128 @@ fn prepare(
         run_id,
         started_at: Some(now),
     }))
+}
+
+/// Acquires the run lock on `keys` for `run_id` in the runs directory.
+fn acquire(
+    runs_dir: &Path,
+    run_id: &str,
+    keys: Vec<LockKey>,
+) -> Result<(RunLock, Vec<Takeover>), String> {
+    let now = chrono::Utc::now();
+    RunLock::acquire(
+        Box::new(LocalFileStore::for_runs_dir(runs_dir)),
+        keys,
+        Holder::this_process(run_id, now),
+        now,
+    )
+    .map_err(|e| format!("{e}; nothing was started"))
+}
+
+/// The lock of a run being resumed: its plan and every target it records.
+fn lock_run(
+    runs_dir: &Path,
+    run_id: &str,
+    header: &RunHeader,
+) -> Result<(RunLock, Vec<Takeover>), String> {
+    let mut keys = vec![LockKey::plan(&header.plan)];
+    keys.extend(header.restores.iter().map(|r| {
+        LockKey::table(
+            r.target.account.as_str(),
+            r.target.region.as_str(),
+            &r.target_name,
+        )
+    }));
+    acquire(runs_dir, run_id, keys)
+}
+
+/// Journals the stale locks this process took over, and says so.
+fn record_takeovers(journal: &Journal, takeovers: &[Takeover]) -> Result<(), String> {
+    for t in takeovers {
+        eprintln!(
+            "note: took over the lock `{}` from {}, which is no longer running",
+            t.key,
+            t.previous.describe()
+        );
+        journal
+            .append(&Record::LockTakenOver {
+                key: t.key.clone(),
+                previous: t.previous.clone(),
+                at: chrono::Utc::now(),
+            })
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// `--retry-failed` / `--retry ID…`: journals a new attempt of each chosen
+/// failed or skipped restore (and of the restores skipped because of them).
+fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), String> {
+    let specs = state.header.restores.clone();
+    let n = specs.len();
+    let retryable = |r: &crate::exec::journal::RestoreState| {
+        matches!(r.phase, Phase::Failed(_) | Phase::Skipped(_))
+    };
+    let mut chosen = vec![false; n];
+    if args.retry_failed {
+        for (i, r) in state.restores.iter().enumerate() {
+            chosen[i] = retryable(r);
+        }
+    } else {
+        for id in &args.retry {
+            let Some(i) = specs.iter().position(|s| &s.id == id) else {
+                return Err(format!(
+                    "run `{}` has no restore `{id}`",
+                    state.header.run_id
+                ));
+            };
+            if !retryable(&state.restores[i]) {
+                return Err(format!(
+                    "restore `{id}` of run `{}` is {}; only failed or skipped restores can be retried",
+                    state.header.run_id,
+                    state.restores[i].phase.name()
+                ));
+            }
+            chosen[i] = true;
+        }
+        // The restores skipped because of a retried one come along.
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..n {
+                if !chosen[i]
+                    && matches!(state.restores[i].phase, Phase::Skipped(_))
+                    && state.header.depends_on[i].iter().any(|&d| chosen[d])
+                {
+                    chosen[i] = true;
+                    changed = true;
+                }
+            }
+        }
+    }
+    if !chosen.iter().any(|c| *c) {
+        return Err(format!(
+            "run `{}` has no failed or skipped restore to retry",
+            state.header.run_id
+        ));
+    }
+    if state.header.on_failure == crate::plan::model::OnFailure::Stop
+        && let Some(i) = (0..n).find(|&i| !chosen[i] && matches!(state.restores[i].phase, Phase::Failed(_)))
+    {
+        return Err(format!(
+            "restore `{}` failed too and on_failure is stop, so the run would stop again; retry it as well (or use --retry-failed)",
+            specs[i].id
+        ));
+    }
+    let at = chrono::Utc::now();
+    for (i, _) in chosen.iter().enumerate().filter(|(_, c)| **c) {
+        let attempt = state.restores[i].attempt + 1;
+        journal
+            .append_to(state, &Record::Retry { index: i, attempt, at })
+            .map_err(|e| e.to_string())?;
+        eprintln!("retrying {} (attempt {})", specs[i].id, attempt + 1);
+    }
+    Ok(())
 }
 
 /// Prints one line per finished restore (human output without a terminal).
@@ -335,7 +497,29 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
     opts.poll.time_scale = args.time_scale;
     opts.retry = opts.retry.scaled(args.time_scale);
     let (stop, signal) = stop_pair();
+    let lost = stop.clone();
+    let lock = std::sync::Arc::new(std::sync::Mutex::new(p.lock));
+    let renewing = lock.clone();
     let result = rt.block_on(async {
+        // Renew the lease while the run works; a process that lost its lock
+        // (judged dead by another) starts nothing new.
+        tokio::spawn(async move {
+            let period = std::time::Duration::from_secs(
+                (crate::exec::lock::LEASE_SECONDS as u64 / 4).max(1),
+            );
+            loop {
+                tokio::time::sleep(period).await;
+                let renewed = match renewing.lock() {
+                    Ok(mut l) => l.renew(chrono::Utc::now()),
+                    Err(_) => return,
+                };
+                if let Err(e) = renewed {
+                    eprintln!("error: {e}; starting nothing new");
+                    lost.stop();
+                    return;
+                }
+            }
+        });
         // First Ctrl-C: start nothing new and wind down with the journal
         // consistent. Second: exit at once (intents are already journaled).
         tokio::spawn(async move {

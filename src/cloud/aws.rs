@@ -116,6 +116,15 @@ impl AwsCloud {
             if let Some(url) = &self.options.endpoint {
                 loader = loader.endpoint_url(url);
             }
+            // A silent network must fail an attempt (then retried), never
+            // hang a run.
+            loader = loader.timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(std::time::Duration::from_secs(5))
+                    .read_timeout(std::time::Duration::from_secs(60))
+                    .operation_attempt_timeout(std::time::Duration::from_secs(90))
+                    .build(),
+            );
             let base = loader.load().await;
             // STS needs a Region even when the environment sets none.
             let base = if base.region().is_none() {
@@ -303,7 +312,14 @@ fn classify(code: &str, status: u16) -> ErrorKind {
         | "KMSInvalidStateException"
         | "DisabledException"
         | "InvalidArnException" => ErrorKind::Invalid,
-        "ServiceUnavailable"
+        // Credentials that expired mid-run: the providers refresh them, so
+        // the next attempt signs with new ones.
+        "ExpiredToken"
+        | "ExpiredTokenException"
+        | "RequestExpired"
+        | "RequestTimeout"
+        | "RequestTimeoutException"
+        | "ServiceUnavailable"
         | "ServiceUnavailableException"
         | "InternalFailure"
         | "InternalServerError"
@@ -837,6 +853,18 @@ impl CloudRead for AwsCloud {
                 .map(|r| r.restore_in_progress())
                 .unwrap_or(false),
             table_id: t.table_id().map(str::to_owned),
+            origin: crate::cloud::TableOrigin {
+                created_at: time(t.creation_date_time()),
+                source_backup: t
+                    .restore_summary()
+                    .and_then(|r| r.source_backup_arn())
+                    .map(str::to_owned),
+                source_table: t
+                    .restore_summary()
+                    .and_then(|r| r.source_table_arn())
+                    .map(str::to_owned),
+                restore_time: t.restore_summary().and_then(|r| time(Some(r.restore_date_time()))),
+            },
         }))
     }
 

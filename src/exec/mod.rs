@@ -13,6 +13,7 @@
 pub mod clock;
 pub mod events;
 pub mod journal;
+pub mod lock;
 pub mod policy;
 pub mod report;
 pub mod runner;

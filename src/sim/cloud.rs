@@ -101,6 +101,7 @@ struct SimTable {
     pitr: bool,
     ttl: Option<String>,
     tags: BTreeMap<String, String>,
+    origin: crate::cloud::TableOrigin,
 }
 
 #[derive(Debug, Clone)]
@@ -226,6 +227,7 @@ impl SimCloud {
                 pitr: false,
                 ttl: None,
                 tags: BTreeMap::new(),
+                origin: Default::default(),
             },
         );
     }
@@ -395,6 +397,7 @@ impl SimCloud {
                 pitr: false,
                 ttl: None,
                 tags: BTreeMap::new(),
+                origin: Default::default(),
             },
         );
         (end, fails)
@@ -524,6 +527,7 @@ impl CloudRead for SimCloud {
                 stream: t.stream.clone(),
                 deletion_protection: t.deletion_protection,
                 restore_in_progress: !active,
+                origin: t.origin.clone(),
                 table_id: Some(t.id.clone()),
             }
         }))
@@ -745,6 +749,10 @@ impl CloudWrite for SimCloud {
                     true,
                     &arn,
                 );
+                let created = self.clock.now();
+                if let Some(t) = st.tables.get_mut(&k) {
+                    t.origin = request.origin_at(created);
+                }
                 self.lose_answer(&mut st, op)?;
                 Ok(StartedRestore::Table { arn })
             }
