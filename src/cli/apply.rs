@@ -15,7 +15,7 @@ use crate::cloud::aws::AwsCloud;
 use crate::diff::{DryRun, stale};
 use crate::exec::events::{CollectingSink, Event, EventSink, Tee};
 use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState};
-use crate::exec::lock::{Holder, LockKey, LocalFileStore, RunLock, Takeover};
+use crate::exec::lock::{Holder, LocalFileStore, LockKey, RunLock, Takeover};
 use crate::exec::policy::stop_pair;
 use crate::exec::report::gantt::{self, Chart};
 use crate::exec::report::jsonl::JsonLines;
@@ -429,7 +429,8 @@ fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), Str
         ));
     }
     if state.header.on_failure == crate::plan::model::OnFailure::Stop
-        && let Some(i) = (0..n).find(|&i| !chosen[i] && matches!(state.restores[i].phase, Phase::Failed(_)))
+        && let Some(i) =
+            (0..n).find(|&i| !chosen[i] && matches!(state.restores[i].phase, Phase::Failed(_)))
     {
         return Err(format!(
             "restore `{}` failed too and on_failure is stop, so the run would stop again; retry it as well (or use --retry-failed)",
@@ -440,7 +441,14 @@ fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), Str
     for (i, _) in chosen.iter().enumerate().filter(|(_, c)| **c) {
         let attempt = state.restores[i].attempt + 1;
         journal
-            .append_to(state, &Record::Retry { index: i, attempt, at })
+            .append_to(
+                state,
+                &Record::Retry {
+                    index: i,
+                    attempt,
+                    at,
+                },
+            )
             .map_err(|e| e.to_string())?;
         eprintln!("retrying {} (attempt {})", specs[i].id, attempt + 1);
     }

@@ -863,7 +863,9 @@ impl CloudRead for AwsCloud {
                     .restore_summary()
                     .and_then(|r| r.source_table_arn())
                     .map(str::to_owned),
-                restore_time: t.restore_summary().and_then(|r| time(Some(r.restore_date_time()))),
+                restore_time: t
+                    .restore_summary()
+                    .and_then(|r| time(Some(r.restore_date_time()))),
             },
         }))
     }

@@ -313,7 +313,10 @@ pub fn process_alive(host: &str, pid: u32) -> Option<bool> {
     };
     // The state follows the parenthesised command name; a zombie is gone.
     let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
-    Some(!matches!(state.and_then(|s| s.chars().next()), Some('Z' | 'X')))
+    Some(!matches!(
+        state.and_then(|s| s.chars().next()),
+        Some('Z' | 'X')
+    ))
 }
 
 /// This machine's host name.
@@ -357,7 +360,13 @@ impl LocalFileStore {
     fn path(&self, key: &str) -> PathBuf {
         let readable: String = key
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .take(80)
             .collect();
         let digest = hex::encode(&Sha256::digest(key.as_bytes())[..6]);
@@ -379,7 +388,9 @@ impl LocalFileStore {
                 Err(_) => {
                     std::thread::sleep(std::time::Duration::from_millis(50));
                     match std::fs::read(path) {
-                        Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| self.err(path, e)),
+                        Ok(b) => serde_json::from_slice(&b)
+                            .map(Some)
+                            .map_err(|e| self.err(path, e)),
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                         Err(e) => Err(self.err(path, e)),
                     }
@@ -391,7 +402,11 @@ impl LocalFileStore {
     }
 
     /// Runs `f` holding the per-key guard file.
-    fn guarded<T>(&self, key: &str, f: impl FnOnce() -> Result<T, LockError>) -> Result<T, LockError> {
+    fn guarded<T>(
+        &self,
+        key: &str,
+        f: impl FnOnce() -> Result<T, LockError>,
+    ) -> Result<T, LockError> {
         let guard = self.path(key).with_extension("guard");
         let started = std::time::Instant::now();
         loop {
@@ -528,7 +543,10 @@ mod tests {
         .expect_err("the second is refused");
         let msg = err.to_string();
         assert!(msg.contains("run run-a"), "{msg}");
-        assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
         assert!(msg.contains(&host_name()), "{msg}");
     }
 
@@ -585,7 +603,9 @@ mod tests {
                     })
                 })
                 .collect();
-            hs.into_iter().map(|h| h.join().expect("no panic")).collect()
+            hs.into_iter()
+                .map(|h| h.join().expect("no panic"))
+                .collect()
         });
         assert_eq!(wins.iter().filter(|w| **w).count(), 1, "{wins:?}");
     }

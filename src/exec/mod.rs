@@ -25,6 +25,8 @@ pub mod teardown;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_safety;
 
 pub use clock::{Clock, TokioClock};
 pub use events::{Event, EventSink};

@@ -410,10 +410,12 @@ impl<'a> Executor<'a> {
             if !matches!(state.restores[i].phase, Phase::Skipped(_)) {
                 continue;
             }
-            let deps_open = input
-                .graph
-                .dependencies(i)
-                .all(|d| !matches!(state.restores[d].phase, Phase::Failed(_) | Phase::Skipped(_)));
+            let deps_open = input.graph.dependencies(i).all(|d| {
+                !matches!(
+                    state.restores[d].phase,
+                    Phase::Failed(_) | Phase::Skipped(_)
+                )
+            });
             if deps_open && !(stop_policy && failed_left) {
                 self.journal
                     .append_to(&mut state, &Record::Reopened { index: i, at: now })?;
@@ -731,7 +733,8 @@ impl<'a> Executor<'a> {
                         Err(why) => why,
                     },
                     None if lost_answer => "it is not there any more".to_owned(),
-                    None => "this run's only request was refused, so another process created it".to_owned(),
+                    None => "this run's only request was refused, so another process created it"
+                        .to_owned(),
                 };
                 self.fail(
                     ctx,
@@ -793,7 +796,11 @@ impl<'a> Executor<'a> {
             .await
         {
             Call::Ok(t) => t,
-            Call::Err(e) => return self.fail(ctx, i, refuse(format!("its tags could not be read: {e}"))).map(Err),
+            Call::Err(e) => {
+                return self
+                    .fail(ctx, i, refuse(format!("its tags could not be read: {e}")))
+                    .map(Err);
+            }
             Call::Interrupted => return Ok(Err(Done::Interrupted)),
         };
         if tags.get(RUN_TAG).map(String::as_str) != Some(ctx.input.run_id) {
@@ -832,7 +839,9 @@ impl<'a> Executor<'a> {
             }
         }
         match self
-            .call(ctx, i, "DeleteTable", true, || self.cloud.delete_table(scope, name))
+            .call(ctx, i, "DeleteTable", true, || {
+                self.cloud.delete_table(scope, name)
+            })
             .await
         {
             Call::Ok(()) => {}
@@ -850,7 +859,15 @@ impl<'a> Executor<'a> {
             {
                 Call::Ok(None) => break,
                 Call::Ok(Some(_)) => {
-                    if !self.sleep(self.opts.poll.min.mul_f64(self.opts.poll.time_scale.clamp(1e-6, 1.0))).await {
+                    if !self
+                        .sleep(
+                            self.opts
+                                .poll
+                                .min
+                                .mul_f64(self.opts.poll.time_scale.clamp(1e-6, 1.0)),
+                        )
+                        .await
+                    {
                         return Ok(Err(Done::Interrupted));
                     }
                 }
@@ -1192,11 +1209,9 @@ pub fn evidence_fits(
         }
     }
     match (o.created_at, intent_at) {
-        (Some(created), Some(intent)) if created < intent - chrono::Duration::seconds(60) => {
-            Err(format!(
-                "it was created at {created}, before this run's start request at {intent}"
-            ))
-        }
+        (Some(created), Some(intent)) if created < intent - chrono::Duration::seconds(60) => Err(
+            format!("it was created at {created}, before this run's start request at {intent}"),
+        ),
         (None, _) => Err("DynamoDB reports no creation time for it".to_owned()),
         _ => Ok(()),
     }

@@ -713,7 +713,7 @@ fn the_aws_managed_key_reported_by_its_arn_verifies_as_managed() {
         stream: None,
         deletion_protection: false,
         restore_in_progress: false,
-                origin: Default::default(),
+        origin: Default::default(),
         table_id: None,
     };
     assert_eq!(key_to_classify(spec, &table), Some(managed));
