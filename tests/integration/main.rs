@@ -2,6 +2,7 @@
 //! `restoreplan` binary and, where AWS is involved, one local emulator.
 
 mod apply;
+mod apply_safety;
 mod examples;
 mod graph;
 mod hostile;

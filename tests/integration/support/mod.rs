@@ -5,4 +5,5 @@
 pub mod aws;
 pub mod emulator;
 pub mod plans;
+pub mod proxy;
 pub mod snapshot;
