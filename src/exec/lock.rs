@@ -408,6 +408,7 @@ impl LocalFileStore {
         f: impl FnOnce() -> Result<T, LockError>,
     ) -> Result<T, LockError> {
         let guard = self.path(key).with_extension("guard");
+        std::fs::create_dir_all(&self.dir).map_err(|e| self.err(&self.dir, e))?;
         let started = std::time::Instant::now();
         loop {
             match OpenOptions::new().write(true).create_new(true).open(&guard) {
