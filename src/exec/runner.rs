@@ -1054,8 +1054,16 @@ impl<'a> Executor<'a> {
                 Call::Err(e)
                     if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Conflict)
                         && self.already_in_effect(ctx, i, change).await => {}
+                // A transient error outlasting the budget is not final: a
+                // resume applies the setting again.
                 Call::Err(e) => {
-                    return self.fail(ctx, i, format!("after-restore setting {op} failed: {e}"));
+                    let transient = e.is_retryable();
+                    return self.fail_as(
+                        ctx,
+                        i,
+                        format!("after-restore setting {op} failed: {e}"),
+                        transient,
+                    );
                 }
                 Call::Interrupted => return Ok(Done::Interrupted),
             }
@@ -1083,7 +1091,10 @@ impl<'a> Executor<'a> {
                     format!("table `{name}` disappeared before verification"),
                 );
             }
-            Call::Err(e) => return self.fail(ctx, i, format!("verification failed: {e}")),
+            Call::Err(e) => {
+                let transient = e.is_retryable();
+                return self.fail_as(ctx, i, format!("verification failed: {e}"), transient);
+            }
             Call::Interrupted => return Ok(Done::Interrupted),
         };
         let table = match key_to_classify(spec, &table) {
