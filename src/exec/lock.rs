@@ -98,7 +98,7 @@ pub enum LockError {
         /// What the lock protects, e.g. "plan `payments`".
         what: String,
         /// The live holder.
-        holder: Holder,
+        holder: Box<Holder>,
     },
     /// This process lost its lock (another process took it over).
     #[error("lost the lock on {what}: it is now held by {}", holder.describe())]
@@ -106,7 +106,7 @@ pub enum LockError {
         /// What the lock protects.
         what: String,
         /// The new holder.
-        holder: Holder,
+        holder: Box<Holder>,
     },
     /// The store failed.
     #[error("failed to access the run lock {path}: {message}")]
@@ -231,7 +231,7 @@ impl RunLock {
             if !current.is_stale(now, process_alive) {
                 return Err(LockError::Held {
                     what: k.what.clone(),
-                    holder: current,
+                    holder: Box::new(current),
                 });
             }
             match self.store.replace(&k.key, &current.token, &self.holder)? {
@@ -244,7 +244,7 @@ impl RunLock {
                 Err(Some(h)) if !h.is_stale(now, process_alive) => {
                     return Err(LockError::Held {
                         what: k.what.clone(),
-                        holder: h,
+                        holder: Box::new(h),
                     });
                 }
                 Err(_) => continue,
@@ -273,7 +273,7 @@ impl RunLock {
                     return Err(match found {
                         Some(h) => LockError::Lost {
                             what: k.what.clone(),
-                            holder: h,
+                            holder: Box::new(h),
                         },
                         None => LockError::Store {
                             path: k.key.clone(),
@@ -435,18 +435,19 @@ impl LocalFileStore {
         r
     }
 
-    fn write_new(&self, path: &Path, holder: &Holder) -> Result<Result<(), ()>, LockError> {
+    /// Creates `path` with `holder`; `false` when it exists.
+    fn write_new(&self, path: &Path, holder: &Holder) -> Result<bool, LockError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| self.err(&self.dir, e))?;
         let mut file = match OpenOptions::new().write(true).create_new(true).open(path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(Err(())),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
             Err(e) => return Err(self.err(path, e)),
         };
         let bytes = serde_json::to_vec(holder).map_err(|e| self.err(path, e))?;
         file.write_all(&bytes)
             .and_then(|()| file.sync_all())
             .map_err(|e| self.err(path, e))?;
-        Ok(Ok(()))
+        Ok(true)
     }
 }
 
@@ -454,17 +455,14 @@ impl LockStore for LocalFileStore {
     fn create(&self, key: &str, holder: &Holder) -> Result<Created, LockError> {
         let path = self.path(key);
         self.guarded(key, || {
-            match self.write_new(&path, holder)? {
-                Ok(()) => return Ok(Created::Yes),
-                Err(()) => {}
+            if self.write_new(&path, holder)? {
+                return Ok(Created::Yes);
             }
             match self.read_path(&path)? {
                 Some(h) => Ok(Created::Exists(h)),
                 // Removed meanwhile: create again.
-                None => match self.write_new(&path, holder)? {
-                    Ok(()) => Ok(Created::Yes),
-                    Err(()) => Err(self.err(&path, "the lock file keeps changing")),
-                },
+                None if self.write_new(&path, holder)? => Ok(Created::Yes),
+                None => Err(self.err(&path, "the lock file keeps changing")),
             }
         })
     }
