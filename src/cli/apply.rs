@@ -247,7 +247,7 @@ fn prepare(
         Err(s) => return Ok(Err(s)),
     };
     let plan = loaded.plan;
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let run_id = new_run_id(plan.name(), now);
     // Lock the plan and its targets before anything else: a second apply
     // of the same plan is refused here, naming the run that holds them.
@@ -331,7 +331,7 @@ fn acquire(
     run_id: &str,
     keys: Vec<LockKey>,
 ) -> Result<(RunLock, Vec<Takeover>), String> {
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     RunLock::acquire(
         Box::new(LocalFileStore::for_runs_dir(runs_dir)),
         keys,
@@ -370,7 +370,7 @@ fn record_takeovers(journal: &Journal, takeovers: &[Takeover]) -> Result<(), Str
             .append(&Record::LockTakenOver {
                 key: t.key.clone(),
                 previous: t.previous.clone(),
-                at: chrono::Utc::now(),
+                at: crate::clock::now(),
             })
             .map_err(|e| e.to_string())?;
     }
@@ -437,7 +437,7 @@ fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), Str
             specs[i].id
         ));
     }
-    let at = chrono::Utc::now();
+    let at = crate::clock::now();
     for (i, _) in chosen.iter().enumerate().filter(|(_, c)| **c) {
         let attempt = state.restores[i].attempt + 1;
         journal
@@ -518,7 +518,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
             loop {
                 tokio::time::sleep(period).await;
                 let renewed = match renewing.lock() {
-                    Ok(mut l) => l.renew(chrono::Utc::now()),
+                    Ok(mut l) => l.renew(crate::clock::now()),
                     Err(_) => return,
                 };
                 if let Err(e) = renewed {
