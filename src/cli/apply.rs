@@ -185,7 +185,20 @@ fn prepare(
     if let Some(run_id) = &args.resume {
         // Read first (an unknown run is an error), then lock, then open for
         // appending: only the lock holder writes the journal.
-        let (_, peek) = Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
+        // (Read only: opening for appending cuts a torn last line, which
+        // may be a live holder's line being written.)
+        let peek = {
+            let path = crate::exec::journal::journal_path(&args.runs_dir, run_id)
+                .map_err(|e| e.to_string())?;
+            let (records, _) =
+                crate::exec::journal::read_records(&path).map_err(|e| e.to_string())?;
+            RunState::replay(&records).ok_or_else(|| {
+                format!(
+                    "{} does not start with a run-started record",
+                    path.display()
+                )
+            })?
+        };
         let (lock, takeovers) = lock_run(&args.runs_dir, run_id, &peek.header)?;
         let (journal, mut state) =
             Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
