@@ -34,6 +34,7 @@ BASE_CONFIG = {
     "fault_services": ["backup", "dynamodb", "kms"],
     "fail_tables": [],
     "max_concurrent_restores": 50,
+    "execute_state_machines": False,
 }
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})

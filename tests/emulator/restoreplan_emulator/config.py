@@ -30,6 +30,8 @@ class Config:
     fail_tables: list[str] = field(default_factory=list)
     # In-flight restores allowed per account (AWS Backup and DynamoDB restores together).
     max_concurrent_restores: int = 50
+    # moto's {"stepfunctions": {"execute_state_machine": ...}}: run state machines' executions.
+    execute_state_machines: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +68,9 @@ class Config:
             raise ValueError("max_concurrent_restores must be >= 0")
 
 
+_BOOLEANS = {"execute_state_machines"}
+
+
 def _convert(key: str, value: Any) -> Any:
     try:
         if key in ("fail_tables", "fault_services"):
@@ -74,6 +79,10 @@ def _convert(key: str, value: Any) -> Any:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError
             return list(value)
+        if key in _BOOLEANS:
+            if not isinstance(value, bool):
+                raise ValueError
+            return value
         if key in ("fault_seed", "max_concurrent_restores"):
             if isinstance(value, bool) or int(value) != float(value):
                 raise ValueError
@@ -105,6 +114,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a restore into a table of this name ends FAILED (repeatable)")
     parser.add_argument("--max-concurrent-restores", type=int, default=d.max_concurrent_restores, metavar="N",
                         help="in-flight restores allowed per account (default %(default)s)")
+    parser.add_argument("--execute-state-machines", action="store_true",
+                        help="run Step Functions executions (moto's stepfunctions execute_state_machine)")
 
 
 def from_arguments(args: argparse.Namespace) -> Config:
@@ -118,6 +129,7 @@ def from_arguments(args: argparse.Namespace) -> Config:
         fault_services=[s.strip() for s in args.fault_services.split(",") if s.strip()],
         fail_tables=list(args.fail_table),
         max_concurrent_restores=args.max_concurrent_restores,
+        execute_state_machines=args.execute_state_machines,
     )
     config.validate()
     return config

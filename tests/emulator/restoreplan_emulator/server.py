@@ -24,7 +24,7 @@ import traceback
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote
 
-from . import VERSION, config as config_module, dynamodb_fixes, kms_fixes
+from . import VERSION, config as config_module, dynamodb_fixes, kms_fixes, stepfunctions_fixes
 from .backup import BackupStore
 from .faults import FaultInjector
 from .restores import RestoreEngine
@@ -48,6 +48,8 @@ class Emulator:
         self.engine = RestoreEngine(config)
         self.backup = BackupStore(self.engine)
         self.backup.install()
+        stepfunctions_fixes.install(self)
+        self._push_moto_config()
         self.requests: list[dict[str, Any]] = []
         self.started = time.time()
         self.moto = DomainDispatcherApplication(create_backend_app)
@@ -143,6 +145,20 @@ class Emulator:
                 result.close()
         return Response(int(captured["status"].split()[0]), list(captured["headers"]), b"".join(chunks))
 
+    # -- moto's own configuration (POST /moto-api/config) ----------------------
+
+    def _pull_moto_config(self) -> None:
+        # /moto-api/config may have changed it behind the extension's back.
+        from moto.core.config import default_user_config
+
+        self.config.execute_state_machines = bool(
+            default_user_config.get("stepfunctions", {}).get("execute_state_machine", False))
+
+    def _push_moto_config(self) -> None:
+        from moto.core.config import default_user_config
+
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = self.config.execute_state_machines
+
     # -- state -----------------------------------------------------------------
 
     def reset(self) -> None:
@@ -202,12 +218,15 @@ class Emulator:
                     "max_concurrent": self.engine.max_concurrent(),
                 })
             if route == "config" and method == "GET":
+                self._pull_moto_config()
                 return plain_json(200, self.config.to_json())
             if route == "config" and method == "POST":
+                self._pull_moto_config()
                 try:
                     self.config.update(payload)
                 except ValueError as err:
                     return plain_json(400, {"error": str(err)})
+                self._push_moto_config()
                 if "fault_seed" in payload or "fault-seed" in payload:
                     self.faults.reseed()
                 return plain_json(200, self.config.to_json())
@@ -344,6 +363,10 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    # moto's Step Functions interpreter sends a state machine's AWS SDK tasks
+    # to http://localhost:$MOTO_PORT: this emulator.
+    os.environ["MOTO_PORT"] = str(server.server_port)
+    stepfunctions_fixes.set_port(server.server_port)
     print(f"restoreplan-emulator listening on http://127.0.0.1:{server.server_port}", flush=True)
     # Nothing else may reach stdout (moto prints there): a harness that reads
     # only the first line and never drains the pipe would block the server.
