@@ -39,11 +39,13 @@ from .wire import AwsError, AwsRequest, Response, error_response, json_response
 SIZE_TAG = "restoreplan-emulator:size-bytes"
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _TABLE_ARN = re.compile(r"^arn:aws[\w-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([^/]+)$")
+_BACKUP_ARN = re.compile(r"^arn:aws[\w-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/[^/]+/backup/.+$")
 
 # Operations AWS refuses while a table is still being created by a restore.
 _BUSY_WHILE_CREATING = {
     "UpdateTable", "DeleteTable", "TagResource", "UntagResource",
-    "UpdateTimeToLive", "UpdateContinuousBackups",
+    "UpdateTimeToLive", "UpdateContinuousBackups", "UpdateContributorInsights",
+    "EnableKinesisStreamingDestination", "DisableKinesisStreamingDestination",
 }
 
 
@@ -329,11 +331,27 @@ def _restore_from_backup(ctx: Any, req: AwsRequest) -> Response:
     backend = dynamodb_backends[req.account][req.region]
     if target in backend.tables:
         raise AwsError("TableAlreadyExistsException", f"Table already exists: {target}")
-    backup = backend.backups.get(backup_arn)
+    found = _BACKUP_ARN.match(backup_arn)
+    source_region = req.region
+    if found:
+        source_region, source_account = found.group(1), found.group(2)
+        if source_account != req.account:
+            raise AwsError(
+                "ValidationException",
+                f"A DynamoDB backup restores only in its own account: {backup_arn} belongs to {source_account}, "
+                f"not {req.account}; copy it with AWS Backup (advanced DynamoDB backup) to restore it there",
+            )
+    backup = dynamodb_backends[req.account][source_region].backups.get(backup_arn)
     if backup is None:
         raise AwsError("BackupNotFoundException", f"Backup not found: {backup_arn}")
     caller = kms_fixes.caller_arn(req.access_key, req.account)
     override = params.get("SSESpecificationOverride")
+    if source_region != req.region and override is None:
+        raise AwsError(
+            "ValidationException",
+            f"Restoring backup {backup_arn} of Region {source_region} into {req.region} needs an "
+            "SSESpecificationOverride: the table's key cannot follow it across Regions",
+        )
     sse = (
         resolve_sse(override, req.account, req.region, caller)
         if override is not None
@@ -470,6 +488,10 @@ def handle(ctx: Any, req: AwsRequest, call_moto: Any) -> Response | None:
             return _restore_to_point_in_time(ctx, req)
         if req.operation == "CreateTable":
             return _create_table(req, call_moto)
+        if req.operation in ("Scan", "GetItem"):
+            from .capacity import handle_read
+
+            return handle_read(ctx, req, call_moto)
         if req.operation in _BUSY_WHILE_CREATING:
             table = _table_named(req, req.json())
             if table is not None and getattr(table, "_rp_restoring", False):
@@ -477,6 +499,10 @@ def handle(ctx: Any, req: AwsRequest, call_moto: Any) -> Response | None:
                     "ResourceInUseException",
                     f"Attempt to change a resource which is still in use: Table is being restored: {table.table_arn}",
                 )
+        from . import dynamodb_extras
+
+        if req.operation in dynamodb_extras.OPERATIONS:
+            return dynamodb_extras.handle(req)
     except AwsError as err:
         return error_response(req, err)
     return None

@@ -22,10 +22,11 @@ import threading
 import time
 import traceback
 from typing import Any, Callable, Iterable
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from . import VERSION, config as config_module, dynamodb_fixes, kms_fixes, stepfunctions_fixes
 from .backup import BackupStore
+from .capacity import CapacityLedger
 from .faults import FaultInjector
 from .restores import RestoreEngine
 from .wire import AwsError, AwsRequest, Response, error_response, plain_json
@@ -51,6 +52,7 @@ class Emulator:
         stepfunctions_fixes.install(self)
         self._push_moto_config()
         self.requests: list[dict[str, Any]] = []
+        self.capacity = CapacityLedger()
         self.started = time.time()
         self.moto = DomainDispatcherApplication(create_backend_app)
         self._stop = threading.Event()
@@ -79,6 +81,7 @@ class Emulator:
         arrived = time.time()
         with self.lock:
             self.engine.tick()
+            self.backup.tick()
             try:
                 req = AwsRequest.from_environ(environ, body)
             except Exception:
@@ -169,6 +172,7 @@ class Emulator:
         with self.lock:
             self.engine.reset()
             self.backup.reset()
+            self.capacity.reset()
             self.requests.clear()
             self.faults.reseed()
 
@@ -177,7 +181,9 @@ class Emulator:
         while not self._stop.is_set():
             with self.lock:
                 self.engine.tick()
-                deadline = self.engine.next_deadline()
+                self.backup.tick()
+                deadlines = [d for d in (self.engine.next_deadline(), self.backup.next_deadline()) if d is not None]
+                deadline = min(deadlines) if deadlines else None
             wait = 0.25 if deadline is None else min(0.25, max(0.005, deadline - time.time()))
             self._stop.wait(wait)
 
@@ -197,6 +203,7 @@ class Emulator:
             return plain_json(400, {"error": "the body is not valid JSON"})
         with self.lock:
             self.engine.tick()
+            self.backup.tick()
             if route == "health" and method == "GET":
                 from moto import __version__ as moto_version
 
@@ -217,6 +224,12 @@ class Emulator:
                     "restores": [r.to_json() for r in self.engine.restores],
                     "max_concurrent": self.engine.max_concurrent(),
                 })
+            if route == "capacity" and method == "GET":
+                table = (parse_qs(environ.get("QUERY_STRING", "")).get("table") or [None])[0]
+                return plain_json(200, self.capacity.to_json(table))
+            if route == "capacity" and method == "DELETE":
+                self.capacity.reset()
+                return plain_json(200, {"cleared": True})
             if route == "config" and method == "GET":
                 self._pull_moto_config()
                 return plain_json(200, self.config.to_json())
