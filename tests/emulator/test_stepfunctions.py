@@ -74,6 +74,14 @@ def test_sdk_task_reaches_the_emulator_as_the_machines_account(emulator, sfn_on,
     assert [c["account"] for c in calls][-1] == OTHER_ACCOUNT
 
 
+def test_sdk_blobs_are_base64(emulator, sfn_on):
+    import base64
+
+    result = run(emulator, one_task("arn:aws:states:::aws-sdk:kms:generateRandom", {"NumberOfBytes": 16}))
+    assert result["status"] == "SUCCEEDED", result
+    assert len(base64.b64decode(json.loads(result["output"])["Plaintext"])) == 16
+
+
 def test_task_credentials_act_as_the_role_account(emulator, sfn_on, uid):
     name = uid("cred")
     make_table(emulator.client("dynamodb", credentials=emulator.assume(THIRD_ACCOUNT)), name)

@@ -17,8 +17,9 @@ patches here make those tasks behave as in AWS:
 - a failed AWS SDK task names its error `Service.ErrorCodeException` with the
   service in PascalCase as AWS does (`Backup.ThrottlingException`,
   `DynamoDb.ResourceNotFoundException`), not moto's `backup.backupException`;
-- timestamps in SDK task results are ISO 8601 strings, as AWS puts them in
-  the state's JSON, so DescribeExecution can render the output;
+- timestamps in SDK task results are ISO 8601 strings and blobs base64
+  text, as AWS puts them in the state's JSON, so DescribeExecution can
+  render the output;
 - an execution started without a name gets a UUID, as in AWS;
 - `Wait` states with `Seconds`/`SecondsPath` and `Retry` intervals are
   multiplied by the emulator's `time_scale`, like every modeled duration, so
@@ -27,6 +28,7 @@ patches here make those tasks behave as in AWS:
 
 from __future__ import annotations
 
+import base64
 import datetime
 import re
 import threading
@@ -167,6 +169,9 @@ def iso_timestamp(value: datetime.datetime) -> str:
 
 
 def jsonable(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        # Blobs (a KMS ciphertext, random bytes) are base64 text in the state's JSON.
+        return base64.b64encode(bytes(value)).decode()
     if isinstance(value, datetime.datetime):
         return iso_timestamp(value)
     if isinstance(value, datetime.date):
