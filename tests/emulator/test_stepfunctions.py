@@ -74,6 +74,49 @@ def test_sdk_task_reaches_the_emulator_as_the_machines_account(emulator, sfn_on,
     assert [c["account"] for c in calls][-1] == OTHER_ACCOUNT
 
 
+def test_after_restore_settings_through_sdk_tasks(emulator, sfn_on, uid):
+    """Auto scaling, alarms, contributor insights and validation results set from a state machine."""
+    name = uid("settings")
+    creds = emulator.assume(OTHER_ACCOUNT)
+    emulator.client("dynamodb", credentials=creds).create_table(
+        TableName=name, BillingMode="PROVISIONED", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    definition = {"StartAt": "Scaling", "States": {
+        "Scaling": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:applicationautoscaling:registerScalableTarget",
+                    "Parameters": {"ServiceNamespace": "dynamodb", "ResourceId": f"table/{name}",
+                                   "ScalableDimension": "dynamodb:table:ReadCapacityUnits",
+                                   "MinCapacity": 5, "MaxCapacity": 40},
+                    "ResultPath": None, "Next": "Alarm"},
+        "Alarm": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:cloudwatch:putMetricAlarm",
+                  "Parameters": {"AlarmName": f"{name}-throttles", "Namespace": "AWS/DynamoDB",
+                                 "MetricName": "ReadThrottleEvents", "Statistic": "Sum", "Period": 60,
+                                 "EvaluationPeriods": 1, "Threshold": 1,
+                                 "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                                 "Dimensions": [{"Name": "TableName", "Value": name}]},
+                  "ResultPath": None, "Next": "Insights"},
+        "Insights": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:updateContributorInsights",
+                     "Parameters": {"TableName": name, "ContributorInsightsAction": "ENABLE"}, "End": True},
+    }}
+    result = run(emulator, definition, account=OTHER_ACCOUNT)
+    assert result["status"] == "SUCCEEDED", result
+    scaling = emulator.client("application-autoscaling", credentials=creds)
+    (target,) = scaling.describe_scalable_targets(ServiceNamespace="dynamodb", ResourceIds=[f"table/{name}"])["ScalableTargets"]
+    assert target["MaxCapacity"] == 40
+    cloudwatch = emulator.client("cloudwatch", credentials=creds)
+    assert [a["AlarmName"] for a in cloudwatch.describe_alarms(AlarmNames=[f"{name}-throttles"])["MetricAlarms"]] == [
+        f"{name}-throttles"]
+    insights = emulator.client("dynamodb", credentials=creds).describe_contributor_insights(TableName=name)
+    assert insights["ContributorInsightsStatus"] == "ENABLED"
+    # A failing call names its service as AWS does.
+    failing = run(emulator, one_task("arn:aws:states:::aws-sdk:applicationautoscaling:registerScalableTarget",
+                                     {"ServiceNamespace": "dynamodb", "ResourceId": f"table/{name}",
+                                      "ScalableDimension": "dynamodb:table:Nonsense", "MinCapacity": 1,
+                                      "MaxCapacity": 2}), account=OTHER_ACCOUNT)
+    assert failing["status"] == "FAILED"
+    assert failing["error"].startswith("ApplicationAutoScaling."), failing
+
+
 def test_sdk_blobs_are_base64(emulator, sfn_on):
     import base64
 
@@ -148,7 +191,7 @@ def test_execution_without_a_name_gets_a_uuid(emulator, sfn_on):
 
 
 def test_restore_job_poll_loop(emulator, sfn_on, uid):
-    """StartRestoreJob, then Wait and Choice until the job is COMPLETED, then DescribeTable."""
+    """StartRestoreJob, then Wait and Choice until the job is COMPLETED, DescribeTable, the validation result."""
     creds = emulator.assume(OTHER_ACCOUNT)
     ddb, backup = emulator.client("dynamodb", credentials=creds), emulator.client("backup", credentials=creds)
     source, vault, target = uid("src"), uid("vault"), uid("restored")
@@ -181,7 +224,11 @@ def test_restore_job_poll_loop(emulator, sfn_on, uid):
             "Table": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:describeTable",
                       "Parameters": {"TableName.$": "$.target"},
                       "ResultSelector": {"TableStatus.$": "$.Table.TableStatus", "ItemCount.$": "$.Table.ItemCount"},
-                      "ResultPath": "$.table", "End": True},
+                      "ResultPath": "$.table", "Next": "Validate"},
+            "Validate": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:backup:putRestoreValidationResult",
+                         "Parameters": {"RestoreJobId.$": "$.start.RestoreJobId", "ValidationStatus": "SUCCESSFUL",
+                                        "ValidationStatusMessage": "items: 3"},
+                         "ResultPath": None, "End": True},
             "Failed": {"Type": "Fail", "Error": "RestoreFailed"},
         },
     }
@@ -194,3 +241,5 @@ def test_restore_job_poll_loop(emulator, sfn_on, uid):
     # 600 s modeled at time scale 0.001; waits of 60 s scaled to 0.06 s: a handful of polls, not hundreds.
     assert 2 <= len(polls) <= 30
     assert len([r for r in emulator.restores()["restores"] if r["target_table"] == target]) == 1
+    job = backup.describe_restore_job(RestoreJobId=output["start"]["RestoreJobId"])
+    assert (job["ValidationStatus"], job["ValidationStatusMessage"]) == ("SUCCESSFUL", "items: 3")

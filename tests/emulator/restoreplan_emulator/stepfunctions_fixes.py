@@ -8,6 +8,8 @@ thread of the server and sends AWS SDK integration tasks
 (`arn:aws:states:::dynamodb:getItem`, ...) as HTTP requests with boto3. The
 patches here make those tasks behave as in AWS:
 
+- `aws-sdk:applicationautoscaling:…` and the other services whose Step
+  Functions name is not boto3's reach the right service;
 - they go to this emulator's own port (and `serve` exports MOTO_PORT), so
   they are logged, faulted and answered by the extension like any request;
 - they act as the role Step Functions assumes: the task's `Credentials`
@@ -125,6 +127,27 @@ def boto_client_for(region: str, service: str, state_credentials: Any = None) ->
 
 # ---------------------------------------------------------------------------
 # Error names and results of AWS SDK integrations.
+
+
+# Step Functions' AWS SDK service names that are not boto3's.
+_SDK_SERVICE_NAMES = {"sfn": "stepfunctions", "states": "stepfunctions", "cloudwatchlogs": "logs",
+                      "eventbridge": "events", "elasticloadbalancingv2": "elbv2", "elasticloadbalancing": "elb"}
+
+
+def boto_service_name(sdk_name: str) -> str:
+    """boto3's name for a service as `arn:aws:states:::aws-sdk:NAME:action` names it.
+
+    AWS writes the service in lower case without dashes (`applicationautoscaling`
+    for boto3's `application-autoscaling`).
+    """
+    import boto3
+
+    if sdk_name in _SDK_SERVICE_NAMES:
+        return _SDK_SERVICE_NAMES[sdk_name]
+    available = boto3.session.Session().get_available_services()
+    if sdk_name in available:
+        return sdk_name
+    return next((name for name in available if name.replace("-", "") == sdk_name), sdk_name)
 
 
 def pascal_service_name(service: str) -> str:
@@ -259,6 +282,11 @@ def apply_patches() -> None:
         return self._get_task_failure_event(env=env, error=error, cause=cause)
 
     sdk.StateTaskServiceAwsSdk._from_error = _from_error
+
+    def _get_boto_service_name(self: Any, boto_service_name: str | None = None) -> str:
+        return globals()["boto_service_name"](boto_service_name or self.resource.api_name)
+
+    sdk.StateTaskServiceAwsSdk._get_boto_service_name = _get_boto_service_name
 
     # Timestamps in SDK results become strings.
     original_sdk_eval = sdk.StateTaskServiceAwsSdk._eval_service_task
