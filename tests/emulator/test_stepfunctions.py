@@ -117,6 +117,21 @@ def test_after_restore_settings_through_sdk_tasks(emulator, sfn_on, uid):
     assert failing["error"].startswith("ApplicationAutoScaling."), failing
 
 
+def test_map_runs_tasks_side_by_side(emulator, sfn_on, uid):
+    ddb = emulator.client("dynamodb")
+    names = [uid("map") for _ in range(6)]
+    for name in names:
+        make_table(ddb, name, items=0)
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.tables", "MaxConcurrency": 6, "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Describe", "States": {"Describe": {
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:describeTable",
+            "Parameters": {"TableName.$": "$"}, "ResultSelector": {"name.$": "$.Table.TableName"}, "End": True}}}}}}
+    result = run(emulator, definition, execution_input={"tables": names})
+    assert result["status"] == "SUCCEEDED", result
+    assert [r["name"] for r in json.loads(result["output"])] == names
+
+
 def test_sdk_blobs_are_base64(emulator, sfn_on):
     import base64
 
@@ -132,6 +147,13 @@ def test_task_credentials_act_as_the_role_account(emulator, sfn_on, uid):
                           Credentials={"RoleArn": f"arn:aws:iam::{THIRD_ACCOUNT}:role/restore-target"},
                           ResultSelector={"arn.$": "$.Table.TableArn"})
     result = run(emulator, definition, account=OTHER_ACCOUNT)
+    assert result["status"] == "SUCCEEDED", result
+    assert json.loads(result["output"])["arn"].split(":")[4] == THIRD_ACCOUNT
+    # The role can come from the input.
+    dynamic = one_task("arn:aws:states:::aws-sdk:dynamodb:describeTable", {"TableName": name},
+                       Credentials={"RoleArn.$": "$.role"}, ResultSelector={"arn.$": "$.Table.TableArn"})
+    result = run(emulator, dynamic, account=OTHER_ACCOUNT,
+                 execution_input={"role": f"arn:aws:iam::{THIRD_ACCOUNT}:role/restore-target"})
     assert result["status"] == "SUCCEEDED", result
     assert json.loads(result["output"])["arn"].split(":")[4] == THIRD_ACCOUNT
     # Without Credentials the same machine does not see the table of the other account.

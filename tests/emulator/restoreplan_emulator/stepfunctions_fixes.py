@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import re
 import threading
 import time
@@ -44,6 +45,7 @@ ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/.+$")
 _state: dict[str, Any] = {}
 _credentials_cache: dict[str, tuple[str, str, str]] = {}
 _cache_lock = threading.Lock()
+_client_lock = threading.Lock()
 
 
 def install(emulator: Any) -> None:
@@ -106,18 +108,23 @@ def boto_client_for(region: str, service: str, state_credentials: Any = None) ->
         # No usable role: act in the execution's own account.
         account = getattr(state_credentials, "_rp_execution_account", None)
     port = _state.get("port") or moto_server_port()
-    client = boto3.client(
-        service_name=service,
-        region_name=region,
-        endpoint_url=f"http://127.0.0.1:{port}",
-        config=Config(
-            parameter_validation=False,
-            retries={"max_attempts": 0, "total_max_attempts": 1},
-            connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
-            read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
-        ),
-        **kwargs,
-    )
+    # Parallel and Map branches create clients at once; a boto3 session is not
+    # safe for that, so creation is serialised on one session.
+    with _client_lock:
+        if "session" not in _state:
+            _state["session"] = boto3.session.Session()
+        client = _state["session"].client(
+            service_name=service,
+            region_name=region,
+            endpoint_url=f"http://127.0.0.1:{port}",
+            config=Config(
+                parameter_validation=False,
+                retries={"max_attempts": 0, "total_max_attempts": 1},
+                connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+            ),
+            **kwargs,
+        )
     if account:
         client.meta.events.register(
             "before-sign.*.*", lambda request, **_: request.headers.__setitem__("x-moto-account-id", account)
@@ -134,17 +141,22 @@ _SDK_SERVICE_NAMES = {"sfn": "stepfunctions", "states": "stepfunctions", "cloudw
                       "eventbridge": "events", "elasticloadbalancingv2": "elbv2", "elasticloadbalancing": "elb"}
 
 
+@functools.lru_cache(maxsize=1)
+def _available_services() -> tuple[str, ...]:
+    import botocore.session
+
+    return tuple(botocore.session.get_session().get_available_services())
+
+
 def boto_service_name(sdk_name: str) -> str:
     """boto3's name for a service as `arn:aws:states:::aws-sdk:NAME:action` names it.
 
     AWS writes the service in lower case without dashes (`applicationautoscaling`
     for boto3's `application-autoscaling`).
     """
-    import boto3
-
     if sdk_name in _SDK_SERVICE_NAMES:
         return _SDK_SERVICE_NAMES[sdk_name]
-    available = boto3.session.Session().get_available_services()
+    available = _available_services()
     if sdk_name in available:
         return sdk_name
     return next((name for name in available if name.replace("-", "") == sdk_name), sdk_name)
