@@ -113,6 +113,8 @@ class Emulator:
                 handled = kms_fixes.handle(req, call_moto)
             elif req.service == "dynamodb":
                 handled = dynamodb_fixes.handle(self, req, call_moto)
+            elif req.service == "states":
+                stepfunctions_fixes.ensure_patched()
             response = handled if handled is not None else call_moto()
         except AwsError as err:
             return error_response(req, err)

@@ -49,8 +49,20 @@ _client_lock = threading.Lock()
 
 
 def install(emulator: Any) -> None:
+    """Remembers the emulator; the patches wait until executions are switched on.
+
+    Importing moto's interpreter takes seconds, so a start of the emulator
+    does not pay for it; `ensure_patched` runs before every Step Functions
+    request, and an execution can only start through one.
+    """
     _state["emulator"] = emulator
-    apply_patches()
+
+
+def ensure_patched() -> None:
+    from moto.core.config import default_user_config
+
+    if not _applied and default_user_config.get("stepfunctions", {}).get("execute_state_machine", False):
+        apply_patches()
 
 
 def set_port(port: int) -> None:
