@@ -1,11 +1,15 @@
 """AWS Backup's jobs and recovery points for DynamoDB tables (moto has only vaults and plans).
 
-Backup jobs and copy jobs finish at once: StartBackupJob snapshots the table
-(schema, indexes, billing mode, items, size, encryption key) into a recovery
-point that is COMPLETED when the call returns, and StartCopyJob puts a copy
-of it, with the ORIGINAL resource ARN and a new recovery point ARN, into a
-vault of another Region and/or account. Restore jobs take modeled time (see
-restores.py) and create the table when they complete.
+Backup jobs finish at once: StartBackupJob snapshots the table (schema,
+indexes, billing mode, items, size, encryption key) into a recovery point
+that is COMPLETED when the call returns. StartCopyJob puts a copy of it, with
+the ORIGINAL resource ARN and a new recovery point ARN, into a vault of
+another Region and/or account once its modeled duration has passed (CREATED,
+RUNNING, COMPLETED); across accounts the destination vault's access policy
+must allow backup:CopyIntoBackupVault, and a DynamoDB-managed (non-advanced)
+recovery point cannot go. Restore jobs take modeled time (see restores.py)
+and create the table when they complete; PutRestoreValidationResult records
+a validation result on a completed one.
 
 Recovery points live in moto's vaults: a vault's NumberOfRecoveryPoints
 counts them and a vault holding any cannot be deleted.

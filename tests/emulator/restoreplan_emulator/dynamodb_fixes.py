@@ -11,8 +11,13 @@
 - While a table is CREATING, UpdateTable, DeleteTable, TagResource,
   UntagResource, UpdateTimeToLive and UpdateContinuousBackups answer
   ResourceInUseException.
+- RestoreTableFromBackup also restores a backup of another Region of the
+  same account, when the request carries an SSESpecificationOverride.
 - CreateTable validates SSESpecification.KMSMasterKeyId like a restore does
   and records the key's ARN (moto accepted any string).
+- Scan and GetItem report and book read capacity as AWS charges it
+  (capacity.py); contributor insights and Kinesis streaming destinations are
+  answered by dynamodb_extras.py.
 - Patched into moto: TableSizeBytes and BackupSizeBytes are the items' size
   (or the `restoreplan-emulator:size-bytes` tag), the AWS managed
   `alias/aws/dynamodb` key is a real AWS managed key, and
