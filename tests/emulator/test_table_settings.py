@@ -119,6 +119,18 @@ def test_auto_scaling_alarms_and_resource_policy(emulator, uid):
     by_metric = cloudwatch.describe_alarms_for_metric(MetricName="ReadThrottleEvents", Namespace="AWS/DynamoDB",
                                                       Dimensions=[{"Name": "TableName", "Value": name}])["MetricAlarms"]
     assert [a["AlarmName"] for a in by_metric] == [f"{name}-throttles"]
+    # Alarms of other tables on the same metric are not this table's.
+    cloudwatch.put_metric_alarm(
+        AlarmName=f"{name}-other", Namespace="AWS/DynamoDB", MetricName="ReadThrottleEvents",
+        Dimensions=[{"Name": "TableName", "Value": f"{name}-other"}], Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanOrEqualToThreshold")
+    by_metric = cloudwatch.describe_alarms_for_metric(MetricName="ReadThrottleEvents", Namespace="AWS/DynamoDB",
+                                                      Dimensions=[{"Name": "TableName", "Value": name}],
+                                                      Statistic="Sum", Period=60)["MetricAlarms"]
+    assert [a["AlarmName"] for a in by_metric] == [f"{name}-throttles"]
+    assert cloudwatch.describe_alarms_for_metric(MetricName="ReadThrottleEvents", Namespace="AWS/DynamoDB",
+                                                 Dimensions=[{"Name": "TableName", "Value": name}],
+                                                 Period=300)["MetricAlarms"] == []
 
     document = json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{DEFAULT_ACCOUNT}:root"},
