@@ -33,6 +33,7 @@ fn header(
             .map(|i| graph.dependencies(i).collect())
             .collect(),
         at,
+        accepted_warnings: Vec::new(),
     }
 }
 
