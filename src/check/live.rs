@@ -892,7 +892,9 @@ impl Ctx<'_> {
         let (code, why) = if r.is_cross_account() {
             (
                 codes::NOT_SHAREABLE,
-                format!("{which} belongs to its account; AWS-managed keys can never be shared with another account"),
+                format!(
+                    "{which} belongs to its account; AWS-managed keys can never be shared with another account"
+                ),
             )
         } else {
             (
@@ -1229,7 +1231,9 @@ pub fn coalesce(findings: &[Finding]) -> Vec<Finding> {
     // when they say exactly the same thing of each restore.
     fn gist(f: &Finding) -> String {
         match &f.restore {
-            Some(id) => f.message.replacen(&format!("restore `{id}`"), "restore `…`", 1),
+            Some(id) => f
+                .message
+                .replacen(&format!("restore `{id}`"), "restore `…`", 1),
             None => f.message.clone(),
         }
     }

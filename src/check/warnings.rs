@@ -151,7 +151,8 @@ mod tests {
 
     #[test]
     fn warnings_that_change_the_result_block_unless_accepted() {
-        let other = Finding::warning(codes::RP_OTHER_TABLE, "restore `a`: other table").restore("a");
+        let other =
+            Finding::warning(codes::RP_OTHER_TABLE, "restore `a`: other table").restore("a");
         let index = Finding::warning(codes::UNKNOWN_INDEX, "restore `a`: no index").restore("a");
         let quota = Finding::warning(rules::CONCURRENCY_ABOVE_QUOTA, "above 50");
         let error = Finding::error(codes::TARGET_EXISTS, "exists");
@@ -175,7 +176,10 @@ mod tests {
     #[test]
     fn an_unclassified_warning_changes_the_result() {
         assert_eq!(effect("restoreplan::something::new"), Effect::ChangesResult);
-        assert_eq!(effect(rules::CONCURRENCY_ABOVE_QUOTA), Effect::Informational);
+        assert_eq!(
+            effect(rules::CONCURRENCY_ABOVE_QUOTA),
+            Effect::Informational
+        );
     }
 
     #[test]
@@ -209,7 +213,10 @@ mod tests {
         ];
         let mut seen = 0;
         for text in sources {
-            for (_, rest) in text.match_indices("Finding::warning(").map(|(i, m)| text.split_at(i + m.len())) {
+            for (_, rest) in text
+                .match_indices("Finding::warning(")
+                .map(|(i, m)| text.split_at(i + m.len()))
+            {
                 let name: String = rest
                     .trim_start()
                     .chars()
