@@ -15,3 +15,4 @@ mod schema;
 mod simulate;
 mod support;
 mod test;
+mod warnings;
