@@ -78,7 +78,7 @@ pub mod codes {
     /// The original table could not be read, so a setting could not be copied.
     pub const SOURCE_UNREADABLE: &str = "restoreplan::source::unreadable";
     /// `indexes` names an index the recovery point (or original table) lacks.
-    pub const UNKNOWN_INDEX: &str = "restoreplan::restore::unknown_index";
+    pub const UNKNOWN_INDEX: &str = "restoreplan::plan::unknown_index";
 }
 
 /// Options for a live check.
@@ -1193,32 +1193,34 @@ fn unknown_indexes(
     let Some(wanted) = &r.indexes else {
         return;
     };
-    let (available, whose) = match (rp.and_then(|rp| rp.indexes.as_ref()), source_table) {
-        (Some(ix), _) => (ix, "the recovery point"),
-        (None, Some(t)) => (&t.indexes, "the original table"),
-        (None, None) => return,
+    let Some(available) = rp
+        .and_then(|rp| rp.indexes.as_deref())
+        .or_else(|| source_table.map(|t| t.indexes.as_slice()))
+    else {
+        return;
     };
     let names: Vec<&str> = available.iter().map(|ix| ix.name.as_str()).collect();
     for w in wanted.iter().filter(|w| !names.contains(&w.as_str())) {
-        let close = names
-            .iter()
-            .filter(|n| strsim::levenshtein(n, w) <= 2)
-            .map(|n| format!(" (did you mean `{n}`?)"))
-            .next()
-            .unwrap_or_default();
         out.push(
             Finding::warning(
                 codes::UNKNOWN_INDEX,
                 format!(
-                    "restore `{}`: index `{w}` is not an index of {whose}, so it will not be restored{close}",
-                    r.id
+                    "restore `{}`: `indexes` names `{w}`, which table `{}` does not have",
+                    r.id, r.table
                 ),
             )
             .evidence(format!(
-                "indexes of {whose}: [{}]",
-                names.join(", ")
+                "indexes of the recovery point: {}",
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
             ))
-            .help("name indexes the table has in `indexes`, or leave `indexes` out to keep them all"),
+            .help(match crate::graph::closest(w, names.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => "remove it from `indexes`".to_owned(),
+            }),
         );
     }
 }
@@ -1499,6 +1501,55 @@ mod tests {
                 key_arn: KEY.into()
             })
         );
+    }
+
+    #[test]
+    fn an_index_the_recovery_point_lacks_is_a_warning_with_a_suggestion() {
+        let text = "version: 1\nname: x\nsource: { account: \"210987654321\", region: eu-west-1 }\n\
+                    restores:\n  - table: orders\n    name: orders-copy\n    indexes: [by-usr, by-date]\n";
+        let opts = crate::plan::CompileOptions::new(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+        );
+        let loaded =
+            crate::plan::compile(crate::plan::source::SourceFile::new("p.yaml", text), &opts)
+                .unwrap_or_else(|e| panic!("the plan compiles: {e:?}"));
+        let r = &loaded.plan.restores()[0];
+        let ix = |name: &str| crate::cloud::IndexDef {
+            name: name.into(),
+            key_schema: vec![("user".into(), "HASH".into())],
+            projection_type: "ALL".into(),
+            non_key_attributes: Vec::new(),
+        };
+        let mut out = Out {
+            restore: r,
+            findings: Vec::new(),
+        };
+        let table = TableFacts {
+            arn: String::new(),
+            name: "orders".into(),
+            status: "ACTIVE".into(),
+            item_count: None,
+            size_bytes: None,
+            encryption: TableEncryption::Owned,
+            indexes: vec![ix("by-user"), ix("by-date")],
+            stream: None,
+            deletion_protection: false,
+            restore_in_progress: false,
+            table_id: None,
+        };
+        unknown_indexes(r, None, Some(&table), &mut out);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+        let f = &out.findings[0];
+        assert_eq!(f.code, codes::UNKNOWN_INDEX);
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(f.help.as_deref(), Some("did you mean `by-user`?"));
+        // Nothing known about the indexes: nothing to say.
+        let mut quiet = Out {
+            restore: r,
+            findings: Vec::new(),
+        };
+        unknown_indexes(r, None, None, &mut quiet);
+        assert!(quiet.findings.is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use crate::check::live::codes;
 use crate::diag::{Finding, Severity};
+use crate::diff::build::codes as dry_run;
 use crate::plan::rules;
 
 /// What a warning means for the tables `apply` would create.
@@ -50,6 +51,16 @@ pub const WARNINGS: &[WarningClass] = &[
         code: codes::SOURCE_UNREADABLE,
         effect: Effect::ChangesResult,
         why: "`same-as-source` or `ttl: copy` cannot be honoured, so the key or TTL may differ from the original's",
+    },
+    WarningClass {
+        code: dry_run::SETTING_LOST,
+        effect: Effect::Informational,
+        why: "a setting the plan does not mention is not carried over; the table is as the plan says",
+    },
+    WarningClass {
+        code: dry_run::RTO_EXCEEDED,
+        effect: Effect::Informational,
+        why: "a prediction about time, not about the restored tables",
     },
     WarningClass {
         code: rules::CONCURRENCY_ABOVE_QUOTA,
@@ -154,12 +165,19 @@ mod tests {
         let other =
             Finding::warning(codes::RP_OTHER_TABLE, "restore `a`: other table").restore("a");
         let index = Finding::warning(codes::UNKNOWN_INDEX, "restore `a`: no index").restore("a");
+        let lost = Finding::warning(dry_run::SETTING_LOST, "restore `a`: TTL lost").restore("a");
         let quota = Finding::warning(rules::CONCURRENCY_ABOVE_QUOTA, "above 50");
         let error = Finding::error(codes::TARGET_EXISTS, "exists");
-        let all = [other.clone(), index.clone(), quota.clone(), error];
+        let all = [
+            other.clone(),
+            index.clone(),
+            quota.clone(),
+            lost.clone(),
+            error,
+        ];
         let g = gate(&all, &[]);
         assert_eq!(g.blocking, vec![other.clone(), index.clone()]);
-        assert_eq!(g.informational, vec![quota.clone()]);
+        assert_eq!(g.informational, vec![quota.clone(), lost.clone()]);
         assert!(!g.passed());
         assert_eq!(
             g.blocking_codes(),
@@ -189,7 +207,7 @@ mod tests {
             Some(codes::RP_OTHER_TABLE)
         );
         assert_eq!(
-            parse_code("restoreplan::restore::unknown_index"),
+            parse_code("restoreplan::plan::unknown_index"),
             Some(codes::UNKNOWN_INDEX)
         );
         assert_eq!(parse_code("restoreplan::target::exists"), None);
@@ -239,6 +257,23 @@ mod tests {
             }
         }
         assert!(seen >= 4, "found only {seen} warnings in the sources");
+        // The dry run's own warnings.
+        for code in [
+            dry_run::SETTING_LOST,
+            dry_run::UNKNOWN_INDEX,
+            dry_run::RTO_EXCEEDED,
+        ] {
+            assert!(
+                WARNINGS.iter().any(|w| w.code == code),
+                "{code} is not in WARNINGS"
+            );
+        }
+        let build = include_str!("../diff/build.rs");
+        let declared = build.matches("pub const ").count();
+        assert_eq!(
+            declared, 3,
+            "a new dry-run code must be classified in WARNINGS"
+        );
     }
 
     /// docs/rules.md lists every classified warning with its effect.

@@ -57,7 +57,7 @@ async fn warnings_that_change_the_result_stop_apply_unless_accepted() {
     let live = w.run(&["validate", "--live", "plan.yaml"], 0);
     for code in [
         "restoreplan::recovery_point::other_table",
-        "restoreplan::restore::unknown_index",
+        "restoreplan::plan::unknown_index",
     ] {
         assert!(
             live.stderr.contains(code),
@@ -78,16 +78,14 @@ async fn warnings_that_change_the_result_stop_apply_unless_accepted() {
         refused
             .stderr
             .contains("restoreplan::recovery_point::other_table")
-            && refused
-                .stderr
-                .contains("restoreplan::restore::unknown_index"),
+            && refused.stderr.contains("restoreplan::plan::unknown_index"),
         "{}",
         refused.stderr
     );
     assert!(
         refused
             .stderr
-            .contains("--accept-warnings recovery_point::other_table restore::unknown_index"),
+            .contains("--accept-warnings recovery_point::other_table plan::unknown_index"),
         "{}",
         refused.stderr
     );
@@ -116,9 +114,7 @@ async fn warnings_that_change_the_result_stop_apply_unless_accepted() {
         1,
     );
     assert!(
-        partly
-            .stderr
-            .contains("restoreplan::restore::unknown_index")
+        partly.stderr.contains("restoreplan::plan::unknown_index")
             && partly
                 .stderr
                 .contains("error: 1 warning would make the restored tables differ"),
@@ -131,7 +127,7 @@ async fn warnings_that_change_the_result_stop_apply_unless_accepted() {
             "plan.yaml",
             "--yes",
             "--accept-warnings",
-            "restore::unknown_indx",
+            "plan::unknown_indx",
         ],
         2,
     );
@@ -156,14 +152,14 @@ async fn warnings_that_change_the_result_stop_apply_unless_accepted() {
             "--yes",
             "--accept-warnings",
             "recovery_point::other_table",
-            "restoreplan::restore::unknown_index",
+            "restoreplan::plan::unknown_index",
         ],
         0,
     );
     assert!(ok.stdout.contains("accepted warnings"), "{}", ok.stdout);
     for code in [
         "restoreplan::recovery_point::other_table",
-        "restoreplan::restore::unknown_index",
+        "restoreplan::plan::unknown_index",
     ] {
         assert!(ok.stdout.contains(code), "report: {}", ok.stdout);
         assert!(
@@ -192,7 +188,7 @@ async fn warnings_that_change_the_result_stop_apply_unless_accepted() {
         accepted,
         vec![
             "restoreplan::recovery_point::other_table",
-            "restoreplan::restore::unknown_index"
+            "restoreplan::plan::unknown_index"
         ]
     );
     let journal = std::fs::read_to_string(run.path().join("journal.jsonl")).expect("journal");
