@@ -299,7 +299,7 @@ fn prepare(
         .iter()
         .map(RestoreSpec::from_resolved)
         .collect();
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let run_id = new_run_id(plan.name(), now);
     let header = RunHeader {
         run_id: run_id.clone(),
