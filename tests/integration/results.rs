@@ -359,3 +359,82 @@ async fn item_counts_are_verified_within_a_tolerance_never_exactly() {
         .count();
     assert!(scans >= 2, "{scans} Scan calls");
 }
+
+/// Issue item 11, as restoreplan reads key policies: a `Deny` conditioned on
+/// another account's `aws:PrincipalAccount` does not stop the key from being
+/// used by the target account (neither the emulator's KMS nor restoreplan's
+/// reader denies it), while a `Deny` whose condition names the target account
+/// is reported as the key not being shared.
+#[tokio::test(flavor = "multi_thread")]
+async fn key_policy_denies_apply_only_to_the_accounts_their_conditions_name() {
+    let w = World::new(fast(), TIME_SCALE).await;
+    let src = w.em.fresh_account();
+    let a = Aws::new(w.em, &src, EAST).await;
+    a.vault("src").await;
+    let arn = a.table("orders", None, 3).await;
+    let rp = a.backup("src", &arn).await;
+    a.copy("src", &rp, &w.aws.vault_arn("dr")).await;
+    let dst = w.acct.clone();
+    let policy = |deny_account: &str, action: &str| {
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "owner", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{src}:root")}, "Action": "kms:*", "Resource": "*"},
+                {"Sid": "dr", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{dst}:root")},
+                 "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:CreateGrant", "kms:DescribeKey"], "Resource": "*"},
+                {"Sid": "fence", "Effect": "Deny", "Principal": "*", "Action": action, "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:PrincipalAccount": deny_account}}}
+            ]
+        })
+        .to_string()
+    };
+    let mut keys = Vec::new();
+    for (deny, action) in [("999988887777", "kms:*"), (dst.as_str(), "kms:CreateGrant")] {
+        let key = a.key(false).await;
+        a.kms
+            .put_key_policy()
+            .key_id(&key)
+            .policy_name("default")
+            .policy(policy(deny, action))
+            .send()
+            .await
+            .expect("PutKeyPolicy");
+        keys.push(key);
+    }
+    w.write(
+        "keys.yaml",
+        &format!(
+            "version: 1\nname: keys\nsource: {{ account: \"{src}\", region: {EAST} }}\n\
+             target: {{ account: \"{dst}\", region: {EAST}, vault: dr, role: \"arn:aws:iam::{dst}:role/service-role/AWSBackupDefaultServiceRole\" }}\n\
+             keys:\n  fenced-elsewhere: {{ arn: \"{}\" }}\n  fenced-here: {{ arn: \"{}\" }}\n\
+             restores:\n  - table: orders\n    id: elsewhere\n    name: orders-a\n    encryption: {{ type: customer-managed, key: fenced-elsewhere }}\n\
+             \x20 - table: orders\n    id: here\n    name: orders-b\n    encryption: {{ type: customer-managed, key: fenced-here }}\n",
+            keys[0], keys[1]
+        ),
+    );
+    let out = w
+        .command(&["validate", "--live", "--format", "json", "keys.yaml"])
+        .roles(&[src.as_str()])
+        .status(1)
+        .run();
+    let doc: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let findings: Vec<(String, String)> = doc["files"][0]["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("findings: {}", out.stdout))
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| {
+            (
+                f["restore"].as_str().unwrap_or("").to_owned(),
+                f["code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        vec![("here".to_owned(), "restoreplan::kms::not_shared".to_owned())],
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("kms:CreateGrant"), "{}", out.stdout);
+}
