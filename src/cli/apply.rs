@@ -254,46 +254,10 @@ fn prepare(
         eprintln!("error: the live checks failed; nothing was started");
         return Ok(Err(ExitStatus::Findings));
     }
-    // Warnings that change what is restored stop the run unless accepted.
-    let mut all_warnings = loaded.warnings.clone();
-    all_warnings.extend(report.findings.iter().cloned());
-    let gate = warnings::gate(&all_warnings, &accepted);
-    if !gate.passed() {
-        eprint!(
-            "{}",
-            findings::render_human(&gate.blocking, &loaded.source, out.human())
-        );
-        let codes = gate.blocking_codes();
-        eprintln!(
-            "error: {} warning{} would make the restored tables differ from the plan; nothing was started\n  \
-             fix the plan, or accept them: --accept-warnings {}",
-            gate.blocking.len(),
-            if gate.blocking.len() == 1 { "" } else { "s" },
-            codes
-                .iter()
-                .map(|c| c.trim_start_matches("restoreplan::"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        return Ok(Err(ExitStatus::Findings));
-    }
-    // Every remaining warning, before the confirmation (the plan's own
-    // were shown when it was loaded).
-    let remaining: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == crate::diag::Severity::Warning)
-        .cloned()
-        .collect();
-    if !remaining.is_empty() && !out.quiet {
-        eprint!(
-            "{}",
-            findings::render_human(&remaining, &loaded.source, out.human())
-        );
-    }
-    for f in &gate.accepted {
-        eprintln!("accepted (--accept-warnings {}): {}", f.code, f.message);
-    }
+    let gate = match warning_gate(&loaded.warnings, &loaded.source, &report, &accepted, out) {
+        Ok(g) => g,
+        Err(status) => return Ok(Err(status)),
+    };
     let specs: Vec<RestoreSpec> = report
         .resolved
         .iter()
@@ -335,6 +299,57 @@ fn prepare(
         run_id,
         started_at: Some(now),
     }))
+}
+
+/// Warnings that change what is restored stop the run unless accepted
+/// (printed, with the flag that would accept them); every remaining live
+/// warning is printed before the confirmation (the plan's own were printed
+/// when it was loaded).
+fn warning_gate(
+    plan_warnings: &[crate::diag::Finding],
+    source: &crate::plan::source::SourceFile,
+    report: &live::LiveReport,
+    accepted: &[&'static str],
+    out: Output,
+) -> Result<warnings::Gate, ExitStatus> {
+    let mut all_warnings = plan_warnings.to_vec();
+    all_warnings.extend(report.findings.iter().cloned());
+    let gate = warnings::gate(&all_warnings, accepted);
+    if !gate.passed() {
+        eprint!(
+            "{}",
+            findings::render_human(&gate.blocking, source, out.human())
+        );
+        let codes = gate.blocking_codes();
+        eprintln!(
+            "error: {} warning{} would make the restored tables differ from the plan; nothing was started\n  \
+             fix the plan, or accept them: --accept-warnings {}",
+            gate.blocking.len(),
+            if gate.blocking.len() == 1 { "" } else { "s" },
+            codes
+                .iter()
+                .map(|c| c.trim_start_matches("restoreplan::"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        return Err(ExitStatus::Findings);
+    }
+    let remaining: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::diag::Severity::Warning)
+        .cloned()
+        .collect();
+    if !remaining.is_empty() && !out.quiet {
+        eprint!(
+            "{}",
+            findings::render_human(&remaining, source, out.human())
+        );
+    }
+    for f in &gate.accepted {
+        eprintln!("accepted (--accept-warnings {}): {}", f.code, f.message);
+    }
+    Ok(gate)
 }
 
 /// The full codes of `--accept-warnings`; an error names any that is no
