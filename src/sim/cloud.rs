@@ -518,11 +518,15 @@ impl CloudRead for SimCloud {
         let k = key(scope, name);
         Self::reap(&mut st, &k, now);
         match st.tables.get(&k) {
-            Some(t) if now >= t.ready_at => Ok(ItemTally {
-                counted: t.item_count.unwrap_or(0),
-                complete: true,
-                pages: 1,
-            }),
+            Some(t) if now >= t.ready_at => match t.item_count {
+                Some(counted) => Ok(ItemTally {
+                    counted,
+                    complete: true,
+                    pages: 1,
+                }),
+                // No items modelled for this table: nothing to count.
+                None => Err(not_modelled("Scan")),
+            },
             Some(_) => Err(CloudError::new(
                 ErrorKind::Conflict,
                 "Scan",
