@@ -349,6 +349,11 @@ fn warning_gate(
     for f in &gate.accepted {
         eprintln!("accepted (--accept-warnings {}): {}", f.code, f.message);
     }
+    for code in accepted {
+        if !all_warnings.iter().any(|f| f.code == *code) {
+            eprintln!("note: --accept-warnings {code}: the plan has no such warning");
+        }
+    }
     Ok(gate)
 }
 
