@@ -125,18 +125,17 @@ def test_capacity_ledger_proves_a_bounded_scan(emulator, uid):
     name, items, payload = uid("paced"), 8, 3000  # pages of 4 items: 12 KB, 1.5 units each
     provisioned_table(ddb, name, rcu=5, items=items, payload=payload)
     budget = 5 * 0.5
-    count, start, spent, second = 0, None, 0.0, int(time.time())
+    count, start, spent, second, cost = 0, None, 0.0, None, 0.0
     while True:
         args = {"TableName": name, "Select": "COUNT", "Limit": 4, "ReturnConsumedCapacity": "TOTAL"}
         if start:
             args["ExclusiveStartKey"] = start
-        if spent + 2.5 > budget:  # the next page could overspend this second: wait for the next one
+        if second is not None and spent + cost > budget:  # the next page would overspend this second
             time.sleep(max(0.0, second + 1 - time.time()) + 0.01)
-            spent, second = 0.0, int(time.time())
         page = ddb.scan(**args)
-        if int(time.time()) != second:
-            spent, second = 0.0, int(time.time())
-        spent += page["ConsumedCapacity"]["CapacityUnits"]
+        # Booked no later than the answer arrived: counting it in the answer's second is conservative.
+        answered, cost = int(time.time()), page["ConsumedCapacity"]["CapacityUnits"]
+        spent, second = (spent + cost, second) if answered == second else (cost, answered)
         count += page["Count"]
         start = page.get("LastEvaluatedKey")
         if not start:
@@ -156,11 +155,16 @@ def test_enforced_read_capacity_throttles(emulator, uid):
     name = uid("throttle")
     provisioned_table(ddb, name, rcu=1, items=20, payload=4000)
     emulator.configure(enforce_read_capacity=True)
-    time.sleep(max(0.0, int(time.time()) + 1 - time.time()))  # a fresh second
-    ddb.scan(TableName=name, Select="COUNT")  # 10 units: far past 1 RCU
-    with pytest.raises(ClientError) as err:
-        ddb.scan(TableName=name, Select="COUNT")
-    assert err.value.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
+    throttled = None
+    for _ in range(3):  # two Scans in one second; a loaded machine may split them across two
+        time.sleep(max(0.0, int(time.time()) + 1 - time.time()))  # a fresh second
+        ddb.scan(TableName=name, Select="COUNT")  # 10 units: far past 1 RCU
+        try:
+            ddb.scan(TableName=name, Select="COUNT")
+        except ClientError as err:
+            throttled = err.response["Error"]["Code"]
+            break
+    assert throttled == "ProvisionedThroughputExceededException"
     # On-demand tables are never throttled this way.
     on_demand = uid("ondemand")
     make_table(ddb, on_demand, items=3)
