@@ -12,6 +12,7 @@
 
 pub mod clock;
 pub mod events;
+pub mod identity;
 pub mod journal;
 pub mod policy;
 pub mod report;

@@ -661,7 +661,7 @@ async fn teardown_deletes_only_the_runs_tables() {
     );
     let state = RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
     assert!(state.restores.iter().take(4).all(|r| r.table_id.is_some()));
-    let items = teardown::plan(&state, &sim).await;
+    let items = teardown::plan(&state, &sim, false).await;
     let verdicts: BTreeMap<usize, Verdict> =
         items.iter().map(|i| (i.index, i.verdict.clone())).collect();
     assert_eq!(
