@@ -93,7 +93,7 @@ pub struct LiveOptions {
 impl Default for LiveOptions {
     fn default() -> Self {
         Self {
-            now: Utc::now(),
+            now: crate::clock::now(),
             parallelism: 16,
         }
     }

@@ -260,7 +260,7 @@ fn prepare(
     }
     // The run starts work now, after the confirmation: the measured
     // recovery time starts here, not while a person reads the prompt.
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let run_id = new_run_id(plan.name(), now);
     let header = RunHeader {
         run_id: run_id.clone(),

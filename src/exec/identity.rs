@@ -8,8 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
-
 use crate::cloud::{CloudRead, Identity, arn_account, wrong_account};
 use crate::plan::model::AccountId;
 
@@ -100,7 +98,7 @@ pub fn record(
             journal.append(&Record::Identity {
                 account: account.to_string(),
                 arn: id.arn.clone(),
-                at: Utc::now(),
+                at: crate::clock::now(),
             })?;
         }
     }

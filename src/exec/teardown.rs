@@ -11,8 +11,6 @@
 //! turning it on, or when the operator forces it (`--force-unprotect`).
 //! A table of the run that cannot be read is an error, never "gone".
 
-use chrono::Utc;
-
 use crate::cloud::{CloudWrite, ErrorKind, Scope, TableChange};
 
 use super::journal::{Journal, JournalError, Record, RunState};
@@ -173,7 +171,7 @@ pub async fn execute(
             index: item.index,
             scope: item.scope.clone(),
             table: item.table.clone(),
-            at: Utc::now(),
+            at: crate::clock::now(),
         })?;
         let protected = matches!(
             cloud.describe_table(&item.scope, &item.table).await,
@@ -205,7 +203,7 @@ pub async fn execute(
         if result.is_ok() {
             journal.append(&Record::Deleted {
                 index: item.index,
-                at: Utc::now(),
+                at: crate::clock::now(),
             })?;
         }
         out.push(Deletion {

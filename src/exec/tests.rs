@@ -528,7 +528,7 @@ fn run_tags_come_first_among_the_settings() {
         &restores,
         &sizes,
         &Default::default(),
-        chrono::Utc::now(),
+        crate::clock::parse("2026-11-24T08:30:00Z").unwrap_or_default(),
     );
     let changes = offline.specs[0].changes_for_run("p", "run-1");
     assert!(

@@ -7,7 +7,7 @@
 //! ambient static keys, which the emulator maps to 123456789012.
 
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -26,11 +26,9 @@ fn em() -> &'static Emulator {
     EM.get_or_init(|| Emulator::start(&["--time-scale", SCALE]))
 }
 
+/// The emulator's time, as its request log has it.
 fn now_secs() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default()
+    em().now_secs()
 }
 
 /// `--role ACCOUNT=…` with the test role of `as_account`.
@@ -438,6 +436,11 @@ async fn a_failed_run_reports_the_objective_not_met() {
 fn emulator_env(cmd: &mut std::process::Command, w: &World) {
     cmd.current_dir(w.dir.path())
         .env("NO_COLOR", "1")
+        .env(
+            "RESTOREPLAN_NOW",
+            w.em.now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        )
         .env("AWS_ENDPOINT_URL", &w.em.endpoint)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
@@ -470,7 +473,7 @@ async fn the_recovery_time_starts_after_the_confirmation() {
     let mut child = cmd.spawn().expect("script runs");
     // Wait at the prompt for a while, as a person would.
     std::thread::sleep(Duration::from_secs(4));
-    let answered = chrono::Utc::now();
+    let answered = w.em.now();
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(b"y\n").expect("answer the prompt");
     let out = child.wait_with_output().expect("the run ends");

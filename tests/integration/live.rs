@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use restoreplan::check::live::{self, LiveOptions, LiveReport, codes};
+use restoreplan::check::live::{self, LiveReport, codes};
 use restoreplan::check::resolved::Disposition;
 use restoreplan::cloud::aws::{AccountAccess, AwsCloud, AwsOptions};
 use restoreplan::cloud::cache::Cached;
@@ -38,7 +38,7 @@ fn cloud(em: &Emulator, accounts: &[&str]) -> Cached<AwsCloud> {
 }
 
 async fn check(em: &Emulator, accounts: &[&str], plan: &Plan) -> LiveReport {
-    live::check(plan, &cloud(em, accounts), &LiveOptions::default()).await
+    live::check(plan, &cloud(em, accounts), &em.live_options()).await
 }
 
 /// `(restore, code)` of every finding.

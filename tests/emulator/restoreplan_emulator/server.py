@@ -21,10 +21,11 @@ import sys
 import threading
 import time
 import traceback
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote
 
-from . import VERSION, config as config_module, dynamodb_fixes, kms_fixes
+from . import VERSION, clock, config as config_module, dynamodb_fixes, kms_fixes
 from .backup import BackupStore
 from .faults import FaultInjector
 from .restores import RestoreEngine
@@ -189,6 +190,8 @@ class Emulator:
                     "emulator_version": VERSION,
                     "moto_version": moto_version,
                     "uptime_seconds": round(time.time() - self.started, 3),
+                    # The emulator's current time, on the clock `--now` set.
+                    "now": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
                 })
             if route == "requests" and method == "GET":
                 return plain_json(200, {"requests": list(self.requests)})
@@ -316,10 +319,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--port", type=int, required=True, help="TCP port; 0 picks a free one")
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request to stderr")
+    parser.add_argument("--now", default=None, metavar="TIME",
+                        help="start the emulator's clock at TIME (RFC 3339); default: $RESTOREPLAN_NOW, else the wall clock")
     config_module.add_arguments(parser)
     args = parser.parse_args(argv)
     try:
         config = config_module.from_arguments(args)
+        clock.start(args.now)
     except ValueError as err:
         parser.error(str(err))
 
