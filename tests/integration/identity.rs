@@ -26,9 +26,12 @@ fn em() -> &'static Emulator {
     EM.get_or_init(|| Emulator::start(&["--time-scale", SCALE]))
 }
 
-/// The emulator's time, as its request log has it.
-fn now_secs() -> f64 {
-    em().now_secs()
+/// How many requests the emulator has logged so far: calls made later
+/// have a higher index (the log is in arrival order).
+fn log_len() -> usize {
+    em().control("/_restoreplan/requests")["requests"]
+        .as_array()
+        .map_or(0, Vec::len)
 }
 
 /// `--role ACCOUNT=…` with the test role of `as_account`.
@@ -52,15 +55,15 @@ fn run_as(w: &World, args: &[&str], creds: &[String], status: i32) -> Output {
         .run()
 }
 
-/// Operations the emulator logged in `account` since `since` (epoch seconds).
-fn calls_in(account: &str, since: f64) -> Vec<String> {
+/// Operations the emulator logged in `account` since log index `since`.
+fn calls_in(account: &str, since: usize) -> Vec<String> {
     let log = em().control("/_restoreplan/requests");
     log["requests"]
         .as_array()
         .expect("a request log")
         .iter()
+        .skip(since)
         .filter(|r| r["account"] == account)
-        .filter(|r| r["time"].as_f64().is_some_and(|t| t >= since))
         .filter_map(|r| r["operation"].as_str().map(str::to_owned))
         .collect()
 }
@@ -103,7 +106,7 @@ fn only_run(w: &World) -> String {
 async fn validate_live_with_another_accounts_credentials_is_refused_naming_both() {
     let w = world("who-validate", &["orders"], &[], 2).await;
     let other = em().fresh_account();
-    let since = now_secs();
+    let since = log_len();
     let out = run_as(
         &w,
         &["validate", "--live", "plan.yaml"],
@@ -153,7 +156,7 @@ async fn a_source_account_with_another_accounts_credentials_is_refused_by_valida
         1,
     );
     w.write("plan.yaml", &plan);
-    let since = now_secs();
+    let since = log_len();
     // The target has its own role; the source gets the ambient keys, which
     // are of 123456789012.
     let creds = role(&w.acct, &w.acct);
@@ -175,7 +178,7 @@ async fn a_source_account_with_another_accounts_credentials_is_refused_by_valida
 async fn apply_as_the_wrong_account_starts_nothing() {
     let w = world("who-apply", &["accounts", "cards"], &[], 2).await;
     let other = em().fresh_account();
-    let since = now_secs();
+    let since = log_len();
     let out = run_as(
         &w,
         &["apply", "plan.yaml", "--yes", "--format", "json"],
@@ -226,7 +229,7 @@ async fn apply_as_the_wrong_account_starts_nothing() {
 #[tokio::test]
 async fn an_unknown_profile_is_an_error_not_a_fallback() {
     let w = world("who-profile", &["users"], &[], 2).await;
-    let since = now_secs();
+    let since = log_len();
     let nope = vec!["--profile".to_owned(), format!("{}=nope", w.acct)];
     let v = run_as(&w, &["validate", "--live", "plan.yaml"], &nope, 1);
     assert!(v.stderr.contains("no profile `nope`"), "{}", v.stderr);
@@ -267,7 +270,7 @@ async fn an_unknown_profile_is_an_error_not_a_fallback() {
 async fn audit_never_passes_an_identity_of_another_account() {
     let w = world("who-audit", &["orders"], &[], 2).await;
     let other = em().fresh_account();
-    let since = now_secs();
+    let since = log_len();
     let out = run_as(
         &w,
         &["audit", "plan.yaml", "--out", "audit.json"],
@@ -307,7 +310,7 @@ async fn teardown_with_the_wrong_credentials_fails_and_deletes_nothing() {
     let run = only_run(&w);
     let before = w.tables().await;
     let other = em().fresh_account();
-    let since = now_secs();
+    let since = log_len();
     for creds in [role(&w.acct, &other), Vec::new()] {
         let out = run_as(&w, &["teardown", &run, "--yes"], &creds, 2);
         let actual = if creds.is_empty() { AMBIENT } else { &other };
@@ -344,7 +347,7 @@ async fn teardown_refuses_a_protection_it_did_not_raise_unless_forced() {
         .send()
         .await
         .expect("UpdateTable");
-    let since = now_secs();
+    let since = log_len();
     let out = w.run(&["teardown", &run, "--yes"], 1);
     assert!(
         out.stderr
@@ -373,8 +376,8 @@ async fn teardown_refuses_a_protection_it_did_not_raise_unless_forced() {
         .as_array()
         .expect("a request log")
         .iter()
+        .skip(since)
         .filter(|r| r["account"] == w.acct.as_str() && r["table"] == "bravo-dr")
-        .filter(|r| r["time"].as_f64().is_some_and(|t| t >= since))
         .filter_map(|r| r["operation"].as_str())
         .filter(|op| matches!(*op, "UpdateTable" | "DeleteTable"))
         .collect();
