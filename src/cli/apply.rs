@@ -166,6 +166,8 @@ struct Prepared {
     resume: Option<RunState>,
     run_id: String,
     started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Identities the live checks already had from `GetCallerIdentity`.
+    identities: Vec<(String, crate::cloud::Identity)>,
 }
 
 fn prepare(
@@ -211,6 +213,7 @@ fn prepare(
             plan: loaded.plan,
             journal,
             resume: Some(state),
+            identities: Vec::new(),
         }));
     }
     let Some(path) = &args.plan else {
@@ -285,6 +288,11 @@ fn prepare(
         resume: None,
         run_id,
         started_at: Some(now),
+        identities: report
+            .identities
+            .iter()
+            .filter_map(|i| Some((i.account.clone(), i.identity.clone().ok()?)))
+            .collect(),
     }))
 }
 
@@ -309,7 +317,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    let cloud = AwsCloud::new(args.aws.options());
+    let cloud = AwsCloud::new(args.aws.options()).with_identities(p.identities.clone());
     // Before anything is sent: the credentials for every account the run
     // acts in are of that account (and, on resume, of the one journaled).
     let accounts: Vec<AccountId> = p.specs.iter().map(|s| s.target.account.clone()).collect();

@@ -95,6 +95,23 @@ impl AwsCloud {
         }
     }
 
+    /// The adapter, told who the credentials for some accounts are: what
+    /// `GetCallerIdentity` answered an adapter with the same options earlier
+    /// in this process (the live checks before `apply`), so it is not asked
+    /// again. The identities are still checked before every call.
+    pub fn with_identities(self, known: impl IntoIterator<Item = (String, Identity)>) -> Self {
+        {
+            let mut map = self.callers.lock().unwrap_or_else(|e| e.into_inner());
+            for (account, id) in known {
+                let cell = OnceCell::new();
+                if cell.set(id).is_ok() {
+                    map.insert(account, Arc::new(cell));
+                }
+            }
+        }
+        self
+    }
+
     fn access(&self, account: &str) -> &AccountAccess {
         self.options
             .accounts
