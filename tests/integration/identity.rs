@@ -267,6 +267,26 @@ async fn an_unknown_profile_is_an_error_not_a_fallback() {
 }
 
 #[tokio::test]
+async fn simulate_live_with_another_accounts_credentials_stops() {
+    let w = world("who-simulate", &["orders"], &[], 2).await;
+    let other = em().fresh_account();
+    let since = log_len();
+    let out = run_as(
+        &w,
+        &["simulate", "plan.yaml", "--live"],
+        &role(&w.acct, &other),
+        2,
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("credentials for {} are of {other}", w.acct)),
+        "{}",
+        out.stderr
+    );
+    assert!(beyond_sts(&calls_in(&other, since)).is_empty());
+}
+
+#[tokio::test]
 async fn audit_never_passes_an_identity_of_another_account() {
     let w = world("who-audit", &["orders"], &[], 2).await;
     let other = em().fresh_account();
