@@ -577,6 +577,31 @@ async fn after_ctrl_c_the_report_names_every_restore() {
             "a row without its restore's name: {row:?}\n{log}"
         );
     }
+
+    // The interrupted run cannot be resumed with another account's
+    // credentials: nothing is sent, exit 2.
+    let run = only_run(&w);
+    let other = em().fresh_account();
+    let since = log_len();
+    let refused = run_as(
+        &w,
+        &["apply", "--resume", &run, "--yes"],
+        &role(&w.acct, &other),
+        2,
+    );
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("credentials for {} are of {other}", w.acct)),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("nothing was started"));
+    assert!(beyond_sts(&calls_in(&other, since)).is_empty());
+    assert!(beyond_sts(&calls_in(&w.acct, since)).is_empty());
+    // With the right ones it completes, and says so.
+    let done = w.run(&["apply", "--resume", &run, "--yes", "--no-progress"], 0);
+    assert!(done.stdout.contains("objective met"), "{}", done.stdout);
 }
 
 #[test]
