@@ -134,8 +134,25 @@ impl AwsCloud {
                 // The profile's credentials and nothing else: the default
                 // chain would prefer `AWS_ACCESS_KEY_ID` and friends, and so
                 // act with another identity than the one asked for.
+                // A profile that assumes a role or uses SSO calls STS itself,
+                // which needs a Region: the profile's, else the environment's.
+                use aws_config::meta::region::ProvideRegion;
+                let region = match aws_config::profile::ProfileFileRegionProvider::builder()
+                    .profile_name(p)
+                    .build()
+                    .region()
+                    .await
+                {
+                    Some(r) => Some(r),
+                    None => {
+                        aws_config::default_provider::region::default_provider()
+                            .region()
+                            .await
+                    }
+                };
                 let provider_config = aws_config::provider_config::ProviderConfig::default()
-                    .with_http_client(self.http.clone());
+                    .with_http_client(self.http.clone())
+                    .with_region(region.or_else(|| Some(aws_config::Region::new("us-east-1"))));
                 let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
                     .configure(&provider_config)
                     .profile_name(p)

@@ -264,6 +264,32 @@ async fn an_unknown_profile_is_an_error_not_a_fallback() {
         "{}",
         ok.stderr
     );
+
+    // A profile that assumes the role itself works the same.
+    std::fs::write(
+        &config,
+        format!(
+            "[profile base]\naws_access_key_id = fromprofile\naws_secret_access_key = x\nregion = us-east-1\n\
+             [profile dr]\nrole_arn = {}\nsource_profile = base\nregion = us-east-1\n",
+            Emulator::role(&w.acct)
+        ),
+    )
+    .expect("write the config file");
+    let ok = Test::new()
+        .args(["validate", "--live", "plan.yaml", "--profile"])
+        .args([format!("{}=dr", w.acct)])
+        .current_dir(w.dir.path())
+        .emulator(w.em)
+        .env("AWS_CONFIG_FILE", config.display().to_string())
+        .run();
+    assert!(
+        ok.stderr.contains(&format!(
+            "account {}: arn:aws:sts::{}:assumed-role/",
+            w.acct, w.acct
+        )),
+        "{}",
+        ok.stderr
+    );
 }
 
 #[tokio::test]
