@@ -92,6 +92,10 @@ pub struct RunReport {
     pub objective_met: Option<bool>,
     /// Every restore in plan order.
     pub restores: Vec<RestoreTiming>,
+    /// Warnings that change what is restored, accepted with
+    /// `apply --accept-warnings` (from the run's journal).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accepted_warnings: Vec<crate::check::warnings::AcceptedWarning>,
 }
 
 /// How a run ended, as its report says.
@@ -120,6 +124,7 @@ impl RunReport {
             recovery_seconds: None,
             objective_met: None,
             restores: Vec::new(),
+            accepted_warnings: Vec::new(),
         };
         let slot = |restores: &mut Vec<RestoreTiming>, index: usize, id: &str| -> usize {
             if restores.len() <= index {
@@ -436,6 +441,15 @@ impl RunReport {
                     }
                     _ => {}
                 }
+            }
+        }
+        if !self.accepted_warnings.is_empty() {
+            let _ = writeln!(
+                s,
+                "\naccepted warnings (--accept-warnings): the restored tables differ from the plan here:"
+            );
+            for w in &self.accepted_warnings {
+                let _ = writeln!(s, "  {}: {}", w.code, w.message);
             }
         }
         s

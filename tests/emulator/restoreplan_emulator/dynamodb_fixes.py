@@ -14,7 +14,10 @@
 - CreateTable validates SSESpecification.KMSMasterKeyId like a restore does
   and records the key's ARN (moto accepted any string).
 - Patched into moto: TableSizeBytes and BackupSizeBytes are the items' size
-  (or the `restoreplan-emulator:size-bytes` tag), the AWS managed
+  (or the `restoreplan-emulator:size-bytes` tag), ItemCount of a table and
+  of its backups is the `restoreplan-emulator:item-count` tag when set (a
+  count AWS has not refreshed yet), TagResource on a tag key the table
+  already has replaces its value, the AWS managed
   `alias/aws/dynamodb` key is a real AWS managed key, and
   LatestRestorableDateTime follows the clock.
 """
@@ -37,6 +40,7 @@ from . import kms_fixes
 from .wire import AwsError, AwsRequest, Response, error_response, json_response
 
 SIZE_TAG = "restoreplan-emulator:size-bytes"
+ITEM_COUNT_TAG = "restoreplan-emulator:item-count"
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _TABLE_ARN = re.compile(r"^arn:aws[\w-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([^/]+)$")
 
@@ -62,6 +66,19 @@ def table_size_bytes(table: Table) -> int:
     return sum(item.size() for item in table.all_items())
 
 
+def reported_item_count(table: Table) -> int | None:
+    """The `restoreplan-emulator:item-count` tag: the ItemCount AWS last
+    reported for the table (AWS refreshes it about every six hours), to model
+    a count that lags behind the items. None when the tag is absent."""
+    for tag in table.tags or []:
+        if tag.get("Key") == ITEM_COUNT_TAG:
+            try:
+                return max(0, int(tag.get("Value", "")))
+            except ValueError:
+                return None
+    return None
+
+
 # ---------------------------------------------------------------------------
 # Patches to moto.
 
@@ -74,6 +91,9 @@ def _describe(self: Table, base_key: str = "TableDescription") -> dict[str, Any]
     result = _original_describe(self, base_key)
     desc = result[base_key]
     desc["TableSizeBytes"] = table_size_bytes(self)
+    reported = reported_item_count(self)
+    if reported is not None:
+        desc["ItemCount"] = reported
     # AWS gives every table a TableId; a table deleted and created again under
     # the same name gets a new one, which is how a replaced table is told apart.
     table_id = getattr(self, "_rp_table_id", None)
@@ -136,7 +156,16 @@ def _describe_continuous_backups(self: DynamoDBBackend, table_name: str) -> dict
     return result
 
 
+def _tag_resource(self: DynamoDBBackend, arn: str, tags: dict[str, str]) -> None:
+    # AWS replaces the value of a tag key the table already has (moto kept both).
+    for table in self.tables.values():
+        if table.table_arn == arn:
+            kept = [t for t in (table.tags or []) if t.get("Key") not in tags]
+            table.tags = kept + [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
 def apply_patches() -> None:
+    DynamoDBBackend.tag_resource = _tag_resource
     Table.describe = _describe
     Table._get_default_encryption_key = _default_encryption_key
     Backup.__init__ = _backup_init
