@@ -35,6 +35,8 @@ use crate::plan::model::{
 pub mod codes {
     /// No usable credentials for an account.
     pub const CREDENTIALS: &str = "restoreplan::aws::credentials";
+    /// The credentials for an account are of another account.
+    pub const WRONG_ACCOUNT: &str = "restoreplan::aws::wrong_account";
     /// An AWS call failed in a way that is not a finding about the plan.
     pub const CALL_FAILED: &str = "restoreplan::aws::call_failed";
     /// The key does not exist or is not visible to the target account.
@@ -147,26 +149,36 @@ pub async fn check(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> Li
         .collect();
     accounts.sort();
     accounts.dedup();
-    let identities: Vec<AccountIdentity> = stream::iter(accounts)
+    // Who acts in each account comes first: no other call is made to an
+    // account whose credentials are of another.
+    let checked: Vec<(AccountIdentity, Option<&'static str>)> = stream::iter(accounts)
         .map(|a| async move {
-            let identity = cloud.identity(&a).await.map_err(|e| e.to_string());
-            AccountIdentity {
-                account: a.to_string(),
-                identity,
-            }
+            let (identity, code) = match cloud.identity(&a).await {
+                Ok(id) => match crate::cloud::wrong_account(a.as_str(), &id) {
+                    None => (Ok(id), None),
+                    Some(why) => (Err(why), Some(codes::WRONG_ACCOUNT)),
+                },
+                Err(e) => (Err(e.to_string()), Some(codes::CREDENTIALS)),
+            };
+            (
+                AccountIdentity {
+                    account: a.to_string(),
+                    identity,
+                },
+                code,
+            )
         })
         .buffered(8)
         .collect()
         .await;
-    let broken: BTreeMap<String, String> = identities
+    let broken: BTreeMap<String, (&'static str, String)> = checked
         .iter()
-        .filter_map(|i| {
-            i.identity
-                .as_ref()
-                .err()
-                .map(|e| (i.account.clone(), e.clone()))
+        .filter_map(|(i, code)| {
+            let e = i.identity.as_ref().err()?;
+            Some((i.account.clone(), ((*code)?, e.clone())))
         })
         .collect();
+    let identities: Vec<AccountIdentity> = checked.into_iter().map(|(i, _)| i).collect();
 
     let ctx = Ctx {
         plan,
@@ -200,7 +212,7 @@ struct Ctx<'a> {
     plan: &'a Plan,
     cloud: &'a dyn CloudRead,
     now: DateTime<Utc>,
-    broken: &'a BTreeMap<String, String>,
+    broken: &'a BTreeMap<String, (&'static str, String)>,
 }
 
 /// Findings for one restore, with its id and spans filled in.
@@ -218,11 +230,12 @@ impl Out<'_> {
         };
         // A credentials problem is about an account, not a line of the
         // plan: without a span it is shown once for all its restores.
-        let f = if f.span.is_none() && f.code != codes::CREDENTIALS {
-            f.at(self.restore.spans.entry)
-        } else {
-            f
-        };
+        let f =
+            if f.span.is_none() && f.code != codes::CREDENTIALS && f.code != codes::WRONG_ACCOUNT {
+                f.at(self.restore.spans.entry)
+            } else {
+                f
+            };
         self.findings.push(f);
     }
 
@@ -277,9 +290,21 @@ impl Ctx<'_> {
         }
         let mut no_credentials = false;
         for account in accounts {
-            if let Some(e) = self.broken.get(account.as_str()) {
+            if let Some((code, e)) = self.broken.get(account.as_str()) {
                 no_credentials = true;
-                out.push(
+                let finding = if *code == codes::WRONG_ACCOUNT {
+                    Finding::error(
+                        codes::WRONG_ACCOUNT,
+                        format!(
+                            "{} (restore `{}`); nothing was asked of {account}",
+                            e.split(" (").next().unwrap_or(e),
+                            r.id
+                        ),
+                    )
+                    .help(format!(
+                        "pass `--role {account}=arn:aws:iam::{account}:role/NAME` or `--profile {account}=PROFILE` with credentials of {account}"
+                    ))
+                } else {
                     Finding::error(
                         codes::CREDENTIALS,
                         format!(
@@ -287,11 +312,11 @@ impl Ctx<'_> {
                             r.id
                         ),
                     )
-                    .evidence(e.clone())
                     .help(format!(
                         "configure credentials for {account}: ambient credentials, `--profile {account}=NAME` or `--role {account}=ROLE_ARN`"
-                    )),
-                );
+                    ))
+                };
+                out.push(finding.evidence(e.clone()));
             }
         }
 

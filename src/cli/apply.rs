@@ -15,6 +15,7 @@ use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
 use crate::cloud::aws::AwsCloud;
 use crate::diff::{DryRun, stale};
 use crate::exec::events::{CollectingSink, Event, EventSink, Tee};
+use crate::exec::identity;
 use crate::exec::journal::{Journal, RunHeader, RunState};
 use crate::exec::policy::stop_pair;
 use crate::exec::report::gantt::{self, Chart};
@@ -23,7 +24,7 @@ use crate::exec::report::progress::Progress;
 use crate::exec::report::{RunReport, hms};
 use crate::exec::spec::{RestoreSpec, new_run_id};
 use crate::exec::{Clock, ExecOptions, Executor, RunInput, TokioClock};
-use crate::plan::model::Plan;
+use crate::plan::model::{AccountId, Plan};
 use crate::report::findings;
 
 /// Default directory of run journals.
@@ -172,6 +173,8 @@ struct Prepared {
     resume: Option<RunState>,
     run_id: String,
     started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Identities the live checks already had from `GetCallerIdentity`.
+    identities: Vec<(String, crate::cloud::Identity)>,
 }
 
 fn prepare(
@@ -218,6 +221,7 @@ fn prepare(
             plan: loaded.plan,
             journal,
             resume: Some(state),
+            identities: Vec::new(),
         }));
     }
     let Some(path) = &args.plan else {
@@ -263,6 +267,15 @@ fn prepare(
         .iter()
         .map(RestoreSpec::from_resolved)
         .collect();
+    if !args.yes {
+        eprint!("{}", summary(&plan, &specs));
+        if !confirm("start these restores?")? {
+            eprintln!("nothing was started");
+            return Ok(Err(ExitStatus::Error));
+        }
+    }
+    // The run starts work now, after the confirmation: the measured
+    // recovery time starts here, not while a person reads the prompt.
     let now = crate::clock::now();
     let run_id = new_run_id(plan.name(), now);
     let header = RunHeader {
@@ -281,13 +294,6 @@ fn prepare(
         at: now,
         accepted_warnings: gate.accepted.iter().map(AcceptedWarning::of).collect(),
     };
-    if !args.yes {
-        eprint!("{}", summary(&plan, &specs));
-        if !confirm("start these restores?")? {
-            eprintln!("nothing was started");
-            return Ok(Err(ExitStatus::Error));
-        }
-    }
     let accepted_warnings = header.accepted_warnings.clone();
     let journal = Journal::create(&args.runs_dir, header).map_err(|e| e.to_string())?;
     Ok(Ok(Prepared {
@@ -298,6 +304,11 @@ fn prepare(
         resume: None,
         run_id,
         started_at: Some(now),
+        identities: report
+            .identities
+            .iter()
+            .filter_map(|i| Some((i.account.clone(), i.identity.clone().ok()?)))
+            .collect(),
     }))
 }
 
@@ -399,13 +410,33 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    let cloud = AwsCloud::new(args.aws.options()).with_identities(p.identities.clone());
+    // Before anything is sent: the credentials for every account the run
+    // acts in are of that account (and, on resume, of the one journaled).
+    let accounts: Vec<AccountId> = p.specs.iter().map(|s| s.target.account.clone()).collect();
+    let journaled = p
+        .resume
+        .as_ref()
+        .map(|s| s.identities.clone())
+        .unwrap_or_default();
+    let verified = rt
+        .block_on(identity::verify(&cloud, &accounts, &journaled))
+        .map_err(|why| format!("{why}\nnothing was started"))?;
+    for (account, recorded) in &verified.changed {
+        if let Some((_, id)) = verified.identities.iter().find(|(a, _)| a == account) {
+            eprintln!(
+                "note: account {account}: acting as {} (the run recorded {recorded})",
+                id.arn
+            );
+        }
+    }
     if args.resume.is_some() && !args.yes {
         eprint!("{}", summary(&p.plan, &p.specs));
         if !confirm(&format!("resume run {}?", p.run_id))? {
             return Ok(ExitStatus::Error);
         }
     }
-    let cloud = AwsCloud::new(args.aws.options());
+    identity::record(&p.journal, &verified, &journaled).map_err(|e| e.to_string())?;
     let collect = CollectingSink::new();
     let progress;
     let json;

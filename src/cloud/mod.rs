@@ -34,6 +34,24 @@ pub struct Identity {
     pub source: String,
 }
 
+/// Why credentials meant for account `expected` must not be used, when
+/// `GetCallerIdentity` says they are of another account: the message names
+/// both accounts and the fix. `None` when they are of `expected`.
+pub fn wrong_account(expected: &str, identity: &Identity) -> Option<String> {
+    if identity.account == expected {
+        return None;
+    }
+    let actual = if identity.account.is_empty() {
+        "an unknown account"
+    } else {
+        identity.account.as_str()
+    };
+    Some(format!(
+        "credentials for {expected} are of {actual} ({}, {}) — pass --role {expected}=arn:aws:iam::{expected}:role/NAME or --profile {expected}=PROFILE with credentials of {expected}",
+        identity.arn, identity.source
+    ))
+}
+
 impl fmt::Display for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.arn, self.source)
@@ -440,6 +458,9 @@ pub enum ErrorKind {
     Conflict,
     /// The request was rejected as invalid.
     Invalid,
+    /// The credentials for the account are of another account: nothing
+    /// was sent (see [`wrong_account`]).
+    WrongAccount,
     /// Anything else.
     Other,
 }

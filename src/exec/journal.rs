@@ -97,6 +97,16 @@ pub struct RunHeader {
 pub enum Record {
     /// The run began.
     RunStarted(RunHeader),
+    /// The identity this process acts as in one account (written before its
+    /// first call to that account), so teardown can require the same account.
+    Identity {
+        /// The account.
+        account: String,
+        /// The caller ARN `GetCallerIdentity` returned.
+        arn: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// A later process continued the run.
     Resumed {
         /// When.
@@ -286,6 +296,8 @@ pub struct RunState {
     pub resumes: u32,
     /// True when a teardown started.
     pub torn_down: bool,
+    /// The caller ARN last recorded per account.
+    pub identities: std::collections::BTreeMap<String, String>,
 }
 
 impl RunState {
@@ -302,6 +314,7 @@ impl RunState {
             finished: false,
             resumes: 0,
             torn_down: false,
+            identities: Default::default(),
         };
         for rec in &records[1..] {
             st.apply(rec);
@@ -314,6 +327,10 @@ impl RunState {
         let slot = |i: usize| (i < n).then_some(i);
         match rec {
             Record::RunStarted(_) => {}
+            Record::Identity { account, arn, at } => {
+                self.identities.insert(account.clone(), arn.clone());
+                self.last_at = *at;
+            }
             Record::Resumed { at } => {
                 self.resumes += 1;
                 self.interrupted = false;

@@ -13,6 +13,7 @@
 pub mod clock;
 pub mod count;
 pub mod events;
+pub mod identity;
 pub mod journal;
 pub mod policy;
 pub mod report;

@@ -214,6 +214,7 @@ impl<'a> Executor<'a> {
             run_id: input.run_id.to_owned(),
             plan: input.plan.to_owned(),
             total: n,
+            ids: input.specs.iter().map(|s| s.id.clone()).collect(),
             concurrency: self.opts.caps.concurrency,
             started_at,
             resumed: input.resume.is_some(),

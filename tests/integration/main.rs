@@ -5,6 +5,7 @@ mod apply;
 mod examples;
 mod graph;
 mod hostile;
+mod identity;
 mod live;
 mod output;
 mod props;
