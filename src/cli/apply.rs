@@ -9,11 +9,13 @@ use clap::ValueEnum;
 use sha2::{Digest, Sha256};
 
 use crate::check::live::{self, LiveOptions};
+use crate::check::warnings::{self, AcceptedWarning};
 use crate::cli::aws::{AwsArgs, runtime};
 use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
 use crate::cloud::aws::AwsCloud;
 use crate::diff::{DryRun, stale};
 use crate::exec::events::{CollectingSink, Event, EventSink, Tee};
+use crate::exec::identity;
 use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState};
 use crate::exec::lock::{Holder, LocalFileStore, LockKey, RunLock, Takeover};
 use crate::exec::policy::stop_pair;
@@ -23,7 +25,7 @@ use crate::exec::report::progress::Progress;
 use crate::exec::report::{RunReport, hms};
 use crate::exec::spec::{RestoreSpec, new_run_id};
 use crate::exec::{Clock, ExecOptions, Executor, RunInput, TokioClock};
-use crate::plan::model::Plan;
+use crate::plan::model::{AccountId, Plan};
 use crate::report::findings;
 
 /// Default directory of run journals.
@@ -51,6 +53,11 @@ pub struct Args {
     /// requests) differs from it.
     #[arg(long, value_name = "SAVED.json")]
     pub plan_file: Option<PathBuf>,
+    /// Start even though these warnings change what is restored (codes in
+    /// full or without `restoreplan::`, e.g. `recovery_point::other_table`);
+    /// without them such warnings stop `apply` before anything starts.
+    #[arg(long, value_name = "CODE", num_args = 1.., value_delimiter = ',', conflicts_with = "resume")]
+    pub accept_warnings: Vec<String>,
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -169,12 +176,15 @@ fn summary(plan: &Plan, specs: &[RestoreSpec]) -> String {
 
 struct Prepared {
     lock: RunLock,
+    accepted_warnings: Vec<AcceptedWarning>,
     plan: Plan,
     specs: Vec<RestoreSpec>,
     journal: Journal,
     resume: Option<RunState>,
     run_id: String,
     started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Identities the live checks already had from `GetCallerIdentity`.
+    identities: Vec<(String, crate::cloud::Identity)>,
 }
 
 fn prepare(
@@ -244,12 +254,14 @@ fn prepare(
         }
         return Ok(Ok(Prepared {
             lock,
+            accepted_warnings: state.header.accepted_warnings.clone(),
             specs: state.header.restores.clone(),
             started_at: Some(state.header.at),
             run_id: run_id.clone(),
             plan: loaded.plan,
             journal,
             resume: Some(state),
+            identities: Vec::new(),
         }));
     }
     let Some(path) = &args.plan else {
@@ -273,6 +285,7 @@ fn prepare(
         )
     }));
     let (lock, takeovers) = acquire(&args.runs_dir, &run_id, keys)?;
+    let accepted = accepted_codes(&args.accept_warnings)?;
     // Read the reviewed plan before talking to AWS: a bad file fails fast.
     let saved = match &args.plan_file {
         Some(file) => Some(read_saved(file)?),
@@ -298,11 +311,25 @@ fn prepare(
         eprintln!("error: the live checks failed; nothing was started");
         return Ok(Err(ExitStatus::Findings));
     }
+    let gate = match warning_gate(&loaded.warnings, &loaded.source, &report, &accepted, out) {
+        Ok(g) => g,
+        Err(status) => return Ok(Err(status)),
+    };
     let specs: Vec<RestoreSpec> = report
         .resolved
         .iter()
         .map(RestoreSpec::from_resolved)
         .collect();
+    if !args.yes {
+        eprint!("{}", summary(&plan, &specs));
+        if !confirm("start these restores?")? {
+            eprintln!("nothing was started");
+            return Ok(Err(ExitStatus::Error));
+        }
+    }
+    // The run starts work now, after the confirmation: the measured
+    // recovery time starts here, not while a person reads the prompt.
+    let now = crate::clock::now();
     let header = RunHeader {
         run_id: run_id.clone(),
         plan: plan.name().to_owned(),
@@ -317,24 +344,25 @@ fn prepare(
             .collect(),
         restores: specs.clone(),
         at: now,
+        accepted_warnings: gate.accepted.iter().map(AcceptedWarning::of).collect(),
     };
-    if !args.yes {
-        eprint!("{}", summary(&plan, &specs));
-        if !confirm("start these restores?")? {
-            eprintln!("nothing was started");
-            return Ok(Err(ExitStatus::Error));
-        }
-    }
+    let accepted_warnings = header.accepted_warnings.clone();
     let journal = Journal::create(&args.runs_dir, header).map_err(|e| e.to_string())?;
     record_takeovers(&journal, &takeovers)?;
     Ok(Ok(Prepared {
         lock,
+        accepted_warnings,
         plan,
         specs,
         journal,
         resume: None,
         run_id,
         started_at: Some(now),
+        identities: report
+            .identities
+            .iter()
+            .filter_map(|i| Some((i.account.clone(), i.identity.clone().ok()?)))
+            .collect(),
     }))
 }
 
@@ -468,6 +496,83 @@ fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), Str
     Ok(())
 }
 
+/// Warnings that change what is restored stop the run unless accepted
+/// (printed, with the flag that would accept them); every remaining live
+/// warning is printed before the confirmation (the plan's own were printed
+/// when it was loaded).
+fn warning_gate(
+    plan_warnings: &[crate::diag::Finding],
+    source: &crate::plan::source::SourceFile,
+    report: &live::LiveReport,
+    accepted: &[&'static str],
+    out: Output,
+) -> Result<warnings::Gate, ExitStatus> {
+    let mut all_warnings = plan_warnings.to_vec();
+    all_warnings.extend(report.findings.iter().cloned());
+    let gate = warnings::gate(&all_warnings, accepted);
+    if !gate.passed() {
+        eprint!(
+            "{}",
+            findings::render_human(&gate.blocking, source, out.human())
+        );
+        let codes = gate.blocking_codes();
+        eprintln!(
+            "error: {} warning{} would make the restored tables differ from the plan; nothing was started\n  \
+             fix the plan, or accept them: --accept-warnings {}",
+            gate.blocking.len(),
+            if gate.blocking.len() == 1 { "" } else { "s" },
+            codes
+                .iter()
+                .map(|c| c.trim_start_matches("restoreplan::"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        return Err(ExitStatus::Findings);
+    }
+    let remaining: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::diag::Severity::Warning)
+        .cloned()
+        .collect();
+    if !remaining.is_empty() && !out.quiet {
+        eprint!(
+            "{}",
+            findings::render_human(&remaining, source, out.human())
+        );
+    }
+    for f in &gate.accepted {
+        eprintln!("accepted (--accept-warnings {}): {}", f.code, f.message);
+    }
+    for code in accepted {
+        if !all_warnings.iter().any(|f| f.code == *code) {
+            eprintln!("note: --accept-warnings {code}: the plan has no such warning");
+        }
+    }
+    Ok(gate)
+}
+
+/// The full codes of `--accept-warnings`; an error names any that is no
+/// warning's code, so a typo cannot go unnoticed.
+fn accepted_codes(given: &[String]) -> Result<Vec<&'static str>, String> {
+    given
+        .iter()
+        .filter(|g| !g.trim().is_empty())
+        .map(|g| {
+            warnings::parse_code(g).ok_or_else(|| {
+                format!(
+                    "--accept-warnings: `{g}` is not the code of a warning; warnings are: {}",
+                    warnings::WARNINGS
+                        .iter()
+                        .map(|w| w.code)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
 /// Prints one line per finished restore (human output without a terminal).
 struct Lines;
 
@@ -489,13 +594,33 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    let cloud = AwsCloud::new(args.aws.options()).with_identities(p.identities.clone());
+    // Before anything is sent: the credentials for every account the run
+    // acts in are of that account (and, on resume, of the one journaled).
+    let accounts: Vec<AccountId> = p.specs.iter().map(|s| s.target.account.clone()).collect();
+    let journaled = p
+        .resume
+        .as_ref()
+        .map(|s| s.identities.clone())
+        .unwrap_or_default();
+    let verified = rt
+        .block_on(identity::verify(&cloud, &accounts, &journaled))
+        .map_err(|why| format!("{why}\nnothing was started"))?;
+    for (account, recorded) in &verified.changed {
+        if let Some((_, id)) = verified.identities.iter().find(|(a, _)| a == account) {
+            eprintln!(
+                "note: account {account}: acting as {} (the run recorded {recorded})",
+                id.arn
+            );
+        }
+    }
     if args.resume.is_some() && !args.yes {
         eprint!("{}", summary(&p.plan, &p.specs));
         if !confirm(&format!("resume run {}?", p.run_id))? {
             return Ok(ExitStatus::Error);
         }
     }
-    let cloud = AwsCloud::new(args.aws.options());
+    identity::record(&p.journal, &verified, &journaled).map_err(|e| e.to_string())?;
     let collect = CollectingSink::new();
     let progress;
     let json;
@@ -570,7 +695,8 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         r
     });
     let summary = result.map_err(|e| e.to_string())?;
-    let report = RunReport::from_events(&collect.take(), p.plan.header().objectives.rto);
+    let mut report = RunReport::from_events(&collect.take(), p.plan.header().objectives.rto);
+    report.accepted_warnings = p.accepted_warnings.clone();
     let dir = args.runs_dir.join(&p.run_id);
     let chart = Chart {
         title: format!("restoreplan apply: run {}", p.run_id),

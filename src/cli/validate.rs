@@ -70,7 +70,10 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                             findings.extend(report.findings);
                         }
                         Err(e) => {
-                            eprintln!("error: failed to start the live checks: {e}");
+                            let why = format!("failed to start the live checks: {e}");
+                            eprintln!("error: {why}");
+                            json_files
+                                .push(findings::json_unchecked(&path.display().to_string(), &why));
                             status = status.max(ExitStatus::Error);
                             continue;
                         }
@@ -102,7 +105,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                     for i in &identities {
                         match &i.identity {
                             Ok(id) => eprintln!("account {}: {id}", i.account),
-                            Err(e) => eprintln!("account {}: no identity: {e}", i.account),
+                            Err(e) => eprintln!("account {}: not usable: {e}", i.account),
                         }
                     }
                 }
@@ -113,7 +116,10 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                 }
             }
             Err(LoadError::Read { path, source }) => {
-                eprintln!("error: failed to read {}: {source}", path.display());
+                let why = format!("failed to read {}: {source}", path.display());
+                eprintln!("error: {why}");
+                // Every input has its entry, an unreadable one too.
+                json_files.push(findings::json_unchecked(&path.display().to_string(), &why));
                 status = status.max(ExitStatus::Error);
                 continue;
             }

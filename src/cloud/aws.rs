@@ -23,10 +23,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
 use super::{
-    CloudError, CloudRead, CloudResult, CloudWrite, ErrorKind, Identity, IndexDef, JobStatus,
-    KeyFacts, KeyManager, KeyOperation, MultiRegion, MultiRegionRole, PitrFacts, ProbeOutcome,
-    RecoveryPoint, RecoveryPointOrigin, RestoreJob, RestoreRequest, Scope, SseRequest,
-    StartedRestore, TableChange, TableEncryption, TableFacts, TtlFacts,
+    CloudError, CloudRead, CloudResult, CloudWrite, ErrorKind, Identity, IndexDef, ItemTally,
+    JobStatus, KeyFacts, KeyManager, KeyOperation, MultiRegion, MultiRegionRole, PitrFacts,
+    ProbeOutcome, RecoveryPoint, RecoveryPointOrigin, RestoreJob, RestoreRequest, Scope,
+    SseRequest, StartedRestore, TableChange, TableEncryption, TableFacts, TtlFacts,
 };
 use crate::plan::model::AccountId;
 
@@ -78,6 +78,8 @@ pub struct AwsCloud {
     http: aws_smithy_runtime_api::client::http::SharedHttpClient,
     accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
     clients: Mutex<HashMap<(String, String), ClientCell>>,
+    /// `GetCallerIdentity` per account, once it answered.
+    callers: Mutex<HashMap<String, Arc<OnceCell<Identity>>>>,
 }
 
 impl AwsCloud {
@@ -89,7 +91,25 @@ impl AwsCloud {
             http: http_client(),
             accounts: Mutex::new(HashMap::new()),
             clients: Mutex::new(HashMap::new()),
+            callers: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The adapter, told who the credentials for some accounts are: what
+    /// `GetCallerIdentity` answered an adapter with the same options earlier
+    /// in this process (the live checks before `apply`), so it is not asked
+    /// again. The identities are still checked before every call.
+    pub fn with_identities(self, known: impl IntoIterator<Item = (String, Identity)>) -> Self {
+        {
+            let mut map = self.callers.lock().unwrap_or_else(|e| e.into_inner());
+            for (account, id) in known {
+                let cell = OnceCell::new();
+                if cell.set(id).is_ok() {
+                    map.insert(account, Arc::new(cell));
+                }
+            }
+        }
+        self
     }
 
     fn access(&self, account: &str) -> &AccountAccess {
@@ -111,7 +131,33 @@ impl AwsCloud {
             let mut loader =
                 aws_config::defaults(BehaviorVersion::latest()).http_client(self.http.clone());
             if let Some(p) = &access.profile {
-                loader = loader.profile_name(p);
+                // The profile's credentials and nothing else: the default
+                // chain would prefer `AWS_ACCESS_KEY_ID` and friends, and so
+                // act with another identity than the one asked for.
+                // A profile that assumes a role or uses SSO calls STS itself,
+                // which needs a Region: the profile's, else the environment's.
+                use aws_config::meta::region::ProvideRegion;
+                let region = match aws_config::profile::ProfileFileRegionProvider::builder()
+                    .profile_name(p)
+                    .build()
+                    .region()
+                    .await
+                {
+                    Some(r) => Some(r),
+                    None => {
+                        aws_config::default_provider::region::default_provider()
+                            .region()
+                            .await
+                    }
+                };
+                let provider_config = aws_config::provider_config::ProviderConfig::default()
+                    .with_http_client(self.http.clone())
+                    .with_region(region.or_else(|| Some(aws_config::Region::new("us-east-1"))));
+                let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .configure(&provider_config)
+                    .profile_name(p)
+                    .build();
+                loader = loader.profile_name(p).credentials_provider(provider);
             }
             if let Some(url) = &self.options.endpoint {
                 loader = loader.endpoint_url(url);
@@ -192,10 +238,101 @@ impl AwsCloud {
         .clone()
     }
 
-    async fn at(&self, scope: &Scope) -> Arc<Clients> {
-        self.clients(scope.account.as_str(), scope.region.as_str())
-            .await
+    /// Who the credentials for `account` are (`GetCallerIdentity`, asked
+    /// once per account; a failed call is asked again next time).
+    async fn caller(&self, account: &str) -> CloudResult<Identity> {
+        let cell = {
+            let mut map = self.callers.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(account.to_owned()).or_default().clone()
+        };
+        cell.get_or_try_init(|| async {
+            let access = self.access(account);
+            if let Some(profile) = &access.profile {
+                profile_defined(profile).await.map_err(|message| {
+                    let mut e = CloudError::new(
+                        ErrorKind::Invalid,
+                        "LoadProfile",
+                        "ProfileNotFound",
+                        message,
+                    );
+                    e.identity = Some(access.describe());
+                    e
+                })?;
+            }
+            // Any Region works for STS; use the account's configured one.
+            let conf = self.account_config(account).await;
+            let region = conf
+                .region()
+                .map(|r| r.as_ref().to_owned())
+                .unwrap_or_else(|| "us-east-1".to_owned());
+            let c = self.clients(account, &region).await;
+            let out = c
+                .sts
+                .get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| fail("GetCallerIdentity", &c.source, e))?;
+            Ok(Identity {
+                account: out.account().unwrap_or_default().to_owned(),
+                arn: out.arn().unwrap_or_default().to_owned(),
+                source: c.source.clone(),
+            })
+        })
+        .await
+        .cloned()
     }
+
+    /// The clients for `scope`, once `GetCallerIdentity` has shown that the
+    /// credentials are of the scope's account: no other call is ever sent
+    /// to an account with credentials of another.
+    async fn at(&self, scope: &Scope) -> CloudResult<Arc<Clients>> {
+        let id = self.caller(scope.account.as_str()).await?;
+        if let Some(message) = super::wrong_account(scope.account.as_str(), &id) {
+            let mut e = CloudError::new(
+                ErrorKind::WrongAccount,
+                "GetCallerIdentity",
+                "WrongAccount",
+                message,
+            );
+            e.identity = Some(id.source.clone());
+            return Err(e);
+        }
+        Ok(self
+            .clients(scope.account.as_str(), scope.region.as_str())
+            .await)
+    }
+}
+
+/// `Ok` when `profile` is defined in the shared config or credentials file;
+/// otherwise why not, so that a mistyped profile is an error rather than a
+/// quiet fallback to other credentials.
+async fn profile_defined(profile: &str) -> Result<(), String> {
+    #[allow(deprecated)]
+    let files = aws_config::profile::profile_file::ProfileFiles::default();
+    let set = aws_config::profile::load(
+        &aws_types::os_shim_internal::Fs::real(),
+        &aws_types::os_shim_internal::Env::real(),
+        &files,
+        None,
+    )
+    .await
+    .map_err(|e| format!("could not read the AWS config files for profile `{profile}`: {e}"))?;
+    if set.get_profile(profile).is_some() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = set.profiles().collect();
+    known.sort_unstable();
+    Err(format!(
+        "no profile `{profile}` in the AWS config files ({}, {}){}",
+        std::env::var("AWS_CONFIG_FILE").unwrap_or_else(|_| "~/.aws/config".to_owned()),
+        std::env::var("AWS_SHARED_CREDENTIALS_FILE")
+            .unwrap_or_else(|_| "~/.aws/credentials".to_owned()),
+        if known.is_empty() {
+            String::new()
+        } else {
+            format!("; profiles there: {}", known.join(", "))
+        }
+    ))
 }
 
 /// The HTTP client every SDK client uses: rustls with the ring provider
@@ -507,28 +644,11 @@ fn job_status(s: Option<&backup::types::RestoreJobStatus>) -> JobStatus {
 #[async_trait]
 impl CloudRead for AwsCloud {
     async fn identity(&self, account: &AccountId) -> CloudResult<Identity> {
-        // Any Region works for STS; use the account's configured one.
-        let conf = self.account_config(account.as_str()).await;
-        let region = conf
-            .region()
-            .map(|r| r.as_ref().to_owned())
-            .unwrap_or_else(|| "us-east-1".to_owned());
-        let c = self.clients(account.as_str(), &region).await;
-        let out = c
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| fail("GetCallerIdentity", &c.source, e))?;
-        Ok(Identity {
-            account: out.account().unwrap_or_default().to_owned(),
-            arn: out.arn().unwrap_or_default().to_owned(),
-            source: c.source.clone(),
-        })
+        self.caller(account.as_str()).await
     }
 
     async fn describe_key(&self, scope: &Scope, key: &str) -> CloudResult<KeyFacts> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = c
             .kms
             .describe_key()
@@ -547,7 +667,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn key_policy(&self, scope: &Scope, key_arn: &str) -> CloudResult<Option<String>> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         match c
             .kms
             .get_key_policy()
@@ -574,7 +694,7 @@ impl CloudRead for AwsCloud {
         key_arn: &str,
         operation: KeyOperation,
     ) -> CloudResult<ProbeOutcome> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let name = match operation {
             KeyOperation::CreateGrant => "CreateGrant",
             KeyOperation::Encrypt => "Encrypt",
@@ -647,7 +767,7 @@ impl CloudRead for AwsCloud {
         vault: &str,
         resource_arn: &str,
     ) -> CloudResult<Vec<RecoveryPoint>> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let mut out = Vec::new();
         let mut pages = c
             .backup
@@ -691,7 +811,7 @@ impl CloudRead for AwsCloud {
         vault: &str,
         arn: &str,
     ) -> CloudResult<RecoveryPoint> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let rp = c
             .backup
             .describe_recovery_point()
@@ -720,7 +840,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn table_backups(&self, scope: &Scope, table: &str) -> CloudResult<Vec<RecoveryPoint>> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let mut out = Vec::new();
         let mut start: Option<String> = None;
         loop {
@@ -763,7 +883,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn describe_backup(&self, scope: &Scope, arn: &str) -> CloudResult<RecoveryPoint> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = c
             .dynamodb
             .describe_backup()
@@ -812,7 +932,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn describe_table(&self, scope: &Scope, name: &str) -> CloudResult<Option<TableFacts>> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = match c.dynamodb.describe_table().table_name(name).send().await {
             Ok(out) => out,
             Err(e) => {
@@ -871,7 +991,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn describe_pitr(&self, scope: &Scope, name: &str) -> CloudResult<PitrFacts> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = c
             .dynamodb
             .describe_continuous_backups()
@@ -890,8 +1010,44 @@ impl CloudRead for AwsCloud {
         })
     }
 
+    async fn count_items(
+        &self,
+        scope: &Scope,
+        name: &str,
+        max_pages: u32,
+    ) -> CloudResult<ItemTally> {
+        let c = self.at(scope).await?;
+        let mut tally = ItemTally {
+            counted: 0,
+            complete: false,
+            pages: 0,
+        };
+        let mut start = None;
+        while tally.pages < max_pages {
+            let out = c
+                .dynamodb
+                .scan()
+                .table_name(name)
+                .select(ddb::types::Select::Count)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| fail("Scan", &c.source, e))?;
+            tally.pages += 1;
+            tally.counted += u64::try_from(out.count()).unwrap_or(0);
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => {
+                    tally.complete = true;
+                    break;
+                }
+            }
+        }
+        Ok(tally)
+    }
+
     async fn describe_ttl(&self, scope: &Scope, name: &str) -> CloudResult<TtlFacts> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = c
             .dynamodb
             .describe_time_to_live()
@@ -910,7 +1066,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn table_tags(&self, scope: &Scope, arn: &str) -> CloudResult<BTreeMap<String, String>> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let mut tags = BTreeMap::new();
         let mut next: Option<String> = None;
         loop {
@@ -934,7 +1090,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn describe_restore_job(&self, scope: &Scope, id: &str) -> CloudResult<RestoreJob> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = c
             .backup
             .describe_restore_job()
@@ -964,7 +1120,7 @@ impl CloudWrite for AwsCloud {
         scope: &Scope,
         request: &RestoreRequest,
     ) -> CloudResult<StartedRestore> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         match request {
             RestoreRequest::StartRestoreJob {
                 recovery_point_arn,
@@ -1064,7 +1220,7 @@ impl CloudWrite for AwsCloud {
         name: &str,
         change: &TableChange,
     ) -> CloudResult<()> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let invalid = |op: &str, e: aws_smithy_types::error::operation::BuildError| {
             CloudError::new(ErrorKind::Invalid, op, "InvalidRequest", e.to_string())
         };
@@ -1144,7 +1300,7 @@ impl CloudWrite for AwsCloud {
     }
 
     async fn delete_table(&self, scope: &Scope, name: &str) -> CloudResult<()> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         c.dynamodb
             .delete_table()
             .table_name(name)

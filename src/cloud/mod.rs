@@ -34,6 +34,24 @@ pub struct Identity {
     pub source: String,
 }
 
+/// Why credentials meant for account `expected` must not be used, when
+/// `GetCallerIdentity` says they are of another account: the message names
+/// both accounts and the fix. `None` when they are of `expected`.
+pub fn wrong_account(expected: &str, identity: &Identity) -> Option<String> {
+    if identity.account == expected {
+        return None;
+    }
+    let actual = if identity.account.is_empty() {
+        "an unknown account"
+    } else {
+        identity.account.as_str()
+    };
+    Some(format!(
+        "credentials for {expected} are of {actual} ({}, {}) — pass --role {expected}=arn:aws:iam::{expected}:role/NAME or --profile {expected}=PROFILE with credentials of {expected}",
+        identity.arn, identity.source
+    ))
+}
+
 impl fmt::Display for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.arn, self.source)
@@ -484,6 +502,9 @@ pub enum ErrorKind {
     Conflict,
     /// The request was rejected as invalid.
     Invalid,
+    /// The credentials for the account are of another account: nothing
+    /// was sent (see [`wrong_account`]).
+    WrongAccount,
     /// Anything else.
     Other,
 }
@@ -586,6 +607,36 @@ pub trait CloudRead: Send + Sync {
 
     /// AWS Backup `DescribeRestoreJob`.
     async fn describe_restore_job(&self, scope: &Scope, id: &str) -> CloudResult<RestoreJob>;
+
+    /// Counts the items of table `name` exactly: DynamoDB `Scan` with
+    /// `Select=COUNT`, at most `max_pages` pages of up to 1 MB each; past that
+    /// the count is a lower bound (`complete: false`). A cloud that cannot
+    /// count answers an error, and callers fall back to `ItemCount`.
+    async fn count_items(
+        &self,
+        scope: &Scope,
+        name: &str,
+        max_pages: u32,
+    ) -> CloudResult<ItemTally> {
+        let _ = (scope, name, max_pages);
+        Err(CloudError::new(
+            ErrorKind::Other,
+            "Scan",
+            "NotSupported",
+            "this cloud cannot count items",
+        ))
+    }
+}
+
+/// Items counted by [`CloudRead::count_items`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ItemTally {
+    /// Items seen.
+    pub counted: u64,
+    /// True when the whole table was scanned, so `counted` is exact.
+    pub complete: bool,
+    /// Scan pages read.
+    pub pages: u32,
 }
 
 /// Calls that change something. Only `apply` and `teardown` hold one.

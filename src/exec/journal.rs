@@ -85,6 +85,10 @@ pub struct RunHeader {
     pub depends_on: Vec<Vec<usize>>,
     /// When the run started.
     pub at: DateTime<Utc>,
+    /// Warnings that change what is restored, accepted with
+    /// `apply --accept-warnings`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_warnings: Vec<crate::check::warnings::AcceptedWarning>,
 }
 
 /// One line of the journal.
@@ -93,6 +97,16 @@ pub struct RunHeader {
 pub enum Record {
     /// The run began.
     RunStarted(RunHeader),
+    /// The identity this process acts as in one account (written before its
+    /// first call to that account), so teardown can require the same account.
+    Identity {
+        /// The account.
+        account: String,
+        /// The caller ARN `GetCallerIdentity` returned.
+        arn: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// A later process continued the run.
     Resumed {
         /// When.
@@ -331,6 +345,8 @@ pub struct RunState {
     pub resumes: u32,
     /// True when a teardown started.
     pub torn_down: bool,
+    /// The caller ARN last recorded per account.
+    pub identities: std::collections::BTreeMap<String, String>,
 }
 
 impl RunState {
@@ -347,6 +363,7 @@ impl RunState {
             finished: false,
             resumes: 0,
             torn_down: false,
+            identities: Default::default(),
         };
         for rec in &records[1..] {
             st.apply(rec);
@@ -360,6 +377,10 @@ impl RunState {
         let slot = |i: usize| (i < n).then_some(i);
         match rec {
             Record::RunStarted(_) => {}
+            Record::Identity { account, arn, at } => {
+                self.identities.insert(account.clone(), arn.clone());
+                self.last_at = *at;
+            }
             Record::Resumed { at } => {
                 self.resumes += 1;
                 self.interrupted = false;

@@ -11,7 +11,9 @@
 //! [`events::Event`]s and renderers decide what people see.
 
 pub mod clock;
+pub mod count;
 pub mod events;
+pub mod identity;
 pub mod journal;
 pub mod lock;
 pub mod policy;

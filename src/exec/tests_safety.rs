@@ -39,6 +39,7 @@ fn journal_for(
             .map(|i| graph.dependencies(i).collect())
             .collect(),
         at,
+        accepted_warnings: Vec::new(),
     }))
     .unwrap_or_else(|e| panic!("memory journal: {e}"));
     j

@@ -119,7 +119,11 @@ impl Emulator {
             Err(e) => panic!("the emulator did not start in time: {e}"),
         };
         // Read the emulator's own clock once: from then on the harness and
-        // the binaries it runs keep time with it to the millisecond.
+        // the binaries it runs keep time with it. The instant is taken before
+        // the request, so the harness is never behind the emulator (an age
+        // of exactly 3 days must not read as 2d 23h), only ahead by the
+        // round trip.
+        let clock_read = Instant::now();
         let health = http("GET", &format!("{endpoint}/_restoreplan/health"), None);
         let clock_at = health["now"]
             .as_str()
@@ -130,7 +134,7 @@ impl Emulator {
             endpoint,
             next_account: AtomicU64::new(1),
             clock_at,
-            clock_read: Instant::now(),
+            clock_read,
         }
     }
 
