@@ -427,6 +427,10 @@ impl LocalFileStore {
                         std::thread::sleep(std::time::Duration::from_millis(20));
                     }
                 }
+                // The directory was tidied away meanwhile (see `remove`).
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    std::fs::create_dir_all(&self.dir).map_err(|e| self.err(&self.dir, e))?;
+                }
                 Err(e) => return Err(self.err(&guard, e)),
             }
         }
@@ -503,7 +507,11 @@ impl LockStore for LocalFileStore {
                 std::fs::remove_file(&path).map_err(|e| self.err(&path, e))?;
             }
             Ok(())
-        })
+        })?;
+        // Leave no empty lock directory behind (fails while any lock or
+        // guard is in it, which is what it should do).
+        let _ = std::fs::remove_dir(&self.dir);
+        Ok(())
     }
 }
 
