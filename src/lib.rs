@@ -31,3 +31,4 @@ pub mod graph;
 pub mod plan;
 pub mod report;
 pub mod sim;
+pub mod state;

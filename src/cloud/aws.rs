@@ -303,6 +303,22 @@ impl AwsCloud {
     }
 }
 
+impl AwsCloud {
+    /// An S3 client acting in `scope`'s account and Region, once
+    /// `GetCallerIdentity` has shown the credentials are of that account
+    /// (the run-state backend). Path-style addressing with an endpoint.
+    pub async fn s3_client(&self, scope: &Scope) -> CloudResult<aws_sdk_s3::Client> {
+        self.at(scope).await?;
+        let conf = self.account_config(scope.account.as_str()).await;
+        Ok(aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&conf)
+                .region(aws_config::Region::new(scope.region.as_str().to_owned()))
+                .force_path_style(self.options.endpoint.is_some())
+                .build(),
+        ))
+    }
+}
+
 /// `Ok` when `profile` is defined in the shared config or credentials file;
 /// otherwise why not, so that a mistyped profile is an error rather than a
 /// quiet fallback to other credentials.

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::cloud::{Scope, StartedRestore};
 use crate::plan::model::OnFailure;
 
+use super::objects::{ObjectLockStore, ObjectStore, journal_prefix, record_key, record_seq};
 use super::spec::RestoreSpec;
 
 /// File name of the journal inside a run directory.
@@ -61,6 +62,14 @@ pub enum JournalError {
     /// The run directory already exists.
     #[error("run `{0}` already exists")]
     Exists(String),
+    /// Another process wrote this record of the run first.
+    #[error(
+        "another process wrote {path} first: the run is being continued elsewhere; this process stops"
+    )]
+    Conflict {
+        /// The record's object.
+        path: PathBuf,
+    },
 }
 
 /// The first record of every journal: what the run is.
@@ -552,7 +561,15 @@ impl RunState {
 
 enum Backend {
     Memory(Vec<Record>),
-    File { file: File, path: PathBuf },
+    File {
+        file: File,
+        path: PathBuf,
+    },
+    Objects {
+        objects: Arc<dyn ObjectStore>,
+        run_id: String,
+        next: u64,
+    },
 }
 
 /// An open journal the executor appends to.
@@ -669,6 +686,29 @@ impl Journal {
                 file.write_all(&line).map_err(io)?;
                 file.sync_data().map_err(io)
             }
+            Backend::Objects {
+                objects,
+                run_id,
+                next,
+            } => {
+                let key = record_key(run_id, *next);
+                let mut line = serde_json::to_vec(record).map_err(|e| JournalError::Io {
+                    path: objects.url(&key).into(),
+                    source: std::io::Error::other(e),
+                })?;
+                line.push(b'\n');
+                let io = |m: String| JournalError::Io {
+                    path: objects.url(&key).into(),
+                    source: std::io::Error::other(m),
+                };
+                if !objects.put_new(&key, &line).map_err(io)? {
+                    return Err(JournalError::Conflict {
+                        path: objects.url(&key).into(),
+                    });
+                }
+                *next += 1;
+                Ok(())
+            }
         }
     }
 
@@ -677,7 +717,7 @@ impl Journal {
         match self.backend.lock() {
             Ok(g) => match &*g {
                 Backend::Memory(v) => v.clone(),
-                Backend::File { .. } => Vec::new(),
+                Backend::File { .. } | Backend::Objects { .. } => Vec::new(),
             },
             Err(_) => Vec::new(),
         }
@@ -768,4 +808,184 @@ pub fn list_runs(runs_dir: &Path) -> Result<Vec<RunState>, JournalError> {
     }
     runs.sort_by_key(|r| std::cmp::Reverse(r.header.at));
     Ok(runs)
+}
+
+/// Where runs live: the local runs directory or a shared object store.
+#[derive(Clone)]
+pub enum RunStore {
+    /// `.restoreplan/runs/` (or another directory) on this machine.
+    Local(PathBuf),
+    /// A shared store with conditional writes (S3).
+    Objects(Arc<dyn ObjectStore>),
+}
+
+impl std::fmt::Debug for RunStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl RunStore {
+    /// Where, for messages: a directory or `s3://bucket/prefix/`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Local(d) => d.display().to_string(),
+            Self::Objects(o) => o.url(""),
+        }
+    }
+
+    /// The store of the run locks.
+    pub fn lock_store(&self) -> Box<dyn super::lock::LockStore> {
+        match self {
+            Self::Local(d) => Box::new(super::lock::LocalFileStore::for_runs_dir(d)),
+            Self::Objects(o) => Box::new(ObjectLockStore::new(o.clone())),
+        }
+    }
+
+    /// Creates the journal of a new run and writes its header.
+    pub fn create(&self, header: RunHeader) -> Result<Journal, JournalError> {
+        match self {
+            Self::Local(d) => Journal::create(d, header),
+            Self::Objects(o) => {
+                let j = Journal {
+                    backend: Mutex::new(Backend::Objects {
+                        objects: o.clone(),
+                        run_id: header.run_id.clone(),
+                        next: 0,
+                    }),
+                };
+                let run_id = header.run_id.clone();
+                match j.append(&Record::RunStarted(header)) {
+                    Err(JournalError::Conflict { .. }) => Err(JournalError::Exists(run_id)),
+                    Err(e) => Err(e),
+                    Ok(()) => Ok(j),
+                }
+            }
+        }
+    }
+
+    /// The records of a run, read-only (a torn last record left out).
+    pub fn read(&self, run_id: &str) -> Result<Vec<Record>, JournalError> {
+        match self {
+            Self::Local(d) => Ok(read_records(&journal_path(d, run_id)?)?.0),
+            Self::Objects(o) => Ok(read_objects(o.as_ref(), run_id)?.records),
+        }
+    }
+
+    /// Opens an existing run for appending; a torn last record is removed.
+    pub fn open(&self, run_id: &str) -> Result<(Journal, RunState), JournalError> {
+        match self {
+            Self::Local(d) => Journal::open(d, run_id),
+            Self::Objects(o) => {
+                let read = read_objects(o.as_ref(), run_id)?;
+                let header_key = record_key(run_id, 0);
+                let state = RunState::replay(&read.records).ok_or(JournalError::NoHeader {
+                    path: o.url(&header_key).into(),
+                })?;
+                if let Some((key, etag)) = &read.torn {
+                    let gone = o.delete_if_match(key, etag).map_err(|m| JournalError::Io {
+                        path: o.url(key).into(),
+                        source: std::io::Error::other(m),
+                    })?;
+                    if !gone {
+                        return Err(JournalError::Conflict {
+                            path: o.url(key).into(),
+                        });
+                    }
+                }
+                Ok((
+                    Journal {
+                        backend: Mutex::new(Backend::Objects {
+                            objects: o.clone(),
+                            run_id: run_id.to_owned(),
+                            next: read.records.len() as u64,
+                        }),
+                    },
+                    state,
+                ))
+            }
+        }
+    }
+
+    /// Every run with its replayed state, newest first.
+    pub fn list(&self) -> Result<Vec<RunState>, JournalError> {
+        match self {
+            Self::Local(d) => list_runs(d),
+            Self::Objects(o) => {
+                let io = |m: String| JournalError::Io {
+                    path: o.url("runs/").into(),
+                    source: std::io::Error::other(m),
+                };
+                let mut runs = Vec::new();
+                for key in o.list("runs/").map_err(io)? {
+                    if let Some((run, 0)) = record_seq(&key)
+                        && super::spec::is_valid_run_id(run)
+                        && let Some(st) = RunState::replay(&read_objects(o.as_ref(), run)?.records)
+                    {
+                        runs.push(st);
+                    }
+                }
+                runs.sort_by_key(|r| std::cmp::Reverse(r.header.at));
+                Ok(runs)
+            }
+        }
+    }
+}
+
+/// What a run's records in an object store hold.
+struct ObjectRecords {
+    records: Vec<Record>,
+    /// A torn last record: its key and ETag.
+    torn: Option<(String, String)>,
+}
+
+fn read_objects(o: &dyn ObjectStore, run_id: &str) -> Result<ObjectRecords, JournalError> {
+    let prefix = journal_prefix(run_id);
+    let unknown = || JournalError::UnknownRun {
+        run_id: run_id.to_owned(),
+        dir: o.url("runs/").into(),
+    };
+    if !super::spec::is_valid_run_id(run_id) {
+        return Err(unknown());
+    }
+    let io = |key: &str, m: String| JournalError::Io {
+        path: o.url(key).into(),
+        source: std::io::Error::other(m),
+    };
+    let keys = o.list(&prefix).map_err(|m| io(&prefix, m))?;
+    if keys.is_empty() {
+        return Err(unknown());
+    }
+    let mut records = Vec::new();
+    let mut torn = None;
+    let n = keys.len();
+    for (i, key) in keys.iter().enumerate() {
+        let corrupt = |message: String| JournalError::Corrupt {
+            path: o.url(key).into(),
+            line: i + 1,
+            message,
+        };
+        match record_seq(key) {
+            Some((_, seq)) if seq == i as u64 => {}
+            _ => return Err(corrupt(format!("expected record {i} here"))),
+        }
+        // Listed but gone: only a torn record is ever removed, and only last.
+        let Some((body, etag)) = o.get(key).map_err(|m| io(key, m))? else {
+            if i + 1 == n {
+                break;
+            }
+            return Err(corrupt("the record disappeared".to_owned()));
+        };
+        let parsed = if body.last() == Some(&b'\n') {
+            serde_json::from_slice::<Record>(&body).map_err(|e| e.to_string())
+        } else {
+            Err("the record is incomplete".to_owned())
+        };
+        match parsed {
+            Ok(r) => records.push(r),
+            Err(_) if i + 1 == n => torn = Some((key.clone(), etag)),
+            Err(m) => return Err(corrupt(m)),
+        }
+    }
+    Ok(ObjectRecords { records, torn })
 }

@@ -16,6 +16,7 @@ pub mod events;
 pub mod identity;
 pub mod journal;
 pub mod lock;
+pub mod objects;
 pub mod policy;
 pub mod report;
 pub mod runner;
