@@ -16,5 +16,6 @@ mod review_examples;
 mod rules;
 mod schema;
 mod simulate;
+mod state;
 mod support;
 mod test;
