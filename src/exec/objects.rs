@@ -75,7 +75,11 @@ impl ObjectLockStore {
     }
 
     fn read_tagged(&self, key: &str) -> Result<Option<(Holder, String)>, LockError> {
-        match self.objects.get(&Self::key(key)).map_err(|e| self.err(key, e))? {
+        match self
+            .objects
+            .get(&Self::key(key))
+            .map_err(|e| self.err(key, e))?
+        {
             None => Ok(None),
             Some((body, etag)) => {
                 let h = serde_json::from_slice(&body).map_err(|e| self.err(key, e))?;
@@ -303,7 +307,8 @@ mod tests {
             .expect_err("b loses");
         assert!(matches!(err, JournalError::Conflict { .. }), "{err}");
         // b cannot slip in later either: its next slot is taken too.
-        a.append(&Record::Finished { at: at(2) }).expect("a goes on");
+        a.append(&Record::Finished { at: at(2) })
+            .expect("a goes on");
         assert!(b.append(&Record::Interrupted { at: at(3) }).is_err());
         let recs = s.read("run-1").expect("read");
         assert_eq!(recs.len(), 3);

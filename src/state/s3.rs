@@ -61,7 +61,9 @@ where
         ("PreconditionFailed" | "ConditionalRequestConflict", _) | (_, Some(412 | 409)) => {
             Failure::Precondition
         }
-        ("NoSuchKey" | "NotFound", _) | (_, Some(404)) if code != "NoSuchBucket" => Failure::Missing,
+        ("NoSuchKey" | "NotFound", _) | (_, Some(404)) if code != "NoSuchBucket" => {
+            Failure::Missing
+        }
         _ => Failure::Other(format!("{op} failed: {}", DisplayErrorContext(&err))),
     }
 }
@@ -81,9 +83,9 @@ impl S3Objects {
             region: loc.region.clone(),
         };
         let url = loc.url("");
-        let client = futures::executor::block_on(rt.spawn(async move {
-            AwsCloud::new(options).s3_client(&scope).await
-        }))
+        let client = futures::executor::block_on(
+            rt.spawn(async move { AwsCloud::new(options).s3_client(&scope).await }),
+        )
         .map_err(|e| format!("run state {url}: {e}"))?
         .map_err(|e| format!("run state {url}: {e}"))?;
         Ok(Self {

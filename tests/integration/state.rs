@@ -79,7 +79,8 @@ fn an_s3_journal_replays_exactly_from_another_connection_and_never_interleaves()
     let one = RunStore::Objects(Arc::new(connect(&account, &bucket)));
     let j = one.create(header("run-1")).expect("create");
     j.append(&Record::Resumed { at: at(1) }).expect("append");
-    j.append(&Record::Interrupted { at: at(2) }).expect("append");
+    j.append(&Record::Interrupted { at: at(2) })
+        .expect("append");
     drop(j);
     let all = vec![
         Record::RunStarted(header("run-1")),
@@ -144,7 +145,10 @@ fn a_torn_s3_record_is_detected() {
             .expect("put")
     );
     let err = s.read("run-t").expect_err("corrupt");
-    assert!(matches!(err, JournalError::Corrupt { line: 3, .. }), "{err}");
+    assert!(
+        matches!(err, JournalError::Corrupt { line: 3, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -154,7 +158,10 @@ fn the_s3_lock_refuses_a_live_holder_and_has_one_winner_over_a_stale_one() {
         let objects: Arc<dyn ObjectStore> = Arc::new(connect(&account, &bucket));
         RunLock::acquire(
             Box::new(ObjectLockStore::new(objects)),
-            vec![LockKey::plan("p"), LockKey::table(&account, "us-east-1", "t")],
+            vec![
+                LockKey::plan("p"),
+                LockKey::table(&account, "us-east-1", "t"),
+            ],
             Holder::this_process(run, at(t)),
             at(t),
         )
@@ -180,7 +187,9 @@ fn the_s3_lock_refuses_a_live_holder_and_has_one_winner_over_a_stale_one() {
                 })
             })
             .collect();
-        hs.into_iter().map(|h| h.join().expect("no panic")).collect()
+        hs.into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
     });
     assert_eq!(wins.iter().filter(|w| **w).count(), 1, "{wins:?}");
 }
