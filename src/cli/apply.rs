@@ -89,7 +89,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     match run_inner(args, out) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("error: {message}");
+            crate::errln!("error: {message}");
             ExitStatus::Error
         }
     }
@@ -115,7 +115,7 @@ pub fn confirm(question: &str) -> Result<bool, String> {
             "refusing to go on without confirmation: stdin is not a terminal; pass --yes".into(),
         );
     }
-    eprint!("{question} [y/N] ");
+    crate::err!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin()
@@ -232,17 +232,17 @@ fn prepare(
         // finding alone, so it comes first.
         let drift = stale::against_live(saved, &plan, &report);
         if !drift.is_empty() {
-            eprint!("{}", stale::render(saved, &drift));
-            eprintln!("error: the saved plan is stale; nothing was started");
+            crate::err!("{}", stale::render(saved, &drift));
+            crate::errln!("error: the saved plan is stale; nothing was started");
             return Ok(Err(ExitStatus::Findings));
         }
     }
     if !report.passed() {
-        eprint!(
+        crate::err!(
             "{}",
             findings::render_human(&report.findings, &loaded.source, out.human())
         );
-        eprintln!("error: the live checks failed; nothing was started");
+        crate::errln!("error: the live checks failed; nothing was started");
         return Ok(Err(ExitStatus::Findings));
     }
     let specs: Vec<RestoreSpec> = report
@@ -268,9 +268,9 @@ fn prepare(
         at: now,
     };
     if !args.yes {
-        eprint!("{}", summary(&plan, &specs));
+        crate::err!("{}", summary(&plan, &specs));
         if !confirm("start these restores?")? {
-            eprintln!("nothing was started");
+            crate::errln!("nothing was started");
             return Ok(Err(ExitStatus::Error));
         }
     }
@@ -291,10 +291,10 @@ struct Lines;
 impl EventSink for Lines {
     fn emit(&self, event: Event) {
         match event {
-            Event::RestoreCompleted { id, .. } => eprintln!("completed {id}"),
-            Event::RestoreFailed { id, cause, .. } => eprintln!("FAILED {id}: {cause}"),
-            Event::RestoreSkipped { id, reason, .. } => eprintln!("skipped {id}: {reason}"),
-            Event::Stopping { reason, .. } => eprintln!("stopping: {reason}"),
+            Event::RestoreCompleted { id, .. } => crate::errln!("completed {id}"),
+            Event::RestoreFailed { id, cause, .. } => crate::errln!("FAILED {id}: {cause}"),
+            Event::RestoreSkipped { id, reason, .. } => crate::errln!("skipped {id}: {reason}"),
+            Event::Stopping { reason, .. } => crate::errln!("stopping: {reason}"),
             _ => {}
         }
     }
@@ -307,7 +307,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         Err(code) => return Ok(code),
     };
     if args.resume.is_some() && !args.yes {
-        eprint!("{}", summary(&p.plan, &p.specs));
+        crate::err!("{}", summary(&p.plan, &p.specs));
         if !confirm(&format!("resume run {}?", p.run_id))? {
             return Ok(ExitStatus::Error);
         }
@@ -319,7 +319,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
     let mut sinks: Vec<&dyn EventSink> = vec![&collect];
     match args.format {
         Format::Json => {
-            json = JsonLines::new(std::io::stdout());
+            json = JsonLines::new(crate::cli::printer::Stdout);
             sinks.push(&json);
         }
         Format::Human if out.quiet => {}
@@ -340,7 +340,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         // consistent. Second: exit at once (intents are already journaled).
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
+                crate::errln!(
                     "\ninterrupted: starting nothing new; press Ctrl-C again to exit at once"
                 );
                 stop.stop();
@@ -382,8 +382,8 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
     );
     let _ = std::fs::write(dir.join("gantt.svg"), gantt::svg(&chart));
     if args.format == Format::Human && !out.quiet {
-        print!("{text}");
-        println!(
+        crate::out!("{text}");
+        crate::outln!(
             "\njournal, report and Gantt chart: {}{}",
             dir.display(),
             if summary.interrupted {

@@ -23,6 +23,7 @@ pub mod completions;
 pub mod diff;
 pub mod graph;
 pub mod plan;
+pub mod printer;
 pub mod runs;
 pub mod schema;
 pub mod simulate;
@@ -236,7 +237,7 @@ pub fn load_or_report(
     match crate::plan::load_file(path, &compile.options()) {
         Ok(loaded) => {
             if !out.quiet && !loaded.warnings.is_empty() {
-                eprint!(
+                crate::err!(
                     "{}",
                     findings::render_human(&loaded.warnings, &loaded.source, out.human())
                 );
@@ -244,7 +245,7 @@ pub fn load_or_report(
             Ok(loaded)
         }
         Err(LoadError::Read { path, source }) => {
-            eprintln!("error: failed to read {}: {source}", path.display());
+            crate::errln!("error: failed to read {}: {source}", path.display());
             Err(ExitStatus::Error)
         }
         Err(LoadError::Rejected(r)) => {
@@ -254,7 +255,7 @@ pub fn load_or_report(
                 .filter(|f| !out.quiet || f.is_error())
                 .cloned()
                 .collect();
-            eprint!("{}", findings::render_human(&shown, &r.source, out.human()));
+            crate::err!("{}", findings::render_human(&shown, &r.source, out.human()));
             Err(ExitStatus::Findings)
         }
     }

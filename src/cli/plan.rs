@@ -2,7 +2,6 @@
 //! account through a read-only cloud and shows exactly what `apply` would
 //! do; `--out FILE` saves it for `apply --plan-file`.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -64,14 +63,14 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     let dry = match block_on(dry_run(&loaded.plan, &cloud, &LiveOptions::default())) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
     };
     if let Some(path) = &args.out
         && let Err(e) = std::fs::write(path, report::json::dry_run(&dry))
     {
-        eprintln!("error: failed to write {}: {e}", path.display());
+        crate::errln!("error: failed to write {}: {e}", path.display());
         return ExitStatus::Error;
     }
     let text = match args.format {
@@ -79,11 +78,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         Format::Json => report::json::dry_run(&dry),
         Format::Markdown => report::markdown::dry_run(&dry),
     };
-    let stdout = std::io::stdout();
-    let mut stdout = stdout.lock();
-    // A closed pipe must not become a panic; the exit status still tells.
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    crate::cli::printer::out(&text);
     if dry.is_ready() {
         ExitStatus::Valid
     } else {

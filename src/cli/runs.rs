@@ -22,7 +22,7 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
     let runs = match list_runs(&args.runs_dir) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
     };
@@ -39,23 +39,23 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
                 })
             })
             .collect();
-        println!(
+        crate::outln!(
             "{:#}",
             serde_json::json!({"schema_version": 1, "runs": list})
         );
         return ExitStatus::Valid;
     }
     if runs.is_empty() {
-        println!("no runs under {}", args.runs_dir.display());
+        crate::outln!("no runs under {}", args.runs_dir.display());
         return ExitStatus::Valid;
     }
-    println!(
+    crate::outln!(
         "{:<48}  {:<12}  {:<20}  {:>9}  {:>6}  {:>7}  {:>10}",
         "run", "status", "started (UTC)", "completed", "failed", "skipped", "unfinished"
     );
     for r in &runs {
         let (c, f, s, o) = r.counts();
-        println!(
+        crate::outln!(
             "{:<48}  {:<12}  {:<20}  {:>9}  {:>6}  {:>7}  {:>10}",
             r.header.run_id,
             r.status(),

@@ -33,14 +33,14 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
     let (journal, state) = match Journal::open(&args.runs_dir, &args.run) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
     };
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: failed to start the async runtime: {e}");
+            crate::errln!("error: failed to start the async runtime: {e}");
             return ExitStatus::Error;
         }
     };
@@ -56,36 +56,36 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         .collect();
     for i in &refused {
         if let Verdict::Refuse(why) = &i.verdict {
-            eprintln!(
+            crate::errln!(
                 "REFUSED: will not delete table `{}` in {} (restore `{}`): {why}",
                 i.table, i.scope, i.id
             );
         }
     }
     if delete.is_empty() {
-        println!("run {}: no table to delete", args.run);
+        crate::outln!("run {}: no table to delete", args.run);
         return if refused.is_empty() {
             ExitStatus::Valid
         } else {
             ExitStatus::Findings
         };
     }
-    println!(
+    crate::outln!(
         "run {} created these tables; teardown deletes them:",
         args.run
     );
     for i in &delete {
-        println!("  - {} in {} (restore `{}`)", i.table, i.scope, i.id);
+        crate::outln!("  - {} in {} (restore `{}`)", i.table, i.scope, i.id);
     }
     if !args.yes {
         match confirm(&format!("delete these {} tables?", delete.len())) {
             Ok(true) => {}
             Ok(false) => {
-                eprintln!("nothing was deleted");
+                crate::errln!("nothing was deleted");
                 return ExitStatus::Error;
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::errln!("error: {e}");
                 return ExitStatus::Error;
             }
         }
@@ -93,17 +93,17 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
     let done = match rt.block_on(teardown::execute(&items, &cloud, &journal)) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
     };
     let mut failed = false;
     for d in &done {
         match &d.result {
-            Ok(()) => println!("deleted {}", d.table),
+            Ok(()) => crate::outln!("deleted {}", d.table),
             Err(e) => {
                 failed = true;
-                eprintln!("error: failed to delete {}: {e}", d.table);
+                crate::errln!("error: failed to delete {}: {e}", d.table);
             }
         }
     }

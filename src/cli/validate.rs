@@ -55,8 +55,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     let opts = args.compile.options();
     let mut status = ExitStatus::Valid;
     let mut json_files = Vec::new();
-    let stdout = std::io::stdout();
-    let mut stdout = std::io::BufWriter::new(stdout.lock());
+    let mut stdout = std::io::BufWriter::new(crate::cli::printer::Stdout);
     for path in &args.plans {
         let outcome = match crate::plan::load_file(path, &opts) {
             Ok(loaded) => {
@@ -70,7 +69,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                             findings.extend(report.findings);
                         }
                         Err(e) => {
-                            eprintln!("error: failed to start the live checks: {e}");
+                            crate::errln!("error: failed to start the live checks: {e}");
                             status = status.max(ExitStatus::Error);
                             continue;
                         }
@@ -101,8 +100,8 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                 if args.format == Format::Human && !out.quiet {
                     for i in &identities {
                         match &i.identity {
-                            Ok(id) => eprintln!("account {}: {id}", i.account),
-                            Err(e) => eprintln!("account {}: no identity: {e}", i.account),
+                            Ok(id) => crate::errln!("account {}: {id}", i.account),
+                            Err(e) => crate::errln!("account {}: no identity: {e}", i.account),
                         }
                     }
                 }
@@ -113,7 +112,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                 }
             }
             Err(LoadError::Read { path, source }) => {
-                eprintln!("error: failed to read {}: {source}", path.display());
+                crate::errln!("error: failed to read {}: {source}", path.display());
                 status = status.max(ExitStatus::Error);
                 continue;
             }
@@ -142,7 +141,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         match args.format {
             Format::Human => {
                 if !shown.is_empty() {
-                    eprint!(
+                    crate::err!(
                         "{}",
                         findings::render_human(&shown, &outcome.source, out.human())
                     );
@@ -155,7 +154,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                     None => {
                         let errors = outcome.findings.iter().filter(|f| f.is_error()).count();
                         let warnings = outcome.findings.len() - errors;
-                        eprintln!(
+                        crate::errln!(
                             "{}: invalid: {errors} error{}{}",
                             outcome.source.name(),
                             plural(errors),

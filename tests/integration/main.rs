@@ -3,6 +3,7 @@
 
 mod apply;
 mod examples;
+mod first_hour;
 mod graph;
 mod hostile;
 mod live;
