@@ -39,3 +39,75 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
     }
 }
+
+/// A 5 MB base64 file gives a short report in every format: quoted values
+/// and excerpts are cut around the span. (Time: `cargo bench --bench validate`.)
+#[test]
+fn garbage_input_gives_short_output_in_every_format() {
+    for (name, line) in [("wrapped", 76), ("one-line", 0)] {
+        let text = crate::support::garbage::base64(5_000_000, line);
+        for format in ["human", "json", "github"] {
+            let out = Test::new()
+                .write("garbage.yaml", &text)
+                .args(["validate", "--format", format, "garbage.yaml"])
+                .status(1)
+                .run();
+            let size = out.stdout.len() + out.stderr.len();
+            assert!(
+                size < 64 * 1024,
+                "{name} --format {format}: {size} bytes\n{}",
+                &out.stderr[..out.stderr.len().min(2000)]
+            );
+            if format == "human" {
+                insta::assert_snapshot!(format!("garbage_{name}_human"), out.stderr);
+            }
+            if format == "json" {
+                let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+                assert_eq!(
+                    doc["files"][0]["findings"][0]["code"],
+                    "restoreplan::schema::wrong_type"
+                );
+            }
+        }
+    }
+}
+
+/// Many findings of one rule: ten are shown, the rest counted.
+#[test]
+fn findings_are_capped_per_rule() {
+    let mut plan = String::from(
+        "version: 1\nname: many\nsource: { account: \"111122223333\", region: us-east-1 }\n\
+         target: { account: \"111122223333\", region: us-east-1, vault: dr }\nrestores:\n",
+    );
+    for i in 0..300 {
+        plan.push_str(&format!("  - table: orders{i}\n    name: \"bad name {i}\"\n"));
+    }
+    for format in ["human", "json", "github"] {
+        let out = Test::new()
+            .write("many.yaml", &plan)
+            .args(["validate", "--format", format, "many.yaml"])
+            .status(1)
+            .run();
+        let size = out.stdout.len() + out.stderr.len();
+        assert!(size < 64 * 1024, "--format {format}: {size} bytes");
+        match format {
+            "human" => insta::assert_snapshot!("capped_human_tail", tail(&out.stderr, 6)),
+            "json" => {
+                let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+                let file = &doc["files"][0];
+                assert!(file["errors"].as_u64() > Some(300), "every error is counted");
+                assert_eq!(file["findings"].as_array().map(Vec::len), Some(11));
+                assert_eq!(file["omitted"][0]["count"], 290);
+            }
+            _ => {
+                assert_eq!(out.stdout.lines().count(), 12, "{}", out.stdout);
+                insta::assert_snapshot!("capped_github_last", tail(&out.stdout, 1));
+            }
+        }
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}

@@ -4,5 +4,6 @@
 
 pub mod aws;
 pub mod emulator;
+pub mod garbage;
 pub mod plans;
 pub mod snapshot;
