@@ -46,7 +46,7 @@ struct Rendered<'a> {
 
 /// Longest span underlined in an excerpt; a longer one (a 5 MB scalar) is
 /// shown by its start.
-const MAX_SPAN_BYTES: usize = 60;
+const MAX_SPAN_BYTES: usize = 120;
 /// A source line longer than this is shown as a window around the span.
 const LONG_LINE_BYTES: usize = 160;
 
