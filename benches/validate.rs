@@ -170,7 +170,11 @@ fn main() {
     let garbage_ok = garbage_formats(bin, &dir);
     println!(
         "result (garbage input): {}",
-        if garbage_ok { "within target" } else { "OVER TARGET" }
+        if garbage_ok {
+            "within target"
+        } else {
+            "OVER TARGET"
+        }
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,6 +16,11 @@ pub struct Args {
 /// Prints the completion script on stdout.
 pub fn run(args: &Args) -> ExitStatus {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "restoreplan", &mut crate::cli::printer::Stdout);
+    clap_complete::generate(
+        args.shell,
+        &mut cmd,
+        "restoreplan",
+        &mut crate::cli::printer::Stdout,
+    );
     ExitStatus::Valid
 }

@@ -51,7 +51,13 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
     }
     crate::outln!(
         "{:<48}  {:<12}  {:<20}  {:>9}  {:>6}  {:>7}  {:>10}",
-        "run", "status", "started (UTC)", "completed", "failed", "skipped", "unfinished"
+        "run",
+        "status",
+        "started (UTC)",
+        "completed",
+        "failed",
+        "skipped",
+        "unfinished"
     );
     for r in &runs {
         let (c, f, s, o) = r.counts();

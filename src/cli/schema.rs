@@ -1,6 +1,5 @@
 //! `restoreplan schema`: the JSON Schema of the plan format.
 
-
 use crate::cli::ExitStatus;
 
 /// Arguments of `schema` (none yet).

@@ -58,7 +58,9 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         if let Verdict::Refuse(why) = &i.verdict {
             crate::errln!(
                 "REFUSED: will not delete table `{}` in {} (restore `{}`): {why}",
-                i.table, i.scope, i.id
+                i.table,
+                i.scope,
+                i.id
             );
         }
     }

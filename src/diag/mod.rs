@@ -203,7 +203,10 @@ pub fn shortened(f: &Finding) -> Finding {
         label: f.label.as_deref().map(short),
         help: f.help.as_deref().map(short),
         evidence: f.evidence.as_deref().map(short),
-        restore: f.restore.as_deref().map(|r| shorten(r, MAX_QUOTED_CHARS).into_owned()),
+        restore: f
+            .restore
+            .as_deref()
+            .map(|r| shorten(r, MAX_QUOTED_CHARS).into_owned()),
         ..f.clone()
     }
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::diag::Finding;
+use crate::diag::{Finding, Span};
 use crate::graph::DependencyGraph;
 use crate::plan::model::Plan;
 use crate::plan::tree::{Node, Segment, Value};
@@ -152,11 +152,23 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     clock.lap("yaml tree");
     let instance = root.to_json();
     clock.lap("json form");
+    // Spans of values replaced by stand-ins: later findings there only
+    // restate the schema's.
+    let mut stood_in: Vec<Span> = Vec::new();
     for sf in schema::check(root, &instance, &skip) {
-        match sf.prune {
-            Some(p) if sf.finding.is_error() => patches.push(yaml::Patch::Remove(p)),
-            Some(_) => {}
-            None => blocked |= sf.finding.is_error(),
+        match (sf.prune, sf.stand_in) {
+            (Some(p), _) if sf.finding.is_error() => patches.push(yaml::Patch::Remove(p)),
+            (Some(_), _) => {}
+            (None, Some((path, value))) if sf.finding.is_error() => {
+                let (node, exact) = root.walk(&path);
+                stood_in.push(if exact {
+                    node.span
+                } else {
+                    Span::new(node.span.offset, 0)
+                });
+                patches.push(yaml::Patch::Value(path, value));
+            }
+            (None, _) => blocked |= sf.finding.is_error(),
         }
         findings.push(sf.finding);
     }
@@ -166,7 +178,9 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     }
     // Rules that would only restate a problem already reported (a dropped
     // key leaves a location or key unset) are left out once keys are dropped.
-    let pruned = patches.iter().any(|p| matches!(p, yaml::Patch::Remove(_)));
+    let pruned = patches
+        .iter()
+        .any(|p| matches!(p, yaml::Patch::Remove(_) | yaml::Patch::Value(..)));
 
     drop(instance);
     let raw: raw::RawPlan = match yaml::from_str_patched(text, &patches) {
@@ -188,11 +202,28 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     clock.lap("typed load");
     let resolution = resolve::resolve(&raw, root, text, opts.date);
     clock.lap("resolve");
+    let restates = |f: &Finding| {
+        let mentions_stand_in = [Some(&f.message), f.restore.as_ref(), f.label.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|t| t.contains(schema::STAND_IN));
+        mentions_stand_in
+            || f.span.is_some_and(|s| {
+                stood_in.iter().any(|t| {
+                    if t.len == 0 {
+                        // A missing key: findings fall back to its parent's start.
+                        s.offset == t.offset
+                    } else {
+                        s.offset >= t.offset && s.offset + s.len <= t.offset + t.len
+                    }
+                })
+            })
+    };
     findings.extend(
         resolution
             .findings
             .into_iter()
-            .filter(|f| !(pruned && CASCADING.contains(&f.code))),
+            .filter(|f| !(pruned && CASCADING.contains(&f.code)) && !restates(f)),
     );
     if findings.iter().any(Finding::is_error) {
         // Some restores may be unresolved; check the graph on what is known.

@@ -126,7 +126,11 @@ impl Window {
         Some(Window {
             name: name.to_owned(),
             data,
-            offset: if cut_left { start - '…'.len_utf8() } else { start },
+            offset: if cut_left {
+                start - '…'.len_utf8()
+            } else {
+                start
+            },
             line,
             column,
         })
@@ -146,7 +150,11 @@ impl SourceCode for Excerpt {
                 w.data.as_bytes(),
                 (w.offset, w.data.len()).into(),
                 w.line,
-                if context_lines_before == 0 { w.column } else { 0 },
+                if context_lines_before == 0 {
+                    w.column
+                } else {
+                    0
+                },
                 1,
             ))),
             None => self

@@ -5,7 +5,11 @@
 use crate::test::{Test, root};
 
 fn example(name: &str) -> String {
-    root().join("plans/examples").join(name).display().to_string()
+    root()
+        .join("plans/examples")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 /// Every command ends quietly when its reader has gone (`… | head -1`).
@@ -18,10 +22,20 @@ fn every_command_ends_quietly_on_a_closed_pipe() {
         vec!["runs".into(), "--json".into()],
         vec!["schema".into()],
         vec!["validate".into(), plan.clone()],
-        vec!["validate".into(), "--format".into(), "json".into(), plan.clone()],
+        vec![
+            "validate".into(),
+            "--format".into(),
+            "json".into(),
+            plan.clone(),
+        ],
         vec!["graph".into(), plan.clone()],
         vec!["diff".into(), plan.clone(), plan.clone()],
-        vec!["simulate".into(), plan.clone(), "--sizes".into(), sizes.clone()],
+        vec![
+            "simulate".into(),
+            plan.clone(),
+            "--sizes".into(),
+            sizes.clone(),
+        ],
         vec!["simulate".into()],
         vec!["completions".into(), "bash".into()],
         vec!["--help".into()],
@@ -80,7 +94,9 @@ fn findings_are_capped_per_rule() {
          target: { account: \"111122223333\", region: us-east-1, vault: dr }\nrestores:\n",
     );
     for i in 0..300 {
-        plan.push_str(&format!("  - table: orders{i}\n    name: \"bad name {i}\"\n"));
+        plan.push_str(&format!(
+            "  - table: orders{i}\n    name: \"bad name {i}\"\n"
+        ));
     }
     for format in ["human", "json", "github"] {
         let out = Test::new()
@@ -95,7 +111,10 @@ fn findings_are_capped_per_rule() {
             "json" => {
                 let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
                 let file = &doc["files"][0];
-                assert!(file["errors"].as_u64() > Some(300), "every error is counted");
+                assert!(
+                    file["errors"].as_u64() > Some(300),
+                    "every error is counted"
+                );
                 assert_eq!(file["findings"].as_array().map(Vec::len), Some(11));
                 assert_eq!(file["omitted"][0]["count"], 290);
             }
@@ -110,4 +129,72 @@ fn findings_are_capped_per_rule() {
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn validate_human(name: &str, plan: &str) -> String {
+    Test::new()
+        .write(name, plan)
+        .args(["validate", "--date", "2026-11-20", name])
+        .status(1)
+        .run()
+        .stderr
+}
+
+const HEAD: &str = "version: 1\nname: demo\nsource: { account: \"111122223333\", region: us-east-1 }\n\
+                    target: { account: \"111122223333\", region: us-east-1, vault: dr }\n";
+
+/// A value outside an enumeration lists the accepted values, with the
+/// nearest one first when there is one.
+#[test]
+fn enumerations_list_their_values_with_did_you_mean() {
+    let plan = format!(
+        "{HEAD}execution:\n  on_failure: abort\nrestores:\n  - table: orders\n    after_restore:\n      stream: new-images\n"
+    );
+    let err = validate_human("enums.yaml", &plan);
+    assert!(err.contains("did you mean `new-image`?"), "{err}");
+    assert!(err.contains("use `continue` or `stop`"), "{err}");
+    insta::assert_snapshot!("enum_values", err);
+}
+
+/// YAML merge keys are named as such, not matched against key names.
+#[test]
+fn merge_keys_are_said_to_be_unsupported() {
+    let plan = format!(
+        "{HEAD}restores:\n  - table: orders\n  - <<: {{ table: orders }}\n    id: orders-2\n"
+    );
+    let err = validate_human("merge.yaml", &plan);
+    assert!(!err.contains("did you mean"), "{err}");
+    insta::assert_snapshot!("merge_key", err);
+}
+
+/// A wrong type on a required value does not hide the later checks: one
+/// run reports the types, the bad name, Region, duration and table name.
+#[test]
+fn a_wrong_type_on_a_required_value_hides_nothing() {
+    let plan = "version: \"one\"\nname: Bad_Name\n\
+                source: { account: \"111122223333\", region: us-east-1 }\n\
+                target: { account: \"111122223333\", region: mars-1, vault: dr }\n\
+                objectives: { rto: 5 parsecs }\n\
+                restores:\n  - table: [orders]\n  - table: \"bad table!\"\n";
+    let out = Test::new()
+        .write("types.yaml", plan)
+        .args(["validate", "--format", "json", "types.yaml"])
+        .status(1)
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let codes: Vec<&str> = doc["files"][0]["findings"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f["code"].as_str()).collect())
+        .unwrap_or_default();
+    for code in [
+        "restoreplan::schema::wrong_type",
+        "restoreplan::plan::invalid_name",
+        "restoreplan::region::invalid",
+        "restoreplan::duration::invalid",
+        "restoreplan::restore::invalid_table_name",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    assert!(!out.stdout.contains("stand-in"), "{}", out.stdout);
+    insta::assert_snapshot!("types_hide_nothing", validate_human("types.yaml", plan));
 }

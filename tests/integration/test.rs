@@ -136,7 +136,8 @@ impl Test {
         // SAFETY: the read end is ours and closed once.
         unsafe { libc::close(fds[0]) };
         // SAFETY: the write end is a fresh descriptor owned by nothing else.
-        let writer = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[1]) };
+        let writer =
+            unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[1]) };
         let out = self
             .command()
             .stdout(Stdio::from(writer))
