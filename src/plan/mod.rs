@@ -223,7 +223,7 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
         resolution
             .findings
             .into_iter()
-            .filter(|f| !(pruned && CASCADING.contains(&f.code)) && !restates(f)),
+            .filter(|f| !(restates(f) || pruned && CASCADING.contains(&f.code))),
     );
     if findings.iter().any(Finding::is_error) {
         // Some restores may be unresolved; check the graph on what is known.
