@@ -35,6 +35,9 @@ use crate::plan::model::{
 pub mod codes {
     /// No usable credentials for an account.
     pub const CREDENTIALS: &str = "restoreplan::aws::credentials";
+    /// AWS (or the endpoint given) could not be reached for an account:
+    /// connection refused, DNS, timeout, TLS.
+    pub const UNREACHABLE: &str = "restoreplan::aws::unreachable";
     /// An AWS call failed in a way that is not a finding about the plan.
     pub const CALL_FAILED: &str = "restoreplan::aws::call_failed";
     /// The key does not exist or is not visible to the target account.
@@ -145,12 +148,25 @@ pub async fn check(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> Li
         .collect();
     accounts.sort();
     accounts.dedup();
+    let unreachable = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let unreachable_ref = &unreachable;
     let identities: Vec<AccountIdentity> = stream::iter(accounts)
         .map(|a| async move {
-            let identity = cloud.identity(&a).await.map_err(|e| e.to_string());
+            let unreachable = unreachable_ref;
+            let identity = cloud.identity(&a).await;
+            let network = identity
+                .as_ref()
+                .err()
+                .is_some_and(|e| crate::cloud::aws::is_network_code(&e.code));
+            if network {
+                unreachable
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(a.to_string());
+            }
             AccountIdentity {
                 account: a.to_string(),
-                identity,
+                identity: identity.map_err(|e| e.to_string()),
             }
         })
         .buffered(8)
@@ -166,11 +182,13 @@ pub async fn check(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> Li
         })
         .collect();
 
+    let unreachable = unreachable.into_inner().unwrap_or_else(|e| e.into_inner());
     let ctx = Ctx {
         plan,
         cloud,
         now: opts.now,
         broken: &broken,
+        unreachable: &unreachable,
     };
     let mut resolved: Vec<(ResolvedRestore, Vec<Finding>)> =
         stream::iter(plan.restores().iter().enumerate())
@@ -199,6 +217,8 @@ struct Ctx<'a> {
     cloud: &'a dyn CloudRead,
     now: DateTime<Utc>,
     broken: &'a BTreeMap<String, String>,
+    /// Accounts whose identity call failed on the network.
+    unreachable: &'a std::collections::BTreeSet<String>,
 }
 
 /// Findings for one restore, with its id and spans filled in.
@@ -216,7 +236,8 @@ impl Out<'_> {
         };
         // A credentials problem is about an account, not a line of the
         // plan: without a span it is shown once for all its restores.
-        let f = if f.span.is_none() && f.code != codes::CREDENTIALS {
+        let f = if f.span.is_none() && f.code != codes::CREDENTIALS && f.code != codes::UNREACHABLE
+        {
             f.at(self.restore.spans.entry)
         } else {
             f
@@ -275,7 +296,25 @@ impl Ctx<'_> {
         }
         let mut no_credentials = false;
         for account in accounts {
-            if let Some(e) = self.broken.get(account.as_str()) {
+            if let Some(e) = self.broken.get(account.as_str())
+                && self.unreachable.contains(account.as_str())
+            {
+                no_credentials = true;
+                out.push(
+                    Finding::error(
+                        codes::UNREACHABLE,
+                        format!(
+                            "AWS could not be reached for account {account} (restore `{}`)",
+                            r.id
+                        ),
+                    )
+                    .evidence(e.clone())
+                    .help(
+                        "check the network, the proxy settings and `--endpoint-url` (or \
+                         AWS_ENDPOINT_URL); the evidence says what failed and where",
+                    ),
+                );
+            } else if let Some(e) = self.broken.get(account.as_str()) {
                 no_credentials = true;
                 out.push(
                     Finding::error(

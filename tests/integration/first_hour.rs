@@ -198,3 +198,78 @@ fn a_wrong_type_on_a_required_value_hides_nothing() {
     assert!(!out.stdout.contains("stand-in"), "{}", out.stdout);
     insta::assert_snapshot!("types_hide_nothing", validate_human("types.yaml", plan));
 }
+
+/// `validate --live` against an endpoint that does not answer as AWS.
+fn live_against(endpoint: &str) -> String {
+    let out = Test::new()
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .args([
+            "validate",
+            "--live",
+            "--endpoint-url",
+            endpoint,
+            &example("rehearsal-same-account.yaml"),
+        ])
+        .status(1)
+        .run();
+    out.stderr
+}
+
+/// Network failures are reported as what they are and where, never as
+/// missing credentials and never with an empty message.
+#[test]
+fn network_failures_say_what_failed_and_where() {
+    // Refused: a port that was just free.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    // TLS: a server that answers a TLS hello with plain text.
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").expect("a listener");
+    let tls_port = plain.local_addr().expect("an address").port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut conn in plain.incoming().flatten() {
+            let mut buf = [0u8; 512];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    let cases = [
+        (format!("http://127.0.0.1:{port}"), "connection refused"),
+        ("http://no-such-host.invalid".to_owned(), "(DNS)"),
+        (format!("https://127.0.0.1:{tls_port}"), "TLS"),
+    ];
+    let results: Vec<(String, &str, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = cases
+            .iter()
+            .map(|(url, want)| s.spawn(move || (url.clone(), *want, live_against(url))))
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    assert_eq!(results.len(), cases.len());
+    for (url, want, err) in &results {
+        assert!(
+            err.contains("restoreplan::aws::unreachable"),
+            "{url}: {err}"
+        );
+        assert!(!err.contains("no usable credentials"), "{url}: {err}");
+        assert!(
+            err.contains(&format!("could not reach {url}")),
+            "{url}: {err}"
+        );
+        assert!(err.contains(want), "{url}: want {want}: {err}");
+    }
+    let refused = &results[0].2;
+    let first = refused
+        .lines()
+        .find(|l| l.contains('×'))
+        .unwrap_or_default();
+    insta::assert_snapshot!("network_refused_title", first);
+}
