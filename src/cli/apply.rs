@@ -22,6 +22,7 @@ use crate::exec::report::progress::Progress;
 use crate::exec::report::{RunReport, hms};
 use crate::exec::spec::{RestoreSpec, new_run_id};
 use crate::exec::{Clock, ExecOptions, Executor, RunInput, TokioClock};
+use crate::plan::fingerprint;
 use crate::plan::model::Plan;
 use crate::report::findings;
 
@@ -99,6 +100,37 @@ fn digest(path: &Path) -> Result<String, String> {
     let bytes =
         std::fs::read(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
     Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// Refuses to resume `run_id` with a plan that would do something else
+/// than the run recorded, and says what changed. Comments, formatting and
+/// a new path are not changes.
+fn resume_matches(path: &Path, run_id: &str, header: &RunHeader, plan: &Plan) -> Result<(), String> {
+    let changed = match &header.fingerprint {
+        Some(was) => fingerprint::changes(was, &fingerprint::of(plan)),
+        // Runs recorded before fingerprints: the file's bytes, then the count.
+        None => match &header.plan_digest {
+            Some(want) if &digest(path)? != want => {
+                vec!["the file differs from the one the run started with".to_owned()]
+            }
+            _ if plan.restores().len() != header.restores.len() => {
+                vec!["the number of restores differs".to_owned()]
+            }
+            _ => Vec::new(),
+        },
+    };
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} no longer resolves to what run `{run_id}` started with:\n{}\nresume with the plan as it was, or start a new run",
+        path.display(),
+        changed
+            .iter()
+            .map(|c| format!("  - {c}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ))
 }
 
 /// Reads a saved plan (`plan --out`).
@@ -183,26 +215,30 @@ fn prepare(
         let path = match (&args.plan, &state.header.plan_path) {
             (Some(p), _) => p.clone(),
             (None, Some(p)) => PathBuf::from(p),
-            (None, None) => return Err(format!("run `{run_id}` recorded no plan path; pass PLAN")),
+            (None, None) => {
+                return Err(format!(
+                    "run `{run_id}` recorded no plan path; pass it: restoreplan apply PLAN.yaml --resume {run_id}"
+                ));
+            }
         };
-        if let Some(want) = &state.header.plan_digest
-            && &digest(&path)? != want
+        if args.plan.is_none()
+            && let Err(e) = std::fs::metadata(&path)
         {
             return Err(format!(
-                "{} changed since run `{run_id}` started; resume with the plan as it was, or start a new run",
+                "run `{run_id}` was started from {}, which cannot be read now ({e}); \
+                 if the plan moved, pass its new path: restoreplan apply COPY.yaml --resume {run_id}",
                 path.display()
             ));
         }
-        let loaded = match load_or_report(&path, &args.compile, out) {
+        // Names with `{date}` keep the date the run started with.
+        let compile = CompileArgs {
+            date: args.compile.date.or(Some(state.header.at.date_naive())),
+        };
+        let loaded = match load_or_report(&path, &compile, out) {
             Ok(l) => l,
             Err(s) => return Ok(Err(s)),
         };
-        if loaded.plan.restores().len() != state.header.restores.len() {
-            return Err(format!(
-                "{} no longer matches run `{run_id}`",
-                path.display()
-            ));
-        }
+        resume_matches(&path, run_id, &state.header, &loaded.plan)?;
         return Ok(Ok(Prepared {
             specs: state.header.restores.clone(),
             started_at: Some(state.header.at),
@@ -259,6 +295,7 @@ fn prepare(
             .ok()
             .map(|p| p.display().to_string()),
         plan_digest: Some(digest(path)?),
+        fingerprint: Some(fingerprint::of(&plan)),
         concurrency: plan.header().execution.concurrency,
         on_failure: plan.header().execution.on_failure,
         depends_on: (0..specs.len())

@@ -72,8 +72,12 @@ pub struct RunHeader {
     pub plan: String,
     /// Path of the plan file, when the run came from one.
     pub plan_path: Option<String>,
-    /// SHA-256 of the plan file, so a resume can refuse a changed plan.
+    /// SHA-256 of the plan file as it was (older runs compared it on resume).
     pub plan_digest: Option<String>,
+    /// What the plan resolved to, so a resume refuses a plan that would do
+    /// something else and accepts one that only moved or gained comments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<crate::plan::fingerprint::Fingerprint>,
     /// Restores in flight at once.
     pub concurrency: u32,
     /// Failure policy.

@@ -23,7 +23,7 @@ const TIME_SCALE: &str = "0.002";
 
 /// An emulator whose restores take about a second, shared by the tests of
 /// this file that inject no faults (each uses its own accounts).
-fn fast() -> &'static Emulator {
+pub fn fast() -> &'static Emulator {
     static FAST: OnceLock<Emulator> = OnceLock::new();
     FAST.get_or_init(|| Emulator::start(&["--time-scale", TIME_SCALE]))
 }

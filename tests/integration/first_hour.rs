@@ -273,3 +273,65 @@ fn network_failures_say_what_failed_and_where() {
         .unwrap_or_default();
     insta::assert_snapshot!("network_refused_title", first);
 }
+
+/// Resuming needs neither the plan's original path nor its exact bytes:
+/// a moved copy with new comments and formatting resumes; a plan that
+/// resolves differently is refused with what changed; a missing path says
+/// how to pass the copy.
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_compares_the_resolved_plan_not_the_bytes() {
+    use crate::apply::{World, fast};
+    let w = World::new(fast(), "0.002").await;
+    w.source("orders", 0).await;
+    w.source("users", 0).await;
+    let plan = format!(
+        "{}  - table: orders\n  - table: users\n    depends_on: [orders]\n",
+        w.header("moved", 2, None)
+    );
+    w.write("first.yaml", &plan);
+    w.run(&["apply", "first.yaml", "--yes", "--format", "json"], 0);
+    let runs = w.local(&["runs", "--json"], 0);
+    let v: serde_json::Value = serde_json::from_str(&runs.stdout).expect("runs --json");
+    let run = v["runs"][0]["run_id"].as_str().expect("a run").to_owned();
+    // Make the run unfinished again: drop its last record (`finished`).
+    let journal = w.dir.path().join(".restoreplan/runs").join(&run).join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).expect("the journal");
+    let kept: Vec<&str> = text.lines().filter(|l| !l.contains("\"record\":\"finished\"")).collect();
+    std::fs::write(&journal, kept.join("\n") + "\n").expect("write the journal");
+    // The plan moves away.
+    std::fs::remove_file(w.dir.path().join("first.yaml")).expect("remove the plan");
+
+    let missing = w.run(&["apply", "--resume", &run, "--yes"], 2);
+    assert!(
+        missing.stderr.contains(&format!("restoreplan apply COPY.yaml --resume {run}")),
+        "{}",
+        missing.stderr
+    );
+    insta::with_settings!({filters => vec![
+        (r"moved-[0-9A-Za-z-]+", "[RUN]"),
+        (r"started from \S+/first\.yaml", "started from [DIR]/first.yaml"),
+    ]}, {
+        insta::assert_snapshot!("resume_missing_plan", missing.stderr);
+    });
+
+    // A different plan: refused, with what changed.
+    let changed = plan.replace("    depends_on: [orders]\n", "    name: other-users\n");
+    w.write("changed.yaml", &changed);
+    let refused = w.run(&["apply", "changed.yaml", "--resume", &run, "--yes"], 2);
+    assert!(refused.stderr.contains("restore `users` changed"), "{}", refused.stderr);
+    insta::with_settings!({filters => vec![(r"moved-[0-9A-Za-z-]+", "[RUN]")]}, {
+        insta::assert_snapshot!("resume_changed_plan", refused.stderr);
+    });
+
+    // Comments, formatting and a new place: the run resumes and finishes.
+    let copy = format!(
+        "# moved here after review\n{}",
+        plan.replace("depends_on: [orders]", "depends_on: [ orders ]   # users after orders")
+    );
+    std::fs::create_dir_all(w.dir.path().join("elsewhere")).expect("a directory");
+    w.write("elsewhere/copy.yaml", &copy);
+    w.run(&["apply", "elsewhere/copy.yaml", "--resume", &run, "--yes"], 0);
+    let runs = w.local(&["runs", "--json"], 0);
+    let v: serde_json::Value = serde_json::from_str(&runs.stdout).expect("runs --json");
+    assert_eq!(v["runs"][0]["status"], "finished", "{}", runs.stdout);
+}
