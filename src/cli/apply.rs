@@ -105,7 +105,12 @@ fn digest(path: &Path) -> Result<String, String> {
 /// Refuses to resume `run_id` with a plan that would do something else
 /// than the run recorded, and says what changed. Comments, formatting and
 /// a new path are not changes.
-fn resume_matches(path: &Path, run_id: &str, header: &RunHeader, plan: &Plan) -> Result<(), String> {
+fn resume_matches(
+    path: &Path,
+    run_id: &str,
+    header: &RunHeader,
+    plan: &Plan,
+) -> Result<(), String> {
     let changed = match &header.fingerprint {
         Some(was) => fingerprint::changes(was, &fingerprint::of(plan)),
         // Runs recorded before fingerprints: the file's bytes, then the count.

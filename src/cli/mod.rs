@@ -226,6 +226,26 @@ fn init_tracing(quiet: bool, verbose: u8) {
         .try_init();
 }
 
+/// What to say about a sizes file passed where a plan was expected.
+pub fn not_a_plan(
+    path: &std::path::Path,
+    sizes: &Result<crate::sim::offline::Sizes, String>,
+) -> String {
+    let what = match sizes {
+        Ok(s) => format!(
+            "{} table size{}",
+            s.0.len(),
+            if s.0.len() == 1 { "" } else { "s" }
+        ),
+        Err(e) => format!("and it does not parse: {e}"),
+    };
+    format!(
+        "{} is a sizes file ({what}), not a plan; pass it to `restoreplan simulate PLAN --sizes {}`",
+        path.display(),
+        path.display()
+    )
+}
+
 /// Loads one plan for a command that needs a valid plan (e.g. `graph`):
 /// prints warnings or findings as human diagnostics on stderr and returns
 /// the plan, or the exit status to stop with.
@@ -234,6 +254,10 @@ pub fn load_or_report(
     compile: &CompileArgs,
     out: Output,
 ) -> Result<Loaded, ExitStatus> {
+    if let Some(sizes) = crate::sim::offline::Sizes::recognise(path) {
+        crate::errln!("error: {}", not_a_plan(path, &sizes));
+        return Err(ExitStatus::Error);
+    }
     match crate::plan::load_file(path, &compile.options()) {
         Ok(loaded) => {
             if !out.quiet && !loaded.warnings.is_empty() {

@@ -57,73 +57,118 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     let mut json_files = Vec::new();
     let mut stdout = std::io::BufWriter::new(crate::cli::printer::Stdout);
     for path in &args.plans {
-        let outcome = match crate::plan::load_file(path, &opts) {
-            Ok(loaded) => {
-                let plan = &loaded.plan;
-                let mut findings = loaded.warnings;
-                let mut identities = Vec::new();
-                if args.live {
-                    match live_check(plan, &args.aws) {
-                        Ok(report) => {
-                            identities = report.identities;
-                            findings.extend(report.findings);
-                        }
-                        Err(e) => {
-                            crate::errln!("error: failed to start the live checks: {e}");
-                            status = status.max(ExitStatus::Error);
-                            continue;
+        let sizes = crate::sim::offline::Sizes::recognise(path);
+        let loaded = match sizes {
+            Some(_) => None,
+            None => Some(crate::plan::load_file(path, &opts)),
+        };
+        let outcome = match loaded {
+            // A sizes file is checked against its own format, not the plan's.
+            None => {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                let source = SourceFile::new(path.display().to_string(), text);
+                match sizes {
+                    Some(Ok(s)) => Outcome {
+                        summary: Some(format!(
+                            "{}: valid sizes file: {} table size{} (for `simulate --sizes`; not a plan)",
+                            source.name(),
+                            s.0.len(),
+                            plural(s.0.len())
+                        )),
+                        source,
+                        findings: Vec::new(),
+                    },
+                    _ => {
+                        let message = match sizes {
+                            Some(Err(e)) => e,
+                            _ => String::new(),
+                        };
+                        status = status.max(ExitStatus::Findings);
+                        let span = sizes_span(&source, &message);
+                        Outcome {
+                            findings: vec![
+                                Finding::error(SIZES_INVALID, format!("sizes file: {message}"))
+                                    .at(span)
+                                    .label("not a size")
+                                    .help(
+                                        "write `table: SIZE` lines, SIZE in bytes or with a unit \
+                                     (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. `orders: 120GiB`",
+                                    ),
+                            ],
+                            source,
+                            summary: None,
                         }
                     }
                 }
-                let errors = findings.iter().filter(|f| f.is_error()).count();
-                let warnings = findings.len() - errors;
-                if errors > 0 {
+            }
+            Some(result) => match result {
+                Ok(loaded) => {
+                    let plan = &loaded.plan;
+                    let mut findings = loaded.warnings;
+                    let mut identities = Vec::new();
+                    if args.live {
+                        match live_check(plan, &args.aws) {
+                            Ok(report) => {
+                                identities = report.identities;
+                                findings.extend(report.findings);
+                            }
+                            Err(e) => {
+                                crate::errln!("error: failed to start the live checks: {e}");
+                                status = status.max(ExitStatus::Error);
+                                continue;
+                            }
+                        }
+                    }
+                    let errors = findings.iter().filter(|f| f.is_error()).count();
+                    let warnings = findings.len() - errors;
+                    if errors > 0 {
+                        status = status.max(ExitStatus::Findings);
+                    }
+                    let layers = plan.graph().layers().len();
+                    let summary = (errors == 0).then(|| {
+                        format!(
+                            "{}: valid{}: plan `{}`, {} restore{}, {} layer{}{}",
+                            loaded.source.name(),
+                            if args.live { " (live)" } else { "" },
+                            plan.name(),
+                            plan.restores().len(),
+                            plural(plan.restores().len()),
+                            layers,
+                            plural(layers),
+                            match warnings {
+                                0 => String::new(),
+                                n => format!(", {n} warning{}", plural(n)),
+                            }
+                        )
+                    });
+                    if args.format == Format::Human && !out.quiet {
+                        for i in &identities {
+                            match &i.identity {
+                                Ok(id) => crate::errln!("account {}: {id}", i.account),
+                                Err(e) => crate::errln!("account {}: no identity: {e}", i.account),
+                            }
+                        }
+                    }
+                    Outcome {
+                        source: loaded.source,
+                        findings,
+                        summary,
+                    }
+                }
+                Err(LoadError::Read { path, source }) => {
+                    crate::errln!("error: failed to read {}: {source}", path.display());
+                    status = status.max(ExitStatus::Error);
+                    continue;
+                }
+                Err(LoadError::Rejected(r)) => {
                     status = status.max(ExitStatus::Findings);
-                }
-                let layers = plan.graph().layers().len();
-                let summary = (errors == 0).then(|| {
-                    format!(
-                        "{}: valid{}: plan `{}`, {} restore{}, {} layer{}{}",
-                        loaded.source.name(),
-                        if args.live { " (live)" } else { "" },
-                        plan.name(),
-                        plan.restores().len(),
-                        plural(plan.restores().len()),
-                        layers,
-                        plural(layers),
-                        match warnings {
-                            0 => String::new(),
-                            n => format!(", {n} warning{}", plural(n)),
-                        }
-                    )
-                });
-                if args.format == Format::Human && !out.quiet {
-                    for i in &identities {
-                        match &i.identity {
-                            Ok(id) => crate::errln!("account {}: {id}", i.account),
-                            Err(e) => crate::errln!("account {}: no identity: {e}", i.account),
-                        }
+                    Outcome {
+                        source: r.source,
+                        findings: r.findings,
+                        summary: None,
                     }
                 }
-                Outcome {
-                    source: loaded.source,
-                    findings,
-                    summary,
-                }
-            }
-            Err(LoadError::Read { path, source }) => {
-                crate::errln!("error: failed to read {}: {source}", path.display());
-                status = status.max(ExitStatus::Error);
-                continue;
-            }
-            Err(LoadError::Rejected(r)) => {
-                status = status.max(ExitStatus::Findings);
-                Outcome {
-                    source: r.source,
-                    findings: r.findings,
-                    summary: None,
-                }
-            }
+            },
         };
         // Human eyes get one diagnostic for a problem shared by several restores.
         let grouped = if args.format == Format::Json {
@@ -188,6 +233,25 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
 fn live_check(plan: &crate::plan::model::Plan, aws: &AwsArgs) -> Result<live::LiveReport, String> {
     let cloud = aws.read_only();
     crate::cli::aws::block_on(live::check(plan, &cloud, &LiveOptions::default()))
+}
+
+/// Rule code of a sizes file that does not parse.
+pub const SIZES_INVALID: &str = "restoreplan::sizes::invalid";
+
+/// The entry a sizes-file error names (`` `orders`: … ``), when it is found.
+fn sizes_span(source: &SourceFile, message: &str) -> Option<crate::diag::Span> {
+    let name = message.strip_prefix('`')?.split('`').next()?;
+    let text = source.text();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix(name)
+            && rest.trim_start().starts_with(':')
+        {
+            return Some(crate::diag::Span::new(offset, line.trim_end().len()));
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn plural(n: usize) -> &'static str {

@@ -57,9 +57,7 @@ fn digest(mut v: Value) -> String {
 pub fn changes(was: &Fingerprint, now: &Fingerprint) -> Vec<String> {
     let mut out = Vec::new();
     if was.settings != now.settings {
-        out.push(
-            "the plan's settings (name, objectives, execution or keys) changed".to_owned(),
-        );
+        out.push("the plan's settings (name, objectives, execution or keys) changed".to_owned());
     }
     let find = |list: &[(String, String)], id: &str| {
         list.iter().find(|(i, _)| i == id).map(|(_, d)| d.clone())
@@ -89,7 +87,8 @@ mod tests {
     use crate::plan::{CompileOptions, SourceFile, compile};
 
     fn fp(text: &str) -> Fingerprint {
-        let opts = CompileOptions::new(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default());
+        let opts =
+            CompileOptions::new(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default());
         let loaded = compile(SourceFile::new("p.yaml", text), &opts).expect("the plan compiles");
         of(&loaded.plan)
     }
@@ -109,10 +108,16 @@ mod tests {
 
     #[test]
     fn real_changes_are_named() {
-        let edited = PLAN.replace("  - table: users\n    depends_on: [orders]\n", "  - table: users\n  - table: carts\n");
+        let edited = PLAN.replace(
+            "  - table: users\n    depends_on: [orders]\n",
+            "  - table: users\n  - table: carts\n",
+        );
         assert_eq!(
             changes(&fp(PLAN), &fp(&edited)),
-            vec!["restore `users` changed".to_owned(), "restore `carts` was added".to_owned()]
+            vec![
+                "restore `users` changed".to_owned(),
+                "restore `carts` was added".to_owned()
+            ]
         );
     }
 }

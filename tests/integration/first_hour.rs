@@ -294,16 +294,26 @@ async fn resume_compares_the_resolved_plan_not_the_bytes() {
     let v: serde_json::Value = serde_json::from_str(&runs.stdout).expect("runs --json");
     let run = v["runs"][0]["run_id"].as_str().expect("a run").to_owned();
     // Make the run unfinished again: drop its last record (`finished`).
-    let journal = w.dir.path().join(".restoreplan/runs").join(&run).join("journal.jsonl");
+    let journal = w
+        .dir
+        .path()
+        .join(".restoreplan/runs")
+        .join(&run)
+        .join("journal.jsonl");
     let text = std::fs::read_to_string(&journal).expect("the journal");
-    let kept: Vec<&str> = text.lines().filter(|l| !l.contains("\"record\":\"finished\"")).collect();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("\"record\":\"finished\""))
+        .collect();
     std::fs::write(&journal, kept.join("\n") + "\n").expect("write the journal");
     // The plan moves away.
     std::fs::remove_file(w.dir.path().join("first.yaml")).expect("remove the plan");
 
     let missing = w.run(&["apply", "--resume", &run, "--yes"], 2);
     assert!(
-        missing.stderr.contains(&format!("restoreplan apply COPY.yaml --resume {run}")),
+        missing
+            .stderr
+            .contains(&format!("restoreplan apply COPY.yaml --resume {run}")),
         "{}",
         missing.stderr
     );
@@ -318,7 +328,11 @@ async fn resume_compares_the_resolved_plan_not_the_bytes() {
     let changed = plan.replace("    depends_on: [orders]\n", "    name: other-users\n");
     w.write("changed.yaml", &changed);
     let refused = w.run(&["apply", "changed.yaml", "--resume", &run, "--yes"], 2);
-    assert!(refused.stderr.contains("restore `users` changed"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("restore `users` changed"),
+        "{}",
+        refused.stderr
+    );
     insta::with_settings!({filters => vec![(r"moved-[0-9A-Za-z-]+", "[RUN]")]}, {
         insta::assert_snapshot!("resume_changed_plan", refused.stderr);
     });
@@ -326,12 +340,66 @@ async fn resume_compares_the_resolved_plan_not_the_bytes() {
     // Comments, formatting and a new place: the run resumes and finishes.
     let copy = format!(
         "# moved here after review\n{}",
-        plan.replace("depends_on: [orders]", "depends_on: [ orders ]   # users after orders")
+        plan.replace(
+            "depends_on: [orders]",
+            "depends_on: [ orders ]   # users after orders"
+        )
     );
     std::fs::create_dir_all(w.dir.path().join("elsewhere")).expect("a directory");
     w.write("elsewhere/copy.yaml", &copy);
-    w.run(&["apply", "elsewhere/copy.yaml", "--resume", &run, "--yes"], 0);
+    w.run(
+        &["apply", "elsewhere/copy.yaml", "--resume", &run, "--yes"],
+        0,
+    );
     let runs = w.local(&["runs", "--json"], 0);
     let v: serde_json::Value = serde_json::from_str(&runs.stdout).expect("runs --json");
     assert_eq!(v["runs"][0]["status"], "finished", "{}", runs.stdout);
+}
+
+/// Sizes files are recognised by name and by content: `validate` checks
+/// them against their own format, other commands say what they are.
+#[test]
+fn sizes_files_are_recognised_everywhere() {
+    let sizes = example("ecommerce-environment.sizes.yaml");
+    let out = Test::new().args(["validate", &sizes]).run();
+    assert!(
+        out.stdout.contains("valid sizes file: 40 table sizes"),
+        "{}",
+        out.stdout
+    );
+    let out = Test::new()
+        .args(["validate", "--format", "github", &sizes])
+        .run();
+    assert_eq!(out.stdout, "", "no annotations for a valid sizes file");
+
+    let broken = Test::new()
+        .write("broken.sizes.yaml", "orders: 12GiB\nusers: lots\n")
+        .args(["validate", "broken.sizes.yaml"])
+        .status(1)
+        .run();
+    insta::assert_snapshot!("sizes_invalid", broken.stderr);
+
+    // By content, under a plan's name.
+    let text = std::fs::read_to_string(&sizes).expect("the sizes example");
+    for command in ["graph", "plan"] {
+        let out = Test::new()
+            .write("tables.yaml", &text)
+            .args([command, "tables.yaml"])
+            .status(2)
+            .run();
+        assert!(
+            out.stderr
+                .contains("tables.yaml is a sizes file (40 table sizes), not a plan"),
+            "{command}: {}",
+            out.stderr
+        );
+        if command == "graph" {
+            insta::assert_snapshot!("sizes_not_a_plan", out.stderr);
+        }
+    }
+    let out = Test::new()
+        .write("tables.yaml", &text)
+        .args(["validate", "tables.yaml"])
+        .run();
+    assert!(out.stdout.contains("valid sizes file"), "{}", out.stdout);
 }
