@@ -423,6 +423,10 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         serde_json::to_string_pretty(&report).unwrap_or_default(),
     );
     let _ = std::fs::write(dir.join("gantt.svg"), gantt::svg(&chart));
+    crate::cli::printer::step_summary(&crate::cli::printer::fenced(
+        &format!("restoreplan apply: run {}", p.run_id),
+        &text,
+    ));
     if args.format == Format::Human && !out.quiet {
         crate::out!("{text}");
         crate::outln!(

@@ -60,6 +60,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         Format::Json => report::json::plan_diff(&d),
     };
     crate::cli::printer::out(&text);
+    crate::cli::printer::step_summary(&report::markdown::plan_diff(&d, old_label, new_label));
     if args.exit_code && !d.is_empty() {
         ExitStatus::Findings
     } else {

@@ -43,6 +43,9 @@ pub enum Format {
     Json,
     /// Markdown sized for a pull-request comment.
     Markdown,
+    /// GitHub workflow annotations: an error at each blocked restore's line,
+    /// a notice at each restore `apply` will start.
+    Github,
 }
 
 /// Resolves `plan` against `cloud` and builds its dry run. Read-only: the
@@ -77,7 +80,17 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         Format::Human => report::text::dry_run(&dry, Style { color: out.color }),
         Format::Json => report::json::dry_run(&dry),
         Format::Markdown => report::markdown::dry_run(&dry),
+        Format::Github => {
+            let lines = loaded
+                .plan
+                .restores()
+                .iter()
+                .filter_map(|r| Some((r.id.clone(), loaded.source.position(r.spans.entry?))))
+                .collect();
+            report::github::dry_run(&dry, loaded.source.name(), &lines)
+        }
     };
+    crate::cli::printer::step_summary(&report::markdown::dry_run(&dry));
     crate::cli::printer::out(&text);
     if dry.is_ready() {
         ExitStatus::Valid

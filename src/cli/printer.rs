@@ -108,6 +108,44 @@ impl Write for Stdout {
     }
 }
 
+/// Appends Markdown to the job summary when running in GitHub Actions
+/// (`GITHUB_STEP_SUMMARY` names the file); does nothing elsewhere. A
+/// summary that cannot be written is not worth failing the command for.
+pub fn step_summary(markdown: &str) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path);
+    match file {
+        Ok(mut f) => {
+            let mut text = markdown.to_owned();
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push('\n');
+            if let Err(e) = f.write_all(text.as_bytes()) {
+                err(&format!(
+                    "warning: failed to write the step summary {}: {e}\n",
+                    std::path::Path::new(&path).display()
+                ));
+            }
+        }
+        Err(e) => err(&format!(
+            "warning: failed to open the step summary {}: {e}\n",
+            std::path::Path::new(&path).display()
+        )),
+    }
+}
+
+/// Text in a fenced block, for a summary of a command whose output is text.
+pub fn fenced(title: &str, text: &str) -> String {
+    let fence = if text.contains("```") { "~~~~" } else { "```" };
+    format!("### {title}\n\n{fence}text\n{}\n{fence}\n", text.trim_end())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -249,6 +249,10 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         std::fs::write(path, page)
             .map_err(|e| format!("failed to write {}: {e}", path.display()))?;
     }
+    crate::cli::printer::step_summary(&crate::cli::printer::fenced(
+        &format!("restoreplan simulate: {}", plan.name()),
+        &text,
+    ));
     let mut stdout = crate::cli::printer::Stdout;
     let written = match args.format {
         Format::Text if !out.quiet => stdout.write_all(text.as_bytes()),

@@ -55,6 +55,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     let opts = args.compile.options();
     let mut status = ExitStatus::Valid;
     let mut json_files = Vec::new();
+    let mut summary_rows = Vec::new();
     let mut stdout = std::io::BufWriter::new(crate::cli::printer::Stdout);
     for path in &args.plans {
         let sizes = crate::sim::offline::Sizes::recognise(path);
@@ -170,6 +171,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                 }
             },
         };
+        summary_rows.push(summary_row(&outcome));
         // Human eyes get one diagnostic for a problem shared by several restores.
         let grouped = if args.format == Format::Json {
             outcome.findings.clone()
@@ -226,7 +228,68 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         let _ = writeln!(stdout, "{text}");
     }
     let _ = stdout.flush();
+    crate::cli::printer::step_summary(&step_summary(&summary_rows));
     status
+}
+
+/// One file's part of the job summary: its line of the table, then its
+/// findings (at most ten per rule).
+fn summary_row(outcome: &Outcome) -> (String, String) {
+    let errors = outcome.findings.iter().filter(|f| f.is_error()).count();
+    let warnings = outcome.findings.len() - errors;
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let row = format!(
+        "| `{}` | {} | {errors} | {warnings} |",
+        cell(outcome.source.name()),
+        if errors == 0 {
+            "✅ valid"
+        } else {
+            "❌ invalid"
+        }
+    );
+    let (shown, omitted) = crate::diag::capped(&live::coalesce(&outcome.findings));
+    let mut details = String::new();
+    for f in &shown {
+        let at = f
+            .span
+            .map(|s| {
+                let (l, _) = outcome.source.position(s);
+                format!(":{l}")
+            })
+            .unwrap_or_default();
+        details.push_str(&format!(
+            "- **{}** `{}{at}` {}: {}\n",
+            match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Note => "note",
+            },
+            cell(outcome.source.name()),
+            f.code,
+            cell(&f.message)
+        ));
+    }
+    for (code, n) in omitted {
+        details.push_str(&format!("- … {n} more {code} findings\n"));
+    }
+    (row, details)
+}
+
+/// The Markdown `validate` appends to `GITHUB_STEP_SUMMARY`.
+fn step_summary(rows: &[(String, String)]) -> String {
+    let mut md = String::from(
+        "### restoreplan validate\n\n| file | result | errors | warnings |\n| --- | --- | ---: | ---: |\n",
+    );
+    for (row, _) in rows {
+        md.push_str(row);
+        md.push('\n');
+    }
+    let details: String = rows.iter().map(|(_, d)| d.as_str()).collect();
+    if !details.is_empty() {
+        md.push('\n');
+        md.push_str(&details);
+    }
+    md
 }
 
 /// Runs the live checks of one plan with the real AWS adapter.

@@ -403,3 +403,235 @@ fn sizes_files_are_recognised_everywhere() {
         .run();
     assert!(out.stdout.contains("valid sizes file"), "{}", out.stdout);
 }
+
+/// Runs `git` in `dir`; returns its stdout.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Reviewer")
+        .env("GIT_AUTHOR_EMAIL", "reviewer@example.com")
+        .env("GIT_COMMITTER_NAME", "Reviewer")
+        .env("GIT_COMMITTER_EMAIL", "reviewer@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The shipped review workflow, run for real: its shell steps (taken from
+/// the YAML) against a repository with a base and a head commit. Checks the
+/// annotations, the job summary and the comment the last step would post.
+#[test]
+fn the_review_workflow_annotates_and_comments() {
+    let workflow: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(root().join("docs/github/restoreplan-review.yml"))
+            .expect("the workflow"),
+    )
+    .expect("the workflow is YAML");
+    let paths: Vec<&str> = workflow["on"]["pull_request"]["paths"]
+        .as_sequence()
+        .map(|s| s.iter().filter_map(|p| p.as_str()).collect())
+        .unwrap_or_default();
+    assert!(paths.contains(&"!plans/**/*.sizes.yaml"), "{paths:?}");
+
+    let repo = tempfile::tempdir().expect("a directory");
+    let dir = repo.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    let plans = dir.join("plans/examples");
+    std::fs::create_dir_all(&plans).expect("plans/");
+    let good = std::fs::read_to_string(example("rehearsal-same-account.yaml")).expect("a plan");
+    let sizes =
+        std::fs::read_to_string(example("ecommerce-environment.sizes.yaml")).expect("sizes");
+    std::fs::write(plans.join("rehearsal.yaml"), &good).expect("write");
+    std::fs::write(plans.join("env.sizes.yaml"), &sizes).expect("write");
+    let dr =
+        std::fs::read_to_string(example("dr-cross-account-cross-region.yaml")).expect("a plan");
+    std::fs::write(dir.join("plans/dr.yaml"), &dr).expect("write");
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+    let base = git(dir, &["rev-parse", "HEAD"]);
+    // Head: the plan gains an invalid restore, the sizes file changes, a
+    // plan is added.
+    let broken = good.replace("restores:\n", "restores:\n  - table: \"bad table!\"\n");
+    assert_ne!(broken, good, "the example has a `restores:` line");
+    std::fs::write(plans.join("rehearsal.yaml"), &broken).expect("write");
+    std::fs::write(
+        plans.join("env.sizes.yaml"),
+        format!("{sizes}extra: 1GiB\n"),
+    )
+    .expect("write");
+    std::fs::write(plans.join("new.yaml"), &good).expect("write");
+    let faster = dr.replace("  concurrency: 10", "  concurrency: 20");
+    assert_ne!(faster, dr);
+    std::fs::write(dir.join("plans/dr.yaml"), faster).expect("write");
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "head"]);
+
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_restoreplan"))
+        .parent()
+        .expect("the binary's directory")
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output_file = dir.join("github_output");
+    let summary_file = dir.join("github_step_summary");
+    let steps = workflow["jobs"]["review"]["steps"]
+        .as_sequence()
+        .cloned()
+        .unwrap_or_default();
+    let mut annotations = String::new();
+    let mut ran = Vec::new();
+    for step in &steps {
+        let (Some(name), Some(run)) = (step["name"].as_str(), step["run"].as_str()) else {
+            continue;
+        };
+        if name.starts_with("Install") {
+            continue; // the binary under test is on PATH
+        }
+        let condition = step["if"].as_str().unwrap_or("");
+        if condition.contains("vars.") {
+            continue; // needs AWS access the test does not configure
+        }
+        if condition.contains("steps.changed.outputs.count != '0'") {
+            let outputs = std::fs::read_to_string(&output_file).unwrap_or_default();
+            if outputs.lines().any(|l| l.trim() == "count=0") {
+                continue;
+            }
+        }
+        let script = run.replace("${{ github.event.pull_request.base.sha }}", &base);
+        assert!(
+            !script.contains("${{"),
+            "unhandled expression in {name}: {script}"
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-e", "-c", &script])
+            .current_dir(dir)
+            .env("PATH", &path)
+            .env("GITHUB_OUTPUT", &output_file)
+            .env("GITHUB_STEP_SUMMARY", &summary_file)
+            .env("NO_COLOR", "1")
+            .env("RESTOREPLAN_DATE", "2026-11-20")
+            .output()
+            .expect("bash runs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if name.starts_with("Validate") {
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{name}: invalid plan fails the step"
+            );
+            annotations = stdout;
+        } else {
+            assert!(
+                out.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        ran.push(name.to_owned());
+    }
+    assert_eq!(ran.len(), 3, "steps run: {ran:?}");
+    let changed = std::fs::read_to_string(dir.join("changed.txt")).expect("changed.txt");
+    assert_eq!(
+        changed.lines().collect::<Vec<_>>(),
+        vec![
+            "plans/dr.yaml",
+            "plans/examples/new.yaml",
+            "plans/examples/rehearsal.yaml"
+        ],
+        "sizes files are left out"
+    );
+    assert!(!annotations.contains("sizes"), "{annotations}");
+    let errors: Vec<&str> = annotations
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .collect();
+    assert!(!errors.is_empty(), "{annotations}");
+    for line in &errors {
+        assert!(
+            line.starts_with("::error file=plans/examples/rehearsal.yaml,line="),
+            "{line}"
+        );
+    }
+    insta::assert_snapshot!("workflow_annotations", annotations);
+    let comment = std::fs::read_to_string(dir.join("comment.trimmed.md")).expect("the comment");
+    assert!(
+        comment.starts_with("<!-- restoreplan-review -->"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("### `plans/examples/new.yaml` is new"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("does not load; see the annotations"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("concurrency"),
+        "the diff of plans/dr.yaml: {comment}"
+    );
+    insta::assert_snapshot!("workflow_comment", comment);
+    let summary = std::fs::read_to_string(&summary_file).expect("the job summary");
+    assert!(summary.contains("### restoreplan validate"), "{summary}");
+    assert!(
+        summary.contains("| `plans/examples/rehearsal.yaml` | ❌ invalid | 1 | 0 |"),
+        "{summary}"
+    );
+    insta::assert_snapshot!("workflow_step_summary", summary);
+}
+
+/// `plan --format github`: an error at each blocked restore's line, a
+/// notice at each restore that will run; the dry run's Markdown goes to
+/// the job summary. `simulate` appends its report too.
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_annotates_restores_and_writes_the_job_summary() {
+    use crate::apply::{World, fast};
+    let w = World::new(fast(), "0.002").await;
+    w.source("orders", 0).await;
+    let plan = format!(
+        "{}  - table: orders\n  - table: ghost\n",
+        w.header("annotated", 2, None)
+    );
+    w.write("plan.yaml", &plan);
+    let summary = w.dir.path().join("summary.md");
+    let out = w
+        .command(&["plan", "--format", "github", "plan.yaml"])
+        .env("GITHUB_STEP_SUMMARY", summary.display().to_string())
+        .status(1)
+        .run();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("::notice file=plan.yaml,line=12,col=5,title=restore%3A orders::restore `orders` creates orders-dr")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("::error file=plan.yaml,line=13,col=5,title=blocked%3A ghost::restore `ghost` is blocked")),
+        "{}",
+        out.stdout
+    );
+    insta::with_settings!({filters => vec![(r"\b\d{12}\b", "[ACCOUNT]")]}, {
+        insta::assert_snapshot!("plan_github", out.stdout);
+    });
+    let md = std::fs::read_to_string(&summary).expect("the job summary");
+    assert!(md.contains("ghost"), "{md}");
+
+    let sim_summary = w.dir.path().join("simulate.md");
+    w.command(&["simulate", "plan.yaml"])
+        .env("GITHUB_STEP_SUMMARY", sim_summary.display().to_string())
+        .run();
+    let md = std::fs::read_to_string(&sim_summary).expect("the job summary");
+    assert!(
+        md.starts_with("### restoreplan simulate: annotated\n\n```text\n"),
+        "{md}"
+    );
+}
