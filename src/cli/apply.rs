@@ -16,10 +16,10 @@ use crate::diff::{DryRun, stale};
 use crate::exec::events::{CollectingSink, Event, EventSink, Tee};
 use crate::exec::journal::{Journal, RunHeader, RunState};
 use crate::exec::policy::stop_pair;
+use crate::exec::report::RunReport;
 use crate::exec::report::gantt::{self, Chart};
 use crate::exec::report::jsonl::JsonLines;
 use crate::exec::report::progress::Progress;
-use crate::exec::report::{RunReport, hms};
 use crate::exec::spec::{RestoreSpec, new_run_id};
 use crate::exec::{Clock, ExecOptions, Executor, RunInput, TokioClock};
 use crate::plan::fingerprint;
@@ -163,23 +163,13 @@ pub fn confirm(question: &str) -> Result<bool, String> {
 
 fn summary(plan: &Plan, specs: &[RestoreSpec]) -> String {
     let mut s = format!(
-        "plan `{}`: {} restores, concurrency {}, on_failure {:?}\n",
+        "plan `{}`: {} restores, concurrency {}, on_failure {}\n",
         plan.name(),
         specs.len(),
         plan.header().execution.concurrency,
-        plan.header().execution.on_failure
+        on_failure_name(plan.header().execution.on_failure)
     );
-    let (path, len) = plan.graph().critical_path(|i| specs[i].estimated_seconds);
-    s.push_str(&format!(
-        "estimated critical path {} ({} restores){}\n",
-        hms(len),
-        path.len(),
-        plan.header()
-            .objectives
-            .rto
-            .map(|r| format!(", RTO objective {}", hms(r.as_secs_f64())))
-            .unwrap_or_default()
-    ));
+    s.push_str(&format!("{}\n", predicted_rto(plan, specs)));
     for spec in specs.iter().take(20) {
         s.push_str(&format!(
             "  + {} -> {} in {} ({})\n",
@@ -193,6 +183,43 @@ fn summary(plan: &Plan, specs: &[RestoreSpec]) -> String {
         s.push_str(&format!("  … and {} more\n", specs.len() - 20));
     }
     s
+}
+
+/// The failure policy as the plan writes it.
+fn on_failure_name(p: crate::plan::model::OnFailure) -> &'static str {
+    match p {
+        crate::plan::model::OnFailure::Continue => "continue",
+        crate::plan::model::OnFailure::Stop => "stop",
+    }
+}
+
+/// `Predicted RTO 31m (objective 4h: met).`, computed and worded as
+/// `restoreplan plan` does for the same plan: the schedule of every
+/// restore and its after-restore steps under the plan's caps.
+fn predicted_rto(plan: &Plan, specs: &[RestoreSpec]) -> String {
+    use crate::diff::estimate::{AFTER_RESTORE_STEP_SECONDS, predict};
+    let durations: Vec<f64> = specs
+        .iter()
+        .map(|s| (s.estimated_seconds + AFTER_RESTORE_STEP_SECONDS * s.changes.len() as f64).ceil())
+        .collect();
+    let makespan = predict(plan, &durations).makespan.ceil() as u64;
+    let objective = match plan.header().objectives.rto {
+        Some(o) if makespan <= o.as_secs() => {
+            format!(
+                " (objective {}: met)",
+                crate::report::secs_text(o.as_secs())
+            )
+        }
+        Some(o) => format!(
+            " (objective {}: EXCEEDED)",
+            crate::report::secs_text(o.as_secs())
+        ),
+        None => " (no objective)".to_owned(),
+    };
+    format!(
+        "Predicted RTO {}{objective}.",
+        crate::report::secs_text(makespan)
+    )
 }
 
 struct Prepared {

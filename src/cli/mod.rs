@@ -197,11 +197,22 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// Width diagnostics wrap at: `COLUMNS` when set, else the width of the
+/// terminal on stderr, else 100 (a file or a pipe).
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|&w: &usize| w >= 40)
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    let terminal = || {
+        terminal_size::terminal_size_of(std::io::stderr())
+            .map(|(terminal_size::Width(w), _)| usize::from(w))
+    };
+    wrap_width(columns, terminal)
+}
+
+/// [`terminal_width`]'s choice, with its inputs passed in.
+pub fn wrap_width(columns: Option<usize>, terminal: impl FnOnce() -> Option<usize>) -> usize {
+    columns
+        .or_else(terminal)
+        .map(|w| w.clamp(40, 400))
         .unwrap_or(100)
 }
 

@@ -15,7 +15,7 @@ use crate::report::findings;
 /// Arguments of `validate`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Plan files to check.
+    /// Plan files to check (`-` reads one from standard input).
     #[arg(required = true, value_name = "PLAN")]
     pub plans: Vec<PathBuf>,
     /// Output format.

@@ -100,9 +100,13 @@ pub enum LoadError {
     Rejected(Box<Rejected>),
 }
 
-/// Reads (bounded) and compiles the plan at `path`.
+/// Reads (bounded) and compiles the plan at `path` (`-`: standard input).
 pub fn load_file(path: &Path, opts: &CompileOptions) -> Result<Loaded, LoadError> {
-    let name = path.display().to_string();
+    let name = if path == Path::new("-") {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    };
     let bytes = match source::read_bounded(path) {
         Ok(b) => b,
         Err(source::ReadError::Io(source)) => {
@@ -150,6 +154,8 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     let mut blocked = findings
         .iter()
         .any(|f| f.is_error() && f.code != rules::ACCOUNT_UNQUOTED);
+    // Reported, without keeping the later rules from running.
+    reserved_tags(root, &mut findings);
     clock.lap("yaml tree");
     let instance = root.to_json();
     clock.lap("json form");
@@ -277,6 +283,50 @@ const CASCADING: &[&str] = &[
 /// File order; findings without a position go first (they concern the whole file).
 fn sort(findings: &mut [Finding]) {
     findings.sort_by_key(|f| f.span.map(|s| s.offset));
+}
+
+/// Tag keys that cannot be set: AWS refuses keys starting with `aws:`
+/// (any case), and `restoreplan:` keys are the run's own (`restoreplan:run`
+/// and `restoreplan:plan`, which teardown relies on).
+fn reserved_tags(root: &Node, findings: &mut Vec<Finding>) {
+    let mut places: Vec<(Vec<Segment>, &Node)> = Vec::new();
+    let key = |k: &str| Segment::Key(k.to_owned());
+    if let Some(n) = root.at(&[key("defaults"), key("after_restore"), key("tags")]) {
+        places.push((vec![key("defaults")], n));
+    }
+    if let Some(Value::Seq(items)) = root.get("restores").map(|n| &n.value) {
+        for (i, item) in items.iter().enumerate() {
+            if let Some(n) = item.get("after_restore").and_then(|a| a.get("tags")) {
+                places.push((vec![key("restores"), Segment::Index(i)], n));
+            }
+        }
+    }
+    for (path, tags) in places {
+        let Value::Map(entries) = &tags.value else {
+            continue;
+        };
+        for e in entries {
+            let lower = e.key.to_ascii_lowercase();
+            let (owner, why) = if lower.starts_with("aws:") {
+                ("AWS", "AWS refuses tag keys that start with `aws:`")
+            } else if lower.starts_with("restoreplan:") {
+                (
+                    "restoreplan",
+                    "restoreplan sets `restoreplan:run` and `restoreplan:plan` itself; teardown relies on them",
+                )
+            } else {
+                continue;
+            };
+            let f = Finding::error(
+                rules::RESERVED_TAG,
+                format!("tag key `{}` is reserved by {owner}", e.key),
+            )
+            .at(Some(e.key_span))
+            .label("reserved prefix")
+            .help(format!("{why}; choose another key"));
+            findings.push(schema::with_restore(f, root, &path));
+        }
+    }
 }
 
 /// Account ids written as YAML numbers lose leading zeros: report each with

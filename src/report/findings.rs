@@ -266,7 +266,9 @@ pub fn render_human(findings: &[Finding], source: &SourceFile, style: HumanStyle
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
-        .with_links(style.color)
+        // No terminal hyperlinks: the rule reference is a path in the
+        // source tree, which a user of the binary cannot open.
+        .with_links(false)
         // Never split names such as `bad-name` at their hyphens.
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
         .with_break_words(false)

@@ -255,8 +255,13 @@ impl RunReport {
         self.restores
             .iter()
             .filter_map(|t| {
-                let start = t.started?;
                 let end = t.finished.or(self.finished_at)?;
+                // A skipped restore never started: a mark where it was given up.
+                let start = match (t.started, &t.outcome) {
+                    (Some(s), _) => s,
+                    (None, Outcome::Skipped { .. }) => end,
+                    (None, _) => return None,
+                };
                 Some(gantt::Bar {
                     label: t.id.clone(),
                     start: seconds_between(origin, start),
