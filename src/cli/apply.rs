@@ -55,17 +55,17 @@ pub struct Args {
     /// Where run journals live.
     #[arg(long, value_name = "DIR", default_value = RUNS_DIR, env = "RESTOREPLAN_RUNS_DIR")]
     pub runs_dir: PathBuf,
-    /// Cap on AWS calls per second across the run.
+    /// Cap on AWS calls per second across the run, the checks before it included.
     #[arg(long, value_name = "N", default_value_t = 25.0)]
     pub max_requests_per_second: f64,
-    /// Multiply every poll and retry wait by this factor, for an emulator
-    /// that runs restores faster than AWS (e.g. `0.002`).
+    /// For the local emulator only: multiply every poll and retry wait by
+    /// this factor, for an emulator that runs restores faster than AWS (e.g.
+    /// `0.002`). Against AWS leave it at 1.
     #[arg(
         long,
         value_name = "F",
         default_value_t = 1.0,
-        env = "RESTOREPLAN_TIME_SCALE",
-        hide = true
+        env = "RESTOREPLAN_TIME_SCALE"
     )]
     pub time_scale: f64,
     /// AWS access.
@@ -293,7 +293,8 @@ fn prepare(
         Some(file) => Some(read_saved(file)?),
         None => None,
     };
-    let read = args.aws.read_only();
+    // The checks before the run are spaced like the run's own calls.
+    let read = args.aws.read_only_paced(args.max_requests_per_second);
     let report = rt.block_on(live::check(&plan, &read, &LiveOptions::default()));
     if let Some(saved) = &saved {
         // The drift explains a newly blocked restore better than its

@@ -118,6 +118,22 @@ impl AwsCloud {
         }
     }
 
+    /// Spaces every HTTP request this adapter sends (retries and credential
+    /// calls included) to at most `per_second`; `None` leaves them unpaced.
+    /// Call before the first request.
+    pub fn paced(mut self, per_second: Option<f64>) -> Self {
+        if let Some(rate) = per_second.filter(|r| *r > 0.0 && r.is_finite()) {
+            self.http = aws_smithy_runtime_api::client::http::SharedHttpClient::new(PacedClient {
+                inner: self.http.clone(),
+                pacer: Arc::new(Pacer {
+                    interval: std::time::Duration::from_secs_f64(1.0 / rate),
+                    next: Mutex::new(None),
+                }),
+            });
+        }
+        self
+    }
+
     fn access(&self, account: &str) -> &AccountAccess {
         self.options
             .accounts
@@ -216,6 +232,68 @@ impl AwsCloud {
     async fn at(&self, scope: &Scope) -> Arc<Clients> {
         self.clients(scope.account.as_str(), scope.region.as_str())
             .await
+    }
+}
+
+/// Turns of at most one request per `interval`.
+#[derive(Debug)]
+struct Pacer {
+    interval: std::time::Duration,
+    next: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Pacer {
+    async fn acquire(&self) {
+        let now = tokio::time::Instant::now();
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let slot = next.map_or(now, |n| n.max(now));
+            *next = Some(slot + self.interval);
+            slot
+        };
+        if slot > now {
+            tokio::time::sleep_until(slot).await;
+        }
+    }
+}
+
+/// An HTTP client that waits its turn before each request.
+#[derive(Debug)]
+struct PacedClient {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    pacer: Arc<Pacer>,
+}
+
+#[derive(Debug)]
+struct PacedConnector {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpConnector,
+    pacer: Arc<Pacer>,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for PacedClient {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(PacedConnector {
+            inner: self.inner.http_connector(settings, components),
+            pacer: self.pacer.clone(),
+        })
+    }
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for PacedConnector {
+    fn call(
+        &self,
+        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        let inner = self.inner.clone();
+        let pacer = self.pacer.clone();
+        aws_smithy_runtime_api::client::http::HttpConnectorFuture::new(async move {
+            pacer.acquire().await;
+            inner.call(request).await
+        })
     }
 }
 

@@ -635,3 +635,51 @@ async fn plan_annotates_restores_and_writes_the_job_summary() {
         "{md}"
     );
 }
+
+/// `--max-requests-per-second` spaces the checks before the run too: in the
+/// emulator's request log, no second holds more calls than the cap.
+#[tokio::test(flavor = "multi_thread")]
+async fn max_requests_per_second_spaces_the_checks_before_the_run() {
+    use crate::apply::{World, fast};
+    let w = World::new(fast(), "0.002").await;
+    let mut plan = w.header("paced", 6, None);
+    for t in ["paced1", "paced2", "paced3", "paced4", "paced5", "paced6"] {
+        w.source(t, 0).await;
+        plan.push_str(&format!("  - table: {t}\n"));
+    }
+    w.write("plan.yaml", &plan);
+    let before = w.requests().len();
+    w.run(
+        &[
+            "apply",
+            "plan.yaml",
+            "--yes",
+            "--format",
+            "json",
+            "--max-requests-per-second",
+            "8",
+        ],
+        0,
+    );
+    let log = w.requests();
+    let times: Vec<f64> = log[before..]
+        .iter()
+        .take_while(|r| r["operation"] != "StartRestoreJob")
+        .filter_map(|r| r["time"].as_f64())
+        .collect();
+    assert!(
+        times.len() >= 16,
+        "only {} calls before the run",
+        times.len()
+    );
+    let busiest = times
+        .iter()
+        .map(|&t| times.iter().filter(|&&u| u >= t && u < t + 1.0).count())
+        .max()
+        .unwrap_or(0);
+    // 8 per second, and one more for the edge of the window.
+    assert!(
+        busiest <= 9,
+        "{busiest} calls in one second before the run (cap 8)"
+    );
+}
