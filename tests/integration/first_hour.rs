@@ -683,3 +683,160 @@ async fn max_requests_per_second_spaces_the_checks_before_the_run() {
         "{busiest} calls in one second before the run (cap 8)"
     );
 }
+
+/// apply's header names the failure policy as the plan writes it and
+/// predicts the same RTO, in the same words, as `plan`.
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_header_and_plan_agree_on_the_predicted_rto() {
+    use crate::apply::{World, fast};
+    let w = World::new(fast(), "0.002").await;
+    let mut plan = w.header("agree", 2, None);
+    for t in ["agree1", "agree2", "agree3"] {
+        w.source(t, 0).await;
+        plan.push_str(&format!("  - table: {t}\n"));
+    }
+    plan.push_str("    depends_on: [agree1]\n");
+    w.write("plan.yaml", &plan);
+    let dry = w.run(&["plan", "plan.yaml"], 0);
+    let predicted = |text: &str| -> String {
+        let at = text.find("Predicted RTO").expect("a predicted RTO");
+        text[at..].lines().next().unwrap_or_default().to_owned()
+    };
+    // Without --yes and without a terminal, apply shows its header and stops.
+    let apply = w.run(&["apply", "plan.yaml"], 2);
+    assert!(apply.stderr.contains("on_failure continue"), "{}", apply.stderr);
+    assert!(!apply.stderr.contains("Continue"), "{}", apply.stderr);
+    assert_eq!(predicted(&apply.stderr), predicted(&dry.stdout));
+    let header = apply.stderr.lines().take(2).collect::<Vec<_>>().join("\n");
+    insta::assert_snapshot!("apply_header", header);
+}
+
+/// `runs` names the folders it cannot read instead of hiding them.
+#[test]
+fn runs_names_unreadable_run_folders() {
+    let t = Test::new();
+    let runs = t.path().join(".restoreplan/runs");
+    std::fs::create_dir_all(runs.join("half-written")).expect("a folder");
+    std::fs::create_dir_all(runs.join("empty-journal")).expect("a folder");
+    std::fs::write(runs.join("empty-journal/journal.jsonl"), "").expect("a journal");
+    let out = t.args(["runs"]).run();
+    let warnings: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(warnings.len(), 2, "{}", out.stderr);
+    insta::with_settings!({filters => vec![(r"\S*/\.restoreplan/runs/", "[RUNS]/")]}, {
+        insta::assert_snapshot!("runs_unreadable", out.stderr);
+    });
+    let t = Test::new();
+    let runs = t.path().join(".restoreplan/runs");
+    std::fs::create_dir_all(runs.join("half-written")).expect("a folder");
+    let out = t.args(["runs", "--json"]).run();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(v["unreadable"][0]["error"], "no journal.jsonl");
+}
+
+/// `validate -` reads the plan from standard input.
+#[test]
+fn validate_dash_reads_stdin() {
+    let plan = std::fs::read_to_string(example("rehearsal-same-account.yaml")).expect("a plan");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_restoreplan"))
+        .args(["validate", "-"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(plan.as_bytes()).expect("write the plan");
+    }
+    let out = child.wait_with_output().expect("the binary runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "<stdin>: valid: plan `orders-monthly-rehearsal`, 5 restores, 3 layers\n"
+    );
+}
+
+/// Bash completes run ids after `--resume` and `teardown`.
+#[test]
+fn bash_completes_run_ids() {
+    let t = Test::new();
+    let runs = t.path().join(".restoreplan/runs");
+    for id in ["shop-20261120T093000Z-9f3a", "shop-20261121T093000Z-1b2c", "other-20261120T000000Z-0000"] {
+        std::fs::create_dir_all(runs.join(id)).expect("a run folder");
+    }
+    let script = t.path().join("restoreplan.bash");
+    let generated = std::process::Command::new(env!("CARGO_BIN_EXE_restoreplan"))
+        .args(["completions", "bash"])
+        .output()
+        .expect("completions");
+    std::fs::write(&script, &generated.stdout).expect("write the script");
+    let complete = |words: &str| -> String {
+        let probe = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _restoreplan_with_run_ids restoreplan; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &probe])
+            .current_dir(t.path())
+            .output()
+            .expect("bash runs");
+        let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        lines.join(" ")
+    };
+    assert_eq!(
+        complete("restoreplan apply --resume shop"),
+        "shop-20261120T093000Z-9f3a shop-20261121T093000Z-1b2c"
+    );
+    assert_eq!(complete("restoreplan teardown oth"), "other-20261120T000000Z-0000");
+}
+
+/// Diagnostics wrap at the terminal's width (here `COLUMNS`), not at 100.
+#[test]
+fn diagnostics_wrap_to_the_terminal_width() {
+    let plan = format!(
+        "{HEAD}restores:\n  - table: orders\n    after_restore:\n      stream: new-images\n"
+    );
+    let out = Test::new()
+        .write("narrow.yaml", &plan)
+        .env("COLUMNS", "60")
+        .args(["validate", "narrow.yaml"])
+        .status(1)
+        .run();
+    // The wrapped text: message and help (the rule's header line and the
+    // quoted source lines are shown as they are).
+    let wrapped = out.stderr.lines().filter(|l| {
+        let source_line = l.trim_start().split_once(" │").is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()));
+        !l.contains("(docs/rules.md#") && !source_line
+    });
+    for line in wrapped {
+        assert!(line.chars().count() <= 60, "{} columns: {line}", line.chars().count());
+    }
+    insta::assert_snapshot!("narrow_diagnostic", out.stderr);
+}
+
+/// With colours on, no terminal hyperlink points at a path in the source tree.
+#[test]
+fn no_relative_hyperlinks() {
+    let out = Test::new()
+        .write("bad.yaml", format!("{HEAD}restores: []\n"))
+        .args(["--color", "always", "validate", "bad.yaml"])
+        .status(1)
+        .run();
+    assert!(out.stderr.contains('\u{1b}'), "colour is on");
+    assert!(!out.stderr.contains("\u{1b}]8;"), "no OSC 8 hyperlink: {:?}", out.stderr);
+}
+
+/// `--time-scale` is in `apply --help`, said to be for the emulator.
+#[test]
+fn time_scale_is_documented_in_help() {
+    let out = Test::new().args(["apply", "--help"]).run();
+    let at = out.stdout.find("--time-scale").expect("--time-scale in help");
+    assert!(out.stdout[at..].contains("emulator only"), "{}", out.stdout);
+}
