@@ -21,7 +21,7 @@ mod plans;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use restoreplan::check::live::{self, LiveOptions};
+use restoreplan::check::live;
 use restoreplan::cloud::aws::{AccountAccess, AwsCloud, AwsOptions};
 use restoreplan::cloud::cache::Cached;
 use restoreplan::plan::model::Encryption;
@@ -102,10 +102,10 @@ async fn run() {
             let start = Instant::now();
             let report = if cached {
                 let cloud = Cached::new(AwsCloud::new(options.clone()));
-                live::check(&plan, &cloud, &LiveOptions::default()).await
+                live::check(&plan, &cloud, &em.live_options()).await
             } else {
                 let cloud = AwsCloud::new(options.clone());
-                live::check(&plan, &cloud, &LiveOptions::default()).await
+                live::check(&plan, &cloud, &em.live_options()).await
             };
             let wall = start.elapsed().as_secs_f64() * 1000.0;
             assert!(

@@ -698,6 +698,12 @@ fn run(o: &Options, terraform: &Path, mirror: &Path) -> Result<(), String> {
         .arg("--runs-dir")
         .arg(dir.join("runs"))
         .args(["--endpoint-url", &em.endpoint])
+        // On the emulator's clock, like every test run of the binary.
+        .env(
+            "RESTOREPLAN_NOW",
+            em.now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        )
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_REGION", REGION);

@@ -21,6 +21,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod cloud;
 pub mod diag;
 pub mod diff;

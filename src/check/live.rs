@@ -80,6 +80,8 @@ pub mod codes {
     pub const TARGET_EXISTS: &str = "restoreplan::target::exists";
     /// The original table could not be read, so a setting could not be copied.
     pub const SOURCE_UNREADABLE: &str = "restoreplan::source::unreadable";
+    /// `indexes` names an index the recovery point (or original table) lacks.
+    pub const UNKNOWN_INDEX: &str = "restoreplan::plan::unknown_index";
 }
 
 /// Options for a live check.
@@ -94,7 +96,7 @@ pub struct LiveOptions {
 impl Default for LiveOptions {
     fn default() -> Self {
         Self {
-            now: Utc::now(),
+            now: crate::clock::now(),
             parallelism: 16,
         }
     }
@@ -393,6 +395,7 @@ impl Ctx<'_> {
             Err(e) => out.call_failed("check that the target table is absent", &e),
         }
 
+        unknown_indexes(r, recovery_point.as_ref(), source_table.as_ref(), &mut out);
         let changes = self
             .changes(r, &source, source_table.as_ref(), &mut out)
             .await;
@@ -890,10 +893,9 @@ impl Ctx<'_> {
                     return None;
                 };
                 let Some(original) = original else {
-                    // The original used the AWS-owned key.
-                    if r.is_cross_region() || r.is_cross_account() {
-                        self.aws_key_cannot_follow(r, "the AWS-owned key", out);
-                    }
+                    // The original uses the AWS-owned key, which exists in
+                    // every account and Region: the restore uses it too,
+                    // wherever it runs.
                     return None;
                 };
                 // Read the key as its owner where possible.
@@ -922,16 +924,21 @@ impl Ctx<'_> {
         }
     }
 
+    /// An AWS-managed key cannot encrypt a table in another account or Region
+    /// (each account and Region has its own). `which` names the key as the
+    /// message and evidence say it, so merged findings never mix key types.
     fn aws_key_cannot_follow(&self, r: &Restore, which: &str, out: &mut Out<'_>) {
         let (code, why) = if r.is_cross_account() {
             (
                 codes::NOT_SHAREABLE,
-                "AWS-owned and AWS-managed keys can never be shared with another account",
+                format!(
+                    "{which} belongs to its account; AWS-managed keys can never be shared with another account"
+                ),
             )
         } else {
             (
                 codes::NOT_MULTI_REGION,
-                "AWS-owned and AWS-managed keys are never multi-Region",
+                format!("{which} belongs to its Region; AWS-managed keys are never multi-Region"),
             )
         };
         out.push(
@@ -944,7 +951,7 @@ impl Ctx<'_> {
             )
             .at(r.spans.encryption)
             .label("same-as-source cannot be honoured")
-            .evidence(why.to_owned())
+            .evidence(why)
             .help("use `dynamodb-owned`, `dynamodb-managed`, or a `customer-managed` key of the target"),
         );
     }
@@ -1213,14 +1220,72 @@ impl Ctx<'_> {
     }
 }
 
+/// Warns about names in `indexes` that the recovery point (or, when it does
+/// not list its indexes, the original table) does not have: the restore would
+/// silently keep fewer indexes than the plan says.
+fn unknown_indexes(
+    r: &Restore,
+    rp: Option<&RecoveryPoint>,
+    source_table: Option<&TableFacts>,
+    out: &mut Out<'_>,
+) {
+    let Some(wanted) = &r.indexes else {
+        return;
+    };
+    let Some(available) = rp
+        .and_then(|rp| rp.indexes.as_deref())
+        .or_else(|| source_table.map(|t| t.indexes.as_slice()))
+    else {
+        return;
+    };
+    let names: Vec<&str> = available.iter().map(|ix| ix.name.as_str()).collect();
+    for w in wanted.iter().filter(|w| !names.contains(&w.as_str())) {
+        out.push(
+            Finding::warning(
+                codes::UNKNOWN_INDEX,
+                format!(
+                    "restore `{}`: `indexes` names `{w}`, which table `{}` does not have",
+                    r.id, r.table
+                ),
+            )
+            .evidence(format!(
+                "indexes of the recovery point: {}",
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ))
+            .help(match crate::graph::closest(w, names.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => "remove it from `indexes`".to_owned(),
+            }),
+        );
+    }
+}
+
 /// Merges findings that say the same thing about several restores (the same
 /// rule, place and evidence, e.g. one missing key shared by twenty restores)
 /// into one that names them all, for human eyes. Order is kept.
 pub fn coalesce(findings: &[Finding]) -> Vec<Finding> {
+    // The message with its own restore's name taken out: findings merge only
+    // when they say exactly the same thing of each restore.
+    fn gist(f: &Finding) -> String {
+        match &f.restore {
+            Some(id) => f
+                .message
+                .replacen(&format!("restore `{id}`"), "restore `…`", 1),
+            None => f.message.clone(),
+        }
+    }
     let mut out: Vec<(Finding, Vec<String>)> = Vec::new();
     for f in findings {
         let same = out.iter_mut().find(|(g, _)| {
-            g.code == f.code && g.span == f.span && g.evidence == f.evidence && g.help == f.help
+            g.code == f.code
+                && g.span == f.span
+                && g.evidence == f.evidence
+                && g.help == f.help
+                && gist(g) == gist(f)
         });
         match (same, &f.restore) {
             (Some((_, ids)), Some(id)) => {
@@ -1294,6 +1359,20 @@ mod tests {
             "restores `a`, `b` and `d`: key not found"
         );
         assert_eq!(merged[1], other);
+        // The same rule, place, evidence and help, but another message: not merged.
+        let managed = Finding::error(
+            codes::NOT_SHAREABLE,
+            "restore `m`: the original table uses the AWS-managed key",
+        )
+        .restore("m")
+        .evidence("NotFoundException");
+        let owned = Finding::error(
+            codes::NOT_SHAREABLE,
+            "restore `o`: the original table uses the AWS-owned key",
+        )
+        .restore("o")
+        .evidence("NotFoundException");
+        assert_eq!(coalesce(&[managed.clone(), owned.clone()]).len(), 2);
         let many: Vec<Finding> = (0..6).map(|i| f(&format!("t{i}"))).collect();
         assert_eq!(
             coalesce(&many)[0].message,
@@ -1461,6 +1540,55 @@ mod tests {
                 key_arn: KEY.into()
             })
         );
+    }
+
+    #[test]
+    fn an_index_the_recovery_point_lacks_is_a_warning_with_a_suggestion() {
+        let text = "version: 1\nname: x\nsource: { account: \"210987654321\", region: eu-west-1 }\n\
+                    restores:\n  - table: orders\n    name: orders-copy\n    indexes: [by-usr, by-date]\n";
+        let opts = crate::plan::CompileOptions::new(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+        );
+        let loaded =
+            crate::plan::compile(crate::plan::source::SourceFile::new("p.yaml", text), &opts)
+                .unwrap_or_else(|e| panic!("the plan compiles: {e:?}"));
+        let r = &loaded.plan.restores()[0];
+        let ix = |name: &str| crate::cloud::IndexDef {
+            name: name.into(),
+            key_schema: vec![("user".into(), "HASH".into())],
+            projection_type: "ALL".into(),
+            non_key_attributes: Vec::new(),
+        };
+        let mut out = Out {
+            restore: r,
+            findings: Vec::new(),
+        };
+        let table = TableFacts {
+            arn: String::new(),
+            name: "orders".into(),
+            status: "ACTIVE".into(),
+            item_count: None,
+            size_bytes: None,
+            encryption: TableEncryption::Owned,
+            indexes: vec![ix("by-user"), ix("by-date")],
+            stream: None,
+            deletion_protection: false,
+            restore_in_progress: false,
+            table_id: None,
+        };
+        unknown_indexes(r, None, Some(&table), &mut out);
+        assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+        let f = &out.findings[0];
+        assert_eq!(f.code, codes::UNKNOWN_INDEX);
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(f.help.as_deref(), Some("did you mean `by-user`?"));
+        // Nothing known about the indexes: nothing to say.
+        let mut quiet = Out {
+            restore: r,
+            findings: Vec::new(),
+        };
+        unknown_indexes(r, None, None, &mut quiet);
+        assert!(quiet.findings.is_empty());
     }
 
     #[test]

@@ -9,3 +9,4 @@ pub mod live;
 pub mod policy;
 pub mod request;
 pub mod resolved;
+pub mod warnings;

@@ -2,8 +2,14 @@
 //!
 //! A deliberately small evaluator: `Allow` and `Deny` statements, `Principal`
 //! as `*`, an account id, or `arn:aws:iam::ACCOUNT:…`, and `Action` globs.
-//! Conditions are not evaluated; a statement with a condition is reported
-//! so the evidence says that the answer depends on it.
+//! Conditions on the caller's account (`aws:PrincipalAccount`,
+//! `kms:CallerAccount`) are evaluated as IAM does with the string operators
+//! (`StringEquals`, `StringNotEquals`, their `IgnoreCase` forms, `StringLike`,
+//! `StringNotLike`, with `…IfExists` and `ForAnyValue:`/`ForAllValues:`), so a
+//! `Deny` of another account does not count against this one and an `Allow`
+//! of another account does not count for it. Other conditions are not
+//! evaluated; a statement that applies only if they hold is reported so the
+//! evidence says that the answer depends on them.
 
 use serde_json::Value;
 
@@ -51,10 +57,15 @@ pub fn grants(policy: &str, account: &str) -> Result<PolicyVerdict, String> {
                 if !strings(st.get("Action")).iter().any(|p| glob(p, action)) {
                     continue;
                 }
-                match st.get("Effect").and_then(Value::as_str) {
-                    Some("Deny") if st.get("Condition").is_none() => return false,
-                    Some("Allow") => {
-                        if st.get("Condition").is_some() {
+                let applies = conditions(st.get("Condition"), account);
+                match (st.get("Effect").and_then(Value::as_str), applies) {
+                    (_, Applies::No) => {}
+                    (Some("Deny"), Applies::Yes) => return false,
+                    // A deny that applies only if conditions not evaluated
+                    // here hold: not counted, but the answer depends on it.
+                    (Some("Deny"), Applies::Unknown) => conditional = true,
+                    (Some("Allow"), a) => {
+                        if a == Applies::Unknown {
                             conditional = true;
                         }
                         allowed = true;
@@ -72,6 +83,100 @@ pub fn grants(policy: &str, account: &str) -> Result<PolicyVerdict, String> {
         missing,
         conditional,
     })
+}
+
+/// Whether a statement's `Condition` holds for a caller of `account`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applies {
+    /// Every condition holds (or there is none).
+    Yes,
+    /// A condition on the caller's account does not hold.
+    No,
+    /// The account conditions hold, but others were not evaluated.
+    Unknown,
+}
+
+/// Condition keys whose value is the calling principal's account.
+const ACCOUNT_KEYS: &[&str] = &["aws:principalaccount", "kms:calleraccount"];
+
+fn conditions(condition: Option<&Value>, account: &str) -> Applies {
+    let Some(Value::Object(operators)) = condition else {
+        return if condition.is_some_and(|c| !c.is_null()) {
+            Applies::Unknown
+        } else {
+            Applies::Yes
+        };
+    };
+    let mut applies = Applies::Yes;
+    for (operator, clauses) in operators {
+        let Value::Object(clauses) = clauses else {
+            applies = Applies::Unknown;
+            continue;
+        };
+        for (key, values) in clauses {
+            let evaluated = ACCOUNT_KEYS
+                .contains(&key.to_ascii_lowercase().as_str())
+                .then(|| account_condition(operator, &strings(Some(values)), account))
+                .flatten();
+            match evaluated {
+                Some(false) => return Applies::No,
+                Some(true) => {}
+                None => applies = Applies::Unknown,
+            }
+        }
+    }
+    applies
+}
+
+/// Evaluates a string condition operator on the caller's account; `None`
+/// for operators that are not string operators. The account keys are
+/// single-valued, so the `ForAnyValue:`/`ForAllValues:` qualifiers change
+/// nothing, and they are always present, so `…IfExists` changes nothing.
+pub fn account_condition(operator: &str, values: &[&str], account: &str) -> Option<bool> {
+    let op = operator
+        .strip_prefix("ForAnyValue:")
+        .or_else(|| operator.strip_prefix("ForAllValues:"))
+        .unwrap_or(operator);
+    let op = op.strip_suffix("IfExists").unwrap_or(op);
+    let (negated, base) = match op.strip_prefix("StringNot") {
+        Some(rest) => (true, rest),
+        None => (false, op.strip_prefix("String")?),
+    };
+    let hit = match base {
+        "Equals" => values.contains(&account),
+        "EqualsIgnoreCase" => values.iter().any(|v| v.eq_ignore_ascii_case(account)),
+        "Like" => values.iter().any(|v| like(v, account)),
+        _ => return None,
+    };
+    Some(hit != negated)
+}
+
+/// `StringLike`: `*` and `?` wildcards, case-sensitive.
+fn like(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
 }
 
 fn strings(v: Option<&Value>) -> Vec<&str> {
@@ -99,30 +204,7 @@ fn principal_matches(p: Option<&Value>, account: &str) -> bool {
 
 /// Case-insensitive glob with `*` and `?`, as IAM matches action names.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
-    let t: Vec<char> = text.to_ascii_lowercase().chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+    like(&pattern.to_ascii_lowercase(), &text.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -180,6 +262,68 @@ mod tests {
         assert!(glob("*", "kms:Encrypt"));
         assert!(!glob("kms:Re*To", "kms:ReEncryptFrom"));
         assert!(glob("kms:Re?ncrypt*", "kms:ReEncryptTo"));
+    }
+
+    /// A key shared with 444455556666, plus one more statement.
+    fn shared_and(extra: &str) -> String {
+        let end = SHARED.rfind("]}").expect("a statement list");
+        format!("{},{extra}]}}", &SHARED[..end])
+    }
+
+    #[test]
+    fn a_deny_of_another_principal_account_does_not_deny_this_one() {
+        for condition in [
+            r#"{"StringEquals":{"aws:PrincipalAccount":"999988887777"}}"#,
+            r#"{"StringEquals":{"aws:PrincipalAccount":["999988887777","111100001111"]}}"#,
+            r#"{"StringLike":{"aws:PrincipalAccount":"9999*"}}"#,
+            r#"{"StringEqualsIgnoreCase":{"kms:CallerAccount":"999988887777"}}"#,
+            r#"{"StringNotEquals":{"aws:PrincipalAccount":["111122223333","444455556666"]}}"#,
+            r#"{"StringNotLike":{"aws:PrincipalAccount":["1111*","4444*"]}}"#,
+        ] {
+            let p = shared_and(&format!(
+                r#"{{"Effect":"Deny","Principal":"*","Action":"kms:*","Condition":{condition}}}"#
+            ));
+            let v = grants(&p, "444455556666").expect("valid JSON");
+            assert!(v.missing.is_empty(), "{condition}: {v:?}");
+            assert!(!v.conditional, "{condition}: evaluated, not unknown");
+        }
+    }
+
+    #[test]
+    fn a_deny_whose_account_condition_holds_denies() {
+        for condition in [
+            r#"{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}"#,
+            r#"{"StringNotEquals":{"aws:PrincipalAccount":"111122223333"}}"#,
+            r#"{"StringLike":{"kms:CallerAccount":"4444*"}}"#,
+            r#"{"ForAnyValue:StringEquals":{"aws:PrincipalAccount":["444455556666"]}}"#,
+            r#"{"StringNotEqualsIfExists":{"aws:PrincipalAccount":["111122223333"]}}"#,
+        ] {
+            let p = shared_and(&format!(
+                r#"{{"Effect":"Deny","Principal":"*","Action":"kms:CreateGrant","Condition":{condition}}}"#
+            ));
+            let v = grants(&p, "444455556666").expect("valid JSON");
+            assert_eq!(v.missing, vec!["kms:CreateGrant"], "{condition}");
+        }
+    }
+
+    #[test]
+    fn an_allow_for_another_account_does_not_allow_this_one() {
+        let p = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*",
+          "Condition":{"StringEquals":{"kms:CallerAccount":"999988887777"}}}]}"#;
+        let v = grants(p, "444455556666").expect("valid JSON");
+        assert_eq!(v.missing.len(), REQUIRED_ACTIONS.len());
+        let v = grants(p, "999988887777").expect("valid JSON");
+        assert!(v.missing.is_empty() && !v.conditional, "{v:?}");
+    }
+
+    #[test]
+    fn conditions_not_evaluated_are_reported() {
+        let p = shared_and(
+            r#"{"Effect":"Deny","Principal":"*","Action":"kms:*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#,
+        );
+        let v = grants(&p, "444455556666").expect("valid JSON");
+        assert!(v.missing.is_empty());
+        assert!(v.conditional);
     }
 
     #[test]

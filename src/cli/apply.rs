@@ -9,6 +9,7 @@ use clap::ValueEnum;
 use sha2::{Digest, Sha256};
 
 use crate::check::live::{self, LiveOptions};
+use crate::check::warnings::{self, AcceptedWarning};
 use crate::cli::aws::{AwsArgs, runtime};
 use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
 use crate::cloud::aws::AwsCloud;
@@ -43,6 +44,11 @@ pub struct Args {
     /// requests) differs from it.
     #[arg(long, value_name = "SAVED.json")]
     pub plan_file: Option<PathBuf>,
+    /// Start even though these warnings change what is restored (codes in
+    /// full or without `restoreplan::`, e.g. `recovery_point::other_table`);
+    /// without them such warnings stop `apply` before anything starts.
+    #[arg(long, value_name = "CODE", num_args = 1.., value_delimiter = ',', conflicts_with = "resume")]
+    pub accept_warnings: Vec<String>,
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -223,6 +229,7 @@ fn predicted_rto(plan: &Plan, specs: &[RestoreSpec]) -> String {
 }
 
 struct Prepared {
+    accepted_warnings: Vec<AcceptedWarning>,
     plan: Plan,
     specs: Vec<RestoreSpec>,
     journal: Journal,
@@ -272,6 +279,7 @@ fn prepare(
         };
         resume_matches(&path, run_id, &state.header, &loaded.plan)?;
         return Ok(Ok(Prepared {
+            accepted_warnings: state.header.accepted_warnings.clone(),
             specs: state.header.restores.clone(),
             started_at: Some(state.header.at),
             run_id: run_id.clone(),
@@ -288,6 +296,7 @@ fn prepare(
         Err(s) => return Ok(Err(s)),
     };
     let plan = loaded.plan;
+    let accepted = accepted_codes(&args.accept_warnings)?;
     // Read the reviewed plan before talking to AWS: a bad file fails fast.
     let saved = match &args.plan_file {
         Some(file) => Some(read_saved(file)?),
@@ -314,12 +323,16 @@ fn prepare(
         crate::errln!("error: the live checks failed; nothing was started");
         return Ok(Err(ExitStatus::Findings));
     }
+    let gate = match warning_gate(&loaded.warnings, &loaded.source, &report, &accepted, out) {
+        Ok(g) => g,
+        Err(status) => return Ok(Err(status)),
+    };
     let specs: Vec<RestoreSpec> = report
         .resolved
         .iter()
         .map(RestoreSpec::from_resolved)
         .collect();
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let run_id = new_run_id(plan.name(), now);
     let header = RunHeader {
         run_id: run_id.clone(),
@@ -336,6 +349,7 @@ fn prepare(
             .collect(),
         restores: specs.clone(),
         at: now,
+        accepted_warnings: gate.accepted.iter().map(AcceptedWarning::of).collect(),
     };
     if !args.yes {
         crate::err!("{}", summary(&plan, &specs));
@@ -344,8 +358,10 @@ fn prepare(
             return Ok(Err(ExitStatus::Error));
         }
     }
+    let accepted_warnings = header.accepted_warnings.clone();
     let journal = Journal::create(&args.runs_dir, header).map_err(|e| e.to_string())?;
     Ok(Ok(Prepared {
+        accepted_warnings,
         plan,
         specs,
         journal,
@@ -353,6 +369,83 @@ fn prepare(
         run_id,
         started_at: Some(now),
     }))
+}
+
+/// Warnings that change what is restored stop the run unless accepted
+/// (printed, with the flag that would accept them); every remaining live
+/// warning is printed before the confirmation (the plan's own were printed
+/// when it was loaded).
+fn warning_gate(
+    plan_warnings: &[crate::diag::Finding],
+    source: &crate::plan::source::SourceFile,
+    report: &live::LiveReport,
+    accepted: &[&'static str],
+    out: Output,
+) -> Result<warnings::Gate, ExitStatus> {
+    let mut all_warnings = plan_warnings.to_vec();
+    all_warnings.extend(report.findings.iter().cloned());
+    let gate = warnings::gate(&all_warnings, accepted);
+    if !gate.passed() {
+        crate::err!(
+            "{}",
+            findings::render_human(&gate.blocking, source, out.human())
+        );
+        let codes = gate.blocking_codes();
+        crate::errln!(
+            "error: {} warning{} would make the restored tables differ from the plan; nothing was started\n  \
+             fix the plan, or accept them: --accept-warnings {}",
+            gate.blocking.len(),
+            if gate.blocking.len() == 1 { "" } else { "s" },
+            codes
+                .iter()
+                .map(|c| c.trim_start_matches("restoreplan::"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        return Err(ExitStatus::Findings);
+    }
+    let remaining: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::diag::Severity::Warning)
+        .cloned()
+        .collect();
+    if !remaining.is_empty() && !out.quiet {
+        crate::err!(
+            "{}",
+            findings::render_human(&remaining, source, out.human())
+        );
+    }
+    for f in &gate.accepted {
+        crate::errln!("accepted (--accept-warnings {}): {}", f.code, f.message);
+    }
+    for code in accepted {
+        if !all_warnings.iter().any(|f| f.code == *code) {
+            crate::errln!("note: --accept-warnings {code}: the plan has no such warning");
+        }
+    }
+    Ok(gate)
+}
+
+/// The full codes of `--accept-warnings`; an error names any that is no
+/// warning's code, so a typo cannot go unnoticed.
+fn accepted_codes(given: &[String]) -> Result<Vec<&'static str>, String> {
+    given
+        .iter()
+        .filter(|g| !g.trim().is_empty())
+        .map(|g| {
+            warnings::parse_code(g).ok_or_else(|| {
+                format!(
+                    "--accept-warnings: `{g}` is not the code of a warning; warnings are: {}",
+                    warnings::WARNINGS
+                        .iter()
+                        .map(|w| w.code)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        })
+        .collect()
 }
 
 /// Prints one line per finished restore (human output without a terminal).
@@ -435,7 +528,8 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         r
     });
     let summary = result.map_err(|e| e.to_string())?;
-    let report = RunReport::from_events(&collect.take(), p.plan.header().objectives.rto);
+    let mut report = RunReport::from_events(&collect.take(), p.plan.header().objectives.rto);
+    report.accepted_warnings = p.accepted_warnings.clone();
     let dir = args.runs_dir.join(&p.run_id);
     let chart = Chart {
         title: format!("restoreplan apply: run {}", p.run_id),

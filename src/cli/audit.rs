@@ -61,7 +61,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
-    let a = audit(&dry, chrono::Utc::now());
+    let a = audit(&dry, crate::clock::now());
     for (path, ext) in targets {
         let text = match ext.as_deref() {
             Some("json") => report::json::audit(&a),

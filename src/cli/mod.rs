@@ -137,7 +137,7 @@ pub struct CompileArgs {
 impl CompileArgs {
     /// Compile options; the only place the clock is read.
     pub fn options(&self) -> CompileOptions {
-        CompileOptions::new(self.date.unwrap_or_else(|| chrono::Utc::now().date_naive()))
+        CompileOptions::new(self.date.unwrap_or_else(crate::clock::today))
     }
 }
 
@@ -160,6 +160,10 @@ pub fn main() -> ExitCode {
         }
     };
     init_tracing(cli.quiet, cli.verbose);
+    if let Err(e) = crate::clock::check_environment() {
+        crate::errln!("error: {e}");
+        return ExitStatus::Error.into();
+    }
     let out = Output {
         quiet: cli.quiet,
         color: use_color(cli.color),

@@ -189,7 +189,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         Some(path) => DurationModel::from_file(path).map_err(|e| e.to_string())?,
         None => DurationModel::default(),
     };
-    let start = chrono::Utc::now();
+    let start = crate::clock::now();
     let offline = resolve_offline(plan.restores(), &sizes, &model, start);
     let mut cfg = SimConfig::from_execution(&plan.header().execution, args.seed, start);
     if let Some(c) = args.concurrency {

@@ -23,10 +23,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
 use super::{
-    CloudError, CloudRead, CloudResult, CloudWrite, ErrorKind, Identity, IndexDef, JobStatus,
-    KeyFacts, KeyManager, KeyOperation, MultiRegion, MultiRegionRole, PitrFacts, ProbeOutcome,
-    RecoveryPoint, RecoveryPointOrigin, RestoreJob, RestoreRequest, Scope, SseRequest,
-    StartedRestore, TableChange, TableEncryption, TableFacts, TtlFacts,
+    CloudError, CloudRead, CloudResult, CloudWrite, ErrorKind, Identity, IndexDef, ItemTally,
+    JobStatus, KeyFacts, KeyManager, KeyOperation, MultiRegion, MultiRegionRole, PitrFacts,
+    ProbeOutcome, RecoveryPoint, RecoveryPointOrigin, RestoreJob, RestoreRequest, Scope,
+    SseRequest, StartedRestore, TableChange, TableEncryption, TableFacts, TtlFacts,
 };
 use crate::plan::model::AccountId;
 
@@ -1041,6 +1041,42 @@ impl CloudRead for AwsCloud {
             earliest: time(d.and_then(|d| d.earliest_restorable_date_time())),
             latest: time(d.and_then(|d| d.latest_restorable_date_time())),
         })
+    }
+
+    async fn count_items(
+        &self,
+        scope: &Scope,
+        name: &str,
+        max_pages: u32,
+    ) -> CloudResult<ItemTally> {
+        let c = self.at(scope).await;
+        let mut tally = ItemTally {
+            counted: 0,
+            complete: false,
+            pages: 0,
+        };
+        let mut start = None;
+        while tally.pages < max_pages {
+            let out = c
+                .dynamodb
+                .scan()
+                .table_name(name)
+                .select(ddb::types::Select::Count)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| fail("Scan", &c.source, e))?;
+            tally.pages += 1;
+            tally.counted += u64::try_from(out.count()).unwrap_or(0);
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => {
+                    tally.complete = true;
+                    break;
+                }
+            }
+        }
+        Ok(tally)
     }
 
     async fn describe_ttl(&self, scope: &Scope, name: &str) -> CloudResult<TtlFacts> {

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
 use super::{
-    CloudRead, CloudResult, Identity, KeyFacts, KeyOperation, PitrFacts, ProbeOutcome,
+    CloudRead, CloudResult, Identity, ItemTally, KeyFacts, KeyOperation, PitrFacts, ProbeOutcome,
     RecoveryPoint, RestoreJob, Scope, TableFacts, TtlFacts,
 };
 use crate::plan::model::AccountId;
@@ -204,6 +204,16 @@ impl<C: CloudRead> CloudRead for Cached<C> {
         self.backup
             .get(k(scope, &[arn]), || self.inner.describe_backup(scope, arn))
             .await
+    }
+
+    async fn count_items(
+        &self,
+        scope: &Scope,
+        name: &str,
+        max_pages: u32,
+    ) -> CloudResult<ItemTally> {
+        // Never cached: a count is asked for once, when it is needed.
+        self.inner.count_items(scope, name, max_pages).await
     }
 
     async fn describe_table(&self, scope: &Scope, name: &str) -> CloudResult<Option<TableFacts>> {

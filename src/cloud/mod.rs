@@ -542,6 +542,36 @@ pub trait CloudRead: Send + Sync {
 
     /// AWS Backup `DescribeRestoreJob`.
     async fn describe_restore_job(&self, scope: &Scope, id: &str) -> CloudResult<RestoreJob>;
+
+    /// Counts the items of table `name` exactly: DynamoDB `Scan` with
+    /// `Select=COUNT`, at most `max_pages` pages of up to 1 MB each; past that
+    /// the count is a lower bound (`complete: false`). A cloud that cannot
+    /// count answers an error, and callers fall back to `ItemCount`.
+    async fn count_items(
+        &self,
+        scope: &Scope,
+        name: &str,
+        max_pages: u32,
+    ) -> CloudResult<ItemTally> {
+        let _ = (scope, name, max_pages);
+        Err(CloudError::new(
+            ErrorKind::Other,
+            "Scan",
+            "NotSupported",
+            "this cloud cannot count items",
+        ))
+    }
+}
+
+/// Items counted by [`CloudRead::count_items`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ItemTally {
+    /// Items seen.
+    pub counted: u64,
+    /// True when the whole table was scanned, so `counted` is exact.
+    pub complete: bool,
+    /// Scan pages read.
+    pub pages: u32,
 }
 
 /// Calls that change something. Only `apply` and `teardown` hold one.

@@ -25,8 +25,9 @@ use crate::plan::model::{OnFailure, Plan, RecoveryPointSelector, Restore, TtlSet
 pub mod codes {
     /// A setting of the original table is neither carried over nor re-applied.
     pub const SETTING_LOST: &str = "restoreplan::plan::setting_lost";
-    /// `indexes` names an index the original table does not have.
-    pub const UNKNOWN_INDEX: &str = "restoreplan::plan::unknown_index";
+    /// `indexes` names an index the original table does not have (reported
+    /// by the live checks, so `apply` sees it too).
+    pub const UNKNOWN_INDEX: &str = crate::check::live::codes::UNKNOWN_INDEX;
     /// The predicted RTO exceeds `objectives.rto`.
     pub const RTO_EXCEEDED: &str = "restoreplan::plan::rto_exceeded";
 }
@@ -229,7 +230,7 @@ fn restore_view(
         .as_ref()
         .and_then(|rp| rp.indexes.as_deref())
         .or_else(|| rr.source_table.as_ref().map(|t| t.indexes.as_slice()));
-    let indexes = index_views(restore, available, &mut findings);
+    let indexes = index_views(restore, available);
     let settings = settings(restore, rr, source);
     for s in settings
         .iter()
@@ -534,42 +535,10 @@ fn encryption_change(rr: &ResolvedRestore) -> EncryptionChange {
     }
 }
 
-fn index_views(
-    restore: &Restore,
-    available: Option<&[IndexDef]>,
-    findings: &mut Vec<FindingView>,
-) -> Vec<IndexView> {
+fn index_views(restore: &Restore, available: Option<&[IndexDef]>) -> Vec<IndexView> {
     let Some(available) = available else {
         return Vec::new();
     };
-    if let Some(wanted) = &restore.indexes {
-        for w in wanted {
-            if !available.iter().any(|ix| &ix.name == w) {
-                let names: Vec<&str> = available.iter().map(|ix| ix.name.as_str()).collect();
-                findings.push(FindingView {
-                    code: codes::UNKNOWN_INDEX.to_owned(),
-                    level: Level::Warning,
-                    message: format!(
-                        "restore `{}`: `indexes` names `{w}`, which table `{}` does not have",
-                        restore.id, restore.table
-                    ),
-                    restore: Some(restore.id.clone()),
-                    evidence: Some(format!(
-                        "indexes of the recovery point: {}",
-                        if names.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            names.join(", ")
-                        }
-                    )),
-                    help: Some(match crate::graph::closest(w, names.iter().copied()) {
-                        Some(c) => format!("did you mean `{c}`?"),
-                        None => "remove it from `indexes`".to_owned(),
-                    }),
-                });
-            }
-        }
-    }
     let kept = kept_indexes(restore, Some(available));
     available
         .iter()
@@ -1024,14 +993,25 @@ mod tests {
         plan_restores[0].indexes = Some(vec!["by-emial".to_owned()]);
         let plan =
             Plan::seal(fixtures::header(10), plan_restores).unwrap_or_else(|f| panic!("{f:?}"));
-        let d = build(&plan, &fixtures::report(&plan), &BTreeMap::new());
-        let f = restore(&d, "accounts")
+        // The live checks report it (so `apply` sees it); the dry run shows it once.
+        let mut report = fixtures::report(&plan);
+        report.findings.push(
+            Finding::warning(
+                codes::UNKNOWN_INDEX,
+                "restore `accounts`: `indexes` names `by-emial`, which table `accounts` does not have",
+            )
+            .restore("accounts")
+            .help("did you mean `by-email`?"),
+        );
+        let d = build(&plan, &report, &BTreeMap::new());
+        let found: Vec<_> = restore(&d, "accounts")
             .findings
             .iter()
-            .find(|f| f.code == codes::UNKNOWN_INDEX)
+            .filter(|f| f.code == codes::UNKNOWN_INDEX)
             .cloned()
-            .unwrap_or_else(|| panic!("no unknown-index finding"));
-        assert_eq!(f.help.as_deref(), Some("did you mean `by-email`?"));
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].help.as_deref(), Some("did you mean `by-email`?"));
     }
 
     #[test]

@@ -38,7 +38,7 @@ impl TokioClock {
 
     /// A clock that starts at the current wall-clock time.
     pub fn system() -> Self {
-        Self::starting_at(Utc::now())
+        Self::starting_at(crate::clock::now())
     }
 
     /// Time elapsed on tokio's clock since the clock was created.

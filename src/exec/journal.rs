@@ -89,6 +89,10 @@ pub struct RunHeader {
     pub depends_on: Vec<Vec<usize>>,
     /// When the run started.
     pub at: DateTime<Utc>,
+    /// Warnings that change what is restored, accepted with
+    /// `apply --accept-warnings`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_warnings: Vec<crate::check::warnings::AcceptedWarning>,
 }
 
 /// One line of the journal.

@@ -11,6 +11,7 @@
 //! [`events::Event`]s and renderers decide what people see.
 
 pub mod clock;
+pub mod count;
 pub mod events;
 pub mod journal;
 pub mod policy;

@@ -23,8 +23,13 @@ pub struct Expectations {
     pub sse: Option<SseRequest>,
     /// The global secondary indexes the table must have, by name, when known.
     pub indexes: Option<Vec<String>>,
-    /// The item count of the recovery point, when known.
+    /// The item count of the recovery point, when known (approximate: see
+    /// [`crate::exec::count`]).
     pub item_count: Option<u64>,
+    /// The recovery point's size in bytes, when known (decides whether the
+    /// restored table is small enough to count exactly).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_point_bytes: Option<u64>,
 }
 
 /// One restore as the executor runs it.
@@ -101,6 +106,7 @@ impl RestoreSpec {
                 sse,
                 indexes,
                 item_count: r.recovery_point.as_ref().and_then(|rp| rp.item_count),
+                recovery_point_bytes: r.recovery_point.as_ref().and_then(|rp| rp.size_bytes),
             },
             blocked,
         }

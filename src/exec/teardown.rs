@@ -6,8 +6,6 @@
 //! table (not one created later under the same name, whatever its tags say);
 //! anything else is refused with the reason.
 
-use chrono::Utc;
-
 use crate::cloud::{CloudWrite, ErrorKind, Scope, TableChange};
 
 use super::journal::{Journal, JournalError, Record, RunState};
@@ -118,7 +116,7 @@ pub async fn execute(
             index: item.index,
             scope: item.scope.clone(),
             table: item.table.clone(),
-            at: Utc::now(),
+            at: crate::clock::now(),
         })?;
         let protected = matches!(
             cloud.describe_table(&item.scope, &item.table).await,
@@ -145,7 +143,7 @@ pub async fn execute(
         if result.is_ok() {
             journal.append(&Record::Deleted {
                 index: item.index,
-                at: Utc::now(),
+                at: crate::clock::now(),
             })?;
         }
         out.push(Deletion {

@@ -34,6 +34,7 @@ fn header(
             .map(|i| graph.dependencies(i).collect())
             .collect(),
         at,
+        accepted_warnings: Vec::new(),
     }
 }
 
@@ -529,7 +530,7 @@ fn run_tags_come_first_among_the_settings() {
         &restores,
         &sizes,
         &Default::default(),
-        chrono::Utc::now(),
+        crate::clock::parse("2026-11-24T08:30:00Z").unwrap_or_default(),
     );
     let changes = offline.specs[0].changes_for_run("p", "run-1");
     assert!(
@@ -717,7 +718,7 @@ fn the_aws_managed_key_reported_by_its_arn_verifies_as_managed() {
         table_id: None,
     };
     assert_eq!(key_to_classify(spec, &table), Some(managed));
-    let failed = |t: &TableFacts| verify(spec, t).iter().filter(|c| !c.passed).count();
+    let failed = |t: &TableFacts| verify(spec, t, None).iter().filter(|c| !c.passed).count();
     assert_eq!(
         failed(&table),
         1,
@@ -725,7 +726,7 @@ fn the_aws_managed_key_reported_by_its_arn_verifies_as_managed() {
     );
     // KMS says AWS manages it: the table is what the plan asked for.
     let aws = table.clone().with_key_manager(KeyManager::Aws);
-    assert_eq!(failed(&aws), 0, "{:?}", verify(spec, &aws));
+    assert_eq!(failed(&aws), 0, "{:?}", verify(spec, &aws, None));
     // A customer's key stays a failure.
     let customer = table.clone().with_key_manager(KeyManager::Customer);
     assert_eq!(failed(&customer), 1);

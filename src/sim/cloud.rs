@@ -11,9 +11,10 @@ use rand::{Rng, SeedableRng};
 use tokio::time::{Duration, Instant};
 
 use crate::cloud::{
-    CloudError, CloudRead, CloudResult, CloudWrite, ErrorKind, Identity, IndexDef, JobStatus,
-    KeyFacts, KeyOperation, PitrFacts, ProbeOutcome, RecoveryPoint, RestoreJob, RestoreRequest,
-    Scope, SseRequest, StartedRestore, TableChange, TableEncryption, TableFacts, TtlFacts,
+    CloudError, CloudRead, CloudResult, CloudWrite, ErrorKind, Identity, IndexDef, ItemTally,
+    JobStatus, KeyFacts, KeyOperation, PitrFacts, ProbeOutcome, RecoveryPoint, RestoreJob,
+    RestoreRequest, Scope, SseRequest, StartedRestore, TableChange, TableEncryption, TableFacts,
+    TtlFacts,
 };
 use crate::exec::clock::{Clock, TokioClock};
 use crate::plan::model::{AccountId, Execution};
@@ -503,6 +504,42 @@ impl CloudRead for SimCloud {
 
     async fn describe_backup(&self, _scope: &Scope, _arn: &str) -> CloudResult<RecoveryPoint> {
         Err(not_modelled("DescribeBackup"))
+    }
+
+    async fn count_items(
+        &self,
+        scope: &Scope,
+        name: &str,
+        _max_pages: u32,
+    ) -> CloudResult<ItemTally> {
+        let now = Instant::now();
+        let mut st = self.lock();
+        self.enter(&mut st, "Scan")?;
+        let k = key(scope, name);
+        Self::reap(&mut st, &k, now);
+        match st.tables.get(&k) {
+            Some(t) if now >= t.ready_at => match t.item_count {
+                Some(counted) => Ok(ItemTally {
+                    counted,
+                    complete: true,
+                    pages: 1,
+                }),
+                // No items modelled for this table: nothing to count.
+                None => Err(not_modelled("Scan")),
+            },
+            Some(_) => Err(CloudError::new(
+                ErrorKind::Conflict,
+                "Scan",
+                "ResourceInUseException",
+                "the table is being created (simulated)",
+            )),
+            None => Err(CloudError::new(
+                ErrorKind::NotFound,
+                "Scan",
+                "ResourceNotFoundException",
+                "no such table (simulated)",
+            )),
+        }
     }
 
     async fn describe_table(&self, scope: &Scope, name: &str) -> CloudResult<Option<TableFacts>> {

@@ -34,6 +34,11 @@ BASE_CONFIG = {
     "fault_services": ["backup", "dynamodb", "kms"],
     "fail_tables": [],
     "max_concurrent_restores": 50,
+    "execute_state_machines": False,
+    "enforce_read_capacity": False,
+    "copy_base_seconds": 0,
+    "copy_bytes_per_second": 50 * 1024 * 1024,
+    "require_vault_access_policy": False,
 }
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})

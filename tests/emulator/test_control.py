@@ -116,7 +116,7 @@ def test_unimplemented_operations_answer_in_aws_shape(emulator):
     from botocore.exceptions import ClientError
 
     for call in (lambda: emulator.client("backup").list_legal_holds(),
-                 lambda: emulator.client("dynamodb").describe_kinesis_streaming_destination(TableName="x")):
+                 lambda: emulator.client("dynamodb").update_kinesis_streaming_destination(TableName="x", StreamArn="arn:aws:kinesis:us-east-1:123456789012:stream/x")):
         with pytest.raises(ClientError) as err:
             call()
         assert err.value.response["Error"]["Code"] == "UnknownOperationException"

@@ -243,3 +243,31 @@ def test_point_in_time_restore_across_regions_not_accounts(emulator, uid):
     assert err.value.response["Error"]["Code"] == "ValidationException"
     record = next(r for r in emulator.restores()["restores"] if r["target_table"] == target)
     assert record["kind"] == "dynamodb-pitr" and record["region"] == OTHER_REGION
+
+
+def test_tag_resource_overwrites_the_value_of_an_existing_key(emulator, uid):
+    ddb = emulator.client("dynamodb")
+    name = uid("tagged")
+    arn = make_table(ddb, name, tags=[{"Key": "team", "Value": "payments"}])["TableArn"]
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "ledger"}, {"Key": "env", "Value": "dr"}])
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "rehearsal"}])
+    tags = ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("env", "rehearsal"), ("team", "ledger")]
+
+
+def test_item_count_tag_models_a_count_aws_has_not_refreshed(emulator, uid):
+    ddb = emulator.client("dynamodb")
+    name = uid("stale")
+    make_table(ddb, name, items=4, tags=[{"Key": "restoreplan-emulator:item-count", "Value": "5"}])
+    assert ddb.describe_table(TableName=name)["Table"]["ItemCount"] == 5
+    assert ddb.scan(TableName=name, Select="COUNT")["Count"] == 4
+    backup = ddb.create_backup(TableName=name, BackupName="stale")["BackupDetails"]["BackupArn"]
+    source = ddb.describe_backup(BackupArn=backup)["BackupDescription"]["SourceTableDetails"]
+    assert source["ItemCount"] == 5
+    # The restored table does not carry the tag: its count is its items'.
+    restored = uid("restored")
+    ddb.restore_table_from_backup(TargetTableName=restored, BackupArn=backup)
+    assert ddb.describe_table(TableName=restored)["Table"]["ItemCount"] == 4
+    untagged = uid("plain")
+    make_table(ddb, untagged, items=3)
+    assert ddb.describe_table(TableName=untagged)["Table"]["ItemCount"] == 3

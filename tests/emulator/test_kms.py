@@ -189,3 +189,53 @@ def test_key_state_changes_accept_a_key_arn(emulator):
     assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
     kms.cancel_key_deletion(KeyId=key["Arn"])
     assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
+
+
+def _with_deny(policy: str, condition: dict) -> str:
+    doc = json.loads(policy)
+    doc["Statement"].append({"Sid": "deny-others", "Effect": "Deny", "Principal": {"AWS": "*"},
+                             "Action": "kms:*", "Resource": "*", "Condition": condition})
+    return json.dumps(doc)
+
+
+def test_a_deny_conditioned_on_another_principal_account_does_not_deny_this_one(emulator):
+    kms = emulator.client("kms")
+    other = emulator.client("kms", credentials=emulator.assume(OTHER_ACCOUNT))
+    shared = shared_key_policy(DEFAULT_ACCOUNT, OTHER_ACCOUNT)
+    stranger = "999988887777"
+    for condition in ({"StringEquals": {"aws:PrincipalAccount": stranger}},
+                      {"StringEquals": {"aws:PrincipalAccount": [stranger, "111100001111"]}},
+                      {"StringLike": {"aws:PrincipalAccount": "9999*"}},
+                      {"StringEqualsIgnoreCase": {"kms:CallerAccount": stranger}},
+                      {"StringNotEquals": {"aws:PrincipalAccount": [DEFAULT_ACCOUNT, OTHER_ACCOUNT]}},
+                      {"StringNotLike": {"aws:PrincipalAccount": ["1234*", "4444*"]}}):
+        key = kms.create_key(Policy=_with_deny(shared, condition))["KeyMetadata"]
+        # Neither the owner nor the account the key is shared with is denied.
+        assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyId"] == key["KeyId"], condition
+        assert other.describe_key(KeyId=key["Arn"])["KeyMetadata"]["KeyId"] == key["KeyId"], condition
+        other.encrypt(KeyId=key["Arn"], Plaintext=b"x")
+
+
+def test_a_deny_whose_condition_holds_denies(emulator):
+    kms = emulator.client("kms")
+    other = emulator.client("kms", credentials=emulator.assume(OTHER_ACCOUNT))
+    shared = shared_key_policy(DEFAULT_ACCOUNT, OTHER_ACCOUNT)
+    for condition in ({"StringEquals": {"aws:PrincipalAccount": OTHER_ACCOUNT}},
+                      {"StringNotEquals": {"aws:PrincipalAccount": DEFAULT_ACCOUNT}},
+                      {"StringLike": {"kms:CallerAccount": "4444*"}},
+                      {"ForAnyValue:StringEquals": {"aws:PrincipalAccount": [OTHER_ACCOUNT]}}):
+        key = kms.create_key(Policy=_with_deny(shared, condition))["KeyMetadata"]
+        with pytest.raises(ClientError) as err:
+            other.describe_key(KeyId=key["Arn"])
+        assert code(err) == "AccessDeniedException", condition
+        with pytest.raises(ClientError) as err:
+            other.encrypt(KeyId=key["Arn"], Plaintext=b"x")
+        assert code(err) == "AccessDeniedException", condition
+        # The owner is not the account the condition names.
+        kms.describe_key(KeyId=key["KeyId"])
+    # A Deny of the owner's own account applies to the owner too.
+    key = kms.create_key(Policy=_with_deny(shared, {"StringEquals": {"aws:PrincipalAccount": DEFAULT_ACCOUNT}}))
+    with pytest.raises(ClientError) as err:
+        kms.describe_key(KeyId=key["KeyMetadata"]["KeyId"])
+    assert code(err) == "AccessDeniedException"
+    other.describe_key(KeyId=key["KeyMetadata"]["Arn"])

@@ -704,7 +704,11 @@ async fn apply_header_and_plan_agree_on_the_predicted_rto() {
     };
     // Without --yes and without a terminal, apply shows its header and stops.
     let apply = w.run(&["apply", "plan.yaml"], 2);
-    assert!(apply.stderr.contains("on_failure continue"), "{}", apply.stderr);
+    assert!(
+        apply.stderr.contains("on_failure continue"),
+        "{}",
+        apply.stderr
+    );
     assert!(!apply.stderr.contains("Continue"), "{}", apply.stderr);
     assert_eq!(predicted(&apply.stderr), predicted(&dry.stdout));
     let header = apply.stderr.lines().take(2).collect::<Vec<_>>().join("\n");
@@ -751,7 +755,12 @@ fn validate_dash_reads_stdin() {
         stdin.write_all(plan.as_bytes()).expect("write the plan");
     }
     let out = child.wait_with_output().expect("the binary runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "<stdin>: valid: plan `orders-monthly-rehearsal`, 5 restores, 3 layers\n"
@@ -763,7 +772,11 @@ fn validate_dash_reads_stdin() {
 fn bash_completes_run_ids() {
     let t = Test::new();
     let runs = t.path().join(".restoreplan/runs");
-    for id in ["shop-20261120T093000Z-9f3a", "shop-20261121T093000Z-1b2c", "other-20261120T000000Z-0000"] {
+    for id in [
+        "shop-20261120T093000Z-9f3a",
+        "shop-20261121T093000Z-1b2c",
+        "other-20261120T000000Z-0000",
+    ] {
         std::fs::create_dir_all(runs.join(id)).expect("a run folder");
     }
     let script = t.path().join("restoreplan.bash");
@@ -794,7 +807,10 @@ fn bash_completes_run_ids() {
         complete("restoreplan apply --resume shop"),
         "shop-20261120T093000Z-9f3a shop-20261121T093000Z-1b2c"
     );
-    assert_eq!(complete("restoreplan teardown oth"), "other-20261120T000000Z-0000");
+    assert_eq!(
+        complete("restoreplan teardown oth"),
+        "other-20261120T000000Z-0000"
+    );
 }
 
 /// Diagnostics wrap at the terminal's width (here `COLUMNS`), not at 100.
@@ -812,11 +828,18 @@ fn diagnostics_wrap_to_the_terminal_width() {
     // The wrapped text: message and help (the rule's header line and the
     // quoted source lines are shown as they are).
     let wrapped = out.stderr.lines().filter(|l| {
-        let source_line = l.trim_start().split_once(" │").is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()));
+        let source_line = l
+            .trim_start()
+            .split_once(" │")
+            .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()));
         !l.contains("(docs/rules.md#") && !source_line
     });
     for line in wrapped {
-        assert!(line.chars().count() <= 60, "{} columns: {line}", line.chars().count());
+        assert!(
+            line.chars().count() <= 60,
+            "{} columns: {line}",
+            line.chars().count()
+        );
     }
     insta::assert_snapshot!("narrow_diagnostic", out.stderr);
 }
@@ -830,13 +853,20 @@ fn no_relative_hyperlinks() {
         .status(1)
         .run();
     assert!(out.stderr.contains('\u{1b}'), "colour is on");
-    assert!(!out.stderr.contains("\u{1b}]8;"), "no OSC 8 hyperlink: {:?}", out.stderr);
+    assert!(
+        !out.stderr.contains("\u{1b}]8;"),
+        "no OSC 8 hyperlink: {:?}",
+        out.stderr
+    );
 }
 
 /// `--time-scale` is in `apply --help`, said to be for the emulator.
 #[test]
 fn time_scale_is_documented_in_help() {
     let out = Test::new().args(["apply", "--help"]).run();
-    let at = out.stdout.find("--time-scale").expect("--time-scale in help");
+    let at = out
+        .stdout
+        .find("--time-scale")
+        .expect("--time-scale in help");
     assert!(out.stdout[at..].contains("emulator only"), "{}", out.stdout);
 }

@@ -9,6 +9,7 @@ mod hostile;
 mod live;
 mod output;
 mod props;
+mod results;
 mod review;
 mod review_examples;
 mod rules;

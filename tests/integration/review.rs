@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use restoreplan::check::live::{self, LiveOptions};
+use restoreplan::check::live;
 use restoreplan::cli::CompileArgs;
 use restoreplan::cloud::aws::{AccountAccess, AwsCloud, AwsOptions};
 use restoreplan::cloud::cache::Cached;
@@ -133,11 +133,9 @@ async fn seed_dr(em: &Emulator, src: &str, dst: &str) -> String {
     key
 }
 
+/// The shared emulator's time in seconds, as its request log records it.
 pub(crate) fn now_secs() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default()
+    shared().now_secs()
 }
 
 /// The DR example, seeded once for every test that only reads it.
@@ -379,8 +377,7 @@ async fn a_saved_plan_is_refused_once_a_newer_recovery_point_arrives() {
 
     // Review: the dry run is saved as `plan --out` would save it.
     let saved =
-        restoreplan::cli::plan::dry_run(plan, &cloud(em, &[&src, &dst]), &LiveOptions::default())
-            .await;
+        restoreplan::cli::plan::dry_run(plan, &cloud(em, &[&src, &dst]), &em.live_options()).await;
     assert!(
         saved.is_ready(),
         "{:#?}",
@@ -390,14 +387,14 @@ async fn a_saved_plan_is_refused_once_a_newer_recovery_point_arrives() {
         .unwrap_or_else(|e| panic!("{e}"));
 
     // Nothing changed: the saved plan still holds.
-    let fresh = live::check(plan, &cloud(em, &[&src, &dst]), &LiveOptions::default()).await;
+    let fresh = live::check(plan, &cloud(em, &[&src, &dst]), &em.live_options()).await;
     assert_eq!(against_live(&saved, plan, &fresh), vec![]);
 
     // A newer copy arrives in the DR vault: `latest` now means something else.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let newer = s.backup("prod", &arn).await;
     let newer_copy = s.copy("prod", &newer, &d.vault_arn("dr")).await;
-    let fresh = live::check(plan, &cloud(em, &[&src, &dst]), &LiveOptions::default()).await;
+    let fresh = live::check(plan, &cloud(em, &[&src, &dst]), &em.live_options()).await;
     let drift = against_live(&saved, plan, &fresh);
     assert_eq!(drift.len(), 1, "{drift:#?}");
     assert_eq!(drift[0].kind, DriftKind::RecoveryPoint);

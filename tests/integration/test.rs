@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::emulator::Emulator;
+use crate::support::emulator::{CLOCK_START, Emulator};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -53,6 +53,11 @@ impl Test {
     /// and nothing from the AWS configuration of the machine.
     pub fn emulator(self, em: &Emulator) -> Self {
         self.env("AWS_ENDPOINT_URL", &em.endpoint)
+            .env(
+                "RESTOREPLAN_NOW",
+                em.now()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            )
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "us-east-1")
@@ -102,6 +107,9 @@ impl Test {
             .env("COLUMNS", "100")
             .env_remove("RESTOREPLAN_LOG")
             .env_remove("RESTOREPLAN_DATE")
+            // Every run starts on the harness's clock, not the day it runs on
+            // (`Test::emulator` moves it to the emulator's time).
+            .env("RESTOREPLAN_NOW", CLOCK_START)
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_DEFAULT_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")

@@ -83,6 +83,10 @@ pub struct RunReport {
     pub interrupted: bool,
     /// Every restore in plan order.
     pub restores: Vec<RestoreTiming>,
+    /// Warnings that change what is restored, accepted with
+    /// `apply --accept-warnings` (from the run's journal).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accepted_warnings: Vec<crate::check::warnings::AcceptedWarning>,
 }
 
 impl RunReport {
@@ -96,6 +100,7 @@ impl RunReport {
             rto_objective_seconds: rto_objective.map(|d| d.as_secs_f64()),
             interrupted: false,
             restores: Vec::new(),
+            accepted_warnings: Vec::new(),
         };
         let slot = |restores: &mut Vec<RestoreTiming>, index: usize, id: &str| -> usize {
             if restores.len() <= index {
@@ -366,6 +371,15 @@ impl RunReport {
                     }
                     _ => {}
                 }
+            }
+        }
+        if !self.accepted_warnings.is_empty() {
+            let _ = writeln!(
+                s,
+                "\naccepted warnings (--accept-warnings): the restored tables differ from the plan here:"
+            );
+            for w in &self.accepted_warnings {
+                let _ = writeln!(s, "  {}: {}", w.code, w.message);
             }
         }
         s

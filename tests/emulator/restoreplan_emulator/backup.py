@@ -1,11 +1,15 @@
 """AWS Backup's jobs and recovery points for DynamoDB tables (moto has only vaults and plans).
 
-Backup jobs and copy jobs finish at once: StartBackupJob snapshots the table
-(schema, indexes, billing mode, items, size, encryption key) into a recovery
-point that is COMPLETED when the call returns, and StartCopyJob puts a copy
-of it, with the ORIGINAL resource ARN and a new recovery point ARN, into a
-vault of another Region and/or account. Restore jobs take modeled time (see
-restores.py) and create the table when they complete.
+Backup jobs finish at once: StartBackupJob snapshots the table (schema,
+indexes, billing mode, items, size, encryption key) into a recovery point
+that is COMPLETED when the call returns. StartCopyJob puts a copy of it, with
+the ORIGINAL resource ARN and a new recovery point ARN, into a vault of
+another Region and/or account once its modeled duration has passed (CREATED,
+RUNNING, COMPLETED); across accounts the destination vault's access policy
+must allow backup:CopyIntoBackupVault, and a DynamoDB-managed (non-advanced)
+recovery point cannot go. Restore jobs take modeled time (see restores.py)
+and create the table when they complete; PutRestoreValidationResult records
+a validation result on a completed one.
 
 Recovery points live in moto's vaults: a vault's NumberOfRecoveryPoints
 counts them and a vault holding any cannot be deleted.
@@ -14,6 +18,7 @@ counts them and a vault holding any cannot be deleted.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 import re
 import time
@@ -35,6 +40,7 @@ _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/.+$")
 _KEY_OR_ALIAS_ARN = re.compile(r"^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+$")
 _NOT_APPLICABLE = {"", "not applicable", "null", "none"}
 
+VALIDATION_STATUSES = ("FAILED", "SUCCESSFUL", "TIMED_OUT", "VALIDATING")
 RECOVERY_POINT_STATUSES = {"COMPLETED", "PARTIAL", "DELETING", "EXPIRED", "AVAILABLE", "STOPPED", "CREATING"}
 
 
@@ -200,29 +206,48 @@ class BackupJob:
 
 @dataclass
 class CopyJob:
+    """A copy in flight or done: CREATED, RUNNING, then COMPLETED (or FAILED) on the modeled clock."""
+
     id: str
     account: str
     region: str
     source: RecoveryPoint
-    destination: RecoveryPoint
+    destination_arn: str
+    destination_vault_arn: str
     iam_role_arn: str
     creation: float
+    running_at: float
+    finish_at: float
+    lifecycle: dict[str, Any] | None = None
+    # Set when the copy ends: the new recovery point, or why it failed.
+    destination: RecoveryPoint | None = None
+    failed_message: str | None = None
+    finished: float | None = None
 
-    def describe(self) -> dict[str, Any]:
+    def state(self, now: float) -> str:
+        if self.failed_message is not None:
+            return "FAILED"
+        if self.destination is not None:
+            return "COMPLETED"
+        return "RUNNING" if now >= self.running_at else "CREATED"
+
+    def describe(self, now: float) -> dict[str, Any]:
+        state = self.state(now)
         return _compact({
             "AccountId": self.account,
             "CopyJobId": self.id,
             "SourceBackupVaultArn": self.source.vault_arn,
             "SourceRecoveryPointArn": self.source.arn,
-            "DestinationBackupVaultArn": self.destination.vault_arn,
+            "DestinationBackupVaultArn": self.destination_vault_arn,
             "DestinationVaultType": "BACKUP_VAULT",
-            "DestinationRecoveryPointArn": self.destination.arn,
+            "DestinationRecoveryPointArn": self.destination_arn if state != "FAILED" else None,
             "ResourceArn": self.source.resource_arn,
             "ResourceName": self.source.resource_name,
             "ResourceType": "DynamoDB",
             "CreationDate": self.creation,
-            "CompletionDate": self.creation,
-            "State": "COMPLETED",
+            "CompletionDate": self.finished if state in ("COMPLETED", "FAILED") else None,
+            "State": state,
+            "StatusMessage": self.failed_message,
             "BackupSizeInBytes": self.source.size_bytes,
             "IamRoleArn": self.iam_role_arn,
             "IsParent": False,
@@ -236,6 +261,9 @@ class RestoreJob:
     sse: dict[str, Any] | None = None  # None: the AWS owned key
     gsi_names: list[str] | None = None  # None: all
     created_resource_arn: str | None = None
+    # PutRestoreValidationResult's report.
+    validation_status: str | None = None
+    validation_message: str | None = None
     # The engine's record of it, set as soon as the engine has started it.
     restore: Restore | None = None
 
@@ -265,6 +293,8 @@ class RestoreJob:
             "ResourceType": "DynamoDB",
             "RecoveryPointCreationDate": rp.creation,
             "IsParent": False,
+            "ValidationStatus": self.validation_status,
+            "ValidationStatusMessage": self.validation_message,
         })
 
 
@@ -310,6 +340,8 @@ class BackupStore:
         self.copy_jobs: dict[str, CopyJob] = {}
         self.restore_jobs: dict[str, RestoreJob] = {}
         self.idempotency: dict[tuple[str, str, str, str], str] = {}
+        self.vault_policies: dict[tuple[str, str, str], str] = {}
+        self.region_settings: dict[tuple[str, str], dict[str, dict[str, bool]]] = {}
 
     # -- recovery points ---------------------------------------------------
 
@@ -329,8 +361,9 @@ class BackupStore:
             raise AwsError("ResourceNotFoundException", f"Recovery point {arn} not found in {where}")
         return rp
 
-    def _new_point(self, account: str, region: str, vault_name: str, **fields: Any) -> RecoveryPoint:
-        arn = f"arn:aws:backup:{region}:{account}:recovery-point:{uuid.uuid4()}"
+    def _new_point(self, account: str, region: str, vault_name: str, arn: str | None = None,
+                   **fields: Any) -> RecoveryPoint:
+        arn = arn or f"arn:aws:backup:{region}:{account}:recovery-point:{uuid.uuid4()}"
         rp = RecoveryPoint(arn=arn, account=account, region=region, vault_name=vault_name, **fields)
         self.recovery_points[arn] = rp
         return rp
@@ -376,8 +409,12 @@ class BackupStore:
         else:
             snapshot = DynamoSnapshot(account, region, f"awsbackup-{uuid.uuid4()}", table)
             sse = table.sse_specification if table.sse_specification and table.sse_specification.get("Enabled") else None
+            arn = None
+            if not self.advanced_dynamodb(account, region):
+                # Without advanced DynamoDB backup, AWS Backup takes a DynamoDB on-demand backup.
+                arn = f"{table.table_arn}/backup/{int(now * 1000):013d}-{uuid.uuid4().hex[:8]}"
             rp = self._new_point(
-                account, region, p["BackupVaultName"],
+                account, region, p["BackupVaultName"], arn=arn,
                 resource_arn=table.table_arn,
                 snapshot=snapshot,
                 size_bytes=snapshot._rp_size_bytes,
@@ -436,37 +473,149 @@ class BackupStore:
         dest_region, dest_account, dest_vault = found.groups()
         _vault(dest_account, dest_region, dest_vault)
         now = time.time()
-        copy = self._new_point(
-            dest_account, dest_region, dest_vault,
-            resource_arn=source.resource_arn,
-            snapshot=source.snapshot,
-            size_bytes=source.size_bytes,
-            encryption_key_arn=source.encryption_key_arn,
-            iam_role_arn=p["IamRoleArn"],
-            creation=now,
-            completion=now,
-            source_vault_arn=source.vault_arn,
+        cfg = self.engine.config
+        modeled = cfg.copy_base_seconds + source.size_bytes / cfg.copy_bytes_per_second
+        job = CopyJob(
+            id=str(uuid.uuid4()).upper(), account=req.account, region=req.region, source=source,
+            destination_arn=f"arn:aws:backup:{dest_region}:{dest_account}:recovery-point:{uuid.uuid4()}",
+            destination_vault_arn=vault_arn(dest_account, dest_region, dest_vault),
+            iam_role_arn=p["IamRoleArn"], creation=now,
+            running_at=now + min(60.0, modeled / 10) * cfg.time_scale,
+            finish_at=now + modeled * cfg.time_scale,
             lifecycle=p.get("Lifecycle"),
         )
-        job = CopyJob(str(uuid.uuid4()).upper(), req.account, req.region, source, copy, p["IamRoleArn"], now)
+        if dest_account != req.account:
+            if source.arn.startswith("arn:aws:dynamodb:"):
+                job.failed_message = (
+                    f"Copy job failed: recovery point {source.arn} is a DynamoDB backup without AWS Backup's "
+                    "advanced features; only advanced DynamoDB backups (arn:aws:backup:...:recovery-point:...) "
+                    "can be copied to another account. Enable advanced DynamoDB backup "
+                    "(UpdateRegionSettings ResourceTypeManagementPreference DynamoDB=true) and back the table up again."
+                )
+            elif not self.vault_admits_copy(dest_account, dest_region, dest_vault, req):
+                job.failed_message = (
+                    f"Access Denied trying to call AWS Backup service: the access policy of backup vault "
+                    f"{job.destination_vault_arn} does not allow account {req.account} backup:CopyIntoBackupVault"
+                )
+            if job.failed_message is not None:
+                job.finished = now
         self.copy_jobs[job.id] = job
         self._remember(req, p.get("IdempotencyToken"), job.id)
+        self.tick(now)
         return {"CopyJobId": job.id, "CreationDate": now, "IsParent": False}
+
+    def tick(self, now: float | None = None) -> None:
+        """Ends the copies whose time has come: the copy's recovery point appears in its vault."""
+        now = time.time() if now is None else now
+        for job in self.copy_jobs.values():
+            if job.destination is not None or job.failed_message is not None or now < job.finish_at:
+                continue
+            found = _VAULT_ARN.match(job.destination_vault_arn)
+            region, account, vault_name = found.groups()
+            job.finished = job.finish_at
+            if backup_backends[account][region].vaults.get(vault_name) is None:
+                job.failed_message = f"Copy job failed: backup vault {job.destination_vault_arn} no longer exists"
+                continue
+            source = job.source
+            copy = RecoveryPoint(
+                arn=job.destination_arn, account=account, region=region, vault_name=vault_name,
+                resource_arn=source.resource_arn, snapshot=source.snapshot, size_bytes=source.size_bytes,
+                encryption_key_arn=source.encryption_key_arn, iam_role_arn=job.iam_role_arn,
+                creation=job.finish_at, completion=job.finish_at, source_vault_arn=source.vault_arn,
+                lifecycle=job.lifecycle,
+            )
+            self.recovery_points[copy.arn] = copy
+            job.destination = copy
+
+    def next_deadline(self) -> float | None:
+        pending = [j.finish_at for j in self.copy_jobs.values() if j.destination is None and j.failed_message is None]
+        return min(pending) if pending else None
+
+    # -- vault access policies --------------------------------------------
+
+    def put_backup_vault_access_policy(self, req: AwsRequest, p: dict[str, Any]) -> Response:
+        name = p.get("BackupVaultName", "")
+        _vault(req.account, req.region, name)
+        policy = p.get("Policy")
+        if not policy:
+            raise AwsError("MissingParameterValueException", "Policy is required")
+        try:
+            parsed = json.loads(policy)
+            statements = parsed.get("Statement")
+            if isinstance(statements, dict):
+                statements = [statements]
+            if not isinstance(statements, list) or not all(isinstance(st, dict) for st in statements):
+                raise ValueError
+            for st in statements:
+                if st.get("Effect") not in ("Allow", "Deny"):
+                    raise ValueError
+        except (ValueError, AttributeError):
+            raise AwsError("InvalidParameterValueException",
+                           "Policy is not a valid access policy: a JSON document with a Statement list of Allow/Deny statements")
+        self.vault_policies[(req.account, req.region, name)] = policy
+        return Response(200, [("x-amzn-RequestId", req.request_id), ("Content-Length", "0")], b"")
+
+    def get_backup_vault_access_policy(self, req: AwsRequest, p: dict[str, Any]) -> dict[str, Any]:
+        name = p.get("BackupVaultName", "")
+        vault = _vault(req.account, req.region, name)
+        policy = self.vault_policies.get((req.account, req.region, name))
+        if policy is None:
+            raise AwsError("ResourceNotFoundException", f"Backup vault {name} has no access policy")
+        return {"BackupVaultName": name, "BackupVaultArn": vault.backup_vault_arn, "Policy": policy}
+
+    def delete_backup_vault_access_policy(self, req: AwsRequest, p: dict[str, Any]) -> Response:
+        name = p.get("BackupVaultName", "")
+        _vault(req.account, req.region, name)
+        self.vault_policies.pop((req.account, req.region, name), None)
+        return Response(200, [("x-amzn-RequestId", req.request_id), ("Content-Length", "0")], b"")
+
+    def vault_admits_copy(self, account: str, region: str, vault_name: str, req: AwsRequest) -> bool:
+        """Whether the vault's access policy lets the caller's account backup:CopyIntoBackupVault."""
+        policy = self.vault_policies.get((account, region, vault_name))
+        if policy is None:
+            return not self.engine.config.require_vault_access_policy
+        caller = kms_fixes.caller_arn(req.access_key, req.account)
+        return policy_allows(json.loads(policy), "backup:CopyIntoBackupVault", req.account, caller,
+                             vault_arn(account, region, vault_name))
+
+    # -- region settings (advanced DynamoDB backup) -----------------------
+
+    def describe_region_settings(self, req: AwsRequest, p: dict[str, Any]) -> dict[str, Any]:
+        settings = self.region_settings.get((req.account, req.region), {})
+        return {
+            "ResourceTypeOptInPreference": dict({"DynamoDB": True}, **settings.get("opt_in", {})),
+            "ResourceTypeManagementPreference": dict({"DynamoDB": True}, **settings.get("management", {})),
+        }
+
+    def update_region_settings(self, req: AwsRequest, p: dict[str, Any]) -> Response:
+        settings = self.region_settings.setdefault((req.account, req.region), {})
+        for key, field in (("ResourceTypeOptInPreference", "opt_in"), ("ResourceTypeManagementPreference", "management")):
+            value = p.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
+                raise AwsError("InvalidParameterValueException", f"{key} must be a map of resource types to booleans")
+            settings.setdefault(field, {}).update(value)
+        return Response(200, [("x-amzn-RequestId", req.request_id), ("Content-Length", "0")], b"")
+
+    def advanced_dynamodb(self, account: str, region: str) -> bool:
+        return self.region_settings.get((account, region), {}).get("management", {}).get("DynamoDB", True)
 
     def describe_copy_job(self, req: AwsRequest, p: dict[str, Any]) -> dict[str, Any]:
         job = self.copy_jobs.get(p.get("CopyJobId", ""))
         if job is None or (job.account, job.region) != (req.account, req.region):
             raise AwsError("ResourceNotFoundException", f"Copy job {p.get('CopyJobId')} not found")
-        return {"CopyJob": job.describe()}
+        return {"CopyJob": job.describe(time.time())}
 
     def list_copy_jobs(self, req: AwsRequest, p: dict[str, Any]) -> dict[str, Any]:
+        now = time.time()
         jobs = [
             j for j in self.copy_jobs.values()
             if (j.account, j.region) == (req.account, req.region)
             and p.get("ByResourceArn") in (None, j.source.resource_arn)
-            and p.get("ByState") in (None, "COMPLETED")
+            and p.get("ByState") in (None, j.state(now))
             and p.get("ByResourceType") in (None, "DynamoDB")
-            and p.get("ByDestinationVaultArn") in (None, j.destination.vault_arn)
+            and p.get("ByDestinationVaultArn") in (None, j.destination_vault_arn)
             and p.get("ByAccountId") in (None, j.account)
             and p.get("BySourceRecoveryPointArn") in (None, j.source.arn)
             and _in_window(j.creation, p, "ByCreatedAfter", "ByCreatedBefore")
@@ -474,7 +623,7 @@ class BackupStore:
         ]
         jobs.sort(key=lambda j: (-j.creation, j.id))
         page, token = _paginate(jobs, p)
-        return _compact({"CopyJobs": [j.describe() for j in page], "NextToken": token})
+        return _compact({"CopyJobs": [j.describe(now) for j in page], "NextToken": token})
 
     def list_recovery_points_by_backup_vault(self, req: AwsRequest, p: dict[str, Any]) -> dict[str, Any]:
         _vault(req.account, req.region, p.get("BackupVaultName", ""))
@@ -583,6 +732,27 @@ class BackupStore:
             raise AwsError("ResourceNotFoundException", f"Restore job {p.get('RestoreJobId')} not found")
         return job.describe(time.time())
 
+    def put_restore_validation_result(self, req: AwsRequest, p: dict[str, Any]) -> Response:
+        """Records a restore job's validation result (AWS Backup restore testing's report)."""
+        status = p.get("ValidationStatus")
+        if not status:
+            raise AwsError("MissingParameterValueException", "ValidationStatus is required")
+        if status not in VALIDATION_STATUSES:
+            raise AwsError("InvalidParameterValueException",
+                           f"ValidationStatus {status!r} is not valid; use one of {', '.join(VALIDATION_STATUSES)}")
+        message = p.get("ValidationStatusMessage")
+        if message is not None and not isinstance(message, str):
+            raise AwsError("InvalidParameterValueException", "ValidationStatusMessage must be a string")
+        job = self.restore_jobs.get(p.get("RestoreJobId", ""))
+        if job is None or (job.restore.account, job.restore.region) != (req.account, req.region):
+            raise AwsError("ResourceNotFoundException", f"Restore job {p.get('RestoreJobId')} not found")
+        if job.restore.status != "COMPLETED":
+            raise AwsError("InvalidRequestException",
+                           f"Restore job {job.id} is {job.restore.status}; only a COMPLETED restore job can be validated")
+        job.validation_status = status
+        job.validation_message = message
+        return Response(204, [("x-amzn-RequestId", req.request_id), ("Content-Length", "0")], b"")
+
     def list_restore_jobs(self, req: AwsRequest, p: dict[str, Any]) -> dict[str, Any]:
         jobs = [
             j for j in self.restore_jobs.values()
@@ -605,6 +775,7 @@ class BackupStore:
         if self.points_in_vault(req.account, req.region, p.get("BackupVaultName", "")):
             raise AwsError("InvalidRequestException",
                            f"Backup vault {p.get('BackupVaultName')} cannot be deleted because it contains recovery points")
+        self.vault_policies.pop((req.account, req.region, p.get("BackupVaultName", "")), None)
 
     # -- test-only controls ------------------------------------------------
 
@@ -648,6 +819,12 @@ class BackupStore:
             "StartRestoreJob": self.start_restore_job,
             "DescribeRestoreJob": self.describe_restore_job,
             "ListRestoreJobs": self.list_restore_jobs,
+            "PutBackupVaultAccessPolicy": self.put_backup_vault_access_policy,
+            "GetBackupVaultAccessPolicy": self.get_backup_vault_access_policy,
+            "DeleteBackupVaultAccessPolicy": self.delete_backup_vault_access_policy,
+            "DescribeRegionSettings": self.describe_region_settings,
+            "UpdateRegionSettings": self.update_region_settings,
+            "PutRestoreValidationResult": self.put_restore_validation_result,
         }
 
     def handle(self, req: AwsRequest) -> Response | None:
@@ -658,7 +835,8 @@ class BackupStore:
             handler = self.handlers().get(req.operation)
             if handler is None:
                 return None
-            return json_response(req, handler(req, req.rest_params()))
+            answer = handler(req, req.rest_params())
+            return answer if isinstance(answer, Response) else json_response(req, answer)
         except AwsError as err:
             return error_response(req, err)
 
@@ -676,6 +854,73 @@ class BackupStore:
         prop = property(count, lambda vault, value: None)
         Vault.num_of_recovery_points = prop
         Vault.number_of_recovery_points = prop
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _principal_matches(principal: Any, account: str, caller: str | None) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    for value in _as_list(principal.get("AWS")):
+        value = str(value)
+        if value in ("*", account, f"arn:aws:iam::{account}:root") or (caller and value == caller):
+            return True
+    return False
+
+
+def _conditions_hold(condition: Any, account: str) -> bool:
+    """aws:PrincipalAccount / aws:SourceAccount with String(Not)Equals/Like; other keys count as satisfied."""
+    if not isinstance(condition, dict):
+        return True
+    for operator, tests in condition.items():
+        if not isinstance(tests, dict):
+            continue
+        for key, values in tests.items():
+            if key.lower() not in ("aws:principalaccount", "aws:sourceaccount"):
+                continue
+            values = [str(v) for v in _as_list(values)]
+            op = operator.replace("IfExists", "")
+            if op in ("StringEquals", "StringEqualsIgnoreCase"):
+                if account not in values:
+                    return False
+            elif op == "StringLike":
+                if not any(fnmatch.fnmatchcase(account, v) for v in values):
+                    return False
+            elif op in ("StringNotEquals", "StringNotEqualsIgnoreCase"):
+                if account in values:
+                    return False
+            elif op == "StringNotLike":
+                if any(fnmatch.fnmatchcase(account, v) for v in values):
+                    return False
+    return True
+
+
+def policy_allows(policy: dict[str, Any], action: str, account: str, caller: str | None, resource: str) -> bool:
+    """A resource policy's answer for one action by one account: an Allow and no Deny."""
+    allowed = False
+    for st in _as_list(policy.get("Statement")):
+        if not isinstance(st, dict):
+            continue
+        actions = [str(a).lower() for a in _as_list(st.get("Action"))]
+        if not any(fnmatch.fnmatchcase(action.lower(), a) for a in actions):
+            continue
+        resources = [str(r) for r in _as_list(st.get("Resource"))] or ["*"]
+        if not any(fnmatch.fnmatchcase(resource, r) for r in resources):
+            continue
+        if not _principal_matches(st.get("Principal"), account, caller):
+            continue
+        if not _conditions_hold(st.get("Condition"), account):
+            continue
+        if st.get("Effect") == "Deny":
+            return False
+        allowed = True
+    return allowed
 
 
 def _require_role(arn: str) -> None:

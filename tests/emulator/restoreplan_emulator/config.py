@@ -30,6 +30,15 @@ class Config:
     fail_tables: list[str] = field(default_factory=list)
     # In-flight restores allowed per account (AWS Backup and DynamoDB restores together).
     max_concurrent_restores: int = 50
+    # moto's {"stepfunctions": {"execute_state_machine": ...}}: run state machines' executions.
+    execute_state_machines: bool = False
+    # Duration model of one copy job: base + size / rate (seconds of modeled time).
+    copy_base_seconds: float = 0.0
+    copy_bytes_per_second: float = 50.0 * MIB
+    # A cross-account copy into a vault without an access policy is refused (as in AWS) when true.
+    require_vault_access_policy: bool = False
+    # Throttle reads of a PROVISIONED table past its read capacity units per second.
+    enforce_read_capacity: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +66,10 @@ class Config:
             raise ValueError("restore_base_seconds must be >= 0")
         if self.restore_bytes_per_second <= 0:
             raise ValueError("restore_bytes_per_second must be > 0")
+        if self.copy_base_seconds < 0:
+            raise ValueError("copy_base_seconds must be >= 0")
+        if self.copy_bytes_per_second <= 0:
+            raise ValueError("copy_bytes_per_second must be > 0")
         for name in ("throttle_rate", "error_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
@@ -64,6 +77,9 @@ class Config:
             raise ValueError("throttle_rate + error_rate must not exceed 1")
         if self.max_concurrent_restores < 0:
             raise ValueError("max_concurrent_restores must be >= 0")
+
+
+_BOOLEANS = {"execute_state_machines", "enforce_read_capacity", "require_vault_access_policy"}
 
 
 def _convert(key: str, value: Any) -> Any:
@@ -74,6 +90,10 @@ def _convert(key: str, value: Any) -> Any:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError
             return list(value)
+        if key in _BOOLEANS:
+            if not isinstance(value, bool):
+                raise ValueError
+            return value
         if key in ("fault_seed", "max_concurrent_restores"):
             if isinstance(value, bool) or int(value) != float(value):
                 raise ValueError
@@ -93,6 +113,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fixed part of a restore's modeled duration (default %(default)s)")
     parser.add_argument("--restore-bytes-per-second", type=float, default=d.restore_bytes_per_second, metavar="B",
                         help="restore throughput of the modeled duration (default 50 MiB/s)")
+    parser.add_argument("--copy-base-seconds", type=float, default=d.copy_base_seconds, metavar="S",
+                        help="fixed part of a copy job's modeled duration (default %(default)s)")
+    parser.add_argument("--copy-bytes-per-second", type=float, default=d.copy_bytes_per_second, metavar="B",
+                        help="copy job throughput of the modeled duration (default 50 MiB/s)")
+    parser.add_argument("--require-vault-access-policy", action="store_true",
+                        help="refuse cross-account copies into vaults without an access policy, as AWS does")
     parser.add_argument("--throttle-rate", type=float, default=d.throttle_rate, metavar="F",
                         help="fraction of AWS requests answered with a throttling error")
     parser.add_argument("--error-rate", type=float, default=d.error_rate, metavar="F",
@@ -105,6 +131,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a restore into a table of this name ends FAILED (repeatable)")
     parser.add_argument("--max-concurrent-restores", type=int, default=d.max_concurrent_restores, metavar="N",
                         help="in-flight restores allowed per account (default %(default)s)")
+    parser.add_argument("--execute-state-machines", action="store_true",
+                        help="run Step Functions executions (moto's stepfunctions execute_state_machine)")
+    parser.add_argument("--enforce-read-capacity", action="store_true",
+                        help="throttle Scan/GetItem past a provisioned table's read capacity per second")
 
 
 def from_arguments(args: argparse.Namespace) -> Config:
@@ -118,6 +148,11 @@ def from_arguments(args: argparse.Namespace) -> Config:
         fault_services=[s.strip() for s in args.fault_services.split(",") if s.strip()],
         fail_tables=list(args.fail_table),
         max_concurrent_restores=args.max_concurrent_restores,
+        execute_state_machines=args.execute_state_machines,
+        enforce_read_capacity=args.enforce_read_capacity,
+        copy_base_seconds=args.copy_base_seconds,
+        copy_bytes_per_second=args.copy_bytes_per_second,
+        require_vault_access_policy=args.require_vault_access_policy,
     )
     config.validate()
     return config

@@ -11,10 +11,18 @@
 - While a table is CREATING, UpdateTable, DeleteTable, TagResource,
   UntagResource, UpdateTimeToLive and UpdateContinuousBackups answer
   ResourceInUseException.
+- RestoreTableFromBackup also restores a backup of another Region of the
+  same account, when the request carries an SSESpecificationOverride.
 - CreateTable validates SSESpecification.KMSMasterKeyId like a restore does
   and records the key's ARN (moto accepted any string).
+- Scan and GetItem report and book read capacity as AWS charges it
+  (capacity.py); contributor insights and Kinesis streaming destinations are
+  answered by dynamodb_extras.py.
 - Patched into moto: TableSizeBytes and BackupSizeBytes are the items' size
-  (or the `restoreplan-emulator:size-bytes` tag), the AWS managed
+  (or the `restoreplan-emulator:size-bytes` tag), ItemCount of a table and
+  of its backups is the `restoreplan-emulator:item-count` tag when set (a
+  count AWS has not refreshed yet), TagResource on a tag key the table
+  already has replaces its value, the AWS managed
   `alias/aws/dynamodb` key is a real AWS managed key, and
   LatestRestorableDateTime follows the clock.
 """
@@ -37,13 +45,16 @@ from . import kms_fixes
 from .wire import AwsError, AwsRequest, Response, error_response, json_response
 
 SIZE_TAG = "restoreplan-emulator:size-bytes"
+ITEM_COUNT_TAG = "restoreplan-emulator:item-count"
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _TABLE_ARN = re.compile(r"^arn:aws[\w-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([^/]+)$")
+_BACKUP_ARN = re.compile(r"^arn:aws[\w-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/[^/]+/backup/.+$")
 
 # Operations AWS refuses while a table is still being created by a restore.
 _BUSY_WHILE_CREATING = {
     "UpdateTable", "DeleteTable", "TagResource", "UntagResource",
-    "UpdateTimeToLive", "UpdateContinuousBackups",
+    "UpdateTimeToLive", "UpdateContinuousBackups", "UpdateContributorInsights",
+    "EnableKinesisStreamingDestination", "DisableKinesisStreamingDestination",
 }
 
 
@@ -62,6 +73,19 @@ def table_size_bytes(table: Table) -> int:
     return sum(item.size() for item in table.all_items())
 
 
+def reported_item_count(table: Table) -> int | None:
+    """The `restoreplan-emulator:item-count` tag: the ItemCount AWS last
+    reported for the table (AWS refreshes it about every six hours), to model
+    a count that lags behind the items. None when the tag is absent."""
+    for tag in table.tags or []:
+        if tag.get("Key") == ITEM_COUNT_TAG:
+            try:
+                return max(0, int(tag.get("Value", "")))
+            except ValueError:
+                return None
+    return None
+
+
 # ---------------------------------------------------------------------------
 # Patches to moto.
 
@@ -74,6 +98,9 @@ def _describe(self: Table, base_key: str = "TableDescription") -> dict[str, Any]
     result = _original_describe(self, base_key)
     desc = result[base_key]
     desc["TableSizeBytes"] = table_size_bytes(self)
+    reported = reported_item_count(self)
+    if reported is not None:
+        desc["ItemCount"] = reported
     # AWS gives every table a TableId; a table deleted and created again under
     # the same name gets a new one, which is how a replaced table is told apart.
     table_id = getattr(self, "_rp_table_id", None)
@@ -136,7 +163,16 @@ def _describe_continuous_backups(self: DynamoDBBackend, table_name: str) -> dict
     return result
 
 
+def _tag_resource(self: DynamoDBBackend, arn: str, tags: dict[str, str]) -> None:
+    # AWS replaces the value of a tag key the table already has (moto kept both).
+    for table in self.tables.values():
+        if table.table_arn == arn:
+            kept = [t for t in (table.tags or []) if t.get("Key") not in tags]
+            table.tags = kept + [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
 def apply_patches() -> None:
+    DynamoDBBackend.tag_resource = _tag_resource
     Table.describe = _describe
     Table._get_default_encryption_key = _default_encryption_key
     Backup.__init__ = _backup_init
@@ -329,11 +365,27 @@ def _restore_from_backup(ctx: Any, req: AwsRequest) -> Response:
     backend = dynamodb_backends[req.account][req.region]
     if target in backend.tables:
         raise AwsError("TableAlreadyExistsException", f"Table already exists: {target}")
-    backup = backend.backups.get(backup_arn)
+    found = _BACKUP_ARN.match(backup_arn)
+    source_region = req.region
+    if found:
+        source_region, source_account = found.group(1), found.group(2)
+        if source_account != req.account:
+            raise AwsError(
+                "ValidationException",
+                f"A DynamoDB backup restores only in its own account: {backup_arn} belongs to {source_account}, "
+                f"not {req.account}; copy it with AWS Backup (advanced DynamoDB backup) to restore it there",
+            )
+    backup = dynamodb_backends[req.account][source_region].backups.get(backup_arn)
     if backup is None:
         raise AwsError("BackupNotFoundException", f"Backup not found: {backup_arn}")
     caller = kms_fixes.caller_arn(req.access_key, req.account)
     override = params.get("SSESpecificationOverride")
+    if source_region != req.region and override is None:
+        raise AwsError(
+            "ValidationException",
+            f"Restoring backup {backup_arn} of Region {source_region} into {req.region} needs an "
+            "SSESpecificationOverride: the table's key cannot follow it across Regions",
+        )
     sse = (
         resolve_sse(override, req.account, req.region, caller)
         if override is not None
@@ -470,6 +522,10 @@ def handle(ctx: Any, req: AwsRequest, call_moto: Any) -> Response | None:
             return _restore_to_point_in_time(ctx, req)
         if req.operation == "CreateTable":
             return _create_table(req, call_moto)
+        if req.operation in ("Scan", "GetItem"):
+            from .capacity import handle_read
+
+            return handle_read(ctx, req, call_moto)
         if req.operation in _BUSY_WHILE_CREATING:
             table = _table_named(req, req.json())
             if table is not None and getattr(table, "_rp_restoring", False):
@@ -477,6 +533,10 @@ def handle(ctx: Any, req: AwsRequest, call_moto: Any) -> Response | None:
                     "ResourceInUseException",
                     f"Attempt to change a resource which is still in use: Table is being restored: {table.table_arn}",
                 )
+        from . import dynamodb_extras
+
+        if req.operation in dynamodb_extras.OPERATIONS:
+            return dynamodb_extras.handle(req)
     except AwsError as err:
         return error_response(req, err)
     return None

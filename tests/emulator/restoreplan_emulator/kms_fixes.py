@@ -16,6 +16,12 @@ Handled in front of moto (`handle`):
   GetKeyPolicy and the other management operations never work across accounts.
 - Disabled keys refuse cryptographic operations (DisabledException), and
   grant operations on an unknown key are NotFoundException (moto crashed).
+- Key policies are evaluated per caller: a statement applies when its
+  Principal names the caller's account (or role), its Action matches, and
+  its conditions on `aws:PrincipalAccount` / `kms:CallerAccount` hold
+  (StringEquals, StringNotEquals, ...IgnoreCase, StringLike, StringNotLike,
+  with IfExists and ForAnyValue/ForAllValues). moto denied DescribeKey to
+  everyone when any Deny statement named it.
 - DryRun on CreateGrant, Encrypt, Decrypt, GenerateDataKey*, ReEncrypt:
   DryRunOperationException when the call would have succeeded, the real error
   otherwise, and no change either way.
@@ -33,6 +39,8 @@ from typing import Any, Callable
 
 from moto.core.exceptions import JsonRESTError
 from moto.kms import utils as kms_utils
+from moto.kms import responses as kms_responses
+from moto.kms.exceptions import AccessDeniedException
 from moto.kms.models import Key, KmsBackend, kms_backends
 
 from .wire import AwsError, AwsRequest, Response, error_response
@@ -208,6 +216,7 @@ def apply_patches() -> None:
     KmsBackend.replicate_key = _replicate_key
     KmsBackend.describe_key = _describe_key
     KmsBackend.create_key = _create_key
+    kms_responses.validate_policy = _validate_policy
     for name in ("disable_key", "enable_key", "cancel_key_deletion", "schedule_key_deletion"):
         setattr(KmsBackend, name, _by_any_id(getattr(KmsBackend, name)))
 
@@ -250,21 +259,105 @@ def _principal_matches(statement: dict[str, Any], account: str, arn: str | None)
     return False
 
 
+# Condition keys whose value is the caller's account; the only ones evaluated.
+_ACCOUNT_KEYS = ("kms:calleraccount", "aws:principalaccount")
+
+
+def _string_operator(operator: str) -> tuple[str, bool] | None:
+    """(base operator, IfExists) of a string condition operator, or None for others.
+
+    `ForAnyValue:` and `ForAllValues:` are accepted: the account keys are
+    single-valued, so both behave like the plain operator.
+    """
+    name = operator
+    for prefix in ("ForAnyValue:", "ForAllValues:"):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+    if_exists = name.endswith("IfExists")
+    if if_exists:
+        name = name[: -len("IfExists")]
+    if name in ("StringEquals", "StringNotEquals", "StringEqualsIgnoreCase",
+                "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike"):
+        return name, if_exists
+    return None
+
+
+def condition_matches(operator: str, values: Any, account: str) -> bool | None:
+    """Whether a condition on an account key holds for `account`, as IAM evaluates it.
+
+    None when the operator is not a string operator (not evaluated here).
+    """
+    parsed = _string_operator(operator)
+    if parsed is None:
+        return None
+    name, _ = parsed
+    wanted = [str(v) for v in _as_list(values)]
+    if name in ("StringEquals", "StringNotEquals"):
+        hit = account in wanted
+    elif name in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
+        hit = account.lower() in [w.lower() for w in wanted]
+    else:
+        # StringLike: `*` and `?` wildcards, case-sensitive.
+        hit = any(fnmatch.fnmatchcase(account, w.replace("[", "[[]")) for w in wanted)
+    return not hit if "Not" in name else hit
+
+
 def _conditions_hold(statement: dict[str, Any], account: str) -> bool:
-    # Only the account conditions are evaluated; others count as satisfied.
+    """Whether every condition of `statement` holds for a caller of `account`.
+
+    The account keys (`kms:CallerAccount`, `aws:PrincipalAccount`) are
+    evaluated with the string operators; other keys and operators count as
+    satisfied. All conditions of a statement must hold (AND).
+    """
     for operator, clauses in (statement.get("Condition") or {}).items():
+        if not isinstance(clauses, dict):
+            continue
         for key, values in clauses.items():
-            if key.lower() in ("kms:calleraccount", "aws:principalaccount"):
-                matches = account in [str(v) for v in _as_list(values)]
-                if operator.startswith("StringNotEquals"):
-                    matches = not matches
-                if not matches:
-                    return False
+            if str(key).lower() not in _ACCOUNT_KEYS:
+                continue
+            if condition_matches(str(operator), values, account) is False:
+                return False
     return True
 
 
 def _action_matches(statement: dict[str, Any], action: str) -> bool:
     return any(fnmatch.fnmatchcase(action.lower(), str(p).lower()) for p in _as_list(statement.get("Action")))
+
+
+def policy_denies(key: Key, account: str, action: str, arn: str | None = None) -> bool:
+    """Whether an explicit `Deny` of the key policy applies to `account` (or the role `arn`)."""
+    try:
+        policy = json.loads(key.policy)
+    except (TypeError, ValueError):
+        return False
+    return any(
+        str(statement.get("Effect", "")).lower() == "deny"
+        and _principal_matches(statement, account, arn)
+        and _action_matches(statement, action)
+        and _conditions_hold(statement, account)
+        for statement in _as_list(policy.get("Statement"))
+        if isinstance(statement, dict)
+    )
+
+
+# The caller of the KMS request being answered (requests are answered one at
+# a time, under the server's lock), for moto's own key-policy check.
+_caller: tuple[str, str | None] | None = None
+
+
+def _validate_policy(key: Key, action: str) -> None:
+    """moto's check before DescribeKey and friends, with principals and conditions.
+
+    moto denied the action to every caller whenever any `Deny` statement
+    named it, whatever its `Principal` and `Condition`; AWS denies only the
+    callers the statement applies to.
+    """
+    account, arn = _caller if _caller is not None else (key.account_id, None)
+    if policy_denies(key, account, action, arn):
+        raise AccessDeniedException(
+            f"User: arn:aws:iam::{account}:root is not authorized to perform: {action} on resource: "
+            f"{key.arn} with an explicit deny in a resource-based policy"
+        )
 
 
 def policy_allows(key: Key, account: str, action: str, arn: str | None = None) -> bool:
@@ -435,6 +528,10 @@ def _check_key(req: AwsRequest, owner: str, key: Key | None, params: dict[str, A
 
 def handle(req: AwsRequest, call_moto: CallMoto) -> Response | None:
     """Answer a KMS request moto would get wrong; None lets moto answer it as is."""
+    global _caller
+    # moto's own policy check (DescribeKey, ...) runs while this request is
+    # answered, also after this returns None; it must know who asks.
+    _caller = (req.account, caller_arn(req.access_key, req.account))
     try:
         params = req.json()
     except AwsError as err:

@@ -21,11 +21,13 @@ import sys
 import threading
 import time
 import traceback
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
-from . import VERSION, config as config_module, dynamodb_fixes, kms_fixes
+from . import VERSION, clock, cloudwatch_fixes, config as config_module, dynamodb_fixes, kms_fixes, stepfunctions_fixes
 from .backup import BackupStore
+from .capacity import CapacityLedger
 from .faults import FaultInjector
 from .restores import RestoreEngine
 from .wire import AwsError, AwsRequest, Response, error_response, plain_json
@@ -42,13 +44,17 @@ class Emulator:
 
         kms_fixes.apply_patches()
         dynamodb_fixes.apply_patches()
+        cloudwatch_fixes.apply_patches()
         self.lock = threading.RLock()
         self.config = config
         self.faults = FaultInjector(config)
         self.engine = RestoreEngine(config)
         self.backup = BackupStore(self.engine)
         self.backup.install()
+        stepfunctions_fixes.install(self)
+        self._push_moto_config()
         self.requests: list[dict[str, Any]] = []
+        self.capacity = CapacityLedger()
         self.started = time.time()
         self.moto = DomainDispatcherApplication(create_backend_app)
         self._stop = threading.Event()
@@ -77,6 +83,7 @@ class Emulator:
         arrived = time.time()
         with self.lock:
             self.engine.tick()
+            self.backup.tick()
             try:
                 req = AwsRequest.from_environ(environ, body)
             except Exception:
@@ -107,6 +114,8 @@ class Emulator:
                 handled = kms_fixes.handle(req, call_moto)
             elif req.service == "dynamodb":
                 handled = dynamodb_fixes.handle(self, req, call_moto)
+            elif req.service == "states":
+                stepfunctions_fixes.ensure_patched()
             response = handled if handled is not None else call_moto()
         except AwsError as err:
             return error_response(req, err)
@@ -143,6 +152,20 @@ class Emulator:
                 result.close()
         return Response(int(captured["status"].split()[0]), list(captured["headers"]), b"".join(chunks))
 
+    # -- moto's own configuration (POST /moto-api/config) ----------------------
+
+    def _pull_moto_config(self) -> None:
+        # /moto-api/config may have changed it behind the extension's back.
+        from moto.core.config import default_user_config
+
+        self.config.execute_state_machines = bool(
+            default_user_config.get("stepfunctions", {}).get("execute_state_machine", False))
+
+    def _push_moto_config(self) -> None:
+        from moto.core.config import default_user_config
+
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = self.config.execute_state_machines
+
     # -- state -----------------------------------------------------------------
 
     def reset(self) -> None:
@@ -153,6 +176,7 @@ class Emulator:
         with self.lock:
             self.engine.reset()
             self.backup.reset()
+            self.capacity.reset()
             self.requests.clear()
             self.faults.reseed()
 
@@ -161,7 +185,9 @@ class Emulator:
         while not self._stop.is_set():
             with self.lock:
                 self.engine.tick()
-                deadline = self.engine.next_deadline()
+                self.backup.tick()
+                deadlines = [d for d in (self.engine.next_deadline(), self.backup.next_deadline()) if d is not None]
+                deadline = min(deadlines) if deadlines else None
             wait = 0.25 if deadline is None else min(0.25, max(0.005, deadline - time.time()))
             self._stop.wait(wait)
 
@@ -181,6 +207,7 @@ class Emulator:
             return plain_json(400, {"error": "the body is not valid JSON"})
         with self.lock:
             self.engine.tick()
+            self.backup.tick()
             if route == "health" and method == "GET":
                 from moto import __version__ as moto_version
 
@@ -189,6 +216,8 @@ class Emulator:
                     "emulator_version": VERSION,
                     "moto_version": moto_version,
                     "uptime_seconds": round(time.time() - self.started, 3),
+                    # The emulator's current time, on the clock `--now` set.
+                    "now": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
                 })
             if route == "requests" and method == "GET":
                 return plain_json(200, {"requests": list(self.requests)})
@@ -201,13 +230,22 @@ class Emulator:
                     "restores": [r.to_json() for r in self.engine.restores],
                     "max_concurrent": self.engine.max_concurrent(),
                 })
+            if route == "capacity" and method == "GET":
+                table = (parse_qs(environ.get("QUERY_STRING", "")).get("table") or [None])[0]
+                return plain_json(200, self.capacity.to_json(table))
+            if route == "capacity" and method == "DELETE":
+                self.capacity.reset()
+                return plain_json(200, {"cleared": True})
             if route == "config" and method == "GET":
+                self._pull_moto_config()
                 return plain_json(200, self.config.to_json())
             if route == "config" and method == "POST":
+                self._pull_moto_config()
                 try:
                     self.config.update(payload)
                 except ValueError as err:
                     return plain_json(400, {"error": str(err)})
+                self._push_moto_config()
                 if "fault_seed" in payload or "fault-seed" in payload:
                     self.faults.reseed()
                 return plain_json(200, self.config.to_json())
@@ -316,10 +354,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--port", type=int, required=True, help="TCP port; 0 picks a free one")
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request to stderr")
+    parser.add_argument("--now", default=None, metavar="TIME",
+                        help="start the emulator's clock at TIME (RFC 3339); default: $RESTOREPLAN_NOW, else the wall clock")
     config_module.add_arguments(parser)
     args = parser.parse_args(argv)
     try:
         config = config_module.from_arguments(args)
+        clock.start(args.now)
     except ValueError as err:
         parser.error(str(err))
 
@@ -344,6 +385,10 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    # moto's Step Functions interpreter sends a state machine's AWS SDK tasks
+    # to http://localhost:$MOTO_PORT: this emulator.
+    os.environ["MOTO_PORT"] = str(server.server_port)
+    stepfunctions_fixes.set_port(server.server_port)
     print(f"restoreplan-emulator listening on http://127.0.0.1:{server.server_port}", flush=True)
     # Nothing else may reach stdout (moto prints there): a harness that reads
     # only the first line and never drains the pipe would block the server.

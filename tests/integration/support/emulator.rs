@@ -13,13 +13,23 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+/// Where every emulator's clock starts (`serve --now`), and with it the
+/// clock of every binary a test runs (`RESTOREPLAN_NOW`): nothing a test
+/// checks depends on the day it runs on.
+pub const CLOCK_START: &str = "2026-11-24T08:30:00Z";
 
 /// A running emulator.
 pub struct Emulator {
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
     next_account: AtomicU64,
+    /// The emulator's time when `clock_read` was taken.
+    clock_at: DateTime<Utc>,
+    clock_read: Instant,
 }
 
 static SHARED: OnceLock<Emulator> = OnceLock::new();
@@ -56,7 +66,7 @@ impl Emulator {
         std::thread::spawn(move || {
             let mut cmd = Command::new("bash");
             cmd.arg(&serve)
-                .args(["--port", "0"])
+                .args(["--port", "0", "--now", CLOCK_START])
                 .args(&options)
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
@@ -108,10 +118,42 @@ impl Emulator {
             Ok(Err(e)) => panic!("{e}"),
             Err(e) => panic!("the emulator did not start in time: {e}"),
         };
+        // Read the emulator's own clock once: from then on the harness and
+        // the binaries it runs keep time with it. The instant is taken before
+        // the request, so the harness is never behind the emulator (an age
+        // of exactly 3 days must not read as 2d 23h), only ahead by the
+        // round trip.
+        let clock_read = Instant::now();
+        let health = http("GET", &format!("{endpoint}/_restoreplan/health"), None);
+        let clock_at = health["now"]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| panic!("the emulator reports its time: {health}"));
         Emulator {
             endpoint,
             next_account: AtomicU64::new(1),
+            clock_at,
+            clock_read,
         }
+    }
+
+    /// The emulator's current time (on the clock that starts at [`CLOCK_START`]).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock_at + chrono::Duration::from_std(self.clock_read.elapsed()).unwrap_or_default()
+    }
+
+    /// Live-check options on the emulator's clock, for in-process checks.
+    pub fn live_options(&self) -> restoreplan::check::live::LiveOptions {
+        restoreplan::check::live::LiveOptions {
+            now: self.now(),
+            ..Default::default()
+        }
+    }
+
+    /// [`Emulator::now`] in seconds since the epoch, as the request log has it.
+    pub fn now_secs(&self) -> f64 {
+        self.now().timestamp_millis() as f64 / 1000.0
     }
 
     /// A 12-digit account id no other test of this process uses.

@@ -1,0 +1,267 @@
+"""Step Functions executions run by moto's interpreter, calling back into the emulator."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+import pytest
+
+from conftest import DEFAULT_ACCOUNT, OTHER_ACCOUNT, REGION, make_table, role, wait_for
+
+THIRD_ACCOUNT = "777788889999"
+
+
+@pytest.fixture
+def sfn_on(emulator):
+    emulator.configure(execute_state_machines=True)
+    yield
+    emulator.configure(execute_state_machines=False)
+
+
+def sfn_role(account: str) -> str:
+    return f"arn:aws:iam::{account}:role/restoreplan-state-machine"
+
+
+def run(emulator, definition: dict, *, account: str = DEFAULT_ACCOUNT, name: str | None = None,
+        execution_input: dict | None = None, timeout: float = 20.0) -> dict:
+    """Create a state machine in `account`, run it to the end, return DescribeExecution."""
+    creds = None if account == DEFAULT_ACCOUNT else emulator.assume(account)
+    sfn = emulator.client("stepfunctions", credentials=creds)
+    machine = sfn.create_state_machine(
+        name=f"m-{abs(hash(json.dumps(definition, sort_keys=True))) % 10**8}-{len(sfn.list_state_machines()['stateMachines'])}",
+        definition=json.dumps(definition), roleArn=sfn_role(account))["stateMachineArn"]
+    args = {"stateMachineArn": machine, "input": json.dumps(execution_input or {})}
+    if name:
+        args["name"] = name
+    execution = sfn.start_execution(**args)["executionArn"]
+    return wait_for(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
+        sfn.describe_execution(executionArn=execution)), timeout)
+
+
+def one_task(resource: str, parameters: dict, **extra) -> dict:
+    return {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": resource,
+                                                   "Parameters": parameters, "End": True, **extra}}}
+
+
+def caught(error: str) -> dict:
+    return {"Catch": [{"ErrorEquals": [error], "ResultPath": "$.caught", "Next": "Caught"}]}
+
+
+def test_config_switch_and_moto_api(emulator):
+    assert emulator.control("GET", "config")[1]["execute_state_machines"] is False
+    assert emulator.configure(execute_state_machines=True)["execute_state_machines"] is True
+    assert emulator.control("POST", "config", {"execute_state_machines": "yes"})[0] == 400
+    # moto's own switch is the same setting.
+    request = urllib.request.Request(f"{emulator.endpoint}/moto-api/config", method="POST",
+                                     data=json.dumps({"stepfunctions": {"execute_state_machine": False}}).encode())
+    urllib.request.urlopen(request, timeout=10).read()
+    assert emulator.control("GET", "config")[1]["execute_state_machines"] is False
+
+
+def test_sdk_task_reaches_the_emulator_as_the_machines_account(emulator, sfn_on, uid):
+    name = uid("sfn")
+    make_table(emulator.client("dynamodb", credentials=emulator.assume(OTHER_ACCOUNT)), name)
+    result = run(emulator, one_task("arn:aws:states:::aws-sdk:dynamodb:describeTable", {"TableName": name}),
+                 account=OTHER_ACCOUNT)
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["Table"]["TableArn"] == f"arn:aws:dynamodb:{REGION}:{OTHER_ACCOUNT}:table/{name}"
+    # No ResultSelector: the SDK's timestamps are ISO 8601 strings in the state's JSON.
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", output["Table"]["CreationDateTime"])
+    calls = [r for r in emulator.requests() if r["operation"] == "DescribeTable" and r["table"] == name]
+    assert [c["account"] for c in calls][-1] == OTHER_ACCOUNT
+
+
+def test_after_restore_settings_through_sdk_tasks(emulator, sfn_on, uid):
+    """Auto scaling, alarms, contributor insights and validation results set from a state machine."""
+    name = uid("settings")
+    creds = emulator.assume(OTHER_ACCOUNT)
+    emulator.client("dynamodb", credentials=creds).create_table(
+        TableName=name, BillingMode="PROVISIONED", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    definition = {"StartAt": "Scaling", "States": {
+        "Scaling": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:applicationautoscaling:registerScalableTarget",
+                    "Parameters": {"ServiceNamespace": "dynamodb", "ResourceId": f"table/{name}",
+                                   "ScalableDimension": "dynamodb:table:ReadCapacityUnits",
+                                   "MinCapacity": 5, "MaxCapacity": 40},
+                    "ResultPath": None, "Next": "Alarm"},
+        "Alarm": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:cloudwatch:putMetricAlarm",
+                  "Parameters": {"AlarmName": f"{name}-throttles", "Namespace": "AWS/DynamoDB",
+                                 "MetricName": "ReadThrottleEvents", "Statistic": "Sum", "Period": 60,
+                                 "EvaluationPeriods": 1, "Threshold": 1,
+                                 "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                                 "Dimensions": [{"Name": "TableName", "Value": name}]},
+                  "ResultPath": None, "Next": "Insights"},
+        "Insights": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:updateContributorInsights",
+                     "Parameters": {"TableName": name, "ContributorInsightsAction": "ENABLE"}, "End": True},
+    }}
+    result = run(emulator, definition, account=OTHER_ACCOUNT)
+    assert result["status"] == "SUCCEEDED", result
+    scaling = emulator.client("application-autoscaling", credentials=creds)
+    (target,) = scaling.describe_scalable_targets(ServiceNamespace="dynamodb", ResourceIds=[f"table/{name}"])["ScalableTargets"]
+    assert target["MaxCapacity"] == 40
+    cloudwatch = emulator.client("cloudwatch", credentials=creds)
+    assert [a["AlarmName"] for a in cloudwatch.describe_alarms(AlarmNames=[f"{name}-throttles"])["MetricAlarms"]] == [
+        f"{name}-throttles"]
+    insights = emulator.client("dynamodb", credentials=creds).describe_contributor_insights(TableName=name)
+    assert insights["ContributorInsightsStatus"] == "ENABLED"
+    # A failing call names its service as AWS does.
+    failing = run(emulator, one_task("arn:aws:states:::aws-sdk:applicationautoscaling:registerScalableTarget",
+                                     {"ServiceNamespace": "dynamodb", "ResourceId": f"table/{name}",
+                                      "ScalableDimension": "dynamodb:table:Nonsense", "MinCapacity": 1,
+                                      "MaxCapacity": 2}), account=OTHER_ACCOUNT)
+    assert failing["status"] == "FAILED"
+    assert failing["error"].startswith("ApplicationAutoScaling."), failing
+
+
+def test_map_runs_tasks_side_by_side(emulator, sfn_on, uid):
+    ddb = emulator.client("dynamodb")
+    names = [uid("map") for _ in range(6)]
+    for name in names:
+        make_table(ddb, name, items=0)
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.tables", "MaxConcurrency": 6, "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Describe", "States": {"Describe": {
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:describeTable",
+            "Parameters": {"TableName.$": "$"}, "ResultSelector": {"name.$": "$.Table.TableName"}, "End": True}}}}}}
+    result = run(emulator, definition, execution_input={"tables": names})
+    assert result["status"] == "SUCCEEDED", result
+    assert [r["name"] for r in json.loads(result["output"])] == names
+
+
+def test_sdk_blobs_are_base64(emulator, sfn_on):
+    import base64
+
+    result = run(emulator, one_task("arn:aws:states:::aws-sdk:kms:generateRandom", {"NumberOfBytes": 16}))
+    assert result["status"] == "SUCCEEDED", result
+    assert len(base64.b64decode(json.loads(result["output"])["Plaintext"])) == 16
+
+
+def test_task_credentials_act_as_the_role_account(emulator, sfn_on, uid):
+    name = uid("cred")
+    make_table(emulator.client("dynamodb", credentials=emulator.assume(THIRD_ACCOUNT)), name)
+    definition = one_task("arn:aws:states:::aws-sdk:dynamodb:describeTable", {"TableName": name},
+                          Credentials={"RoleArn": f"arn:aws:iam::{THIRD_ACCOUNT}:role/restore-target"},
+                          ResultSelector={"arn.$": "$.Table.TableArn"})
+    result = run(emulator, definition, account=OTHER_ACCOUNT)
+    assert result["status"] == "SUCCEEDED", result
+    assert json.loads(result["output"])["arn"].split(":")[4] == THIRD_ACCOUNT
+    # The role can come from the input.
+    dynamic = one_task("arn:aws:states:::aws-sdk:dynamodb:describeTable", {"TableName": name},
+                       Credentials={"RoleArn.$": "$.role"}, ResultSelector={"arn.$": "$.Table.TableArn"})
+    result = run(emulator, dynamic, account=OTHER_ACCOUNT,
+                 execution_input={"role": f"arn:aws:iam::{THIRD_ACCOUNT}:role/restore-target"})
+    assert result["status"] == "SUCCEEDED", result
+    assert json.loads(result["output"])["arn"].split(":")[4] == THIRD_ACCOUNT
+    # Without Credentials the same machine does not see the table of the other account.
+    plain = run(emulator, one_task("arn:aws:states:::aws-sdk:dynamodb:describeTable", {"TableName": name}),
+                account=OTHER_ACCOUNT)
+    assert plain["status"] == "FAILED"
+    assert plain["error"] == "DynamoDb.ResourceNotFoundException"
+
+
+def test_sdk_error_names(emulator, sfn_on, uid):
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:backup:describeRestoreJob",
+                     "Parameters": {"RestoreJobId": "NO-SUCH-JOB"},
+                     **caught("Backup.ResourceNotFoundException"), "End": True},
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    result = run(emulator, definition)
+    assert result["status"] == "SUCCEEDED", result
+    assert json.loads(result["output"])["caught"]["Error"] == "Backup.ResourceNotFoundException"
+    assert "Status Code: 400" in json.loads(result["output"])["caught"]["Cause"]
+
+    # An injected throttle: AWS's ThrottlingException, named like every SDK error.
+    emulator.configure(throttle_rate=1.0, fault_services=["backup"])
+    result = run(emulator, one_task("arn:aws:states:::aws-sdk:backup:listBackupVaults", {}))
+    assert result["status"] == "FAILED"
+    assert result["error"] == "Backup.ThrottlingException"
+    emulator.configure(throttle_rate=0.0)
+
+    # The optimized DynamoDB integration keeps AWS's DynamoDB prefix.
+    result = run(emulator, one_task("arn:aws:states:::dynamodb:getItem",
+                                    {"TableName": uid("missing"), "Key": {"pk": {"S": "x"}}}))
+    assert result["status"] == "FAILED"
+    assert result["error"] == "DynamoDB.ResourceNotFoundException"
+
+
+def test_retry_recovers_from_throttling(emulator, sfn_on):
+    emulator.configure(throttle_rate=0.5, fault_services=["backup"], fault_seed=3)
+    definition = one_task("arn:aws:states:::aws-sdk:backup:listBackupVaults", {},
+                          Retry=[{"ErrorEquals": ["Backup.ThrottlingException"], "IntervalSeconds": 1,
+                                  "MaxAttempts": 10, "BackoffRate": 2, "JitterStrategy": "FULL"}])
+    result = run(emulator, definition)
+    assert result["status"] == "SUCCEEDED", result
+    faulted = [r for r in emulator.requests() if r["operation"] == "ListBackupVaults" and r["fault"]]
+    assert faulted, "the seed throttles at least one attempt"
+
+
+def test_execution_without_a_name_gets_a_uuid(emulator, sfn_on):
+    result = run(emulator, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    assert result["status"] == "SUCCEEDED"
+    assert re.match(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", result["name"])
+    assert result["executionArn"].endswith(":" + result["name"])
+    named = run(emulator, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, name="run-7")
+    assert named["name"] == "run-7"
+
+
+def test_restore_job_poll_loop(emulator, sfn_on, uid):
+    """StartRestoreJob, then Wait and Choice until the job is COMPLETED, DescribeTable, the validation result."""
+    creds = emulator.assume(OTHER_ACCOUNT)
+    ddb, backup = emulator.client("dynamodb", credentials=creds), emulator.client("backup", credentials=creds)
+    source, vault, target = uid("src"), uid("vault"), uid("restored")
+    make_table(ddb, source)
+    backup.create_backup_vault(BackupVaultName=vault)
+    rp = backup.start_backup_job(BackupVaultName=vault, IamRoleArn=role(OTHER_ACCOUNT),
+                                 ResourceArn=f"arn:aws:dynamodb:{REGION}:{OTHER_ACCOUNT}:table/{source}")["RecoveryPointArn"]
+    definition = {
+        "StartAt": "Start",
+        "States": {
+            "Start": {
+                "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:backup:startRestoreJob",
+                "Parameters": {"RecoveryPointArn.$": "$.rp", "IamRoleArn": role(OTHER_ACCOUNT),
+                               "IdempotencyToken": "run-1/restore", "ResourceType": "DynamoDB",
+                               "Metadata": {"targetTableName.$": "$.target"}},
+                "ResultPath": "$.start", "Next": "Describe",
+            },
+            "Describe": {
+                "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:backup:describeRestoreJob",
+                "Parameters": {"RestoreJobId.$": "$.start.RestoreJobId"},
+                "ResultSelector": {"Status.$": "$.Status", "Minutes.$": "$.ExpectedCompletionTimeMinutes"},
+                "ResultPath": "$.job", "Next": "Done?",
+            },
+            "Done?": {"Type": "Choice", "Choices": [
+                {"Variable": "$.job.Status", "StringEquals": "COMPLETED", "Next": "Table"},
+                {"Or": [{"Variable": "$.job.Status", "StringEquals": "FAILED"},
+                        {"Variable": "$.job.Status", "StringEquals": "ABORTED"}], "Next": "Failed"},
+            ], "Default": "Wait"},
+            "Wait": {"Type": "Wait", "Seconds": 60, "Next": "Describe"},
+            "Table": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:describeTable",
+                      "Parameters": {"TableName.$": "$.target"},
+                      "ResultSelector": {"TableStatus.$": "$.Table.TableStatus", "ItemCount.$": "$.Table.ItemCount"},
+                      "ResultPath": "$.table", "Next": "Validate"},
+            "Validate": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:backup:putRestoreValidationResult",
+                         "Parameters": {"RestoreJobId.$": "$.start.RestoreJobId", "ValidationStatus": "SUCCESSFUL",
+                                        "ValidationStatusMessage": "items: 3"},
+                         "ResultPath": None, "End": True},
+            "Failed": {"Type": "Fail", "Error": "RestoreFailed"},
+        },
+    }
+    result = run(emulator, definition, account=OTHER_ACCOUNT, execution_input={"rp": rp, "target": target})
+    assert result["status"] == "SUCCEEDED", result
+    output = json.loads(result["output"])
+    assert output["job"] == {"Status": "COMPLETED", "Minutes": 10}
+    assert output["table"] == {"TableStatus": "ACTIVE", "ItemCount": 3}
+    polls = [r for r in emulator.requests() if r["operation"] == "DescribeRestoreJob" and r["account"] == OTHER_ACCOUNT]
+    # 600 s modeled at time scale 0.001; waits of 60 s scaled to 0.06 s: a handful of polls, not hundreds.
+    assert 2 <= len(polls) <= 30
+    assert len([r for r in emulator.restores()["restores"] if r["target_table"] == target]) == 1
+    job = backup.describe_restore_job(RestoreJobId=output["start"]["RestoreJobId"])
+    assert (job["ValidationStatus"], job["ValidationStatusMessage"]) == ("SUCCESSFUL", "items: 3")
