@@ -94,14 +94,14 @@ mod tests {
     }
 
     const PLAN: &str = "version: 1\nname: demo\nsource: { account: \"111122223333\", region: us-east-1 }\n\
-        target: { account: \"111122223333\", region: us-east-1, vault: dr }\n\
+        target: { account: \"111122223333\", region: us-west-2, vault: dr, role: \"arn:aws:iam::111122223333:role/r\" }\n\
         restores:\n  - table: orders\n  - table: users\n    depends_on: [orders]\n";
 
     #[test]
     fn comments_and_formatting_do_not_count() {
         let edited = "# reviewed\nversion: 1\nname: demo   # the name\n\
             source:\n  account: \"111122223333\"\n  region: us-east-1\n\
-            target: { region: us-east-1, account: \"111122223333\", vault: dr }\n\n\
+            target: { region: us-west-2, account: \"111122223333\", vault: dr, role: \"arn:aws:iam::111122223333:role/r\" }\n\n\
             restores:\n  - table: orders\n\n  - table: users\n    depends_on: [ orders ]\n";
         assert_eq!(changes(&fp(PLAN), &fp(edited)), Vec::<String>::new());
     }

@@ -649,18 +649,20 @@ async fn max_requests_per_second_spaces_the_checks_before_the_run() {
     }
     w.write("plan.yaml", &plan);
     let before = w.requests().len();
-    w.run(
-        &[
-            "apply",
-            "plan.yaml",
-            "--yes",
-            "--format",
-            "json",
-            "--max-requests-per-second",
-            "8",
-        ],
-        0,
-    );
+    let summary = w.dir.path().join("summary.md");
+    w.command(&[
+        "apply",
+        "plan.yaml",
+        "--yes",
+        "--format",
+        "json",
+        "--max-requests-per-second",
+        "8",
+    ])
+    .env("GITHUB_STEP_SUMMARY", summary.display().to_string())
+    .run();
+    let md = std::fs::read_to_string(&summary).expect("the job summary");
+    assert!(md.starts_with("### restoreplan apply: run paced-"), "{md}");
     let log = w.requests();
     let times: Vec<f64> = log[before..]
         .iter()
