@@ -38,6 +38,8 @@ pub mod codes {
     /// AWS (or the endpoint given) could not be reached for an account:
     /// connection refused, DNS, timeout, TLS.
     pub const UNREACHABLE: &str = "restoreplan::aws::unreachable";
+    /// The credentials for an account are of another account.
+    pub const WRONG_ACCOUNT: &str = "restoreplan::aws::wrong_account";
     /// An AWS call failed in a way that is not a finding about the plan.
     pub const CALL_FAILED: &str = "restoreplan::aws::call_failed";
     /// The key does not exist or is not visible to the target account.
@@ -150,47 +152,49 @@ pub async fn check(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> Li
         .collect();
     accounts.sort();
     accounts.dedup();
-    let unreachable = std::sync::Mutex::new(std::collections::BTreeSet::new());
-    let unreachable_ref = &unreachable;
-    let identities: Vec<AccountIdentity> = stream::iter(accounts)
+    // Who acts in each account comes first: no other call is made to an
+    // account whose credentials are of another.
+    let checked: Vec<(AccountIdentity, Option<&'static str>)> = stream::iter(accounts)
         .map(|a| async move {
-            let unreachable = unreachable_ref;
-            let identity = cloud.identity(&a).await;
-            let network = identity
-                .as_ref()
-                .err()
-                .is_some_and(|e| crate::cloud::aws::is_network_code(&e.code));
-            if network {
-                unreachable
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(a.to_string());
-            }
-            AccountIdentity {
-                account: a.to_string(),
-                identity: identity.map_err(|e| e.to_string()),
-            }
+            let (identity, code) = match cloud.identity(&a).await {
+                Ok(id) => match crate::cloud::wrong_account(a.as_str(), &id) {
+                    None => (Ok(id), None),
+                    Some(why) => (Err(why), Some(codes::WRONG_ACCOUNT)),
+                },
+                Err(e) => {
+                    let code = if crate::cloud::aws::is_network_code(&e.code) {
+                        codes::UNREACHABLE
+                    } else {
+                        codes::CREDENTIALS
+                    };
+                    (Err(e.to_string()), Some(code))
+                }
+            };
+            (
+                AccountIdentity {
+                    account: a.to_string(),
+                    identity,
+                },
+                code,
+            )
         })
         .buffered(8)
         .collect()
         .await;
-    let broken: BTreeMap<String, String> = identities
+    let broken: BTreeMap<String, (&'static str, String)> = checked
         .iter()
-        .filter_map(|i| {
-            i.identity
-                .as_ref()
-                .err()
-                .map(|e| (i.account.clone(), e.clone()))
+        .filter_map(|(i, code)| {
+            let e = i.identity.as_ref().err()?;
+            Some((i.account.clone(), ((*code)?, e.clone())))
         })
         .collect();
+    let identities: Vec<AccountIdentity> = checked.into_iter().map(|(i, _)| i).collect();
 
-    let unreachable = unreachable.into_inner().unwrap_or_else(|e| e.into_inner());
     let ctx = Ctx {
         plan,
         cloud,
         now: opts.now,
         broken: &broken,
-        unreachable: &unreachable,
     };
     let mut resolved: Vec<(ResolvedRestore, Vec<Finding>)> =
         stream::iter(plan.restores().iter().enumerate())
@@ -218,9 +222,7 @@ struct Ctx<'a> {
     plan: &'a Plan,
     cloud: &'a dyn CloudRead,
     now: DateTime<Utc>,
-    broken: &'a BTreeMap<String, String>,
-    /// Accounts whose identity call failed on the network.
-    unreachable: &'a std::collections::BTreeSet<String>,
+    broken: &'a BTreeMap<String, (&'static str, String)>,
 }
 
 /// Findings for one restore, with its id and spans filled in.
@@ -238,7 +240,10 @@ impl Out<'_> {
         };
         // A credentials problem is about an account, not a line of the
         // plan: without a span it is shown once for all its restores.
-        let f = if f.span.is_none() && f.code != codes::CREDENTIALS && f.code != codes::UNREACHABLE
+        let f = if f.span.is_none()
+            && f.code != codes::CREDENTIALS
+            && f.code != codes::WRONG_ACCOUNT
+            && f.code != codes::UNREACHABLE
         {
             f.at(self.restore.spans.entry)
         } else {
@@ -298,11 +303,9 @@ impl Ctx<'_> {
         }
         let mut no_credentials = false;
         for account in accounts {
-            if let Some(e) = self.broken.get(account.as_str())
-                && self.unreachable.contains(account.as_str())
-            {
+            if let Some((code, e)) = self.broken.get(account.as_str()) {
                 no_credentials = true;
-                out.push(
+                let finding = if *code == codes::UNREACHABLE {
                     Finding::error(
                         codes::UNREACHABLE,
                         format!(
@@ -310,15 +313,23 @@ impl Ctx<'_> {
                             r.id
                         ),
                     )
-                    .evidence(e.clone())
                     .help(
                         "check the network, the proxy settings and `--endpoint-url` (or \
                          AWS_ENDPOINT_URL); the evidence says what failed and where",
-                    ),
-                );
-            } else if let Some(e) = self.broken.get(account.as_str()) {
-                no_credentials = true;
-                out.push(
+                    )
+                } else if *code == codes::WRONG_ACCOUNT {
+                    Finding::error(
+                        codes::WRONG_ACCOUNT,
+                        format!(
+                            "{} (restore `{}`); nothing was asked of {account}",
+                            e.split(" (").next().unwrap_or(e),
+                            r.id
+                        ),
+                    )
+                    .help(format!(
+                        "pass `--role {account}=arn:aws:iam::{account}:role/NAME` or `--profile {account}=PROFILE` with credentials of {account}"
+                    ))
+                } else {
                     Finding::error(
                         codes::CREDENTIALS,
                         format!(
@@ -326,11 +337,11 @@ impl Ctx<'_> {
                             r.id
                         ),
                     )
-                    .evidence(e.clone())
                     .help(format!(
                         "configure credentials for {account}: ambient credentials, `--profile {account}=NAME` or `--role {account}=ROLE_ARN`"
-                    )),
-                );
+                    ))
+                };
+                out.push(finding.evidence(e.clone()));
             }
         }
 
@@ -1479,6 +1490,7 @@ mod tests {
                 stream: None,
                 deletion_protection: false,
                 restore_in_progress: false,
+                origin: Default::default(),
                 table_id: None,
             }))
         }
@@ -1575,6 +1587,7 @@ mod tests {
             deletion_protection: false,
             restore_in_progress: false,
             table_id: None,
+            origin: Default::default(),
         };
         unknown_indexes(r, None, Some(&table), &mut out);
         assert_eq!(out.findings.len(), 1, "{:?}", out.findings);

@@ -15,7 +15,9 @@ use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
 use crate::cloud::aws::AwsCloud;
 use crate::diff::{DryRun, stale};
 use crate::exec::events::{CollectingSink, Event, EventSink, Tee};
-use crate::exec::journal::{Journal, RunHeader, RunState};
+use crate::exec::identity;
+use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState};
+use crate::exec::lock::{Holder, LocalFileStore, LockKey, RunLock, Takeover};
 use crate::exec::policy::stop_pair;
 use crate::exec::report::RunReport;
 use crate::exec::report::gantt::{self, Chart};
@@ -24,7 +26,7 @@ use crate::exec::report::progress::Progress;
 use crate::exec::spec::{RestoreSpec, new_run_id};
 use crate::exec::{Clock, ExecOptions, Executor, RunInput, TokioClock};
 use crate::plan::fingerprint;
-use crate::plan::model::Plan;
+use crate::plan::model::{AccountId, Plan};
 use crate::report::findings;
 
 /// Default directory of run journals.
@@ -39,6 +41,14 @@ pub struct Args {
     /// Continue a run that was interrupted or killed.
     #[arg(long, value_name = "RUN", conflicts_with = "plan_file")]
     pub resume: Option<String>,
+    /// With --resume: start the run's failed and skipped restores again
+    /// (new idempotency tokens; completed restores are not touched).
+    #[arg(long, requires = "resume")]
+    pub retry_failed: bool,
+    /// With --resume: start these failed or skipped restores again, with
+    /// the restores skipped because of them.
+    #[arg(long, value_name = "ID", num_args = 1.., requires = "resume", conflicts_with = "retry_failed")]
+    pub retry: Vec<String>,
     /// The reviewed plan saved by `restoreplan plan --out`: refuse to start
     /// when what AWS resolves now (recovery points, keys, target tables,
     /// requests) differs from it.
@@ -229,6 +239,7 @@ fn predicted_rto(plan: &Plan, specs: &[RestoreSpec]) -> String {
 }
 
 struct Prepared {
+    lock: RunLock,
     accepted_warnings: Vec<AcceptedWarning>,
     plan: Plan,
     specs: Vec<RestoreSpec>,
@@ -236,6 +247,8 @@ struct Prepared {
     resume: Option<RunState>,
     run_id: String,
     started_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Identities the live checks already had from `GetCallerIdentity`.
+    identities: Vec<(String, crate::cloud::Identity)>,
 }
 
 fn prepare(
@@ -244,11 +257,40 @@ fn prepare(
     rt: &tokio::runtime::Runtime,
 ) -> Result<Result<Prepared, ExitStatus>, String> {
     if let Some(run_id) = &args.resume {
-        let (journal, state) = Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
-        if state.finished {
+        // Read first (an unknown run is an error), then lock, then open for
+        // appending: only the lock holder writes the journal.
+        // (Read only: opening for appending cuts a torn last line, which
+        // may be a live holder's line being written.)
+        let peek = {
+            let path = crate::exec::journal::journal_path(&args.runs_dir, run_id)
+                .map_err(|e| e.to_string())?;
+            let (records, _) =
+                crate::exec::journal::read_records(&path).map_err(|e| e.to_string())?;
+            RunState::replay(&records).ok_or_else(|| {
+                format!(
+                    "{} does not start with a run-started record",
+                    path.display()
+                )
+            })?
+        };
+        let (lock, takeovers) = lock_run(&args.runs_dir, run_id, &peek.header)?;
+        let (journal, mut state) =
+            Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
+        record_takeovers(&journal, &takeovers)?;
+        let retrying = args.retry_failed || !args.retry.is_empty();
+        if retrying {
+            retry(args, &journal, &mut state)?;
+        } else if state.finished && !state.restores.iter().any(|r| r.in_flight) {
             return Err(format!(
-                "run `{run_id}` already finished ({}); nothing to resume",
-                state.status()
+                "run `{run_id}` already finished ({}); nothing to resume{}",
+                state.status(),
+                if state.status() == "failed" {
+                    format!(
+                        "; once the cause is fixed, `restoreplan apply --resume {run_id} --retry-failed` starts its failed and skipped restores again"
+                    )
+                } else {
+                    String::new()
+                }
             ));
         }
         let path = match (&args.plan, &state.header.plan_path) {
@@ -279,6 +321,7 @@ fn prepare(
         };
         resume_matches(&path, run_id, &state.header, &loaded.plan)?;
         return Ok(Ok(Prepared {
+            lock,
             accepted_warnings: state.header.accepted_warnings.clone(),
             specs: state.header.restores.clone(),
             started_at: Some(state.header.at),
@@ -286,6 +329,7 @@ fn prepare(
             plan: loaded.plan,
             journal,
             resume: Some(state),
+            identities: Vec::new(),
         }));
     }
     let Some(path) = &args.plan else {
@@ -296,6 +340,19 @@ fn prepare(
         Err(s) => return Ok(Err(s)),
     };
     let plan = loaded.plan;
+    let now = crate::clock::now();
+    let run_id = new_run_id(plan.name(), now);
+    // Lock the plan and its targets before anything else: a second apply
+    // of the same plan is refused here, naming the run that holds them.
+    let mut keys = vec![LockKey::plan(plan.name())];
+    keys.extend(plan.restores().iter().map(|r| {
+        LockKey::table(
+            r.target.location.account.as_str(),
+            r.target.location.region.as_str(),
+            &r.target_name,
+        )
+    }));
+    let (lock, takeovers) = acquire(&args.runs_dir, &run_id, keys)?;
     let accepted = accepted_codes(&args.accept_warnings)?;
     // Read the reviewed plan before talking to AWS: a bad file fails fast.
     let saved = match &args.plan_file {
@@ -332,8 +389,16 @@ fn prepare(
         .iter()
         .map(RestoreSpec::from_resolved)
         .collect();
+    if !args.yes {
+        crate::err!("{}", summary(&plan, &specs));
+        if !confirm("start these restores?")? {
+            crate::errln!("nothing was started");
+            return Ok(Err(ExitStatus::Error));
+        }
+    }
+    // The run starts work now, after the confirmation: the measured
+    // recovery time starts here, not while a person reads the prompt.
     let now = crate::clock::now();
-    let run_id = new_run_id(plan.name(), now);
     let header = RunHeader {
         run_id: run_id.clone(),
         plan: plan.name().to_owned(),
@@ -351,16 +416,11 @@ fn prepare(
         at: now,
         accepted_warnings: gate.accepted.iter().map(AcceptedWarning::of).collect(),
     };
-    if !args.yes {
-        crate::err!("{}", summary(&plan, &specs));
-        if !confirm("start these restores?")? {
-            crate::errln!("nothing was started");
-            return Ok(Err(ExitStatus::Error));
-        }
-    }
     let accepted_warnings = header.accepted_warnings.clone();
     let journal = Journal::create(&args.runs_dir, header).map_err(|e| e.to_string())?;
+    record_takeovers(&journal, &takeovers)?;
     Ok(Ok(Prepared {
+        lock,
         accepted_warnings,
         plan,
         specs,
@@ -368,7 +428,142 @@ fn prepare(
         resume: None,
         run_id,
         started_at: Some(now),
+        identities: report
+            .identities
+            .iter()
+            .filter_map(|i| Some((i.account.clone(), i.identity.clone().ok()?)))
+            .collect(),
     }))
+}
+
+/// Acquires the run lock on `keys` for `run_id` in the runs directory.
+fn acquire(
+    runs_dir: &Path,
+    run_id: &str,
+    keys: Vec<LockKey>,
+) -> Result<(RunLock, Vec<Takeover>), String> {
+    let now = crate::clock::now();
+    RunLock::acquire(
+        Box::new(LocalFileStore::for_runs_dir(runs_dir)),
+        keys,
+        Holder::this_process(run_id, now),
+        now,
+    )
+    .map_err(|e| format!("{e}; nothing was started"))
+}
+
+/// The lock of a run being resumed: its plan and every target it records.
+fn lock_run(
+    runs_dir: &Path,
+    run_id: &str,
+    header: &RunHeader,
+) -> Result<(RunLock, Vec<Takeover>), String> {
+    let mut keys = vec![LockKey::plan(&header.plan)];
+    keys.extend(header.restores.iter().map(|r| {
+        LockKey::table(
+            r.target.account.as_str(),
+            r.target.region.as_str(),
+            &r.target_name,
+        )
+    }));
+    acquire(runs_dir, run_id, keys)
+}
+
+/// Journals the stale locks this process took over, and says so.
+fn record_takeovers(journal: &Journal, takeovers: &[Takeover]) -> Result<(), String> {
+    for t in takeovers {
+        crate::errln!(
+            "note: took over the lock `{}` from {}, which is no longer running",
+            t.key,
+            t.previous.describe()
+        );
+        journal
+            .append(&Record::LockTakenOver {
+                key: t.key.clone(),
+                previous: t.previous.clone(),
+                at: crate::clock::now(),
+            })
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// `--retry-failed` / `--retry ID…`: journals a new attempt of each chosen
+/// failed or skipped restore (and of the restores skipped because of them).
+fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), String> {
+    let specs = state.header.restores.clone();
+    let n = specs.len();
+    let retryable = |r: &crate::exec::journal::RestoreState| {
+        matches!(r.phase, Phase::Failed(_) | Phase::Skipped(_))
+    };
+    let mut chosen = vec![false; n];
+    if args.retry_failed {
+        for (i, r) in state.restores.iter().enumerate() {
+            chosen[i] = retryable(r);
+        }
+    } else {
+        for id in &args.retry {
+            let Some(i) = specs.iter().position(|s| &s.id == id) else {
+                return Err(format!(
+                    "run `{}` has no restore `{id}`",
+                    state.header.run_id
+                ));
+            };
+            if !retryable(&state.restores[i]) {
+                return Err(format!(
+                    "restore `{id}` of run `{}` is {}; only failed or skipped restores can be retried",
+                    state.header.run_id,
+                    state.restores[i].phase.name()
+                ));
+            }
+            chosen[i] = true;
+        }
+        // The restores skipped because of a retried one come along.
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..n {
+                if !chosen[i]
+                    && matches!(state.restores[i].phase, Phase::Skipped(_))
+                    && state.header.depends_on[i].iter().any(|&d| chosen[d])
+                {
+                    chosen[i] = true;
+                    changed = true;
+                }
+            }
+        }
+    }
+    if !chosen.iter().any(|c| *c) {
+        return Err(format!(
+            "run `{}` has no failed or skipped restore to retry",
+            state.header.run_id
+        ));
+    }
+    if state.header.on_failure == crate::plan::model::OnFailure::Stop
+        && let Some(i) =
+            (0..n).find(|&i| !chosen[i] && matches!(state.restores[i].phase, Phase::Failed(_)))
+    {
+        return Err(format!(
+            "restore `{}` failed too and on_failure is stop, so the run would stop again; retry it as well (or use --retry-failed)",
+            specs[i].id
+        ));
+    }
+    let at = crate::clock::now();
+    for (i, _) in chosen.iter().enumerate().filter(|(_, c)| **c) {
+        let attempt = state.restores[i].attempt + 1;
+        journal
+            .append_to(
+                state,
+                &Record::Retry {
+                    index: i,
+                    attempt,
+                    at,
+                },
+            )
+            .map_err(|e| e.to_string())?;
+        crate::errln!("retrying {} (attempt {})", specs[i].id, attempt + 1);
+    }
+    Ok(())
 }
 
 /// Warnings that change what is restored stop the run unless accepted
@@ -469,13 +664,33 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    let cloud = AwsCloud::new(args.aws.options()).with_identities(p.identities.clone());
+    // Before anything is sent: the credentials for every account the run
+    // acts in are of that account (and, on resume, of the one journaled).
+    let accounts: Vec<AccountId> = p.specs.iter().map(|s| s.target.account.clone()).collect();
+    let journaled = p
+        .resume
+        .as_ref()
+        .map(|s| s.identities.clone())
+        .unwrap_or_default();
+    let verified = rt
+        .block_on(identity::verify(&cloud, &accounts, &journaled))
+        .map_err(|why| format!("{why}\nnothing was started"))?;
+    for (account, recorded) in &verified.changed {
+        if let Some((_, id)) = verified.identities.iter().find(|(a, _)| a == account) {
+            crate::errln!(
+                "note: account {account}: acting as {} (the run recorded {recorded})",
+                id.arn
+            );
+        }
+    }
     if args.resume.is_some() && !args.yes {
         crate::err!("{}", summary(&p.plan, &p.specs));
         if !confirm(&format!("resume run {}?", p.run_id))? {
             return Ok(ExitStatus::Error);
         }
     }
-    let cloud = AwsCloud::new(args.aws.options());
+    identity::record(&p.journal, &verified, &journaled).map_err(|e| e.to_string())?;
     let collect = CollectingSink::new();
     let progress;
     let json;
@@ -498,7 +713,29 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
     opts.poll.time_scale = args.time_scale;
     opts.retry = opts.retry.scaled(args.time_scale);
     let (stop, signal) = stop_pair();
+    let lost = stop.clone();
+    let lock = std::sync::Arc::new(std::sync::Mutex::new(p.lock));
+    let renewing = lock.clone();
     let result = rt.block_on(async {
+        // Renew the lease while the run works; a process that lost its lock
+        // (judged dead by another) starts nothing new.
+        tokio::spawn(async move {
+            let period = std::time::Duration::from_secs(
+                (crate::exec::lock::LEASE_SECONDS as u64 / 4).max(1),
+            );
+            loop {
+                tokio::time::sleep(period).await;
+                let renewed = match renewing.lock() {
+                    Ok(mut l) => l.renew(crate::clock::now()),
+                    Err(_) => return,
+                };
+                if let Err(e) = renewed {
+                    crate::errln!("error: {e}; starting nothing new");
+                    lost.stop();
+                    return;
+                }
+            }
+        });
         // First Ctrl-C: start nothing new and wind down with the journal
         // consistent. Second: exit at once (intents are already journaled).
         tokio::spawn(async move {

@@ -51,7 +51,14 @@ impl From<ExitStatus> for ExitCode {
 
 /// Restore whole environments of Amazon DynamoDB tables from a declarative YAML plan.
 #[derive(Debug, Parser)]
-#[command(name = "restoreplan", version, about, propagate_version = true)]
+#[command(
+    name = "restoreplan",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Environment: RESTOREPLAN_NOW=2026-11-24T09:00:00Z starts the clock every age, RPO, {date} and \
+                  restorable window is computed from at that time (default: the wall clock); see docs/cli.md."
+)]
 pub struct Cli {
     /// Print only errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]

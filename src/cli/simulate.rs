@@ -153,6 +153,22 @@ fn live_sizes(
     use crate::check::live::{self, LiveOptions};
     let cloud = aws.read_only();
     let report = crate::cli::aws::block_on(live::check(plan, &cloud, &LiveOptions::default()))?;
+    // Sizes read with the wrong identity (or none) would be guesses: stop.
+    let unusable: Vec<String> = report
+        .identities
+        .iter()
+        .filter_map(|i| {
+            let e = i.identity.as_ref().err()?;
+            Some(format!("account {}: {e}", i.account))
+        })
+        .collect();
+    if !unusable.is_empty() {
+        return Err(format!(
+            "{}
+no size was read; fix the credentials, or simulate without --live",
+            unusable.join("\n")
+        ));
+    }
     let mut missing = Vec::new();
     for r in &report.resolved {
         let size = r

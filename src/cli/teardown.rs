@@ -8,8 +8,10 @@ use crate::cli::apply::{RUNS_DIR, confirm};
 use crate::cli::aws::{AwsArgs, runtime};
 use crate::cli::{ExitStatus, Output};
 use crate::cloud::aws::AwsCloud;
+use crate::exec::identity;
 use crate::exec::journal::Journal;
-use crate::exec::teardown::{self, Verdict};
+use crate::exec::teardown::{self, Unprotect, Verdict};
+use crate::plan::model::AccountId;
 
 /// Arguments of `teardown`.
 #[derive(Debug, Clone, clap::Args)]
@@ -20,6 +22,10 @@ pub struct Args {
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Also delete tables of this run whose deletion protection the run did
+    /// not turn on (it is turned off first). Without it such tables are refused.
+    #[arg(long)]
+    pub force_unprotect: bool,
     /// Where run journals live.
     #[arg(long, value_name = "DIR", default_value = RUNS_DIR, env = "RESTOREPLAN_RUNS_DIR")]
     pub runs_dir: PathBuf,
@@ -45,32 +51,85 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         }
     };
     let cloud = AwsCloud::new(args.aws.options());
-    let items = rt.block_on(teardown::plan(&state, &cloud));
+    // The accounts this run created tables in: the credentials for each
+    // must be of that account (and of the one the journal recorded) before
+    // anything is asked of it; otherwise every table would look "gone".
+    let accounts: Vec<AccountId> = state
+        .header
+        .restores
+        .iter()
+        .zip(&state.restores)
+        .filter(|(_, r)| r.handle.is_some() && !r.deleted)
+        .map(|(spec, _)| spec.target.account.clone())
+        .collect();
+    let verified = match rt.block_on(identity::verify(&cloud, &accounts, &state.identities)) {
+        Ok(v) => v,
+        Err(why) => {
+            for line in why.lines() {
+                crate::errln!("error: {line}");
+            }
+            crate::errln!("nothing was deleted");
+            return ExitStatus::Error;
+        }
+    };
+    for (account, recorded) in &verified.changed {
+        if let Some((_, id)) = verified.identities.iter().find(|(a, _)| a == account) {
+            crate::errln!(
+                "note: account {account}: acting as {} (the run recorded {recorded})",
+                id.arn
+            );
+        }
+    }
+    let items = rt.block_on(teardown::plan(&state, &cloud, args.force_unprotect));
     let delete: Vec<_> = items
         .iter()
         .filter(|i| i.verdict == Verdict::Delete)
         .collect();
-    let refused: Vec<_> = items
-        .iter()
-        .filter(|i| matches!(i.verdict, Verdict::Refuse(_)))
-        .collect();
-    for i in &refused {
-        if let Verdict::Refuse(why) = &i.verdict {
-            crate::errln!(
-                "REFUSED: will not delete table `{}` in {} (restore `{}`): {why}",
+    let mut refused = 0;
+    let mut unseen = 0;
+    for i in &items {
+        match &i.verdict {
+            Verdict::Refuse(why) => {
+                refused += 1;
+                crate::errln!(
+                    "REFUSED: will not delete table `{}` in {} (restore `{}`): {why}",
+                    i.table,
+                    i.scope,
+                    i.id
+                );
+            }
+            Verdict::Unseen(why) => {
+                unseen += 1;
+                crate::errln!(
+                    "error: cannot see table `{}` in {} (restore `{}`), so it is not known whether it is still there: {why}",
+                    i.table,
+                    i.scope,
+                    i.id
+                );
+            }
+            Verdict::Gone => crate::errln!(
+                "already gone: table `{}` in {} (restore `{}`)",
                 i.table,
                 i.scope,
                 i.id
-            );
+            ),
+            Verdict::Delete => {}
         }
     }
+    let status_without_deletes = if unseen > 0 {
+        ExitStatus::Error
+    } else if refused > 0 {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Valid
+    };
     if delete.is_empty() {
-        crate::outln!("run {}: no table to delete", args.run);
-        return if refused.is_empty() {
-            ExitStatus::Valid
+        if unseen > 0 {
+            crate::errln!("run {}: nothing was deleted", args.run);
         } else {
-            ExitStatus::Findings
-        };
+            crate::outln!("run {}: no table to delete", args.run);
+        }
+        return status_without_deletes;
     }
     crate::outln!(
         "run {} created these tables; teardown deletes them:",
@@ -79,8 +138,44 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
     for i in &delete {
         crate::outln!("  - {} in {} (restore `{}`)", i.table, i.scope, i.id);
     }
+    let unprotect: Vec<_> = delete
+        .iter()
+        .filter(|i| i.unprotect != Unprotect::No)
+        .collect();
+    let forced = unprotect
+        .iter()
+        .filter(|i| i.unprotect == Unprotect::Forced)
+        .count();
+    if !unprotect.is_empty() {
+        crate::outln!("and changes, before deleting:");
+        for i in &unprotect {
+            crate::outln!(
+                "  ~ {} in {}: turn deletion protection off ({})",
+                i.table,
+                i.scope,
+                match i.unprotect {
+                    Unprotect::Forced => "--force-unprotect: this run did NOT turn it on",
+                    _ => "this run turned it on",
+                }
+            );
+        }
+    }
     if !args.yes {
-        match confirm(&format!("delete these {} tables?", delete.len())) {
+        let question = if forced > 0 {
+            format!(
+                "delete these {} tables, turning off deletion protection that this run did not turn on for {forced} of them?",
+                delete.len()
+            )
+        } else if unprotect.is_empty() {
+            format!("delete these {} tables?", delete.len())
+        } else {
+            format!(
+                "turn off deletion protection on {} and delete these {} tables?",
+                unprotect.len(),
+                delete.len()
+            )
+        };
+        match confirm(&question) {
             Ok(true) => {}
             Ok(false) => {
                 crate::errln!("nothing was deleted");
@@ -91,6 +186,15 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
                 return ExitStatus::Error;
             }
         }
+    } else if forced > 0 {
+        crate::errln!(
+            "--force-unprotect --yes: turning off deletion protection that this run did not turn on, for {forced} table{}",
+            if forced == 1 { "" } else { "s" }
+        );
+    }
+    if let Err(e) = identity::record(&journal, &verified, &state.identities) {
+        crate::errln!("error: {e}");
+        return ExitStatus::Error;
     }
     let done = match rt.block_on(teardown::execute(&items, &cloud, &journal)) {
         Ok(d) => d,
@@ -109,7 +213,9 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
             }
         }
     }
-    if failed || !refused.is_empty() {
+    if unseen > 0 {
+        ExitStatus::Error
+    } else if failed || refused > 0 {
         ExitStatus::Findings
     } else {
         ExitStatus::Valid

@@ -114,7 +114,12 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                                 findings.extend(report.findings);
                             }
                             Err(e) => {
-                                crate::errln!("error: failed to start the live checks: {e}");
+                                let why = format!("failed to start the live checks: {e}");
+                                crate::errln!("error: {why}");
+                                json_files.push(findings::json_unchecked(
+                                    &path.display().to_string(),
+                                    &why,
+                                ));
                                 status = status.max(ExitStatus::Error);
                                 continue;
                             }
@@ -146,7 +151,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                         for i in &identities {
                             match &i.identity {
                                 Ok(id) => crate::errln!("account {}: {id}", i.account),
-                                Err(e) => crate::errln!("account {}: no identity: {e}", i.account),
+                                Err(e) => crate::errln!("account {}: not usable: {e}", i.account),
                             }
                         }
                     }
@@ -157,7 +162,10 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                     }
                 }
                 Err(LoadError::Read { path, source }) => {
-                    crate::errln!("error: failed to read {}: {source}", path.display());
+                    let why = format!("failed to read {}: {source}", path.display());
+                    crate::errln!("error: {why}");
+                    // Every input has its entry, an unreadable one too.
+                    json_files.push(findings::json_unchecked(&path.display().to_string(), &why));
                     status = status.max(ExitStatus::Error);
                     continue;
                 }

@@ -104,6 +104,8 @@ pub struct AwsCloud {
     http: aws_smithy_runtime_api::client::http::SharedHttpClient,
     accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
     clients: Mutex<HashMap<(String, String), ClientCell>>,
+    /// `GetCallerIdentity` per account, once it answered.
+    callers: Mutex<HashMap<String, Arc<OnceCell<Identity>>>>,
 }
 
 impl AwsCloud {
@@ -115,6 +117,7 @@ impl AwsCloud {
             http: http_client(),
             accounts: Mutex::new(HashMap::new()),
             clients: Mutex::new(HashMap::new()),
+            callers: Mutex::new(HashMap::new()),
         }
     }
 
@@ -130,6 +133,23 @@ impl AwsCloud {
                     next: Mutex::new(None),
                 }),
             });
+        }
+        self
+    }
+
+    /// The adapter, told who the credentials for some accounts are: what
+    /// `GetCallerIdentity` answered an adapter with the same options earlier
+    /// in this process (the live checks before `apply`), so it is not asked
+    /// again. The identities are still checked before every call.
+    pub fn with_identities(self, known: impl IntoIterator<Item = (String, Identity)>) -> Self {
+        {
+            let mut map = self.callers.lock().unwrap_or_else(|e| e.into_inner());
+            for (account, id) in known {
+                let cell = OnceCell::new();
+                if cell.set(id).is_ok() {
+                    map.insert(account, Arc::new(cell));
+                }
+            }
         }
         self
     }
@@ -153,11 +173,46 @@ impl AwsCloud {
             let mut loader =
                 aws_config::defaults(BehaviorVersion::latest()).http_client(self.http.clone());
             if let Some(p) = &access.profile {
-                loader = loader.profile_name(p);
+                // The profile's credentials and nothing else: the default
+                // chain would prefer `AWS_ACCESS_KEY_ID` and friends, and so
+                // act with another identity than the one asked for.
+                // A profile that assumes a role or uses SSO calls STS itself,
+                // which needs a Region: the profile's, else the environment's.
+                use aws_config::meta::region::ProvideRegion;
+                let region = match aws_config::profile::ProfileFileRegionProvider::builder()
+                    .profile_name(p)
+                    .build()
+                    .region()
+                    .await
+                {
+                    Some(r) => Some(r),
+                    None => {
+                        aws_config::default_provider::region::default_provider()
+                            .region()
+                            .await
+                    }
+                };
+                let provider_config = aws_config::provider_config::ProviderConfig::default()
+                    .with_http_client(self.http.clone())
+                    .with_region(region.or_else(|| Some(aws_config::Region::new("us-east-1"))));
+                let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .configure(&provider_config)
+                    .profile_name(p)
+                    .build();
+                loader = loader.profile_name(p).credentials_provider(provider);
             }
             if let Some(url) = &self.options.endpoint {
                 loader = loader.endpoint_url(url);
             }
+            // A silent network must fail an attempt (then retried), never
+            // hang a run.
+            loader = loader.timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(std::time::Duration::from_secs(5))
+                    .read_timeout(std::time::Duration::from_secs(60))
+                    .operation_attempt_timeout(std::time::Duration::from_secs(90))
+                    .build(),
+            );
             let base = loader.load().await;
             // STS needs a Region even when the environment sets none.
             let base = if base.region().is_none() {
@@ -229,10 +284,101 @@ impl AwsCloud {
         .clone()
     }
 
-    async fn at(&self, scope: &Scope) -> Arc<Clients> {
-        self.clients(scope.account.as_str(), scope.region.as_str())
-            .await
+    /// Who the credentials for `account` are (`GetCallerIdentity`, asked
+    /// once per account; a failed call is asked again next time).
+    async fn caller(&self, account: &str) -> CloudResult<Identity> {
+        let cell = {
+            let mut map = self.callers.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(account.to_owned()).or_default().clone()
+        };
+        cell.get_or_try_init(|| async {
+            let access = self.access(account);
+            if let Some(profile) = &access.profile {
+                profile_defined(profile).await.map_err(|message| {
+                    let mut e = CloudError::new(
+                        ErrorKind::Invalid,
+                        "LoadProfile",
+                        "ProfileNotFound",
+                        message,
+                    );
+                    e.identity = Some(access.describe());
+                    e
+                })?;
+            }
+            // Any Region works for STS; use the account's configured one.
+            let conf = self.account_config(account).await;
+            let region = conf
+                .region()
+                .map(|r| r.as_ref().to_owned())
+                .unwrap_or_else(|| "us-east-1".to_owned());
+            let c = self.clients(account, &region).await;
+            let out = c
+                .sts
+                .get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| c.fail("GetCallerIdentity", e))?;
+            Ok(Identity {
+                account: out.account().unwrap_or_default().to_owned(),
+                arn: out.arn().unwrap_or_default().to_owned(),
+                source: c.source.clone(),
+            })
+        })
+        .await
+        .cloned()
     }
+
+    /// The clients for `scope`, once `GetCallerIdentity` has shown that the
+    /// credentials are of the scope's account: no other call is ever sent
+    /// to an account with credentials of another.
+    async fn at(&self, scope: &Scope) -> CloudResult<Arc<Clients>> {
+        let id = self.caller(scope.account.as_str()).await?;
+        if let Some(message) = super::wrong_account(scope.account.as_str(), &id) {
+            let mut e = CloudError::new(
+                ErrorKind::WrongAccount,
+                "GetCallerIdentity",
+                "WrongAccount",
+                message,
+            );
+            e.identity = Some(id.source.clone());
+            return Err(e);
+        }
+        Ok(self
+            .clients(scope.account.as_str(), scope.region.as_str())
+            .await)
+    }
+}
+
+/// `Ok` when `profile` is defined in the shared config or credentials file;
+/// otherwise why not, so that a mistyped profile is an error rather than a
+/// quiet fallback to other credentials.
+async fn profile_defined(profile: &str) -> Result<(), String> {
+    #[allow(deprecated)]
+    let files = aws_config::profile::profile_file::ProfileFiles::default();
+    let set = aws_config::profile::load(
+        &aws_types::os_shim_internal::Fs::real(),
+        &aws_types::os_shim_internal::Env::real(),
+        &files,
+        None,
+    )
+    .await
+    .map_err(|e| format!("could not read the AWS config files for profile `{profile}`: {e}"))?;
+    if set.get_profile(profile).is_some() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = set.profiles().collect();
+    known.sort_unstable();
+    Err(format!(
+        "no profile `{profile}` in the AWS config files ({}, {}){}",
+        std::env::var("AWS_CONFIG_FILE").unwrap_or_else(|_| "~/.aws/config".to_owned()),
+        std::env::var("AWS_SHARED_CREDENTIALS_FILE")
+            .unwrap_or_else(|_| "~/.aws/credentials".to_owned()),
+        if known.is_empty() {
+            String::new()
+        } else {
+            format!("; profiles there: {}", known.join(", "))
+        }
+    ))
 }
 
 /// Turns of at most one request per `interval`.
@@ -486,7 +632,14 @@ fn classify(code: &str, status: u16) -> ErrorKind {
         | "KMSInvalidStateException"
         | "DisabledException"
         | "InvalidArnException" => ErrorKind::Invalid,
-        "ServiceUnavailable"
+        // Credentials that expired mid-run: the providers refresh them, so
+        // the next attempt signs with new ones.
+        "ExpiredToken"
+        | "ExpiredTokenException"
+        | "RequestExpired"
+        | "RequestTimeout"
+        | "RequestTimeoutException"
+        | "ServiceUnavailable"
         | "ServiceUnavailableException"
         | "InternalFailure"
         | "InternalServerError"
@@ -674,28 +827,11 @@ fn job_status(s: Option<&backup::types::RestoreJobStatus>) -> JobStatus {
 #[async_trait]
 impl CloudRead for AwsCloud {
     async fn identity(&self, account: &AccountId) -> CloudResult<Identity> {
-        // Any Region works for STS; use the account's configured one.
-        let conf = self.account_config(account.as_str()).await;
-        let region = conf
-            .region()
-            .map(|r| r.as_ref().to_owned())
-            .unwrap_or_else(|| "us-east-1".to_owned());
-        let c = self.clients(account.as_str(), &region).await;
-        let out = c
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| c.fail("GetCallerIdentity", e))?;
-        Ok(Identity {
-            account: out.account().unwrap_or_default().to_owned(),
-            arn: out.arn().unwrap_or_default().to_owned(),
-            source: c.source.clone(),
-        })
+        self.caller(account.as_str()).await
     }
 
     async fn describe_key(&self, scope: &Scope, key: &str) -> CloudResult<KeyFacts> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = c
             .kms
             .describe_key()
@@ -714,7 +850,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn key_policy(&self, scope: &Scope, key_arn: &str) -> CloudResult<Option<String>> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         match c
             .kms
             .get_key_policy()
@@ -741,7 +877,7 @@ impl CloudRead for AwsCloud {
         key_arn: &str,
         operation: KeyOperation,
     ) -> CloudResult<ProbeOutcome> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let name = match operation {
             KeyOperation::CreateGrant => "CreateGrant",
             KeyOperation::Encrypt => "Encrypt",
@@ -766,7 +902,7 @@ impl CloudRead for AwsCloud {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| fail(name, &c.source, e))
+                    .map_err(|e| c.fail(name, e))
             }
             KeyOperation::Encrypt => c
                 .kms
@@ -777,7 +913,7 @@ impl CloudRead for AwsCloud {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| fail(name, &c.source, e)),
+                .map_err(|e| c.fail(name, e)),
             KeyOperation::GenerateDataKey => c
                 .kms
                 .generate_data_key()
@@ -787,7 +923,7 @@ impl CloudRead for AwsCloud {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| fail(name, &c.source, e)),
+                .map_err(|e| c.fail(name, e)),
             KeyOperation::Decrypt | KeyOperation::ReEncrypt => {
                 // Both need a ciphertext made with the key; probing them would
                 // need an Encrypt first, which is not side-effect free. The
@@ -814,7 +950,7 @@ impl CloudRead for AwsCloud {
         vault: &str,
         resource_arn: &str,
     ) -> CloudResult<Vec<RecoveryPoint>> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let mut out = Vec::new();
         let mut pages = c
             .backup
@@ -858,7 +994,7 @@ impl CloudRead for AwsCloud {
         vault: &str,
         arn: &str,
     ) -> CloudResult<RecoveryPoint> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let rp = c
             .backup
             .describe_recovery_point()
@@ -887,7 +1023,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn table_backups(&self, scope: &Scope, table: &str) -> CloudResult<Vec<RecoveryPoint>> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let mut out = Vec::new();
         let mut start: Option<String> = None;
         loop {
@@ -930,7 +1066,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn describe_backup(&self, scope: &Scope, arn: &str) -> CloudResult<RecoveryPoint> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = c
             .dynamodb
             .describe_backup()
@@ -979,7 +1115,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn describe_table(&self, scope: &Scope, name: &str) -> CloudResult<Option<TableFacts>> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = match c.dynamodb.describe_table().table_name(name).send().await {
             Ok(out) => out,
             Err(e) => {
@@ -1020,11 +1156,25 @@ impl CloudRead for AwsCloud {
                 .map(|r| r.restore_in_progress())
                 .unwrap_or(false),
             table_id: t.table_id().map(str::to_owned),
+            origin: crate::cloud::TableOrigin {
+                created_at: time(t.creation_date_time()),
+                source_backup: t
+                    .restore_summary()
+                    .and_then(|r| r.source_backup_arn())
+                    .map(str::to_owned),
+                source_table: t
+                    .restore_summary()
+                    .and_then(|r| r.source_table_arn())
+                    .map(str::to_owned),
+                restore_time: t
+                    .restore_summary()
+                    .and_then(|r| time(Some(r.restore_date_time()))),
+            },
         }))
     }
 
     async fn describe_pitr(&self, scope: &Scope, name: &str) -> CloudResult<PitrFacts> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = c
             .dynamodb
             .describe_continuous_backups()
@@ -1049,7 +1199,7 @@ impl CloudRead for AwsCloud {
         name: &str,
         max_pages: u32,
     ) -> CloudResult<ItemTally> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let mut tally = ItemTally {
             counted: 0,
             complete: false,
@@ -1065,7 +1215,7 @@ impl CloudRead for AwsCloud {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| fail("Scan", &c.source, e))?;
+                .map_err(|e| c.fail("Scan", e))?;
             tally.pages += 1;
             tally.counted += u64::try_from(out.count()).unwrap_or(0);
             match out.last_evaluated_key() {
@@ -1080,7 +1230,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn describe_ttl(&self, scope: &Scope, name: &str) -> CloudResult<TtlFacts> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = c
             .dynamodb
             .describe_time_to_live()
@@ -1099,7 +1249,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn table_tags(&self, scope: &Scope, arn: &str) -> CloudResult<BTreeMap<String, String>> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let mut tags = BTreeMap::new();
         let mut next: Option<String> = None;
         loop {
@@ -1123,7 +1273,7 @@ impl CloudRead for AwsCloud {
     }
 
     async fn describe_restore_job(&self, scope: &Scope, id: &str) -> CloudResult<RestoreJob> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let out = c
             .backup
             .describe_restore_job()
@@ -1153,7 +1303,7 @@ impl CloudWrite for AwsCloud {
         scope: &Scope,
         request: &RestoreRequest,
     ) -> CloudResult<StartedRestore> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         match request {
             RestoreRequest::StartRestoreJob {
                 recovery_point_arn,
@@ -1253,7 +1403,7 @@ impl CloudWrite for AwsCloud {
         name: &str,
         change: &TableChange,
     ) -> CloudResult<()> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         let invalid = |op: &str, e: aws_smithy_types::error::operation::BuildError| {
             CloudError::new(ErrorKind::Invalid, op, "InvalidRequest", e.to_string())
         };
@@ -1333,7 +1483,7 @@ impl CloudWrite for AwsCloud {
     }
 
     async fn delete_table(&self, scope: &Scope, name: &str) -> CloudResult<()> {
-        let c = self.at(scope).await;
+        let c = self.at(scope).await?;
         c.dynamodb
             .delete_table()
             .table_name(name)

@@ -34,6 +34,24 @@ pub struct Identity {
     pub source: String,
 }
 
+/// Why credentials meant for account `expected` must not be used, when
+/// `GetCallerIdentity` says they are of another account: the message names
+/// both accounts and the fix. `None` when they are of `expected`.
+pub fn wrong_account(expected: &str, identity: &Identity) -> Option<String> {
+    if identity.account == expected {
+        return None;
+    }
+    let actual = if identity.account.is_empty() {
+        "an unknown account"
+    } else {
+        identity.account.as_str()
+    };
+    Some(format!(
+        "credentials for {expected} are of {actual} ({}, {}) — pass --role {expected}=arn:aws:iam::{expected}:role/NAME or --profile {expected}=PROFILE with credentials of {expected}",
+        identity.arn, identity.source
+    ))
+}
+
 impl fmt::Display for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.arn, self.source)
@@ -222,6 +240,23 @@ pub struct TableFacts {
     /// same name gets a new one (`None` when not reported).
     #[serde(default)]
     pub table_id: Option<String>,
+    /// When and from what DynamoDB says the table was made.
+    #[serde(default)]
+    pub origin: TableOrigin,
+}
+
+/// Where a table came from, as `DescribeTable` reports it
+/// (`CreationDateTime` and `RestoreSummary`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableOrigin {
+    /// `CreationDateTime`.
+    pub created_at: Option<DateTime<Utc>>,
+    /// `RestoreSummary.SourceBackupArn`.
+    pub source_backup: Option<String>,
+    /// `RestoreSummary.SourceTableArn`.
+    pub source_table: Option<String>,
+    /// `RestoreSummary.RestoreDateTime`.
+    pub restore_time: Option<DateTime<Utc>>,
 }
 
 impl TableFacts {
@@ -363,6 +398,33 @@ pub enum RestoreRequest {
 }
 
 impl RestoreRequest {
+    /// What `DescribeTable` reports about a table this request created at
+    /// `created_at` (the evidence that a table is this request's).
+    pub fn origin_at(&self, created_at: DateTime<Utc>) -> TableOrigin {
+        match self {
+            Self::RestoreTableFromBackup { backup_arn, .. } => TableOrigin {
+                created_at: Some(created_at),
+                source_backup: Some(backup_arn.clone()),
+                source_table: None,
+                restore_time: None,
+            },
+            Self::RestoreTableToPointInTime {
+                source_table_arn,
+                restore_date_time,
+                ..
+            } => TableOrigin {
+                created_at: Some(created_at),
+                source_backup: None,
+                source_table: Some(source_table_arn.clone()),
+                restore_time: Some(restore_date_time.unwrap_or(created_at)),
+            },
+            Self::StartRestoreJob { .. } => TableOrigin {
+                created_at: Some(created_at),
+                ..TableOrigin::default()
+            },
+        }
+    }
+
     /// The AWS operation name.
     pub fn operation(&self) -> &'static str {
         match self {
@@ -440,6 +502,9 @@ pub enum ErrorKind {
     Conflict,
     /// The request was rejected as invalid.
     Invalid,
+    /// The credentials for the account are of another account: nothing
+    /// was sent (see [`wrong_account`]).
+    WrongAccount,
     /// Anything else.
     Other,
 }

@@ -95,7 +95,7 @@ pub struct AuditReport {
 /// The check a finding belongs to, by its rule code.
 fn category(code: &str) -> &'static str {
     match code {
-        "restoreplan::aws::credentials" => "credentials",
+        "restoreplan::aws::credentials" | "restoreplan::aws::wrong_account" => "credentials",
         "restoreplan::recovery_point::too_old" => "recovery point objective",
         "restoreplan::target::exists" => "target table absent",
         "restoreplan::plan::setting_lost" => "settings carried over",
@@ -259,6 +259,15 @@ pub fn audit(dry: &DryRun, generated_at: DateTime<Utc>) -> AuditReport {
     let mut checks = Vec::new();
     for i in &dry.identities {
         let (status, evidence) = match (&i.arn, &i.error) {
+            // An identity of another account never passes for this one.
+            (Some(arn), _) if crate::cloud::arn_account(arn) != Some(i.account.as_str()) => (
+                CheckStatus::Fail,
+                format!(
+                    "credentials for {} are of {} ({arn})",
+                    i.account,
+                    crate::cloud::arn_account(arn).unwrap_or("an unknown account")
+                ),
+            ),
             (Some(arn), _) => (
                 CheckStatus::Pass,
                 format!(

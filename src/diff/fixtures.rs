@@ -139,6 +139,7 @@ fn table(name: &str, encryption: TableEncryption, indexes: Vec<IndexDef>) -> Tab
         stream: None,
         deletion_protection: false,
         restore_in_progress: false,
+        origin: Default::default(),
         table_id: None,
     }
 }

@@ -35,6 +35,10 @@ pub enum Event {
         plan: String,
         /// Number of restores in the plan.
         total: usize,
+        /// Restore ids in plan order, so every report names every restore,
+        /// also those an interrupted run never reached.
+        #[serde(default)]
+        ids: Vec<String>,
         /// Restores in flight at once.
         concurrency: u32,
         /// When the run first started (earlier than `at` for a resumed run).

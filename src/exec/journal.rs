@@ -101,6 +101,16 @@ pub struct RunHeader {
 pub enum Record {
     /// The run began.
     RunStarted(RunHeader),
+    /// The identity this process acts as in one account (written before its
+    /// first call to that account), so teardown can require the same account.
+    Identity {
+        /// The account.
+        account: String,
+        /// The caller ARN `GetCallerIdentity` returned.
+        arn: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// A later process continued the run.
     Resumed {
         /// When.
@@ -168,6 +178,48 @@ pub enum Record {
         index: usize,
         /// Why.
         cause: String,
+        /// True when the restore may still be running in AWS (its start's
+        /// outcome is unknown, or it could no longer be polled): a resume
+        /// polls it again instead of taking the failure as final.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        in_flight: bool,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// `--retry-failed`/`--retry`: the restore starts over as attempt
+    /// `attempt` (new idempotency token), forgetting its failed attempt.
+    Retry {
+        /// Restore index.
+        index: usize,
+        /// Attempt number (the first attempt is 0).
+        attempt: u32,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A resumed run takes up again a restore whose last failure left it
+    /// possibly running (polled again), or one skipped only because of such
+    /// a failure (started afresh).
+    Reopened {
+        /// Restore index.
+        index: usize,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A retry deleted the table a failed attempt of this run left behind.
+    Cleared {
+        /// Restore index.
+        index: usize,
+        /// The deleted table's `TableId`.
+        table_id: Option<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A stale lock (its holder killed, or its lease expired) was taken over.
+    LockTakenOver {
+        /// The lock's key.
+        key: String,
+        /// Who held it.
+        previous: super::lock::Holder,
         /// When.
         at: DateTime<Utc>,
     },
@@ -271,6 +323,13 @@ pub struct RestoreState {
     pub table_id: Option<String>,
     /// Teardown deleted the table.
     pub deleted: bool,
+    /// The last failure left the restore possibly running in AWS.
+    pub in_flight: bool,
+    /// Attempt number (raised by each retry; the first attempt is 0).
+    pub attempt: u32,
+    /// A table an earlier, failed attempt of this restore was seen ACTIVE
+    /// with (its `TableId`), so a retry can tell it is the run's own.
+    pub earlier_table_id: Option<String>,
 }
 
 /// A run as replayed from its journal.
@@ -290,6 +349,8 @@ pub struct RunState {
     pub resumes: u32,
     /// True when a teardown started.
     pub torn_down: bool,
+    /// The caller ARN last recorded per account.
+    pub identities: std::collections::BTreeMap<String, String>,
 }
 
 impl RunState {
@@ -306,6 +367,7 @@ impl RunState {
             finished: false,
             resumes: 0,
             torn_down: false,
+            identities: Default::default(),
         };
         for rec in &records[1..] {
             st.apply(rec);
@@ -313,11 +375,16 @@ impl RunState {
         Some(st)
     }
 
-    fn apply(&mut self, rec: &Record) {
+    /// Applies one more record (as appended to the journal).
+    pub fn apply(&mut self, rec: &Record) {
         let n = self.restores.len();
         let slot = |i: usize| (i < n).then_some(i);
         match rec {
             Record::RunStarted(_) => {}
+            Record::Identity { account, arn, at } => {
+                self.identities.insert(account.clone(), arn.clone());
+                self.last_at = *at;
+            }
             Record::Resumed { at } => {
                 self.resumes += 1;
                 self.interrupted = false;
@@ -377,13 +444,51 @@ impl RunState {
                 }
                 self.last_at = *at;
             }
-            Record::Failed { index, cause, at } => {
+            Record::Failed {
+                index,
+                cause,
+                in_flight,
+                at,
+            } => {
                 if let Some(i) = slot(*index) {
                     self.restores[i].phase = Phase::Failed(cause.clone());
                     self.restores[i].finished_at = Some(*at);
+                    self.restores[i].in_flight = *in_flight;
                 }
                 self.last_at = *at;
             }
+            Record::Retry { index, attempt, at } => {
+                if let Some(i) = slot(*index) {
+                    let old = std::mem::take(&mut self.restores[i]);
+                    let r = &mut self.restores[i];
+                    r.attempt = *attempt;
+                    r.earlier_table_id = old.table_id.or(old.earlier_table_id);
+                }
+                self.finished = false;
+                self.last_at = *at;
+            }
+            Record::Reopened { index, at } => {
+                if let Some(i) = slot(*index) {
+                    let r = &mut self.restores[i];
+                    r.phase = match (&r.handle, r.active_at) {
+                        (Some(h), Some(_)) => Phase::Active(h.clone()),
+                        (Some(h), None) => Phase::Started(h.clone()),
+                        (None, _) if r.start_intents > 0 => Phase::Intent,
+                        (None, _) => Phase::NotStarted,
+                    };
+                    r.in_flight = false;
+                    r.finished_at = None;
+                }
+                self.finished = false;
+                self.last_at = *at;
+            }
+            Record::Cleared { index, at, .. } => {
+                if let Some(i) = slot(*index) {
+                    self.restores[i].earlier_table_id = None;
+                }
+                self.last_at = *at;
+            }
+            Record::LockTakenOver { at, .. } => self.last_at = *at,
             Record::Skipped { index, reason, at } => {
                 if let Some(i) = slot(*index) {
                     self.restores[i].phase = Phase::Skipped(reason.clone());
@@ -535,6 +640,13 @@ impl Journal {
             },
             state,
         ))
+    }
+
+    /// Appends one record and applies it to `state`.
+    pub fn append_to(&self, state: &mut RunState, record: &Record) -> Result<(), JournalError> {
+        self.append(record)?;
+        state.apply(record);
+        Ok(())
     }
 
     /// Appends one record and makes it durable before returning.

@@ -13,7 +13,9 @@
 pub mod clock;
 pub mod count;
 pub mod events;
+pub mod identity;
 pub mod journal;
+pub mod lock;
 pub mod policy;
 pub mod report;
 pub mod runner;
@@ -25,6 +27,8 @@ pub mod teardown;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_safety;
 
 pub use clock::{Clock, TokioClock};
 pub use events::{Event, EventSink};

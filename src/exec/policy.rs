@@ -111,8 +111,12 @@ pub struct RetryPolicy {
     pub base: Duration,
     /// Largest backoff for throttling and transient errors.
     pub cap: Duration,
-    /// Attempts before a throttling or transient error fails the restore.
+    /// Attempts before a `Conflict` (a table still updating) fails a setting.
     pub max_attempts: u32,
+    /// Shortest time throttling and transient errors (network, 5xx,
+    /// expired credentials) are retried before a call gives up; a restore
+    /// expected to take longer gets twice its expected duration.
+    pub outage: Duration,
     /// First wait for a restore slot after `LimitExceeded`.
     pub slot_base: Duration,
     /// Largest wait for a restore slot.
@@ -127,6 +131,7 @@ impl Default for RetryPolicy {
             base: Duration::from_secs(1),
             cap: Duration::from_secs(30),
             max_attempts: 10,
+            outage: Duration::from_secs(3600),
             slot_base: Duration::from_secs(30),
             slot_cap: Duration::from_secs(300),
             slot_max_attempts: 200,
@@ -141,6 +146,7 @@ impl RetryPolicy {
         if f.is_finite() && f > 0.0 {
             self.base = self.base.mul_f64(f);
             self.cap = self.cap.mul_f64(f);
+            self.outage = self.outage.mul_f64(f);
             self.slot_base = self.slot_base.mul_f64(f);
             self.slot_cap = self.slot_cap.mul_f64(f);
         }

@@ -26,7 +26,7 @@ use super::events::{Check, Event, EventSink};
 use super::journal::{Journal, JournalError, Phase, Record, RunState};
 use super::policy::{Jitter, PollInput, PollPolicy, RateLimiter, RetryPolicy, StopSignal};
 use super::scheduler::{Caps, Scheduler};
-use super::spec::{RestoreSpec, idempotency_token};
+use super::spec::{RUN_TAG, RestoreSpec, attempt_token};
 
 /// Errors that end a run early.
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +158,10 @@ struct Ctx<'a> {
     started: Vec<Option<DateTime<Utc>>>,
     changes_done: Vec<std::collections::BTreeSet<usize>>,
     intents: Vec<bool>,
+    /// Attempt of each restore (raised by `--retry-failed`).
+    attempts: Vec<u32>,
+    /// `TableId` a failed earlier attempt's table was seen with.
+    earlier_tables: Vec<Option<String>>,
 }
 
 impl<'a> Executor<'a> {
@@ -209,11 +213,14 @@ impl<'a> Executor<'a> {
             started: vec![None; n],
             changes_done: vec![Default::default(); n],
             intents: vec![false; n],
+            attempts: vec![0; n],
+            earlier_tables: vec![None; n],
         };
         self.events.emit(Event::RunStarted {
             run_id: input.run_id.to_owned(),
             plan: input.plan.to_owned(),
             total: n,
+            ids: input.specs.iter().map(|s| s.id.clone()).collect(),
             concurrency: self.opts.caps.concurrency,
             started_at,
             resumed: input.resume.is_some(),
@@ -221,8 +228,11 @@ impl<'a> Executor<'a> {
         });
         let mut tasks: FuturesUnordered<BoxFuture<'_, Result<Done, ExecError>>> =
             FuturesUnordered::new();
+        let reopened;
         if let Some(state) = input.resume {
             self.journal.append(&Record::Resumed { at: now })?;
+            reopened = self.reopen(input, state.clone(), now)?;
+            let state = &reopened;
             let mut resumed = Vec::new();
             for &i in input.graph.topological_order() {
                 let Some(r) = state.restores.get(i) else {
@@ -231,6 +241,8 @@ impl<'a> Executor<'a> {
                 ctx.started[i] = r.started_at;
                 ctx.changes_done[i] = r.changes_done.clone();
                 ctx.intents[i] = r.start_intents > 0;
+                ctx.attempts[i] = r.attempt;
+                ctx.earlier_tables[i] = r.earlier_table_id.clone();
                 let cause = match &r.phase {
                     Phase::Failed(c) | Phase::Skipped(c) => Some(c.clone()),
                     _ => None,
@@ -370,6 +382,50 @@ impl<'a> Executor<'a> {
         Ok(summary)
     }
 
+    /// On resume, takes up again every restore whose failure left it
+    /// possibly running in AWS (a transient error outlasted the polling
+    /// budget, a start's outcome is unknown): nothing transient is final.
+    /// Restores skipped only because of such failures are reopened too.
+    fn reopen(
+        &self,
+        input: RunInput<'_>,
+        mut state: RunState,
+        now: DateTime<Utc>,
+    ) -> Result<RunState, ExecError> {
+        let mut any = false;
+        for i in 0..state.restores.len() {
+            if matches!(state.restores[i].phase, Phase::Failed(_)) && state.restores[i].in_flight {
+                self.journal
+                    .append_to(&mut state, &Record::Reopened { index: i, at: now })?;
+                any = true;
+            }
+        }
+        if !any {
+            return Ok(state);
+        }
+        let stop_policy = self.opts.on_failure == OnFailure::Stop;
+        let failed_left = state
+            .restores
+            .iter()
+            .any(|r| matches!(r.phase, Phase::Failed(_)));
+        for &i in input.graph.topological_order() {
+            if !matches!(state.restores[i].phase, Phase::Skipped(_)) {
+                continue;
+            }
+            let deps_open = input.graph.dependencies(i).all(|d| {
+                !matches!(
+                    state.restores[d].phase,
+                    Phase::Failed(_) | Phase::Skipped(_)
+                )
+            });
+            if deps_open && !(stop_policy && failed_left) {
+                self.journal
+                    .append_to(&mut state, &Record::Reopened { index: i, at: now })?;
+            }
+        }
+        Ok(state)
+    }
+
     fn skip(&self, ctx: &Ctx<'_>, i: usize, reason: String) -> Result<(), ExecError> {
         let at = self.clock.now();
         self.journal.append(&Record::Skipped {
@@ -407,6 +463,7 @@ impl<'a> Executor<'a> {
         self.journal.append(&Record::Failed {
             index: i,
             cause: cause.clone(),
+            in_flight: may_run,
             at,
         })?;
         self.events.emit(Event::RestoreFailed {
@@ -434,6 +491,7 @@ impl<'a> Executor<'a> {
         Fut: Future<Output = Result<T, CloudError>>,
     {
         let mut attempt = 0u32;
+        let mut transient_since: Option<tokio::time::Instant> = None;
         loop {
             attempt += 1;
             self.rate.acquire().await;
@@ -442,13 +500,21 @@ impl<'a> Executor<'a> {
                 Err(e) => e,
             };
             let slot = err.kind == ErrorKind::LimitExceeded;
-            let retry = err.is_retryable() || (retry_conflict && err.kind == ErrorKind::Conflict);
-            let max = if slot {
-                self.opts.retry.slot_max_attempts
+            // Errors that say nothing about the restore (network, 5xx,
+            // throttling, expired credentials) are retried for as long as
+            // the restore's own expected duration allows, not a fixed
+            // number of times.
+            let give_up = if slot {
+                attempt >= self.opts.retry.slot_max_attempts
+            } else if err.is_retryable() {
+                let since = *transient_since.get_or_insert_with(tokio::time::Instant::now);
+                since.elapsed() >= self.outage_budget(&ctx.input.specs[i])
+            } else if retry_conflict && err.kind == ErrorKind::Conflict {
+                attempt >= self.opts.retry.max_attempts
             } else {
-                self.opts.retry.max_attempts
+                true
             };
-            if !(slot || retry) || attempt >= max {
+            if give_up {
                 return Call::Err(err);
             }
             let delay = self.jitter.apply(self.opts.retry.ceiling(attempt, slot));
@@ -466,6 +532,21 @@ impl<'a> Executor<'a> {
                 return Call::Interrupted;
             }
         }
+    }
+
+    /// How long transient errors are retried for one call of a restore:
+    /// the longer of [`RetryPolicy::outage`] and twice the restore's
+    /// expected duration, on the run's time scale.
+    fn outage_budget(&self, spec: &RestoreSpec) -> std::time::Duration {
+        let scale = if self.opts.poll.time_scale.is_finite() && self.opts.poll.time_scale > 0.0 {
+            self.opts.poll.time_scale
+        } else {
+            1.0
+        };
+        let expected = std::time::Duration::from_secs_f64(
+            (2.0 * spec.estimated_seconds.max(0.0) * scale).min(1e9),
+        );
+        self.opts.retry.outage.max(expected)
     }
 
     /// Sleeps; false when the run was asked to stop meanwhile.
@@ -511,7 +592,7 @@ impl<'a> Executor<'a> {
     }
 
     /// Sends the restore request (after its journaled intent), or adopts
-    /// what an earlier attempt of this run started.
+    /// what an earlier attempt of this run provably started.
     async fn start(
         &self,
         ctx: &Ctx<'_>,
@@ -519,7 +600,7 @@ impl<'a> Executor<'a> {
     ) -> Result<Result<(StartedRestore, DateTime<Utc>), Done>, ExecError> {
         let spec = &ctx.input.specs[i];
         let had_intent = ctx.intents[i];
-        let token = idempotency_token(ctx.input.run_id, &spec.id);
+        let token = attempt_token(ctx.input.run_id, &spec.id, ctx.attempts[i]);
         let request = spec.request.with_idempotency_token(&token);
         let scope = &spec.target;
         let name = spec.target_name.as_str();
@@ -531,9 +612,11 @@ impl<'a> Executor<'a> {
             at: self.clock.now(),
         });
         // Never overwrite: a table that exists before this run's first
-        // intent belongs to someone else. After an intent, a native restore's
-        // table can only be the one this run started, so it is adopted; an
-        // AWS Backup job is re-sent with the same token and AWS returns it.
+        // intent belongs to someone else. After an intent whose outcome a
+        // killed process never recorded, a native restore's table is
+        // adopted only when its own evidence (restore source and time,
+        // creation after the intent) says this request made it; an AWS
+        // Backup job is re-sent with the same token and AWS returns it.
         if !had_intent || spec.is_native() {
             let existing = match self
                 .call(ctx, i, "DescribeTable", false, || {
@@ -547,17 +630,35 @@ impl<'a> Executor<'a> {
             };
             if let Some(t) = existing {
                 if had_intent {
-                    return self.adopt(ctx, i, t.arn).map(Ok);
+                    return match evidence_fits(spec, &t, ctx.started[i]) {
+                        Ok(()) => self.adopt(ctx, i, t.arn).map(Ok),
+                        Err(why) => self
+                            .fail(
+                                ctx,
+                                i,
+                                format!(
+                                    "target table `{name}` exists in {scope} but this run cannot prove it created it ({why}); restoreplan never adopts or overwrites a table it did not create"
+                                ),
+                            )
+                            .map(Err),
+                    };
                 }
-                return self
-                    .fail(
-                        ctx,
-                        i,
-                        format!(
-                            "target table `{name}` already exists in {scope} and this run did not create it; restoreplan never overwrites a table"
-                        ),
-                    )
-                    .map(Err);
+                if ctx.attempts[i] > 0 && ctx.earlier_tables[i].is_some() {
+                    match self.clear_earlier(ctx, i, t).await? {
+                        Ok(()) => {}
+                        Err(done) => return Ok(Err(done)),
+                    }
+                } else {
+                    return self
+                        .fail(
+                            ctx,
+                            i,
+                            format!(
+                                "target table `{name}` already exists in {scope} and this run did not create it; restoreplan never overwrites a table"
+                            ),
+                        )
+                        .map(Err);
+                }
             }
         }
         if self.stop.is_stopped() {
@@ -570,65 +671,218 @@ impl<'a> Executor<'a> {
             at,
         })?;
         let started_at = ctx.started[i].unwrap_or(at);
-        let mut conflict_seen = false;
-        loop {
-            match self
-                .call(ctx, i, request.operation(), false, || {
-                    self.cloud.start_restore(scope, &request)
-                })
-                .await
-            {
-                Call::Ok(handle) => {
-                    let at = self.clock.now();
-                    self.journal.append(&Record::Started {
-                        index: i,
-                        handle: handle.clone(),
-                        adopted: false,
-                        at,
-                    })?;
-                    self.events.emit(Event::RestoreAccepted {
-                        index: i,
-                        id: spec.id.clone(),
-                        handle: handle.clone(),
-                        adopted: false,
-                        at,
-                    });
-                    return Ok(Ok((handle, started_at)));
+        // Set when an attempt failed in a way that leaves its outcome
+        // unknown (the request may have reached AWS, its answer lost).
+        let unknown = std::sync::atomic::AtomicBool::new(false);
+        let outcome = self
+            .call(ctx, i, request.operation(), false, || {
+                let sent = self.cloud.start_restore(scope, &request);
+                let unknown = &unknown;
+                async move {
+                    let r = sent.await;
+                    if matches!(&r, Err(e) if e.kind == ErrorKind::Transient) {
+                        unknown.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    r
                 }
-                // A native restore whose earlier attempt reached DynamoDB but
-                // whose answer was lost: the table exists now and, since it
-                // did not before this run's intent, it is this run's.
-                Call::Err(e)
-                    if e.kind == ErrorKind::Conflict && spec.is_native() && !conflict_seen =>
-                {
-                    conflict_seen = true;
+            })
+            .await;
+        match outcome {
+            Call::Ok(handle) => {
+                let at = self.clock.now();
+                self.journal.append(&Record::Started {
+                    index: i,
+                    handle: handle.clone(),
+                    adopted: false,
+                    at,
+                })?;
+                self.events.emit(Event::RestoreAccepted {
+                    index: i,
+                    id: spec.id.clone(),
+                    handle: handle.clone(),
+                    adopted: false,
+                    at,
+                });
+                Ok(Ok((handle, started_at)))
+            }
+            // A native restore refused because its table exists. The table
+            // did not exist before this run's intent; it is this run's only
+            // when an earlier attempt of this very call may have reached
+            // DynamoDB (its answer lost) and the table's evidence fits.
+            // Otherwise someone else created it meanwhile.
+            Call::Err(e) if e.kind == ErrorKind::Conflict && spec.is_native() => {
+                let lost_answer = unknown.load(std::sync::atomic::Ordering::Relaxed);
+                let table = if lost_answer {
                     match self
                         .call(ctx, i, "DescribeTable", false, || {
                             self.cloud.describe_table(scope, name)
                         })
                         .await
                     {
-                        Call::Ok(Some(t)) => {
-                            return self.adopt(ctx, i, t.arn).map(|(h, _)| Ok((h, started_at)));
-                        }
-                        Call::Ok(None) => continue,
+                        Call::Ok(t) => t,
                         Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Err),
                         Call::Interrupted => return Ok(Err(Done::Interrupted)),
                     }
+                } else {
+                    None
+                };
+                let why = match &table {
+                    Some(t) => match evidence_fits(spec, t, Some(at)) {
+                        Ok(()) => {
+                            let arn = t.arn.clone();
+                            return self.adopt(ctx, i, arn).map(|(h, _)| Ok((h, started_at)));
+                        }
+                        Err(why) => why,
+                    },
+                    None if lost_answer => "it is not there any more".to_owned(),
+                    None => "this run's only request was refused, so another process created it"
+                        .to_owned(),
+                };
+                self.fail(
+                    ctx,
+                    i,
+                    format!(
+                        "target table `{name}` in {scope} was created by someone else while this run was starting its restore ({}: {why}); nothing of it was adopted",
+                        e.code
+                    ),
+                )
+                .map(Err)
+            }
+            Call::Err(e) => {
+                // After retryable errors the request may have reached AWS
+                // (a lost answer): the restore may be running.
+                let cause = e.to_string();
+                if e.is_retryable() || e.kind == ErrorKind::LimitExceeded {
+                    self.fail_running(ctx, i, cause).map(Err)
+                } else {
+                    self.fail(ctx, i, cause).map(Err)
                 }
-                Call::Err(e) => {
-                    // After retryable errors the request may have reached AWS
-                    // (a lost answer): the restore may be running.
-                    let cause = e.to_string();
-                    return if e.is_retryable() || e.kind == ErrorKind::LimitExceeded {
-                        self.fail_running(ctx, i, cause).map(Err)
-                    } else {
-                        self.fail(ctx, i, cause).map(Err)
-                    };
-                }
+            }
+            Call::Interrupted => Ok(Err(Done::Interrupted)),
+        }
+    }
+
+    /// Deletes the table a failed earlier attempt of this restore left
+    /// behind, before a retry, only when this run provably created it: the
+    /// journal recorded its `TableId` and the table carries this run's tag.
+    async fn clear_earlier(
+        &self,
+        ctx: &Ctx<'_>,
+        i: usize,
+        table: TableFacts,
+    ) -> Result<Result<(), Done>, ExecError> {
+        let spec = &ctx.input.specs[i];
+        let (scope, name) = (&spec.target, spec.target_name.as_str());
+        let refuse = |why: String| {
+            format!(
+                "target table `{name}` in {scope} is still there from a failed attempt, and {why}; delete it yourself to retry this restore"
+            )
+        };
+        if ctx.earlier_tables[i].is_none() || table.table_id != ctx.earlier_tables[i] {
+            return self
+                .fail(
+                    ctx,
+                    i,
+                    refuse(format!(
+                        "its table id {} is not the one this run recorded ({}), so this run did not create it",
+                        table.table_id.as_deref().unwrap_or("?"),
+                        ctx.earlier_tables[i].as_deref().unwrap_or("?")
+                    )),
+                )
+                .map(Err);
+        }
+        let tags = match self
+            .call(ctx, i, "ListTagsOfResource", false, || {
+                self.cloud.table_tags(scope, &table.arn)
+            })
+            .await
+        {
+            Call::Ok(t) => t,
+            Call::Err(e) => {
+                return self
+                    .fail(ctx, i, refuse(format!("its tags could not be read: {e}")))
+                    .map(Err);
+            }
+            Call::Interrupted => return Ok(Err(Done::Interrupted)),
+        };
+        if tags.get(RUN_TAG).map(String::as_str) != Some(ctx.input.run_id) {
+            return self
+                .fail(
+                    ctx,
+                    i,
+                    refuse(format!("it does not carry {RUN_TAG}={}", ctx.input.run_id)),
+                )
+                .map(Err);
+        }
+        if table.deletion_protection {
+            let raised = spec
+                .changes
+                .iter()
+                .any(|c| matches!(c, TableChange::DeletionProtection { enabled: true }));
+            if !raised {
+                return self
+                    .fail(
+                        ctx,
+                        i,
+                        refuse("its deletion protection was not turned on by this run".to_owned()),
+                    )
+                    .map(Err);
+            }
+            let off = TableChange::DeletionProtection { enabled: false };
+            match self
+                .call(ctx, i, "UpdateTable", true, || {
+                    self.cloud.change_table(scope, name, &off)
+                })
+                .await
+            {
+                Call::Ok(()) => {}
+                Call::Err(e) => return self.fail(ctx, i, refuse(format!("{e}"))).map(Err),
                 Call::Interrupted => return Ok(Err(Done::Interrupted)),
             }
         }
+        match self
+            .call(ctx, i, "DeleteTable", true, || {
+                self.cloud.delete_table(scope, name)
+            })
+            .await
+        {
+            Call::Ok(()) => {}
+            Call::Err(e) if e.kind == ErrorKind::NotFound => {}
+            Call::Err(e) => return self.fail(ctx, i, refuse(format!("{e}"))).map(Err),
+            Call::Interrupted => return Ok(Err(Done::Interrupted)),
+        }
+        // DynamoDB deletes in the background: wait until the name is free.
+        loop {
+            match self
+                .call(ctx, i, "DescribeTable", false, || {
+                    self.cloud.describe_table(scope, name)
+                })
+                .await
+            {
+                Call::Ok(None) => break,
+                Call::Ok(Some(_)) => {
+                    if !self
+                        .sleep(
+                            self.opts
+                                .poll
+                                .min
+                                .mul_f64(self.opts.poll.time_scale.clamp(1e-6, 1.0)),
+                        )
+                        .await
+                    {
+                        return Ok(Err(Done::Interrupted));
+                    }
+                }
+                Call::Err(e) => return self.fail(ctx, i, refuse(format!("{e}"))).map(Err),
+                Call::Interrupted => return Ok(Err(Done::Interrupted)),
+            }
+        }
+        self.journal.append(&Record::Cleared {
+            index: i,
+            table_id: table.table_id,
+            at: self.clock.now(),
+        })?;
+        Ok(Ok(()))
     }
 
     fn adopt(
@@ -802,8 +1056,16 @@ impl<'a> Executor<'a> {
                 Call::Err(e)
                     if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Conflict)
                         && self.already_in_effect(ctx, i, change).await => {}
+                // A transient error outlasting the budget is not final: a
+                // resume applies the setting again.
                 Call::Err(e) => {
-                    return self.fail(ctx, i, format!("after-restore setting {op} failed: {e}"));
+                    let transient = e.is_retryable();
+                    return self.fail_as(
+                        ctx,
+                        i,
+                        format!("after-restore setting {op} failed: {e}"),
+                        transient,
+                    );
                 }
                 Call::Interrupted => return Ok(Done::Interrupted),
             }
@@ -831,7 +1093,10 @@ impl<'a> Executor<'a> {
                     format!("table `{name}` disappeared before verification"),
                 );
             }
-            Call::Err(e) => return self.fail(ctx, i, format!("verification failed: {e}")),
+            Call::Err(e) => {
+                let transient = e.is_retryable();
+                return self.fail_as(ctx, i, format!("verification failed: {e}"), transient);
+            }
             Call::Interrupted => return Ok(Done::Interrupted),
         };
         let table = match key_to_classify(spec, &table) {
@@ -923,6 +1188,63 @@ impl<'a> Executor<'a> {
             }
             _ => false,
         }
+    }
+}
+
+/// Whether table `t` is provably the one `spec`'s request created after
+/// the intent journaled at `intent_at`: restored from the same backup, or
+/// from the same source table at the same time, and created after the
+/// intent (allowing a minute of clock skew). `Err` says what does not fit.
+pub fn evidence_fits(
+    spec: &RestoreSpec,
+    t: &TableFacts,
+    intent_at: Option<DateTime<Utc>>,
+) -> Result<(), String> {
+    let o = &t.origin;
+    match &spec.request {
+        crate::cloud::RestoreRequest::RestoreTableFromBackup { backup_arn, .. } => {
+            if o.source_backup.as_deref() != Some(backup_arn.as_str()) {
+                return Err(format!(
+                    "it was not restored from backup {backup_arn} (DynamoDB reports {})",
+                    o.source_backup.as_deref().unwrap_or("no source backup")
+                ));
+            }
+        }
+        crate::cloud::RestoreRequest::RestoreTableToPointInTime {
+            source_table_arn,
+            restore_date_time,
+            ..
+        } => {
+            if o.source_table.as_deref() != Some(source_table_arn.as_str()) {
+                return Err(format!(
+                    "it was not restored from {source_table_arn} (DynamoDB reports {})",
+                    o.source_table.as_deref().unwrap_or("no source table")
+                ));
+            }
+            if let Some(want) = restore_date_time {
+                let fits = o
+                    .restore_time
+                    .is_some_and(|have| (have - *want).num_milliseconds().abs() < 1000);
+                if !fits {
+                    return Err(format!(
+                        "it was restored to {} rather than {want}",
+                        o.restore_time
+                            .map(|t| t.to_rfc3339())
+                            .unwrap_or_else(|| "an unknown time".to_owned())
+                    ));
+                }
+            }
+        }
+        crate::cloud::RestoreRequest::StartRestoreJob { .. } => {
+            return Err("an AWS Backup restore job's table is known only from its job".to_owned());
+        }
+    }
+    match (o.created_at, intent_at) {
+        (Some(created), Some(intent)) if created < intent - chrono::Duration::seconds(60) => Err(
+            format!("it was created at {created}, before this run's start request at {intent}"),
+        ),
+        (None, _) => Err("DynamoDB reports no creation time for it".to_owned()),
+        _ => Ok(()),
     }
 }
 

@@ -167,6 +167,17 @@ pub fn idempotency_token(run_id: &str, restore_id: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// The idempotency token of attempt `attempt` of a restore: attempt 0 is
+/// [`idempotency_token`]; every retry (`--retry-failed`) gets a new one, so
+/// AWS starts a new job instead of returning the failed one.
+pub fn attempt_token(run_id: &str, restore_id: &str, attempt: u32) -> String {
+    if attempt == 0 {
+        idempotency_token(run_id, restore_id)
+    } else {
+        idempotency_token(&format!("{run_id}\0retry-{attempt}"), restore_id)
+    }
+}
+
 /// A new run id: the plan name, the UTC start time and a random suffix,
 /// e.g. `payments-dr-20261124T063200Z-3fa9`.
 pub fn new_run_id(plan: &str, at: DateTime<Utc>) -> String {

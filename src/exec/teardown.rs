@@ -5,6 +5,11 @@
 //! the journal recorded the table's DynamoDB `TableId`, it is still that
 //! table (not one created later under the same name, whatever its tags say);
 //! anything else is refused with the reason.
+//!
+//! Teardown never lowers a protection it did not raise: a table with
+//! deletion protection on is deleted only when the journal shows this run
+//! turning it on, or when the operator forces it (`--force-unprotect`).
+//! A table of the run that cannot be read is an error, never "gone".
 
 use crate::cloud::{CloudWrite, ErrorKind, Scope, TableChange};
 
@@ -18,8 +23,22 @@ pub enum Verdict {
     Delete,
     /// Already gone (or deleted by an earlier teardown).
     Gone,
-    /// Not provably this run's: never deleted.
+    /// Not provably this run's, or protected by someone else: never deleted.
     Refuse(String),
+    /// The table could not be read (access denied, a failed call): whether
+    /// it is there is unknown, so this is an error, not "nothing to do".
+    Unseen(String),
+}
+
+/// Whether teardown turns deletion protection off before deleting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unprotect {
+    /// Protection is off: nothing to change.
+    No,
+    /// The journal shows this run turning it on.
+    RaisedByRun,
+    /// This run did not turn it on; `--force-unprotect` says to turn it off.
+    Forced,
 }
 
 /// One table teardown considered.
@@ -35,11 +54,31 @@ pub struct Item {
     pub table: String,
     /// What teardown will do.
     pub verdict: Verdict,
+    /// What teardown changes before deleting.
+    pub unprotect: Unprotect,
+}
+
+/// True when the journal shows this run turning deletion protection on for
+/// restore `index` (the after-restore step was recorded done).
+pub fn raised_protection(state: &RunState, index: usize) -> bool {
+    let (Some(spec), Some(r)) = (state.header.restores.get(index), state.restores.get(index))
+    else {
+        return false;
+    };
+    spec.changes_for_run(&state.header.plan, &state.header.run_id)
+        .iter()
+        .enumerate()
+        .any(|(step, change)| {
+            *change == TableChange::DeletionProtection { enabled: true }
+                && r.changes_done.contains(&step)
+        })
 }
 
 /// Decides, for every restore the journal shows this run started, whether
-/// its table can be deleted (read-only).
-pub async fn plan(state: &RunState, cloud: &dyn CloudWrite) -> Vec<Item> {
+/// its table can be deleted and what must change first (read-only).
+/// `force_unprotect` allows turning off deletion protection this run did
+/// not turn on.
+pub async fn plan(state: &RunState, cloud: &dyn CloudWrite, force_unprotect: bool) -> Vec<Item> {
     let run_id = &state.header.run_id;
     let mut items = Vec::new();
     for (i, (spec, r)) in state
@@ -53,6 +92,7 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite) -> Vec<Item> {
             continue;
         }
         let scope = spec.target.clone();
+        let mut unprotect = Unprotect::No;
         let verdict = match cloud.describe_table(&scope, &spec.target_name).await {
             Ok(None) => Verdict::Gone,
             Ok(Some(t)) if replaced(r.table_id.as_deref(), t.table_id.as_deref()) => {
@@ -64,6 +104,19 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite) -> Vec<Item> {
             }
             Ok(Some(t)) => match cloud.table_tags(&scope, &t.arn).await {
                 Ok(tags) => match tags.get(RUN_TAG) {
+                    Some(v) if v == run_id && t.deletion_protection => {
+                        if raised_protection(state, i) {
+                            unprotect = Unprotect::RaisedByRun;
+                            Verdict::Delete
+                        } else if force_unprotect {
+                            unprotect = Unprotect::Forced;
+                            Verdict::Delete
+                        } else {
+                            Verdict::Refuse(
+                                "deletion protection is on and this run's journal does not show the run turning it on (after a failover the table may be in use); pass --force-unprotect to turn it off and delete the table".to_owned(),
+                            )
+                        }
+                    }
                     Some(v) if v == run_id => Verdict::Delete,
                     Some(v) => {
                         Verdict::Refuse(format!("the table is tagged {RUN_TAG}={v}, not this run"))
@@ -72,9 +125,9 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite) -> Vec<Item> {
                         "the table has no {RUN_TAG} tag, so this run cannot prove it created it"
                     )),
                 },
-                Err(e) => Verdict::Refuse(format!("could not read its tags: {e}")),
+                Err(e) => Verdict::Unseen(format!("could not read its tags: {e}")),
             },
-            Err(e) => Verdict::Refuse(format!("could not describe it: {e}")),
+            Err(e) => Verdict::Unseen(format!("could not describe it: {e}")),
         };
         items.push(Item {
             index: i,
@@ -82,6 +135,7 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite) -> Vec<Item> {
             scope,
             table: spec.target_name.clone(),
             verdict,
+            unprotect,
         });
     }
     items
@@ -104,7 +158,8 @@ pub struct Deletion {
 }
 
 /// Deletes every [`Verdict::Delete`] item, journaling intent and outcome;
-/// turns deletion protection off first where it is on.
+/// turns deletion protection off first where the item says so. A table
+/// whose protection was turned on since [`plan`] looked is not deleted.
 pub async fn execute(
     items: &[Item],
     cloud: &dyn CloudWrite,
@@ -123,7 +178,12 @@ pub async fn execute(
             Ok(Some(t)) if t.deletion_protection
         );
         let mut result = Ok(());
-        if protected {
+        if protected && item.unprotect == Unprotect::No {
+            result = Err(
+                "deletion protection was turned on after teardown checked the table; it was left as it is"
+                    .to_owned(),
+            );
+        } else if protected {
             result = cloud
                 .change_table(
                     &item.scope,

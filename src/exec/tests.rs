@@ -621,6 +621,76 @@ proptest! {
 }
 
 #[tokio::test(start_paused = true)]
+async fn teardown_lowers_only_the_protections_the_run_raised() {
+    use crate::cloud::CloudWrite;
+    use crate::exec::teardown::{self, Unprotect, Verdict};
+    // Restores 0 and 2 turn deletion protection on (the plan says so); 1 does not.
+    let n = 3;
+    let (restores, sizes) = rich_restores(n, &[]);
+    let graph = DependencyGraph::build(&restores).unwrap_or_else(|f| panic!("{f:?}"));
+    let (sim, specs, clock) = sim_for(&restores, &sizes, 8);
+    let journal = new_journal(&specs, &graph, clock.now());
+    let (summary, _) = run_once(
+        &sim,
+        &clock,
+        &journal,
+        &graph,
+        &specs,
+        options(3, 50, OnFailure::Continue),
+        None,
+        StopSignal::never(),
+    )
+    .await;
+    assert!(summary.is_ok_and(|s| s.completed == n));
+    // Someone protects restore 1's table after the run.
+    let protect = TableChange::DeletionProtection { enabled: true };
+    assert!(
+        sim.change_table(&specs[1].target, &specs[1].target_name, &protect)
+            .await
+            .is_ok()
+    );
+    let state = RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
+    assert!(teardown::raised_protection(&state, 0));
+    assert!(!teardown::raised_protection(&state, 1));
+
+    let items = teardown::plan(&state, &sim, false).await;
+    let by_index = |items: &[teardown::Item], i: usize| {
+        items
+            .iter()
+            .find(|x| x.index == i)
+            .cloned()
+            .unwrap_or_else(|| panic!("no item {i}"))
+    };
+    assert_eq!(by_index(&items, 0).unprotect, Unprotect::RaisedByRun);
+    assert_eq!(by_index(&items, 0).verdict, Verdict::Delete);
+    assert!(
+        matches!(&by_index(&items, 1).verdict, Verdict::Refuse(why) if why.contains("--force-unprotect")),
+        "{:?}",
+        by_index(&items, 1)
+    );
+    let done = teardown::execute(&items, &sim, &journal)
+        .await
+        .unwrap_or_default();
+    assert_eq!(done.len(), 2);
+    assert!(
+        sim.table_names()
+            .iter()
+            .any(|t| t.ends_with(&specs[1].target_name))
+    );
+
+    // Forced, the protected table goes too, its protection turned off first.
+    let state = RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
+    let items = teardown::plan(&state, &sim, true).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].unprotect, Unprotect::Forced);
+    let done = teardown::execute(&items, &sim, &journal)
+        .await
+        .unwrap_or_default();
+    assert!(done.iter().all(|d| d.result.is_ok()), "{done:?}");
+    assert!(sim.table_names().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
 async fn teardown_deletes_only_the_runs_tables() {
     use crate::cloud::CloudWrite;
     use crate::exec::teardown::{self, Verdict};
@@ -663,7 +733,7 @@ async fn teardown_deletes_only_the_runs_tables() {
     );
     let state = RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
     assert!(state.restores.iter().take(4).all(|r| r.table_id.is_some()));
-    let items = teardown::plan(&state, &sim).await;
+    let items = teardown::plan(&state, &sim, false).await;
     let verdicts: BTreeMap<usize, Verdict> =
         items.iter().map(|i| (i.index, i.verdict.clone())).collect();
     assert_eq!(
@@ -715,6 +785,7 @@ fn the_aws_managed_key_reported_by_its_arn_verifies_as_managed() {
         stream: None,
         deletion_protection: false,
         restore_in_progress: false,
+        origin: Default::default(),
         table_id: None,
     };
     assert_eq!(key_to_classify(spec, &table), Some(managed));

@@ -348,6 +348,20 @@ pub fn json_file(findings: &[Finding], source: &SourceFile) -> Value {
     file
 }
 
+/// The JSON entry of an input that could not be checked at all (missing,
+/// unreadable, or its live checks could not start): never valid, one error,
+/// and the reason in `unreadable`.
+pub fn json_unchecked(file: &str, why: &str) -> Value {
+    json!({
+        "file": file,
+        "valid": false,
+        "errors": 1,
+        "warnings": 0,
+        "unreadable": why,
+        "findings": [],
+    })
+}
+
 /// One finding as JSON, with 1-based line and column added to the span.
 pub fn json_finding(f: &Finding, source: &SourceFile) -> Value {
     let mut v = json!({

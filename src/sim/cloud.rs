@@ -62,6 +62,8 @@ pub struct SimStats {
     pub restores: Vec<RestoreRecord>,
     /// Restore requests refused with `LimitExceeded`.
     pub limit_refusals: u64,
+    /// Calls refused by the outage ([`SimCloud::with_outage`]).
+    pub outage_refusals: u64,
 }
 
 impl SimStats {
@@ -102,6 +104,7 @@ struct SimTable {
     pitr: bool,
     ttl: Option<String>,
     tags: BTreeMap<String, String>,
+    origin: crate::cloud::TableOrigin,
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +137,7 @@ pub struct SimCloud {
     account_limit: u32,
     clock: TokioClock,
     origin: Instant,
+    outage: Option<(f64, f64)>,
     state: Mutex<State>,
 }
 
@@ -170,6 +174,7 @@ impl SimCloud {
             account_limit: Execution::PER_ACCOUNT_RESTORE_LIMIT,
             clock,
             origin: Instant::now(),
+            outage: None,
             state: Mutex::new(State {
                 rng: StdRng::seed_from_u64(seed ^ 0x5eed),
                 tables: HashMap::new(),
@@ -185,6 +190,14 @@ impl SimCloud {
     /// Injects these faults from now on.
     pub fn with_faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Makes the endpoint unreachable from `from` to `until` virtual seconds
+    /// after the cloud was created: every call fails as a refused
+    /// connection, and nothing it would have done happens.
+    pub fn with_outage(mut self, from: f64, until: f64) -> Self {
+        self.outage = Some((from, until));
         self
     }
 
@@ -227,6 +240,7 @@ impl SimCloud {
                 pitr: false,
                 ttl: None,
                 tags: BTreeMap::new(),
+                origin: Default::default(),
             },
         );
     }
@@ -292,6 +306,18 @@ impl SimCloud {
     /// takes effect.
     fn enter(&self, st: &mut State, op: &'static str) -> CloudResult<()> {
         *st.stats.calls.entry(op).or_default() += 1;
+        if let Some((from, until)) = self.outage {
+            let t = self.secs(Instant::now());
+            if t >= from && t < until {
+                st.stats.outage_refusals += 1;
+                return Err(CloudError::new(
+                    ErrorKind::Transient,
+                    op,
+                    "DispatchFailure",
+                    "connection refused (simulated outage)",
+                ));
+            }
+        }
         if self.faults.throttle > 0.0 && st.rng.random_bool(self.faults.throttle.min(1.0)) {
             return Err(CloudError::new(
                 ErrorKind::Throttled,
@@ -396,6 +422,7 @@ impl SimCloud {
                 pitr: false,
                 ttl: None,
                 tags: BTreeMap::new(),
+                origin: Default::default(),
             },
         );
         (end, fails)
@@ -561,6 +588,7 @@ impl CloudRead for SimCloud {
                 stream: t.stream.clone(),
                 deletion_protection: t.deletion_protection,
                 restore_in_progress: !active,
+                origin: t.origin.clone(),
                 table_id: Some(t.id.clone()),
             }
         }))
@@ -782,6 +810,10 @@ impl CloudWrite for SimCloud {
                     true,
                     &arn,
                 );
+                let created = self.clock.now();
+                if let Some(t) = st.tables.get_mut(&k) {
+                    t.origin = request.origin_at(created);
+                }
                 self.lose_answer(&mut st, op)?;
                 Ok(StartedRestore::Table { arn })
             }

@@ -2,10 +2,12 @@
 //! `restoreplan` binary and, where AWS is involved, one local emulator.
 
 mod apply;
+mod apply_safety;
 mod examples;
 mod first_hour;
 mod graph;
 mod hostile;
+mod identity;
 mod live;
 mod output;
 mod props;

@@ -81,12 +81,33 @@ pub struct RunReport {
     pub rto_objective_seconds: Option<f64>,
     /// True when interrupted.
     pub interrupted: bool,
+    /// `completed` (every restore completed), `failed` (a restore failed or
+    /// was skipped) or `incomplete` (interrupted, or not every restore ended).
+    pub status: RunStatus,
+    /// Seconds from the start of work to the last restore verified, when
+    /// every restore completed; otherwise there is no recovery time.
+    pub recovery_seconds: Option<f64>,
+    /// Whether the RTO objective was met: only when every restore completed
+    /// within it; `None` when the plan sets no objective.
+    pub objective_met: Option<bool>,
     /// Every restore in plan order.
     pub restores: Vec<RestoreTiming>,
     /// Warnings that change what is restored, accepted with
     /// `apply --accept-warnings` (from the run's journal).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub accepted_warnings: Vec<crate::check::warnings::AcceptedWarning>,
+}
+
+/// How a run ended, as its report says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    /// Every restore completed.
+    Completed,
+    /// A restore failed or was skipped.
+    Failed,
+    /// Interrupted, or a restore did not end.
+    Incomplete,
 }
 
 impl RunReport {
@@ -99,6 +120,9 @@ impl RunReport {
             finished_at: None,
             rto_objective_seconds: rto_objective.map(|d| d.as_secs_f64()),
             interrupted: false,
+            status: RunStatus::Incomplete,
+            recovery_seconds: None,
+            objective_met: None,
             restores: Vec::new(),
             accepted_warnings: Vec::new(),
         };
@@ -127,6 +151,7 @@ impl RunReport {
                     run_id,
                     plan,
                     total,
+                    ids,
                     started_at,
                     ..
                 } => {
@@ -135,6 +160,9 @@ impl RunReport {
                     r.started_at = Some(*started_at);
                     if *total > 0 {
                         slot(&mut r.restores, total - 1, "");
+                    }
+                    for (index, id) in ids.iter().enumerate() {
+                        slot(&mut r.restores, index, id);
                     }
                 }
                 Event::RestoreStarting {
@@ -221,10 +249,29 @@ impl RunReport {
                 | Event::Stopping { .. } => {}
             }
         }
+        let (_, failed, skipped, pending) = r.counts();
+        r.status = if r.interrupted || pending > 0 || r.finished_at.is_none() {
+            RunStatus::Incomplete
+        } else if failed + skipped > 0 {
+            RunStatus::Failed
+        } else {
+            RunStatus::Completed
+        };
+        if r.status == RunStatus::Completed {
+            let last = r.restores.iter().filter_map(|t| t.finished).max();
+            r.recovery_seconds = match (r.started_at, last.or(r.finished_at)) {
+                (Some(a), Some(b)) => Some(seconds_between(a, b)),
+                _ => None,
+            };
+        }
+        r.objective_met = r.rto_objective_seconds.map(|obj| {
+            r.status == RunStatus::Completed && r.recovery_seconds.is_some_and(|s| s <= obj)
+        });
         r
     }
 
-    /// Seconds from the first start to the end of the run: the measured RTO.
+    /// Seconds from the first start to the end of the run (elapsed, whatever
+    /// the outcome; [`RunReport::recovery_seconds`] is the recovery time).
     pub fn measured_rto_seconds(&self) -> Option<f64> {
         Some(seconds_between(self.started_at?, self.finished_at?))
     }
@@ -299,26 +346,54 @@ impl RunReport {
                 String::new()
             }
         );
-        if let Some(rto) = self.measured_rto_seconds() {
-            let verdict = match self.rto_objective_seconds {
-                Some(obj) if rto <= obj => format!(
-                    " — within the objective of {} ({} to spare)",
-                    hms(obj),
-                    hms(obj - rto)
-                ),
-                Some(obj) => format!(
-                    " — EXCEEDS the objective of {} by {}",
-                    hms(obj),
-                    hms(rto - obj)
-                ),
-                None => " (the plan sets no RTO objective)".to_owned(),
-            };
-            let label = if self.interrupted {
-                "elapsed before the interrupt"
-            } else {
-                "recovery time"
-            };
-            let _ = writeln!(s, "{label}: {}{verdict}", hms(rto));
+        let objective = self.rto_objective_seconds;
+        let elapsed = self.measured_rto_seconds();
+        match (self.status, self.recovery_seconds) {
+            (RunStatus::Completed, Some(rto)) => {
+                let verdict = match objective {
+                    Some(obj) if rto <= obj => format!(
+                        " — objective met: within {} ({} to spare)",
+                        hms(obj),
+                        hms(obj - rto)
+                    ),
+                    Some(obj) => format!(
+                        " — objective NOT met: exceeds {} by {}",
+                        hms(obj),
+                        hms(rto - obj)
+                    ),
+                    None => " (the plan sets no RTO objective)".to_owned(),
+                };
+                let _ = writeln!(s, "recovery time: {}{verdict}", hms(rto));
+            }
+            (RunStatus::Failed, _) => {
+                let _ = writeln!(
+                    s,
+                    "recovery time: none — {failed} failed, {skipped} skipped, so the environment was not recovered{}{}",
+                    elapsed
+                        .map(|e| format!(" (ran {})", hms(e)))
+                        .unwrap_or_default(),
+                    objective
+                        .map(|o| format!("; objective of {} NOT met", hms(o)))
+                        .unwrap_or_default()
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    s,
+                    "incomplete: {}{} — no recovery time yet{}",
+                    if self.interrupted {
+                        "interrupted"
+                    } else {
+                        "not every restore ended"
+                    },
+                    elapsed
+                        .map(|e| format!(" after {}", hms(e)))
+                        .unwrap_or_default(),
+                    objective
+                        .map(|o| format!("; objective of {} not met", hms(o)))
+                        .unwrap_or_default()
+                );
+            }
         }
         let width = self
             .restores
@@ -407,6 +482,7 @@ mod tests {
                 run_id: "r".into(),
                 plan: "p".into(),
                 total: 2,
+                ids: vec!["a".into(), "b".into()],
                 concurrency: 2,
                 started_at: at(0),
                 resumed: false,
@@ -447,9 +523,12 @@ mod tests {
         let r = RunReport::from_events(&events, Some(Duration::from_secs(1800)));
         assert_eq!(r.measured_rto_seconds(), Some(3600.0));
         assert_eq!(r.counts(), (1, 0, 1, 0));
+        assert_eq!(r.status, RunStatus::Failed);
+        assert_eq!(r.recovery_seconds, None);
+        assert_eq!(r.objective_met, Some(false));
         let text = r.render_text();
         assert!(
-            text.contains("recovery time: 1:00:00 — EXCEEDS the objective of 0:30:00 by 0:30:00"),
+            text.contains("recovery time: none — 0 failed, 1 skipped, so the environment was not recovered (ran 1:00:00); objective of 0:30:00 NOT met"),
             "{text}"
         );
         assert!(
@@ -458,5 +537,85 @@ mod tests {
         );
         // The skipped restore keeps a row, at the moment it was given up.
         assert_eq!(r.bars().len(), 2);
+    }
+
+    fn started(total: usize) -> Event {
+        Event::RunStarted {
+            run_id: "r".into(),
+            plan: "p".into(),
+            total,
+            ids: (0..total).map(|i| format!("restore-{i}")).collect(),
+            concurrency: 2,
+            started_at: at(0),
+            resumed: false,
+            at: at(0),
+        }
+    }
+
+    fn completed(index: usize, at_s: i64) -> Event {
+        Event::RestoreCompleted {
+            index,
+            id: format!("restore-{index}"),
+            at: at(at_s),
+        }
+    }
+
+    fn finished(interrupted: bool, at_s: i64) -> Event {
+        Event::RunFinished {
+            completed: 0,
+            failed: 0,
+            skipped: 0,
+            pending: 0,
+            interrupted,
+            at: at(at_s),
+        }
+    }
+
+    #[test]
+    fn the_recovery_time_ends_with_the_last_restore_verified() {
+        let events = vec![
+            started(2),
+            completed(0, 600),
+            completed(1, 900),
+            finished(false, 960),
+        ];
+        let r = RunReport::from_events(&events, Some(Duration::from_secs(1000)));
+        assert_eq!(r.status, RunStatus::Completed);
+        assert_eq!(r.recovery_seconds, Some(900.0));
+        assert_eq!(r.objective_met, Some(true));
+        let text = r.render_text();
+        assert!(
+            text.contains(
+                "recovery time: 0:15:00 — objective met: within 0:16:40 (0:01:40 to spare)"
+            ),
+            "{text}"
+        );
+        let late = RunReport::from_events(&events, Some(Duration::from_secs(600)));
+        assert_eq!(late.objective_met, Some(false));
+        assert!(
+            late.render_text()
+                .contains("objective NOT met: exceeds 0:10:00 by 0:05:00")
+        );
+    }
+
+    #[test]
+    fn an_interrupted_run_is_incomplete_and_names_every_restore() {
+        // Ctrl-C after the first of three restores: the others never started.
+        let events = vec![started(3), completed(0, 60), finished(true, 61)];
+        let r = RunReport::from_events(&events, Some(Duration::from_secs(3600)));
+        assert_eq!(r.status, RunStatus::Incomplete);
+        assert_eq!(r.recovery_seconds, None);
+        assert_eq!(r.objective_met, Some(false));
+        let text = r.render_text();
+        assert!(
+            text.contains("incomplete: interrupted after 0:01:01"),
+            "{text}"
+        );
+        assert!(!text.contains("objective met"), "{text}");
+        let ids: Vec<&str> = r.restores.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["restore-0", "restore-1", "restore-2"]);
+        for id in ids {
+            assert!(text.contains(&format!("  {id} ")), "{text}");
+        }
     }
 }

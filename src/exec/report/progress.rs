@@ -247,6 +247,7 @@ mod tests {
             run_id: "shop-staging-gameday-20261120T093000Z-9f3a".into(),
             plan: "shop-staging-gameday".into(),
             total: 7,
+            ids: Vec::new(),
             concurrency: 4,
             started_at: at,
             resumed: false,
