@@ -248,6 +248,7 @@ mod tests {
             plan: "p".to_owned(),
             plan_path: None,
             plan_digest: None,
+            fingerprint: None,
             concurrency: 2,
             on_failure: OnFailure::Continue,
             restores: Vec::new(),

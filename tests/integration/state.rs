@@ -64,6 +64,7 @@ fn header(run_id: &str) -> RunHeader {
         plan: "p".to_owned(),
         plan_path: None,
         plan_digest: None,
+        fingerprint: None,
         concurrency: 2,
         on_failure: OnFailure::Continue,
         restores: Vec::new(),
