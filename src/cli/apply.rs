@@ -176,6 +176,11 @@ fn summary(plan: &Plan, specs: &[RestoreSpec]) -> String {
 
 struct Prepared {
     lock: RunLock,
+    /// Stale locks taken over, journaled once every check has passed.
+    takeovers: Vec<Takeover>,
+    /// Restores `--retry-failed` / `--retry` start again, journaled once
+    /// every check has passed.
+    retries: Vec<usize>,
     accepted_warnings: Vec<AcceptedWarning>,
     plan: Plan,
     specs: Vec<RestoreSpec>,
@@ -197,26 +202,19 @@ fn prepare(
         // appending: only the lock holder writes the journal.
         // (Read only: opening for appending cuts a torn last line, which
         // may be a live holder's line being written.)
-        let peek = {
-            let path = crate::exec::journal::journal_path(&args.runs_dir, run_id)
-                .map_err(|e| e.to_string())?;
-            let (records, _) =
-                crate::exec::journal::read_records(&path).map_err(|e| e.to_string())?;
-            RunState::replay(&records).ok_or_else(|| {
-                format!(
-                    "{} does not start with a run-started record",
-                    path.display()
-                )
-            })?
-        };
-        let (lock, takeovers) = lock_run(&args.runs_dir, run_id, &peek.header)?;
-        let (journal, mut state) =
-            Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
-        record_takeovers(&journal, &takeovers)?;
+        let peek = peek_run(&args.runs_dir, run_id)?;
+        let (lock, takeovers) = lock_run(&args.runs_dir, run_id, &peek.header)
+            .map_err(|e| format!("{e}; nothing was started"))?;
+        let (journal, state) = Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
+        // Nothing is journaled (takeovers, retries) until every check has
+        // passed: a refused command leaves the journal as it was.
         let retrying = args.retry_failed || !args.retry.is_empty();
-        if retrying {
-            retry(args, &journal, &mut state)?;
-        } else if state.finished && !state.restores.iter().any(|r| r.in_flight) {
+        let retries = if retrying {
+            retry_choice(args, &state)?
+        } else {
+            Vec::new()
+        };
+        if !retrying && state.finished && !state.restores.iter().any(|r| r.in_flight) {
             return Err(format!(
                 "run `{run_id}` already finished ({}); nothing to resume{}",
                 state.status(),
@@ -254,6 +252,8 @@ fn prepare(
         }
         return Ok(Ok(Prepared {
             lock,
+            takeovers,
+            retries,
             accepted_warnings: state.header.accepted_warnings.clone(),
             specs: state.header.restores.clone(),
             started_at: Some(state.header.at),
@@ -284,7 +284,8 @@ fn prepare(
             &r.target_name,
         )
     }));
-    let (lock, takeovers) = acquire(&args.runs_dir, &run_id, keys)?;
+    let (lock, takeovers) =
+        acquire(&args.runs_dir, &run_id, keys).map_err(|e| format!("{e}; nothing was started"))?;
     let accepted = accepted_codes(&args.accept_warnings)?;
     // Read the reviewed plan before talking to AWS: a bad file fails fast.
     let saved = match &args.plan_file {
@@ -351,6 +352,8 @@ fn prepare(
     record_takeovers(&journal, &takeovers)?;
     Ok(Ok(Prepared {
         lock,
+        takeovers: Vec::new(),
+        retries: Vec::new(),
         accepted_warnings,
         plan,
         specs,
@@ -379,11 +382,26 @@ fn acquire(
         Holder::this_process(run_id, now),
         now,
     )
-    .map_err(|e| format!("{e}; nothing was started"))
+    .map_err(|e| e.to_string())
 }
 
-/// The lock of a run being resumed: its plan and every target it records.
-fn lock_run(
+/// The state of run `run_id` as its journal shows it, read only (opening for
+/// appending cuts a torn last line, which may be a live holder's line being
+/// written): what a command reads before it holds the run lock.
+pub(crate) fn peek_run(runs_dir: &Path, run_id: &str) -> Result<RunState, String> {
+    let path = crate::exec::journal::journal_path(runs_dir, run_id).map_err(|e| e.to_string())?;
+    let (records, _) = crate::exec::journal::read_records(&path).map_err(|e| e.to_string())?;
+    RunState::replay(&records).ok_or_else(|| {
+        format!(
+            "{} does not start with a run-started record",
+            path.display()
+        )
+    })
+}
+
+/// The lock of an existing run (resumed or torn down): its plan and every
+/// target it records.
+pub(crate) fn lock_run(
     runs_dir: &Path,
     run_id: &str,
     header: &RunHeader,
@@ -400,7 +418,7 @@ fn lock_run(
 }
 
 /// Journals the stale locks this process took over, and says so.
-fn record_takeovers(journal: &Journal, takeovers: &[Takeover]) -> Result<(), String> {
+pub(crate) fn record_takeovers(journal: &Journal, takeovers: &[Takeover]) -> Result<(), String> {
     for t in takeovers {
         eprintln!(
             "note: took over the lock `{}` from {}, which is no longer running",
@@ -418,9 +436,9 @@ fn record_takeovers(journal: &Journal, takeovers: &[Takeover]) -> Result<(), Str
     Ok(())
 }
 
-/// `--retry-failed` / `--retry ID…`: journals a new attempt of each chosen
-/// failed or skipped restore (and of the restores skipped because of them).
-fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), String> {
+/// `--retry-failed` / `--retry ID…`: the failed or skipped restores to start
+/// again (with the restores skipped because of them); writes nothing.
+fn retry_choice(args: &Args, state: &RunState) -> Result<Vec<usize>, String> {
     let specs = state.header.restores.clone();
     let n = specs.len();
     let retryable = |r: &crate::exec::journal::RestoreState| {
@@ -478,8 +496,13 @@ fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), Str
             specs[i].id
         ));
     }
+    Ok((0..n).filter(|&i| chosen[i]).collect())
+}
+
+/// Journals a new attempt of each restore in `chosen`.
+fn record_retries(journal: &Journal, state: &mut RunState, chosen: &[usize]) -> Result<(), String> {
     let at = crate::clock::now();
-    for (i, _) in chosen.iter().enumerate().filter(|(_, c)| **c) {
+    for &i in chosen {
         let attempt = state.restores[i].attempt + 1;
         journal
             .append_to(
@@ -491,7 +514,11 @@ fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), Str
                 },
             )
             .map_err(|e| e.to_string())?;
-        eprintln!("retrying {} (attempt {})", specs[i].id, attempt + 1);
+        eprintln!(
+            "retrying {} (attempt {})",
+            state.header.restores[i].id,
+            attempt + 1
+        );
     }
     Ok(())
 }
@@ -590,7 +617,7 @@ impl EventSink for Lines {
 
 fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
     let rt = runtime().map_err(|e| format!("failed to start the async runtime: {e}"))?;
-    let p = match prepare(args, out, &rt)? {
+    let mut p = match prepare(args, out, &rt)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
@@ -619,6 +646,16 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         if !confirm(&format!("resume run {}?", p.run_id))? {
             return Ok(ExitStatus::Error);
         }
+    }
+    // Every check passed and the operator confirmed: journal what this
+    // command did to the run before it starts work.
+    // The confirmation may have taken longer than the lease: still ours?
+    p.lock
+        .renew(crate::clock::now())
+        .map_err(|e| format!("{e}; nothing was started"))?;
+    record_takeovers(&p.journal, &p.takeovers)?;
+    if let Some(state) = p.resume.as_mut() {
+        record_retries(&p.journal, state, &p.retries)?;
     }
     identity::record(&p.journal, &verified, &journaled).map_err(|e| e.to_string())?;
     let collect = CollectingSink::new();
