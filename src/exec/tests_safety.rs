@@ -482,3 +482,36 @@ async fn a_retry_clears_the_table_its_failed_attempt_left_only_when_the_run_crea
             .any(|r| matches!(r, Record::Cleared { .. }))
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn teardown_calls_a_table_it_cannot_read_unseen_never_gone() {
+    use crate::exec::teardown::{self, Verdict};
+    let (restores, sizes) = rich_restores(3, &[]);
+    let graph = DependencyGraph::build(&restores).unwrap_or_else(|f| panic!("{f:?}"));
+    let (sim, specs, clock) = sim_for(&restores, &sizes, 23);
+    let origin = tokio::time::Instant::now();
+    const DAY: f64 = 86_400.0;
+    // The endpoint is unreachable long after the run has finished.
+    let sim = sim.with_outage(30.0 * DAY, 31.0 * DAY);
+    let journal = journal_for("run-a", &specs, &graph, clock.now());
+    let (summary, _) = run_as("run-a", &sim, &clock, &journal, &graph, &specs, None).await;
+    assert!(summary.succeeded(), "{summary:?}");
+    let state = state_of(&journal);
+    let at = |days: f64| origin + Duration::from_secs_f64(days * DAY);
+    tokio::time::advance(at(30.5).saturating_duration_since(tokio::time::Instant::now())).await;
+    let items = teardown::plan(&state, &sim, false).await;
+    assert_eq!(items.len(), specs.len());
+    for i in &items {
+        assert!(
+            matches!(&i.verdict, Verdict::Unseen(why) if why.contains("could not describe")),
+            "{i:?}"
+        );
+    }
+    // Reachable again: the same tables are this run's to delete.
+    tokio::time::advance(at(31.5).saturating_duration_since(tokio::time::Instant::now())).await;
+    let items = teardown::plan(&state, &sim, false).await;
+    assert!(
+        items.iter().all(|i| i.verdict == Verdict::Delete),
+        "{items:?}"
+    );
+}
