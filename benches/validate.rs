@@ -7,6 +7,9 @@
 //! Run: `cargo bench --bench validate`
 
 use std::fmt::Write as _;
+
+#[path = "../tests/integration/support/garbage.rs"]
+mod garbage;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -164,5 +167,55 @@ fn main() {
         "result: {}",
         if ok { "within target" } else { "OVER TARGET" }
     );
+    let garbage_ok = garbage_formats(bin, &dir);
+    println!(
+        "result (garbage input): {}",
+        if garbage_ok {
+            "within target"
+        } else {
+            "OVER TARGET"
+        }
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Garbage input: a 5 MB base64 file in every output format, each under
+/// 1 s and 64 KiB of output (stdout and stderr together).
+fn garbage_formats(bin: &str, dir: &std::path::Path) -> bool {
+    const TARGET: Duration = Duration::from_secs(1);
+    const TARGET_BYTES: usize = 64 * 1024;
+    let mut ok = true;
+    for (name, line) in [("wrapped", 76), ("one-line", 0)] {
+        let path = dir.join(format!("garbage-{name}.yaml"));
+        if std::fs::write(&path, garbage::base64(5_000_000, line)).is_err() {
+            eprintln!("cannot write {}", path.display());
+            std::process::exit(2);
+        }
+        for format in ["human", "json", "github"] {
+            let mut walls = Vec::new();
+            let mut bytes = 0;
+            for _ in 0..5 {
+                let start = Instant::now();
+                let out = Command::new(bin)
+                    .args(["validate", "--format", format])
+                    .arg(&path)
+                    .output();
+                walls.push(start.elapsed());
+                let Ok(out) = out else {
+                    eprintln!("failed to start {bin}");
+                    std::process::exit(2);
+                };
+                bytes = out.stdout.len() + out.stderr.len();
+            }
+            walls.sort();
+            let median = walls[walls.len() / 2];
+            ok &= median <= TARGET && bytes <= TARGET_BYTES;
+            println!(
+                "garbage {name} 5 MB, --format {format}: median {:.0} ms (target {} ms), output {bytes} bytes (target {TARGET_BYTES})",
+                median.as_secs_f64() * 1000.0,
+                TARGET.as_millis()
+            );
+        }
+    }
+    ok
 }

@@ -35,6 +35,9 @@ use crate::plan::model::{
 pub mod codes {
     /// No usable credentials for an account.
     pub const CREDENTIALS: &str = "restoreplan::aws::credentials";
+    /// AWS (or the endpoint given) could not be reached for an account:
+    /// connection refused, DNS, timeout, TLS.
+    pub const UNREACHABLE: &str = "restoreplan::aws::unreachable";
     /// The credentials for an account are of another account.
     pub const WRONG_ACCOUNT: &str = "restoreplan::aws::wrong_account";
     /// An AWS call failed in a way that is not a finding about the plan.
@@ -158,7 +161,14 @@ pub async fn check(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> Li
                     None => (Ok(id), None),
                     Some(why) => (Err(why), Some(codes::WRONG_ACCOUNT)),
                 },
-                Err(e) => (Err(e.to_string()), Some(codes::CREDENTIALS)),
+                Err(e) => {
+                    let code = if crate::cloud::aws::is_network_code(&e.code) {
+                        codes::UNREACHABLE
+                    } else {
+                        codes::CREDENTIALS
+                    };
+                    (Err(e.to_string()), Some(code))
+                }
             };
             (
                 AccountIdentity {
@@ -230,12 +240,15 @@ impl Out<'_> {
         };
         // A credentials problem is about an account, not a line of the
         // plan: without a span it is shown once for all its restores.
-        let f =
-            if f.span.is_none() && f.code != codes::CREDENTIALS && f.code != codes::WRONG_ACCOUNT {
-                f.at(self.restore.spans.entry)
-            } else {
-                f
-            };
+        let f = if f.span.is_none()
+            && f.code != codes::CREDENTIALS
+            && f.code != codes::WRONG_ACCOUNT
+            && f.code != codes::UNREACHABLE
+        {
+            f.at(self.restore.spans.entry)
+        } else {
+            f
+        };
         self.findings.push(f);
     }
 
@@ -292,7 +305,19 @@ impl Ctx<'_> {
         for account in accounts {
             if let Some((code, e)) = self.broken.get(account.as_str()) {
                 no_credentials = true;
-                let finding = if *code == codes::WRONG_ACCOUNT {
+                let finding = if *code == codes::UNREACHABLE {
+                    Finding::error(
+                        codes::UNREACHABLE,
+                        format!(
+                            "AWS could not be reached for account {account} (restore `{}`)",
+                            r.id
+                        ),
+                    )
+                    .help(
+                        "check the network, the proxy settings and `--endpoint-url` (or \
+                         AWS_ENDPOINT_URL); the evidence says what failed and where",
+                    )
+                } else if *code == codes::WRONG_ACCOUNT {
                     Finding::error(
                         codes::WRONG_ACCOUNT,
                         format!(

@@ -19,12 +19,13 @@ use crate::exec::identity;
 use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState};
 use crate::exec::lock::{Holder, LocalFileStore, LockKey, RunLock, Takeover};
 use crate::exec::policy::stop_pair;
+use crate::exec::report::RunReport;
 use crate::exec::report::gantt::{self, Chart};
 use crate::exec::report::jsonl::JsonLines;
 use crate::exec::report::progress::Progress;
-use crate::exec::report::{RunReport, hms};
 use crate::exec::spec::{RestoreSpec, new_run_id};
 use crate::exec::{Clock, ExecOptions, Executor, RunInput, TokioClock};
+use crate::plan::fingerprint;
 use crate::plan::model::{AccountId, Plan};
 use crate::report::findings;
 
@@ -70,17 +71,17 @@ pub struct Args {
     /// Where run journals live.
     #[arg(long, value_name = "DIR", default_value = RUNS_DIR, env = "RESTOREPLAN_RUNS_DIR")]
     pub runs_dir: PathBuf,
-    /// Cap on AWS calls per second across the run.
+    /// Cap on AWS calls per second across the run, the checks before it included.
     #[arg(long, value_name = "N", default_value_t = 25.0)]
     pub max_requests_per_second: f64,
-    /// Multiply every poll and retry wait by this factor, for an emulator
-    /// that runs restores faster than AWS (e.g. `0.002`).
+    /// For the local emulator only: multiply every poll and retry wait by
+    /// this factor, for an emulator that runs restores faster than AWS (e.g.
+    /// `0.002`). Against AWS leave it at 1.
     #[arg(
         long,
         value_name = "F",
         default_value_t = 1.0,
-        env = "RESTOREPLAN_TIME_SCALE",
-        hide = true
+        env = "RESTOREPLAN_TIME_SCALE"
     )]
     pub time_scale: f64,
     /// AWS access.
@@ -105,7 +106,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     match run_inner(args, out) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("error: {message}");
+            crate::errln!("error: {message}");
             ExitStatus::Error
         }
     }
@@ -115,6 +116,42 @@ fn digest(path: &Path) -> Result<String, String> {
     let bytes =
         std::fs::read(path).map_err(|e| format!("failed to read {}: {e}", path.display()))?;
     Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// Refuses to resume `run_id` with a plan that would do something else
+/// than the run recorded, and says what changed. Comments, formatting and
+/// a new path are not changes.
+fn resume_matches(
+    path: &Path,
+    run_id: &str,
+    header: &RunHeader,
+    plan: &Plan,
+) -> Result<(), String> {
+    let changed = match &header.fingerprint {
+        Some(was) => fingerprint::changes(was, &fingerprint::of(plan)),
+        // Runs recorded before fingerprints: the file's bytes, then the count.
+        None => match &header.plan_digest {
+            Some(want) if &digest(path)? != want => {
+                vec!["the file differs from the one the run started with".to_owned()]
+            }
+            _ if plan.restores().len() != header.restores.len() => {
+                vec!["the number of restores differs".to_owned()]
+            }
+            _ => Vec::new(),
+        },
+    };
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{} no longer resolves to what run `{run_id}` started with:\n{}\nresume with the plan as it was, or start a new run",
+        path.display(),
+        changed
+            .iter()
+            .map(|c| format!("  - {c}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ))
 }
 
 /// Reads a saved plan (`plan --out`).
@@ -131,7 +168,7 @@ pub fn confirm(question: &str) -> Result<bool, String> {
             "refusing to go on without confirmation: stdin is not a terminal; pass --yes".into(),
         );
     }
-    eprint!("{question} [y/N] ");
+    crate::err!("{question} [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin()
@@ -142,23 +179,13 @@ pub fn confirm(question: &str) -> Result<bool, String> {
 
 fn summary(plan: &Plan, specs: &[RestoreSpec]) -> String {
     let mut s = format!(
-        "plan `{}`: {} restores, concurrency {}, on_failure {:?}\n",
+        "plan `{}`: {} restores, concurrency {}, on_failure {}\n",
         plan.name(),
         specs.len(),
         plan.header().execution.concurrency,
-        plan.header().execution.on_failure
+        on_failure_name(plan.header().execution.on_failure)
     );
-    let (path, len) = plan.graph().critical_path(|i| specs[i].estimated_seconds);
-    s.push_str(&format!(
-        "estimated critical path {} ({} restores){}\n",
-        hms(len),
-        path.len(),
-        plan.header()
-            .objectives
-            .rto
-            .map(|r| format!(", RTO objective {}", hms(r.as_secs_f64())))
-            .unwrap_or_default()
-    ));
+    s.push_str(&format!("{}\n", predicted_rto(plan, specs)));
     for spec in specs.iter().take(20) {
         s.push_str(&format!(
             "  + {} -> {} in {} ({})\n",
@@ -172,6 +199,43 @@ fn summary(plan: &Plan, specs: &[RestoreSpec]) -> String {
         s.push_str(&format!("  … and {} more\n", specs.len() - 20));
     }
     s
+}
+
+/// The failure policy as the plan writes it.
+fn on_failure_name(p: crate::plan::model::OnFailure) -> &'static str {
+    match p {
+        crate::plan::model::OnFailure::Continue => "continue",
+        crate::plan::model::OnFailure::Stop => "stop",
+    }
+}
+
+/// `Predicted RTO 31m (objective 4h: met).`, computed and worded as
+/// `restoreplan plan` does for the same plan: the schedule of every
+/// restore and its after-restore steps under the plan's caps.
+fn predicted_rto(plan: &Plan, specs: &[RestoreSpec]) -> String {
+    use crate::diff::estimate::{AFTER_RESTORE_STEP_SECONDS, predict};
+    let durations: Vec<f64> = specs
+        .iter()
+        .map(|s| (s.estimated_seconds + AFTER_RESTORE_STEP_SECONDS * s.changes.len() as f64).ceil())
+        .collect();
+    let makespan = predict(plan, &durations).makespan.ceil() as u64;
+    let objective = match plan.header().objectives.rto {
+        Some(o) if makespan <= o.as_secs() => {
+            format!(
+                " (objective {}: met)",
+                crate::report::secs_text(o.as_secs())
+            )
+        }
+        Some(o) => format!(
+            " (objective {}: EXCEEDED)",
+            crate::report::secs_text(o.as_secs())
+        ),
+        None => " (no objective)".to_owned(),
+    };
+    format!(
+        "Predicted RTO {}{objective}.",
+        crate::report::secs_text(makespan)
+    )
 }
 
 struct Prepared {
@@ -230,26 +294,30 @@ fn prepare(
         let path = match (&args.plan, &state.header.plan_path) {
             (Some(p), _) => p.clone(),
             (None, Some(p)) => PathBuf::from(p),
-            (None, None) => return Err(format!("run `{run_id}` recorded no plan path; pass PLAN")),
+            (None, None) => {
+                return Err(format!(
+                    "run `{run_id}` recorded no plan path; pass it: restoreplan apply PLAN.yaml --resume {run_id}"
+                ));
+            }
         };
-        if let Some(want) = &state.header.plan_digest
-            && &digest(&path)? != want
+        if args.plan.is_none()
+            && let Err(e) = std::fs::metadata(&path)
         {
             return Err(format!(
-                "{} changed since run `{run_id}` started; resume with the plan as it was, or start a new run",
+                "run `{run_id}` was started from {}, which cannot be read now ({e}); \
+                 if the plan moved, pass its new path: restoreplan apply COPY.yaml --resume {run_id}",
                 path.display()
             ));
         }
-        let loaded = match load_or_report(&path, &args.compile, out) {
+        // Names with `{date}` keep the date the run started with.
+        let compile = CompileArgs {
+            date: args.compile.date.or(Some(state.header.at.date_naive())),
+        };
+        let loaded = match load_or_report(&path, &compile, out) {
             Ok(l) => l,
             Err(s) => return Ok(Err(s)),
         };
-        if loaded.plan.restores().len() != state.header.restores.len() {
-            return Err(format!(
-                "{} no longer matches run `{run_id}`",
-                path.display()
-            ));
-        }
+        resume_matches(&path, run_id, &state.header, &loaded.plan)?;
         return Ok(Ok(Prepared {
             lock,
             takeovers,
@@ -292,24 +360,25 @@ fn prepare(
         Some(file) => Some(read_saved(file)?),
         None => None,
     };
-    let read = args.aws.read_only();
+    // The checks before the run are spaced like the run's own calls.
+    let read = args.aws.read_only_paced(args.max_requests_per_second);
     let report = rt.block_on(live::check(&plan, &read, &LiveOptions::default()));
     if let Some(saved) = &saved {
         // The drift explains a newly blocked restore better than its
         // finding alone, so it comes first.
         let drift = stale::against_live(saved, &plan, &report);
         if !drift.is_empty() {
-            eprint!("{}", stale::render(saved, &drift));
-            eprintln!("error: the saved plan is stale; nothing was started");
+            crate::err!("{}", stale::render(saved, &drift));
+            crate::errln!("error: the saved plan is stale; nothing was started");
             return Ok(Err(ExitStatus::Findings));
         }
     }
     if !report.passed() {
-        eprint!(
+        crate::err!(
             "{}",
             findings::render_human(&report.findings, &loaded.source, out.human())
         );
-        eprintln!("error: the live checks failed; nothing was started");
+        crate::errln!("error: the live checks failed; nothing was started");
         return Ok(Err(ExitStatus::Findings));
     }
     let gate = match warning_gate(&loaded.warnings, &loaded.source, &report, &accepted, out) {
@@ -322,9 +391,9 @@ fn prepare(
         .map(RestoreSpec::from_resolved)
         .collect();
     if !args.yes {
-        eprint!("{}", summary(&plan, &specs));
+        crate::err!("{}", summary(&plan, &specs));
         if !confirm("start these restores?")? {
-            eprintln!("nothing was started");
+            crate::errln!("nothing was started");
             return Ok(Err(ExitStatus::Error));
         }
     }
@@ -338,6 +407,7 @@ fn prepare(
             .ok()
             .map(|p| p.display().to_string()),
         plan_digest: Some(digest(path)?),
+        fingerprint: Some(fingerprint::of(&plan)),
         concurrency: plan.header().execution.concurrency,
         on_failure: plan.header().execution.on_failure,
         depends_on: (0..specs.len())
@@ -420,7 +490,7 @@ pub(crate) fn lock_run(
 /// Journals the stale locks this process took over, and says so.
 pub(crate) fn record_takeovers(journal: &Journal, takeovers: &[Takeover]) -> Result<(), String> {
     for t in takeovers {
-        eprintln!(
+        crate::errln!(
             "note: took over the lock `{}` from {}, which is no longer running",
             t.key,
             t.previous.describe()
@@ -514,7 +584,7 @@ fn record_retries(journal: &Journal, state: &mut RunState, chosen: &[usize]) -> 
                 },
             )
             .map_err(|e| e.to_string())?;
-        eprintln!(
+        crate::errln!(
             "retrying {} (attempt {})",
             state.header.restores[i].id,
             attempt + 1
@@ -538,12 +608,12 @@ fn warning_gate(
     all_warnings.extend(report.findings.iter().cloned());
     let gate = warnings::gate(&all_warnings, accepted);
     if !gate.passed() {
-        eprint!(
+        crate::err!(
             "{}",
             findings::render_human(&gate.blocking, source, out.human())
         );
         let codes = gate.blocking_codes();
-        eprintln!(
+        crate::errln!(
             "error: {} warning{} would make the restored tables differ from the plan; nothing was started\n  \
              fix the plan, or accept them: --accept-warnings {}",
             gate.blocking.len(),
@@ -563,17 +633,17 @@ fn warning_gate(
         .cloned()
         .collect();
     if !remaining.is_empty() && !out.quiet {
-        eprint!(
+        crate::err!(
             "{}",
             findings::render_human(&remaining, source, out.human())
         );
     }
     for f in &gate.accepted {
-        eprintln!("accepted (--accept-warnings {}): {}", f.code, f.message);
+        crate::errln!("accepted (--accept-warnings {}): {}", f.code, f.message);
     }
     for code in accepted {
         if !all_warnings.iter().any(|f| f.code == *code) {
-            eprintln!("note: --accept-warnings {code}: the plan has no such warning");
+            crate::errln!("note: --accept-warnings {code}: the plan has no such warning");
         }
     }
     Ok(gate)
@@ -606,10 +676,10 @@ struct Lines;
 impl EventSink for Lines {
     fn emit(&self, event: Event) {
         match event {
-            Event::RestoreCompleted { id, .. } => eprintln!("completed {id}"),
-            Event::RestoreFailed { id, cause, .. } => eprintln!("FAILED {id}: {cause}"),
-            Event::RestoreSkipped { id, reason, .. } => eprintln!("skipped {id}: {reason}"),
-            Event::Stopping { reason, .. } => eprintln!("stopping: {reason}"),
+            Event::RestoreCompleted { id, .. } => crate::errln!("completed {id}"),
+            Event::RestoreFailed { id, cause, .. } => crate::errln!("FAILED {id}: {cause}"),
+            Event::RestoreSkipped { id, reason, .. } => crate::errln!("skipped {id}: {reason}"),
+            Event::Stopping { reason, .. } => crate::errln!("stopping: {reason}"),
             _ => {}
         }
     }
@@ -635,14 +705,14 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         .map_err(|why| format!("{why}\nnothing was started"))?;
     for (account, recorded) in &verified.changed {
         if let Some((_, id)) = verified.identities.iter().find(|(a, _)| a == account) {
-            eprintln!(
+            crate::errln!(
                 "note: account {account}: acting as {} (the run recorded {recorded})",
                 id.arn
             );
         }
     }
     if args.resume.is_some() && !args.yes {
-        eprint!("{}", summary(&p.plan, &p.specs));
+        crate::err!("{}", summary(&p.plan, &p.specs));
         if !confirm(&format!("resume run {}?", p.run_id))? {
             return Ok(ExitStatus::Error);
         }
@@ -664,7 +734,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
     let mut sinks: Vec<&dyn EventSink> = vec![&collect];
     match args.format {
         Format::Json => {
-            json = JsonLines::new(std::io::stdout());
+            json = JsonLines::new(crate::cli::printer::Stdout);
             sinks.push(&json);
         }
         Format::Human if out.quiet => {}
@@ -697,7 +767,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
                     Err(_) => return,
                 };
                 if let Err(e) = renewed {
-                    eprintln!("error: {e}; starting nothing new");
+                    crate::errln!("error: {e}; starting nothing new");
                     lost.stop();
                     return;
                 }
@@ -707,7 +777,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         // consistent. Second: exit at once (intents are already journaled).
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
+                crate::errln!(
                     "\ninterrupted: starting nothing new; press Ctrl-C again to exit at once"
                 );
                 stop.stop();
@@ -749,9 +819,13 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         serde_json::to_string_pretty(&report).unwrap_or_default(),
     );
     let _ = std::fs::write(dir.join("gantt.svg"), gantt::svg(&chart));
+    crate::cli::printer::step_summary(&crate::cli::printer::fenced(
+        &format!("restoreplan apply: run {}", p.run_id),
+        &text,
+    ));
     if args.format == Format::Human && !out.quiet {
-        print!("{text}");
-        println!(
+        crate::out!("{text}");
+        crate::outln!(
             "\njournal, report and Gantt chart: {}{}",
             dir.display(),
             if summary.interrupted {

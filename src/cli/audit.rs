@@ -2,7 +2,6 @@
 //! audit record. Every check with its evidence, the identities used and the
 //! timestamps; exit status 1 when any check fails.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use crate::check::live::LiveOptions;
@@ -42,7 +41,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         match ext.as_deref() {
             Some("md" | "markdown" | "json" | "html" | "htm") => targets.push((path, ext)),
             _ => {
-                eprintln!(
+                crate::errln!(
                     "error: failed to choose a format for {}: name it .md, .json or .html",
                     path.display()
                 );
@@ -58,7 +57,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     let dry = match block_on(dry_run(&loaded.plan, &cloud, &LiveOptions::default())) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
     };
@@ -70,15 +69,12 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
             _ => report::markdown::audit(&a),
         };
         if let Err(e) = std::fs::write(path, text) {
-            eprintln!("error: failed to write {}: {e}", path.display());
+            crate::errln!("error: failed to write {}: {e}", path.display());
             return ExitStatus::Error;
         }
     }
     if !out.quiet {
-        let stdout = std::io::stdout();
-        let mut stdout = stdout.lock();
-        let _ = stdout.write_all(report::text::audit(&a, Style { color: out.color }).as_bytes());
-        let _ = stdout.flush();
+        crate::cli::printer::out(&report::text::audit(&a, Style { color: out.color }));
     }
     if a.passed {
         ExitStatus::Valid

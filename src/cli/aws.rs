@@ -58,6 +58,12 @@ impl AwsArgs {
     pub fn read_only(&self) -> Cached<AwsCloud> {
         Cached::new(AwsCloud::new(self.options()))
     }
+
+    /// [`AwsArgs::read_only`] with every request spaced to at most
+    /// `per_second` (`apply --max-requests-per-second`).
+    pub fn read_only_paced(&self, per_second: f64) -> Cached<AwsCloud> {
+        Cached::new(AwsCloud::new(self.options()).paced(Some(per_second)))
+    }
 }
 
 /// Runs one future to completion on a fresh runtime (the commands are

@@ -1,7 +1,6 @@
 //! `restoreplan diff OLD NEW`: the semantic diff of two versions of a plan,
 //! offline, as text, Markdown (for a pull-request comment) or JSON.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -60,10 +59,8 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         Format::Markdown => report::markdown::plan_diff(&d, old_label, new_label),
         Format::Json => report::json::plan_diff(&d),
     };
-    let stdout = std::io::stdout();
-    let mut stdout = stdout.lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    crate::cli::printer::out(&text);
+    crate::cli::printer::step_summary(&report::markdown::plan_diff(&d, old_label, new_label));
     if args.exit_code && !d.is_empty() {
         ExitStatus::Findings
     } else {

@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -46,10 +45,8 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         Format::Dot => dot(&loaded.plan),
         Format::Mermaid => mermaid(&loaded.plan),
     };
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Ok(()) => ExitStatus::Valid,
-        Err(_) => ExitStatus::Error,
-    }
+    crate::cli::printer::out(&text);
+    ExitStatus::Valid
 }
 
 /// Statically no restore has a duration estimate yet, so every restore

@@ -23,6 +23,7 @@ pub mod completions;
 pub mod diff;
 pub mod graph;
 pub mod plan;
+pub mod printer;
 pub mod runs;
 pub mod schema;
 pub mod simulate;
@@ -167,7 +168,7 @@ pub fn main() -> ExitCode {
     };
     init_tracing(cli.quiet, cli.verbose);
     if let Err(e) = crate::clock::check_environment() {
-        eprintln!("error: {e}");
+        crate::errln!("error: {e}");
         return ExitStatus::Error.into();
     }
     let out = Output {
@@ -207,11 +208,22 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// Width diagnostics wrap at: `COLUMNS` when set, else the width of the
+/// terminal on stderr, else 100 (a file or a pipe).
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|&w: &usize| w >= 40)
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    let terminal = || {
+        terminal_size::terminal_size_of(std::io::stderr())
+            .map(|(terminal_size::Width(w), _)| usize::from(w))
+    };
+    wrap_width(columns, terminal)
+}
+
+/// [`terminal_width`]'s choice, with its inputs passed in.
+pub fn wrap_width(columns: Option<usize>, terminal: impl FnOnce() -> Option<usize>) -> usize {
+    columns
+        .or_else(terminal)
+        .map(|w| w.clamp(40, 400))
         .unwrap_or(100)
 }
 
@@ -236,6 +248,26 @@ fn init_tracing(quiet: bool, verbose: u8) {
         .try_init();
 }
 
+/// What to say about a sizes file passed where a plan was expected.
+pub fn not_a_plan(
+    path: &std::path::Path,
+    sizes: &Result<crate::sim::offline::Sizes, String>,
+) -> String {
+    let what = match sizes {
+        Ok(s) => format!(
+            "{} table size{}",
+            s.0.len(),
+            if s.0.len() == 1 { "" } else { "s" }
+        ),
+        Err(e) => format!("and it does not parse: {e}"),
+    };
+    format!(
+        "{} is a sizes file ({what}), not a plan; pass it to `restoreplan simulate PLAN --sizes {}`",
+        path.display(),
+        path.display()
+    )
+}
+
 /// Loads one plan for a command that needs a valid plan (e.g. `graph`):
 /// prints warnings or findings as human diagnostics on stderr and returns
 /// the plan, or the exit status to stop with.
@@ -244,10 +276,14 @@ pub fn load_or_report(
     compile: &CompileArgs,
     out: Output,
 ) -> Result<Loaded, ExitStatus> {
+    if let Some(sizes) = crate::sim::offline::Sizes::recognise(path) {
+        crate::errln!("error: {}", not_a_plan(path, &sizes));
+        return Err(ExitStatus::Error);
+    }
     match crate::plan::load_file(path, &compile.options()) {
         Ok(loaded) => {
             if !out.quiet && !loaded.warnings.is_empty() {
-                eprint!(
+                crate::err!(
                     "{}",
                     findings::render_human(&loaded.warnings, &loaded.source, out.human())
                 );
@@ -255,7 +291,7 @@ pub fn load_or_report(
             Ok(loaded)
         }
         Err(LoadError::Read { path, source }) => {
-            eprintln!("error: failed to read {}: {source}", path.display());
+            crate::errln!("error: failed to read {}: {source}", path.display());
             Err(ExitStatus::Error)
         }
         Err(LoadError::Rejected(r)) => {
@@ -265,7 +301,7 @@ pub fn load_or_report(
                 .filter(|f| !out.quiet || f.is_error())
                 .cloned()
                 .collect();
-            eprint!("{}", findings::render_human(&shown, &r.source, out.human()));
+            crate::err!("{}", findings::render_human(&shown, &r.source, out.human()));
             Err(ExitStatus::Findings)
         }
     }

@@ -2,7 +2,6 @@
 //! account through a read-only cloud and shows exactly what `apply` would
 //! do; `--out FILE` saves it for `apply --plan-file`.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -44,6 +43,9 @@ pub enum Format {
     Json,
     /// Markdown sized for a pull-request comment.
     Markdown,
+    /// GitHub workflow annotations: an error at each blocked restore's line,
+    /// a notice at each restore `apply` will start.
+    Github,
 }
 
 /// Resolves `plan` against `cloud` and builds its dry run. Read-only: the
@@ -64,26 +66,32 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     let dry = match block_on(dry_run(&loaded.plan, &cloud, &LiveOptions::default())) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
     };
     if let Some(path) = &args.out
         && let Err(e) = std::fs::write(path, report::json::dry_run(&dry))
     {
-        eprintln!("error: failed to write {}: {e}", path.display());
+        crate::errln!("error: failed to write {}: {e}", path.display());
         return ExitStatus::Error;
     }
     let text = match args.format {
         Format::Human => report::text::dry_run(&dry, Style { color: out.color }),
         Format::Json => report::json::dry_run(&dry),
         Format::Markdown => report::markdown::dry_run(&dry),
+        Format::Github => {
+            let lines = loaded
+                .plan
+                .restores()
+                .iter()
+                .filter_map(|r| Some((r.id.clone(), loaded.source.position(r.spans.entry?))))
+                .collect();
+            report::github::dry_run(&dry, loaded.source.name(), &lines)
+        }
     };
-    let stdout = std::io::stdout();
-    let mut stdout = stdout.lock();
-    // A closed pipe must not become a panic; the exit status still tells.
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    crate::cli::printer::step_summary(&report::markdown::dry_run(&dry));
+    crate::cli::printer::out(&text);
     if dry.is_ready() {
         ExitStatus::Valid
     } else {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::cli::apply::RUNS_DIR;
 use crate::cli::{ExitStatus, Output};
-use crate::exec::journal::list_runs;
+use crate::exec::journal::list_runs_and_unreadable;
 
 /// Arguments of `runs`.
 #[derive(Debug, Clone, clap::Args)]
@@ -19,10 +19,10 @@ pub struct Args {
 
 /// Runs `runs`.
 pub fn run(args: &Args, _out: Output) -> ExitStatus {
-    let runs = match list_runs(&args.runs_dir) {
+    let (runs, unreadable) = match list_runs_and_unreadable(&args.runs_dir) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
     };
@@ -39,23 +39,41 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
                 })
             })
             .collect();
-        println!(
+        let bad: Vec<serde_json::Value> = unreadable
+            .iter()
+            .map(|u| serde_json::json!({"path": u.path.display().to_string(), "error": u.reason}))
+            .collect();
+        crate::outln!(
             "{:#}",
-            serde_json::json!({"schema_version": 1, "runs": list})
+            serde_json::json!({"schema_version": 1, "runs": list, "unreadable": bad})
         );
         return ExitStatus::Valid;
     }
+    // Folders that are not readable runs are named, not hidden.
+    for u in &unreadable {
+        crate::errln!(
+            "warning: {} is not a readable run: {}",
+            u.path.display(),
+            u.reason
+        );
+    }
     if runs.is_empty() {
-        println!("no runs under {}", args.runs_dir.display());
+        crate::outln!("no runs under {}", args.runs_dir.display());
         return ExitStatus::Valid;
     }
-    println!(
+    crate::outln!(
         "{:<48}  {:<12}  {:<20}  {:>9}  {:>6}  {:>7}  {:>10}",
-        "run", "status", "started (UTC)", "completed", "failed", "skipped", "unfinished"
+        "run",
+        "status",
+        "started (UTC)",
+        "completed",
+        "failed",
+        "skipped",
+        "unfinished"
     );
     for r in &runs {
         let (c, f, s, o) = r.counts();
-        println!(
+        crate::outln!(
             "{:<48}  {:<12}  {:<20}  {:>9}  {:>6}  {:>7}  {:>10}",
             r.header.run_id,
             r.status(),

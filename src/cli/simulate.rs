@@ -108,7 +108,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     match run_inner(args, out) {
         Ok(status) => status,
         Err(message) => {
-            eprintln!("error: {message}");
+            crate::errln!("error: {message}");
             ExitStatus::Error
         }
     }
@@ -185,7 +185,7 @@ no size was read; fix the credentials, or simulate without --live",
         }
     }
     if !missing.is_empty() {
-        eprintln!(
+        crate::errln!(
             "note: no size known for {} restore{} ({}); the model's default size is used",
             missing.len(),
             if missing.len() == 1 { "" } else { "s" },
@@ -265,7 +265,11 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         std::fs::write(path, page)
             .map_err(|e| format!("failed to write {}: {e}", path.display()))?;
     }
-    let mut stdout = std::io::stdout().lock();
+    crate::cli::printer::step_summary(&crate::cli::printer::fenced(
+        &format!("restoreplan simulate: {}", plan.name()),
+        &text,
+    ));
+    let mut stdout = crate::cli::printer::Stdout;
     let written = match args.format {
         Format::Text if !out.quiet => stdout.write_all(text.as_bytes()),
         Format::Text => Ok(()),

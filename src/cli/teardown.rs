@@ -43,29 +43,29 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
     let peek = match peek_run(&args.runs_dir, &args.run) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
     };
     let (mut lock, takeovers) = match lock_run(&args.runs_dir, &args.run, &peek.header) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: {e}");
-            eprintln!("nothing was deleted");
+            crate::errln!("error: {e}");
+            crate::errln!("nothing was deleted");
             return ExitStatus::Error;
         }
     };
     let (journal, state) = match Journal::open(&args.runs_dir, &args.run) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
     };
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: failed to start the async runtime: {e}");
+            crate::errln!("error: failed to start the async runtime: {e}");
             return ExitStatus::Error;
         }
     };
@@ -85,15 +85,15 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         Ok(v) => v,
         Err(why) => {
             for line in why.lines() {
-                eprintln!("error: {line}");
+                crate::errln!("error: {line}");
             }
-            eprintln!("nothing was deleted");
+            crate::errln!("nothing was deleted");
             return ExitStatus::Error;
         }
     };
     for (account, recorded) in &verified.changed {
         if let Some((_, id)) = verified.identities.iter().find(|(a, _)| a == account) {
-            eprintln!(
+            crate::errln!(
                 "note: account {account}: acting as {} (the run recorded {recorded})",
                 id.arn
             );
@@ -110,21 +110,27 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         match &i.verdict {
             Verdict::Refuse(why) => {
                 refused += 1;
-                eprintln!(
+                crate::errln!(
                     "REFUSED: will not delete table `{}` in {} (restore `{}`): {why}",
-                    i.table, i.scope, i.id
+                    i.table,
+                    i.scope,
+                    i.id
                 );
             }
             Verdict::Unseen(why) => {
                 unseen += 1;
-                eprintln!(
+                crate::errln!(
                     "error: cannot see table `{}` in {} (restore `{}`), so it is not known whether it is still there: {why}",
-                    i.table, i.scope, i.id
+                    i.table,
+                    i.scope,
+                    i.id
                 );
             }
-            Verdict::Gone => eprintln!(
+            Verdict::Gone => crate::errln!(
                 "already gone: table `{}` in {} (restore `{}`)",
-                i.table, i.scope, i.id
+                i.table,
+                i.scope,
+                i.id
             ),
             Verdict::Delete => {}
         }
@@ -140,22 +146,22 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         if unseen == 0
             && let Err(e) = record_takeovers(&journal, &takeovers)
         {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
         if unseen > 0 {
-            eprintln!("run {}: nothing was deleted", args.run);
+            crate::errln!("run {}: nothing was deleted", args.run);
         } else {
-            println!("run {}: no table to delete", args.run);
+            crate::outln!("run {}: no table to delete", args.run);
         }
         return status_without_deletes;
     }
-    println!(
+    crate::outln!(
         "run {} created these tables; teardown deletes them:",
         args.run
     );
     for i in &delete {
-        println!("  - {} in {} (restore `{}`)", i.table, i.scope, i.id);
+        crate::outln!("  - {} in {} (restore `{}`)", i.table, i.scope, i.id);
     }
     let unprotect: Vec<_> = delete
         .iter()
@@ -166,9 +172,9 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         .filter(|i| i.unprotect == Unprotect::Forced)
         .count();
     if !unprotect.is_empty() {
-        println!("and changes, before deleting:");
+        crate::outln!("and changes, before deleting:");
         for i in &unprotect {
-            println!(
+            crate::outln!(
                 "  ~ {} in {}: turn deletion protection off ({})",
                 i.table,
                 i.scope,
@@ -197,48 +203,48 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         match confirm(&question) {
             Ok(true) => {}
             Ok(false) => {
-                eprintln!("nothing was deleted");
+                crate::errln!("nothing was deleted");
                 return ExitStatus::Error;
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::errln!("error: {e}");
                 return ExitStatus::Error;
             }
         }
     } else if forced > 0 {
-        eprintln!(
+        crate::errln!(
             "--force-unprotect --yes: turning off deletion protection that this run did not turn on, for {forced} table{}",
             if forced == 1 { "" } else { "s" }
         );
     }
     // The confirmation may have taken longer than the lease: still ours?
     if let Err(e) = lock.renew(crate::clock::now()) {
-        eprintln!("error: {e}");
-        eprintln!("nothing was deleted");
+        crate::errln!("error: {e}");
+        crate::errln!("nothing was deleted");
         return ExitStatus::Error;
     }
     if let Err(e) = record_takeovers(&journal, &takeovers) {
-        eprintln!("error: {e}");
+        crate::errln!("error: {e}");
         return ExitStatus::Error;
     }
     if let Err(e) = identity::record(&journal, &verified, &state.identities) {
-        eprintln!("error: {e}");
+        crate::errln!("error: {e}");
         return ExitStatus::Error;
     }
     let done = match rt.block_on(teardown::execute(&items, &cloud, &journal)) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
     };
     let mut failed = false;
     for d in &done {
         match &d.result {
-            Ok(()) => println!("deleted {}", d.table),
+            Ok(()) => crate::outln!("deleted {}", d.table),
             Err(e) => {
                 failed = true;
-                eprintln!("error: failed to delete {}: {e}", d.table);
+                crate::errln!("error: failed to delete {}: {e}", d.table);
             }
         }
     }

@@ -15,7 +15,7 @@ use crate::report::findings;
 /// Arguments of `validate`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Plan files to check.
+    /// Plan files to check (`-` reads one from standard input).
     #[arg(required = true, value_name = "PLAN")]
     pub plans: Vec<PathBuf>,
     /// Output format.
@@ -55,83 +55,131 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     let opts = args.compile.options();
     let mut status = ExitStatus::Valid;
     let mut json_files = Vec::new();
-    let stdout = std::io::stdout();
-    let mut stdout = std::io::BufWriter::new(stdout.lock());
+    let mut summary_rows = Vec::new();
+    let mut stdout = std::io::BufWriter::new(crate::cli::printer::Stdout);
     for path in &args.plans {
-        let outcome = match crate::plan::load_file(path, &opts) {
-            Ok(loaded) => {
-                let plan = &loaded.plan;
-                let mut findings = loaded.warnings;
-                let mut identities = Vec::new();
-                if args.live {
-                    match live_check(plan, &args.aws) {
-                        Ok(report) => {
-                            identities = report.identities;
-                            findings.extend(report.findings);
-                        }
-                        Err(e) => {
-                            let why = format!("failed to start the live checks: {e}");
-                            eprintln!("error: {why}");
-                            json_files
-                                .push(findings::json_unchecked(&path.display().to_string(), &why));
-                            status = status.max(ExitStatus::Error);
-                            continue;
-                        }
-                    }
-                }
-                let errors = findings.iter().filter(|f| f.is_error()).count();
-                let warnings = findings.len() - errors;
-                if errors > 0 {
-                    status = status.max(ExitStatus::Findings);
-                }
-                let layers = plan.graph().layers().len();
-                let summary = (errors == 0).then(|| {
-                    format!(
-                        "{}: valid{}: plan `{}`, {} restore{}, {} layer{}{}",
-                        loaded.source.name(),
-                        if args.live { " (live)" } else { "" },
-                        plan.name(),
-                        plan.restores().len(),
-                        plural(plan.restores().len()),
-                        layers,
-                        plural(layers),
-                        match warnings {
-                            0 => String::new(),
-                            n => format!(", {n} warning{}", plural(n)),
-                        }
-                    )
-                });
-                if args.format == Format::Human && !out.quiet {
-                    for i in &identities {
-                        match &i.identity {
-                            Ok(id) => eprintln!("account {}: {id}", i.account),
-                            Err(e) => eprintln!("account {}: not usable: {e}", i.account),
-                        }
-                    }
-                }
-                Outcome {
-                    source: loaded.source,
-                    findings,
-                    summary,
-                }
-            }
-            Err(LoadError::Read { path, source }) => {
-                let why = format!("failed to read {}: {source}", path.display());
-                eprintln!("error: {why}");
-                // Every input has its entry, an unreadable one too.
-                json_files.push(findings::json_unchecked(&path.display().to_string(), &why));
-                status = status.max(ExitStatus::Error);
-                continue;
-            }
-            Err(LoadError::Rejected(r)) => {
-                status = status.max(ExitStatus::Findings);
-                Outcome {
-                    source: r.source,
-                    findings: r.findings,
-                    summary: None,
-                }
-            }
+        let sizes = crate::sim::offline::Sizes::recognise(path);
+        let loaded = match sizes {
+            Some(_) => None,
+            None => Some(crate::plan::load_file(path, &opts)),
         };
+        let outcome = match loaded {
+            // A sizes file is checked against its own format, not the plan's.
+            None => {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                let source = SourceFile::new(path.display().to_string(), text);
+                match sizes {
+                    Some(Ok(s)) => Outcome {
+                        summary: Some(format!(
+                            "{}: valid sizes file: {} table size{} (for `simulate --sizes`; not a plan)",
+                            source.name(),
+                            s.0.len(),
+                            plural(s.0.len())
+                        )),
+                        source,
+                        findings: Vec::new(),
+                    },
+                    _ => {
+                        let message = match sizes {
+                            Some(Err(e)) => e,
+                            _ => String::new(),
+                        };
+                        status = status.max(ExitStatus::Findings);
+                        let span = sizes_span(&source, &message);
+                        Outcome {
+                            findings: vec![
+                                Finding::error(SIZES_INVALID, format!("sizes file: {message}"))
+                                    .at(span)
+                                    .label("not a size")
+                                    .help(
+                                        "write `table: SIZE` lines, SIZE in bytes or with a unit \
+                                     (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. `orders: 120GiB`",
+                                    ),
+                            ],
+                            source,
+                            summary: None,
+                        }
+                    }
+                }
+            }
+            Some(result) => match result {
+                Ok(loaded) => {
+                    let plan = &loaded.plan;
+                    let mut findings = loaded.warnings;
+                    let mut identities = Vec::new();
+                    if args.live {
+                        match live_check(plan, &args.aws) {
+                            Ok(report) => {
+                                identities = report.identities;
+                                findings.extend(report.findings);
+                            }
+                            Err(e) => {
+                                let why = format!("failed to start the live checks: {e}");
+                                crate::errln!("error: {why}");
+                                json_files.push(findings::json_unchecked(
+                                    &path.display().to_string(),
+                                    &why,
+                                ));
+                                status = status.max(ExitStatus::Error);
+                                continue;
+                            }
+                        }
+                    }
+                    let errors = findings.iter().filter(|f| f.is_error()).count();
+                    let warnings = findings.len() - errors;
+                    if errors > 0 {
+                        status = status.max(ExitStatus::Findings);
+                    }
+                    let layers = plan.graph().layers().len();
+                    let summary = (errors == 0).then(|| {
+                        format!(
+                            "{}: valid{}: plan `{}`, {} restore{}, {} layer{}{}",
+                            loaded.source.name(),
+                            if args.live { " (live)" } else { "" },
+                            plan.name(),
+                            plan.restores().len(),
+                            plural(plan.restores().len()),
+                            layers,
+                            plural(layers),
+                            match warnings {
+                                0 => String::new(),
+                                n => format!(", {n} warning{}", plural(n)),
+                            }
+                        )
+                    });
+                    if args.format == Format::Human && !out.quiet {
+                        for i in &identities {
+                            match &i.identity {
+                                Ok(id) => crate::errln!("account {}: {id}", i.account),
+                                Err(e) => crate::errln!("account {}: not usable: {e}", i.account),
+                            }
+                        }
+                    }
+                    Outcome {
+                        source: loaded.source,
+                        findings,
+                        summary,
+                    }
+                }
+                Err(LoadError::Read { path, source }) => {
+                    let why = format!("failed to read {}: {source}", path.display());
+                    crate::errln!("error: {why}");
+                    // Every input has its entry, an unreadable one too.
+                    json_files.push(findings::json_unchecked(&path.display().to_string(), &why));
+                    status = status.max(ExitStatus::Error);
+                    continue;
+                }
+                Err(LoadError::Rejected(r)) => {
+                    status = status.max(ExitStatus::Findings);
+                    Outcome {
+                        source: r.source,
+                        findings: r.findings,
+                        summary: None,
+                    }
+                }
+            },
+        };
+        summary_rows.push(summary_row(&outcome));
         // Human eyes get one diagnostic for a problem shared by several restores.
         let grouped = if args.format == Format::Json {
             outcome.findings.clone()
@@ -148,7 +196,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         match args.format {
             Format::Human => {
                 if !shown.is_empty() {
-                    eprint!(
+                    crate::err!(
                         "{}",
                         findings::render_human(&shown, &outcome.source, out.human())
                     );
@@ -161,7 +209,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                     None => {
                         let errors = outcome.findings.iter().filter(|f| f.is_error()).count();
                         let warnings = outcome.findings.len() - errors;
-                        eprintln!(
+                        crate::errln!(
                             "{}: invalid: {errors} error{}{}",
                             outcome.source.name(),
                             plural(errors),
@@ -188,13 +236,93 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         let _ = writeln!(stdout, "{text}");
     }
     let _ = stdout.flush();
+    crate::cli::printer::step_summary(&step_summary(&summary_rows));
     status
+}
+
+/// One file's part of the job summary: its line of the table, then its
+/// findings (at most ten per rule).
+fn summary_row(outcome: &Outcome) -> (String, String) {
+    let errors = outcome.findings.iter().filter(|f| f.is_error()).count();
+    let warnings = outcome.findings.len() - errors;
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let row = format!(
+        "| `{}` | {} | {errors} | {warnings} |",
+        cell(outcome.source.name()),
+        if errors == 0 {
+            "✅ valid"
+        } else {
+            "❌ invalid"
+        }
+    );
+    let (shown, omitted) = crate::diag::capped(&live::coalesce(&outcome.findings));
+    let mut details = String::new();
+    for f in &shown {
+        let at = f
+            .span
+            .map(|s| {
+                let (l, _) = outcome.source.position(s);
+                format!(":{l}")
+            })
+            .unwrap_or_default();
+        details.push_str(&format!(
+            "- **{}** `{}{at}` {}: {}\n",
+            match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Note => "note",
+            },
+            cell(outcome.source.name()),
+            f.code,
+            cell(&f.message)
+        ));
+    }
+    for (code, n) in omitted {
+        details.push_str(&format!("- … {n} more {code} findings\n"));
+    }
+    (row, details)
+}
+
+/// The Markdown `validate` appends to `GITHUB_STEP_SUMMARY`.
+fn step_summary(rows: &[(String, String)]) -> String {
+    let mut md = String::from(
+        "### restoreplan validate\n\n| file | result | errors | warnings |\n| --- | --- | ---: | ---: |\n",
+    );
+    for (row, _) in rows {
+        md.push_str(row);
+        md.push('\n');
+    }
+    let details: String = rows.iter().map(|(_, d)| d.as_str()).collect();
+    if !details.is_empty() {
+        md.push('\n');
+        md.push_str(&details);
+    }
+    md
 }
 
 /// Runs the live checks of one plan with the real AWS adapter.
 fn live_check(plan: &crate::plan::model::Plan, aws: &AwsArgs) -> Result<live::LiveReport, String> {
     let cloud = aws.read_only();
     crate::cli::aws::block_on(live::check(plan, &cloud, &LiveOptions::default()))
+}
+
+/// Rule code of a sizes file that does not parse.
+pub const SIZES_INVALID: &str = "restoreplan::sizes::invalid";
+
+/// The entry a sizes-file error names (`` `orders`: … ``), when it is found.
+fn sizes_span(source: &SourceFile, message: &str) -> Option<crate::diag::Span> {
+    let name = message.strip_prefix('`')?.split('`').next()?;
+    let text = source.text();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix(name)
+            && rest.trim_start().starts_with(':')
+        {
+            return Some(crate::diag::Span::new(offset, line.trim_end().len()));
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn plural(n: usize) -> &'static str {

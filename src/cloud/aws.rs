@@ -68,6 +68,32 @@ struct Clients {
     dynamodb: ddb::Client,
     sts: sts::Client,
     source: String,
+    /// The endpoint override (the emulator), if any.
+    endpoint: Option<String>,
+    region: String,
+}
+
+impl Clients {
+    /// [`fail`], and for a network failure, where the call was going.
+    fn fail<E, R>(&self, operation: &str, err: SdkError<E, R>) -> CloudError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + HasStatus + 'static,
+    {
+        let mut e = fail(operation, &self.source, err);
+        if is_network_code(&e.code) {
+            let to = match &self.endpoint {
+                Some(url) => url.clone(),
+                None => format!(
+                    "https://{}.{}.amazonaws.com",
+                    service_of(operation),
+                    self.region
+                ),
+            };
+            e.message = format!("could not reach {to}: {}", e.message);
+        }
+        e
+    }
 }
 
 type ClientCell = Arc<OnceCell<Arc<Clients>>>;
@@ -93,6 +119,22 @@ impl AwsCloud {
             clients: Mutex::new(HashMap::new()),
             callers: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Spaces every HTTP request this adapter sends (retries and credential
+    /// calls included) to at most `per_second`; `None` leaves them unpaced.
+    /// Call before the first request.
+    pub fn paced(mut self, per_second: Option<f64>) -> Self {
+        if let Some(rate) = per_second.filter(|r| *r > 0.0 && r.is_finite()) {
+            self.http = aws_smithy_runtime_api::client::http::SharedHttpClient::new(PacedClient {
+                inner: self.http.clone(),
+                pacer: Arc::new(Pacer {
+                    interval: std::time::Duration::from_secs_f64(1.0 / rate),
+                    next: Mutex::new(None),
+                }),
+            });
+        }
+        self
     }
 
     /// The adapter, told who the credentials for some accounts are: what
@@ -229,9 +271,13 @@ impl AwsCloud {
                         .build(),
                 ),
                 sts: sts::Client::from_conf(
-                    sts::config::Builder::from(&conf).region(region).build(),
+                    sts::config::Builder::from(&conf)
+                        .region(region.clone())
+                        .build(),
                 ),
                 source: self.access(account).describe(),
+                endpoint: conf.endpoint_url().map(str::to_owned),
+                region: region.to_string(),
             })
         })
         .await
@@ -271,7 +317,7 @@ impl AwsCloud {
                 .get_caller_identity()
                 .send()
                 .await
-                .map_err(|e| fail("GetCallerIdentity", &c.source, e))?;
+                .map_err(|e| c.fail("GetCallerIdentity", e))?;
             Ok(Identity {
                 account: out.account().unwrap_or_default().to_owned(),
                 arn: out.arn().unwrap_or_default().to_owned(),
@@ -335,6 +381,68 @@ async fn profile_defined(profile: &str) -> Result<(), String> {
     ))
 }
 
+/// Turns of at most one request per `interval`.
+#[derive(Debug)]
+struct Pacer {
+    interval: std::time::Duration,
+    next: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Pacer {
+    async fn acquire(&self) {
+        let now = tokio::time::Instant::now();
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let slot = next.map_or(now, |n| n.max(now));
+            *next = Some(slot + self.interval);
+            slot
+        };
+        if slot > now {
+            tokio::time::sleep_until(slot).await;
+        }
+    }
+}
+
+/// An HTTP client that waits its turn before each request.
+#[derive(Debug)]
+struct PacedClient {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    pacer: Arc<Pacer>,
+}
+
+#[derive(Debug)]
+struct PacedConnector {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpConnector,
+    pacer: Arc<Pacer>,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for PacedClient {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(PacedConnector {
+            inner: self.inner.http_connector(settings, components),
+            pacer: self.pacer.clone(),
+        })
+    }
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for PacedConnector {
+    fn call(
+        &self,
+        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        let inner = self.inner.clone();
+        let pacer = self.pacer.clone();
+        aws_smithy_runtime_api::client::http::HttpConnectorFuture::new(async move {
+            pacer.acquire().await;
+            inner.call(request).await
+        })
+    }
+}
+
 /// The HTTP client every SDK client uses: rustls with the ring provider
 /// (the SDK crates are built without their default, heavier TLS stack).
 pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
@@ -352,17 +460,23 @@ where
     R: std::fmt::Debug + HasStatus + 'static,
 {
     let (kind, code, message) = match &err {
-        SdkError::DispatchFailure(_) => (
-            ErrorKind::Transient,
-            "DispatchFailure".to_owned(),
+        SdkError::DispatchFailure(d) => {
             // The error chain in one line: "no credentials", "connection
             // refused", … rather than the whole debug structure.
-            error_chain(&err),
-        ),
+            let chain = error_chain(&err);
+            match network_failure(&chain, d.is_timeout()) {
+                Some((code, what)) => (
+                    ErrorKind::Transient,
+                    code.to_owned(),
+                    format!("{what} ({chain})"),
+                ),
+                None => (ErrorKind::Transient, "DispatchFailure".to_owned(), chain),
+            }
+        }
         SdkError::TimeoutError(_) => (
             ErrorKind::Transient,
             "Timeout".to_owned(),
-            "the request timed out".to_owned(),
+            "the request timed out: no answer".to_owned(),
         ),
         SdkError::ResponseError(e) => (
             ErrorKind::Other,
@@ -378,7 +492,15 @@ where
         ),
         SdkError::ServiceError(e) => {
             let code = e.err().code().unwrap_or("Unknown").to_owned();
-            let message = e.err().message().unwrap_or("").to_owned();
+            let message = match e.err().message() {
+                Some(m) if !m.is_empty() => m.to_owned(),
+                // Never an empty message: say what came back.
+                _ => format!(
+                    "an answer without an error message (HTTP {}): {}",
+                    e.raw().status().map_or("?".to_owned(), |s| s.to_string()),
+                    error_chain(e.err())
+                ),
+            };
             let status = e.raw().status().unwrap_or(400);
             (classify(&code, status), code, message)
         }
@@ -387,6 +509,67 @@ where
     let mut e = CloudError::new(kind, operation, code, message);
     e.identity = Some(source.to_owned());
     e
+}
+
+/// What kind of network failure an error chain describes, as an error
+/// code and words for people; `None` when it is not one.
+fn network_failure(chain: &str, timeout: bool) -> Option<(&'static str, &'static str)> {
+    let lower = chain.to_lowercase();
+    Some(
+        if timeout || lower.contains("timed out") || lower.contains("timeout") {
+            ("ConnectTimeout", "no answer in time (timeout)")
+        } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
+            ("DnsError", "the host name does not resolve (DNS)")
+        } else if lower.contains("connection refused") {
+            ("ConnectionRefused", "connection refused")
+        } else if lower.contains("tls")
+            || lower.contains("certificate")
+            || lower.contains("handshake")
+            || lower.contains("invalid peer")
+        {
+            ("TlsError", "the TLS handshake failed")
+        } else if lower.contains("connection reset") || lower.contains("broken pipe") {
+            ("ConnectionReset", "the connection was reset")
+        } else if lower.contains("connect")
+            || lower.contains("network")
+            || lower.contains("io error")
+        {
+            ("NetworkError", "network failure")
+        } else {
+            return None;
+        },
+    )
+}
+
+/// True for the error codes [`fail`] gives network failures.
+pub fn is_network_code(code: &str) -> bool {
+    matches!(
+        code,
+        "ConnectTimeout"
+            | "DnsError"
+            | "ConnectionRefused"
+            | "TlsError"
+            | "ConnectionReset"
+            | "NetworkError"
+            | "Timeout"
+    )
+}
+
+/// The service an operation belongs to, for naming its endpoint.
+fn service_of(operation: &str) -> &'static str {
+    match operation {
+        "GetCallerIdentity" | "AssumeRole" => "sts",
+        "DescribeKey" | "GetKeyPolicy" | "CreateGrant" | "Encrypt" | "GenerateDataKey"
+        | "Decrypt" | "ReEncrypt" | "ListAliases" | "ListResourceTags" => "kms",
+        op if op.contains("RecoveryPoint")
+            || op.contains("BackupVault")
+            || op.contains("RestoreJob")
+            || op.contains("BackupJob") =>
+        {
+            "backup"
+        }
+        _ => "dynamodb",
+    }
 }
 
 /// An error and its sources as one line, each cause once.
@@ -655,7 +838,7 @@ impl CloudRead for AwsCloud {
             .key_id(key)
             .send()
             .await
-            .map_err(|e| fail("DescribeKey", &c.source, e))?;
+            .map_err(|e| c.fail("DescribeKey", e))?;
         out.key_metadata().map(key_facts).ok_or_else(|| {
             CloudError::new(
                 ErrorKind::Other,
@@ -678,7 +861,7 @@ impl CloudRead for AwsCloud {
         {
             Ok(out) => Ok(out.policy().map(str::to_owned)),
             Err(e) => {
-                let e = fail("GetKeyPolicy", &c.source, e);
+                let e = c.fail("GetKeyPolicy", e);
                 if matches!(e.kind, ErrorKind::AccessDenied | ErrorKind::NotFound) {
                     Ok(None)
                 } else {
@@ -709,7 +892,7 @@ impl CloudRead for AwsCloud {
                     .get_caller_identity()
                     .send()
                     .await
-                    .map_err(|e| fail("GetCallerIdentity", &c.source, e))?;
+                    .map_err(|e| c.fail("GetCallerIdentity", e))?;
                 c.kms
                     .create_grant()
                     .key_id(key_arn)
@@ -719,7 +902,7 @@ impl CloudRead for AwsCloud {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| fail(name, &c.source, e))
+                    .map_err(|e| c.fail(name, e))
             }
             KeyOperation::Encrypt => c
                 .kms
@@ -730,7 +913,7 @@ impl CloudRead for AwsCloud {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| fail(name, &c.source, e)),
+                .map_err(|e| c.fail(name, e)),
             KeyOperation::GenerateDataKey => c
                 .kms
                 .generate_data_key()
@@ -740,7 +923,7 @@ impl CloudRead for AwsCloud {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| fail(name, &c.source, e)),
+                .map_err(|e| c.fail(name, e)),
             KeyOperation::Decrypt | KeyOperation::ReEncrypt => {
                 // Both need a ciphertext made with the key; probing them would
                 // need an Encrypt first, which is not side-effect free. The
@@ -777,7 +960,7 @@ impl CloudRead for AwsCloud {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| fail("ListRecoveryPointsByBackupVault", &c.source, e))?;
+            let page = page.map_err(|e| c.fail("ListRecoveryPointsByBackupVault", e))?;
             for rp in page.recovery_points() {
                 let Some(created) = time(rp.creation_date()) else {
                     continue;
@@ -819,7 +1002,7 @@ impl CloudRead for AwsCloud {
             .recovery_point_arn(arn)
             .send()
             .await
-            .map_err(|e| fail("DescribeRecoveryPoint", &c.source, e))?;
+            .map_err(|e| c.fail("DescribeRecoveryPoint", e))?;
         Ok(RecoveryPoint {
             arn: rp.recovery_point_arn().unwrap_or(arn).to_owned(),
             origin: RecoveryPointOrigin::Vault {
@@ -851,7 +1034,7 @@ impl CloudRead for AwsCloud {
                 .set_exclusive_start_backup_arn(start.take())
                 .send()
                 .await
-                .map_err(|e| fail("ListBackups", &c.source, e))?;
+                .map_err(|e| c.fail("ListBackups", e))?;
             for b in page.backup_summaries() {
                 let Some(created) = time(b.backup_creation_date_time()) else {
                     continue;
@@ -890,7 +1073,7 @@ impl CloudRead for AwsCloud {
             .backup_arn(arn)
             .send()
             .await
-            .map_err(|e| fail("DescribeBackup", &c.source, e))?;
+            .map_err(|e| c.fail("DescribeBackup", e))?;
         let missing = || {
             CloudError::new(
                 ErrorKind::NotFound,
@@ -936,7 +1119,7 @@ impl CloudRead for AwsCloud {
         let out = match c.dynamodb.describe_table().table_name(name).send().await {
             Ok(out) => out,
             Err(e) => {
-                let e = fail("DescribeTable", &c.source, e);
+                let e = c.fail("DescribeTable", e);
                 return if e.kind == ErrorKind::NotFound {
                     Ok(None)
                 } else {
@@ -998,7 +1181,7 @@ impl CloudRead for AwsCloud {
             .table_name(name)
             .send()
             .await
-            .map_err(|e| fail("DescribeContinuousBackups", &c.source, e))?;
+            .map_err(|e| c.fail("DescribeContinuousBackups", e))?;
         let d = out
             .continuous_backups_description()
             .and_then(|d| d.point_in_time_recovery_description());
@@ -1032,7 +1215,7 @@ impl CloudRead for AwsCloud {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| fail("Scan", &c.source, e))?;
+                .map_err(|e| c.fail("Scan", e))?;
             tally.pages += 1;
             tally.counted += u64::try_from(out.count()).unwrap_or(0);
             match out.last_evaluated_key() {
@@ -1054,7 +1237,7 @@ impl CloudRead for AwsCloud {
             .table_name(name)
             .send()
             .await
-            .map_err(|e| fail("DescribeTimeToLive", &c.source, e))?;
+            .map_err(|e| c.fail("DescribeTimeToLive", e))?;
         let d = out.time_to_live_description();
         Ok(TtlFacts {
             status: d
@@ -1077,7 +1260,7 @@ impl CloudRead for AwsCloud {
                 .set_next_token(next.take())
                 .send()
                 .await
-                .map_err(|e| fail("ListTagsOfResource", &c.source, e))?;
+                .map_err(|e| c.fail("ListTagsOfResource", e))?;
             for t in out.tags() {
                 tags.insert(t.key().to_owned(), t.value().to_owned());
             }
@@ -1097,7 +1280,7 @@ impl CloudRead for AwsCloud {
             .restore_job_id(id)
             .send()
             .await
-            .map_err(|e| fail("DescribeRestoreJob", &c.source, e))?;
+            .map_err(|e| c.fail("DescribeRestoreJob", e))?;
         Ok(RestoreJob {
             id: out.restore_job_id().unwrap_or(id).to_owned(),
             status: job_status(out.status()),
@@ -1144,7 +1327,7 @@ impl CloudWrite for AwsCloud {
                     ))
                     .send()
                     .await
-                    .map_err(|e| fail("StartRestoreJob", &c.source, e))?;
+                    .map_err(|e| c.fail("StartRestoreJob", e))?;
                 Ok(StartedRestore::Job {
                     id: out.restore_job_id().unwrap_or_default().to_owned(),
                 })
@@ -1168,7 +1351,7 @@ impl CloudWrite for AwsCloud {
                     .set_global_secondary_index_override(gsis)
                     .send()
                     .await
-                    .map_err(|e| fail("RestoreTableFromBackup", &c.source, e))?;
+                    .map_err(|e| c.fail("RestoreTableFromBackup", e))?;
                 Ok(StartedRestore::Table {
                     arn: out
                         .table_description()
@@ -1202,7 +1385,7 @@ impl CloudWrite for AwsCloud {
                 let out = req
                     .send()
                     .await
-                    .map_err(|e| fail("RestoreTableToPointInTime", &c.source, e))?;
+                    .map_err(|e| c.fail("RestoreTableToPointInTime", e))?;
                 Ok(StartedRestore::Table {
                     arn: out
                         .table_description()
@@ -1236,7 +1419,7 @@ impl CloudWrite for AwsCloud {
                     .point_in_time_recovery_specification(spec)
                     .send()
                     .await
-                    .map_err(|e| fail("UpdateContinuousBackups", &c.source, e))?;
+                    .map_err(|e| c.fail("UpdateContinuousBackups", e))?;
             }
             TableChange::DeletionProtection { enabled } => {
                 c.dynamodb
@@ -1245,7 +1428,7 @@ impl CloudWrite for AwsCloud {
                     .deletion_protection_enabled(*enabled)
                     .send()
                     .await
-                    .map_err(|e| fail("UpdateTable", &c.source, e))?;
+                    .map_err(|e| c.fail("UpdateTable", e))?;
             }
             TableChange::Tags { tags } => {
                 let arn = format!(
@@ -1263,7 +1446,7 @@ impl CloudWrite for AwsCloud {
                     .set_tags(Some(tags))
                     .send()
                     .await
-                    .map_err(|e| fail("TagResource", &c.source, e))?;
+                    .map_err(|e| c.fail("TagResource", e))?;
             }
             TableChange::Ttl { attribute, enabled } => {
                 let spec = ddb::types::TimeToLiveSpecification::builder()
@@ -1277,7 +1460,7 @@ impl CloudWrite for AwsCloud {
                     .time_to_live_specification(spec)
                     .send()
                     .await
-                    .map_err(|e| fail("UpdateTimeToLive", &c.source, e))?;
+                    .map_err(|e| c.fail("UpdateTimeToLive", e))?;
             }
             TableChange::Stream { view_type } => {
                 let spec = ddb::types::StreamSpecification::builder()
@@ -1293,7 +1476,7 @@ impl CloudWrite for AwsCloud {
                     .stream_specification(spec)
                     .send()
                     .await
-                    .map_err(|e| fail("UpdateTable", &c.source, e))?;
+                    .map_err(|e| c.fail("UpdateTable", e))?;
             }
         }
         Ok(())
@@ -1306,7 +1489,7 @@ impl CloudWrite for AwsCloud {
             .table_name(name)
             .send()
             .await
-            .map_err(|e| fail("DeleteTable", &c.source, e))?;
+            .map_err(|e| c.fail("DeleteTable", e))?;
         Ok(())
     }
 }
@@ -1342,5 +1525,46 @@ mod tests {
             "role arn:aws:iam::444455556666:role/x assumed with profile dr"
         );
         assert_eq!(AccountAccess::default().describe(), "ambient credentials");
+    }
+}
+
+#[cfg(test)]
+mod network_tests {
+    use super::*;
+
+    #[test]
+    fn network_failures_are_named() {
+        let kind = |chain: &str| network_failure(chain, false).map(|(code, _)| code);
+        assert_eq!(
+            kind(
+                "dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111)"
+            ),
+            Some("ConnectionRefused")
+        );
+        assert_eq!(
+            kind(
+                "dispatch failure: io error: client error (Connect): dns error: failed to lookup address information"
+            ),
+            Some("DnsError")
+        );
+        assert_eq!(
+            kind("dispatch failure: timeout: connection timed out"),
+            Some("ConnectTimeout")
+        );
+        assert_eq!(
+            kind("dispatch failure: io error: received corrupt message of type InvalidContentType"),
+            Some("NetworkError")
+        );
+        assert_eq!(
+            kind("invalid peer certificate: UnknownIssuer"),
+            Some("TlsError")
+        );
+        assert_eq!(
+            network_failure("x", true).map(|(c, _)| c),
+            Some("ConnectTimeout")
+        );
+        assert_eq!(kind("an error occurred while loading credentials"), None);
+        assert_eq!(service_of("GetCallerIdentity"), "sts");
+        assert_eq!(service_of("DescribeRecoveryPoint"), "backup");
     }
 }

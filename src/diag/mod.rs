@@ -143,3 +143,128 @@ pub fn rule_url(code: &str) -> String {
         .collect();
     format!("docs/rules.md#{anchor}")
 }
+
+/// Longest quoted value (between backticks) a message shows in full.
+pub const MAX_QUOTED_CHARS: usize = 80;
+/// Longest message, label, help or evidence text shown in full.
+pub const MAX_TEXT_CHARS: usize = 600;
+/// Most findings of one rule shown per file; the rest are counted.
+pub const MAX_FINDINGS_PER_RULE: usize = 10;
+
+/// Shortens text for display: a backtick-quoted value longer than
+/// [`MAX_QUOTED_CHARS`] keeps its start and end around `…` and says how long
+/// it was, and the whole text stops after `max_chars` characters. Garbage
+/// input (a 5 MB line, say) must not be echoed back whole.
+pub fn shorten(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    let quoted_long = text
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .any(|q| q.chars().count() > MAX_QUOTED_CHARS);
+    if !quoted_long && text.chars().count() <= max_chars {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::new();
+    let mut parts = text.split('`').peekable();
+    let mut inside = false;
+    while let Some(part) = parts.next() {
+        if inside && parts.peek().is_some() {
+            out.push('`');
+            let n = part.chars().count();
+            if n > MAX_QUOTED_CHARS {
+                let head: String = part.chars().take(MAX_QUOTED_CHARS - 12).collect();
+                let tail: String = part.chars().skip(n - 8).collect();
+                out.push_str(&format!("{head}…{tail}` ({n} characters)"));
+            } else {
+                out.push_str(part);
+                out.push('`');
+            }
+        } else {
+            if inside {
+                out.push('`');
+            }
+            out.push_str(part);
+        }
+        inside = !inside;
+    }
+    let n = out.chars().count();
+    if n > max_chars {
+        let cut: String = out.chars().take(max_chars.saturating_sub(1)).collect();
+        out = format!("{cut}… ({n} characters in all)");
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A finding with every text shortened for display (see [`shorten`]).
+pub fn shortened(f: &Finding) -> Finding {
+    let short = |s: &str| shorten(s, MAX_TEXT_CHARS).into_owned();
+    Finding {
+        message: short(&f.message),
+        label: f.label.as_deref().map(short),
+        help: f.help.as_deref().map(short),
+        evidence: f.evidence.as_deref().map(short),
+        restore: f
+            .restore
+            .as_deref()
+            .map(|r| shorten(r, MAX_QUOTED_CHARS).into_owned()),
+        ..f.clone()
+    }
+}
+
+/// At most [`MAX_FINDINGS_PER_RULE`] findings of each rule, shortened for
+/// display, in their order; and how many of each rule were left out.
+pub fn capped(findings: &[Finding]) -> (Vec<Finding>, Vec<(&'static str, usize)>) {
+    let mut seen: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    let mut kept = Vec::new();
+    for f in findings {
+        let n = seen.entry(f.code).or_default();
+        *n += 1;
+        if *n <= MAX_FINDINGS_PER_RULE {
+            kept.push(shortened(f));
+        }
+    }
+    let mut omitted = Vec::new();
+    let mut done = std::collections::BTreeSet::new();
+    for f in findings {
+        let n = seen[f.code];
+        if n > MAX_FINDINGS_PER_RULE && done.insert(f.code) {
+            omitted.push((f.code, n - MAX_FINDINGS_PER_RULE));
+        }
+    }
+    (kept, omitted)
+}
+
+#[cfg(test)]
+mod shorten_tests {
+    use super::*;
+
+    #[test]
+    fn long_quoted_values_keep_their_ends_and_length() {
+        let value = "x".repeat(5000) + "END";
+        let message = format!("the plan must be a mapping, not the string `{value}`");
+        let short = shorten(&message, MAX_TEXT_CHARS);
+        assert!(short.len() < 200, "{short}");
+        assert!(short.contains("xEND` (5003 characters)"), "{short}");
+        assert!(short.starts_with("the plan must be a mapping, not the string `xxx"));
+        assert_eq!(shorten("a `short` one", 600), "a `short` one");
+        assert_eq!(shorten("odd ` backtick", 600), "odd ` backtick");
+    }
+
+    #[test]
+    fn long_text_is_cut_with_its_length() {
+        let long = "y".repeat(1000);
+        let short = shorten(&long, 100);
+        assert!(short.ends_with("… (1000 characters in all)"), "{short}");
+    }
+
+    #[test]
+    fn each_rule_is_capped_and_counted() {
+        let many: Vec<Finding> = (0..25)
+            .map(|i| Finding::error("restoreplan::a", format!("a{i}")))
+            .chain([Finding::error("restoreplan::b", "b")])
+            .collect();
+        let (kept, omitted) = capped(&many);
+        assert_eq!(kept.len(), MAX_FINDINGS_PER_RULE + 1);
+        assert_eq!(omitted, vec![("restoreplan::a", 15)]);
+    }
+}

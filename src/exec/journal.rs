@@ -72,8 +72,12 @@ pub struct RunHeader {
     pub plan: String,
     /// Path of the plan file, when the run came from one.
     pub plan_path: Option<String>,
-    /// SHA-256 of the plan file, so a resume can refuse a changed plan.
+    /// SHA-256 of the plan file as it was (older runs compared it on resume).
     pub plan_digest: Option<String>,
+    /// What the plan resolved to, so a resume refuses a plan that would do
+    /// something else and accepts one that only moved or gained comments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<crate::plan::fingerprint::Fingerprint>,
     /// Restores in flight at once.
     pub concurrency: u32,
     /// Failure policy.
@@ -745,9 +749,26 @@ pub fn read_records(path: &Path) -> Result<(Vec<Record>, u64), JournalError> {
 
 /// Lists the runs under `runs_dir` with their replayed state, newest first.
 pub fn list_runs(runs_dir: &Path) -> Result<Vec<RunState>, JournalError> {
+    list_runs_and_unreadable(runs_dir).map(|(runs, _)| runs)
+}
+
+/// A folder under the runs directory that is not a readable run, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The folder.
+    pub path: std::path::PathBuf,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// The runs under `runs_dir`, newest first, and the folders there that
+/// could not be read as runs (no journal, an unreadable or empty one).
+pub fn list_runs_and_unreadable(
+    runs_dir: &Path,
+) -> Result<(Vec<RunState>, Vec<Unreadable>), JournalError> {
     let entries = match std::fs::read_dir(runs_dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
         Err(source) => {
             return Err(JournalError::Io {
                 path: runs_dir.to_owned(),
@@ -756,16 +777,32 @@ pub fn list_runs(runs_dir: &Path) -> Result<Vec<RunState>, JournalError> {
         }
     };
     let mut runs = Vec::new();
+    let mut unreadable = Vec::new();
     for entry in entries.flatten() {
-        let path = entry.path().join(JOURNAL_FILE);
-        if !path.is_file() {
+        let dir = entry.path();
+        if !dir.is_dir() {
             continue;
         }
-        let (records, _) = read_records(&path)?;
-        if let Some(st) = RunState::replay(&records) {
-            runs.push(st);
+        let path = dir.join(JOURNAL_FILE);
+        let problem = |reason: String| Unreadable {
+            path: dir.clone(),
+            reason,
+        };
+        if !path.is_file() {
+            unreadable.push(problem(format!("no {JOURNAL_FILE}")));
+            continue;
+        }
+        match read_records(&path) {
+            Err(e) => unreadable.push(problem(e.to_string())),
+            Ok((records, _)) => match RunState::replay(&records) {
+                Some(st) => runs.push(st),
+                None => unreadable.push(problem(format!(
+                    "{JOURNAL_FILE} does not start with a run header"
+                ))),
+            },
         }
     }
     runs.sort_by_key(|r| std::cmp::Reverse(r.header.at));
-    Ok(runs)
+    unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((runs, unreadable))
 }

@@ -26,6 +26,7 @@ fn header(
         plan: "test-plan".to_owned(),
         plan_path: None,
         plan_digest: None,
+        fingerprint: None,
         concurrency: 10,
         on_failure: OnFailure::Continue,
         restores: specs.to_vec(),

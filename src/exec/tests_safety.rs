@@ -32,6 +32,7 @@ fn journal_for(
         plan: "test-plan".to_owned(),
         plan_path: None,
         plan_digest: None,
+        fingerprint: None,
         concurrency: 10,
         on_failure: OnFailure::Continue,
         restores: specs.to_vec(),

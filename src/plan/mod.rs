@@ -18,11 +18,12 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::diag::Finding;
+use crate::diag::{Finding, Span};
 use crate::graph::DependencyGraph;
 use crate::plan::model::Plan;
 use crate::plan::tree::{Node, Segment, Value};
 
+pub mod fingerprint;
 pub mod model;
 pub mod raw;
 mod resolve;
@@ -99,9 +100,13 @@ pub enum LoadError {
     Rejected(Box<Rejected>),
 }
 
-/// Reads (bounded) and compiles the plan at `path`.
+/// Reads (bounded) and compiles the plan at `path` (`-`: standard input).
 pub fn load_file(path: &Path, opts: &CompileOptions) -> Result<Loaded, LoadError> {
-    let name = path.display().to_string();
+    let name = if path == Path::new("-") {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    };
     let bytes = match source::read_bounded(path) {
         Ok(b) => b,
         Err(source::ReadError::Io(source)) => {
@@ -149,14 +154,28 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     let mut blocked = findings
         .iter()
         .any(|f| f.is_error() && f.code != rules::ACCOUNT_UNQUOTED);
+    // Reported, without keeping the later rules from running.
+    reserved_tags(root, &mut findings);
     clock.lap("yaml tree");
     let instance = root.to_json();
     clock.lap("json form");
+    // Spans of values replaced by stand-ins: later findings there only
+    // restate the schema's.
+    let mut stood_in: Vec<Span> = Vec::new();
     for sf in schema::check(root, &instance, &skip) {
-        match sf.prune {
-            Some(p) if sf.finding.is_error() => patches.push(yaml::Patch::Remove(p)),
-            Some(_) => {}
-            None => blocked |= sf.finding.is_error(),
+        match (sf.prune, sf.stand_in) {
+            (Some(p), _) if sf.finding.is_error() => patches.push(yaml::Patch::Remove(p)),
+            (Some(_), _) => {}
+            (None, Some((path, value))) if sf.finding.is_error() => {
+                let (node, exact) = root.walk(&path);
+                stood_in.push(if exact {
+                    node.span
+                } else {
+                    Span::new(node.span.offset, 0)
+                });
+                patches.push(yaml::Patch::Value(path, value));
+            }
+            (None, _) => blocked |= sf.finding.is_error(),
         }
         findings.push(sf.finding);
     }
@@ -166,7 +185,9 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     }
     // Rules that would only restate a problem already reported (a dropped
     // key leaves a location or key unset) are left out once keys are dropped.
-    let pruned = patches.iter().any(|p| matches!(p, yaml::Patch::Remove(_)));
+    let pruned = patches
+        .iter()
+        .any(|p| matches!(p, yaml::Patch::Remove(_) | yaml::Patch::Value(..)));
 
     drop(instance);
     let raw: raw::RawPlan = match yaml::from_str_patched(text, &patches) {
@@ -188,11 +209,28 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     clock.lap("typed load");
     let resolution = resolve::resolve(&raw, root, text, opts.date);
     clock.lap("resolve");
+    let restates = |f: &Finding| {
+        let mentions_stand_in = [Some(&f.message), f.restore.as_ref(), f.label.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|t| t.contains(schema::STAND_IN));
+        mentions_stand_in
+            || f.span.is_some_and(|s| {
+                stood_in.iter().any(|t| {
+                    if t.len == 0 {
+                        // A missing key: findings fall back to its parent's start.
+                        s.offset == t.offset
+                    } else {
+                        s.offset >= t.offset && s.offset + s.len <= t.offset + t.len
+                    }
+                })
+            })
+    };
     findings.extend(
         resolution
             .findings
             .into_iter()
-            .filter(|f| !(pruned && CASCADING.contains(&f.code))),
+            .filter(|f| !(restates(f) || pruned && CASCADING.contains(&f.code))),
     );
     if findings.iter().any(Finding::is_error) {
         // Some restores may be unresolved; check the graph on what is known.
@@ -245,6 +283,50 @@ const CASCADING: &[&str] = &[
 /// File order; findings without a position go first (they concern the whole file).
 fn sort(findings: &mut [Finding]) {
     findings.sort_by_key(|f| f.span.map(|s| s.offset));
+}
+
+/// Tag keys that cannot be set: AWS refuses keys starting with `aws:`
+/// (any case), and `restoreplan:` keys are the run's own (`restoreplan:run`
+/// and `restoreplan:plan`, which teardown relies on).
+fn reserved_tags(root: &Node, findings: &mut Vec<Finding>) {
+    let mut places: Vec<(Vec<Segment>, &Node)> = Vec::new();
+    let key = |k: &str| Segment::Key(k.to_owned());
+    if let Some(n) = root.at(&[key("defaults"), key("after_restore"), key("tags")]) {
+        places.push((vec![key("defaults")], n));
+    }
+    if let Some(Value::Seq(items)) = root.get("restores").map(|n| &n.value) {
+        for (i, item) in items.iter().enumerate() {
+            if let Some(n) = item.get("after_restore").and_then(|a| a.get("tags")) {
+                places.push((vec![key("restores"), Segment::Index(i)], n));
+            }
+        }
+    }
+    for (path, tags) in places {
+        let Value::Map(entries) = &tags.value else {
+            continue;
+        };
+        for e in entries {
+            let lower = e.key.to_ascii_lowercase();
+            let (owner, why) = if lower.starts_with("aws:") {
+                ("AWS", "AWS refuses tag keys that start with `aws:`")
+            } else if lower.starts_with("restoreplan:") {
+                (
+                    "restoreplan",
+                    "restoreplan sets `restoreplan:run` and `restoreplan:plan` itself; teardown relies on them",
+                )
+            } else {
+                continue;
+            };
+            let f = Finding::error(
+                rules::RESERVED_TAG,
+                format!("tag key `{}` is reserved by {owner}", e.key),
+            )
+            .at(Some(e.key_span))
+            .label("reserved prefix")
+            .help(format!("{why}; choose another key"));
+            findings.push(schema::with_restore(f, root, &path));
+        }
+    }
 }
 
 /// Account ids written as YAML numbers lose leading zeros: report each with

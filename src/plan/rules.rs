@@ -60,6 +60,8 @@ pub const INVALID_TABLE_NAME: &str = "restoreplan::restore::invalid_table_name";
 pub const DUPLICATE_TARGET: &str = "restoreplan::restore::duplicate_target";
 /// A restore whose target is its own original table.
 pub const OVERWRITES_SOURCE: &str = "restoreplan::restore::overwrites_source";
+/// An `after_restore.tags` key AWS or restoreplan reserves (`aws:`, `restoreplan:`).
+pub const RESERVED_TAG: &str = "restoreplan::restore::reserved_tag";
 /// A template names a placeholder other than `{table}`, `{plan}`, `{date}`.
 pub const TEMPLATE_UNKNOWN_PLACEHOLDER: &str = "restoreplan::template::unknown_placeholder";
 /// A template with an unbalanced `{` or `}`.
@@ -201,6 +203,10 @@ pub const ALL: &[Rule] = &[
     Rule {
         code: DUPLICATE_TARGET,
         summary: "two restores into the same account, Region and table name",
+    },
+    Rule {
+        code: RESERVED_TAG,
+        summary: "a tag key with a reserved prefix (`aws:`, `restoreplan:`)",
     },
     Rule {
         code: OVERWRITES_SOURCE,

@@ -43,6 +43,9 @@ pub struct SchemaFinding {
     pub finding: Finding,
     /// An optional key to drop so typed loading can continue.
     pub prune: Option<Vec<Segment>>,
+    /// For a required value of the wrong type (or missing): a stand-in of
+    /// the right type, so typed loading and the later rules still run.
+    pub stand_in: Option<(Vec<Segment>, Json)>,
 }
 
 /// Validates `instance` (the JSON form of `root`) and returns one finding per
@@ -74,6 +77,26 @@ pub fn check(root: &Node, instance: &Json, skip: &HashSet<Vec<Segment>>) -> Vec<
                     let mut key_path = path.clone();
                     key_path.push(Segment::Key(key.clone()));
                     let span = root.key_span_at(&key_path).unwrap_or(node_span);
+                    if key == "<<" {
+                        let f = Finding::error(
+                            rules::SCHEMA_UNKNOWN_KEY,
+                            format!(
+                                "YAML merge keys (`<<`) are not supported; found one in {whre}"
+                            ),
+                        )
+                        .at(Some(span))
+                        .label("merge key")
+                        .help(
+                            "write the keys out in full, or move shared settings to `defaults`, \
+                             which every restore inherits",
+                        );
+                        findings.push(SchemaFinding {
+                            finding: with_restore(f, root, &path),
+                            prune: Some(key_path),
+                            stand_in: None,
+                        });
+                        continue;
+                    }
                     let mut f = Finding::error(
                         rules::SCHEMA_UNKNOWN_KEY,
                         format!("unknown key `{key}` in {whre}"),
@@ -90,6 +113,7 @@ pub fn check(root: &Node, instance: &Json, skip: &HashSet<Vec<Segment>>) -> Vec<
                     findings.push(SchemaFinding {
                         finding: with_restore(f, root, &path),
                         prune: Some(key_path),
+                        stand_in: None,
                     });
                 }
             }
@@ -102,9 +126,17 @@ pub fn check(root: &Node, instance: &Json, skip: &HashSet<Vec<Segment>>) -> Vec<
                 .at(Some(node_span))
                 .label(format!("`{name}` is missing here"))
                 .help(required_help(name));
+                let mut key_path = path.clone();
+                key_path.push(Segment::Key(name.to_owned()));
+                let optional = optional_key(&c.schema, &path);
+                let stand_in = match optional {
+                    Some(_) => None,
+                    None => stand_in(&c.schema, &key_path, &Json::Null),
+                };
                 findings.push(SchemaFinding {
                     finding: with_restore(f, root, &path),
-                    prune: optional_key(&c.schema, &path),
+                    prune: optional,
+                    stand_in,
                 });
             }
             ValidationErrorKind::Type { kind } => {
@@ -127,6 +159,7 @@ pub fn check(root: &Node, instance: &Json, skip: &HashSet<Vec<Segment>>) -> Vec<
                 findings.push(SchemaFinding {
                     finding: with_restore(f, root, &path),
                     prune: optional_key(&c.schema, &path),
+                    stand_in: stand_in(&c.schema, &path, error.instance()),
                 });
             }
             ValidationErrorKind::Enum { options } => {
@@ -162,24 +195,59 @@ pub fn check(root: &Node, instance: &Json, skip: &HashSet<Vec<Segment>>) -> Vec<
                 findings.push(SchemaFinding {
                     finding: with_restore(f, root, &path),
                     prune: optional_key(&c.schema, &path),
+                    stand_in: stand_in(&c.schema, &path, error.instance()),
                 });
             }
             ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
-                let description = schema_at(&c.schema, &path)
-                    .and_then(|s| s.get("description"))
-                    .and_then(Json::as_str)
-                    .unwrap_or("see docs/plan-format.md for the accepted forms")
-                    .to_owned();
-                let f = Finding::error(
-                    rules::SCHEMA_INVALID_VALUE,
-                    format!("{whre} does not have an accepted form"),
-                )
-                .at(Some(node_span))
-                .label("not an accepted form")
-                .help(description);
+                let node = schema_at(&c.schema, &path);
+                let (values, forms) = node
+                    .map(|n| accepted_forms(&c.schema, n))
+                    .unwrap_or_default();
+                let shown = match error.instance().as_str() {
+                    Some(s) => format!("`{s}`"),
+                    None => json_kind(error.instance()),
+                };
+                let listed: Vec<String> = values
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .chain(forms.iter().cloned())
+                    .collect();
+                let near = error
+                    .instance()
+                    .as_str()
+                    .and_then(|s| closest(s, values.iter().map(String::as_str)));
+                let f = if listed.is_empty() {
+                    let description = node
+                        .and_then(|s| s.get("description"))
+                        .and_then(Json::as_str)
+                        .unwrap_or("see docs/plan-format.md for the accepted forms")
+                        .to_owned();
+                    Finding::error(
+                        rules::SCHEMA_INVALID_VALUE,
+                        format!("{whre} does not have an accepted form"),
+                    )
+                    .label("not an accepted form")
+                    .help(description)
+                } else {
+                    let list = or_list(&listed);
+                    Finding::error(
+                        rules::SCHEMA_INVALID_VALUE,
+                        format!(
+                            "{whre} is {shown}, which is not one of: {}",
+                            listed.join(", ")
+                        ),
+                    )
+                    .label("not an accepted value")
+                    .help(match near {
+                        Some(near) => format!("did you mean `{near}`? Accepted: {list}"),
+                        None => format!("use {list}"),
+                    })
+                }
+                .at(Some(node_span));
                 findings.push(SchemaFinding {
                     finding: with_restore(f, root, &path),
                     prune: optional_key(&c.schema, &path),
+                    stand_in: stand_in(&c.schema, &path, error.instance()),
                 });
             }
             _ => {
@@ -190,6 +258,7 @@ pub fn check(root: &Node, instance: &Json, skip: &HashSet<Vec<Segment>>) -> Vec<
                 findings.push(SchemaFinding {
                     finding: with_restore(f, root, &path),
                     prune: optional_key(&c.schema, &path),
+                    stand_in: stand_in(&c.schema, &path, error.instance()),
                 });
             }
         }
@@ -210,6 +279,114 @@ fn optional_key(schema: &Json, path: &[Segment]) -> Option<Vec<Segment>> {
         .is_some_and(|r| r.iter().any(|x| x == k));
     let is_map_entry = parent_schema.get("properties").is_none();
     (!required && !is_map_entry).then(|| path.to_vec())
+}
+
+/// The text of a string stand-in: a valid name, and a mark by which
+/// findings about the stand-in itself are recognised and left out.
+pub const STAND_IN: &str = "restoreplan-stand-in";
+
+/// A value of the type the schema wants at `path`, standing in for a
+/// required value that is missing or of the wrong type. `None` for an
+/// optional key (dropped instead) or a place with no known schema.
+fn stand_in(schema: &Json, path: &[Segment], found: &Json) -> Option<(Vec<Segment>, Json)> {
+    if optional_key(schema, path).is_some() || path.is_empty() {
+        return None;
+    }
+    let node = schema_at(schema, path)?;
+    Some((path.to_vec(), value_of_type(schema, node, found)))
+}
+
+fn value_of_type(root: &Json, node: &Json, found: &Json) -> Json {
+    let node = deref(root, node);
+    if let Some(c) = node.get("const") {
+        return c.clone();
+    }
+    if let Some(first) = node
+        .get("enum")
+        .and_then(Json::as_array)
+        .and_then(|e| e.first())
+    {
+        return first.clone();
+    }
+    for combinator in ["oneOf", "anyOf"] {
+        if let Some(first) = node
+            .get(combinator)
+            .and_then(Json::as_array)
+            .and_then(|b| b.first())
+        {
+            return value_of_type(root, first, found);
+        }
+    }
+    let ty = match node.get("type") {
+        Some(Json::Array(ts)) => ts.first().and_then(Json::as_str),
+        Some(t) => t.as_str(),
+        None => None,
+    };
+    match ty {
+        // A scalar of the wrong kind keeps its text, so rules on the value
+        // (a name's form, say) still see it.
+        Some("string") => match found {
+            Json::Number(n) => Json::String(n.to_string()),
+            Json::Bool(b) => Json::String(b.to_string()),
+            _ => Json::String(STAND_IN.to_owned()),
+        },
+        Some("integer" | "number") => Json::from(1),
+        Some("boolean") => Json::Bool(false),
+        Some("array") => Json::Array(Vec::new()),
+        _ => Json::Object(Default::default()),
+    }
+}
+
+/// The string values a `oneOf`/`anyOf` accepts, and the other forms it
+/// accepts described in words (`{latest_before: …}`, a string).
+fn accepted_forms(root: &Json, node: &Json) -> (Vec<String>, Vec<String>) {
+    let node = deref(root, node);
+    let mut values = Vec::new();
+    let mut forms = Vec::new();
+    let branches = ["oneOf", "anyOf"]
+        .iter()
+        .filter_map(|c| node.get(*c).and_then(Json::as_array))
+        .flatten();
+    for b in branches {
+        let b = deref(root, b);
+        if let Some(c) = b.get("const").and_then(Json::as_str) {
+            values.push(c.to_owned());
+        } else if let Some(e) = b.get("enum").and_then(Json::as_array) {
+            values.extend(e.iter().filter_map(Json::as_str).map(str::to_owned));
+        } else if b.get("type").and_then(Json::as_str) == Some("object") {
+            let keys: Vec<&str> = b
+                .get("required")
+                .and_then(Json::as_array)
+                .map(|r| r.iter().filter_map(Json::as_str).collect())
+                .unwrap_or_default();
+            forms.push(match keys.as_slice() {
+                [] => "a mapping".to_owned(),
+                keys => format!(
+                    "`{{{}}}`",
+                    keys.iter()
+                        .map(|k| format!("{k}: …"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        } else if let Some(t) = b.get("type").and_then(Json::as_str) {
+            let words = article(t);
+            forms.push(match b.get("description").and_then(Json::as_str) {
+                Some(d) => format!("{words} ({})", d.trim_end_matches('.')),
+                None => words,
+            });
+        }
+    }
+    (values, forms)
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
 }
 
 /// Names the restore a path is inside, when it is.

@@ -86,7 +86,20 @@ pub(crate) enum ReadError {
 
 /// Reads at most [`MAX_PLAN_BYTES`] + 1 bytes from `path`, so a huge file or
 /// an endless device is refused without being read whole.
+/// `-` reads standard input.
 pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>, ReadError> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_PLAN_BYTES + 1)
+            .read_to_end(&mut buf)
+            .map_err(ReadError::Io)?;
+        if buf.len() as u64 > MAX_PLAN_BYTES {
+            return Err(ReadError::TooLarge(None));
+        }
+        return Ok(buf);
+    }
     let file = std::fs::File::open(path).map_err(ReadError::Io)?;
     if let Ok(meta) = file.metadata() {
         if meta.is_dir() {

@@ -25,6 +25,8 @@ pub enum Patch {
     Remove(Vec<Segment>),
     /// Treat the scalar at this path as this string.
     Text(Vec<Segment>, String),
+    /// Put this value at this path (replacing or adding the entry).
+    Value(Vec<Segment>, serde_json::Value),
 }
 
 /// Deserializes one YAML document into `T`, reporting the exact path of a failure.
@@ -51,8 +53,13 @@ pub fn from_str_patched<T: DeserializeOwned>(text: &str, patches: &[Patch]) -> R
 fn apply(root: &mut serde_yaml::Value, patch: &Patch) {
     let (path, text) = match patch {
         Patch::Remove(p) => (p, None),
-        Patch::Text(p, t) => (p, Some(t)),
+        Patch::Text(p, t) => (p, Some(serde_yaml::Value::String(t.clone()))),
+        Patch::Value(p, v) => (
+            p,
+            Some(serde_yaml::to_value(v).unwrap_or(serde_yaml::Value::Null)),
+        ),
     };
+    let insert = matches!(patch, Patch::Value(..));
     let Some((last, parent)) = path.split_last() else {
         return;
     };
@@ -74,7 +81,14 @@ fn apply(root: &mut serde_yaml::Value, patch: &Patch) {
         }
         (Segment::Key(k), serde_yaml::Value::Mapping(m), Some(t)) => {
             if let Some(v) = m.get_mut(k.as_str()) {
-                *v = serde_yaml::Value::String(t.clone());
+                *v = t;
+            } else if insert {
+                m.insert(serde_yaml::Value::String(k.clone()), t);
+            }
+        }
+        (Segment::Index(i), serde_yaml::Value::Sequence(items), Some(t)) => {
+            if let Some(v) = items.get_mut(*i) {
+                *v = t;
             }
         }
         _ => {}

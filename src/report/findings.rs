@@ -12,7 +12,7 @@ use miette::{
 };
 use serde_json::{Value, json};
 
-use crate::diag::{Finding, Severity, Span};
+use crate::diag::{self, Finding, Severity, Span};
 use crate::plan::SourceFile;
 
 /// Version of the JSON findings document; bumped on incompatible changes.
@@ -39,17 +39,143 @@ impl Default for HumanStyle {
 /// A finding bound to its source, as a miette diagnostic.
 struct Rendered<'a> {
     finding: &'a Finding,
-    source: NamedSource<Arc<str>>,
+    source: Excerpt,
     span: Option<Span>,
     help: Option<String>,
 }
 
+/// Longest span underlined in an excerpt; a longer one (a 5 MB scalar) is
+/// shown by its start.
+const MAX_SPAN_BYTES: usize = 120;
+/// A source line longer than this is shown as a window around the span.
+const LONG_LINE_BYTES: usize = 160;
+
+/// The source of an excerpt: the file, or, when the line at the span (or a
+/// line around it) is too long to show, a window of that line around the
+/// span, marked with `…` where it was cut.
+struct Excerpt {
+    source: NamedSource<Arc<str>>,
+    window: Option<Window>,
+}
+
+struct Window {
+    name: String,
+    /// The shown text: `…`, the window's bytes, `…`.
+    data: String,
+    /// The file offset `data` stands for at its first byte.
+    offset: usize,
+    /// 0-based line and column of the span.
+    line: usize,
+    column: usize,
+}
+
+impl Excerpt {
+    fn new(name: &str, text: Arc<str>, span: Option<Span>, width: usize) -> Self {
+        let window = span.and_then(|s| Window::around(name, &text, s, width));
+        Self {
+            source: NamedSource::new(name, text).with_language("yaml"),
+            window,
+        }
+    }
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl Window {
+    fn around(name: &str, text: &str, span: Span, width: usize) -> Option<Window> {
+        let bytes = text.as_bytes();
+        let line_start = text[..span.offset].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[span.offset..]
+            .find('\n')
+            .map_or(text.len(), |i| span.offset + i);
+        let prev_long = line_start > 0 && {
+            let prev_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
+            line_start - 1 - prev_start > LONG_LINE_BYTES
+        };
+        let next_long = line_end < text.len() && {
+            let rest = &text[line_end + 1..];
+            rest.find('\n').unwrap_or(rest.len()) > LONG_LINE_BYTES
+        };
+        if line_end - line_start <= LONG_LINE_BYTES && !prev_long && !next_long {
+            return None;
+        }
+        // Room for the line number gutter and the `…` marks.
+        let room = width.saturating_sub(16).max(40);
+        let span_end = (span.offset + span.len).min(line_end);
+        let before = room / 3;
+        let start = floor_boundary(text, span.offset.saturating_sub(before).max(line_start));
+        let end = floor_boundary(text, (start + room).max(span_end).min(line_end));
+        let _ = bytes;
+        let cut_left = start > line_start && start >= 3;
+        let mut data = String::new();
+        if cut_left {
+            data.push('…');
+        }
+        data.push_str(&text[start..end]);
+        if end < line_end {
+            data.push('…');
+        }
+        let line = text[..span.offset].matches('\n').count();
+        let column = text[line_start..span.offset].chars().count();
+        Some(Window {
+            name: name.to_owned(),
+            data,
+            offset: if cut_left {
+                start - '…'.len_utf8()
+            } else {
+                start
+            },
+            line,
+            column,
+        })
+    }
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        match &self.window {
+            Some(w) => Ok(Box::new(miette::MietteSpanContents::new_named(
+                w.name.clone(),
+                w.data.as_bytes(),
+                (w.offset, w.data.len()).into(),
+                w.line,
+                if context_lines_before == 0 {
+                    w.column
+                } else {
+                    0
+                },
+                1,
+            ))),
+            None => self
+                .source
+                .read_span(span, context_lines_before, context_lines_after),
+        }
+    }
+}
+
 impl<'a> Rendered<'a> {
-    fn new(finding: &'a Finding, source: &SourceFile) -> Self {
+    fn new(finding: &'a Finding, source: &SourceFile, width: usize) -> Self {
         let len = source.text().len();
-        // A span from another version of the file must not make rendering fail.
+        // A span from another version of the file must not make rendering
+        // fail; a long one is shown by its start, on its first line.
+        let text = source.text();
         let span = finding.span.filter(|s| s.offset <= len).map(|s| {
-            let end = (s.offset + s.len).min(len);
+            let mut end = (s.offset + s.len).min(len).min(s.offset + MAX_SPAN_BYTES);
+            if let Some(nl) = text[s.offset..floor_boundary(text, end)].find('\n') {
+                end = s.offset + nl;
+            }
+            let end = floor_boundary(text, end).max(s.offset);
             Span::new(s.offset, end - s.offset)
         });
         let help = match (&finding.help, &finding.evidence) {
@@ -66,7 +192,7 @@ impl<'a> Rendered<'a> {
         };
         Self {
             finding,
-            source: NamedSource::new(source.name(), text).with_language("yaml"),
+            source: Excerpt::new(source.name(), text, span, width),
             span,
             help,
         }
@@ -140,19 +266,29 @@ pub fn render_human(findings: &[Finding], source: &SourceFile, style: HumanStyle
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
-        .with_links(style.color)
+        // No terminal hyperlinks: the rule reference is a path in the
+        // source tree, which a user of the binary cannot open.
+        .with_links(false)
         // Never split names such as `bad-name` at their hyphens.
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
         .with_break_words(false)
         .without_syntax_highlighting();
+    let (findings, omitted) = diag::capped(findings);
     let mut out = String::new();
-    for f in findings {
-        let diag = Rendered::new(f, source);
+    for f in &findings {
+        let diag = Rendered::new(f, source, style.width);
         if handler.render_report(&mut out, &diag).is_err() {
             // Fall back to one plain line rather than losing the finding.
             out.push_str(&plain_line(f, source));
         }
         out.push('\n');
+    }
+    for (code, n) in omitted {
+        out.push_str(&format!(
+            "  note: {n} more {code} finding{} in {} not shown\n\n",
+            if n == 1 { "" } else { "s" },
+            source.name()
+        ));
     }
     out
 }
@@ -185,19 +321,31 @@ fn severity_word(s: Severity) -> &'static str {
 /// The JSON object of one file's findings (without `schema_version`; wrap
 /// files with [`json_document`]).
 pub fn json_file(findings: &[Finding], source: &SourceFile) -> Value {
-    let items: Vec<Value> = findings.iter().map(|f| json_finding(f, source)).collect();
+    let (shown, omitted) = diag::capped(findings);
+    let items: Vec<Value> = shown.iter().map(|f| json_finding(f, source)).collect();
     let errors = findings.iter().filter(|f| f.is_error()).count();
     let warnings = findings
         .iter()
         .filter(|f| f.severity == Severity::Warning)
         .count();
-    json!({
+    let mut file = json!({
         "file": source.name(),
         "valid": errors == 0,
         "errors": errors,
         "warnings": warnings,
         "findings": items,
-    })
+    });
+    // Findings past the cap of their rule are counted, not listed.
+    if !omitted.is_empty()
+        && let Some(obj) = file.as_object_mut()
+    {
+        let list: Vec<Value> = omitted
+            .iter()
+            .map(|(code, count)| json!({"code": code, "count": count}))
+            .collect();
+        obj.insert("omitted".into(), json!(list));
+    }
+    file
 }
 
 /// The JSON entry of an input that could not be checked at all (missing,
@@ -258,8 +406,9 @@ pub fn json_document(files: Vec<Value>) -> Value {
 
 /// GitHub workflow annotations: `::error file=…,line=…,col=…,title=…::message`.
 pub fn render_github(findings: &[Finding], source: &SourceFile) -> String {
+    let (findings, omitted) = diag::capped(findings);
     let mut out = String::new();
-    for f in findings {
+    for f in &findings {
         let level = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -282,18 +431,26 @@ pub fn render_github(findings: &[Finding], source: &SourceFile) -> String {
         }
         out.push_str(&format!("::{level} {props}::{}\n", escape_data(&message)));
     }
+    for (code, n) in omitted {
+        out.push_str(&format!(
+            "::notice file={},title={}::{n} more finding{} of this rule not shown\n",
+            escape_property(source.name()),
+            escape_property(code),
+            if n == 1 { "" } else { "s" }
+        ));
+    }
     out
 }
 
 /// Escapes a workflow command's message (GitHub's `escapeData`).
-fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command's property (GitHub's `escapeProperty`).
-fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

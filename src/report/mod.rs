@@ -12,6 +12,7 @@
 //! where the text goes.
 
 pub mod findings;
+pub mod github;
 pub mod html;
 pub mod json;
 pub mod markdown;

@@ -101,6 +101,47 @@ impl Sizes {
         Ok(Self(m))
     }
 
+    /// Recognises a sizes file among plan files: by its name
+    /// (`*.sizes.yaml`, `*.sizes.yml`, `*.sizes.csv`) or by its content (a
+    /// mapping of names to sizes, without `version` or `restores`). `None`
+    /// for anything else; otherwise the file checked against its own
+    /// format.
+    pub fn recognise(path: &Path) -> Option<Result<Self, String>> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let by_name = [".sizes.yaml", ".sizes.yml", ".sizes.csv"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix));
+        // Sizes files are small; a large file is a plan or garbage.
+        let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= 1 << 20);
+        if !by_name && !small {
+            return None;
+        }
+        let text = std::fs::read_to_string(path).ok()?;
+        if by_name {
+            return Some(if name.ends_with(".csv") {
+                Self::from_csv(&text)
+            } else {
+                Self::from_yaml(&text)
+            });
+        }
+        // A plan names its version and restores at the top level: no need
+        // to parse it twice to see it is not a sizes file.
+        if text
+            .lines()
+            .any(|l| l.starts_with("version:") || l.starts_with("restores:"))
+        {
+            return None;
+        }
+        let raw: BTreeMap<String, serde_yaml::Value> = serde_yaml::from_str(&text).ok()?;
+        if raw.is_empty() || raw.contains_key("version") || raw.contains_key("restores") {
+            return None;
+        }
+        Self::from_yaml(&text).ok().map(Ok)
+    }
+
     /// The size of a restore's table, if listed (by id first, then table).
     pub fn get(&self, restore: &Restore) -> Option<u64> {
         self.0

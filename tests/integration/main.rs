@@ -4,6 +4,7 @@
 mod apply;
 mod apply_safety;
 mod examples;
+mod first_hour;
 mod graph;
 mod hostile;
 mod identity;

@@ -135,6 +135,29 @@ impl Test {
             .expect("the binary starts")
     }
 
+    /// Runs the binary with stdout a pipe whose reader has already gone
+    /// (as after `| head -1`); returns the exit status and stderr.
+    pub fn run_closed_stdout(self) -> (i32, String) {
+        let mut fds = [0i32; 2];
+        // SAFETY: `pipe` fills two descriptors; both are owned below.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+        // SAFETY: the read end is ours and closed once.
+        unsafe { libc::close(fds[0]) };
+        // SAFETY: the write end is a fresh descriptor owned by nothing else.
+        let writer =
+            unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fds[1]) };
+        let out = self
+            .command()
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::piped())
+            .output()
+            .expect("the binary runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// Runs the binary, checks the status, returns the output.
     pub fn run(self) -> Output {
         let out = self.command().output().expect("the binary runs");

@@ -69,11 +69,9 @@ fn tick(span: f64) -> f64 {
 
 /// Renders the chart as a standalone SVG document.
 pub fn svg(chart: &Chart) -> String {
-    let mut bars: Vec<&Bar> = chart
-        .bars
-        .iter()
-        .filter(|b| b.kind != BarKind::Skipped)
-        .collect();
+    // Skipped restores never ran; they keep a row (a mark where they were
+    // given up) so the chart accounts for every restore.
+    let mut bars: Vec<&Bar> = chart.bars.iter().collect();
     bars.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.label.cmp(&b.label)));
     let dense = bars.len() > 200;
     let row = if dense { 4.0 } else { 18.0 };
@@ -91,11 +89,13 @@ pub fn svg(chart: &Chart) -> String {
     };
     let plot_w = 960.0;
     let top = 48.0;
-    let span = bars
-        .iter()
-        .map(|b| b.end)
-        .fold(chart.objective.unwrap_or(0.0), f64::max)
-        .max(1.0);
+    let ran = bars.iter().map(|b| b.end).fold(0.0, f64::max).max(1.0);
+    // Scale to the run; stretch to the objective only when it is near, or
+    // a short run against a long objective is all slivers.
+    let span = match chart.objective {
+        Some(o) if o <= ran * 1.5 => ran.max(o),
+        _ => ran,
+    };
     let x = |t: f64| label_w + t.max(0.0) / span * plot_w;
     let height = top + row * bars.len() as f64 + 40.0;
     let width = label_w + plot_w + 20.0;
@@ -147,7 +147,8 @@ pub fn svg(chart: &Chart) -> String {
             act = hms(active),
             end = hms(b.end),
             x0 = x(b.start),
-            w0 = (x(active) - x(b.start)).max(0.5),
+            // A short bar stays visible.
+            w0 = (x(active) - x(b.start)).max(if b.kind == BarKind::Skipped { 2.0 } else { 3.0 }),
             x1 = x(active),
             w1 = (x(b.end) - x(active)).max(0.0),
         );
@@ -159,10 +160,28 @@ pub fn svg(chart: &Chart) -> String {
                 ty = y + h - 3.0,
                 label = esc(&b.label)
             );
+            if b.kind == BarKind::Skipped {
+                let _ = writeln!(
+                    s,
+                    r##"<text x="{lx:.1}" y="{ty:.1}" fill="#6b7280">skipped</text>"##,
+                    lx = x(b.start) + 6.0,
+                    ty = y + h - 3.0,
+                );
+            }
         }
         s.push_str("</g>\n");
     }
-    if let Some(obj) = chart.objective {
+    if let Some(obj) = chart.objective.filter(|&o| o > span) {
+        let _ = writeln!(
+            s,
+            r##"<text x="{x:.1}" y="{ty:.1}" fill="#16a34a" text-anchor="end">RTO {label} (beyond the chart, which ends at {end})</text>"##,
+            x = x(span),
+            ty = bottom + 16.0,
+            label = hms(obj),
+            end = hms(span)
+        );
+    }
+    if let Some(obj) = chart.objective.filter(|&o| o <= span) {
         let _ = writeln!(
             s,
             r##"<line x1="{x:.1}" y1="{y0:.1}" x2="{x:.1}" y2="{bottom:.1}" stroke="#16a34a" stroke-width="2" stroke-dasharray="6 4"/><text x="{x:.1}" y="{ty:.1}" fill="#16a34a" text-anchor="end">RTO {label}</text>"##,
@@ -241,10 +260,42 @@ mod tests {
         assert!(s.contains("run &lt;1&gt;"));
         assert!(s.contains("a&amp;b"));
         assert!(s.contains("#dc2626"), "failed bar is red");
-        assert!(!s.contains(">d<"), "skipped restores never ran");
+        assert!(
+            s.contains(">d<") && s.contains(">skipped<"),
+            "skipped restores keep a row"
+        );
         assert!(s.contains("RTO 0:05:00"));
-        assert_eq!(s.matches("<g>").count(), 2);
+        assert_eq!(s.matches("<g>").count(), 3);
         let page = html(&chart, "summary & more", "");
         assert!(page.contains("summary &amp; more") && page.contains("<svg"));
+    }
+
+    #[test]
+    fn a_short_run_is_not_squeezed_against_a_long_objective() {
+        let chart = Chart {
+            title: "short".to_owned(),
+            bars: vec![Bar {
+                label: "a".to_owned(),
+                start: 0.0,
+                active: Some(60.0),
+                end: 90.0,
+                kind: BarKind::Completed,
+            }],
+            critical: BTreeSet::new(),
+            objective: Some(4.0 * 3600.0),
+        };
+        let s = svg(&chart);
+        assert!(
+            s.contains("RTO 4:00:00 (beyond the chart, which ends at 0:01:30)"),
+            "{s}"
+        );
+        // The bar spans most of the plot, not 90/14400 of it.
+        let w: f64 = s
+            .split("width=\"")
+            .nth(3)
+            .and_then(|r| r.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        assert!(w > 500.0, "first bar segment is {w} px wide");
     }
 }

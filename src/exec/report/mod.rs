@@ -307,8 +307,13 @@ impl RunReport {
         self.restores
             .iter()
             .filter_map(|t| {
-                let start = t.started?;
                 let end = t.finished.or(self.finished_at)?;
+                // A skipped restore never started: a mark where it was given up.
+                let start = match (t.started, &t.outcome) {
+                    (Some(s), _) => s,
+                    (None, Outcome::Skipped { .. }) => end,
+                    (None, _) => return None,
+                };
                 Some(gantt::Bar {
                     label: t.id.clone(),
                     start: seconds_between(origin, start),
@@ -530,7 +535,8 @@ mod tests {
             text.contains("b: skipped: depends on `x`, which failed"),
             "{text}"
         );
-        assert_eq!(r.bars().len(), 1);
+        // The skipped restore keeps a row, at the moment it was given up.
+        assert_eq!(r.bars().len(), 2);
     }
 
     fn started(total: usize) -> Event {

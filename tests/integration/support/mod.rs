@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod emulator;
+pub mod garbage;
 pub mod plans;
 pub mod proxy;
 pub mod snapshot;
