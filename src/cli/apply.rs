@@ -753,6 +753,11 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
     let lost = stop.clone();
     let lock = std::sync::Arc::new(std::sync::Mutex::new(p.lock));
     let renewing = lock.clone();
+    let interrupts = {
+        let _runtime = rt.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?
+    };
     let result = rt.block_on(async {
         // Renew the lease while the run works; a process that lost its lock
         // (judged dead by another) starts nothing new.
@@ -775,13 +780,18 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         });
         // First Ctrl-C: start nothing new and wind down with the journal
         // consistent. Second: exit at once (intents are already journaled).
+        // The listener was registered before the executor starts any
+        // restore (above): a signal that arrived before a lazily polled
+        // listener existed would be lost (or, where SIGINT is inherited as
+        // ignored, never seen at all).
+        let mut interrupts = interrupts;
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if interrupts.recv().await.is_some() {
                 crate::errln!(
                     "\ninterrupted: starting nothing new; press Ctrl-C again to exit at once"
                 );
                 stop.stop();
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if interrupts.recv().await.is_some() {
                     std::process::exit(ExitStatus::Interrupted as i32);
                 }
             }

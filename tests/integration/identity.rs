@@ -636,9 +636,11 @@ async fn after_ctrl_c_the_report_names_every_restore() {
     let runs = w.dir.path().join(".restoreplan/runs");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let started = std::fs::read_dir(&runs).ok().and_then(|mut d| {
-            let dir = d.next()?.ok()?.path();
-            std::fs::read_to_string(dir.join("journal.jsonl")).ok()
+        // The run's own folder: `.locks/` beside it holds the run lock.
+        let started = std::fs::read_dir(&runs).ok().and_then(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .find_map(|e| std::fs::read_to_string(e.path().join("journal.jsonl")).ok())
         });
         if started.is_some_and(|j| j.contains("\"record\":\"started\"")) {
             break;

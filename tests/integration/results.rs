@@ -172,7 +172,7 @@ async fn warnings_that_change_the_result_stop_apply_unless_accepted() {
     let run = std::fs::read_dir(&runs)
         .expect("a run directory")
         .filter_map(Result::ok)
-        .next()
+        .find(|e| e.path().join("journal.jsonl").is_file())
         .expect("one run");
     let report: Value = serde_json::from_str(
         &std::fs::read_to_string(run.path().join("report.json")).expect("report.json"),
