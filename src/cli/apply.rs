@@ -240,6 +240,11 @@ fn predicted_rto(plan: &Plan, specs: &[RestoreSpec]) -> String {
 
 struct Prepared {
     lock: RunLock,
+    /// Stale locks taken over, journaled once every check has passed.
+    takeovers: Vec<Takeover>,
+    /// Restores `--retry-failed` / `--retry` start again, journaled once
+    /// every check has passed.
+    retries: Vec<usize>,
     accepted_warnings: Vec<AcceptedWarning>,
     plan: Plan,
     specs: Vec<RestoreSpec>,
@@ -261,26 +266,19 @@ fn prepare(
         // appending: only the lock holder writes the journal.
         // (Read only: opening for appending cuts a torn last line, which
         // may be a live holder's line being written.)
-        let peek = {
-            let path = crate::exec::journal::journal_path(&args.runs_dir, run_id)
-                .map_err(|e| e.to_string())?;
-            let (records, _) =
-                crate::exec::journal::read_records(&path).map_err(|e| e.to_string())?;
-            RunState::replay(&records).ok_or_else(|| {
-                format!(
-                    "{} does not start with a run-started record",
-                    path.display()
-                )
-            })?
-        };
-        let (lock, takeovers) = lock_run(&args.runs_dir, run_id, &peek.header)?;
-        let (journal, mut state) =
-            Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
-        record_takeovers(&journal, &takeovers)?;
+        let peek = peek_run(&args.runs_dir, run_id)?;
+        let (lock, takeovers) = lock_run(&args.runs_dir, run_id, &peek.header)
+            .map_err(|e| format!("{e}; nothing was started"))?;
+        let (journal, state) = Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
+        // Nothing is journaled (takeovers, retries) until every check has
+        // passed: a refused command leaves the journal as it was.
         let retrying = args.retry_failed || !args.retry.is_empty();
-        if retrying {
-            retry(args, &journal, &mut state)?;
-        } else if state.finished && !state.restores.iter().any(|r| r.in_flight) {
+        let retries = if retrying {
+            retry_choice(args, &state)?
+        } else {
+            Vec::new()
+        };
+        if !retrying && state.finished && !state.restores.iter().any(|r| r.in_flight) {
             return Err(format!(
                 "run `{run_id}` already finished ({}); nothing to resume{}",
                 state.status(),
@@ -322,6 +320,8 @@ fn prepare(
         resume_matches(&path, run_id, &state.header, &loaded.plan)?;
         return Ok(Ok(Prepared {
             lock,
+            takeovers,
+            retries,
             accepted_warnings: state.header.accepted_warnings.clone(),
             specs: state.header.restores.clone(),
             started_at: Some(state.header.at),
@@ -352,7 +352,8 @@ fn prepare(
             &r.target_name,
         )
     }));
-    let (lock, takeovers) = acquire(&args.runs_dir, &run_id, keys)?;
+    let (lock, takeovers) =
+        acquire(&args.runs_dir, &run_id, keys).map_err(|e| format!("{e}; nothing was started"))?;
     let accepted = accepted_codes(&args.accept_warnings)?;
     // Read the reviewed plan before talking to AWS: a bad file fails fast.
     let saved = match &args.plan_file {
@@ -421,6 +422,8 @@ fn prepare(
     record_takeovers(&journal, &takeovers)?;
     Ok(Ok(Prepared {
         lock,
+        takeovers: Vec::new(),
+        retries: Vec::new(),
         accepted_warnings,
         plan,
         specs,
@@ -449,11 +452,26 @@ fn acquire(
         Holder::this_process(run_id, now),
         now,
     )
-    .map_err(|e| format!("{e}; nothing was started"))
+    .map_err(|e| e.to_string())
 }
 
-/// The lock of a run being resumed: its plan and every target it records.
-fn lock_run(
+/// The state of run `run_id` as its journal shows it, read only (opening for
+/// appending cuts a torn last line, which may be a live holder's line being
+/// written): what a command reads before it holds the run lock.
+pub(crate) fn peek_run(runs_dir: &Path, run_id: &str) -> Result<RunState, String> {
+    let path = crate::exec::journal::journal_path(runs_dir, run_id).map_err(|e| e.to_string())?;
+    let (records, _) = crate::exec::journal::read_records(&path).map_err(|e| e.to_string())?;
+    RunState::replay(&records).ok_or_else(|| {
+        format!(
+            "{} does not start with a run-started record",
+            path.display()
+        )
+    })
+}
+
+/// The lock of an existing run (resumed or torn down): its plan and every
+/// target it records.
+pub(crate) fn lock_run(
     runs_dir: &Path,
     run_id: &str,
     header: &RunHeader,
@@ -470,7 +488,7 @@ fn lock_run(
 }
 
 /// Journals the stale locks this process took over, and says so.
-fn record_takeovers(journal: &Journal, takeovers: &[Takeover]) -> Result<(), String> {
+pub(crate) fn record_takeovers(journal: &Journal, takeovers: &[Takeover]) -> Result<(), String> {
     for t in takeovers {
         crate::errln!(
             "note: took over the lock `{}` from {}, which is no longer running",
@@ -488,9 +506,9 @@ fn record_takeovers(journal: &Journal, takeovers: &[Takeover]) -> Result<(), Str
     Ok(())
 }
 
-/// `--retry-failed` / `--retry ID…`: journals a new attempt of each chosen
-/// failed or skipped restore (and of the restores skipped because of them).
-fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), String> {
+/// `--retry-failed` / `--retry ID…`: the failed or skipped restores to start
+/// again (with the restores skipped because of them); writes nothing.
+fn retry_choice(args: &Args, state: &RunState) -> Result<Vec<usize>, String> {
     let specs = state.header.restores.clone();
     let n = specs.len();
     let retryable = |r: &crate::exec::journal::RestoreState| {
@@ -548,8 +566,13 @@ fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), Str
             specs[i].id
         ));
     }
+    Ok((0..n).filter(|&i| chosen[i]).collect())
+}
+
+/// Journals a new attempt of each restore in `chosen`.
+fn record_retries(journal: &Journal, state: &mut RunState, chosen: &[usize]) -> Result<(), String> {
     let at = crate::clock::now();
-    for (i, _) in chosen.iter().enumerate().filter(|(_, c)| **c) {
+    for &i in chosen {
         let attempt = state.restores[i].attempt + 1;
         journal
             .append_to(
@@ -561,7 +584,11 @@ fn retry(args: &Args, journal: &Journal, state: &mut RunState) -> Result<(), Str
                 },
             )
             .map_err(|e| e.to_string())?;
-        crate::errln!("retrying {} (attempt {})", specs[i].id, attempt + 1);
+        crate::errln!(
+            "retrying {} (attempt {})",
+            state.header.restores[i].id,
+            attempt + 1
+        );
     }
     Ok(())
 }
@@ -660,7 +687,7 @@ impl EventSink for Lines {
 
 fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
     let rt = runtime().map_err(|e| format!("failed to start the async runtime: {e}"))?;
-    let p = match prepare(args, out, &rt)? {
+    let mut p = match prepare(args, out, &rt)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
@@ -690,6 +717,16 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
             return Ok(ExitStatus::Error);
         }
     }
+    // Every check passed and the operator confirmed: journal what this
+    // command did to the run before it starts work.
+    // The confirmation may have taken longer than the lease: still ours?
+    p.lock
+        .renew(crate::clock::now())
+        .map_err(|e| format!("{e}; nothing was started"))?;
+    record_takeovers(&p.journal, &p.takeovers)?;
+    if let Some(state) = p.resume.as_mut() {
+        record_retries(&p.journal, state, &p.retries)?;
+    }
     identity::record(&p.journal, &verified, &journaled).map_err(|e| e.to_string())?;
     let collect = CollectingSink::new();
     let progress;
@@ -716,6 +753,11 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
     let lost = stop.clone();
     let lock = std::sync::Arc::new(std::sync::Mutex::new(p.lock));
     let renewing = lock.clone();
+    let interrupts = {
+        let _runtime = rt.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?
+    };
     let result = rt.block_on(async {
         // Renew the lease while the run works; a process that lost its lock
         // (judged dead by another) starts nothing new.
@@ -738,13 +780,18 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         });
         // First Ctrl-C: start nothing new and wind down with the journal
         // consistent. Second: exit at once (intents are already journaled).
+        // The listener was registered before the executor starts any
+        // restore (above): a signal that arrived before a lazily polled
+        // listener existed would be lost (or, where SIGINT is inherited as
+        // ignored, never seen at all).
+        let mut interrupts = interrupts;
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if interrupts.recv().await.is_some() {
                 crate::errln!(
                     "\ninterrupted: starting nothing new; press Ctrl-C again to exit at once"
                 );
                 stop.stop();
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if interrupts.recv().await.is_some() {
                     std::process::exit(ExitStatus::Interrupted as i32);
                 }
             }

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::apply::{RUNS_DIR, confirm};
+use crate::cli::apply::{RUNS_DIR, confirm, lock_run, peek_run, record_takeovers};
 use crate::cli::aws::{AwsArgs, runtime};
 use crate::cli::{ExitStatus, Output};
 use crate::cloud::aws::AwsCloud;
@@ -36,6 +36,25 @@ pub struct Args {
 
 /// Runs `teardown`.
 pub fn run(args: &Args, _out: Output) -> ExitStatus {
+    // Read the run (read only), then hold its lock like `apply` does: a
+    // teardown while an apply or resume of the run is live is refused, and
+    // a killed holder's lock is taken over. Only the holder writes the
+    // journal.
+    let peek = match peek_run(&args.runs_dir, &args.run) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::errln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    let (mut lock, takeovers) = match lock_run(&args.runs_dir, &args.run, &peek.header) {
+        Ok(l) => l,
+        Err(e) => {
+            crate::errln!("error: {e}");
+            crate::errln!("nothing was deleted");
+            return ExitStatus::Error;
+        }
+    };
     let (journal, state) = match Journal::open(&args.runs_dir, &args.run) {
         Ok(x) => x,
         Err(e) => {
@@ -124,6 +143,12 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         ExitStatus::Valid
     };
     if delete.is_empty() {
+        if unseen == 0
+            && let Err(e) = record_takeovers(&journal, &takeovers)
+        {
+            crate::errln!("error: {e}");
+            return ExitStatus::Error;
+        }
         if unseen > 0 {
             crate::errln!("run {}: nothing was deleted", args.run);
         } else {
@@ -191,6 +216,16 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
             "--force-unprotect --yes: turning off deletion protection that this run did not turn on, for {forced} table{}",
             if forced == 1 { "" } else { "s" }
         );
+    }
+    // The confirmation may have taken longer than the lease: still ours?
+    if let Err(e) = lock.renew(crate::clock::now()) {
+        crate::errln!("error: {e}");
+        crate::errln!("nothing was deleted");
+        return ExitStatus::Error;
+    }
+    if let Err(e) = record_takeovers(&journal, &takeovers) {
+        crate::errln!("error: {e}");
+        return ExitStatus::Error;
     }
     if let Err(e) = identity::record(&journal, &verified, &state.identities) {
         crate::errln!("error: {e}");

@@ -350,3 +350,169 @@ fn evidence_must_name_the_source_the_time_and_a_creation_after_the_intent() {
     assert!(why.contains("before this run's start request"), "{why}");
     assert!(evidence_fits(&spec, &table(TableOrigin::default()), Some(now)).is_err());
 }
+
+/// A journal where restore 0 of `done` failed after its table became
+/// ACTIVE (as when an after-restore step or the verification fails): the
+/// records up to its `Active`, then `Failed`, then a retry of it.
+fn failed_after_active(done: &Journal, at: DateTime<Utc>) -> (Journal, RunState) {
+    let j = Journal::memory();
+    for r in done.memory_records() {
+        match r {
+            Record::Completed { index: 0, .. } | Record::Finished { .. } => {}
+            Record::ChangeIntent { index: 0, .. } | Record::ChangeDone { index: 0, .. } => {}
+            r => j.append(&r).unwrap_or_else(|e| panic!("{e}")),
+        }
+    }
+    for r in [
+        Record::Failed {
+            index: 0,
+            cause: "verification failed".to_owned(),
+            in_flight: false,
+            at,
+        },
+        Record::Finished { at },
+    ] {
+        j.append(&r).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let mut state = state_of(&j);
+    assert!(state.restores[0].table_id.is_some(), "no TableId journaled");
+    j.append_to(
+        &mut state,
+        &Record::Retry {
+            index: 0,
+            attempt: 1,
+            at,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    (j, state)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_clears_the_table_its_failed_attempt_left_only_when_the_run_created_it() {
+    let (restores, sizes) = rich_restores(2, &[]);
+    let graph = DependencyGraph::build(&restores).unwrap_or_else(|f| panic!("{f:?}"));
+
+    // The table is the one this run created (its TableId and run tag).
+    let (sim, specs, clock) = sim_for(&restores, &sizes, 21);
+    let done = journal_for("run-a", &specs, &graph, clock.now());
+    let (first, _) = run_as("run-a", &sim, &clock, &done, &graph, &specs, None).await;
+    assert!(first.succeeded(), "{first:?}");
+    let (journal, state) = failed_after_active(&done, clock.now());
+    let (second, _) = run_as(
+        "run-a",
+        &sim,
+        &clock,
+        &journal,
+        &graph,
+        &specs,
+        Some(&state),
+    )
+    .await;
+    assert!(second.succeeded(), "{second:?}");
+    let records = journal.memory_records();
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| matches!(r, Record::Cleared { index: 0, .. }))
+            .count(),
+        1,
+        "{records:#?}"
+    );
+    let jobs = |sim: &SimCloud, table: &str| {
+        sim.stats()
+            .restores
+            .iter()
+            .filter(|r| r.table == table)
+            .count()
+    };
+    assert_eq!(jobs(&sim, &specs[0].target_name), 2);
+    // The other restore was completed and is not touched again.
+    assert_eq!(jobs(&sim, &specs[1].target_name), 1);
+    assert_eq!(sim.stats().count("DeleteTable"), 1);
+
+    // The table was replaced by someone else's under the same name: the
+    // retry refuses it and leaves it where it is.
+    let (sim, specs, clock) = sim_for(&restores, &sizes, 22);
+    let done = journal_for("run-b", &specs, &graph, clock.now());
+    let (first, _) = run_as("run-b", &sim, &clock, &done, &graph, &specs, None).await;
+    assert!(first.succeeded(), "{first:?}");
+    let (journal, state) = failed_after_active(&done, clock.now());
+    let target = &specs[0].target;
+    let name = &specs[0].target_name;
+    sim.delete_table(target, name)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    sim.create_table(target, name);
+    let deletes = sim.stats().count("DeleteTable");
+    let (second, events) = run_as(
+        "run-b",
+        &sim,
+        &clock,
+        &journal,
+        &graph,
+        &specs,
+        Some(&state),
+    )
+    .await;
+    assert_eq!(second.failed, 1, "{second:?}");
+    let cause = events
+        .iter()
+        .find_map(|e| match e {
+            Event::RestoreFailed {
+                index: 0, cause, ..
+            } => Some(cause.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no failure: {events:#?}"));
+    assert!(cause.contains(&format!("`{name}`")), "{cause}");
+    assert!(cause.contains("this run did not create it"), "{cause}");
+    assert!(
+        sim.tags_of(target, name).is_some_and(|t| t.is_empty()),
+        "someone else's table was deleted or changed"
+    );
+    assert_eq!(
+        sim.stats().count("DeleteTable"),
+        deletes,
+        "the retry deleted"
+    );
+    assert!(
+        !journal
+            .memory_records()
+            .iter()
+            .any(|r| matches!(r, Record::Cleared { .. }))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn teardown_calls_a_table_it_cannot_read_unseen_never_gone() {
+    use crate::exec::teardown::{self, Verdict};
+    let (restores, sizes) = rich_restores(3, &[]);
+    let graph = DependencyGraph::build(&restores).unwrap_or_else(|f| panic!("{f:?}"));
+    let (sim, specs, clock) = sim_for(&restores, &sizes, 23);
+    let origin = tokio::time::Instant::now();
+    const DAY: f64 = 86_400.0;
+    // The endpoint is unreachable long after the run has finished.
+    let sim = sim.with_outage(30.0 * DAY, 31.0 * DAY);
+    let journal = journal_for("run-a", &specs, &graph, clock.now());
+    let (summary, _) = run_as("run-a", &sim, &clock, &journal, &graph, &specs, None).await;
+    assert!(summary.succeeded(), "{summary:?}");
+    let state = state_of(&journal);
+    let at = |days: f64| origin + Duration::from_secs_f64(days * DAY);
+    tokio::time::advance(at(30.5).saturating_duration_since(tokio::time::Instant::now())).await;
+    let items = teardown::plan(&state, &sim, false).await;
+    assert_eq!(items.len(), specs.len());
+    for i in &items {
+        assert!(
+            matches!(&i.verdict, Verdict::Unseen(why) if why.contains("could not describe")),
+            "{i:?}"
+        );
+    }
+    // Reachable again: the same tables are this run's to delete.
+    tokio::time::advance(at(31.5).saturating_duration_since(tokio::time::Instant::now())).await;
+    let items = teardown::plan(&state, &sim, false).await;
+    assert!(
+        items.iter().all(|i| i.verdict == Verdict::Delete),
+        "{items:?}"
+    );
+}

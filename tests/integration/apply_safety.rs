@@ -237,6 +237,112 @@ async fn a_resume_while_the_run_is_applied_is_refused_and_a_killed_runs_lock_is_
     }
 }
 
+/// Starts `apply` of a plan of two restores of about 9 s each in `w`;
+/// returns the process and its run id once the run's journal exists.
+fn start_slow_apply(w: &World, log: &str) -> (std::process::Child, String) {
+    let mut child = w
+        .command(&["apply", "plan.yaml", "--yes", "--no-progress"])
+        .spawn(&w.dir.path().join(log));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let run = loop {
+        if let Some(r) = runs(w.dir.path()).into_iter().next() {
+            break r;
+        }
+        assert!(
+            Instant::now() < deadline && child.try_wait().ok().flatten().is_none(),
+            "the run never started: {}",
+            std::fs::read_to_string(w.dir.path().join(log)).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    (child, run)
+}
+
+async fn slow_world(name: &str) -> World {
+    let w = World::new(fast(), FAST).await;
+    for t in ["big-a", "big-b"] {
+        // 200 GiB: restores of about 9 s at this time scale.
+        w.source(t, 200).await;
+    }
+    let mut plan = w.header(name, 2, None);
+    plan.push_str("  - table: big-a\n  - table: big-b\n");
+    w.write("plan.yaml", &plan);
+    w
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teardown_while_the_run_is_applied_is_refused_and_a_killed_runs_lock_is_taken_over() {
+    let w = slow_world("torn").await;
+    let (mut child, run) = start_slow_apply(&w, "apply.log");
+    let journal_path = w
+        .dir
+        .path()
+        .join(".restoreplan/runs")
+        .join(&run)
+        .join("journal.jsonl");
+    let (status, out) = run_any(&w, &["teardown", &run, "--yes"], "teardown-live.log");
+    assert_eq!(status, 2, "{out}");
+    assert!(
+        out.contains(&format!("is locked by run {run} (pid {}", child.id())),
+        "{out}"
+    );
+    assert!(out.contains("on host ") && out.contains(", user "), "{out}");
+    assert!(out.contains(" since "), "{out}");
+    assert!(out.contains("nothing was deleted"), "{out}");
+    assert!(!out.contains("deleted "), "{out}");
+    // The apply carries on undisturbed and finishes with every table.
+    let status = child.wait().expect("apply runs");
+    let applied = std::fs::read_to_string(w.dir.path().join("apply.log")).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "{applied}");
+    let tables = w.tables().await;
+    assert!(
+        tables.contains("big-a-dr") && tables.contains("big-b-dr"),
+        "{tables:?}"
+    );
+    for (t, jobs) in w.restores() {
+        assert_eq!(jobs.len(), 1, "{t}: {jobs:#?}");
+    }
+    let records = journal(&w, &run);
+    assert!(
+        !records
+            .iter()
+            .any(|r| r["record"] == "delete-intent" || r["record"] == "deleted"),
+        "the refused teardown journaled a deletion"
+    );
+    assert!(journal_path.is_file());
+    // Once the apply is over, teardown works.
+    let (status, out) = run_any(&w, &["teardown", &run, "--yes"], "teardown.log");
+    assert_eq!(status, 0, "{out}");
+    assert!(
+        out.contains("deleted big-a-dr") && out.contains("deleted big-b-dr"),
+        "{out}"
+    );
+    let left = w.tables().await;
+    assert!(
+        !left.contains("big-a-dr") && !left.contains("big-b-dr"),
+        "{left:?}"
+    );
+
+    // kill -9 of an apply leaves its lock behind; teardown takes it over.
+    let w = slow_world("torn-killed").await;
+    let (mut child, run) = start_slow_apply(&w, "apply.log");
+    let _ = child.kill();
+    let _ = child.wait();
+    let (status, out) = run_any(&w, &["teardown", &run, "--yes"], "teardown-killed.log");
+    assert_ne!(status, 2, "{out}");
+    assert!(!out.contains("is locked by"), "{out}");
+    assert!(
+        out.contains("took over the lock") && out.contains(&format!("from run {run} (pid")),
+        "{out}"
+    );
+    assert!(
+        journal(&w, &run)
+            .iter()
+            .any(|r| r["record"] == "lock-taken-over" && r["previous"]["run_id"] == run.as_str()),
+        "the takeover is not journaled"
+    );
+}
+
 /// The outage test's emulator: restores of 600 s × 0.08 = 48 s, long
 /// enough for a 60 s outage to straddle them.
 const OUTAGE_SCALE: &str = "0.08";

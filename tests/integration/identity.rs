@@ -448,7 +448,7 @@ async fn teardown_refuses_a_protection_it_did_not_raise_unless_forced() {
 }
 
 #[tokio::test]
-async fn a_failed_run_reports_the_objective_not_met() {
+async fn a_failed_run_reports_the_objective_not_met_and_a_refused_retry_writes_nothing() {
     let w = world("who-rto", &["rto-ok", "rto-fails"], &[], 2).await;
     // The emulator fails restores into this (unique) table name.
     em().post(
@@ -456,6 +456,7 @@ async fn a_failed_run_reports_the_objective_not_met() {
         &serde_json::json!({ "fail_tables": ["rto-fails-dr"] }),
     );
     let out = w.run(&["apply", "plan.yaml", "--yes", "--no-progress"], 1);
+    // The cause is fixed (a retry below completes).
     em().post(
         "/_restoreplan/config",
         &serde_json::json!({ "fail_tables": [] }),
@@ -479,6 +480,69 @@ async fn a_failed_run_reports_the_objective_not_met() {
     assert_eq!(report["status"], "failed");
     assert_eq!(report["objective_met"], false);
     assert_eq!(report["recovery_seconds"], Value::Null);
+
+    // Retrying the failed restore with another account's credentials is
+    // refused before anything is journaled: the journal is byte-identical.
+    let path = w
+        .dir
+        .path()
+        .join(".restoreplan/runs")
+        .join(&run)
+        .join("journal.jsonl");
+    let before = std::fs::read(&path).expect("the journal");
+    let other = em().fresh_account();
+    let since = log_len();
+    for (args, creds) in [
+        (
+            vec!["apply", "--resume", &run, "--retry-failed", "--yes"],
+            role(&w.acct, &other),
+        ),
+        (
+            vec!["apply", "--resume", &run, "--retry", "rto-fails", "--yes"],
+            Vec::new(),
+        ),
+    ] {
+        let out = run_as(&w, &args, &creds, 2);
+        let actual = if creds.is_empty() { AMBIENT } else { &other };
+        assert!(
+            out.stderr
+                .contains(&format!("credentials for {} are of {actual}", w.acct)),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("nothing was started"), "{}", out.stderr);
+        assert!(!out.stderr.contains("retrying"), "{}", out.stderr);
+        assert_eq!(
+            std::fs::read(&path).expect("the journal"),
+            before,
+            "a refused retry changed the journal"
+        );
+    }
+    for account in [AMBIENT, other.as_str(), w.acct.as_str()] {
+        let sent = calls_in(account, since);
+        assert!(beyond_sts(&sent).is_empty(), "calls in {account}: {sent:?}");
+    }
+    // With the right credentials the retry goes ahead and is journaled.
+    let out = w.run(
+        &[
+            "apply",
+            "--resume",
+            &run,
+            "--retry-failed",
+            "--yes",
+            "--no-progress",
+        ],
+        0,
+    );
+    assert!(out.stderr.contains("retrying rto-fails"), "{}", out.stderr);
+    let after = std::fs::read_to_string(&path).expect("the journal");
+    assert!(
+        after
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .any(|r| r["record"] == "retry"),
+        "no retry record"
+    );
 }
 
 /// The environment [`Test`] gives the binary, for a run under `script`.
@@ -572,9 +636,11 @@ async fn after_ctrl_c_the_report_names_every_restore() {
     let runs = w.dir.path().join(".restoreplan/runs");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let started = std::fs::read_dir(&runs).ok().and_then(|mut d| {
-            let dir = d.next()?.ok()?.path();
-            std::fs::read_to_string(dir.join("journal.jsonl")).ok()
+        // The run's own folder: `.locks/` beside it holds the run lock.
+        let started = std::fs::read_dir(&runs).ok().and_then(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .find_map(|e| std::fs::read_to_string(e.path().join("journal.jsonl")).ok())
         });
         if started.is_some_and(|j| j.contains("\"record\":\"started\"")) {
             break;

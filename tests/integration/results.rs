@@ -172,7 +172,7 @@ async fn warnings_that_change_the_result_stop_apply_unless_accepted() {
     let run = std::fs::read_dir(&runs)
         .expect("a run directory")
         .filter_map(Result::ok)
-        .next()
+        .find(|e| e.path().join("journal.jsonl").is_file())
         .expect("one run");
     let report: Value = serde_json::from_str(
         &std::fs::read_to_string(run.path().join("report.json")).expect("report.json"),
@@ -199,6 +199,36 @@ async fn warnings_that_change_the_result_stop_apply_unless_accepted() {
             .unwrap_or("")
             .contains("accepted_warnings")
     );
+}
+
+/// A warning that does not change what is restored is shown by `apply`
+/// before its confirmation, and does not stop it.
+#[tokio::test]
+async fn apply_shows_informational_warnings_before_the_confirmation() {
+    let w = World::new(fast(), TIME_SCALE).await;
+    w.source("notes", 0).await;
+    let plan = format!("{}  - table: notes\n", w.header("shown", 60, None));
+    w.write("plan.yaml", &plan);
+    let code = "concurrency_above_quota";
+    // Without --yes and without a terminal to ask on: the warning and the
+    // summary come before the question, and nothing starts.
+    let asked = w.run(&["apply", "plan.yaml"], 2);
+    let e = &asked.stderr;
+    let (warned, summary, refused) = (
+        e.find(code),
+        e.find("start these restores?")
+            .or_else(|| e.find("plan `shown`")),
+        e.find("refusing to go on without confirmation"),
+    );
+    assert!(
+        matches!((warned, summary, refused), (Some(a), Some(b), Some(c)) if a < b && b < c),
+        "{e}"
+    );
+    assert!(w.restores().is_empty());
+    // With --yes it runs, having said the same.
+    let ok = w.run(&["apply", "plan.yaml", "--yes", "--no-progress"], 0);
+    assert!(ok.stderr.contains(code), "{}", ok.stderr);
+    assert!(w.tables().await.contains("notes-dr"));
 }
 
 /// Issue item 8: a table on the AWS-owned key restored into another account

@@ -189,7 +189,10 @@ class Emulator:
                 deadlines = [d for d in (self.engine.next_deadline(), self.backup.next_deadline()) if d is not None]
                 deadline = min(deadlines) if deadlines else None
             wait = 0.25 if deadline is None else min(0.25, max(0.005, deadline - time.time()))
-            self._stop.wait(wait)
+            # A relative sleep, not Event.wait(timeout): a timed wait takes an
+            # absolute deadline, which a clock shifted by libfaketime (the
+            # shifted test runs) puts hundreds of days away.
+            time.sleep(wait)
 
     def stop(self) -> None:
         self._stop.set()

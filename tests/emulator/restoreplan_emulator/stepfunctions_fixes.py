@@ -339,7 +339,11 @@ def apply_patches() -> None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            env.program_state_event.wait(remaining)
+            # Short relative sleeps, not Event.wait(timeout): a timed wait
+            # takes an absolute deadline, which a clock shifted by libfaketime
+            # puts hundreds of days away. The loop sees a stopped execution
+            # within one slice.
+            time.sleep(min(remaining, 0.05))
 
     wait_function.WaitFunction._eval_body = _eval_body
 
