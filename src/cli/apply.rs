@@ -16,8 +16,8 @@ use crate::cloud::aws::AwsCloud;
 use crate::diff::{DryRun, stale};
 use crate::exec::events::{CollectingSink, Event, EventSink, Tee};
 use crate::exec::identity;
-use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState};
-use crate::exec::lock::{Holder, LocalFileStore, LockKey, RunLock, Takeover};
+use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState, RunStore};
+use crate::exec::lock::{Holder, LockKey, RunLock, Takeover};
 use crate::exec::policy::stop_pair;
 use crate::exec::report::RunReport;
 use crate::exec::report::gantt::{self, Chart};
@@ -68,7 +68,7 @@ pub struct Args {
     /// No progress bars, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
-    /// Where run journals live.
+    /// Where run journals live with the local backend (see `--state`).
     #[arg(long, value_name = "DIR", default_value = RUNS_DIR, env = "RESTOREPLAN_RUNS_DIR")]
     pub runs_dir: PathBuf,
     /// Cap on AWS calls per second across the run, the checks before it included.
@@ -239,6 +239,8 @@ fn predicted_rto(plan: &Plan, specs: &[RestoreSpec]) -> String {
 }
 
 struct Prepared {
+    /// Where the run lives.
+    store: RunStore,
     lock: RunLock,
     /// Stale locks taken over, journaled once every check has passed.
     takeovers: Vec<Takeover>,
@@ -266,10 +268,17 @@ fn prepare(
         // appending: only the lock holder writes the journal.
         // (Read only: opening for appending cuts a torn last line, which
         // may be a live holder's line being written.)
-        let peek = peek_run(&args.runs_dir, run_id)?;
-        let (lock, takeovers) = lock_run(&args.runs_dir, run_id, &peek.header)
+        // The backend: --state, else the plan's (when PLAN is given), else local.
+        let plan_backend = args.plan.as_ref().and_then(|p| {
+            crate::plan::load_file(p, &args.compile.options())
+                .ok()
+                .map(|l| l.plan.header().state.clone())
+        });
+        let store = crate::cli::state::open(plan_backend.as_ref(), &args.runs_dir, &args.aws)?;
+        let peek = peek_run(&store, run_id)?;
+        let (lock, takeovers) = lock_run(&store, run_id, &peek.header)
             .map_err(|e| format!("{e}; nothing was started"))?;
-        let (journal, state) = Journal::open(&args.runs_dir, run_id).map_err(|e| e.to_string())?;
+        let (journal, state) = store.open(run_id).map_err(|e| e.to_string())?;
         // Nothing is journaled (takeovers, retries) until every check has
         // passed: a refused command leaves the journal as it was.
         let retrying = args.retry_failed || !args.retry.is_empty();
@@ -319,6 +328,7 @@ fn prepare(
         };
         resume_matches(&path, run_id, &state.header, &loaded.plan)?;
         return Ok(Ok(Prepared {
+            store,
             lock,
             takeovers,
             retries,
@@ -352,8 +362,9 @@ fn prepare(
             &r.target_name,
         )
     }));
+    let store = crate::cli::state::open(Some(&plan.header().state), &args.runs_dir, &args.aws)?;
     let (lock, takeovers) =
-        acquire(&args.runs_dir, &run_id, keys).map_err(|e| format!("{e}; nothing was started"))?;
+        acquire(&store, &run_id, keys).map_err(|e| format!("{e}; nothing was started"))?;
     let accepted = accepted_codes(&args.accept_warnings)?;
     // Read the reviewed plan before talking to AWS: a bad file fails fast.
     let saved = match &args.plan_file {
@@ -418,9 +429,10 @@ fn prepare(
         accepted_warnings: gate.accepted.iter().map(AcceptedWarning::of).collect(),
     };
     let accepted_warnings = header.accepted_warnings.clone();
-    let journal = Journal::create(&args.runs_dir, header).map_err(|e| e.to_string())?;
+    let journal = store.create(header).map_err(|e| e.to_string())?;
     record_takeovers(&journal, &takeovers)?;
     Ok(Ok(Prepared {
+        store,
         lock,
         takeovers: Vec::new(),
         retries: Vec::new(),
@@ -439,15 +451,15 @@ fn prepare(
     }))
 }
 
-/// Acquires the run lock on `keys` for `run_id` in the runs directory.
+/// Acquires the run lock on `keys` for `run_id` in the run store.
 fn acquire(
-    runs_dir: &Path,
+    store: &RunStore,
     run_id: &str,
     keys: Vec<LockKey>,
 ) -> Result<(RunLock, Vec<Takeover>), String> {
     let now = crate::clock::now();
     RunLock::acquire(
-        Box::new(LocalFileStore::for_runs_dir(runs_dir)),
+        store.lock_store(),
         keys,
         Holder::this_process(run_id, now),
         now,
@@ -458,24 +470,23 @@ fn acquire(
 /// The state of run `run_id` as its journal shows it, read only (opening for
 /// appending cuts a torn last line, which may be a live holder's line being
 /// written): what a command reads before it holds the run lock.
-pub(crate) fn peek_run(runs_dir: &Path, run_id: &str) -> Result<RunState, String> {
-    let path = crate::exec::journal::journal_path(runs_dir, run_id).map_err(|e| e.to_string())?;
-    let (records, _) = crate::exec::journal::read_records(&path).map_err(|e| e.to_string())?;
-    RunState::replay(&records).ok_or_else(|| {
-        format!(
-            "{} does not start with a run-started record",
-            path.display()
-        )
-    })
+pub(crate) fn peek_run(store: &RunStore, run_id: &str) -> Result<RunState, String> {
+    store.peek(run_id).map_err(|e| e.to_string())
 }
 
 /// The lock of an existing run (resumed or torn down): its plan and every
 /// target it records.
 pub(crate) fn lock_run(
-    runs_dir: &Path,
+    store: &RunStore,
     run_id: &str,
     header: &RunHeader,
 ) -> Result<(RunLock, Vec<Takeover>), String> {
+    acquire(store, run_id, run_lock_keys(header))
+}
+
+/// The locks a run holds while a process works on it: its plan and every
+/// target it records.
+pub(crate) fn run_lock_keys(header: &RunHeader) -> Vec<LockKey> {
     let mut keys = vec![LockKey::plan(&header.plan)];
     keys.extend(header.restores.iter().map(|r| {
         LockKey::table(
@@ -484,7 +495,7 @@ pub(crate) fn lock_run(
             &r.target_name,
         )
     }));
-    acquire(runs_dir, run_id, keys)
+    keys
 }
 
 /// Journals the stale locks this process took over, and says so.
@@ -762,8 +773,10 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         // Renew the lease while the run works; a process that lost its lock
         // (judged dead by another) starts nothing new.
         tokio::spawn(async move {
-            let period = std::time::Duration::from_secs(
-                (crate::exec::lock::LEASE_SECONDS as u64 / 4).max(1),
+            // Four renewals per lease: a slow store call or two cannot
+            // let the lease lapse.
+            let period = std::time::Duration::from_millis(
+                (crate::exec::lock::lease_seconds() as u64 * 250).max(250),
             );
             loop {
                 tokio::time::sleep(period).await;
@@ -814,7 +827,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
     let summary = result.map_err(|e| e.to_string())?;
     let mut report = RunReport::from_events(&collect.take(), p.plan.header().objectives.rto);
     report.accepted_warnings = p.accepted_warnings.clone();
-    let dir = args.runs_dir.join(&p.run_id);
+    let dir = p.store.run_location(&p.run_id);
     let chart = Chart {
         title: format!("restoreplan apply: run {}", p.run_id),
         bars: report.bars(),
@@ -822,13 +835,23 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         objective: report.rto_objective_seconds,
     };
     let text = report.render_text();
-    // The journal is the record; these files are conveniences.
-    let _ = std::fs::write(dir.join("report.txt"), &text);
-    let _ = std::fs::write(
-        dir.join("report.json"),
-        serde_json::to_string_pretty(&report).unwrap_or_default(),
-    );
-    let _ = std::fs::write(dir.join("gantt.svg"), gantt::svg(&chart));
+    // The journal is the record; these files, kept with the run (in the
+    // shared backend too), are conveniences: a failure to write one is a
+    // warning.
+    for (name, body) in [
+        ("report.txt", text.clone().into_bytes()),
+        (
+            "report.json",
+            serde_json::to_string_pretty(&report)
+                .unwrap_or_default()
+                .into_bytes(),
+        ),
+        ("gantt.svg", gantt::svg(&chart).into_bytes()),
+    ] {
+        if let Err(e) = p.store.put_file(&p.run_id, name, &body) {
+            crate::errln!("warning: could not keep {name} with the run: {e}");
+        }
+    }
     crate::cli::printer::step_summary(&crate::cli::printer::fenced(
         &format!("restoreplan apply: run {}", p.run_id),
         &text,
@@ -837,7 +860,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         crate::out!("{text}");
         crate::outln!(
             "\njournal, report and Gantt chart: {}{}",
-            dir.display(),
+            dir,
             if summary.interrupted {
                 format!("\nresume with: restoreplan apply --resume {}", p.run_id)
             } else {

@@ -1,7 +1,8 @@
 //! `restoreplan completions SHELL`: shell completion scripts.
 //!
 //! clap generates the static part; run ids (`apply --resume RUN`,
-//! `teardown RUN`) are the folders of the runs directory
+//! `teardown RUN`, `unlock RUN`, `promote RUN`, `runs --report RUN`) are
+//! the folders of the runs directory
 //! (`RESTOREPLAN_RUNS_DIR`, default `.restoreplan/runs`), listed when
 //! completing, for bash, zsh and fish.
 
@@ -106,8 +107,8 @@ mod tests {
         assert!(z.contains(":RUN:_restoreplan_run_ids'"), "--resume");
         assert_eq!(
             z.matches("_restoreplan_run_ids'").count(),
-            2,
-            "--resume and teardown RUN"
+            6,
+            "--resume, runs --report/--gantt, teardown, unlock and promote RUN"
         );
         assert!(script(Shell::Fish).contains("-l resume -r -f -a \"(__restoreplan_run_ids)\""));
     }

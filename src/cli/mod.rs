@@ -24,10 +24,13 @@ pub mod diff;
 pub mod graph;
 pub mod plan;
 pub mod printer;
+pub mod promote;
 pub mod runs;
 pub mod schema;
 pub mod simulate;
+pub mod state;
 pub mod teardown;
+pub mod unlock;
 pub mod validate;
 
 /// Exit statuses, documented in `docs/cli.md`.
@@ -69,6 +72,11 @@ pub struct Cli {
     /// When to use colours and terminal hyperlinks (`auto` honours NO_COLOR and non-terminals).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Where runs live: `s3://BUCKET/PREFIX?region=R&account=ACCOUNT`,
+    /// `dynamodb://TABLE?region=R&account=ACCOUNT` or `local`; overrides the
+    /// plan's `state:` (docs/apply.md, "Shared run state").
+    #[arg(long, global = true, value_name = "URL", env = "RESTOREPLAN_STATE")]
+    pub state: Option<String>,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -110,6 +118,12 @@ pub enum Command {
     Runs(runs::Args),
     /// Delete the tables one run created (and nothing else).
     Teardown(teardown::Args),
+    /// Release a run's locks after its process is gone (asks first).
+    Unlock(unlock::Args),
+    /// Mark a run's tables as production after a failover: tagged, deletion protection on, never torn down.
+    Promote(promote::Args),
+    /// Set up a shared run-state backend (`state init URL`).
+    State(state::Args),
 }
 
 /// Output settings shared by every command.
@@ -176,6 +190,7 @@ pub fn main() -> ExitCode {
         color: use_color(cli.color),
         width: terminal_width(),
     };
+    state::set_flag(cli.state);
     run(cli.command, out).into()
 }
 
@@ -193,6 +208,9 @@ pub fn run(command: Command, out: Output) -> ExitStatus {
         Command::Apply(args) => apply::run(&args, out),
         Command::Runs(args) => runs::run(&args, out),
         Command::Teardown(args) => teardown::run(&args, out),
+        Command::Unlock(args) => unlock::run(&args, out),
+        Command::Promote(args) => promote::run(&args, out),
+        Command::State(args) => state::run(&args, out),
     }
 }
 

@@ -9,7 +9,6 @@ use crate::cli::aws::{AwsArgs, runtime};
 use crate::cli::{ExitStatus, Output};
 use crate::cloud::aws::AwsCloud;
 use crate::exec::identity;
-use crate::exec::journal::Journal;
 use crate::exec::teardown::{self, Unprotect, Verdict};
 use crate::plan::model::AccountId;
 
@@ -40,14 +39,21 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
     // teardown while an apply or resume of the run is live is refused, and
     // a killed holder's lock is taken over. Only the holder writes the
     // journal.
-    let peek = match peek_run(&args.runs_dir, &args.run) {
+    let store = match crate::cli::state::open(None, &args.runs_dir, &args.aws) {
         Ok(s) => s,
         Err(e) => {
             crate::errln!("error: {e}");
             return ExitStatus::Error;
         }
     };
-    let (mut lock, takeovers) = match lock_run(&args.runs_dir, &args.run, &peek.header) {
+    let peek = match peek_run(&store, &args.run) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::errln!("error: {e}");
+            return ExitStatus::Error;
+        }
+    };
+    let (mut lock, takeovers) = match lock_run(&store, &args.run, &peek.header) {
         Ok(l) => l,
         Err(e) => {
             crate::errln!("error: {e}");
@@ -55,7 +61,7 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
             return ExitStatus::Error;
         }
     };
-    let (journal, state) = match Journal::open(&args.runs_dir, &args.run) {
+    let (journal, state) = match store.open(&args.run) {
         Ok(x) => x,
         Err(e) => {
             crate::errln!("error: {e}");

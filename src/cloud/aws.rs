@@ -363,6 +363,13 @@ impl AwsCloud {
                 .build(),
         ))
     }
+
+    /// A DynamoDB client acting in `scope`'s account and Region, once
+    /// `GetCallerIdentity` has shown the credentials are of that account
+    /// (the run-state backend).
+    pub async fn dynamodb_client(&self, scope: &Scope) -> CloudResult<ddb::Client> {
+        Ok(self.at(scope).await?.dynamodb.clone())
+    }
 }
 
 /// `Ok` when `profile` is defined in the shared config or credentials file;

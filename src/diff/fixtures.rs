@@ -58,6 +58,7 @@ pub fn header(concurrency: u32) -> PlanHeader {
             ..Execution::default()
         },
         keys,
+        state: Default::default(),
     }
 }
 

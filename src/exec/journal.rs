@@ -269,6 +269,15 @@ pub enum Record {
         /// When.
         at: DateTime<Utc>,
     },
+    /// `restoreplan promote`: the restored table became production; it is
+    /// tagged `restoreplan:promoted`, its deletion protection is on, and
+    /// teardown refuses it from now on.
+    Promoted {
+        /// Restore index.
+        index: usize,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 /// Where a restore stands according to the journal.
@@ -332,6 +341,8 @@ pub struct RestoreState {
     pub table_id: Option<String>,
     /// Teardown deleted the table.
     pub deleted: bool,
+    /// `promote` marked the table as production: teardown refuses it.
+    pub promoted: bool,
     /// The last failure left the restore possibly running in AWS.
     pub in_flight: bool,
     /// Attempt number (raised by each retry; the first attempt is 0).
@@ -520,6 +531,12 @@ impl RunState {
             Record::Deleted { index, at } => {
                 if let Some(i) = slot(*index) {
                     self.restores[i].deleted = true;
+                }
+                self.last_at = *at;
+            }
+            Record::Promoted { index, at } => {
+                if let Some(i) = slot(*index) {
+                    self.restores[i].promoted = true;
                 }
                 self.last_at = *at;
             }
@@ -863,6 +880,54 @@ impl std::fmt::Debug for RunStore {
 }
 
 impl RunStore {
+    /// The state of a run as its journal shows it, read only (a torn last
+    /// record, which may be a live holder's record being written, is left
+    /// out and left alone): what a command reads before it holds the lock.
+    pub fn peek(&self, run_id: &str) -> Result<RunState, JournalError> {
+        let records = self.read(run_id)?;
+        RunState::replay(&records).ok_or_else(|| JournalError::NoHeader {
+            path: match self {
+                Self::Local(d) => d.join(run_id),
+                Self::Objects(o) => o.url(&record_key(run_id, 0)).into(),
+            },
+        })
+    }
+
+    /// Where the files kept with run `run_id` (report, Gantt chart) live.
+    pub fn run_location(&self, run_id: &str) -> String {
+        match self {
+            Self::Local(d) => d.join(run_id).display().to_string(),
+            Self::Objects(o) => o.url(&format!("runs/{run_id}/")),
+        }
+    }
+
+    /// Keeps file `name` (e.g. `report.txt`) with run `run_id`, replacing
+    /// an earlier one.
+    pub fn put_file(&self, run_id: &str, name: &str, body: &[u8]) -> Result<(), String> {
+        match self {
+            Self::Local(d) => {
+                let path = d.join(run_id).join(name);
+                std::fs::write(&path, body).map_err(|e| format!("{}: {e}", path.display()))
+            }
+            Self::Objects(o) => o.put(&format!("runs/{run_id}/{name}"), body),
+        }
+    }
+
+    /// File `name` kept with run `run_id`, if there is one.
+    pub fn get_file(&self, run_id: &str, name: &str) -> Result<Option<Vec<u8>>, String> {
+        if !super::spec::is_valid_run_id(run_id) {
+            return Ok(None);
+        }
+        match self {
+            Self::Local(d) => match std::fs::read(d.join(run_id).join(name)) {
+                Ok(b) => Ok(Some(b)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(format!("{}: {e}", d.join(run_id).join(name).display())),
+            },
+            Self::Objects(o) => Ok(o.get(&format!("runs/{run_id}/{name}"))?.map(|(b, _)| b)),
+        }
+    }
+
     /// Where, for messages: a directory or `s3://bucket/prefix/`.
     pub fn describe(&self) -> String {
         match self {

@@ -29,6 +29,9 @@ pub trait ObjectStore: Send + Sync {
     fn delete_if_match(&self, key: &str, etag: &str) -> Result<bool, String>;
     /// Every key under `prefix`, sorted.
     fn list(&self, prefix: &str) -> Result<Vec<String>, String>;
+    /// Writes `key` whatever is there (files kept with a run, such as its
+    /// report; never a journal record or a lock).
+    fn put(&self, key: &str, body: &[u8]) -> Result<(), String>;
 }
 
 /// Object key of journal record `seq` of `run_id`.
@@ -139,6 +142,10 @@ impl LockStore for ObjectLockStore {
         }
     }
 
+    fn checks_processes(&self) -> bool {
+        false
+    }
+
     fn remove(&self, key: &str, expected: &str) -> Result<(), LockError> {
         if let Some((h, etag)) = self.read_tagged(key)?
             && h.token == expected
@@ -215,6 +222,11 @@ impl ObjectStore for MemoryObjects {
             }
             _ => Ok(false),
         }
+    }
+
+    fn put(&self, key: &str, body: &[u8]) -> Result<(), String> {
+        self.force(key, body);
+        Ok(())
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, String> {
@@ -354,10 +366,10 @@ mod tests {
         let err = lock("run-b", 1).expect_err("b is refused");
         assert!(err.to_string().contains("run run-a"), "{err}");
         a.renew(at(100)).expect("a renews");
-        // Still within the renewed lease (this host, live pid): refused.
+        // Still within the renewed lease: refused.
         assert!(lock("run-b", 200).is_err());
         std::mem::forget(a);
-        // The holder lives (this process) but its lease expired: taken over.
+        // Only the lease tells in a shared store: expired, taken over.
         let (b, takeovers) = lock("run-b", 100 + crate::exec::lock::LEASE_SECONDS + 1)
             .expect("an expired lease is taken over");
         assert_eq!(takeovers.len(), 1);

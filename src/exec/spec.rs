@@ -15,6 +15,9 @@ use crate::cloud::{RestoreRequest, Scope, SseRequest, TableChange};
 pub const PLAN_TAG: &str = "restoreplan:plan";
 /// Tag naming the run on every table a run creates.
 pub const RUN_TAG: &str = "restoreplan:run";
+/// Tag `restoreplan promote` puts on a table that became production; its
+/// value is when. Teardown never deletes a table that carries it.
+pub const PROMOTED_TAG: &str = "restoreplan:promoted";
 
 /// What verification expects of a restored table.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@
 use crate::cloud::{CloudWrite, ErrorKind, Scope, TableChange};
 
 use super::journal::{Journal, JournalError, Record, RunState};
-use super::spec::RUN_TAG;
+use super::spec::{PROMOTED_TAG, RUN_TAG};
 
 /// What teardown will do with one table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +93,11 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite, force_unprotect: boo
         }
         let scope = spec.target.clone();
         let mut unprotect = Unprotect::No;
+        let promoted = "it was promoted (`restoreplan promote`): it is production now, and teardown never deletes a promoted table";
         let verdict = match cloud.describe_table(&scope, &spec.target_name).await {
+            // Promoted tables are refused whatever AWS says of them, and
+            // whatever flag is passed.
+            _ if r.promoted => Verdict::Refuse(promoted.to_owned()),
             Ok(None) => Verdict::Gone,
             Ok(Some(t)) if replaced(r.table_id.as_deref(), t.table_id.as_deref()) => {
                 Verdict::Refuse(format!(
@@ -103,6 +107,9 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite, force_unprotect: boo
                 ))
             }
             Ok(Some(t)) => match cloud.table_tags(&scope, &t.arn).await {
+                Ok(tags) if tags.contains_key(PROMOTED_TAG) => Verdict::Refuse(format!(
+                    "it carries the {PROMOTED_TAG} tag: {promoted}"
+                )),
                 Ok(tags) => match tags.get(RUN_TAG) {
                     Some(v) if v == run_id && t.deletion_protection => {
                         if raised_protection(state, i) {

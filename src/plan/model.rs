@@ -370,6 +370,10 @@ pub struct PlanHeader {
     pub execution: Execution,
     /// Named keys from `keys:`.
     pub keys: BTreeMap<String, KeyRef>,
+    /// Where runs live (`state:`). Not part of what the plan restores: a
+    /// run moved to another backend is the same plan.
+    #[serde(skip)]
+    pub state: crate::state::StateBackend,
 }
 
 /// A validated plan: resolved restores plus their acyclic dependency graph.

@@ -40,8 +40,44 @@ pub struct RawPlan {
     pub defaults: Option<RawDefaults>,
     /// Concurrency and failure policy.
     pub execution: Option<RawExecution>,
+    /// Where the plan's runs (journals, locks, reports) live; default
+    /// `backend: local`. `--state URL` and `RESTOREPLAN_STATE` override it.
+    pub state: Option<RawState>,
     /// The restores, one per table.
     pub restores: Vec<RawRestore>,
+}
+
+/// The run-state backend.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "State")]
+pub struct RawState {
+    /// `local` (`.restoreplan/runs/` on this machine), `s3` or `dynamodb`.
+    pub backend: RawBackend,
+    /// `s3`: the bucket (created by `restoreplan state init`).
+    pub bucket: Option<String>,
+    /// `s3`: key prefix inside the bucket, e.g. `restoreplan/payments`.
+    pub prefix: Option<String>,
+    /// `dynamodb`: the table (created by `restoreplan state init`).
+    pub table: Option<String>,
+    /// `s3`, `dynamodb`: the bucket's or table's Region.
+    pub region: Option<String>,
+    /// `s3`, `dynamodb`: the 12-digit account of the bucket or table, quoted;
+    /// the credentials used for it must be of this account.
+    pub account: Option<String>,
+}
+
+/// Run-state backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "Backend")]
+pub enum RawBackend {
+    /// This machine's `.restoreplan/runs/`.
+    Local,
+    /// An S3 bucket with conditional writes.
+    S3,
+    /// A DynamoDB table with conditional writes.
+    Dynamodb,
 }
 
 /// Recovery objectives.

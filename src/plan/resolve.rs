@@ -159,6 +159,7 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
     };
 
     let execution = execution(&mut cx, raw);
+    let state = state_backend(&mut cx, raw);
 
     for (name, key) in &raw.keys {
         let p = path!["keys", name.as_str(), "arn"];
@@ -593,6 +594,7 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
         description: raw.description.clone(),
         objectives,
         execution,
+        state,
         keys: cx
             .keys
             .iter()
@@ -832,6 +834,122 @@ fn execution(cx: &mut Ctx<'_>, raw: &RawPlan) -> Execution {
         };
     }
     execution
+}
+
+/// The `state:` block: the backend and exactly the fields it takes.
+fn state_backend(cx: &mut Ctx<'_>, raw: &RawPlan) -> crate::state::StateBackend {
+    use crate::plan::raw::RawBackend;
+    use crate::state::{S3Location, StateBackend, TableLocation};
+    let Some(st) = &raw.state else {
+        return StateBackend::Local;
+    };
+    let name = match st.backend {
+        RawBackend::Local => "local",
+        RawBackend::S3 => "s3",
+        RawBackend::Dynamodb => "dynamodb",
+    };
+    let allowed: &[&str] = match st.backend {
+        RawBackend::Local => &[],
+        RawBackend::S3 => &["bucket", "prefix", "region", "account"],
+        RawBackend::Dynamodb => &["table", "region", "account"],
+    };
+    let given = [
+        ("bucket", st.bucket.is_some()),
+        ("prefix", st.prefix.is_some()),
+        ("table", st.table.is_some()),
+        ("region", st.region.is_some()),
+        ("account", st.account.is_some()),
+    ];
+    let mut ok = true;
+    for (key, set) in given {
+        if set && !allowed.contains(&key) {
+            ok = false;
+            let f = Finding::error(
+                rules::SCHEMA_UNKNOWN_KEY,
+                format!("`state.{key}` does not apply to `backend: {name}`"),
+            )
+            .at(cx.span(&at!["state", key]))
+            .label(format!("not a `{name}` setting"))
+            .help(if allowed.is_empty() {
+                "the local backend takes no settings; remove it".to_owned()
+            } else {
+                format!("`backend: {name}` takes {}", allowed.join(", "))
+            });
+            cx.push(f);
+        }
+    }
+    for key in allowed.iter().filter(|k| **k != "prefix") {
+        if !given.iter().any(|(k, set)| k == key && *set) {
+            ok = false;
+            let f = Finding::error(
+                rules::SCHEMA_MISSING_KEY,
+                format!("`backend: {name}` needs `state.{key}`"),
+            )
+            .at(cx.span(&at!["state", "backend"]))
+            .label(format!("no `{key}`"))
+            .help(match *key {
+                "account" => "set `account` to the 12-digit account of the bucket or table, quoted".to_owned(),
+                "region" => "set `region` to the bucket's or table's Region, e.g. us-east-1".to_owned(),
+                k => format!("set `{k}`; `restoreplan state init` creates it"),
+            });
+            cx.push(f);
+        }
+    }
+    let loc = loc_fields(cx, st.account.as_deref(), st.region.as_deref(), &at!["state"]);
+    let account = loc.account.and_then(|f| f.value);
+    let region = loc.region.and_then(|f| f.value);
+    let mut named = |key: &str, value: &Option<String>, valid: fn(&str) -> bool, what: &str| {
+        let v = value.as_deref()?;
+        if valid(v) {
+            return Some(v.to_owned());
+        }
+        let f = Finding::error(
+            rules::SCHEMA_INVALID_VALUE,
+            format!("`{v}` is not a valid {what}"),
+        )
+        .at(cx.span(&at!["state", key]))
+        .label(format!("not a {what}"))
+        .help(match key {
+            "bucket" => "use 3–63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit",
+            _ => "use 3–255 letters, digits, `_`, `-` and `.`",
+        });
+        cx.push(f);
+        None
+    };
+    let bucket = named("bucket", &st.bucket, crate::state::valid_bucket, "bucket name");
+    let table = named("table", &st.table, crate::state::valid_table, "table name");
+    let prefix = match st.prefix.as_deref().map(crate::state::normalise_prefix) {
+        None => Some(String::new()),
+        Some(Ok(p)) => Some(p),
+        Some(Err(why)) => {
+            let f = Finding::error(rules::SCHEMA_INVALID_VALUE, format!("`state.prefix`: {why}"))
+                .at(cx.span(&at!["state", "prefix"]))
+                .label("not a key prefix")
+                .help("write a path such as `restoreplan/payments`");
+            cx.push(f);
+            None
+        }
+    };
+    match (st.backend, ok, account, region) {
+        (RawBackend::S3, true, Some(account), Some(region)) => match (bucket, prefix) {
+            (Some(bucket), Some(prefix)) => StateBackend::S3(S3Location {
+                bucket,
+                prefix,
+                region,
+                account,
+            }),
+            _ => StateBackend::Local,
+        },
+        (RawBackend::Dynamodb, true, Some(account), Some(region)) => match table {
+            Some(table) => StateBackend::DynamoDb(TableLocation {
+                table,
+                region,
+                account,
+            }),
+            None => StateBackend::Local,
+        },
+        _ => StateBackend::Local,
+    }
 }
 
 fn duration_field(cx: &mut Ctx<'_>, text: &str, p: Vec<Segment>) -> Option<Duration> {

@@ -199,6 +199,18 @@ impl ObjectStore for S3Objects {
         }
     }
 
+    fn put(&self, key: &str, body: &[u8]) -> Result<(), String> {
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.loc.bucket)
+            .key(self.loc.object_key(key))
+            .body(body.to_vec().into());
+        self.run(req.send())?
+            .map(|_| ())
+            .map_err(|e| format!("PutObject failed: {}", DisplayErrorContext(&e)))
+    }
+
     fn list(&self, prefix: &str) -> Result<Vec<String>, String> {
         let full = self.loc.object_key(prefix);
         let strip = self.loc.object_key("");

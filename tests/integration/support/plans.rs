@@ -48,6 +48,7 @@ pub fn plan(restores: Vec<Restore>, rpo_secs: Option<u64>) -> Plan {
             },
             execution: Execution::default(),
             keys: BTreeMap::new(),
+            state: Default::default(),
         },
         restores,
     )
