@@ -93,7 +93,10 @@ fn run_inner(args: &Args) -> Result<ExitStatus, String> {
         }
     }
     if chosen.is_empty() {
-        return Err(format!("run `{}` has no completed restore to promote", args.run));
+        return Err(format!(
+            "run `{}` has no completed restore to promote",
+            args.run
+        ));
     }
     let rt = runtime().map_err(|e| format!("failed to start the async runtime: {e}"))?;
     let cloud = AwsCloud::new(args.aws.options());
@@ -159,7 +162,12 @@ fn run_inner(args: &Args) -> Result<ExitStatus, String> {
             &spec.target_name,
             &TableChange::Tags { tags },
         ))
-        .map_err(|e| format!("tagging `{}` failed: {e}; run promote again", spec.target_name))?;
+        .map_err(|e| {
+            format!(
+                "tagging `{}` failed: {e}; run promote again",
+                spec.target_name
+            )
+        })?;
         rt.block_on(cloud.change_table(
             &spec.target,
             &spec.target_name,

@@ -74,7 +74,15 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         }
     };
     if let Some(run) = &args.report {
-        return show_file(&store, run, if args.json { "report.json" } else { "report.txt" });
+        return show_file(
+            &store,
+            run,
+            if args.json {
+                "report.json"
+            } else {
+                "report.txt"
+            },
+        );
     }
     if let Some(run) = &args.gantt {
         return show_file(&store, run, "gantt.svg");

@@ -85,7 +85,9 @@ fn run_inner(args: &Args) -> Result<ExitStatus, String> {
         }
     }
     for (key, h) in &held {
-        locks.remove(&key.key, &h.token).map_err(|e| e.to_string())?;
+        locks
+            .remove(&key.key, &h.token)
+            .map_err(|e| e.to_string())?;
         crate::outln!("released {}", key.what);
     }
     Ok(ExitStatus::Valid)

@@ -107,9 +107,9 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite, force_unprotect: boo
                 ))
             }
             Ok(Some(t)) => match cloud.table_tags(&scope, &t.arn).await {
-                Ok(tags) if tags.contains_key(PROMOTED_TAG) => Verdict::Refuse(format!(
-                    "it carries the {PROMOTED_TAG} tag: {promoted}"
-                )),
+                Ok(tags) if tags.contains_key(PROMOTED_TAG) => {
+                    Verdict::Refuse(format!("it carries the {PROMOTED_TAG} tag: {promoted}"))
+                }
                 Ok(tags) => match tags.get(RUN_TAG) {
                     Some(v) if v == run_id && t.deletion_protection => {
                         if raised_protection(state, i) {

@@ -888,14 +888,22 @@ fn state_backend(cx: &mut Ctx<'_>, raw: &RawPlan) -> crate::state::StateBackend 
             .at(cx.span(&at!["state", "backend"]))
             .label(format!("no `{key}`"))
             .help(match *key {
-                "account" => "set `account` to the 12-digit account of the bucket or table, quoted".to_owned(),
-                "region" => "set `region` to the bucket's or table's Region, e.g. us-east-1".to_owned(),
+                "account" => "set `account` to the 12-digit account of the bucket or table, quoted"
+                    .to_owned(),
+                "region" => {
+                    "set `region` to the bucket's or table's Region, e.g. us-east-1".to_owned()
+                }
                 k => format!("set `{k}`; `restoreplan state init` creates it"),
             });
             cx.push(f);
         }
     }
-    let loc = loc_fields(cx, st.account.as_deref(), st.region.as_deref(), &at!["state"]);
+    let loc = loc_fields(
+        cx,
+        st.account.as_deref(),
+        st.region.as_deref(),
+        &at!["state"],
+    );
     let account = loc.account.and_then(|f| f.value);
     let region = loc.region.and_then(|f| f.value);
     let mut named = |key: &str, value: &Option<String>, valid: fn(&str) -> bool, what: &str| {
@@ -916,16 +924,24 @@ fn state_backend(cx: &mut Ctx<'_>, raw: &RawPlan) -> crate::state::StateBackend 
         cx.push(f);
         None
     };
-    let bucket = named("bucket", &st.bucket, crate::state::valid_bucket, "bucket name");
+    let bucket = named(
+        "bucket",
+        &st.bucket,
+        crate::state::valid_bucket,
+        "bucket name",
+    );
     let table = named("table", &st.table, crate::state::valid_table, "table name");
     let prefix = match st.prefix.as_deref().map(crate::state::normalise_prefix) {
         None => Some(String::new()),
         Some(Ok(p)) => Some(p),
         Some(Err(why)) => {
-            let f = Finding::error(rules::SCHEMA_INVALID_VALUE, format!("`state.prefix`: {why}"))
-                .at(cx.span(&at!["state", "prefix"]))
-                .label("not a key prefix")
-                .help("write a path such as `restoreplan/payments`");
+            let f = Finding::error(
+                rules::SCHEMA_INVALID_VALUE,
+                format!("`state.prefix`: {why}"),
+            )
+            .at(cx.span(&at!["state", "prefix"]))
+            .label("not a key prefix")
+            .help("write a path such as `restoreplan/payments`");
             cx.push(f);
             None
         }

@@ -57,7 +57,11 @@ fn s(v: &str) -> AttributeValue {
 }
 
 fn token() -> String {
-    format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>())
+    format!(
+        "{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
 }
 
 fn is_conditional<E: ProvideErrorMetadata>(e: &E) -> bool {
@@ -79,11 +83,20 @@ impl DynamoObjects {
             region: loc.region.clone(),
         };
         let url = loc.url();
-        let client = futures::executor::block_on(
+        let client = match futures::executor::block_on(
             rt.spawn(async move { AwsCloud::new(options).dynamodb_client(&scope).await }),
-        )
-        .map_err(|e| format!("run state {url}: {e}"))?
-        .map_err(|e| format!("run state {url}: {e}"))?;
+        ) {
+            Ok(Ok(c)) => c,
+            // Dropping a runtime may block, which an async caller forbids.
+            Ok(Err(e)) => {
+                rt.shutdown_background();
+                return Err(format!("run state {url}: {e}"));
+            }
+            Err(e) => {
+                rt.shutdown_background();
+                return Err(format!("run state {url}: {e}"));
+            }
+        };
         Ok(Self {
             loc,
             client,
@@ -115,7 +128,10 @@ impl DynamoObjects {
         HashMap::from([
             ("pk".to_owned(), s(&pk)),
             ("sk".to_owned(), s(&sk)),
-            ("body".to_owned(), AttributeValue::B(Blob::new(body.to_vec()))),
+            (
+                "body".to_owned(),
+                AttributeValue::B(Blob::new(body.to_vec())),
+            ),
             ("version".to_owned(), s(version)),
         ])
     }

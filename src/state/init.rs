@@ -32,12 +32,30 @@ pub fn s3(store: &S3Objects) -> Result<Vec<String>, String> {
                     .build(),
             );
         }
-        match create.send().await {
+        // Ask first: in us-east-1 CreateBucket answers 200 for a bucket the
+        // caller already owns, so it cannot tell.
+        let exists = match client.list_objects_v2().bucket(&bucket).max_keys(1).send().await {
+            Ok(_) => true,
+            Err(e) if e.code() == Some("NoSuchBucket") => false,
+            Err(e) => {
+                return Err(format!(
+                    "ListObjectsV2 {bucket} failed (a bucket of another account has this name, or access is denied): {}",
+                    DisplayErrorContext(&e)
+                ));
+            }
+        };
+        let created = if exists {
+            Err(None)
+        } else {
+            create.send().await.map_err(Some)
+        };
+        match created {
+            Err(None) => done.push(format!("bucket {bucket} exists (owned by this account)")),
             Ok(_) => done.push(format!("created bucket {bucket} in {}", loc.region)),
-            Err(e) if e.code() == Some("BucketAlreadyOwnedByYou") => {
+            Err(Some(e)) if e.code() == Some("BucketAlreadyOwnedByYou") => {
                 done.push(format!("bucket {bucket} exists (owned by this account)"))
             }
-            Err(e) => {
+            Err(Some(e)) => {
                 return Err(format!(
                     "CreateBucket {bucket} failed: {}",
                     DisplayErrorContext(&e)

@@ -128,16 +128,15 @@ pub fn parse_url(url: &str, plan: Option<&StateBackend>) -> Result<StateBackend,
     if url == "local" {
         return Ok(StateBackend::Local);
     }
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| bad("no scheme"))?;
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let mut region = None;
     let mut account = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
             Some(("region", v)) => {
-                region = Some(Region::parse(v).ok_or_else(|| bad(&format!("`{v}` is not a Region")))?)
+                region =
+                    Some(Region::parse(v).ok_or_else(|| bad(&format!("`{v}` is not a Region")))?)
             }
             Some(("account", v)) => {
                 account = Some(
@@ -167,9 +166,9 @@ pub fn parse_url(url: &str, plan: Option<&StateBackend>) -> Result<StateBackend,
         .or(plan_region)
         .or_else(env_region)
         .ok_or_else(|| bad("no Region: add ?region=R"))?;
-    let account = account
-        .or(plan_account)
-        .ok_or_else(|| bad("no account: add &account=ACCOUNT (the backend's 12-digit account id)"))?;
+    let account = account.or(plan_account).ok_or_else(|| {
+        bad("no account: add &account=ACCOUNT (the backend's 12-digit account id)")
+    })?;
     match scheme {
         "s3" => {
             let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
@@ -282,15 +281,19 @@ mod tests {
             ("team-state", "dr/runs", "eu-west-1")
         );
         assert_eq!(parse_url(&s3.url(), None).as_ref(), Ok(&s3));
-        let ddb = parse_url("dynamodb://dr-state?region=us-east-1&account=111122223333", None)
-            .expect("dynamodb");
+        let ddb = parse_url(
+            "dynamodb://dr-state?region=us-east-1&account=111122223333",
+            None,
+        )
+        .expect("dynamodb");
         assert_eq!(parse_url(&ddb.url(), None).as_ref(), Ok(&ddb));
         // The plan's backend fills in what the URL leaves out, for the same bucket only.
         assert_eq!(
             parse_url("s3://team-state/other", Some(&s3)).map(|b| b.account().cloned()),
             Ok(AccountId::parse("111122223333"))
         );
-        let e = parse_url("s3://another-bucket?region=us-east-1", Some(&s3)).expect_err("no account");
+        let e =
+            parse_url("s3://another-bucket?region=us-east-1", Some(&s3)).expect_err("no account");
         assert!(e.contains("no account"), "{e}");
         assert!(parse_url("gs://x", None).is_err());
         assert!(parse_url("s3://B?region=us-east-1&account=111122223333", None).is_err());

@@ -83,11 +83,20 @@ impl S3Objects {
             region: loc.region.clone(),
         };
         let url = loc.url("");
-        let client = futures::executor::block_on(
+        let client = match futures::executor::block_on(
             rt.spawn(async move { AwsCloud::new(options).s3_client(&scope).await }),
-        )
-        .map_err(|e| format!("run state {url}: {e}"))?
-        .map_err(|e| format!("run state {url}: {e}"))?;
+        ) {
+            Ok(Ok(c)) => c,
+            // Dropping a runtime may block, which an async caller forbids.
+            Ok(Err(e)) => {
+                rt.shutdown_background();
+                return Err(format!("run state {url}: {e}"));
+            }
+            Err(e) => {
+                rt.shutdown_background();
+                return Err(format!("run state {url}: {e}"));
+            }
+        };
         Ok(Self {
             loc,
             client,

@@ -952,12 +952,18 @@ fn phases_at_kill(journal: &std::path::Path) -> BTreeMap<String, usize> {
     let Ok(text) = std::fs::read_to_string(journal) else {
         return BTreeMap::from([("no journal yet".to_owned(), 1)]);
     };
+    // A line cut short by the kill is not a record.
+    let records: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect();
+    phases_of(&records)
+}
+
+/// Where each restore stood, from journal records.
+fn phases_of(records: &[Value]) -> BTreeMap<String, usize> {
     let mut last: BTreeMap<u64, String> = BTreeMap::new();
-    for line in text.lines() {
-        // A line cut short by the kill is not a record.
-        let Ok(r) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
+    for r in records {
         if let (Some(i), Some(kind)) = (r["index"].as_u64(), r["record"].as_str()) {
             last.insert(i, kind.to_owned());
         }
@@ -979,13 +985,31 @@ fn phases_at_kill(journal: &std::path::Path) -> BTreeMap<String, usize> {
     phases
 }
 
+/// The lease of the crash trials with a shared backend: a killed run is
+/// resumed once it expired.
+const CRASH_LEASE_SECONDS: u64 = 2;
+
 /// One trial: seed fresh accounts, start `apply`, `kill -9` it after
 /// `delay_ms`, resume until done, check the emulator's logs and the tables.
+/// With `shared`, the run lives in an S3 backend (`state init`, then
+/// `RESTOREPLAN_STATE`) and each resume waits for the killed lease.
 /// Returns a line describing the kill.
-fn crash_trial(n: u64, delay_ms: u64) -> (String, BTreeMap<String, usize>) {
+fn crash_trial(n: u64, delay_ms: u64, shared: bool) -> (String, BTreeMap<String, usize>) {
     let em = crash_emulator();
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let w = rt.block_on(World::new(em, CRASH_SCALE));
+    let state = shared.then(|| {
+        let url = format!("s3://state-{0}/crash?region=us-east-1&account={0}", w.acct);
+        w.command(&["state", "init", &url]).run();
+        url
+    });
+    let cmd = |args: &[&str]| match &state {
+        Some(url) => w
+            .command(args)
+            .env("RESTOREPLAN_STATE", url.as_str())
+            .env("RESTOREPLAN_LEASE_SECONDS", CRASH_LEASE_SECONDS.to_string()),
+        None => w.command(args),
+    };
     let key = rt.block_on(w.aws.key(false));
     let nodes = crash_nodes();
     rt.block_on(seed(&w, &nodes));
@@ -996,8 +1020,7 @@ fn crash_trial(n: u64, delay_ms: u64) -> (String, BTreeMap<String, usize>) {
     w.write("plan.yaml", &plan);
     let fast = ["--max-requests-per-second", "200"];
 
-    let mut child = w
-        .command(&["apply", "plan.yaml", "--yes"])
+    let mut child = cmd(&["apply", "plan.yaml", "--yes"])
         .args(fast)
         .spawn(&w.dir.path().join("killed.log"));
     std::thread::sleep(std::time::Duration::from_millis(delay_ms));
@@ -1005,10 +1028,19 @@ fn crash_trial(n: u64, delay_ms: u64) -> (String, BTreeMap<String, usize>) {
     // SIGKILL: no handler runs, the journal is left as it is.
     let _ = child.kill();
     let _ = child.wait();
+    if state.is_some() {
+        // A shared backend trusts only the lease: wait for it.
+        std::thread::sleep(std::time::Duration::from_millis(
+            CRASH_LEASE_SECONDS * 1000 + 300,
+        ));
+    }
 
     let runs_dir = w.dir.path().join(".restoreplan/runs");
     let listed = |w: &World| -> Vec<Value> {
-        let out = w.local(&["runs", "--json"], 0);
+        let out = match &state {
+            Some(_) => cmd(&["runs", "--json"]).run(),
+            None => w.local(&["runs", "--json"], 0),
+        };
         let v: Value = serde_json::from_str(&out.stdout).expect("runs --json");
         v["runs"].as_array().cloned().unwrap_or_default()
     };
@@ -1016,20 +1048,21 @@ fn crash_trial(n: u64, delay_ms: u64) -> (String, BTreeMap<String, usize>) {
     let (run, phases) = match runs.first() {
         // Killed before the journal existed: nothing was started; run again.
         None => {
-            w.command(&["apply", "plan.yaml", "--yes"]).args(fast).run();
+            cmd(&["apply", "plan.yaml", "--yes"]).args(fast).run();
             let run = listed(&w)[0]["run_id"].as_str().expect("a run").to_owned();
             (run, BTreeMap::from([("no journal yet".to_owned(), 1)]))
         }
         Some(r) => {
             let run = r["run_id"].as_str().expect("a run id").to_owned();
-            let phases = phases_at_kill(&runs_dir.join(&run).join("journal.jsonl"));
+            let phases = match &state {
+                Some(url) => phases_of(&crate::state_shared::journal_records(&w, url, &run)),
+                None => phases_at_kill(&runs_dir.join(&run).join("journal.jsonl")),
+            };
             let mut attempts = 0;
             while listed(&w)[0]["status"] != "finished" {
                 attempts += 1;
                 assert!(attempts <= 3, "trial {n}: resumed {attempts} times");
-                w.command(&["apply", "--resume", &run, "--yes"])
-                    .args(fast)
-                    .run();
+                cmd(&["apply", "--resume", &run, "--yes"]).args(fast).run();
             }
             (run, phases)
         }
@@ -1080,6 +1113,16 @@ fn crash_trial(n: u64, delay_ms: u64) -> (String, BTreeMap<String, usize>) {
 
 #[test]
 fn killed_at_random_moments_and_resumed_every_table_is_restored_once() {
+    crash_trials(false);
+}
+
+/// The same trials with the run in a shared S3 backend.
+#[test]
+fn killed_at_random_moments_with_shared_state_in_s3_and_resumed_every_table_is_restored_once() {
+    crash_trials(true);
+}
+
+fn crash_trials(shared: bool) {
     use rand::{Rng, SeedableRng};
     let seed: u64 = std::env::var("RESTOREPLAN_CRASH_SEED")
         .ok()
@@ -1101,7 +1144,7 @@ fn killed_at_random_moments_and_resumed_every_table_is_restored_once() {
                     (0..CRASH_TRIALS)
                         .filter(|n| n % CRASH_PARALLEL == k)
                         .map(|n| {
-                            let r = crash_trial(n, delays[n as usize]);
+                            let r = crash_trial(n, delays[n as usize], shared);
                             println!("{}", r.0);
                             r
                         })

@@ -18,5 +18,6 @@ mod rules;
 mod schema;
 mod simulate;
 mod state;
+mod state_shared;
 mod support;
 mod test;
