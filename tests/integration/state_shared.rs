@@ -369,3 +369,64 @@ pub(crate) fn journal_records(w: &World, url: &str, run: &str) -> Vec<Value> {
         .map(|r| serde_json::to_value(r).expect("JSON"))
         .collect()
 }
+
+/// The cost of a shared backend on a 30-restore plan: journal writes per
+/// restore and the wall time of `apply` with each backend (same plan, same
+/// emulator, fresh account each). A measurement, not a check:
+/// `cargo test --test integration state_shared::measure -- --ignored --nocapture`
+/// (numbers in docs/performance.md).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement; run it by name"]
+async fn measure_backend_overhead_on_a_30_restore_plan() {
+    for backend in [None, Some(Kind::S3), Some(Kind::DynamoDb)] {
+        let w = World::new(fast(), FAST).await;
+        let mut plan = w.header("thirty", 10, None);
+        for i in 0..30 {
+            let t = format!("t{i:02}");
+            w.source(&t, 0).await;
+            plan.push_str(&format!("  - table: {t}\n"));
+        }
+        w.write("plan.yaml", &plan);
+        let mut t = cmd(
+            &w,
+            w.dir.path(),
+            &["apply", "plan.yaml", "--yes", "--no-progress"],
+        );
+        if let Some(kind) = backend {
+            init(&w, kind);
+            t = t.env("RESTOREPLAN_STATE", url(&w, kind));
+        }
+        let started = Instant::now();
+        let (status, out) = run_any(t, &w.dir.path().join("apply.log"));
+        let wall = started.elapsed().as_secs_f64();
+        assert_eq!(status, 0, "{out}");
+        let records = match backend {
+            None => {
+                let dir = w.dir.path().join(".restoreplan/runs");
+                let run = std::fs::read_dir(&dir)
+                    .expect("runs")
+                    .flatten()
+                    .find(|e| e.path().join("journal.jsonl").is_file())
+                    .expect("a run");
+                std::fs::read_to_string(run.path().join("journal.jsonl"))
+                    .expect("journal")
+                    .lines()
+                    .count()
+            }
+            Some(kind) => {
+                let listed = runs(&w, w.dir.path(), &["--state", &url(&w, kind)]);
+                let run = listed[0]["run_id"].as_str().expect("a run").to_owned();
+                tokio::task::block_in_place(|| journal_records(&w, &url(&w, kind), &run)).len()
+            }
+        };
+        println!(
+            "backend {:<8}: apply of 30 restores {wall:6.2} s wall, {records} journal records ({:.1} per restore)",
+            match backend {
+                None => "local",
+                Some(Kind::S3) => "s3",
+                Some(Kind::DynamoDb) => "dynamodb",
+            },
+            records as f64 / 30.0
+        );
+    }
+}
