@@ -7,7 +7,7 @@ use clap::ValueEnum;
 
 use crate::check::live::{self, LiveOptions};
 use crate::cli::aws::AwsArgs;
-use crate::cli::{CompileArgs, ExitStatus, Output};
+use crate::cli::{CompileArgs, ExitStatus, Output, Result};
 use crate::diag::{Finding, Severity};
 use crate::plan::{LoadError, SourceFile};
 use crate::report::findings;
@@ -51,9 +51,9 @@ struct Outcome {
 }
 
 /// Runs `validate`.
-pub fn run(args: &Args, out: Output) -> ExitStatus {
+pub fn run(args: &Args, out: Output) -> Result {
     let opts = args.compile.options();
-    let mut status = ExitStatus::Valid;
+    let mut status = ExitStatus::Success;
     let mut json_files = Vec::new();
     let mut summary_rows = Vec::new();
     let mut stdout = std::io::BufWriter::new(crate::cli::printer::Stdout);
@@ -84,7 +84,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                             Some(Err(e)) => e,
                             _ => String::new(),
                         };
-                        status = status.max(ExitStatus::Findings);
+                        status = status.max(ExitStatus::Failure);
                         let span = sizes_span(&source, &message);
                         Outcome {
                             findings: vec![
@@ -128,7 +128,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                     let errors = findings.iter().filter(|f| f.is_error()).count();
                     let warnings = findings.len() - errors;
                     if errors > 0 {
-                        status = status.max(ExitStatus::Findings);
+                        status = status.max(ExitStatus::Failure);
                     }
                     let layers = plan.graph().layers().len();
                     let summary = (errors == 0).then(|| {
@@ -170,7 +170,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                     continue;
                 }
                 Err(LoadError::Rejected(r)) => {
-                    status = status.max(ExitStatus::Findings);
+                    status = status.max(ExitStatus::Failure);
                     Outcome {
                         source: r.source,
                         findings: r.findings,
@@ -237,7 +237,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     }
     let _ = stdout.flush();
     crate::cli::printer::step_summary(&step_summary(&summary_rows));
-    status
+    Ok(status)
 }
 
 /// One file's part of the job summary: its line of the table, then its
@@ -301,7 +301,10 @@ fn step_summary(rows: &[(String, String)]) -> String {
 }
 
 /// Runs the live checks of one plan with the real AWS adapter.
-fn live_check(plan: &crate::plan::model::Plan, aws: &AwsArgs) -> Result<live::LiveReport, String> {
+fn live_check(
+    plan: &crate::plan::model::Plan,
+    aws: &AwsArgs,
+) -> std::result::Result<live::LiveReport, String> {
     let cloud = aws.read_only();
     crate::cli::aws::block_on(live::check(plan, &cloud, &LiveOptions::default()))
 }

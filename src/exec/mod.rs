@@ -21,6 +21,7 @@ pub mod report;
 pub mod runner;
 pub mod scheduler;
 pub mod spec;
+pub mod start;
 pub mod teardown;
 
 #[cfg(test)]

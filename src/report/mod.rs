@@ -11,11 +11,15 @@
 //! hold, talk to a cloud, read the clock or write files; callers decide
 //! where the text goes.
 
+pub mod apply;
 pub mod findings;
 pub mod github;
+pub mod graph;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod runs;
+pub mod simulate;
 pub mod text;
 
 use std::time::Duration;

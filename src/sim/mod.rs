@@ -10,8 +10,10 @@
 
 pub mod cloud;
 pub mod generate;
+pub mod live;
 pub mod offline;
 pub mod run;
+pub mod sweep;
 
 pub use crate::estimate::DurationModel;
 pub use cloud::{Faults, SimCloud, SimStats};
