@@ -375,3 +375,32 @@ pub fn load_or_report(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_statuses_keep_the_documented_numbers() {
+        let codes: Vec<u8> = [
+            ExitStatus::Success,
+            ExitStatus::Failure,
+            ExitStatus::Error,
+            ExitStatus::Interrupted,
+        ]
+        .iter()
+        .map(|s| *s as u8)
+        .collect();
+        assert_eq!(codes, [0, 1, 2, 130]);
+    }
+
+    #[test]
+    fn each_error_ends_with_its_status() {
+        assert_eq!(Error::from("x".to_owned()).exit_status(), ExitStatus::Error);
+        assert_eq!(Error::Stopped.exit_status(), ExitStatus::Error);
+        assert_eq!(Error::Failed.exit_status(), ExitStatus::Failure);
+        assert_eq!(Error::Interrupted.exit_status(), ExitStatus::Interrupted);
+        // The worst status wins when several commands' outcomes combine.
+        assert!(ExitStatus::Failure < ExitStatus::Error);
+    }
+}
