@@ -85,17 +85,8 @@ pub fn run(args: &Args, out: Output) -> Result {
                             _ => String::new(),
                         };
                         status = status.max(ExitStatus::Failure);
-                        let span = sizes_span(&source, &message);
                         Outcome {
-                            findings: vec![
-                                Finding::error(SIZES_INVALID, format!("sizes file: {message}"))
-                                    .at(span)
-                                    .label("not a size")
-                                    .help(
-                                        "write `table: SIZE` lines, SIZE in bytes or with a unit \
-                                     (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. `orders: 120GiB`",
-                                    ),
-                            ],
+                            findings: vec![crate::sim::sizes_file::invalid(&source, &message)],
                             source,
                             summary: None,
                         }
@@ -310,23 +301,7 @@ fn live_check(
 }
 
 /// Rule code of a sizes file that does not parse.
-pub const SIZES_INVALID: &str = "restoreplan::sizes::invalid";
-
-/// The entry a sizes-file error names (`` `orders`: … ``), when it is found.
-fn sizes_span(source: &SourceFile, message: &str) -> Option<crate::diag::Span> {
-    let name = message.strip_prefix('`')?.split('`').next()?;
-    let text = source.text();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if let Some(rest) = line.strip_prefix(name)
-            && rest.trim_start().starts_with(':')
-        {
-            return Some(crate::diag::Span::new(offset, line.trim_end().len()));
-        }
-        offset += line.len();
-    }
-    None
-}
+pub use crate::sim::sizes_file::SIZES_INVALID;
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
