@@ -7,14 +7,15 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::cli::apply::{RUNS_DIR, confirm, lock_run, peek_run, record_takeovers};
+use crate::cli::apply::{RUNS_DIR, confirm};
 use crate::cli::aws::{AwsArgs, runtime};
-use crate::cli::{ExitStatus, Output};
+use crate::cli::{Error, ExitStatus, Output, Result};
 use crate::cloud::aws::AwsCloud;
 use crate::cloud::{CloudRead, CloudWrite, TableChange};
 use crate::exec::identity;
 use crate::exec::journal::{Phase, Record};
 use crate::exec::spec::{PROMOTED_TAG, RUN_TAG};
+use crate::exec::start::{lock_run, peek_run, record_takeovers, takeover_note};
 use crate::plan::model::AccountId;
 
 /// Arguments of `promote`.
@@ -38,20 +39,14 @@ pub struct Args {
 }
 
 /// Runs `promote`.
-pub fn run(args: &Args, _out: Output) -> ExitStatus {
-    match run_inner(args) {
-        Ok(s) => s,
-        Err(e) => {
-            for line in e.lines() {
-                crate::errln!("error: {line}");
-            }
-            crate::errln!("nothing more was promoted");
-            ExitStatus::Error
-        }
-    }
+pub fn run(args: &Args, _out: Output) -> Result {
+    run_inner(args).map_err(|e| match e {
+        Error::Message(m) => Error::Message(format!("{m}\nnothing more was promoted")),
+        other => other,
+    })
 }
 
-fn run_inner(args: &Args) -> Result<ExitStatus, String> {
+fn run_inner(args: &Args) -> Result {
     let store = crate::cli::state::open(None, &args.runs_dir, &args.aws)?;
     let peek = peek_run(&store, &args.run)?;
     // Hold the run's lock: no apply, resume or teardown of it meanwhile.
@@ -78,25 +73,25 @@ fn run_inner(args: &Args) -> Result<ExitStatus, String> {
     for &i in &chosen {
         let r = &state.restores[i];
         if r.deleted {
-            return Err(format!(
+            return Err(Error::Message(format!(
                 "restore `{}` of run `{}`: teardown deleted its table",
                 specs[i].id, args.run
-            ));
+            )));
         }
         if r.phase != Phase::Completed {
-            return Err(format!(
+            return Err(Error::Message(format!(
                 "restore `{}` of run `{}` is {}; only a completed restore can be promoted",
                 specs[i].id,
                 args.run,
                 r.phase.name()
-            ));
+            )));
         }
     }
     if chosen.is_empty() {
-        return Err(format!(
+        return Err(Error::Message(format!(
             "run `{}` has no completed restore to promote",
             args.run
-        ));
+        )));
     }
     let rt = runtime().map_err(|e| format!("failed to start the async runtime: {e}"))?;
     let cloud = AwsCloud::new(args.aws.options());
@@ -121,10 +116,10 @@ fn run_inner(args: &Args) -> Result<ExitStatus, String> {
             .block_on(cloud.table_tags(&spec.target, &t.arn))
             .map_err(|e| format!("cannot read the tags of `{}`: {e}", spec.target_name))?;
         if tags.get(RUN_TAG) != Some(&args.run) {
-            return Err(format!(
+            return Err(Error::Message(format!(
                 "table `{}` in {} is not tagged {RUN_TAG}={}: it is not this run's table",
                 spec.target_name, spec.target, args.run
-            ));
+            )));
         }
     }
     crate::outln!(
@@ -141,9 +136,12 @@ fn run_inner(args: &Args) -> Result<ExitStatus, String> {
     }
     if !args.yes && !confirm(&format!("promote these {} tables?", chosen.len()))? {
         crate::errln!("nothing was promoted");
-        return Ok(ExitStatus::Error);
+        return Err(Error::Stopped);
     }
     lock.renew(crate::clock::now()).map_err(|e| e.to_string())?;
+    for t in &takeovers {
+        crate::errln!("note: {}", takeover_note(t));
+    }
     record_takeovers(&journal, &takeovers)?;
     identity::record(&journal, &verified, &state.identities).map_err(|e| e.to_string())?;
     let at = crate::clock::now();
@@ -181,5 +179,5 @@ fn run_inner(args: &Args) -> Result<ExitStatus, String> {
         })?;
         crate::outln!("promoted {}", spec.target_name);
     }
-    Ok(ExitStatus::Valid)
+    Ok(ExitStatus::Success)
 }

@@ -1,19 +1,23 @@
 //! `restoreplan runs`: list the runs in the run store (the local journal
 //! directory or a shared backend) with their states and lock holders; show
 //! one run's kept report or Gantt chart.
+//!
+//! The listing is the command's result and is printed even with `--quiet`;
+//! the warnings about folders that are not readable runs are not.
 
 use std::path::PathBuf;
 
 use crate::cli::apply::RUNS_DIR;
 use crate::cli::aws::AwsArgs;
-use crate::cli::{ExitStatus, Output};
-use crate::exec::journal::{RunState, RunStore, Unreadable, list_runs_and_unreadable};
+use crate::cli::{Error, ExitStatus, Output, Result};
+use crate::exec::journal::{RunState, RunStore, list_runs_and_unreadable};
 use crate::exec::lock::{Holder, LockKey};
+use crate::report;
 
 /// Arguments of `runs`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Where run journals live.
+    /// Where run journals live with the local backend (see `--state`).
     #[arg(long, value_name = "DIR", default_value = RUNS_DIR, env = "RESTOREPLAN_RUNS_DIR")]
     pub runs_dir: PathBuf,
     /// Print JSON.
@@ -44,97 +48,48 @@ fn holder(store: &RunStore, run: &RunState) -> Option<Holder> {
         .filter(|h| h.run_id == run.header.run_id)
 }
 
-fn show_file(store: &RunStore, run: &str, name: &str) -> ExitStatus {
-    match store.get_file(run, name) {
-        Ok(Some(body)) => {
-            crate::out!("{}", String::from_utf8_lossy(&body));
-            ExitStatus::Valid
+fn show_file(store: &RunStore, run: &str, name: &str) -> Result {
+    match store.get_file(run, name)? {
+        Some(body) => {
+            crate::cli::printer::out(&String::from_utf8_lossy(&body));
+            Ok(ExitStatus::Success)
         }
-        Ok(None) => {
-            crate::errln!(
-                "error: run `{run}` has no {name} in {} (a run keeps it once an apply of it ends)",
-                store.describe()
-            );
-            ExitStatus::Error
-        }
-        Err(e) => {
-            crate::errln!("error: {e}");
-            ExitStatus::Error
-        }
+        None => Err(Error::Message(format!(
+            "run `{run}` has no {name} in {} (a run keeps it once an apply of it ends)",
+            store.describe()
+        ))),
     }
 }
 
 /// Runs `runs`.
-pub fn run(args: &Args, _out: Output) -> ExitStatus {
-    let store = match crate::cli::state::open(None, &args.runs_dir, &args.aws) {
-        Ok(s) => s,
-        Err(e) => {
-            crate::errln!("error: {e}");
-            return ExitStatus::Error;
-        }
-    };
+pub fn run(args: &Args, out: Output) -> Result {
+    let store = crate::cli::state::open(None, &args.runs_dir, &args.aws)?;
     if let Some(run) = &args.report {
-        return show_file(
-            &store,
-            run,
-            if args.json {
-                "report.json"
-            } else {
-                "report.txt"
-            },
-        );
+        let name = if args.json {
+            "report.json"
+        } else {
+            "report.txt"
+        };
+        return show_file(&store, run, name);
     }
     if let Some(run) = &args.gantt {
         return show_file(&store, run, "gantt.svg");
     }
-    let listed: Result<(Vec<RunState>, Vec<Unreadable>), String> = match &store {
-        RunStore::Local(dir) => list_runs_and_unreadable(dir).map_err(|e| e.to_string()),
-        RunStore::Objects(_) => store
-            .list()
-            .map(|r| (r, Vec::new()))
-            .map_err(|e| e.to_string()),
-    };
-    let (mut runs, unreadable) = match listed {
-        Ok(r) => r,
-        Err(e) => {
-            crate::errln!("error: {e}");
-            return ExitStatus::Error;
-        }
-    };
+    let (mut runs, unreadable) = match &store {
+        RunStore::Local(dir) => list_runs_and_unreadable(dir),
+        RunStore::Objects(_) => store.list().map(|r| (r, Vec::new())),
+    }
+    .map_err(|e| Error::Message(e.to_string()))?;
     if let Some(plan) = &args.plan {
         runs.retain(|r| &r.header.plan == plan);
     }
-    let holders: Vec<Option<Holder>> = runs.iter().map(|r| holder(&store, r)).collect();
+    let locks: Vec<Option<Holder>> = runs.iter().map(|r| holder(&store, r)).collect();
     if args.json {
-        let list: Vec<serde_json::Value> = runs
-            .iter()
-            .zip(&holders)
-            .map(|(r, h)| {
-                let (c, f, s, o) = r.counts();
-                serde_json::json!({
-                    "run_id": r.header.run_id, "plan": r.header.plan, "status": r.status(),
-                    "started_at": r.header.at, "last_activity": r.last_at,
-                    "completed": c, "failed": f, "skipped": s, "unfinished": o,
-                    "restores": r.restores.len(),
-                    "lock": h.as_ref().map(|h| serde_json::json!({
-                        "holder": format!("pid {} ({})", h.pid, h.user), "host": h.host,
-                        "since": h.since, "lease_until": h.lease_until,
-                    })),
-                })
-            })
-            .collect();
-        let bad: Vec<serde_json::Value> = unreadable
-            .iter()
-            .map(|u| serde_json::json!({"path": u.path.display().to_string(), "error": u.reason}))
-            .collect();
-        crate::outln!(
-            "{:#}",
-            serde_json::json!({"schema_version": 1, "runs": list, "unreadable": bad})
-        );
-        return ExitStatus::Valid;
+        crate::cli::printer::out(&report::runs::json(&runs, &locks, &unreadable));
+        return Ok(ExitStatus::Success);
     }
     // Folders that are not readable runs are named, not hidden.
-    for u in &unreadable {
+    for u in unreadable.iter().filter(|_| !out.quiet) {
         crate::errln!(
             "warning: {} is not a readable run: {}",
             u.path.display(),
@@ -142,41 +97,11 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         );
     }
     if runs.is_empty() {
-        crate::outln!("no runs under {}", store.describe());
-        return ExitStatus::Valid;
+        if !out.quiet {
+            crate::outln!("no runs under {}", store.describe());
+        }
+        return Ok(ExitStatus::Success);
     }
-    crate::outln!(
-        "{:<48}  {:<12}  {:<20}  {:>9}  {:>6}  {:>7}  {:>10}  lock",
-        "run",
-        "status",
-        "started (UTC)",
-        "completed",
-        "failed",
-        "skipped",
-        "unfinished"
-    );
-    for (r, h) in runs.iter().zip(&holders) {
-        let (c, f, s, o) = r.counts();
-        crate::outln!(
-            "{:<48}  {:<12}  {:<20}  {:>9}  {:>6}  {:>7}  {:>10}  {}",
-            r.header.run_id,
-            r.status(),
-            r.header.at.format("%Y-%m-%d %H:%M:%S"),
-            c,
-            f,
-            s,
-            o,
-            match h {
-                Some(h) => format!(
-                    "held by pid {} ({}) on {} since {}",
-                    h.pid,
-                    h.user,
-                    h.host,
-                    h.since.format("%Y-%m-%d %H:%M:%S")
-                ),
-                None => "-".to_owned(),
-            }
-        );
-    }
-    ExitStatus::Valid
+    crate::cli::printer::out(&report::runs::table(&runs, &locks));
+    Ok(ExitStatus::Success)
 }

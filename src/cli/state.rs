@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::cli::aws::AwsArgs;
-use crate::cli::{ExitStatus, Output};
+use crate::cli::{ExitStatus, Output, Result};
 use crate::exec::journal::RunStore;
 use crate::state::{self, StateBackend};
 
@@ -26,7 +26,7 @@ pub fn flag() -> Option<&'static str> {
 }
 
 /// The backend a command uses (see the module docs), given the plan's.
-pub fn backend(plan: Option<&StateBackend>) -> Result<StateBackend, String> {
+pub fn backend(plan: Option<&StateBackend>) -> std::result::Result<StateBackend, String> {
     let given = match FLAG.get() {
         Some(f) => f.clone(),
         // Library callers that never parsed a command line: the environment.
@@ -41,7 +41,7 @@ pub fn open(
     plan: Option<&StateBackend>,
     runs_dir: &Path,
     aws: &AwsArgs,
-) -> Result<RunStore, String> {
+) -> std::result::Result<RunStore, String> {
     backend(plan)?.open(runs_dir, aws.options())
 }
 
@@ -75,23 +75,15 @@ pub struct InitArgs {
 }
 
 /// Runs `state`.
-pub fn run(args: &Args, _out: Output) -> ExitStatus {
+pub fn run(args: &Args, _out: Output) -> Result {
     let StateCommand::Init(init) = &args.command;
-    match run_init(init) {
-        Ok(lines) => {
-            for l in lines {
-                crate::outln!("{l}");
-            }
-            ExitStatus::Valid
-        }
-        Err(e) => {
-            crate::errln!("error: {e}");
-            ExitStatus::Error
-        }
+    for l in run_init(init)? {
+        crate::outln!("{l}");
     }
+    Ok(ExitStatus::Success)
 }
 
-fn run_init(args: &InitArgs) -> Result<Vec<String>, String> {
+fn run_init(args: &InitArgs) -> std::result::Result<Vec<String>, String> {
     let backend = state::parse_url(&args.url, None)?;
     let mut lines = match &backend {
         StateBackend::Local => {

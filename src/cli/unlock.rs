@@ -7,9 +7,10 @@
 
 use std::path::PathBuf;
 
-use crate::cli::apply::{RUNS_DIR, confirm, run_lock_keys};
+use crate::cli::apply::{RUNS_DIR, confirm};
 use crate::cli::aws::AwsArgs;
-use crate::cli::{ExitStatus, Output};
+use crate::cli::{Error, ExitStatus, Output, Result};
+use crate::exec::start::run_lock_keys;
 
 /// Arguments of `unlock`.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,23 +30,17 @@ pub struct Args {
 }
 
 /// Runs `unlock`.
-pub fn run(args: &Args, _out: Output) -> ExitStatus {
-    match run_inner(args) {
-        Ok(s) => s,
-        Err(e) => {
-            crate::errln!("error: {e}");
-            ExitStatus::Error
-        }
-    }
-}
-
-fn run_inner(args: &Args) -> Result<ExitStatus, String> {
+pub fn run(args: &Args, _out: Output) -> Result {
     let store = crate::cli::state::open(None, &args.runs_dir, &args.aws)?;
-    let state = store.peek(&args.run).map_err(|e| e.to_string())?;
+    let state = store
+        .peek(&args.run)
+        .map_err(|e| Error::Message(e.to_string()))?;
     let locks = store.lock_store();
     let mut held = Vec::new();
     for key in run_lock_keys(&state.header) {
-        if let Some(h) = locks.read(&key.key).map_err(|e| e.to_string())?
+        if let Some(h) = locks
+            .read(&key.key)
+            .map_err(|e| Error::Message(e.to_string()))?
             && h.run_id == args.run
         {
             held.push((key, h));
@@ -53,7 +48,7 @@ fn run_inner(args: &Args) -> Result<ExitStatus, String> {
     }
     if held.is_empty() {
         crate::outln!("run {} holds no lock", args.run);
-        return Ok(ExitStatus::Valid);
+        return Ok(ExitStatus::Success);
     }
     let now = crate::clock::now();
     crate::outln!("run {} holds these locks:", args.run);
@@ -81,7 +76,7 @@ fn run_inner(args: &Args) -> Result<ExitStatus, String> {
         };
         if !confirm(question)? {
             crate::errln!("nothing was released");
-            return Ok(ExitStatus::Error);
+            return Err(Error::Stopped);
         }
     }
     for (key, h) in &held {
@@ -90,5 +85,5 @@ fn run_inner(args: &Args) -> Result<ExitStatus, String> {
             .map_err(|e| e.to_string())?;
         crate::outln!("released {}", key.what);
     }
-    Ok(ExitStatus::Valid)
+    Ok(ExitStatus::Success)
 }
