@@ -1030,7 +1030,14 @@ fn crash_trial(n: u64, delay_ms: u64, shared: bool) -> (String, BTreeMap<String,
         .spawn(&w.dir.path().join("killed.log"));
     if n >= CRASH_EARLY {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        while crate::apply_safety::runs(w.dir.path()).is_empty()
+        let store = state
+            .as_ref()
+            .map(|url| crate::state_shared::open_store(&w, url));
+        let no_run = || match &store {
+            Some(s) => s.list().map(|l| l.is_empty()).unwrap_or(true),
+            None => crate::apply_safety::runs(w.dir.path()).is_empty(),
+        };
+        while no_run()
             && matches!(child.try_wait(), Ok(None))
             && std::time::Instant::now() < deadline
         {

@@ -343,8 +343,8 @@ async fn two_checkouts_apply_at_once_one_proceeds_then_promote_makes_teardown_re
     );
 }
 
-/// The journal records of `run` in the backend at `url`, read in process.
-pub(crate) fn journal_records(w: &World, url: &str, run: &str) -> Vec<Value> {
+/// The backend at `url`, opened in process with the world's test role.
+pub(crate) fn open_store(w: &World, url: &str) -> restoreplan::exec::journal::RunStore {
     // The in-process adapter's ambient credentials are set with the shared emulator.
     crate::support::emulator::shared();
     let backend = restoreplan::state::parse_url(url, None).expect("a URL");
@@ -359,10 +359,14 @@ pub(crate) fn journal_records(w: &World, url: &str, run: &str) -> Vec<Value> {
             role_arn: Some(Emulator::role(&w.acct)),
         },
     );
-    let store = backend
+    backend
         .open(Path::new("/nonexistent"), options)
-        .expect("the backend opens");
-    store
+        .expect("the backend opens")
+}
+
+/// The journal records of `run` in the backend at `url`, read in process.
+pub(crate) fn journal_records(w: &World, url: &str, run: &str) -> Vec<Value> {
+    open_store(w, url)
         .read(run)
         .expect("the journal")
         .iter()
