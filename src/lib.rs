@@ -25,9 +25,13 @@ pub mod clock;
 pub mod cloud;
 pub mod diag;
 pub mod diff;
-pub mod estimate;
+pub mod duration;
 pub mod exec;
 pub mod graph;
 pub mod plan;
 pub mod report;
+pub mod schedule;
 pub mod sim;
+
+/// The duration model under its former name: [`duration`].
+pub use duration as estimate;

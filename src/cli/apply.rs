@@ -213,12 +213,12 @@ fn on_failure_name(p: crate::plan::model::OnFailure) -> &'static str {
 /// `restoreplan plan` does for the same plan: the schedule of every
 /// restore and its after-restore steps under the plan's caps.
 fn predicted_rto(plan: &Plan, specs: &[RestoreSpec]) -> String {
-    use crate::diff::estimate::{AFTER_RESTORE_STEP_SECONDS, predict};
-    let durations: Vec<f64> = specs
+    use crate::diff::predict::{predict, timing};
+    let timings: Vec<_> = specs
         .iter()
-        .map(|s| (s.estimated_seconds + AFTER_RESTORE_STEP_SECONDS * s.changes.len() as f64).ceil())
+        .map(|s| timing(s.estimated_seconds, s.changes.len()))
         .collect();
-    let makespan = predict(plan, &durations).makespan.ceil() as u64;
+    let makespan = predict(plan, &timings).makespan.ceil() as u64;
     let objective = match plan.header().objectives.rto {
         Some(o) if makespan <= o.as_secs() => {
             format!(
