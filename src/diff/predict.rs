@@ -122,8 +122,11 @@ mod tests {
 
     #[test]
     fn longest_chains_start_first() {
-        // a (10) -> b (100); c (50), d (50); concurrency 2. Starting a first
-        // finishes at 110; starting c and d first would take 160.
+        // a (10) -> b (100); c (50), d (50); concurrency 2. a and c start
+        // first. The slot a frees when its table is ACTIVE (at 10) goes to
+        // d, as in the executor: b waits for a's after-restore steps, which
+        // complete a only after the runner has refilled the slot. b starts
+        // when c is done: 150. Starting c and d first would take 160.
         let mut a = fixtures::restore("a", "ta");
         let mut b = fixtures::restore("b", "tb");
         let c = fixtures::restore("c", "tc");
@@ -133,7 +136,8 @@ mod tests {
         let plan =
             Plan::seal(fixtures::header(2), vec![c, d, a, b]).unwrap_or_else(|f| panic!("{f:?}"));
         let p = predict(&plan, &timed(&[50.0, 50.0, 10.0, 100.0]));
-        assert_eq!(p.makespan, 110.0);
+        assert_eq!(p.makespan, 150.0);
+        assert_eq!(p.schedule.start, vec![0.0, 10.0, 0.0, 50.0]);
         assert_eq!(p.critical_path, vec![2, 3]);
     }
 
