@@ -4,7 +4,9 @@
 //! run and per account, failure policy) and owns the crash-safe run journal ([`journal`]),
 //! idempotency tokens and run ids ([`spec`]), timing policies ([`policy`]),
 //! the executor itself ([`runner`]), the event stream ([`events`]) and its
-//! renderers ([`report`]: progress, JSON lines, final report, Gantt chart).
+//! renderers ([`report`]: progress, lines, JSON lines, final report, Gantt
+//! chart), and what a command does to a run before work starts ([`start`]:
+//! the run lock, resume and retry checks, the run header).
 //!
 //! Must not: talk to AWS except through [`crate::cloud::CloudWrite`], read
 //! the wall clock except through [`crate::clock::Clock`], or print — the engine emits
@@ -29,6 +31,7 @@ pub mod clock {
     pub use crate::clock::{Clock, TokioClock, seconds_between};
 }
 pub mod spec;
+pub mod start;
 pub mod teardown;
 
 #[cfg(test)]
