@@ -1177,57 +1177,31 @@ impl Ctx<'_> {
         out: &mut Out<'_>,
     ) -> Vec<TableChange> {
         let a = &r.after_restore;
-        let mut changes = Vec::new();
-        let mut tags = a.tags.clone();
-        tags.insert("restoreplan:plan".to_owned(), self.plan.name().to_owned());
-        changes.push(TableChange::Tags { tags });
-        if let Some(on) = a.point_in_time_recovery {
-            changes.push(TableChange::PointInTimeRecovery { enabled: on });
-        }
-        match &a.ttl {
-            Some(TtlSetting::Attribute { attribute }) => changes.push(TableChange::Ttl {
-                attribute: attribute.clone(),
-                enabled: true,
-            }),
-            Some(TtlSetting::Copy) => {
-                let ttl = if source_table.is_some() {
-                    self.cloud.describe_ttl(source, &r.table).await.ok()
-                } else {
-                    None
-                };
-                match ttl {
-                    Some(t) if t.status == "ENABLED" || t.status == "ENABLING" => {
-                        if let Some(attribute) = t.attribute {
-                            changes.push(TableChange::Ttl {
-                                attribute,
-                                enabled: true,
-                            });
-                        }
-                    }
-                    Some(_) => {}
-                    None => out.push(
-                        Finding::warning(
-                            codes::SOURCE_UNREADABLE,
-                            format!(
-                                "restore `{}`: `ttl: copy` cannot read the original table's TTL; TTL will stay off",
-                                r.id
-                            ),
-                        )
-                        .help("name the attribute (`ttl: { attribute: NAME }`) or make the original table readable"),
-                    ),
+        let mut copied_ttl = None;
+        if let Some(TtlSetting::Copy) = &a.ttl {
+            let ttl = if source_table.is_some() {
+                self.cloud.describe_ttl(source, &r.table).await.ok()
+            } else {
+                None
+            };
+            match ttl {
+                Some(t) if t.status == "ENABLED" || t.status == "ENABLING" => {
+                    copied_ttl = t.attribute;
                 }
+                Some(_) => {}
+                None => out.push(
+                    Finding::warning(
+                        codes::SOURCE_UNREADABLE,
+                        format!(
+                            "restore `{}`: `ttl: copy` cannot read the original table's TTL; TTL will stay off",
+                            r.id
+                        ),
+                    )
+                    .help("name the attribute (`ttl: { attribute: NAME }`) or make the original table readable"),
+                ),
             }
-            None => {}
         }
-        if let Some(s) = a.stream {
-            changes.push(TableChange::Stream {
-                view_type: s.view_type().map(str::to_owned),
-            });
-        }
-        if let Some(on) = a.deletion_protection {
-            changes.push(TableChange::DeletionProtection { enabled: on });
-        }
-        changes
+        super::changes::planned(self.plan.name(), a, copied_ttl.as_deref())
     }
 }
 

@@ -206,7 +206,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
         None => DurationModel::default(),
     };
     let start = crate::clock::now();
-    let offline = resolve_offline(plan.restores(), &sizes, &model, start);
+    let offline = resolve_offline(plan.name(), plan.restores(), &sizes, &model, start);
     let mut cfg = SimConfig::from_execution(&plan.header().execution, args.seed, start);
     if let Some(c) = args.concurrency {
         cfg.concurrency = c;

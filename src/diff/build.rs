@@ -391,7 +391,9 @@ pub fn request_view(request: &RestoreRequest) -> RequestView {
             iam_role_arn,
             idempotency_token,
             resource_type,
-            metadata,
+            target_table_name,
+            sse,
+            indexes,
         } => (
             "backup",
             serde_json::json!({
@@ -399,7 +401,11 @@ pub fn request_view(request: &RestoreRequest) -> RequestView {
                 "IamRoleArn": iam_role_arn,
                 "IdempotencyToken": idempotency_token,
                 "ResourceType": resource_type,
-                "Metadata": metadata,
+                "Metadata": crate::cloud::aws::start_restore_job_metadata(
+                    target_table_name,
+                    sse,
+                    indexes.as_deref(),
+                ),
             }),
         ),
         RestoreRequest::RestoreTableFromBackup {
@@ -449,30 +455,7 @@ pub fn request_view(request: &RestoreRequest) -> RequestView {
 
 /// The key a request asks for.
 fn requested_key(request: &RestoreRequest) -> KeyView {
-    let sse = match request {
-        RestoreRequest::StartRestoreJob { metadata, .. } => {
-            let get = |k: &str| {
-                metadata
-                    .iter()
-                    .find(|(key, _)| key.eq_ignore_ascii_case(k))
-                    .map(|(_, v)| v.as_str())
-            };
-            match (get("encryptionType"), get("kmsMasterKeyArn")) {
-                (Some(t), Some(arn))
-                    if t.eq_ignore_ascii_case("KMS") && arn != "Not Applicable" =>
-                {
-                    SseRequest::Customer {
-                        key_arn: arn.to_owned(),
-                    }
-                }
-                (Some(t), _) if t.eq_ignore_ascii_case("KMS") => SseRequest::Managed,
-                _ => SseRequest::Owned,
-            }
-        }
-        RestoreRequest::RestoreTableFromBackup { sse, .. }
-        | RestoreRequest::RestoreTableToPointInTime { sse, .. } => sse.clone(),
-    };
-    match sse {
+    match request.sse().clone() {
         SseRequest::Owned => KeyView {
             kind: KeyKind::AwsOwned,
             key_arn: None,
