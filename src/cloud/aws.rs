@@ -1575,6 +1575,50 @@ mod tests {
         );
         assert_eq!(AccountAccess::default().describe(), "ambient credentials");
     }
+
+    #[test]
+    fn restore_job_metadata_uses_aws_backups_keys() {
+        let owned = start_restore_job_metadata("orders-dr", &SseRequest::Owned, None);
+        assert_eq!(owned["targetTableName"], "orders-dr");
+        assert_eq!(owned["encryptionType"], "Default");
+        assert_eq!(owned["kmsMasterKeyArn"], NOT_APPLICABLE);
+        assert!(!owned.contains_key("secondaryIndices"));
+
+        let managed = start_restore_job_metadata("orders-dr", &SseRequest::Managed, None);
+        assert_eq!(managed["encryptionType"], "KMS");
+        assert!(!managed.contains_key("kmsMasterKeyArn"));
+
+        let key_arn = "arn:aws:kms:us-west-2:444455556666:key/mrk-1";
+        let index = IndexDef {
+            name: "by-date".into(),
+            key_schema: vec![("date".into(), "HASH".into())],
+            projection_type: "INCLUDE".into(),
+            non_key_attributes: vec!["total".into()],
+        };
+        let customer = start_restore_job_metadata(
+            "orders-dr",
+            &SseRequest::Customer {
+                key_arn: key_arn.into(),
+            },
+            Some(&[index]),
+        );
+        assert_eq!(customer["encryptionType"], "KMS");
+        assert_eq!(customer["kmsMasterKeyArn"], key_arn);
+        let indexes: serde_json::Value =
+            serde_json::from_str(&customer["secondaryIndices"]).unwrap_or_default();
+        assert_eq!(
+            indexes,
+            serde_json::json!([{
+                "indexName": "by-date",
+                "indexType": "GSI",
+                "keySchema": [{"AttributeName": "date", "KeyType": "HASH"}],
+                "projectedAttributes": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total"]},
+            }])
+        );
+        // Dropping every index sends an empty list, not "keep all".
+        let none_kept = start_restore_job_metadata("orders-dr", &SseRequest::Owned, Some(&[]));
+        assert_eq!(none_kept["secondaryIndices"], "[]");
+    }
 }
 
 #[cfg(test)]

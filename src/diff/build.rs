@@ -804,9 +804,37 @@ mod tests {
         assert_eq!(r.request.operation, "StartRestoreJob");
         assert_eq!(r.request.service, "backup");
         let p = &r.request.parameters;
-        assert_eq!(p["Metadata"]["targetTableName"], "accounts-dr");
-        assert_eq!(p["Metadata"]["encryptionType"], "KMS");
-        assert_eq!(p["Metadata"]["kmsMasterKeyArn"], fixtures::KEY);
+        // The map the adapter sends, from the typed request: the target,
+        // the customer key and the kept index.
+        let plan = fixtures::plan();
+        let report = fixtures::report(&plan);
+        let RestoreRequest::StartRestoreJob {
+            target_table_name,
+            sse,
+            indexes,
+            ..
+        } = &report.resolved[0].request
+        else {
+            panic!("accounts restores through AWS Backup");
+        };
+        assert_eq!(target_table_name, "accounts-dr");
+        assert_eq!(
+            sse,
+            &SseRequest::Customer {
+                key_arn: fixtures::KEY.to_owned()
+            }
+        );
+        assert_eq!(
+            indexes.as_ref().map(|v| v.len()),
+            Some(1),
+            "by-date is dropped"
+        );
+        let sent = crate::cloud::aws::start_restore_job_metadata(
+            target_table_name,
+            sse,
+            indexes.as_deref(),
+        );
+        assert_eq!(p["Metadata"], serde_json::json!(sent));
         assert_eq!(p["ResourceType"], "DynamoDB");
         assert!(
             p["RecoveryPointArn"]

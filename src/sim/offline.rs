@@ -211,6 +211,67 @@ pub fn resolve_offline(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::changes::RUN_TAG;
+    use crate::check::live::{LiveOptions, check};
+    use crate::cloud::TableChange;
+    use crate::cloud::sim::SimCloud;
+    use crate::exec::TokioClock;
+
+    /// `plan` shows the settings of the live resolution, `apply` runs the
+    /// spec made from it, `simulate` runs the offline spec: the same calls
+    /// in the same order, the run tag in the first.
+    #[tokio::test]
+    async fn plan_simulate_and_apply_make_the_same_settings_calls_in_the_same_order() {
+        let text = "version: 1\nname: payments-dr\nsource: { account: \"210987654321\", region: eu-west-1 }\n\
+                    restores:\n  - table: orders\n    name: orders-copy\n    after_restore:\n      \
+                    deletion_protection: true\n      stream: new-image\n      ttl: { attribute: expires_at }\n      \
+                    tags: { team: payments }\n      point_in_time_recovery: true\n  \
+                    - table: ledger\n    name: ledger-copy\n";
+        let opts = crate::plan::CompileOptions::new(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+        );
+        let loaded =
+            crate::plan::compile(crate::plan::source::SourceFile::new("p.yaml", text), &opts)
+                .unwrap_or_else(|e| panic!("the plan compiles: {e:?}"));
+        let plan = &loaded.plan;
+        let model = DurationModel::default();
+        let now = crate::clock::parse("2026-11-24T08:30:00Z").unwrap_or_default();
+        let cloud = SimCloud::new(model, 1, TokioClock::system());
+        let live = check(plan, &cloud, &LiveOptions::default()).await;
+        let offline = resolve_offline(plan.name(), plan.restores(), &Sizes::default(), &model, now);
+        for (i, rr) in live.resolved.iter().enumerate() {
+            let reviewed = &rr.changes;
+            let applied = RestoreSpec::from_resolved(rr).changes_for_run(plan.name(), "run-1");
+            let simulated = offline.specs[i].changes_for_run(plan.name(), "run-1");
+            assert_eq!(reviewed, &offline.specs[i].changes, "restore {}", rr.id);
+            assert_eq!(applied, simulated, "restore {}", rr.id);
+            assert_eq!(applied.len(), reviewed.len());
+            assert_eq!(applied[1..], reviewed[1..]);
+            let TableChange::Tags { tags } = &applied[0] else {
+                panic!("the run tags come first: {applied:?}");
+            };
+            assert_eq!(tags.get(RUN_TAG).map(String::as_str), Some("run-1"));
+        }
+        let steps: Vec<&str> = live.resolved[0]
+            .changes
+            .iter()
+            .map(crate::exec::runner::change_operation)
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                "TagResource",
+                "UpdateContinuousBackups",
+                "UpdateTimeToLive",
+                "UpdateTable",
+                "UpdateTable"
+            ]
+        );
+        assert!(matches!(
+            live.resolved[0].changes.last(),
+            Some(TableChange::DeletionProtection { enabled: true })
+        ));
+    }
 
     #[test]
     fn sizes_parse_with_units() {
