@@ -523,6 +523,18 @@ pub enum TableChange {
     },
 }
 
+impl TableChange {
+    /// The AWS operation that makes the change.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Self::PointInTimeRecovery { .. } => "UpdateContinuousBackups",
+            Self::DeletionProtection { .. } | Self::Stream { .. } => "UpdateTable",
+            Self::Tags { .. } => "TagResource",
+            Self::Ttl { .. } => "UpdateTimeToLive",
+        }
+    }
+}
+
 /// Broad class of a failed call, which decides retry behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

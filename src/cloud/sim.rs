@@ -790,7 +790,7 @@ impl CloudWrite for SimCloud {
         change: &TableChange,
     ) -> CloudResult<()> {
         let now = Instant::now();
-        let op = crate::exec::runner::change_operation(change);
+        let op = change.operation();
         let mut st = self.lock();
         self.enter(&mut st, op)?;
         let k = key(scope, name);
