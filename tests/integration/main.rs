@@ -10,6 +10,7 @@ mod hostile;
 mod identity;
 mod live;
 mod output;
+mod printer;
 mod props;
 mod results;
 mod review;
