@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::clock::Clock;
 use crate::cloud::sim::SimCloud;
 use crate::cloud::{CloudWrite, RestoreRequest, TableEncryption, TableFacts, TableOrigin};
-use crate::exec::Clock;
 use crate::exec::events::{CollectingSink, Event};
 use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState};
 use crate::exec::policy::StopSignal;

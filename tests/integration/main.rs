@@ -16,6 +16,7 @@ mod results;
 mod review;
 mod review_examples;
 mod rules;
+mod schedule_agree;
 mod schema;
 mod simulate;
 mod support;
