@@ -7,6 +7,7 @@
 
 pub mod live;
 pub mod policy;
+pub mod random;
 pub mod request;
 pub mod resolved;
 pub mod warnings;

@@ -362,7 +362,12 @@ fn prepare(
     };
     // The checks before the run are spaced like the run's own calls.
     let read = args.aws.read_only_paced(args.max_requests_per_second);
-    let report = rt.block_on(live::check(&plan, &read, &LiveOptions::default()));
+    // A reviewed plan's random picks are drawn again with its seed and time.
+    let opts = LiveOptions {
+        draw: saved.as_ref().and_then(|s| s.random_draw.clone()),
+        ..LiveOptions::default()
+    };
+    let report = rt.block_on(live::check(&plan, &read, &opts));
     if let Some(saved) = &saved {
         // The drift explains a newly blocked restore better than its
         // finding alone, so it comes first.

@@ -327,6 +327,7 @@ pub fn report(plan: &Plan) -> LiveReport {
             },
         ],
         checked_at: now(),
+        draw: None,
     }
 }
 

@@ -200,6 +200,14 @@ pub fn dry_run(dry: &DryRun, style: Style) -> String {
         p.paint(Tone::Bold, &format!("restoreplan plan: {}", dry.plan.name)),
         super::time_text(dry.checked_at)
     );
+    if let Some(d) = &dry.random_draw {
+        let _ = writeln!(
+            out,
+            "  random points drawn with seed {} at {} (`apply --plan-file` of the saved plan draws the same)",
+            d.seed,
+            super::time_text(d.at)
+        );
+    }
     for i in &dry.identities {
         match (&i.arn, &i.error) {
             (Some(arn), _) => {

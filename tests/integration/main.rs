@@ -11,6 +11,7 @@ mod identity;
 mod live;
 mod output;
 mod props;
+mod random_point;
 mod results;
 mod review;
 mod review_examples;
