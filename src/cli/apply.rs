@@ -339,6 +339,12 @@ fn prepare(
         Ok(l) => l,
         Err(s) => return Ok(Err(s)),
     };
+    // The checks before the run are spaced like the run's own calls.
+    let read = args.aws.read_only_paced(args.max_requests_per_second);
+    let loaded = match crate::cli::select::expand_or_report(loaded, &read, &args.compile, out) {
+        Ok(l) => l,
+        Err(s) => return Ok(Err(s)),
+    };
     let plan = loaded.plan;
     let now = crate::clock::now();
     let run_id = new_run_id(plan.name(), now);
@@ -360,8 +366,6 @@ fn prepare(
         Some(file) => Some(read_saved(file)?),
         None => None,
     };
-    // The checks before the run are spaced like the run's own calls.
-    let read = args.aws.read_only_paced(args.max_requests_per_second);
     // A reviewed plan's random picks are drawn again with its seed and time.
     let opts = LiveOptions {
         draw: saved.as_ref().and_then(|s| s.random_draw.clone()),
@@ -413,6 +417,7 @@ fn prepare(
             .map(|p| p.display().to_string()),
         plan_digest: Some(digest(path)?),
         fingerprint: Some(fingerprint::of(&plan)),
+        selections: loaded.groups.iter().filter_map(|g| g.view()).collect(),
         concurrency: plan.header().execution.concurrency,
         on_failure: plan.header().execution.on_failure,
         depends_on: (0..specs.len())

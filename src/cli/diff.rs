@@ -24,6 +24,13 @@ pub struct Args {
     /// Exit with status 1 when the plans differ (like `git diff --exit-code`).
     #[arg(long)]
     pub exit_code: bool,
+    /// Expand `select:` restores from the source accounts, so the diff
+    /// shows which tables a selector change adds or removes.
+    #[arg(long)]
+    pub live: bool,
+    /// AWS access for `--live`.
+    #[command(flatten)]
+    pub aws: crate::cli::aws::AwsArgs,
     /// Compilation settings (both plans use the same `{date}`).
     #[command(flatten)]
     pub compile: CompileArgs,
@@ -50,6 +57,18 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         (Err(a), Err(b)) => return a.max(b),
         (Err(s), _) | (_, Err(s)) => return s,
     };
+    let selectors = crate::plan::select::diff_groups(&old.groups, &new.groups);
+    let (old, new) = if args.live {
+        let cloud = args.aws.read_only();
+        let expand = |l| crate::cli::select::expand_or_report(l, &cloud, &args.compile, out);
+        match (expand(old), expand(new)) {
+            (Ok(o), Ok(n)) => (o, n),
+            (Err(a), Err(b)) => return a.max(b),
+            (Err(s), _) | (_, Err(s)) => return s,
+        }
+    } else {
+        (old, new)
+    };
     let d = diff_plans(&old.plan, &new.plan);
     let (old_label, new_label) = (old.source.name(), new.source.name());
     let text = match args.format {
@@ -59,9 +78,20 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         Format::Markdown => report::markdown::plan_diff(&d, old_label, new_label),
         Format::Json => report::json::plan_diff(&d),
     };
+    if args.format != Format::Json && !selectors.is_empty() {
+        let mut lines = String::new();
+        for c in &selectors {
+            lines.push_str(&c.text());
+            lines.push('\n');
+        }
+        if args.format == Format::Markdown {
+            lines = lines.lines().map(|l| format!("- {l}\n")).collect();
+        }
+        crate::cli::printer::out(&lines);
+    }
     crate::cli::printer::out(&text);
     crate::cli::printer::step_summary(&report::markdown::plan_diff(&d, old_label, new_label));
-    if args.exit_code && !d.is_empty() {
+    if args.exit_code && !(d.is_empty() && selectors.is_empty()) {
         ExitStatus::Findings
     } else {
         ExitStatus::Valid

@@ -26,6 +26,7 @@ pub mod plan;
 pub mod printer;
 pub mod runs;
 pub mod schema;
+pub mod select;
 pub mod simulate;
 pub mod teardown;
 pub mod validate;

@@ -63,8 +63,15 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         Err(status) => return status,
     };
     let cloud = args.aws.read_only();
+    let loaded = match crate::cli::select::expand_or_report(loaded, &cloud, &args.compile, out) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
     let dry = match block_on(dry_run(&loaded.plan, &cloud, &LiveOptions::default())) {
-        Ok(d) => d,
+        Ok(mut d) => {
+            d.selections = loaded.groups.iter().filter_map(|g| g.view()).collect();
+            d
+        }
         Err(e) => {
             crate::errln!("error: {e}");
             return ExitStatus::Error;

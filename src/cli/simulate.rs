@@ -135,6 +135,16 @@ fn load(args: &Args, out: Output) -> Result<Result<(Loaded, Sizes), ExitStatus>,
             .map_err(|e| format!("failed to read the embedded sizes: {e}"))?,
         (None, Some(_)) => Sizes::default(),
     };
+    // Selectors expand from the account (`--live`) or the sizes file.
+    let expanded = if args.live {
+        crate::cli::select::expand_or_report(loaded, &args.aws.read_only(), &args.compile, out)
+    } else {
+        crate::cli::select::expand_from_names(loaded, sizes.0.keys(), &args.compile, out)
+    };
+    let loaded = match expanded {
+        Ok(l) => l,
+        Err(status) => return Ok(Err(status)),
+    };
     let sizes = if args.live {
         live_sizes(&loaded.plan, &args.aws, sizes)?
     } else {

@@ -120,6 +120,7 @@ pub fn build(
         },
         checked_at: now,
         random_draw: report.draw.clone(),
+        selections: Vec::new(),
         identities: report
             .identities
             .iter()

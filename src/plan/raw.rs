@@ -118,8 +118,12 @@ pub struct RawDefaults {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Restore")]
 pub struct RawRestore {
-    /// Original table name.
+    /// Original table name (or `select` instead).
+    #[serde(default)]
     pub table: String,
+    /// Instead of `table`: one restore per matching table of the source
+    /// account and Region, each with the table's name as its id.
+    pub select: Option<RawSelect>,
     /// Unique id; default: `table`.
     pub id: Option<String>,
     /// Ids of restores that must finish (with their after-restore steps) first.
@@ -139,6 +143,20 @@ pub struct RawRestore {
     pub source: Option<RawLocation>,
     /// Per-field overrides of the plan's `target`.
     pub target: Option<RawTarget>,
+}
+
+/// A table selector: which tables of the source account and Region a
+/// `select:` restore stands for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Select")]
+pub struct RawSelect {
+    /// Shell-style globs (`*`, `?`, `[a-z]`); a table matches if any one matches.
+    pub names: Option<Vec<String>>,
+    /// Tags every matching table carries with exactly these values.
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Globs taken out of the match.
+    pub exclude: Option<Vec<String>>,
 }
 
 /// Execution settings.

@@ -17,6 +17,7 @@ mod review;
 mod review_examples;
 mod rules;
 mod schema;
+mod select;
 mod simulate;
 mod support;
 mod test;
