@@ -28,6 +28,7 @@ pub mod diff;
 pub mod estimate;
 pub mod exec;
 pub mod graph;
+pub mod init;
 pub mod plan;
 pub mod report;
 pub mod sim;

@@ -8,6 +8,7 @@ mod first_hour;
 mod graph;
 mod hostile;
 mod identity;
+mod init;
 mod live;
 mod output;
 mod props;
