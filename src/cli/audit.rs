@@ -6,9 +6,8 @@ use std::path::PathBuf;
 
 use crate::check::live::LiveOptions;
 use crate::cli::aws::{AwsArgs, block_on};
-use crate::cli::plan::dry_run;
-use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
-use crate::diff::audit::audit;
+use crate::cli::{CompileArgs, Error, ExitStatus, Output, Result, load_or_report};
+use crate::diff::pipeline;
 use crate::report::{self, Style};
 
 /// Arguments of `audit`.
@@ -30,7 +29,7 @@ pub struct Args {
 }
 
 /// Runs `audit`.
-pub fn run(args: &Args, out: Output) -> ExitStatus {
+pub fn run(args: &Args, out: Output) -> Result {
     // Refuse unknown extensions before talking to AWS.
     let mut targets = Vec::new();
     for path in &args.out {
@@ -41,51 +40,38 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
         match ext.as_deref() {
             Some("md" | "markdown" | "json" | "html" | "htm") => targets.push((path, ext)),
             _ => {
-                crate::errln!(
-                    "error: failed to choose a format for {}: name it .md, .json or .html",
+                return Err(Error::Message(format!(
+                    "failed to choose a format for {}: name it .md, .json or .html",
                     path.display()
-                );
-                return ExitStatus::Error;
+                )));
             }
         }
     }
-    let loaded = match load_or_report(&args.plan, &args.compile, out) {
-        Ok(l) => l,
-        Err(status) => return status,
-    };
+    let loaded = load_or_report(&args.plan, &args.compile, out)?;
     let cloud = args.aws.read_only();
-    let loaded = match crate::cli::select::expand_or_report(loaded, &cloud, &args.compile, out) {
-        Ok(l) => l,
-        Err(status) => return status,
-    };
-    let dry = match block_on(dry_run(&loaded.plan, &cloud, &LiveOptions::default())) {
-        Ok(mut d) => {
-            d.selections = loaded.groups.iter().filter_map(|g| g.view()).collect();
-            d
-        }
-        Err(e) => {
-            crate::errln!("error: {e}");
-            return ExitStatus::Error;
-        }
-    };
-    let a = audit(&dry, crate::clock::now());
+    let loaded = crate::cli::select::expand_or_report(loaded, &cloud, &args.compile, out)?;
+    let mut a = block_on(pipeline::audit(
+        &loaded.plan,
+        &cloud,
+        &LiveOptions::default(),
+        crate::clock::now(),
+    ))?;
+    a.dry_run.selections = loaded.groups.iter().filter_map(|g| g.view()).collect();
     for (path, ext) in targets {
         let text = match ext.as_deref() {
             Some("json") => report::json::audit(&a),
             Some("html" | "htm") => report::html::audit(&a),
             _ => report::markdown::audit(&a),
         };
-        if let Err(e) = std::fs::write(path, text) {
-            crate::errln!("error: failed to write {}: {e}", path.display());
-            return ExitStatus::Error;
-        }
+        std::fs::write(path, text)
+            .map_err(|e| Error::Message(format!("failed to write {}: {e}", path.display())))?;
     }
     if !out.quiet {
         crate::cli::printer::out(&report::text::audit(&a, Style { color: out.color }));
     }
-    if a.passed {
-        ExitStatus::Valid
+    Ok(if a.passed {
+        ExitStatus::Success
     } else {
-        ExitStatus::Findings
-    }
+        ExitStatus::Failure
+    })
 }

@@ -8,7 +8,7 @@
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::{Cli, ExitStatus};
+use crate::cli::{Cli, ExitStatus, Result};
 
 /// Arguments of `completions`.
 #[derive(Debug, Clone, clap::Args)]
@@ -90,9 +90,9 @@ pub fn script(shell: Shell) -> String {
 }
 
 /// Prints the completion script on stdout.
-pub fn run(args: &Args) -> ExitStatus {
+pub fn run(args: &Args) -> Result {
     crate::cli::printer::out(&script(args.shell));
-    ExitStatus::Valid
+    Ok(ExitStatus::Success)
 }
 
 #[cfg(test)]

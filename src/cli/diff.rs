@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
+use crate::cli::{CompileArgs, ExitStatus, Output, Result, load_or_report};
 use crate::diff::plans::diff_plans;
 use crate::report::{self, Style};
 
@@ -48,24 +48,28 @@ pub enum Format {
 }
 
 /// Runs `diff`.
-pub fn run(args: &Args, out: Output) -> ExitStatus {
+pub fn run(args: &Args, out: Output) -> Result {
     // Load both before giving up, so every broken file is reported at once.
     let old = load_or_report(&args.old, &args.compile, out);
     let new = load_or_report(&args.new, &args.compile, out);
     let (old, new) = match (old, new) {
         (Ok(o), Ok(n)) => (o, n),
-        (Err(a), Err(b)) => return a.max(b),
-        (Err(s), _) | (_, Err(s)) => return s,
+        // Both were reported; the worse one decides the status.
+        (Err(a), Err(b)) => {
+            return Err(if a.exit_status() >= b.exit_status() {
+                a
+            } else {
+                b
+            });
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e),
     };
     let selectors = crate::plan::select::diff_groups(&old.groups, &new.groups);
     let (old, new) = if args.live {
         let cloud = args.aws.read_only();
-        let expand = |l| crate::cli::select::expand_or_report(l, &cloud, &args.compile, out);
-        match (expand(old), expand(new)) {
-            (Ok(o), Ok(n)) => (o, n),
-            (Err(a), Err(b)) => return a.max(b),
-            (Err(s), _) | (_, Err(s)) => return s,
-        }
+        let old = crate::cli::select::expand_or_report(old, &cloud, &args.compile, out)?;
+        let new = crate::cli::select::expand_or_report(new, &cloud, &args.compile, out)?;
+        (old, new)
     } else {
         (old, new)
     };
@@ -91,9 +95,11 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     }
     crate::cli::printer::out(&text);
     crate::cli::printer::step_summary(&report::markdown::plan_diff(&d, old_label, new_label));
-    if args.exit_code && !(d.is_empty() && selectors.is_empty()) {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Valid
-    }
+    Ok(
+        if args.exit_code && !(d.is_empty() && selectors.is_empty()) {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        },
+    )
 }

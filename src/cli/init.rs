@@ -68,14 +68,8 @@ fn pair(s: &str, what: &str) -> Result<(String, String), String> {
 }
 
 /// Runs `init`.
-pub fn run(args: &Args, out: Output) -> ExitStatus {
-    match run_inner(args, out) {
-        Ok(s) => s,
-        Err(e) => {
-            crate::errln!("error: {e}");
-            ExitStatus::Error
-        }
-    }
+pub fn run(args: &Args, out: Output) -> crate::cli::Result {
+    run_inner(args, out).map_err(crate::cli::Error::Message)
 }
 
 fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
@@ -159,7 +153,7 @@ fn run_inner(args: &Args, out: Output) -> Result<ExitStatus, String> {
             }
         }
     }
-    Ok(ExitStatus::Valid)
+    Ok(ExitStatus::Success)
 }
 
 /// The flags that shaped the plan, for its header comment (no credentials).

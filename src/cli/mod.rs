@@ -1,8 +1,10 @@
 //! The command line: argument parsing, output settings and exit codes.
 //!
-//! One module per subcommand; each takes its parsed arguments and the
-//! shared [`Output`] and returns an [`ExitStatus`]. Commands call the
-//! library's stages and renderers and must not implement checks themselves.
+//! One module per subcommand; each parses nothing itself (clap did), calls
+//! the library function that does the command's work, prints the result
+//! through [`printer`], and returns the [`ExitStatus`] its outcome earned,
+//! or an [`Error`] that says why it stopped. Commands must not implement
+//! checks, pipelines or renderers themselves.
 //!
 //! To add a subcommand: add a module with `Args` and `run`, a variant to
 //! [`Command`], and a match arm in [`run`].
@@ -32,18 +34,75 @@ pub mod simulate;
 pub mod teardown;
 pub mod validate;
 
-/// Exit statuses, documented in `docs/cli.md`.
+/// Exit statuses, documented in `docs/cli.md` ("Exit status").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitStatus {
-    /// Everything is valid (warnings allowed).
-    Valid = 0,
-    /// At least one plan has an error finding.
-    Findings = 1,
-    /// Usage error, unreadable file or internal error.
+    /// 0: the command did what was asked (a valid plan, warnings allowed;
+    /// a ready dry run; a run whose every restore completed).
+    Success = 0,
+    /// 1: the command ran and found a problem: an error finding, a blocked
+    /// restore, a failed check, a restore that failed or was skipped, a
+    /// refused table, plans that differ under `diff --exit-code`.
+    Failure = 1,
+    /// 2: the command could not do its work: a usage error, an unreadable
+    /// file, a lock held by another process, wrong credentials, an
+    /// internal error.
     Error = 2,
-    /// `apply` was interrupted; the run can be resumed with `--resume`.
+    /// 130: `apply` was interrupted; the run can be resumed with `--resume`.
     Interrupted = 130,
 }
+
+/// Why a command stopped before it could finish its work.
+///
+/// Every command returns `Result<ExitStatus, Error>`: `Ok` carries the
+/// outcome of work that was done (`Success` or `Failure`), `Err` a reason to
+/// stop. [`run`] prints what has not been printed yet and exits with
+/// [`Error::exit_status`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A usage, input or internal error not printed yet: shown as
+    /// `error: MESSAGE`, exit status 2.
+    #[error("{0}")]
+    Message(String),
+    /// Findings or refusals that were already printed (a rejected plan,
+    /// failed live checks, a stale saved plan): exit status 1.
+    #[error("stopped on findings already shown")]
+    Failed,
+    /// A reason to stop that was already printed (an unreadable file, a
+    /// declined confirmation): exit status 2.
+    #[error("stopped on an error already shown")]
+    Stopped,
+    /// The operator interrupted the command twice: exit status 130.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    /// The process exit status this error ends the command with.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Error::Message(_) | Error::Stopped => ExitStatus::Error,
+            Error::Failed => ExitStatus::Failure,
+            Error::Interrupted => ExitStatus::Interrupted,
+        }
+    }
+
+    /// Prints what the error has to say that was not printed before.
+    pub fn print(&self) {
+        if let Error::Message(message) = self {
+            crate::errln!("error: {message}");
+        }
+    }
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Self {
+        Error::Message(message)
+    }
+}
+
+/// What every command returns.
+pub type Result<T = ExitStatus, E = Error> = std::result::Result<T, E>;
 
 impl From<ExitStatus> for ExitCode {
     fn from(s: ExitStatus) -> Self {
@@ -152,7 +211,7 @@ impl CompileArgs {
     }
 }
 
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
+fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date like 2026-11-20"))
 }
@@ -166,7 +225,7 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() {
                 ExitStatus::Error.into()
             } else {
-                ExitStatus::Valid.into()
+                ExitStatus::Success.into()
             };
         }
     };
@@ -183,8 +242,18 @@ pub fn main() -> ExitCode {
     run(cli.command, out).into()
 }
 
-/// Dispatches a parsed command.
+/// Dispatches a parsed command and turns its result into an exit status.
 pub fn run(command: Command, out: Output) -> ExitStatus {
+    match dispatch(command, out) {
+        Ok(status) => status,
+        Err(e) => {
+            e.print();
+            e.exit_status()
+        }
+    }
+}
+
+fn dispatch(command: Command, out: Output) -> Result {
     match command {
         Command::Validate(args) => validate::run(&args, out),
         Command::Graph(args) => graph::run(&args, out),
@@ -256,7 +325,7 @@ fn init_tracing(quiet: bool, verbose: u8) {
 /// What to say about a sizes file passed where a plan was expected.
 pub fn not_a_plan(
     path: &std::path::Path,
-    sizes: &Result<crate::sim::offline::Sizes, String>,
+    sizes: &std::result::Result<crate::sim::offline::Sizes, String>,
 ) -> String {
     let what = match sizes {
         Ok(s) => format!(
@@ -275,15 +344,15 @@ pub fn not_a_plan(
 
 /// Loads one plan for a command that needs a valid plan (e.g. `graph`):
 /// prints warnings or findings as human diagnostics on stderr and returns
-/// the plan, or the exit status to stop with.
+/// the plan, or the error to stop with (its reason already printed).
 pub fn load_or_report(
     path: &std::path::Path,
     compile: &CompileArgs,
     out: Output,
-) -> Result<Loaded, ExitStatus> {
+) -> Result<Loaded> {
     if let Some(sizes) = crate::sim::offline::Sizes::recognise(path) {
         crate::errln!("error: {}", not_a_plan(path, &sizes));
-        return Err(ExitStatus::Error);
+        return Err(Error::Stopped);
     }
     match crate::plan::load_file(path, &compile.options()) {
         Ok(loaded) => {
@@ -297,7 +366,7 @@ pub fn load_or_report(
         }
         Err(LoadError::Read { path, source }) => {
             crate::errln!("error: failed to read {}: {source}", path.display());
-            Err(ExitStatus::Error)
+            Err(Error::Stopped)
         }
         Err(LoadError::Rejected(r)) => {
             let shown: Vec<_> = r
@@ -307,7 +376,36 @@ pub fn load_or_report(
                 .cloned()
                 .collect();
             crate::err!("{}", findings::render_human(&shown, &r.source, out.human()));
-            Err(ExitStatus::Findings)
+            Err(Error::Failed)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_statuses_keep_the_documented_numbers() {
+        let codes: Vec<u8> = [
+            ExitStatus::Success,
+            ExitStatus::Failure,
+            ExitStatus::Error,
+            ExitStatus::Interrupted,
+        ]
+        .iter()
+        .map(|s| *s as u8)
+        .collect();
+        assert_eq!(codes, [0, 1, 2, 130]);
+    }
+
+    #[test]
+    fn each_error_ends_with_its_status() {
+        assert_eq!(Error::from("x".to_owned()).exit_status(), ExitStatus::Error);
+        assert_eq!(Error::Stopped.exit_status(), ExitStatus::Error);
+        assert_eq!(Error::Failed.exit_status(), ExitStatus::Failure);
+        assert_eq!(Error::Interrupted.exit_status(), ExitStatus::Interrupted);
+        // The worst status wins when several commands' outcomes combine.
+        assert!(ExitStatus::Failure < ExitStatus::Error);
     }
 }

@@ -6,12 +6,10 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use crate::check::live::{self, LiveOptions};
+use crate::check::live::LiveOptions;
 use crate::cli::aws::{AwsArgs, block_on};
-use crate::cli::{CompileArgs, ExitStatus, Output, load_or_report};
-use crate::cloud::CloudRead;
-use crate::diff::{self, DryRun, source::read_source_settings};
-use crate::plan::model::Plan;
+use crate::cli::{CompileArgs, Error, ExitStatus, Output, Result, load_or_report};
+use crate::diff;
 use crate::report::{self, Style};
 
 /// Arguments of `plan`.
@@ -48,40 +46,16 @@ pub enum Format {
     Github,
 }
 
-/// Resolves `plan` against `cloud` and builds its dry run. Read-only: the
-/// cloud is a [`CloudRead`], so nothing can be changed from here.
-pub async fn dry_run(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> DryRun {
-    let report = live::check(plan, cloud, opts).await;
-    let sources = read_source_settings(plan, cloud).await;
-    diff::build(plan, &report, &sources)
-}
-
 /// Runs `plan`.
-pub fn run(args: &Args, out: Output) -> ExitStatus {
-    let loaded = match load_or_report(&args.plan, &args.compile, out) {
-        Ok(l) => l,
-        Err(status) => return status,
-    };
+pub fn run(args: &Args, out: Output) -> Result {
+    let loaded = load_or_report(&args.plan, &args.compile, out)?;
     let cloud = args.aws.read_only();
-    let loaded = match crate::cli::select::expand_or_report(loaded, &cloud, &args.compile, out) {
-        Ok(l) => l,
-        Err(status) => return status,
-    };
-    let dry = match block_on(dry_run(&loaded.plan, &cloud, &LiveOptions::default())) {
-        Ok(mut d) => {
-            d.selections = loaded.groups.iter().filter_map(|g| g.view()).collect();
-            d
-        }
-        Err(e) => {
-            crate::errln!("error: {e}");
-            return ExitStatus::Error;
-        }
-    };
-    if let Some(path) = &args.out
-        && let Err(e) = std::fs::write(path, report::json::dry_run(&dry))
-    {
-        crate::errln!("error: failed to write {}: {e}", path.display());
-        return ExitStatus::Error;
+    let loaded = crate::cli::select::expand_or_report(loaded, &cloud, &args.compile, out)?;
+    let mut dry = block_on(diff::dry_run(&loaded.plan, &cloud, &LiveOptions::default()))?;
+    dry.selections = loaded.groups.iter().filter_map(|g| g.view()).collect();
+    if let Some(path) = &args.out {
+        std::fs::write(path, report::json::dry_run(&dry))
+            .map_err(|e| Error::Message(format!("failed to write {}: {e}", path.display())))?;
     }
     let text = match args.format {
         Format::Human => report::text::dry_run(&dry, Style { color: out.color }),
@@ -99,9 +73,9 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     };
     crate::cli::printer::step_summary(&report::markdown::dry_run(&dry));
     crate::cli::printer::out(&text);
-    if dry.is_ready() {
-        ExitStatus::Valid
+    Ok(if dry.is_ready() {
+        ExitStatus::Success
     } else {
-        ExitStatus::Findings
-    }
+        ExitStatus::Failure
+    })
 }

@@ -108,6 +108,22 @@ impl Write for Stdout {
     }
 }
 
+/// Stderr as an [`std::io::Write`] that never fails: for sinks that write
+/// lines while a run works.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stderr;
+
+impl Write for Stderr {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        write(Stream::Stderr, buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Appends Markdown to the job summary when running in GitHub Actions
 /// (`GITHUB_STEP_SUMMARY` names the file); does nothing elsewhere. A
 /// summary that cannot be written is not worth failing the command for.

@@ -3,7 +3,7 @@
 //! from its `--sizes` file.
 
 use crate::check::inventory::{ExpandError, expand_live, expand_with};
-use crate::cli::{CompileArgs, ExitStatus, Output};
+use crate::cli::{CompileArgs, Error, Output, Result};
 use crate::cloud::CloudRead;
 use crate::plan::Loaded;
 use crate::plan::select::{Inventory, OVERRIDDEN};
@@ -16,16 +16,13 @@ pub fn expand_or_report(
     cloud: &dyn CloudRead,
     compile: &CompileArgs,
     out: Output,
-) -> Result<Loaded, ExitStatus> {
+) -> Result<Loaded> {
     if loaded.groups.is_empty() {
         return Ok(loaded);
     }
     let source = loaded.source.clone();
     let result = crate::cli::aws::block_on(expand_live(loaded, &compile.options(), cloud))
-        .map_err(|e| {
-            crate::errln!("error: {e}");
-            ExitStatus::Error
-        })?;
+        .map_err(Error::Message)?;
     shown(result, &source, out)
 }
 
@@ -36,7 +33,7 @@ pub fn expand_from_names<'a>(
     names: impl Iterator<Item = &'a String> + Clone,
     compile: &CompileArgs,
     out: Output,
-) -> Result<Loaded, ExitStatus> {
+) -> Result<Loaded> {
     if loaded.groups.is_empty() {
         return Ok(loaded);
     }
@@ -62,7 +59,7 @@ fn shown(
     result: Result<Loaded, ExpandError>,
     source: &crate::plan::SourceFile,
     out: Output,
-) -> Result<Loaded, ExitStatus> {
+) -> Result<Loaded> {
     match result {
         Ok(l) => {
             let notes: Vec<_> = l
@@ -78,7 +75,7 @@ fn shown(
         }
         Err(ExpandError::Listing(f)) => {
             crate::err!("{}", findings::render_human(&[*f], source, out.human()));
-            Err(ExitStatus::Findings)
+            Err(Error::Failed)
         }
         Err(ExpandError::Rejected(r)) => {
             let shown: Vec<_> = r
@@ -88,7 +85,7 @@ fn shown(
                 .cloned()
                 .collect();
             crate::err!("{}", findings::render_human(&shown, &r.source, out.human()));
-            Err(ExitStatus::Findings)
+            Err(Error::Failed)
         }
     }
 }
@@ -99,7 +96,7 @@ pub fn expand_for_validate(
     loaded: Loaded,
     aws: &crate::cli::aws::AwsArgs,
     opts: &crate::plan::CompileOptions,
-) -> Result<Loaded, crate::plan::LoadError> {
+) -> std::result::Result<Loaded, crate::plan::LoadError> {
     use crate::plan::{LoadError, Rejected};
     if loaded.groups.is_empty() {
         return Ok(loaded);

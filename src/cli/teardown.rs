@@ -1,17 +1,21 @@
 //! `restoreplan teardown RUN`: delete the tables one run created, after
 //! showing them and asking; refuse, loudly, any table the run cannot prove
 //! it created.
+//!
+//! With `--quiet` only errors, refusals and what a question asks about are
+//! printed: the list of tables is shown when it is asked about (no `--yes`),
+//! and notes, tables already gone and each table deleted are not.
 
 use std::path::PathBuf;
 
-use crate::cli::apply::{RUNS_DIR, confirm, lock_run, peek_run, record_takeovers};
+use crate::cli::apply::{RUNS_DIR, confirm, record_takeovers};
 use crate::cli::aws::{AwsArgs, runtime};
-use crate::cli::{ExitStatus, Output};
+use crate::cli::{Error, ExitStatus, Output, Result};
 use crate::cloud::aws::AwsCloud;
 use crate::exec::identity;
 use crate::exec::journal::Journal;
+use crate::exec::start::{lock_run, peek_run};
 use crate::exec::teardown::{self, Unprotect, Verdict};
-use crate::plan::model::AccountId;
 
 /// Arguments of `teardown`.
 #[derive(Debug, Clone, clap::Args)]
@@ -35,63 +39,31 @@ pub struct Args {
 }
 
 /// Runs `teardown`.
-pub fn run(args: &Args, _out: Output) -> ExitStatus {
+pub fn run(args: &Args, out: Output) -> Result {
     // Read the run (read only), then hold its lock like `apply` does: a
     // teardown while an apply or resume of the run is live is refused, and
     // a killed holder's lock is taken over. Only the holder writes the
     // journal.
-    let peek = match peek_run(&args.runs_dir, &args.run) {
-        Ok(s) => s,
-        Err(e) => {
-            crate::errln!("error: {e}");
-            return ExitStatus::Error;
-        }
-    };
-    let (mut lock, takeovers) = match lock_run(&args.runs_dir, &args.run, &peek.header) {
-        Ok(l) => l,
-        Err(e) => {
-            crate::errln!("error: {e}");
-            crate::errln!("nothing was deleted");
-            return ExitStatus::Error;
-        }
-    };
-    let (journal, state) = match Journal::open(&args.runs_dir, &args.run) {
-        Ok(x) => x,
-        Err(e) => {
-            crate::errln!("error: {e}");
-            return ExitStatus::Error;
-        }
-    };
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            crate::errln!("error: failed to start the async runtime: {e}");
-            return ExitStatus::Error;
-        }
-    };
+    let peek = peek_run(&args.runs_dir, &args.run)?;
+    let (mut lock, takeovers) = lock_run(&args.runs_dir, &args.run, &peek.header)
+        .map_err(|e: String| nothing_deleted(&e))?;
+    let (journal, state) =
+        Journal::open(&args.runs_dir, &args.run).map_err(|e| Error::Message(e.to_string()))?;
+    let rt = runtime().map_err(|e| format!("failed to start the async runtime: {e}"))?;
     let cloud = AwsCloud::new(args.aws.options());
-    // The accounts this run created tables in: the credentials for each
-    // must be of that account (and of the one the journal recorded) before
-    // anything is asked of it; otherwise every table would look "gone".
-    let accounts: Vec<AccountId> = state
-        .header
-        .restores
-        .iter()
-        .zip(&state.restores)
-        .filter(|(_, r)| r.handle.is_some() && !r.deleted)
-        .map(|(spec, _)| spec.target.account.clone())
-        .collect();
-    let verified = match rt.block_on(identity::verify(&cloud, &accounts, &state.identities)) {
-        Ok(v) => v,
-        Err(why) => {
+    // The credentials for each account must be of that account (and of the
+    // one the journal recorded) before anything is asked of it.
+    let accounts = teardown::accounts(&state);
+    let verified = rt
+        .block_on(identity::verify(&cloud, &accounts, &state.identities))
+        .map_err(|why| {
             for line in why.lines() {
                 crate::errln!("error: {line}");
             }
             crate::errln!("nothing was deleted");
-            return ExitStatus::Error;
-        }
-    };
-    for (account, recorded) in &verified.changed {
+            Error::Stopped
+        })?;
+    for (account, recorded) in verified.changed.iter().filter(|_| !out.quiet) {
         if let Some((_, id)) = verified.identities.iter().find(|(a, _)| a == account) {
             crate::errln!(
                 "note: account {account}: acting as {} (the run recorded {recorded})",
@@ -126,42 +98,41 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
                     i.id
                 );
             }
-            Verdict::Gone => crate::errln!(
+            Verdict::Gone if !out.quiet => crate::errln!(
                 "already gone: table `{}` in {} (restore `{}`)",
                 i.table,
                 i.scope,
                 i.id
             ),
+            Verdict::Gone => {}
             Verdict::Delete => {}
         }
     }
-    let status_without_deletes = if unseen > 0 {
-        ExitStatus::Error
-    } else if refused > 0 {
-        ExitStatus::Findings
-    } else {
-        ExitStatus::Valid
-    };
     if delete.is_empty() {
-        if unseen == 0
-            && let Err(e) = record_takeovers(&journal, &takeovers)
-        {
-            crate::errln!("error: {e}");
-            return ExitStatus::Error;
-        }
         if unseen > 0 {
             crate::errln!("run {}: nothing was deleted", args.run);
-        } else {
+            return Err(Error::Stopped);
+        }
+        record_takeovers(&journal, &takeovers)?;
+        if !out.quiet {
             crate::outln!("run {}: no table to delete", args.run);
         }
-        return status_without_deletes;
+        return Ok(if refused > 0 {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        });
     }
-    crate::outln!(
-        "run {} created these tables; teardown deletes them:",
-        args.run
-    );
-    for i in &delete {
-        crate::outln!("  - {} in {} (restore `{}`)", i.table, i.scope, i.id);
+    // What a question asks about is shown even with --quiet.
+    let show = !out.quiet || !args.yes;
+    if show {
+        crate::outln!(
+            "run {} created these tables; teardown deletes them:",
+            args.run
+        );
+        for i in &delete {
+            crate::outln!("  - {} in {} (restore `{}`)", i.table, i.scope, i.id);
+        }
     }
     let unprotect: Vec<_> = delete
         .iter()
@@ -171,7 +142,7 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         .iter()
         .filter(|i| i.unprotect == Unprotect::Forced)
         .count();
-    if !unprotect.is_empty() {
+    if show && !unprotect.is_empty() {
         crate::outln!("and changes, before deleting:");
         for i in &unprotect {
             crate::outln!(
@@ -200,16 +171,9 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
                 delete.len()
             )
         };
-        match confirm(&question) {
-            Ok(true) => {}
-            Ok(false) => {
-                crate::errln!("nothing was deleted");
-                return ExitStatus::Error;
-            }
-            Err(e) => {
-                crate::errln!("error: {e}");
-                return ExitStatus::Error;
-            }
+        if !confirm(&question)? {
+            crate::errln!("nothing was deleted");
+            return Err(Error::Stopped);
         }
     } else if forced > 0 {
         crate::errln!(
@@ -218,29 +182,18 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         );
     }
     // The confirmation may have taken longer than the lease: still ours?
-    if let Err(e) = lock.renew(crate::clock::now()) {
-        crate::errln!("error: {e}");
-        crate::errln!("nothing was deleted");
-        return ExitStatus::Error;
-    }
-    if let Err(e) = record_takeovers(&journal, &takeovers) {
-        crate::errln!("error: {e}");
-        return ExitStatus::Error;
-    }
-    if let Err(e) = identity::record(&journal, &verified, &state.identities) {
-        crate::errln!("error: {e}");
-        return ExitStatus::Error;
-    }
-    let done = match rt.block_on(teardown::execute(&items, &cloud, &journal)) {
-        Ok(d) => d,
-        Err(e) => {
-            crate::errln!("error: {e}");
-            return ExitStatus::Error;
-        }
-    };
+    lock.renew(crate::clock::now())
+        .map_err(|e| nothing_deleted(&e.to_string()))?;
+    record_takeovers(&journal, &takeovers)?;
+    identity::record(&journal, &verified, &state.identities)
+        .map_err(|e| Error::Message(e.to_string()))?;
+    let done = rt
+        .block_on(teardown::execute(&items, &cloud, &journal))
+        .map_err(|e| Error::Message(e.to_string()))?;
     let mut failed = false;
     for d in &done {
         match &d.result {
+            Ok(()) if out.quiet => {}
             Ok(()) => crate::outln!("deleted {}", d.table),
             Err(e) => {
                 failed = true;
@@ -249,10 +202,18 @@ pub fn run(args: &Args, _out: Output) -> ExitStatus {
         }
     }
     if unseen > 0 {
-        ExitStatus::Error
+        Err(Error::Stopped)
     } else if failed || refused > 0 {
-        ExitStatus::Findings
+        Ok(ExitStatus::Failure)
     } else {
-        ExitStatus::Valid
+        Ok(ExitStatus::Success)
     }
+}
+
+/// A reason to stop before anything was deleted: `error: WHY`, then
+/// `nothing was deleted`.
+fn nothing_deleted(why: &str) -> Error {
+    crate::errln!("error: {why}");
+    crate::errln!("nothing was deleted");
+    Error::Stopped
 }

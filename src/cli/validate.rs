@@ -7,7 +7,7 @@ use clap::ValueEnum;
 
 use crate::check::live::{self, LiveOptions};
 use crate::cli::aws::AwsArgs;
-use crate::cli::{CompileArgs, ExitStatus, Output};
+use crate::cli::{CompileArgs, ExitStatus, Output, Result};
 use crate::diag::{Finding, Severity};
 use crate::plan::{LoadError, SourceFile};
 use crate::report::findings;
@@ -51,9 +51,9 @@ struct Outcome {
 }
 
 /// Runs `validate`.
-pub fn run(args: &Args, out: Output) -> ExitStatus {
+pub fn run(args: &Args, out: Output) -> Result {
     let opts = args.compile.options();
-    let mut status = ExitStatus::Valid;
+    let mut status = ExitStatus::Success;
     let mut json_files = Vec::new();
     let mut summary_rows = Vec::new();
     let mut stdout = std::io::BufWriter::new(crate::cli::printer::Stdout);
@@ -91,18 +91,9 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                             Some(Err(e)) => e,
                             _ => String::new(),
                         };
-                        status = status.max(ExitStatus::Findings);
-                        let span = sizes_span(&source, &message);
+                        status = status.max(ExitStatus::Failure);
                         Outcome {
-                            findings: vec![
-                                Finding::error(SIZES_INVALID, format!("sizes file: {message}"))
-                                    .at(span)
-                                    .label("not a size")
-                                    .help(
-                                        "write `table: SIZE` lines, SIZE in bytes or with a unit \
-                                     (KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. `orders: 120GiB`",
-                                    ),
-                            ],
+                            findings: vec![crate::sim::sizes_file::invalid(&source, &message)],
                             source,
                             summary: None,
                         }
@@ -135,7 +126,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                     let errors = findings.iter().filter(|f| f.is_error()).count();
                     let warnings = findings.len() - errors;
                     if errors > 0 {
-                        status = status.max(ExitStatus::Findings);
+                        status = status.max(ExitStatus::Failure);
                     }
                     let layers = plan.graph().layers().len();
                     let summary = (errors == 0).then(|| {
@@ -177,7 +168,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
                     continue;
                 }
                 Err(LoadError::Rejected(r)) => {
-                    status = status.max(ExitStatus::Findings);
+                    status = status.max(ExitStatus::Failure);
                     Outcome {
                         source: r.source,
                         findings: r.findings,
@@ -244,7 +235,7 @@ pub fn run(args: &Args, out: Output) -> ExitStatus {
     }
     let _ = stdout.flush();
     crate::cli::printer::step_summary(&step_summary(&summary_rows));
-    status
+    Ok(status)
 }
 
 /// One file's part of the job summary: its line of the table, then its
@@ -308,29 +299,16 @@ fn step_summary(rows: &[(String, String)]) -> String {
 }
 
 /// Runs the live checks of one plan with the real AWS adapter.
-fn live_check(plan: &crate::plan::model::Plan, aws: &AwsArgs) -> Result<live::LiveReport, String> {
+fn live_check(
+    plan: &crate::plan::model::Plan,
+    aws: &AwsArgs,
+) -> std::result::Result<live::LiveReport, String> {
     let cloud = aws.read_only();
     crate::cli::aws::block_on(live::check(plan, &cloud, &LiveOptions::default()))
 }
 
 /// Rule code of a sizes file that does not parse.
-pub const SIZES_INVALID: &str = "restoreplan::sizes::invalid";
-
-/// The entry a sizes-file error names (`` `orders`: … ``), when it is found.
-fn sizes_span(source: &SourceFile, message: &str) -> Option<crate::diag::Span> {
-    let name = message.strip_prefix('`')?.split('`').next()?;
-    let text = source.text();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if let Some(rest) = line.strip_prefix(name)
-            && rest.trim_start().starts_with(':')
-        {
-            return Some(crate::diag::Span::new(offset, line.trim_end().len()));
-        }
-        offset += line.len();
-    }
-    None
-}
+pub use crate::sim::sizes_file::SIZES_INVALID;
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }

@@ -5,9 +5,10 @@
 //! sealed plan and its [`LiveReport`](crate::check::live::LiveReport)), the
 //! predicted RTO ([`estimate`]), the comparison of a saved plan with a fresh
 //! resolution ([`stale`]), the audit checklist ([`audit`]) and the semantic
-//! diff of two versions of a plan ([`plans`]). Everything here is pure data
-//! and pure functions except [`source::read_source_settings`], which reads
-//! through a [`CloudRead`](crate::cloud::CloudRead). This module must not
+//! diff of two versions of a plan ([`plans`]), and the pipelines `plan` and
+//! `audit` run ([`pipeline`]). Everything here is pure data and pure
+//! functions except [`source::read_source_settings`] and [`pipeline`], which
+//! read through a [`CloudRead`](crate::cloud::CloudRead). This module must not
 //! print, format for people (that is [`crate::report`]) or hold a
 //! `CloudWrite`.
 
@@ -15,6 +16,7 @@ pub mod audit;
 pub mod build;
 pub mod estimate;
 pub mod model;
+pub mod pipeline;
 pub mod plans;
 pub mod source;
 pub mod stale;
@@ -24,3 +26,4 @@ pub(crate) mod fixtures;
 
 pub use build::build;
 pub use model::DryRun;
+pub use pipeline::dry_run;

@@ -596,24 +596,43 @@ impl Journal {
             }
             Err(e) => return Err(io(e)),
         }
+        // The header is written to a temporary file and renamed into place,
+        // so a journal file always starts with its run-started record: a
+        // process killed while creating a run leaves no journal, never an
+        // empty one.
         let path = dir.join(JOURNAL_FILE);
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(|source| JournalError::Io {
-                path: path.clone(),
-                source,
-            })?;
-        // Make the new directory entry itself durable.
+        let staging = dir.join(format!("{JOURNAL_FILE}.new"));
+        let at = |p: &Path| {
+            let p = p.to_owned();
+            move |source| JournalError::Io { path: p, source }
+        };
+        {
+            let mut line =
+                serde_json::to_vec(&Record::RunStarted(header)).map_err(|e| JournalError::Io {
+                    path: staging.clone(),
+                    source: std::io::Error::other(e),
+                })?;
+            line.push(b'\n');
+            let mut f = OpenOptions::new()
+                .create_new(true)
+                .write(true)
+                .open(&staging)
+                .map_err(at(&staging))?;
+            f.write_all(&line).map_err(at(&staging))?;
+            f.sync_all().map_err(at(&staging))?;
+        }
+        std::fs::rename(&staging, &path).map_err(at(&path))?;
+        // Make the directory entries themselves durable.
         if let Ok(d) = File::open(&dir) {
             let _ = d.sync_all();
         }
-        let j = Self {
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(at(&path))?;
+        Ok(Self {
             backend: Mutex::new(Backend::File { file, path }),
-        };
-        j.append(&Record::RunStarted(header))?;
-        Ok(j)
+        })
     }
 
     /// Opens an existing run for appending (resume, teardown) and returns

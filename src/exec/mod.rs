@@ -4,7 +4,9 @@
 //! account, failure policy), the crash-safe run journal ([`journal`]),
 //! idempotency tokens and run ids ([`spec`]), timing policies ([`policy`]),
 //! the executor itself ([`runner`]), the event stream ([`events`]) and its
-//! renderers ([`report`]: progress, JSON lines, final report, Gantt chart).
+//! renderers ([`report`]: progress, lines, JSON lines, final report, Gantt
+//! chart), and what a command does to a run before work starts ([`start`]:
+//! the run lock, resume and retry checks, the run header).
 //!
 //! Must not: talk to AWS except through [`crate::cloud::CloudWrite`], read
 //! the wall clock except through [`clock::Clock`], or print — the engine emits
@@ -21,6 +23,7 @@ pub mod report;
 pub mod runner;
 pub mod scheduler;
 pub mod spec;
+pub mod start;
 pub mod teardown;
 
 #[cfg(test)]

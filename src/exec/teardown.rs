@@ -74,6 +74,21 @@ pub fn raised_protection(state: &RunState, index: usize) -> bool {
         })
 }
 
+/// The accounts a teardown of `state` acts in: those of the tables the run
+/// created and has not deleted. The credentials for each must be of that
+/// account before anything is asked of it; otherwise every table would
+/// look "gone".
+pub fn accounts(state: &RunState) -> Vec<crate::plan::model::AccountId> {
+    state
+        .header
+        .restores
+        .iter()
+        .zip(&state.restores)
+        .filter(|(_, r)| r.handle.is_some() && !r.deleted)
+        .map(|(spec, _)| spec.target.account.clone())
+        .collect()
+}
+
 /// Decides, for every restore the journal shows this run started, whether
 /// its table can be deleted and what must change first (read-only).
 /// `force_unprotect` allows turning off deletion protection this run did

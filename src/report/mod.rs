@@ -1,5 +1,10 @@
-//! Renderers: pure functions from the models of [`crate::diag`] and
-//! [`crate::diff`] to text for people, JSON for tools and annotations for CI.
+//! Renderers: pure functions from the models of [`crate::diag`],
+//! [`crate::diff`], [`crate::sim`] and [`crate::exec`] to text for people,
+//! JSON for tools and annotations for CI.
+//!
+//! Besides the dry run: the dependency graph ([`graph`]: text, DOT,
+//! Mermaid), a simulation ([`simulate`]), the runs list ([`runs`]) and what
+//! `apply` shows before it asks ([`apply`]).
 //!
 //! Findings render through [`findings`] (miette, JSON, GitHub annotations).
 //! The dry run, plan diff and audit have one model each and several
@@ -11,11 +16,15 @@
 //! hold, talk to a cloud, read the clock or write files; callers decide
 //! where the text goes.
 
+pub mod apply;
 pub mod findings;
 pub mod github;
+pub mod graph;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod runs;
+pub mod simulate;
 pub mod text;
 
 use std::time::Duration;

@@ -10,8 +10,11 @@
 
 pub mod cloud;
 pub mod generate;
+pub mod live;
 pub mod offline;
 pub mod run;
+pub mod sizes_file;
+pub mod sweep;
 
 pub use crate::estimate::DurationModel;
 pub use cloud::{Faults, SimCloud, SimStats};

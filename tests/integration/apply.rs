@@ -915,12 +915,17 @@ const CRASH_SCALE: &str = "0.001";
 const CRASH_TRIALS: u64 = 20;
 const CRASH_PARALLEL: u64 = 4;
 
-/// Kill moments fall in `0..CRASH_WINDOW_MS` after the start, which covers
-/// the whole of an uninterrupted run of the plan below (3 to 4 s with four
-/// trials at once on two cores): trial `n` of `N` is killed at a random
-/// moment of the `n`-th `N`th of the window, so the kills span the live
-/// checks, restores in flight, settings and the end of the run.
-const CRASH_WINDOW_MS: u64 = 4500;
+/// Kill moments fall in `0..CRASH_WINDOW_MS`, which covers the whole of an
+/// uninterrupted run of the plan below (2 to 3 s after its journal appears,
+/// with four trials at once on two cores): trial `n` of `N` is killed at a
+/// random moment of the `n`-th `N`th of the window, so the kills span the
+/// live checks, restores in flight, settings and the end of the run. The
+/// first `CRASH_EARLY` trials count from the start of the process (a kill in
+/// the live checks, before the journal exists); the others count from the
+/// moment the run's journal appears, so a slow start on a loaded machine
+/// does not push every kill before the run.
+const CRASH_WINDOW_MS: u64 = 3500;
+const CRASH_EARLY: u64 = 2;
 
 /// Eight restores: a chain of four with every after-restore setting (one
 /// with a customer-managed key), two more with settings, two without.
@@ -1000,6 +1005,15 @@ fn crash_trial(n: u64, delay_ms: u64) -> (String, BTreeMap<String, usize>) {
         .command(&["apply", "plan.yaml", "--yes"])
         .args(fast)
         .spawn(&w.dir.path().join("killed.log"));
+    if n >= CRASH_EARLY {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while crate::apply_safety::runs(w.dir.path()).is_empty()
+            && matches!(child.try_wait(), Ok(None))
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
     std::thread::sleep(std::time::Duration::from_millis(delay_ms));
     let finished_first = matches!(child.try_wait(), Ok(Some(_)));
     // SIGKILL: no handler runs, the journal is left as it is.
@@ -1035,7 +1049,12 @@ fn crash_trial(n: u64, delay_ms: u64) -> (String, BTreeMap<String, usize>) {
         }
     };
     let line = format!(
-        "trial {n:2}: killed after {delay_ms:4} ms{}; restores then: {}",
+        "trial {n:2}: killed {delay_ms:4} ms after {}{}; restores then: {}",
+        if n < CRASH_EARLY {
+            "the start"
+        } else {
+            "the journal appeared"
+        },
         if finished_first {
             " (the run had already finished)"
         } else {
@@ -1086,9 +1105,16 @@ fn killed_at_random_moments_and_resumed_every_table_is_restored_once() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(20261124);
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let slice = CRASH_WINDOW_MS / CRASH_TRIALS;
+    let early = 1500 / CRASH_EARLY;
+    let slice = CRASH_WINDOW_MS / (CRASH_TRIALS - CRASH_EARLY);
     let delays: Vec<u64> = (0..CRASH_TRIALS)
-        .map(|n| n * slice + rng.random_range(0..slice))
+        .map(|n| {
+            if n < CRASH_EARLY {
+                n * early + rng.random_range(0..early)
+            } else {
+                (n - CRASH_EARLY) * slice + rng.random_range(0..slice)
+            }
+        })
         .collect();
     println!("crash test: seed {seed} (RESTOREPLAN_CRASH_SEED), kill moments in ms: {delays:?}");
     crash_emulator();

@@ -54,7 +54,7 @@ fn journal(w: &World, run: &str) -> Vec<Value> {
 }
 
 /// Run directories under the working directory.
-fn runs(dir: &Path) -> BTreeSet<String> {
+pub(crate) fn runs(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir.join(".restoreplan/runs"))
         .map(|d| {
             d.flatten()

@@ -11,6 +11,7 @@ mod identity;
 mod init;
 mod live;
 mod output;
+mod printer;
 mod props;
 mod random_point;
 mod results;

@@ -377,7 +377,7 @@ async fn a_saved_plan_is_refused_once_a_newer_recovery_point_arrives() {
 
     // Review: the dry run is saved as `plan --out` would save it.
     let saved =
-        restoreplan::cli::plan::dry_run(plan, &cloud(em, &[&src, &dst]), &em.live_options()).await;
+        restoreplan::diff::dry_run(plan, &cloud(em, &[&src, &dst]), &em.live_options()).await;
     assert!(
         saved.is_ready(),
         "{:#?}",

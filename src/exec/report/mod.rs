@@ -1,6 +1,7 @@
 //! Renderers of the event stream: the final run report ([`RunReport`], as
 //! text or JSON), the Gantt chart ([`gantt`]), live progress bars
-//! ([`progress`]) and JSON lines for CI ([`jsonl`]).
+//! ([`progress`]), one line per finished restore ([`lines`]), JSON lines for
+//! CI ([`jsonl`]) and the set of them a run feeds ([`sinks`]).
 //!
 //! Everything here consumes [`Event`]s; nothing here talks to a cloud or
 //! decides what the engine does.
@@ -16,7 +17,9 @@ use super::events::Event;
 
 pub mod gantt;
 pub mod jsonl;
+pub mod lines;
 pub mod progress;
+pub mod sinks;
 
 /// How a restore ended, as the report shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
