@@ -41,7 +41,7 @@ use aws_sdk_dynamodb::types::{
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
 /// The emulator's duration model, set to the estimate `apply` uses for a
-/// point-in-time restore (`restoreplan::estimate::DurationModel`'s defaults:
+/// point-in-time restore (`restoreplan::duration::DurationModel`'s defaults:
 /// 10 minutes plus 25 MiB/s), i.e. a calibrated model.
 const BASE_SECONDS: f64 = 600.0;
 const BYTES_PER_SECOND: f64 = 25.0 * 1024.0 * 1024.0;
@@ -540,7 +540,7 @@ fn clean(program: &Path) -> Command {
 fn main() {
     // The emulator must model what apply estimates, or the comparison
     // measures a mis-estimate rather than the schedulers.
-    let model = restoreplan::estimate::DurationModel::default();
+    let model = restoreplan::duration::DurationModel::default();
     assert_eq!(BASE_SECONDS, model.native_overhead_seconds);
     assert_eq!(BYTES_PER_SECOND, model.bytes_per_second);
     // `cargo test --all-targets` runs this binary without `--bench`: it

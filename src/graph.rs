@@ -3,6 +3,10 @@
 //! Owns graph checks (unknown ids, self-dependencies, cycles printed as
 //! `a -> b -> c -> a`), topological layers, and critical-path analysis with
 //! caller-supplied durations. Pure: no I/O, no clock.
+//!
+//! Must not: import anything above [`crate::diag`]. Nodes are anything that
+//! implements [`GraphNode`] (the plan's restores do); the graph itself holds
+//! only indices and edges.
 
 use std::collections::HashMap;
 
@@ -11,8 +15,7 @@ use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
-use crate::diag::Finding;
-use crate::plan::model::{Restore, RestoreSpans};
+use crate::diag::{Finding, Span};
 
 /// Rule codes reported by [`DependencyGraph::build`].
 pub mod codes {
@@ -32,55 +35,23 @@ pub struct DependencyGraph {
     topo: Vec<usize>,
 }
 
-/// What the graph checks need of a restore: its id, dependencies and spans.
+/// What the graph checks need of a node: its id, the ids it depends on and
+/// where they are written. The plan implements it for its restores; the
+/// graph knows nothing else about them.
 pub trait GraphNode {
-    /// The restore's id.
+    /// The node's id.
     fn id(&self) -> &str;
     /// Ids it depends on.
     fn depends_on(&self) -> &[String];
-    /// Source positions.
-    fn spans(&self) -> &RestoreSpans;
-}
-
-impl GraphNode for Restore {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn depends_on(&self) -> &[String] {
-        &self.depends_on
-    }
-    fn spans(&self) -> &RestoreSpans {
-        &self.spans
-    }
-}
-
-/// A restore as far as the graph is concerned, for checking the
-/// dependencies of a plan whose restores could not all be resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeRef {
-    /// The restore's id.
-    pub id: String,
-    /// Ids it depends on.
-    pub depends_on: Vec<String>,
-    /// Source positions.
-    pub spans: RestoreSpans,
-}
-
-impl GraphNode for NodeRef {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn depends_on(&self) -> &[String] {
-        &self.depends_on
-    }
-    fn spans(&self) -> &RestoreSpans {
-        &self.spans
-    }
+    /// Where the node is written, for findings about it.
+    fn entry_span(&self) -> Option<Span>;
+    /// Where its `k`-th dependency is written.
+    fn dependency_span(&self, k: usize) -> Option<Span>;
 }
 
 impl DependencyGraph {
     /// Builds and checks the graph; returns every problem found.
-    pub fn build(restores: &[Restore]) -> Result<Self, Vec<Finding>> {
+    pub fn build<N: GraphNode>(restores: &[N]) -> Result<Self, Vec<Finding>> {
         Self::build_from(restores)
     }
 
@@ -97,7 +68,7 @@ impl DependencyGraph {
         for (i, r) in restores.iter().enumerate() {
             let me = NodeIndex::new(i);
             for (k, dep) in r.depends_on().iter().enumerate() {
-                let span = r.spans().depends_on.get(k).copied().or(r.spans().entry);
+                let span = r.dependency_span(k).or(r.entry_span());
                 if dep == r.id() {
                     findings.push(
                         Finding::error(
@@ -153,8 +124,8 @@ impl DependencyGraph {
                 .depends_on()
                 .iter()
                 .position(|d| d == closing)
-                .and_then(|k| r.spans().depends_on.get(k).copied())
-                .or(r.spans().entry);
+                .and_then(|k| r.dependency_span(k))
+                .or(r.entry_span());
             findings.push(
                 Finding::error(codes::CYCLE, format!("dependency cycle: {shown}"))
                     .restore(r.id())

@@ -18,6 +18,12 @@
 //! `{date}` template). Only `check::live`, `diff`, `exec` and `sim` talk to a
 //! cloud, and only through the [`cloud::CloudRead`] / [`cloud::CloudWrite`]
 //! traits.
+//!
+//! Underneath them all sit pure parts that import nothing above
+//! [`diag`]: [`graph`] (ids and edges), [`schedule`] (the one scheduler,
+//! which both the executor and the RTO prediction run), [`duration`] (how
+//! long one restore takes) and [`clock`]. `scripts/module-arrows` lists the
+//! imports between modules and any that loop.
 
 pub mod check;
 pub mod cli;
@@ -25,10 +31,14 @@ pub mod clock;
 pub mod cloud;
 pub mod diag;
 pub mod diff;
-pub mod estimate;
+pub mod duration;
 pub mod exec;
 pub mod graph;
 pub mod init;
 pub mod plan;
 pub mod report;
+pub mod schedule;
 pub mod sim;
+
+/// The duration model under its former name: [`duration`].
+pub use duration as estimate;

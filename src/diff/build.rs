@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::estimate::{AFTER_RESTORE_STEP_SECONDS, predict};
 use super::model::{
     Action, DryRun, EncryptionChange, Estimate, FindingView, IdentityView, IndexView, KeyKind,
     KeyView, Level, PlanInfo, RecoveryKind, RecoveryPointView, RequestView, RestoreView,
     SCHEMA_VERSION, Setting, SettingOutcome, SettingView, StepView, Summary, TableRef,
 };
+use super::predict::{AFTER_RESTORE_STEP_SECONDS, predict, timing};
 use super::source::SourceSettings;
 use crate::check::live::{LiveReport, human_duration};
 use crate::check::request::kept_indexes;
@@ -55,17 +55,22 @@ pub fn build(
         restores.push(restore_view(restore, rr, report, source, now, rpo));
     }
 
-    let durations: Vec<f64> = plan
+    // What the executor will be given: each restore's estimate, and its
+    // after-restore steps once ACTIVE.
+    let timings: Vec<_> = plan
         .restores()
         .iter()
         .map(|r| {
-            restores
+            report
+                .resolved
                 .iter()
-                .find(|v| v.id == r.id)
-                .map_or(0.0, |v| v.estimated_seconds as f64)
+                .find(|rr| rr.id == r.id)
+                .map_or_else(Default::default, |rr| {
+                    timing(rr.estimated_seconds, rr.changes.len())
+                })
         })
         .collect();
-    let prediction = predict(plan, &durations);
+    let prediction = predict(plan, &timings);
     let estimate = Estimate {
         predicted_rto_seconds: prediction.makespan.ceil() as u64,
         rto_seconds: rto,

@@ -3,7 +3,7 @@
 //!
 //! Owns the dry-run model ([`model::DryRun`], built by [`build::build`] from a
 //! sealed plan and its [`LiveReport`](crate::check::live::LiveReport)), the
-//! predicted RTO ([`estimate`]), the comparison of a saved plan with a fresh
+//! predicted RTO ([`predict`]), the comparison of a saved plan with a fresh
 //! resolution ([`stale`]), the audit checklist ([`audit`]) and the semantic
 //! diff of two versions of a plan ([`plans`]), and the pipelines `plan` and
 //! `audit` run ([`pipeline`]). Everything here is pure data and pure
@@ -14,15 +14,18 @@
 
 pub mod audit;
 pub mod build;
-pub mod estimate;
 pub mod model;
 pub mod pipeline;
 pub mod plans;
+pub mod predict;
 pub mod source;
 pub mod stale;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
+
+/// The predicted RTO under its former name: [`predict`].
+pub use predict as estimate;
 
 pub use build::build;
 pub use model::DryRun;

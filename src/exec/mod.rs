@@ -1,7 +1,7 @@
 //! The DAG executor behind `apply` and `simulate`.
 //!
-//! Owns scheduling ([`scheduler`]: critical path first, caps per run and per
-//! account, failure policy), the crash-safe run journal ([`journal`]),
+//! Drives the scheduler of [`crate::schedule`] (critical path first, caps per
+//! run and per account, failure policy) and owns the crash-safe run journal ([`journal`]),
 //! idempotency tokens and run ids ([`spec`]), timing policies ([`policy`]),
 //! the executor itself ([`runner`]), the event stream ([`events`]) and its
 //! renderers ([`report`]: progress, lines, JSON lines, final report, Gantt
@@ -9,10 +9,9 @@
 //! the run lock, resume and retry checks, the run header).
 //!
 //! Must not: talk to AWS except through [`crate::cloud::CloudWrite`], read
-//! the wall clock except through [`clock::Clock`], or print — the engine emits
+//! the wall clock except through [`crate::clock::Clock`], or print — the engine emits
 //! [`events::Event`]s and renderers decide what people see.
 
-pub mod clock;
 pub mod count;
 pub mod events;
 pub mod identity;
@@ -21,7 +20,16 @@ pub mod lock;
 pub mod policy;
 pub mod report;
 pub mod runner;
-pub mod scheduler;
+/// The scheduler, which lives in [`crate::schedule`]; kept under this name
+/// for existing imports.
+pub mod scheduler {
+    pub use crate::schedule::{Caps, NodeState, Scheduler};
+}
+/// The clock, which lives in [`crate::clock`]; kept under this name for
+/// existing imports.
+pub mod clock {
+    pub use crate::clock::{Clock, TokioClock, seconds_between};
+}
 pub mod spec;
 pub mod start;
 pub mod teardown;
@@ -33,9 +41,9 @@ mod tests;
 #[cfg(test)]
 mod tests_safety;
 
-pub use clock::{Clock, TokioClock};
+pub use crate::clock::{Clock, TokioClock};
+pub use crate::schedule::Caps;
 pub use events::{Event, EventSink};
 pub use journal::{Journal, RunState};
 pub use runner::{ExecError, ExecOptions, Executor, RunInput, RunSummary};
-pub use scheduler::Caps;
 pub use spec::RestoreSpec;

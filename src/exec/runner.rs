@@ -20,13 +20,13 @@ use crate::cloud::{
 use crate::graph::DependencyGraph;
 use crate::plan::model::{Execution, OnFailure};
 
-use super::clock::{Clock, seconds_between};
 use super::count;
 use super::events::{Check, Event, EventSink};
 use super::journal::{Journal, JournalError, Phase, Record, RunState};
 use super::policy::{Jitter, PollInput, PollPolicy, RateLimiter, RetryPolicy, StopSignal};
-use super::scheduler::{Caps, Scheduler};
 use super::spec::{RUN_TAG, RestoreSpec, attempt_token};
+use crate::clock::{Clock, seconds_between};
+use crate::schedule::{Caps, NodeState, Scheduler};
 
 /// Errors that end a run early.
 #[derive(Debug, thiserror::Error)]
@@ -365,9 +365,9 @@ impl<'a> Executor<'a> {
         };
         for i in 0..n {
             match sched.state(i) {
-                super::scheduler::NodeState::Done => summary.completed += 1,
-                super::scheduler::NodeState::Failed => summary.failed += 1,
-                super::scheduler::NodeState::Skipped => summary.skipped += 1,
+                NodeState::Done => summary.completed += 1,
+                NodeState::Failed => summary.failed += 1,
+                NodeState::Skipped => summary.skipped += 1,
                 _ => summary.pending += 1,
             }
         }

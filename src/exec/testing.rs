@@ -51,22 +51,16 @@ pub fn restores_of(n: usize, edges: &[(usize, usize)]) -> Vec<Restore> {
         .collect()
 }
 
-/// The dependency graph of [`restores_of`].
-pub fn graph_of(n: usize, edges: &[(usize, usize)]) -> DependencyGraph {
-    DependencyGraph::build(&restores_of(n, edges))
-        .unwrap_or_else(|f| panic!("test graph is not a DAG: {f:?}"))
-}
-
 use std::collections::BTreeMap;
 
+use crate::clock::{Clock, TokioClock};
 use crate::exec::events::{CollectingSink, Event};
 use crate::exec::journal::{Journal, RunState};
 use crate::exec::policy::StopSignal;
 use crate::exec::runner::{ExecOptions, Executor, RunInput, RunSummary};
-use crate::exec::scheduler::Caps;
 use crate::exec::spec::RestoreSpec;
-use crate::exec::{Clock, TokioClock};
 use crate::plan::model::{OnFailure, StreamSetting, TtlSetting};
+use crate::schedule::Caps;
 use crate::sim::offline::{Sizes, resolve_offline};
 use crate::sim::{DurationModel, SimCloud};
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
+use crate::clock::Clock;
 use crate::cloud::TableChange;
-use crate::exec::Clock;
 use crate::exec::events::Event;
 use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState};
 use crate::exec::policy::{PollPolicy, StopSignal, stop_pair};

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::clock::Clock;
 use crate::cloud::{CloudWrite, RestoreRequest, TableEncryption, TableFacts, TableOrigin};
-use crate::exec::Clock;
 use crate::exec::events::{CollectingSink, Event};
 use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState};
 use crate::exec::policy::StopSignal;

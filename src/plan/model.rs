@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::diag::{Finding, Span};
-use crate::graph::DependencyGraph;
+use crate::graph::{DependencyGraph, GraphNode};
 
 /// A 12-digit AWS account id, kept as a string so leading zeros survive.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -306,6 +306,48 @@ pub struct RestoreSpans {
     pub key: Option<Span>,
     /// Each `depends_on` item, in order.
     pub depends_on: Vec<Span>,
+}
+
+impl GraphNode for Restore {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn depends_on(&self) -> &[String] {
+        &self.depends_on
+    }
+    fn entry_span(&self) -> Option<Span> {
+        self.spans.entry
+    }
+    fn dependency_span(&self, k: usize) -> Option<Span> {
+        self.spans.depends_on.get(k).copied()
+    }
+}
+
+/// A restore as far as the graph is concerned, for checking the
+/// dependencies of a plan whose restores could not all be resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRef {
+    /// The restore's id.
+    pub id: String,
+    /// Ids it depends on.
+    pub depends_on: Vec<String>,
+    /// Source positions.
+    pub spans: RestoreSpans,
+}
+
+impl GraphNode for NodeRef {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn depends_on(&self) -> &[String] {
+        &self.depends_on
+    }
+    fn entry_span(&self) -> Option<Span> {
+        self.spans.entry
+    }
+    fn dependency_span(&self, k: usize) -> Option<Span> {
+        self.spans.depends_on.get(k).copied()
+    }
 }
 
 /// One fully resolved restore: defaults applied, templates expanded.

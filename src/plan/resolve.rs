@@ -60,7 +60,7 @@ pub(crate) struct Resolution {
     pub findings: Vec<Finding>,
     /// Id, dependencies and spans of every restore, for graph checks even
     /// when some restores could not be resolved.
-    pub stubs: Vec<crate::graph::NodeRef>,
+    pub stubs: Vec<crate::plan::model::NodeRef>,
 }
 
 /// A value written in the file: `None` when it was written but invalid (and
@@ -510,7 +510,7 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
             key: key_span,
             depends_on: depends_on_spans,
         };
-        stubs.push(crate::graph::NodeRef {
+        stubs.push(crate::plan::model::NodeRef {
             id: id.clone(),
             depends_on: r.depends_on.clone(),
             spans: spans.clone(),

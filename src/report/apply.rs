@@ -1,7 +1,7 @@
 //! What `apply` shows before it asks to start (or resume) a run: the plan's
 //! settings, the predicted RTO and the restores it will start.
 
-use crate::diff::estimate::{AFTER_RESTORE_STEP_SECONDS, predict};
+use crate::diff::predict::{predict, timing};
 use crate::exec::spec::RestoreSpec;
 use crate::plan::model::{OnFailure, Plan};
 
@@ -42,11 +42,11 @@ fn on_failure_name(p: OnFailure) -> &'static str {
 /// `restoreplan plan` does for the same plan: the schedule of every
 /// restore and its after-restore steps under the plan's caps.
 pub fn predicted_rto(plan: &Plan, specs: &[RestoreSpec]) -> String {
-    let durations: Vec<f64> = specs
+    let timings: Vec<_> = specs
         .iter()
-        .map(|s| (s.estimated_seconds + AFTER_RESTORE_STEP_SECONDS * s.changes.len() as f64).ceil())
+        .map(|s| timing(s.estimated_seconds, s.changes.len()))
         .collect();
-    let makespan = predict(plan, &durations).makespan.ceil() as u64;
+    let makespan = predict(plan, &timings).makespan.ceil() as u64;
     let objective = match plan.header().objectives.rto {
         Some(o) if makespan <= o.as_secs() => {
             format!(" (objective {}: met)", super::secs_text(o.as_secs()))

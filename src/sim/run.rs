@@ -4,15 +4,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::clock::{Clock, TokioClock};
 use crate::exec::events::CollectingSink;
 use crate::exec::journal::Journal;
 use crate::exec::policy::{PollPolicy, RetryPolicy, StopSignal};
 use crate::exec::report::RunReport;
 use crate::exec::runner::{ExecError, ExecOptions, Executor, RunInput, RunSummary};
-use crate::exec::scheduler::Caps;
-use crate::exec::{Clock, TokioClock};
 use crate::graph::DependencyGraph;
 use crate::plan::model::{Execution, OnFailure};
+use crate::schedule::Caps;
 
 use super::cloud::{Faults, SimCloud, SimStats};
 use super::offline::OfflinePlan;

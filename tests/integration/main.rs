@@ -18,6 +18,7 @@ mod results;
 mod review;
 mod review_examples;
 mod rules;
+mod schedule_agree;
 mod schema;
 mod select;
 mod simulate;

@@ -1,8 +1,8 @@
 //! Property tests: the loader never panics; random DAGs are classified correctly.
 
 use proptest::prelude::*;
-use restoreplan::graph::{DependencyGraph, NodeRef, codes};
-use restoreplan::plan::model::RestoreSpans;
+use restoreplan::graph::{DependencyGraph, codes};
+use restoreplan::plan::model::{NodeRef, RestoreSpans};
 use restoreplan::plan::{CompileOptions, SourceFile, compile, source};
 
 fn opts() -> CompileOptions {

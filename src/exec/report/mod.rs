@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::clock::seconds_between;
 use super::events::Event;
+use crate::clock::seconds_between;
 
 pub mod gantt;
 pub mod jsonl;

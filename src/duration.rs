@@ -1,6 +1,8 @@
-//! The restore-duration model: one estimate of how long a restore takes,
-//! shared by the live checks (the estimates `plan` shows and `apply`
-//! schedules and polls by) and the simulator.
+//! The restore-duration model: how long one restore takes, shared by the
+//! live checks (the estimates `plan` shows and `apply` schedules and polls
+//! by) and the simulator. How long a whole plan takes (the predicted RTO)
+//! is [`crate::diff::predict`], which schedules these durations with
+//! [`crate::schedule`].
 //!
 //! A restore takes a fixed overhead plus its size over a throughput, times a
 //! random factor: `overhead + bytes / throughput`, scaled by a factor drawn

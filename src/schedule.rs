@@ -1,12 +1,21 @@
-//! The pure scheduling state of a run: which restores are ready, which hold
-//! a restore slot, what a failure skips. No I/O, no clock, no async: the
-//! runner asks it what to start next and tells it what happened.
+//! The one scheduler: which restores are ready, which hold a restore slot,
+//! what a failure skips — and the static schedule of a whole plan over
+//! given durations. No I/O, no clock, no async.
+//!
+//! [`Scheduler`] is the state the executor drives: the runner asks it what
+//! to start next and tells it what happened. [`simulate_static`] drives the
+//! same [`Scheduler`] in a discrete-event loop over known durations, event
+//! by event exactly as the runner does, so the RTO that `plan` predicts and
+//! the makespan `simulate` measures come from one scheduling rule.
 //!
 //! Ready restores are ordered by their remaining critical path (the longest
 //! chain of estimated durations starting at them), longest first. A restore
 //! holds a slot from its start until its table is ACTIVE; at most
 //! `concurrency` slots are held in all and at most `per_account` per target
 //! account (DynamoDB's quota of concurrent restores).
+//!
+//! Must not: import the executor, the simulator, the checks, the dry run,
+//! the command line or the renderers; it sits below all of them.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
@@ -355,10 +364,254 @@ impl Scheduler {
     }
 }
 
+/// When each restore of a static schedule starts, is ACTIVE and finishes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaticSchedule {
+    /// Start time of each restore, in seconds from the start of the run.
+    pub start: Vec<f64>,
+    /// When its table is ACTIVE (its restore slot is free again).
+    pub active: Vec<f64>,
+    /// When its after-restore steps are done (its dependents may start).
+    pub finish: Vec<f64>,
+    /// Time from the start of the run to the last finish, in seconds.
+    pub makespan: f64,
+}
+
+/// What a static schedule needs to know of one restore.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Timing {
+    /// The restore's estimate, which orders the ready queue (the runner
+    /// uses the same number: the restore's `estimated_seconds`).
+    pub estimate: f64,
+    /// How long the restore holds its slot: start to ACTIVE, in seconds.
+    pub restore: f64,
+    /// How long its after-restore steps take once ACTIVE, in seconds.
+    pub settle: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step {
+    Active,
+    Finished,
+}
+
+#[derive(Debug, PartialEq)]
+struct Pending {
+    at: f64,
+    seq: usize,
+    index: usize,
+    step: Step,
+}
+
+impl Eq for Pending {}
+
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Pending {
+    // Earliest first; among equal times, in the order they were scheduled
+    // (the order the runner's task set yields them).
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.at.total_cmp(&self.at).then(other.seq.cmp(&self.seq))
+    }
+}
+
+/// Runs [`Scheduler`] over known durations in a discrete-event loop, as the
+/// executor runs it over real restores: start every restore the scheduler
+/// offers, then take the next event (a table ACTIVE frees its slot; its
+/// after-restore steps done complete it) and ask again. Nothing fails.
+///
+/// `account_of(i)` is restore `i`'s target account, `caps` the same caps
+/// the executor is given. Restores are started in the order the runner
+/// starts them, so under the same durations the makespan here is the
+/// makespan of a run.
+pub fn simulate_static<K: std::hash::Hash + Eq>(
+    graph: &DependencyGraph,
+    timings: &[Timing],
+    account_of: impl Fn(usize) -> K,
+    caps: Caps,
+) -> StaticSchedule {
+    let n = graph.len();
+    let timing = |i: usize| timings.get(i).copied().unwrap_or_default();
+    let clean = |v: f64| if v.is_finite() { v.max(0.0) } else { 0.0 };
+    let mut sched = Scheduler::new(
+        graph,
+        |i| clean(timing(i).estimate),
+        account_of,
+        caps,
+        OnFailure::Continue,
+    );
+    let mut start = vec![0.0; n];
+    let mut active = vec![0.0; n];
+    let mut finish = vec![0.0; n];
+    let mut events: BinaryHeap<Pending> = BinaryHeap::new();
+    let mut seq = 0usize;
+    let mut now = 0.0_f64;
+    let mut makespan = 0.0_f64;
+    loop {
+        while let Some(i) = sched.next_ready() {
+            start[i] = now;
+            seq += 1;
+            events.push(Pending {
+                at: now + clean(timing(i).restore),
+                seq,
+                index: i,
+                step: Step::Active,
+            });
+        }
+        // Nothing in flight: every restore is done (a sealed plan's graph
+        // has no cycle, so nothing can be left waiting).
+        let Some(e) = events.pop() else { break };
+        now = e.at;
+        match e.step {
+            Step::Active => {
+                active[e.index] = now;
+                sched.release_slot(e.index);
+                seq += 1;
+                events.push(Pending {
+                    at: now + clean(timing(e.index).settle),
+                    seq,
+                    index: e.index,
+                    step: Step::Finished,
+                });
+            }
+            Step::Finished => {
+                finish[e.index] = now;
+                makespan = makespan.max(now);
+                sched.complete(e.index);
+            }
+        }
+    }
+    StaticSchedule {
+        start,
+        active,
+        finish,
+        makespan,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::testing::graph_of;
+    use crate::diag::Span;
+    use crate::graph::GraphNode;
+
+    struct Node(String, Vec<String>);
+
+    impl GraphNode for Node {
+        fn id(&self) -> &str {
+            &self.0
+        }
+        fn depends_on(&self) -> &[String] {
+            &self.1
+        }
+        fn entry_span(&self) -> Option<Span> {
+            None
+        }
+        fn dependency_span(&self, _: usize) -> Option<Span> {
+            None
+        }
+    }
+
+    /// Nodes `0..n` where each edge `(a, b)` makes `b` depend on `a`.
+    fn graph_of(n: usize, edges: &[(usize, usize)]) -> DependencyGraph {
+        let nodes: Vec<Node> = (0..n)
+            .map(|i| {
+                let deps = edges
+                    .iter()
+                    .filter(|e| e.1 == i)
+                    .map(|e| format!("r{}", e.0))
+                    .collect();
+                Node(format!("r{i}"), deps)
+            })
+            .collect();
+        DependencyGraph::build(&nodes).unwrap_or_else(|f| panic!("not a DAG: {f:?}"))
+    }
+
+    fn timed(restore: &[f64], settle: f64) -> Vec<Timing> {
+        restore
+            .iter()
+            .map(|&r| Timing {
+                estimate: r,
+                restore: r,
+                settle,
+            })
+            .collect()
+    }
+
+    const WIDE: Caps = Caps {
+        concurrency: 100,
+        per_account: 100,
+    };
+
+    #[test]
+    fn static_schedule_honours_the_caps() {
+        let g = graph_of(4, &[]);
+        let t = timed(&[100.0; 4], 0.0);
+        let one = |c| Caps {
+            concurrency: c,
+            per_account: 50,
+        };
+        assert_eq!(simulate_static(&g, &t, |_| 0, one(4)).makespan, 100.0);
+        assert_eq!(simulate_static(&g, &t, |_| 0, one(2)).makespan, 200.0);
+        assert_eq!(simulate_static(&g, &t, |_| 0, one(1)).makespan, 400.0);
+        let per_account = Caps {
+            concurrency: 4,
+            per_account: 1,
+        };
+        let s = simulate_static(&g, &t, |i| i % 2, per_account);
+        assert_eq!(
+            s.makespan, 200.0,
+            "two accounts, one restore each at a time"
+        );
+    }
+
+    #[test]
+    fn settling_keeps_dependents_waiting_but_frees_the_slot() {
+        // 0 -> 1, and an independent 2; one slot. 0 is ACTIVE at 10 and
+        // settles until 40: 2 takes the freed slot at 10 (ACTIVE at 15),
+        // and 1 is ready only once 0 has settled, at 40.
+        let g = graph_of(3, &[(0, 1)]);
+        let t = vec![
+            Timing {
+                estimate: 10.0,
+                restore: 10.0,
+                settle: 30.0,
+            },
+            Timing {
+                estimate: 10.0,
+                restore: 10.0,
+                settle: 0.0,
+            },
+            Timing {
+                estimate: 5.0,
+                restore: 5.0,
+                settle: 0.0,
+            },
+        ];
+        let one = Caps {
+            concurrency: 1,
+            per_account: 1,
+        };
+        let s = simulate_static(&g, &t, |_| 0, one);
+        assert_eq!(s.start, vec![0.0, 40.0, 10.0]);
+        assert_eq!(s.active, vec![10.0, 50.0, 15.0]);
+        assert_eq!(s.finish, vec![40.0, 50.0, 15.0]);
+        assert_eq!(s.makespan, 50.0);
+    }
+
+    #[test]
+    fn a_chain_takes_the_sum_and_an_empty_graph_nothing() {
+        let g = graph_of(3, &[(0, 1), (1, 2)]);
+        let s = simulate_static(&g, &timed(&[1.0, 2.0, 3.0], 0.5), |_| 0, WIDE);
+        assert_eq!(s.makespan, 7.5);
+        assert_eq!(s.start, vec![0.0, 1.5, 4.0]);
+        let empty = graph_of(0, &[]);
+        assert_eq!(simulate_static(&empty, &[], |_| 0, WIDE).makespan, 0.0);
+    }
 
     fn names(i: usize) -> String {
         format!("r{i}")
