@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::diag::{Finding, Severity, Span};
 use crate::plan::raw::{RawPlan, RawRestore, RawSelect};
-use crate::plan::tree::{Entry, Node, Value};
+use crate::plan::tree::{Entry, Node, Segment, Value};
 
 /// A selector that matches no table.
 pub const NO_MATCH: &str = "restoreplan::select::no_match";
@@ -457,16 +457,22 @@ pub fn expand(
             );
             r.table.clear();
         } else if r.select.is_none() && r.table.is_empty() {
-            // As the schema said it before `select` made `table` optional.
-            findings.push(
-                Finding::error(
+            // A `table` of the wrong type was reported by the schema already.
+            if entries[i].and_then(|n| n.get("table")).is_none() {
+                // As the schema said it before `select` made `table` optional.
+                let path = [Segment::Key("restores".to_owned()), Segment::Index(i)];
+                let f = Finding::error(
                     crate::plan::rules::SCHEMA_MISSING_KEY,
-                    format!("missing required key `table` in `restores[{i}]`"),
+                    format!(
+                        "missing required key `table` in {}",
+                        crate::plan::schema::describe(root, &path)
+                    ),
                 )
                 .at(entries[i].map(|n| n.span))
                 .label("`table` is missing here")
-                .help("add `table: NAME`, the original table's name"),
-            );
+                .help("add `table: NAME`, the original table's name");
+                findings.push(crate::plan::schema::with_restore(f, root, &path));
+            }
             // Go on with a stand-in, so later rules do not restate this one.
             r.table = crate::plan::schema::STAND_IN.to_owned();
         }
