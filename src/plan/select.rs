@@ -856,6 +856,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rules_md_documents_every_selector_code() {
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"),
+        )
+        .unwrap_or_default();
+        for (code, _) in CODES {
+            let url = crate::diag::rule_url(code);
+            let anchor = url.split('#').nth(1).unwrap_or_default();
+            assert!(
+                doc.contains(&format!("<a id=\"{anchor}\"></a>")),
+                "docs/rules.md has no anchor for {code}"
+            );
+        }
+    }
+
+    #[test]
     fn globs_match_like_a_shell() {
         assert!(glob_match("orders-*", "orders-eu"));
         assert!(glob_match("orders-*", "orders-"));
