@@ -93,6 +93,8 @@ pub struct LiveOptions {
     pub now: DateTime<Utc>,
     /// Restores resolved at once.
     pub parallelism: usize,
+    /// Seed and time of `random_within` picks; `None` draws afresh at `now`.
+    pub draw: Option<super::random::RandomDraw>,
 }
 
 impl Default for LiveOptions {
@@ -100,6 +102,7 @@ impl Default for LiveOptions {
         Self {
             now: crate::clock::now(),
             parallelism: 16,
+            draw: None,
         }
     }
 }
@@ -124,6 +127,8 @@ pub struct LiveReport {
     pub identities: Vec<AccountIdentity>,
     /// When the check ran.
     pub checked_at: DateTime<Utc>,
+    /// The draw behind `random_within` picks (`None` when no restore has one).
+    pub draw: Option<super::random::RandomDraw>,
 }
 
 impl LiveReport {
@@ -190,11 +195,16 @@ pub async fn check(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> Li
         .collect();
     let identities: Vec<AccountIdentity> = checked.into_iter().map(|(i, _)| i).collect();
 
+    let draw = opts
+        .draw
+        .clone()
+        .unwrap_or_else(|| super::random::RandomDraw::fresh(opts.now));
     let ctx = Ctx {
         plan,
         cloud,
         now: opts.now,
         broken: &broken,
+        draw: &draw,
     };
     let mut resolved: Vec<(ResolvedRestore, Vec<Finding>)> =
         stream::iter(plan.restores().iter().enumerate())
@@ -215,6 +225,11 @@ pub async fn check(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> Li
         findings,
         identities,
         checked_at: opts.now,
+        draw: plan
+            .restores()
+            .iter()
+            .any(|r| matches!(r.recovery_point, RecoveryPointSelector::RandomWithin { .. }))
+            .then_some(draw),
     }
 }
 
@@ -223,6 +238,7 @@ struct Ctx<'a> {
     cloud: &'a dyn CloudRead,
     now: DateTime<Utc>,
     broken: &'a BTreeMap<String, (&'static str, String)>,
+    draw: &'a super::random::RandomDraw,
 }
 
 /// Findings for one restore, with its id and spans filled in.
@@ -727,7 +743,9 @@ impl Ctx<'_> {
                     }
                 }
             }
-            RecoveryPointSelector::Latest | RecoveryPointSelector::LatestBefore { .. } => {
+            RecoveryPointSelector::Latest
+            | RecoveryPointSelector::LatestBefore { .. }
+            | RecoveryPointSelector::RandomWithin { .. } => {
                 let before = match &r.recovery_point {
                     RecoveryPointSelector::LatestBefore { before } => Some(*before),
                     _ => None,
@@ -763,11 +781,25 @@ impl Ctx<'_> {
                         return (None, None);
                     }
                 };
-                let usable = candidates.iter().find(|rp| {
-                    rp.status == "COMPLETED"
-                        && rp.resource_type.eq_ignore_ascii_case("DynamoDB")
-                        && before.is_none_or(|b| rp.created < b)
-                });
+                let usable = match &r.recovery_point {
+                    RecoveryPointSelector::RandomWithin { window } => {
+                        self.draw
+                            .pick(self.plan.name(), &r.id, *window, &candidates)
+                    }
+                    _ => candidates.iter().find(|rp| {
+                        rp.status == "COMPLETED"
+                            && rp.resource_type.eq_ignore_ascii_case("DynamoDB")
+                            && before.is_none_or(|b| rp.created < b)
+                    }),
+                };
+                let within = match &r.recovery_point {
+                    RecoveryPointSelector::RandomWithin { window } => format!(
+                        " created within {} before {}",
+                        human_duration(*window),
+                        self.draw.at.to_rfc3339()
+                    ),
+                    _ => String::new(),
+                };
                 let Some(rp) = usable else {
                     let seen = if candidates.is_empty() {
                         "none at all".to_owned()
@@ -785,7 +817,7 @@ impl Ctx<'_> {
                         Finding::error(
                             codes::RP_NONE,
                             format!(
-                                "restore `{}`: no COMPLETED DynamoDB recovery point of `{}` in {place}{}",
+                                "restore `{}`: no COMPLETED DynamoDB recovery point of `{}` in {place}{}{within}",
                                 r.id,
                                 r.table,
                                 before.map(|b| format!(" before {}", b.to_rfc3339())).unwrap_or_default()
@@ -810,7 +842,12 @@ impl Ctx<'_> {
                 if rp.origin == RecoveryPointOrigin::DynamoDbBackup {
                     self.location_check(r, &rp.arn, out);
                 }
-                self.rpo_check(r, rp.created, "the newest recovery point", out);
+                let which = if within.is_empty() {
+                    "the newest recovery point"
+                } else {
+                    "the recovery point drawn"
+                };
+                self.rpo_check(r, rp.created, which, out);
                 (Some(rp), None)
             }
         }

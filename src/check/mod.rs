@@ -6,8 +6,10 @@
 //! requests. Read-only: it holds a `CloudRead`, never a `CloudWrite`.
 
 pub mod changes;
+pub mod inventory;
 pub mod live;
 pub mod policy;
+pub mod random;
 pub mod request;
 pub mod resolved;
 pub mod warnings;

@@ -24,10 +24,12 @@ pub mod aws;
 pub mod completions;
 pub mod diff;
 pub mod graph;
+pub mod init;
 pub mod plan;
 pub mod printer;
 pub mod runs;
 pub mod schema;
+pub mod select;
 pub mod simulate;
 pub mod teardown;
 pub mod validate;
@@ -153,6 +155,8 @@ pub enum Command {
     Graph(graph::Args),
     /// Print the JSON Schema of the plan format.
     Schema(schema::Args),
+    /// Write a starting plan from the tables of a source account (read-only).
+    Init(init::Args),
     /// Dry run: resolve a plan against the live account and show exactly what `apply` would do.
     Plan(plan::Args),
     /// Compare two versions of a plan: restores added, removed and changed, offline.
@@ -262,6 +266,7 @@ fn dispatch(command: Command, out: Output) -> Result {
         Command::Apply(args) => apply::run(&args, out),
         Command::Runs(args) => runs::run(&args, out),
         Command::Teardown(args) => teardown::run(&args, out),
+        Command::Init(args) => init::run(&args, out),
     }
 }
 

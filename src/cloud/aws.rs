@@ -1322,6 +1322,28 @@ impl CloudRead for AwsCloud {
         Ok(tags)
     }
 
+    async fn list_tables(&self, scope: &Scope) -> CloudResult<Vec<String>> {
+        let c = self.at(scope).await?;
+        let mut names = Vec::new();
+        let mut start: Option<String> = None;
+        loop {
+            let out = c
+                .dynamodb
+                .list_tables()
+                .limit(100)
+                .set_exclusive_start_table_name(start.take())
+                .send()
+                .await
+                .map_err(|e| c.fail("ListTables", e))?;
+            names.extend(out.table_names().iter().cloned());
+            match out.last_evaluated_table_name() {
+                Some(t) if !t.is_empty() => start = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(names)
+    }
+
     async fn describe_restore_job(&self, scope: &Scope, id: &str) -> CloudResult<RestoreJob> {
         let c = self.at(scope).await?;
         let out = c

@@ -659,6 +659,17 @@ pub trait CloudRead: Send + Sync {
     /// AWS Backup `DescribeRestoreJob`.
     async fn describe_restore_job(&self, scope: &Scope, id: &str) -> CloudResult<RestoreJob>;
 
+    /// DynamoDB `ListTables`, every page: the names of the tables in `scope`.
+    async fn list_tables(&self, scope: &Scope) -> CloudResult<Vec<String>> {
+        let _ = scope;
+        Err(CloudError::new(
+            ErrorKind::Other,
+            "ListTables",
+            "NotSupported",
+            "this cloud cannot list tables",
+        ))
+    }
+
     /// Counts the items of table `name` exactly: DynamoDB `Scan` with
     /// `Select=COUNT`, at most `max_pages` pages of up to 1 MB each; past that
     /// the count is a lower bound (`complete: false`). A cloud that cannot

@@ -124,6 +124,8 @@ pub fn build(
             digest: plan_digest(plan),
         },
         checked_at: now,
+        random_draw: report.draw.clone(),
+        selections: Vec::new(),
         identities: report
             .identities
             .iter()
@@ -288,6 +290,12 @@ pub fn selector_text(selector: &RecoveryPointSelector) -> String {
         }
         RecoveryPointSelector::PointInTime { at: None } => {
             "point in time: latest restorable".to_owned()
+        }
+        RecoveryPointSelector::RandomWithin { window } => {
+            format!(
+                "random within {}",
+                crate::check::live::human_duration(*window)
+            )
         }
     }
 }

@@ -313,6 +313,7 @@ pub fn report(plan: &Plan) -> LiveReport {
             },
         ],
         checked_at: now(),
+        draw: None,
     }
 }
 

@@ -161,23 +161,23 @@ pub fn synthesize_recovery_point(
                 vault: restore.target.vault.clone().unwrap_or_default(),
             },
         ),
-        RecoveryPointSelector::Latest | RecoveryPointSelector::LatestBefore { .. } => {
-            match &restore.target.vault {
-                Some(vault) => (
-                    format!(
-                        "arn:aws:backup:{}:{}:recovery-point:simulated-{}",
-                        restore.target.location.region, restore.target.location.account, restore.id
-                    ),
-                    RecoveryPointOrigin::Vault {
-                        vault: vault.clone(),
-                    },
+        RecoveryPointSelector::Latest
+        | RecoveryPointSelector::LatestBefore { .. }
+        | RecoveryPointSelector::RandomWithin { .. } => match &restore.target.vault {
+            Some(vault) => (
+                format!(
+                    "arn:aws:backup:{}:{}:recovery-point:simulated-{}",
+                    restore.target.location.region, restore.target.location.account, restore.id
                 ),
-                None => (
-                    format!("{}/backup/simulated", restore.source_table_arn()),
-                    RecoveryPointOrigin::DynamoDbBackup,
-                ),
-            }
-        }
+                RecoveryPointOrigin::Vault {
+                    vault: vault.clone(),
+                },
+            ),
+            None => (
+                format!("{}/backup/simulated", restore.source_table_arn()),
+                RecoveryPointOrigin::DynamoDbBackup,
+            ),
+        },
     };
     Some(RecoveryPoint {
         arn,

@@ -35,6 +35,7 @@ fn header(
             .collect(),
         at,
         accepted_warnings: Vec::new(),
+        selections: Vec::new(),
     }
 }
 

@@ -41,6 +41,7 @@ fn journal_for(
             .collect(),
         at,
         accepted_warnings: Vec::new(),
+        selections: Vec::new(),
     }))
     .unwrap_or_else(|e| panic!("memory journal: {e}"));
     j
