@@ -32,7 +32,7 @@ fn main() {
             eprintln!("generator produced a cycle");
             std::process::exit(2);
         };
-        let offline = resolve_offline(&restores, &sizes, &model, Utc::now());
+        let offline = resolve_offline("bench", &restores, &sizes, &model, Utc::now());
         let mut results = Vec::new();
         for poll in [
             PollPolicy::default(),

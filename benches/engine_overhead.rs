@@ -45,7 +45,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let offline = resolve_offline(&restores, &sizes, &model, Utc::now());
+    let offline = resolve_offline("bench", &restores, &sizes, &model, Utc::now());
     let t_build = t0.elapsed();
     let cfg = SimConfig::from_execution(
         &Execution {

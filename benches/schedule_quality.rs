@@ -39,7 +39,7 @@ fn main() {
             eprintln!("dag {k}: generator produced a cycle");
             std::process::exit(2);
         };
-        let offline = resolve_offline(&restores, &sizes, &model, Utc::now());
+        let offline = resolve_offline("bench", &restores, &sizes, &model, Utc::now());
         let mut cfg = SimConfig::from_execution(
             &Execution {
                 concurrency,

@@ -34,6 +34,7 @@ pub mod diff;
 pub mod duration;
 pub mod exec;
 pub mod graph;
+pub mod init;
 pub mod plan;
 pub mod report;
 pub mod schedule;

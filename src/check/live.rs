@@ -93,6 +93,8 @@ pub struct LiveOptions {
     pub now: DateTime<Utc>,
     /// Restores resolved at once.
     pub parallelism: usize,
+    /// Seed and time of `random_within` picks; `None` draws afresh at `now`.
+    pub draw: Option<super::random::RandomDraw>,
 }
 
 impl Default for LiveOptions {
@@ -100,6 +102,7 @@ impl Default for LiveOptions {
         Self {
             now: crate::clock::now(),
             parallelism: 16,
+            draw: None,
         }
     }
 }
@@ -124,6 +127,8 @@ pub struct LiveReport {
     pub identities: Vec<AccountIdentity>,
     /// When the check ran.
     pub checked_at: DateTime<Utc>,
+    /// The draw behind `random_within` picks (`None` when no restore has one).
+    pub draw: Option<super::random::RandomDraw>,
 }
 
 impl LiveReport {
@@ -190,11 +195,16 @@ pub async fn check(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> Li
         .collect();
     let identities: Vec<AccountIdentity> = checked.into_iter().map(|(i, _)| i).collect();
 
+    let draw = opts
+        .draw
+        .clone()
+        .unwrap_or_else(|| super::random::RandomDraw::fresh(opts.now));
     let ctx = Ctx {
         plan,
         cloud,
         now: opts.now,
         broken: &broken,
+        draw: &draw,
     };
     let mut resolved: Vec<(ResolvedRestore, Vec<Finding>)> =
         stream::iter(plan.restores().iter().enumerate())
@@ -215,6 +225,11 @@ pub async fn check(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> Li
         findings,
         identities,
         checked_at: opts.now,
+        draw: plan
+            .restores()
+            .iter()
+            .any(|r| matches!(r.recovery_point, RecoveryPointSelector::RandomWithin { .. }))
+            .then_some(draw),
     }
 }
 
@@ -223,6 +238,7 @@ struct Ctx<'a> {
     cloud: &'a dyn CloudRead,
     now: DateTime<Utc>,
     broken: &'a BTreeMap<String, (&'static str, String)>,
+    draw: &'a super::random::RandomDraw,
 }
 
 /// Findings for one restore, with its id and spans filled in.
@@ -727,7 +743,9 @@ impl Ctx<'_> {
                     }
                 }
             }
-            RecoveryPointSelector::Latest | RecoveryPointSelector::LatestBefore { .. } => {
+            RecoveryPointSelector::Latest
+            | RecoveryPointSelector::LatestBefore { .. }
+            | RecoveryPointSelector::RandomWithin { .. } => {
                 let before = match &r.recovery_point {
                     RecoveryPointSelector::LatestBefore { before } => Some(*before),
                     _ => None,
@@ -763,11 +781,25 @@ impl Ctx<'_> {
                         return (None, None);
                     }
                 };
-                let usable = candidates.iter().find(|rp| {
-                    rp.status == "COMPLETED"
-                        && rp.resource_type.eq_ignore_ascii_case("DynamoDB")
-                        && before.is_none_or(|b| rp.created < b)
-                });
+                let usable = match &r.recovery_point {
+                    RecoveryPointSelector::RandomWithin { window } => {
+                        self.draw
+                            .pick(self.plan.name(), &r.id, *window, &candidates)
+                    }
+                    _ => candidates.iter().find(|rp| {
+                        rp.status == "COMPLETED"
+                            && rp.resource_type.eq_ignore_ascii_case("DynamoDB")
+                            && before.is_none_or(|b| rp.created < b)
+                    }),
+                };
+                let within = match &r.recovery_point {
+                    RecoveryPointSelector::RandomWithin { window } => format!(
+                        " created within {} before {}",
+                        human_duration(*window),
+                        self.draw.at.to_rfc3339()
+                    ),
+                    _ => String::new(),
+                };
                 let Some(rp) = usable else {
                     let seen = if candidates.is_empty() {
                         "none at all".to_owned()
@@ -785,7 +817,7 @@ impl Ctx<'_> {
                         Finding::error(
                             codes::RP_NONE,
                             format!(
-                                "restore `{}`: no COMPLETED DynamoDB recovery point of `{}` in {place}{}",
+                                "restore `{}`: no COMPLETED DynamoDB recovery point of `{}` in {place}{}{within}",
                                 r.id,
                                 r.table,
                                 before.map(|b| format!(" before {}", b.to_rfc3339())).unwrap_or_default()
@@ -810,7 +842,12 @@ impl Ctx<'_> {
                 if rp.origin == RecoveryPointOrigin::DynamoDbBackup {
                     self.location_check(r, &rp.arn, out);
                 }
-                self.rpo_check(r, rp.created, "the newest recovery point", out);
+                let which = if within.is_empty() {
+                    "the newest recovery point"
+                } else {
+                    "the recovery point drawn"
+                };
+                self.rpo_check(r, rp.created, which, out);
                 (Some(rp), None)
             }
         }
@@ -1177,57 +1214,31 @@ impl Ctx<'_> {
         out: &mut Out<'_>,
     ) -> Vec<TableChange> {
         let a = &r.after_restore;
-        let mut changes = Vec::new();
-        let mut tags = a.tags.clone();
-        tags.insert("restoreplan:plan".to_owned(), self.plan.name().to_owned());
-        changes.push(TableChange::Tags { tags });
-        if let Some(on) = a.point_in_time_recovery {
-            changes.push(TableChange::PointInTimeRecovery { enabled: on });
-        }
-        match &a.ttl {
-            Some(TtlSetting::Attribute { attribute }) => changes.push(TableChange::Ttl {
-                attribute: attribute.clone(),
-                enabled: true,
-            }),
-            Some(TtlSetting::Copy) => {
-                let ttl = if source_table.is_some() {
-                    self.cloud.describe_ttl(source, &r.table).await.ok()
-                } else {
-                    None
-                };
-                match ttl {
-                    Some(t) if t.status == "ENABLED" || t.status == "ENABLING" => {
-                        if let Some(attribute) = t.attribute {
-                            changes.push(TableChange::Ttl {
-                                attribute,
-                                enabled: true,
-                            });
-                        }
-                    }
-                    Some(_) => {}
-                    None => out.push(
-                        Finding::warning(
-                            codes::SOURCE_UNREADABLE,
-                            format!(
-                                "restore `{}`: `ttl: copy` cannot read the original table's TTL; TTL will stay off",
-                                r.id
-                            ),
-                        )
-                        .help("name the attribute (`ttl: { attribute: NAME }`) or make the original table readable"),
-                    ),
+        let mut copied_ttl = None;
+        if let Some(TtlSetting::Copy) = &a.ttl {
+            let ttl = if source_table.is_some() {
+                self.cloud.describe_ttl(source, &r.table).await.ok()
+            } else {
+                None
+            };
+            match ttl {
+                Some(t) if t.status == "ENABLED" || t.status == "ENABLING" => {
+                    copied_ttl = t.attribute;
                 }
+                Some(_) => {}
+                None => out.push(
+                    Finding::warning(
+                        codes::SOURCE_UNREADABLE,
+                        format!(
+                            "restore `{}`: `ttl: copy` cannot read the original table's TTL; TTL will stay off",
+                            r.id
+                        ),
+                    )
+                    .help("name the attribute (`ttl: { attribute: NAME }`) or make the original table readable"),
+                ),
             }
-            None => {}
         }
-        if let Some(s) = a.stream {
-            changes.push(TableChange::Stream {
-                view_type: s.view_type().map(str::to_owned),
-            });
-        }
-        if let Some(on) = a.deletion_protection {
-            changes.push(TableChange::DeletionProtection { enabled: on });
-        }
-        changes
+        super::changes::planned(self.plan.name(), a, copied_ttl.as_deref())
     }
 }
 

@@ -5,8 +5,11 @@
 //! resolution of `latest` recovery points, key replicas and restore
 //! requests. Read-only: it holds a `CloudRead`, never a `CloudWrite`.
 
+pub mod changes;
+pub mod inventory;
 pub mod live;
 pub mod policy;
+pub mod random;
 pub mod request;
 pub mod resolved;
 pub mod warnings;

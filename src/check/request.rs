@@ -1,14 +1,9 @@
 //! Building the exact restore request for a resolved restore. Pure.
 
-use std::collections::BTreeMap;
-
 use crate::cloud::{IndexDef, RecoveryPoint, RecoveryPointOrigin, RestoreRequest, SseRequest};
 use crate::plan::model::{Encryption, RecoveryPointSelector, Restore};
 
 use super::resolved::TOKEN_PLACEHOLDER;
-
-/// Restore-metadata value AWS Backup uses for "no key ARN".
-pub const NOT_APPLICABLE: &str = "Not Applicable";
 
 /// The server-side encryption a restore asks for, given the key resolved in
 /// the target Region (`key_arn`, required for customer-managed and
@@ -28,49 +23,6 @@ pub fn sse_for(encryption: &Encryption, key_arn: Option<&str>) -> SseRequest {
             key_arn: key.arn.clone(),
         },
     }
-}
-
-/// AWS Backup restore metadata for a DynamoDB restore, keys exactly as sent.
-pub fn restore_metadata(
-    target_name: &str,
-    sse: &SseRequest,
-    kept_indexes: Option<&[IndexDef]>,
-) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    m.insert("targetTableName".to_owned(), target_name.to_owned());
-    match sse {
-        SseRequest::Owned => {
-            m.insert("encryptionType".to_owned(), "Default".to_owned());
-            m.insert("kmsMasterKeyArn".to_owned(), NOT_APPLICABLE.to_owned());
-        }
-        SseRequest::Managed => {
-            m.insert("encryptionType".to_owned(), "KMS".to_owned());
-        }
-        SseRequest::Customer { key_arn } => {
-            m.insert("encryptionType".to_owned(), "KMS".to_owned());
-            m.insert("kmsMasterKeyArn".to_owned(), key_arn.clone());
-        }
-    }
-    if let Some(indexes) = kept_indexes {
-        // The same shape GetRecoveryPointRestoreMetadata reports: a JSON
-        // array (as a string) of the indexes to create.
-        let list: Vec<serde_json::Value> = indexes
-            .iter()
-            .map(|ix| {
-                serde_json::json!({
-                    "indexName": ix.name,
-                    "indexType": "GSI",
-                    "keySchema": ix.key_schema.iter().map(|(a, t)| serde_json::json!({"AttributeName": a, "KeyType": t})).collect::<Vec<_>>(),
-                    "projectedAttributes": {"ProjectionType": ix.projection_type, "NonKeyAttributes": ix.non_key_attributes},
-                })
-            })
-            .collect();
-        m.insert(
-            "secondaryIndices".to_owned(),
-            serde_json::Value::Array(list).to_string(),
-        );
-    }
-    m
 }
 
 /// The indexes to keep: all of `available` when the plan keeps all (returns
@@ -136,7 +88,9 @@ pub fn build_request(
                 iam_role_arn: restore.target.role.clone().unwrap_or_default(),
                 idempotency_token: TOKEN_PLACEHOLDER.to_owned(),
                 resource_type: "DynamoDB".to_owned(),
-                metadata: restore_metadata(&restore.target_name, &sse, indexes.as_deref()),
+                target_table_name: restore.target_name.clone(),
+                sse,
+                indexes,
             }
         }
     }

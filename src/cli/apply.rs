@@ -223,6 +223,9 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
         return Err(Error::Message("pass PLAN or --resume RUN".to_owned()));
     };
     let loaded = load_or_report(path, &args.compile, out)?;
+    // The checks before the run are spaced like the run's own calls.
+    let read = args.aws.read_only_paced(args.max_requests_per_second);
+    let loaded = crate::cli::select::expand_or_report(loaded, &read, &args.compile, out)?;
     let plan = loaded.plan;
     let now = crate::clock::now();
     let run_id = new_run_id(plan.name(), now);
@@ -237,9 +240,12 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
         Some(file) => Some(read_saved(file)?),
         None => None,
     };
-    // The checks before the run are spaced like the run's own calls.
-    let read = args.aws.read_only_paced(args.max_requests_per_second);
-    let report = rt.block_on(live::check(&plan, &read, &LiveOptions::default()));
+    // A reviewed plan's random picks are drawn again with its seed and time.
+    let opts = LiveOptions {
+        draw: saved.as_ref().and_then(|s| s.random_draw.clone()),
+        ..LiveOptions::default()
+    };
+    let report = rt.block_on(live::check(&plan, &read, &opts));
     if let Some(saved) = &saved {
         // The drift explains a newly blocked restore better than its
         // finding alone, so it comes first.
@@ -274,7 +280,7 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
     // The run starts work now, after the confirmation: the measured
     // recovery time starts here, not while a person reads the prompt.
     let now = crate::clock::now();
-    let header = start::run_header(
+    let mut header = start::run_header(
         &run_id,
         &plan,
         path,
@@ -282,6 +288,7 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
         gate.accepted.iter().map(AcceptedWarning::of).collect(),
         now,
     )?;
+    header.selections = loaded.groups.iter().filter_map(|g| g.view()).collect();
     let accepted_warnings = header.accepted_warnings.clone();
     let journal = store.create(header).map_err(|e| e.to_string())?;
     record_takeovers(&journal, &takeovers)?;

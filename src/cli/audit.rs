@@ -49,12 +49,14 @@ pub fn run(args: &Args, out: Output) -> Result {
     }
     let loaded = load_or_report(&args.plan, &args.compile, out)?;
     let cloud = args.aws.read_only();
-    let a = block_on(pipeline::audit(
+    let loaded = crate::cli::select::expand_or_report(loaded, &cloud, &args.compile, out)?;
+    let mut a = block_on(pipeline::audit(
         &loaded.plan,
         &cloud,
         &LiveOptions::default(),
         crate::clock::now(),
     ))?;
+    a.dry_run.selections = loaded.groups.iter().filter_map(|g| g.view()).collect();
     for (path, ext) in targets {
         let text = match ext.as_deref() {
             Some("json") => report::json::audit(&a),

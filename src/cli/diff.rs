@@ -24,6 +24,13 @@ pub struct Args {
     /// Exit with status 1 when the plans differ (like `git diff --exit-code`).
     #[arg(long)]
     pub exit_code: bool,
+    /// Expand `select:` restores from the source accounts, so the diff
+    /// shows which tables a selector change adds or removes.
+    #[arg(long)]
+    pub live: bool,
+    /// AWS access for `--live`.
+    #[command(flatten)]
+    pub aws: crate::cli::aws::AwsArgs,
     /// Compilation settings (both plans use the same `{date}`).
     #[command(flatten)]
     pub compile: CompileArgs,
@@ -57,6 +64,15 @@ pub fn run(args: &Args, out: Output) -> Result {
         }
         (Err(e), _) | (_, Err(e)) => return Err(e),
     };
+    let selectors = crate::plan::select::diff_groups(&old.groups, &new.groups);
+    let (old, new) = if args.live {
+        let cloud = args.aws.read_only();
+        let old = crate::cli::select::expand_or_report(old, &cloud, &args.compile, out)?;
+        let new = crate::cli::select::expand_or_report(new, &cloud, &args.compile, out)?;
+        (old, new)
+    } else {
+        (old, new)
+    };
     let d = diff_plans(&old.plan, &new.plan);
     let (old_label, new_label) = (old.source.name(), new.source.name());
     let text = match args.format {
@@ -66,11 +82,24 @@ pub fn run(args: &Args, out: Output) -> Result {
         Format::Markdown => report::markdown::plan_diff(&d, old_label, new_label),
         Format::Json => report::json::plan_diff(&d),
     };
+    if args.format != Format::Json && !selectors.is_empty() {
+        let mut lines = String::new();
+        for c in &selectors {
+            lines.push_str(&c.text());
+            lines.push('\n');
+        }
+        if args.format == Format::Markdown {
+            lines = lines.lines().map(|l| format!("- {l}\n")).collect();
+        }
+        crate::cli::printer::out(&lines);
+    }
     crate::cli::printer::out(&text);
     crate::cli::printer::step_summary(&report::markdown::plan_diff(&d, old_label, new_label));
-    Ok(if args.exit_code && !d.is_empty() {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+    Ok(
+        if args.exit_code && !(d.is_empty() && selectors.is_empty()) {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        },
+    )
 }

@@ -24,11 +24,13 @@ pub mod aws;
 pub mod completions;
 pub mod diff;
 pub mod graph;
+pub mod init;
 pub mod plan;
 pub mod printer;
 pub mod promote;
 pub mod runs;
 pub mod schema;
+pub mod select;
 pub mod simulate;
 pub mod state;
 pub mod teardown;
@@ -161,6 +163,8 @@ pub enum Command {
     Graph(graph::Args),
     /// Print the JSON Schema of the plan format.
     Schema(schema::Args),
+    /// Write a starting plan from the tables of a source account (read-only).
+    Init(init::Args),
     /// Dry run: resolve a plan against the live account and show exactly what `apply` would do.
     Plan(plan::Args),
     /// Compare two versions of a plan: restores added, removed and changed, offline.
@@ -280,6 +284,7 @@ fn dispatch(command: Command, out: Output) -> Result {
         Command::Unlock(args) => unlock::run(&args, out),
         Command::Promote(args) => promote::run(&args, out),
         Command::State(args) => state::run(&args, out),
+        Command::Init(args) => init::run(&args, out),
     }
 }
 

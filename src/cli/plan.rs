@@ -50,7 +50,9 @@ pub enum Format {
 pub fn run(args: &Args, out: Output) -> Result {
     let loaded = load_or_report(&args.plan, &args.compile, out)?;
     let cloud = args.aws.read_only();
-    let dry = block_on(diff::dry_run(&loaded.plan, &cloud, &LiveOptions::default()))?;
+    let loaded = crate::cli::select::expand_or_report(loaded, &cloud, &args.compile, out)?;
+    let mut dry = block_on(diff::dry_run(&loaded.plan, &cloud, &LiveOptions::default()))?;
+    dry.selections = loaded.groups.iter().filter_map(|g| g.view()).collect();
     if let Some(path) = &args.out {
         std::fs::write(path, report::json::dry_run(&dry))
             .map_err(|e| Error::Message(format!("failed to write {}: {e}", path.display())))?;

@@ -145,10 +145,14 @@ fn load(args: &Args, out: Output) -> Result<(Loaded, Sizes)> {
             .map_err(|e| format!("failed to read the embedded sizes: {e}"))?,
         (None, Some(_)) => Sizes::default(),
     };
+    // Selectors expand from the account (`--live`) or the sizes file.
     if !args.live {
+        let loaded =
+            crate::cli::select::expand_from_names(loaded, sizes.0.keys(), &args.compile, out)?;
         return Ok((loaded, sizes));
     }
     let cloud = args.aws.read_only();
+    let loaded = crate::cli::select::expand_or_report(loaded, &cloud, &args.compile, out)?;
     let live = crate::cli::aws::block_on(crate::sim::live::sizes(&loaded.plan, &cloud, sizes))??;
     if !live.missing.is_empty() {
         crate::errln!(

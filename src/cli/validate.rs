@@ -63,6 +63,13 @@ pub fn run(args: &Args, out: Output) -> Result {
             Some(_) => None,
             None => Some(crate::plan::load_file(path, &opts)),
         };
+        // The live checks see each `select:` expanded from the account.
+        let loaded = match loaded {
+            Some(Ok(l)) if args.live => {
+                Some(crate::cli::select::expand_for_validate(l, &args.aws, &opts))
+            }
+            other => other,
+        };
         let outcome = match loaded {
             // A sizes file is checked against its own format, not the plan's.
             None => {

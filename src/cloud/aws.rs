@@ -795,6 +795,56 @@ fn sse_spec(sse: &SseRequest) -> ddb::types::SseSpecification {
     }
 }
 
+/// Restore-metadata value AWS Backup uses for "no key ARN".
+pub const NOT_APPLICABLE: &str = "Not Applicable";
+
+/// The AWS Backup restore metadata of a DynamoDB `StartRestoreJob`, keys
+/// exactly as sent: the target table's name, the encryption and, when the
+/// restore drops indexes, the indexes to create. The one place this map is
+/// built; the send path and the dry run's rendering of the request both
+/// call it.
+pub fn start_restore_job_metadata(
+    target_table_name: &str,
+    sse: &SseRequest,
+    kept_indexes: Option<&[IndexDef]>,
+) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    m.insert("targetTableName".to_owned(), target_table_name.to_owned());
+    match sse {
+        SseRequest::Owned => {
+            m.insert("encryptionType".to_owned(), "Default".to_owned());
+            m.insert("kmsMasterKeyArn".to_owned(), NOT_APPLICABLE.to_owned());
+        }
+        SseRequest::Managed => {
+            m.insert("encryptionType".to_owned(), "KMS".to_owned());
+        }
+        SseRequest::Customer { key_arn } => {
+            m.insert("encryptionType".to_owned(), "KMS".to_owned());
+            m.insert("kmsMasterKeyArn".to_owned(), key_arn.clone());
+        }
+    }
+    if let Some(indexes) = kept_indexes {
+        // The same shape GetRecoveryPointRestoreMetadata reports: a JSON
+        // array (as a string) of the indexes to create.
+        let list: Vec<serde_json::Value> = indexes
+            .iter()
+            .map(|ix| {
+                serde_json::json!({
+                    "indexName": ix.name,
+                    "indexType": "GSI",
+                    "keySchema": ix.key_schema.iter().map(|(a, t)| serde_json::json!({"AttributeName": a, "KeyType": t})).collect::<Vec<_>>(),
+                    "projectedAttributes": {"ProjectionType": ix.projection_type, "NonKeyAttributes": ix.non_key_attributes},
+                })
+            })
+            .collect();
+        m.insert(
+            "secondaryIndices".to_owned(),
+            serde_json::Value::Array(list).to_string(),
+        );
+    }
+    m
+}
+
 fn gsi_override(
     operation: &str,
     indexes: &[IndexDef],
@@ -1295,6 +1345,28 @@ impl CloudRead for AwsCloud {
         Ok(tags)
     }
 
+    async fn list_tables(&self, scope: &Scope) -> CloudResult<Vec<String>> {
+        let c = self.at(scope).await?;
+        let mut names = Vec::new();
+        let mut start: Option<String> = None;
+        loop {
+            let out = c
+                .dynamodb
+                .list_tables()
+                .limit(100)
+                .set_exclusive_start_table_name(start.take())
+                .send()
+                .await
+                .map_err(|e| c.fail("ListTables", e))?;
+            names.extend(out.table_names().iter().cloned());
+            match out.last_evaluated_table_name() {
+                Some(t) if !t.is_empty() => start = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(names)
+    }
+
     async fn describe_restore_job(&self, scope: &Scope, id: &str) -> CloudResult<RestoreJob> {
         let c = self.at(scope).await?;
         let out = c
@@ -1333,8 +1405,12 @@ impl CloudWrite for AwsCloud {
                 iam_role_arn,
                 idempotency_token,
                 resource_type,
-                metadata,
+                target_table_name,
+                sse,
+                indexes,
             } => {
+                let metadata =
+                    start_restore_job_metadata(target_table_name, sse, indexes.as_deref());
                 let out = c
                     .backup
                     .start_restore_job()
@@ -1342,12 +1418,7 @@ impl CloudWrite for AwsCloud {
                     .iam_role_arn(iam_role_arn)
                     .idempotency_token(idempotency_token)
                     .resource_type(resource_type)
-                    .set_metadata(Some(
-                        metadata
-                            .iter()
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect(),
-                    ))
+                    .set_metadata(Some(metadata.into_iter().collect()))
                     .send()
                     .await
                     .map_err(|e| c.fail("StartRestoreJob", e))?;
@@ -1548,6 +1619,50 @@ mod tests {
             "role arn:aws:iam::444455556666:role/x assumed with profile dr"
         );
         assert_eq!(AccountAccess::default().describe(), "ambient credentials");
+    }
+
+    #[test]
+    fn restore_job_metadata_uses_aws_backups_keys() {
+        let owned = start_restore_job_metadata("orders-dr", &SseRequest::Owned, None);
+        assert_eq!(owned["targetTableName"], "orders-dr");
+        assert_eq!(owned["encryptionType"], "Default");
+        assert_eq!(owned["kmsMasterKeyArn"], NOT_APPLICABLE);
+        assert!(!owned.contains_key("secondaryIndices"));
+
+        let managed = start_restore_job_metadata("orders-dr", &SseRequest::Managed, None);
+        assert_eq!(managed["encryptionType"], "KMS");
+        assert!(!managed.contains_key("kmsMasterKeyArn"));
+
+        let key_arn = "arn:aws:kms:us-west-2:444455556666:key/mrk-1";
+        let index = IndexDef {
+            name: "by-date".into(),
+            key_schema: vec![("date".into(), "HASH".into())],
+            projection_type: "INCLUDE".into(),
+            non_key_attributes: vec!["total".into()],
+        };
+        let customer = start_restore_job_metadata(
+            "orders-dr",
+            &SseRequest::Customer {
+                key_arn: key_arn.into(),
+            },
+            Some(&[index]),
+        );
+        assert_eq!(customer["encryptionType"], "KMS");
+        assert_eq!(customer["kmsMasterKeyArn"], key_arn);
+        let indexes: serde_json::Value =
+            serde_json::from_str(&customer["secondaryIndices"]).unwrap_or_default();
+        assert_eq!(
+            indexes,
+            serde_json::json!([{
+                "indexName": "by-date",
+                "indexType": "GSI",
+                "keySchema": [{"AttributeName": "date", "KeyType": "HASH"}],
+                "projectedAttributes": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total"]},
+            }])
+        );
+        // Dropping every index sends an empty list, not "keep all".
+        let none_kept = start_restore_job_metadata("orders-dr", &SseRequest::Owned, Some(&[]));
+        assert_eq!(none_kept["secondaryIndices"], "[]");
     }
 }
 

@@ -102,6 +102,7 @@ pub struct Cached<C> {
     pitr: Memo<PitrFacts>,
     ttl: Memo<TtlFacts>,
     tags: Memo<BTreeMap<String, String>>,
+    listings: Memo<Vec<String>>,
 }
 
 impl<C: CloudRead> Cached<C> {
@@ -121,6 +122,7 @@ impl<C: CloudRead> Cached<C> {
             pitr: Memo::new(),
             ttl: Memo::new(),
             tags: Memo::new(),
+            listings: Memo::new(),
         }
     }
 
@@ -237,6 +239,12 @@ impl<C: CloudRead> CloudRead for Cached<C> {
     async fn table_tags(&self, scope: &Scope, arn: &str) -> CloudResult<BTreeMap<String, String>> {
         self.tags
             .get(k(scope, &[arn]), || self.inner.table_tags(scope, arn))
+            .await
+    }
+
+    async fn list_tables(&self, scope: &Scope) -> CloudResult<Vec<String>> {
+        self.listings
+            .get(k(scope, &["ListTables"]), || self.inner.list_tables(scope))
             .await
     }
 

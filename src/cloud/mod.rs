@@ -4,7 +4,8 @@
 //! that change something. The dry-run path (`validate --live`, `plan`,
 //! `audit`) is handed a `CloudRead` and so cannot mutate by construction.
 //! Implementations: [`aws`] (the real SDK clients, pointed at the local
-//! emulator by `AWS_ENDPOINT_URL` in tests) and the virtual-time simulator.
+//! emulator by `AWS_ENDPOINT_URL` in tests) and [`sim`], the virtual-time
+//! simulator that imitates it.
 //! AWS SDK types never leave the adapter; this module must not do I/O itself.
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use crate::plan::model::{AccountId, Location, Region};
 
 pub mod aws;
 pub mod cache;
+pub mod sim;
 
 /// Where a call is made: the account whose identity is used, and the Region.
 pub type Scope = Location;
@@ -368,8 +370,12 @@ pub enum RestoreRequest {
         idempotency_token: String,
         /// `ResourceType` (`DynamoDB`).
         resource_type: String,
-        /// `Metadata`, keys exactly as sent.
-        metadata: BTreeMap<String, String>,
+        /// The restored table's name (in `Metadata`).
+        target_table_name: String,
+        /// The encryption of the restored table (in `Metadata`).
+        sse: SseRequest,
+        /// The indexes to create, when indexes are dropped (in `Metadata`).
+        indexes: Option<Vec<IndexDef>>,
     },
     /// DynamoDB `RestoreTableFromBackup`.
     RestoreTableFromBackup {
@@ -422,6 +428,39 @@ impl RestoreRequest {
                 created_at: Some(created_at),
                 ..TableOrigin::default()
             },
+        }
+    }
+
+    /// The name of the table the request creates.
+    pub fn target_table_name(&self) -> &str {
+        match self {
+            Self::StartRestoreJob {
+                target_table_name, ..
+            }
+            | Self::RestoreTableFromBackup {
+                target_table_name, ..
+            }
+            | Self::RestoreTableToPointInTime {
+                target_table_name, ..
+            } => target_table_name,
+        }
+    }
+
+    /// The encryption the request asks for.
+    pub fn sse(&self) -> &SseRequest {
+        match self {
+            Self::StartRestoreJob { sse, .. }
+            | Self::RestoreTableFromBackup { sse, .. }
+            | Self::RestoreTableToPointInTime { sse, .. } => sse,
+        }
+    }
+
+    /// The indexes the request keeps, when it drops some (`None`: all).
+    pub fn indexes(&self) -> Option<&[IndexDef]> {
+        match self {
+            Self::StartRestoreJob { indexes, .. }
+            | Self::RestoreTableFromBackup { indexes, .. }
+            | Self::RestoreTableToPointInTime { indexes, .. } => indexes.as_deref(),
         }
     }
 
@@ -482,6 +521,18 @@ pub enum TableChange {
         /// Stream view type.
         view_type: Option<String>,
     },
+}
+
+impl TableChange {
+    /// The AWS operation that makes the change.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Self::PointInTimeRecovery { .. } => "UpdateContinuousBackups",
+            Self::DeletionProtection { .. } | Self::Stream { .. } => "UpdateTable",
+            Self::Tags { .. } => "TagResource",
+            Self::Ttl { .. } => "UpdateTimeToLive",
+        }
+    }
 }
 
 /// Broad class of a failed call, which decides retry behaviour.
@@ -607,6 +658,17 @@ pub trait CloudRead: Send + Sync {
 
     /// AWS Backup `DescribeRestoreJob`.
     async fn describe_restore_job(&self, scope: &Scope, id: &str) -> CloudResult<RestoreJob>;
+
+    /// DynamoDB `ListTables`, every page: the names of the tables in `scope`.
+    async fn list_tables(&self, scope: &Scope) -> CloudResult<Vec<String>> {
+        let _ = scope;
+        Err(CloudError::new(
+            ErrorKind::Other,
+            "ListTables",
+            "NotSupported",
+            "this cloud cannot list tables",
+        ))
+    }
 
     /// Counts the items of table `name` exactly: DynamoDB `Scan` with
     /// `Select=COUNT`, at most `max_pages` pages of up to 1 MB each; past that

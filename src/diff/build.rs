@@ -124,6 +124,8 @@ pub fn build(
             digest: plan_digest(plan),
         },
         checked_at: now,
+        random_draw: report.draw.clone(),
+        selections: Vec::new(),
         identities: report
             .identities
             .iter()
@@ -289,6 +291,12 @@ pub fn selector_text(selector: &RecoveryPointSelector) -> String {
         RecoveryPointSelector::PointInTime { at: None } => {
             "point in time: latest restorable".to_owned()
         }
+        RecoveryPointSelector::RandomWithin { window } => {
+            format!(
+                "random within {}",
+                crate::check::live::human_duration(*window)
+            )
+        }
     }
 }
 
@@ -396,7 +404,9 @@ pub fn request_view(request: &RestoreRequest) -> RequestView {
             iam_role_arn,
             idempotency_token,
             resource_type,
-            metadata,
+            target_table_name,
+            sse,
+            indexes,
         } => (
             "backup",
             serde_json::json!({
@@ -404,7 +414,11 @@ pub fn request_view(request: &RestoreRequest) -> RequestView {
                 "IamRoleArn": iam_role_arn,
                 "IdempotencyToken": idempotency_token,
                 "ResourceType": resource_type,
-                "Metadata": metadata,
+                "Metadata": crate::cloud::aws::start_restore_job_metadata(
+                    target_table_name,
+                    sse,
+                    indexes.as_deref(),
+                ),
             }),
         ),
         RestoreRequest::RestoreTableFromBackup {
@@ -454,30 +468,7 @@ pub fn request_view(request: &RestoreRequest) -> RequestView {
 
 /// The key a request asks for.
 fn requested_key(request: &RestoreRequest) -> KeyView {
-    let sse = match request {
-        RestoreRequest::StartRestoreJob { metadata, .. } => {
-            let get = |k: &str| {
-                metadata
-                    .iter()
-                    .find(|(key, _)| key.eq_ignore_ascii_case(k))
-                    .map(|(_, v)| v.as_str())
-            };
-            match (get("encryptionType"), get("kmsMasterKeyArn")) {
-                (Some(t), Some(arn))
-                    if t.eq_ignore_ascii_case("KMS") && arn != "Not Applicable" =>
-                {
-                    SseRequest::Customer {
-                        key_arn: arn.to_owned(),
-                    }
-                }
-                (Some(t), _) if t.eq_ignore_ascii_case("KMS") => SseRequest::Managed,
-                _ => SseRequest::Owned,
-            }
-        }
-        RestoreRequest::RestoreTableFromBackup { sse, .. }
-        | RestoreRequest::RestoreTableToPointInTime { sse, .. } => sse.clone(),
-    };
-    match sse {
+    match request.sse().clone() {
         SseRequest::Owned => KeyView {
             kind: KeyKind::AwsOwned,
             key_arn: None,
@@ -826,9 +817,37 @@ mod tests {
         assert_eq!(r.request.operation, "StartRestoreJob");
         assert_eq!(r.request.service, "backup");
         let p = &r.request.parameters;
-        assert_eq!(p["Metadata"]["targetTableName"], "accounts-dr");
-        assert_eq!(p["Metadata"]["encryptionType"], "KMS");
-        assert_eq!(p["Metadata"]["kmsMasterKeyArn"], fixtures::KEY);
+        // The map the adapter sends, from the typed request: the target,
+        // the customer key and the kept index.
+        let plan = fixtures::plan();
+        let report = fixtures::report(&plan);
+        let RestoreRequest::StartRestoreJob {
+            target_table_name,
+            sse,
+            indexes,
+            ..
+        } = &report.resolved[0].request
+        else {
+            panic!("accounts restores through AWS Backup");
+        };
+        assert_eq!(target_table_name, "accounts-dr");
+        assert_eq!(
+            sse,
+            &SseRequest::Customer {
+                key_arn: fixtures::KEY.to_owned()
+            }
+        );
+        assert_eq!(
+            indexes.as_ref().map(|v| v.len()),
+            Some(1),
+            "by-date is dropped"
+        );
+        let sent = crate::cloud::aws::start_restore_job_metadata(
+            target_table_name,
+            sse,
+            indexes.as_deref(),
+        );
+        assert_eq!(p["Metadata"], serde_json::json!(sent));
         assert_eq!(p["ResourceType"], "DynamoDB");
         assert!(
             p["RecoveryPointArn"]

@@ -178,21 +178,7 @@ pub fn key_facts() -> KeyFacts {
 }
 
 fn changes(plan: &Plan, r: &Restore) -> Vec<TableChange> {
-    let mut tags = r.after_restore.tags.clone();
-    tags.insert("restoreplan:plan".to_owned(), plan.name().to_owned());
-    let mut c = vec![TableChange::Tags { tags }];
-    if let Some(on) = r.after_restore.point_in_time_recovery {
-        c.push(TableChange::PointInTimeRecovery { enabled: on });
-    }
-    if let Some(s) = r.after_restore.stream {
-        c.push(TableChange::Stream {
-            view_type: s.view_type().map(str::to_owned),
-        });
-    }
-    if let Some(on) = r.after_restore.deletion_protection {
-        c.push(TableChange::DeletionProtection { enabled: on });
-    }
-    c
+    crate::check::changes::planned(plan.name(), &r.after_restore, None)
 }
 
 /// A live report of [`plan`] as `check::live::check` would produce it.
@@ -328,6 +314,7 @@ pub fn report(plan: &Plan) -> LiveReport {
             },
         ],
         checked_at: now(),
+        draw: None,
     }
 }
 

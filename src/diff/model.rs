@@ -25,6 +25,13 @@ pub struct DryRun {
     pub plan: PlanInfo,
     /// When the live checks ran.
     pub checked_at: DateTime<Utc>,
+    /// The seed and time of the `random_within` picks, so `apply --plan-file`
+    /// draws the same points; absent when no restore draws one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_draw: Option<crate::check::random::RandomDraw>,
+    /// The `select:` restores and the tables each expanded to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub selections: Vec<crate::plan::select::GroupView>,
     /// The identity used for each account.
     pub identities: Vec<IdentityView>,
     /// One entry per restore, in plan order.

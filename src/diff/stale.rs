@@ -201,7 +201,7 @@ pub fn render(saved: &DryRun, drift: &[Drift]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::RestoreRequest;
+    use crate::cloud::{RestoreRequest, SseRequest};
     use crate::diff::fixtures;
 
     fn saved() -> DryRun {
@@ -247,8 +247,10 @@ mod tests {
         let plan = fixtures::plan();
         let mut fresh = fixtures::report(&plan);
         let other = "arn:aws:kms:us-west-2:444455556666:key/mrk-ffffffffffffffffffffffffffffffff";
-        if let RestoreRequest::StartRestoreJob { metadata, .. } = &mut fresh.resolved[0].request {
-            metadata.insert("kmsMasterKeyArn".to_owned(), other.to_owned());
+        if let RestoreRequest::StartRestoreJob { sse, .. } = &mut fresh.resolved[0].request {
+            *sse = SseRequest::Customer {
+                key_arn: other.to_owned(),
+            };
         }
         let drift = against_live(&saved(), &plan, &fresh);
         assert_eq!(

@@ -102,6 +102,9 @@ pub struct RunHeader {
     /// `apply --accept-warnings`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accepted_warnings: Vec<crate::check::warnings::AcceptedWarning>,
+    /// The `select:` restores of the plan and the tables each expanded to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub selections: Vec<crate::plan::select::GroupView>,
 }
 
 /// One line of the journal.

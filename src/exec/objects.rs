@@ -267,6 +267,7 @@ mod tests {
             depends_on: Vec::new(),
             at: at(0),
             accepted_warnings: Vec::new(),
+            selections: Vec::new(),
         }
     }
 

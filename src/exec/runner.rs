@@ -1250,12 +1250,7 @@ pub fn evidence_fits(
 
 /// The AWS operation behind a table change.
 pub fn change_operation(change: &TableChange) -> &'static str {
-    match change {
-        TableChange::PointInTimeRecovery { .. } => "UpdateContinuousBackups",
-        TableChange::DeletionProtection { .. } | TableChange::Stream { .. } => "UpdateTable",
-        TableChange::Tags { .. } => "TagResource",
-        TableChange::Ttl { .. } => "UpdateTimeToLive",
-    }
+    change.operation()
 }
 
 /// The key to ask KMS about before verifying: DynamoDB reports the AWS

@@ -2,19 +2,20 @@
 //! [`ResolvedRestore`] and stored in the run's journal so a resumed run sends
 //! exactly what the first attempt planned to send.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::check::changes;
+use crate::check::request::build_request;
 use crate::check::resolved::{Disposition, ResolvedRestore};
-use crate::cloud::{RestoreRequest, Scope, SseRequest, TableChange};
+use crate::cloud::{
+    RecoveryPoint, RecoveryPointOrigin, RestoreRequest, Scope, SseRequest, TableChange,
+};
+use crate::estimate::DurationModel;
+use crate::plan::model::{Encryption, RecoveryPointSelector, Restore};
 
-/// Tag naming the plan on every table a run creates.
-pub const PLAN_TAG: &str = "restoreplan:plan";
-/// Tag naming the run on every table a run creates.
-pub const RUN_TAG: &str = "restoreplan:run";
+pub use crate::check::changes::{PLAN_TAG, RUN_TAG};
 /// Tag `restoreplan promote` puts on a table that became production; its
 /// value is when. Teardown never deletes a table that carries it.
 pub const PROMOTED_TAG: &str = "restoreplan:promoted";
@@ -60,25 +61,11 @@ pub struct RestoreSpec {
 impl RestoreSpec {
     /// The spec for a resolved restore.
     pub fn from_resolved(r: &ResolvedRestore) -> Self {
-        let sse = match &r.request {
-            RestoreRequest::RestoreTableFromBackup { sse, .. }
-            | RestoreRequest::RestoreTableToPointInTime { sse, .. } => Some(sse.clone()),
-            RestoreRequest::StartRestoreJob { metadata, .. } => sse_from_metadata(metadata),
-        };
-        let planned_indexes = match &r.request {
-            RestoreRequest::RestoreTableFromBackup { indexes, .. }
-            | RestoreRequest::RestoreTableToPointInTime { indexes, .. } => indexes
-                .as_ref()
-                .map(|v| v.iter().map(|ix| ix.name.clone()).collect()),
-            RestoreRequest::StartRestoreJob { metadata, .. } => metadata
-                .get("secondaryIndices")
-                .and_then(|s| serde_json::from_str::<Vec<serde_json::Value>>(s).ok())
-                .map(|v| {
-                    v.iter()
-                        .filter_map(|ix| ix.get("indexName")?.as_str().map(str::to_owned))
-                        .collect()
-                }),
-        };
+        let sse = r.request.sse().clone();
+        let planned_indexes = r
+            .request
+            .indexes()
+            .map(|v| v.iter().map(|ix| ix.name.clone()).collect());
         // Without an override the table keeps every index of its recovery
         // point (or of the original table for point-in-time restores).
         let indexes = planned_indexes.or_else(|| {
@@ -106,7 +93,7 @@ impl RestoreSpec {
             changes: r.changes.clone(),
             estimated_seconds: r.estimated_seconds,
             expect: Expectations {
-                sse,
+                sse: Some(sse),
                 indexes,
                 item_count: r.recovery_point.as_ref().and_then(|rp| rp.item_count),
                 recovery_point_bytes: r.recovery_point.as_ref().and_then(|rp| rp.size_bytes),
@@ -115,47 +102,98 @@ impl RestoreSpec {
         }
     }
 
+    /// The spec of `restore` (of plan `plan`) resolved without AWS, for
+    /// simulation: a recovery point synthesized with `bytes` (only its size
+    /// matters for timing), the request and the after-restore settings
+    /// built as for a live plan (`ttl: copy` adds no step: the original
+    /// table is not read), the estimate from `model`, nothing to verify.
+    pub fn offline(
+        plan: &str,
+        restore: &Restore,
+        bytes: u64,
+        model: &DurationModel,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let rp = synthesize_recovery_point(restore, bytes, now);
+        let key_arn = match &restore.encryption {
+            Encryption::CustomerManaged { key } => Some(key.arn.as_str()),
+            _ => None,
+        };
+        let mut spec = Self {
+            id: restore.id.clone(),
+            target: restore.target.location.clone(),
+            target_name: restore.target_name.clone(),
+            request: build_request(restore, rp.as_ref(), key_arn, None),
+            changes: changes::planned(plan, &restore.after_restore, None),
+            estimated_seconds: 0.0,
+            expect: Expectations::default(),
+            blocked: None,
+        };
+        spec.estimated_seconds = model.estimate(bytes, spec.is_native());
+        spec
+    }
+
     /// True when the restore goes through DynamoDB itself (the table appears
     /// at once and is polled with `DescribeTable`).
     pub fn is_native(&self) -> bool {
         !matches!(self.request, RestoreRequest::StartRestoreJob { .. })
     }
 
-    /// The settings to apply after the restore: the tags first (so that
-    /// teardown can recognise the table as early as possible), then the
-    /// plan's other settings. The plan's tags ride in the same `TagResource`
-    /// call as the run tags, which win on a clash.
+    /// The settings to apply after the restore, as run `run_id` of plan
+    /// `plan` sends them: the planned list with the run tags in its leading
+    /// `TagResource` call (see [`crate::check::changes::for_run`]).
     pub fn changes_for_run(&self, plan: &str, run_id: &str) -> Vec<TableChange> {
-        let mut tags = BTreeMap::new();
-        let mut rest = Vec::with_capacity(self.changes.len());
-        for change in &self.changes {
-            match change {
-                TableChange::Tags { tags: planned } => tags.extend(planned.clone()),
-                other => rest.push(other.clone()),
-            }
-        }
-        tags.insert(PLAN_TAG.to_owned(), plan.to_owned());
-        tags.insert(RUN_TAG.to_owned(), run_id.to_owned());
-        let mut all = vec![TableChange::Tags { tags }];
-        all.extend(rest);
-        all
+        changes::for_run(&self.changes, plan, run_id)
     }
 }
 
-/// The SSE a `StartRestoreJob` metadata map asks for.
-fn sse_from_metadata(metadata: &BTreeMap<String, String>) -> Option<SseRequest> {
-    match metadata.get("encryptionType").map(String::as_str) {
-        Some("Default") => Some(SseRequest::Owned),
-        Some("KMS") => match metadata.get("kmsMasterKeyArn") {
-            Some(arn) if arn != crate::check::request::NOT_APPLICABLE => {
-                Some(SseRequest::Customer {
-                    key_arn: arn.clone(),
-                })
-            }
-            _ => Some(SseRequest::Managed),
+/// A synthesized recovery point for `restore` (`None` for point-in-time restores).
+pub fn synthesize_recovery_point(
+    restore: &Restore,
+    bytes: u64,
+    now: DateTime<Utc>,
+) -> Option<RecoveryPoint> {
+    let (arn, origin) = match &restore.recovery_point {
+        RecoveryPointSelector::PointInTime { .. } => return None,
+        RecoveryPointSelector::DynamoDbBackupArn { arn } => {
+            (arn.clone(), RecoveryPointOrigin::DynamoDbBackup)
+        }
+        RecoveryPointSelector::BackupArn { arn } => (
+            arn.clone(),
+            RecoveryPointOrigin::Vault {
+                vault: restore.target.vault.clone().unwrap_or_default(),
+            },
+        ),
+        RecoveryPointSelector::Latest
+        | RecoveryPointSelector::LatestBefore { .. }
+        | RecoveryPointSelector::RandomWithin { .. } => match &restore.target.vault {
+            Some(vault) => (
+                format!(
+                    "arn:aws:backup:{}:{}:recovery-point:simulated-{}",
+                    restore.target.location.region, restore.target.location.account, restore.id
+                ),
+                RecoveryPointOrigin::Vault {
+                    vault: vault.clone(),
+                },
+            ),
+            None => (
+                format!("{}/backup/simulated", restore.source_table_arn()),
+                RecoveryPointOrigin::DynamoDbBackup,
+            ),
         },
-        _ => None,
-    }
+    };
+    Some(RecoveryPoint {
+        arn,
+        origin,
+        resource_arn: restore.source_table_arn(),
+        resource_type: "DynamoDB".to_owned(),
+        status: "COMPLETED".to_owned(),
+        created: now,
+        size_bytes: Some(bytes),
+        item_count: None,
+        encryption_key_arn: None,
+        indexes: None,
+    })
 }
 
 /// The `IdempotencyToken` of a restore in a run: the SHA-256 of both ids in

@@ -278,5 +278,6 @@ pub fn run_header(
         restores: specs.to_vec(),
         at,
         accepted_warnings,
+        selections: Vec::new(),
     })
 }

@@ -54,6 +54,8 @@ pub fn restores_of(n: usize, edges: &[(usize, usize)]) -> Vec<Restore> {
 use std::collections::BTreeMap;
 
 use crate::clock::{Clock, TokioClock};
+use crate::cloud::sim::SimCloud;
+use crate::estimate::DurationModel;
 use crate::exec::events::{CollectingSink, Event};
 use crate::exec::journal::{Journal, RunState};
 use crate::exec::policy::StopSignal;
@@ -61,8 +63,9 @@ use crate::exec::runner::{ExecOptions, Executor, RunInput, RunSummary};
 use crate::exec::spec::RestoreSpec;
 use crate::plan::model::{OnFailure, StreamSetting, TtlSetting};
 use crate::schedule::Caps;
-use crate::sim::offline::{Sizes, resolve_offline};
-use crate::sim::{DurationModel, SimCloud};
+
+/// Table sizes in bytes by original table name.
+pub type Sizes = BTreeMap<String, u64>;
 
 /// Restores with every after-restore setting, alternating AWS Backup and
 /// point-in-time restores, sizes spread over two orders of magnitude.
@@ -85,7 +88,7 @@ pub fn rich_restores(n: usize, edges: &[(usize, usize)]) -> (Vec<Restore>, Sizes
         };
         sizes.insert(r.table.clone(), ((i * 7919) % 50 + 1) as u64 * (1 << 28));
     }
-    (restores, Sizes(sizes))
+    (restores, sizes)
 }
 
 /// A simulated cloud and the specs of `restores`.
@@ -96,9 +99,33 @@ pub fn sim_for(
 ) -> (SimCloud, Vec<RestoreSpec>, TokioClock) {
     let model = DurationModel::default();
     let clock = TokioClock::system();
-    let offline = resolve_offline(restores, sizes, &model, clock.now());
-    let sim = SimCloud::new(model, seed, clock.clone()).with_sizes(offline.sizes);
-    (sim, offline.specs, clock)
+    let specs = specs_of(restores, sizes, &model, clock.now());
+    let by_target = restores
+        .iter()
+        .map(|r| (r.target_name.clone(), bytes_of(r, sizes, &model)))
+        .collect();
+    let sim = SimCloud::new(model, seed, clock.clone()).with_sizes(by_target);
+    (sim, specs, clock)
+}
+
+fn bytes_of(r: &Restore, sizes: &Sizes, model: &DurationModel) -> u64 {
+    sizes
+        .get(&r.table)
+        .copied()
+        .unwrap_or(model.default_table_bytes)
+}
+
+/// The specs of `restores` of the plan `test-plan`, resolved offline.
+pub fn specs_of(
+    restores: &[Restore],
+    sizes: &Sizes,
+    model: &DurationModel,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<RestoreSpec> {
+    restores
+        .iter()
+        .map(|r| RestoreSpec::offline("test-plan", r, bytes_of(r, sizes, model), model, now))
+        .collect()
 }
 
 /// Executor options for tests.

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 
 use crate::clock::Clock;
 use crate::cloud::TableChange;
+use crate::cloud::sim::{Faults, SimCloud};
 use crate::exec::events::Event;
 use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState};
 use crate::exec::policy::{PollPolicy, StopSignal, stop_pair};
@@ -14,7 +15,6 @@ use crate::exec::spec::{PLAN_TAG, RUN_TAG, RestoreSpec};
 use crate::exec::testing::*;
 use crate::graph::DependencyGraph;
 use crate::plan::model::OnFailure;
-use crate::sim::{Faults, SimCloud};
 
 fn header(
     specs: &[RestoreSpec],
@@ -35,6 +35,7 @@ fn header(
             .collect(),
         at,
         accepted_warnings: Vec::new(),
+        selections: Vec::new(),
     }
 }
 
@@ -526,13 +527,13 @@ async fn adaptive_polling_needs_far_fewer_calls_than_a_fixed_interval() {
 #[test]
 fn run_tags_come_first_among_the_settings() {
     let (restores, sizes) = rich_restores(1, &[]);
-    let offline = crate::sim::offline::resolve_offline(
+    let specs = specs_of(
         &restores,
         &sizes,
         &Default::default(),
         crate::clock::parse("2026-11-24T08:30:00Z").unwrap_or_default(),
     );
-    let changes = offline.specs[0].changes_for_run("p", "run-1");
+    let changes = specs[0].changes_for_run("p", "run-1");
     assert!(
         matches!(&changes[0], TableChange::Tags { tags } if tags.get(RUN_TAG).map(String::as_str) == Some("run-1"))
     );
@@ -542,7 +543,7 @@ fn run_tags_come_first_among_the_settings() {
         .filter(|c| matches!(c, TableChange::Tags { .. }))
         .count();
     assert_eq!(tag_calls, 1);
-    assert_eq!(changes.len(), offline.specs[0].changes.len());
+    assert_eq!(changes.len(), specs[0].changes.len());
 }
 
 fn arb_dag() -> impl Strategy<Value = (usize, Vec<(usize, usize)>)> {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
+use crate::cloud::sim::SimCloud;
 use crate::cloud::{CloudWrite, RestoreRequest, TableEncryption, TableFacts, TableOrigin};
 use crate::exec::events::{CollectingSink, Event};
 use crate::exec::journal::{Journal, Phase, Record, RunHeader, RunState};
@@ -18,7 +19,6 @@ use crate::exec::spec::{RestoreSpec, attempt_token, idempotency_token};
 use crate::exec::testing::*;
 use crate::graph::DependencyGraph;
 use crate::plan::model::{OnFailure, RecoveryPointSelector};
-use crate::sim::SimCloud;
 
 fn journal_for(
     run_id: &str,
@@ -41,6 +41,7 @@ fn journal_for(
             .collect(),
         at,
         accepted_warnings: Vec::new(),
+        selections: Vec::new(),
     }))
     .unwrap_or_else(|e| panic!("memory journal: {e}"));
     j
@@ -85,7 +86,12 @@ fn state_of(journal: &Journal) -> RunState {
 
 /// Point-in-time restores only (DynamoDB-native: the kind whose
 /// `TableAlreadyExists` was once taken for the run's own table).
-fn pitr_restores(n: usize) -> (Vec<crate::plan::model::Restore>, crate::sim::offline::Sizes) {
+fn pitr_restores(
+    n: usize,
+) -> (
+    Vec<crate::plan::model::Restore>,
+    crate::exec::testing::Sizes,
+) {
     let (mut restores, sizes) = rich_restores(n, &[]);
     for r in &mut restores {
         r.recovery_point = RecoveryPointSelector::PointInTime { at: None };
@@ -301,11 +307,9 @@ async fn a_retried_restore_starts_again_with_a_new_token_and_completes() {
 #[test]
 fn evidence_must_name_the_source_the_time_and_a_creation_after_the_intent() {
     let (restores, sizes) = pitr_restores(1);
-    let model = crate::sim::DurationModel::default();
+    let model = crate::estimate::DurationModel::default();
     let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-    let mut spec = crate::sim::offline::resolve_offline(&restores, &sizes, &model, now)
-        .specs
-        .remove(0);
+    let mut spec = crate::exec::testing::specs_of(&restores, &sizes, &model, now).remove(0);
     let at = now - chrono::Duration::hours(1);
     if let RestoreRequest::RestoreTableToPointInTime {
         restore_date_time, ..

@@ -29,6 +29,7 @@ pub mod raw;
 mod resolve;
 pub mod rules;
 pub mod schema;
+pub mod select;
 pub mod source;
 pub mod tree;
 pub mod yaml;
@@ -43,6 +44,9 @@ pub struct CompileOptions {
     pub date: NaiveDate,
     /// Limits of the span-aware YAML pass.
     pub limits: tree::Limits,
+    /// The tables `select:` restores expand to; `None` leaves each group
+    /// standing in as one restore (offline).
+    pub inventory: Option<select::Inventory>,
 }
 
 impl CompileOptions {
@@ -51,6 +55,7 @@ impl CompileOptions {
         Self {
             date,
             limits: tree::Limits::default(),
+            inventory: None,
         }
     }
 }
@@ -64,6 +69,8 @@ pub struct Loaded {
     pub source: SourceFile,
     /// Warnings (they do not block the plan).
     pub warnings: Vec<Finding>,
+    /// The `select:` restores and what each expanded to.
+    pub groups: Vec<select::Group>,
 }
 
 /// A plan refused by the static rules: every finding, warnings included.
@@ -190,7 +197,7 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
         .any(|p| matches!(p, yaml::Patch::Remove(_) | yaml::Patch::Value(..)));
 
     drop(instance);
-    let raw: raw::RawPlan = match yaml::from_str_patched(text, &patches) {
+    let mut raw: raw::RawPlan = match yaml::from_str_patched(text, &patches) {
         Ok(raw) => raw,
         Err(e) => {
             let (node, _) = root.walk(&e.path);
@@ -207,6 +214,10 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     };
 
     clock.lap("typed load");
+    let expansion = select::expand(&mut raw, root, text, opts.inventory.as_ref());
+    findings.extend(expansion.findings);
+    let groups = expansion.groups;
+    let root = expansion.root.as_ref().unwrap_or(root);
     let resolution = resolve::resolve(&raw, root, text, opts.date);
     clock.lap("resolve");
     let restates = |f: &Finding| {
@@ -249,6 +260,7 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
                 plan,
                 source,
                 warnings: findings,
+                groups,
             })
         }
         Err(graph_findings) => {

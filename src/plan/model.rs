@@ -189,6 +189,13 @@ pub enum RecoveryPointSelector {
         /// The ARN.
         arn: String,
     },
+    /// A COMPLETED recovery point created within `window` before the draw,
+    /// chosen at random but reproducibly (see `check::random`).
+    RandomWithin {
+        /// How far back the window reaches.
+        #[serde(with = "secs")]
+        window: Duration,
+    },
     /// DynamoDB point-in-time recovery of the original table.
     PointInTime {
         /// `None` means the latest restorable time.
@@ -465,6 +472,15 @@ impl Plan {
     /// Index of the restore with this id.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.restores.iter().position(|r| r.id == id)
+    }
+}
+
+mod secs {
+    use serde::Serializer;
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
     }
 }
 

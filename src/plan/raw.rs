@@ -154,8 +154,12 @@ pub struct RawDefaults {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Restore")]
 pub struct RawRestore {
-    /// Original table name.
+    /// Original table name (or `select` instead).
+    #[serde(default)]
     pub table: String,
+    /// Instead of `table`: one restore per matching table of the source
+    /// account and Region, each with the table's name as its id.
+    pub select: Option<RawSelect>,
     /// Unique id; default: `table`.
     pub id: Option<String>,
     /// Ids of restores that must finish (with their after-restore steps) first.
@@ -175,6 +179,20 @@ pub struct RawRestore {
     pub source: Option<RawLocation>,
     /// Per-field overrides of the plan's `target`.
     pub target: Option<RawTarget>,
+}
+
+/// A table selector: which tables of the source account and Region a
+/// `select:` restore stands for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Select")]
+pub struct RawSelect {
+    /// Shell-style globs (`*`, `?`, `[a-z]`); a table matches if any one matches.
+    pub names: Option<Vec<String>>,
+    /// Tags every matching table carries with exactly these values.
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Globs taken out of the match.
+    pub exclude: Option<Vec<String>>,
 }
 
 /// Execution settings.
@@ -272,6 +290,9 @@ pub enum RawRecoveryPoint {
     LatestBefore(String),
     /// `{point_in_time: RFC3339 | latest}` (timestamp checked later).
     PointInTime(String),
+    /// `{random_within: DURATION}`: a random COMPLETED point younger than the
+    /// duration (checked later).
+    RandomWithin(String),
 }
 
 impl<'de> Deserialize<'de> for RawRecoveryPoint {
@@ -280,7 +301,7 @@ impl<'de> Deserialize<'de> for RawRecoveryPoint {
         impl<'de> Visitor<'de> for V {
             type Value = RawRecoveryPoint;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("`latest`, a recovery point ARN, `{latest_before: TIME}` or `{point_in_time: TIME}`")
+                f.write_str("`latest`, a recovery point ARN, `{latest_before: TIME}`, `{point_in_time: TIME}` or `{random_within: DURATION}`")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(if v == "latest" {
@@ -297,10 +318,11 @@ impl<'de> Deserialize<'de> for RawRecoveryPoint {
                 let rp = match key.as_str() {
                     "latest_before" => RawRecoveryPoint::LatestBefore(value),
                     "point_in_time" => RawRecoveryPoint::PointInTime(value),
+                    "random_within" => RawRecoveryPoint::RandomWithin(value),
                     other => {
                         return Err(de::Error::unknown_field(
                             other,
-                            &["latest_before", "point_in_time"],
+                            &["latest_before", "point_in_time", "random_within"],
                         ));
                     }
                 };
@@ -321,7 +343,7 @@ impl JsonSchema for RawRecoveryPoint {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "Which recovery point to restore: `latest`, a recovery point ARN (`arn:aws:backup:…:recovery-point:…` or a DynamoDB backup `arn:aws:dynamodb:…:table/T/backup/…`), `{latest_before: RFC3339}`, or `{point_in_time: RFC3339 | latest}` for DynamoDB point-in-time recovery.",
+            "description": "Which recovery point to restore: `latest`, a recovery point ARN (`arn:aws:backup:…:recovery-point:…` or a DynamoDB backup `arn:aws:dynamodb:…:table/T/backup/…`), `{latest_before: RFC3339}`, `{point_in_time: RFC3339 | latest}` for DynamoDB point-in-time recovery, or `{random_within: DURATION}` for a random COMPLETED point younger than the duration.",
             "oneOf": [
                 {
                     "type": "string",
@@ -339,6 +361,13 @@ impl JsonSchema for RawRecoveryPoint {
                     "description": "DynamoDB point-in-time recovery of the original table; stays in the source account.",
                     "properties": { "point_in_time": { "type": "string", "description": "RFC 3339 time, or `latest` for the latest restorable time." } },
                     "required": ["point_in_time"],
+                    "additionalProperties": false
+                },
+                {
+                    "type": "object",
+                    "description": "A random COMPLETED recovery point younger than this duration (AWS Backup Restore Testing's RANDOM_WITHIN_WINDOW); `plan --out` records the draw so `apply --plan-file` restores the same point.",
+                    "properties": { "random_within": { "type": "string", "description": "A duration: `90m`, `24h`, `7d`." } },
+                    "required": ["random_within"],
                     "additionalProperties": false
                 }
             ]

@@ -444,7 +444,9 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
             }
             let through_backup = match rp {
                 RecoveryPointSelector::BackupArn { .. } => true,
-                RecoveryPointSelector::Latest | RecoveryPointSelector::LatestBefore { .. } => {
+                RecoveryPointSelector::Latest
+                | RecoveryPointSelector::LatestBefore { .. }
+                | RecoveryPointSelector::RandomWithin { .. } => {
                     vault.and_then(|v| v.value.as_ref()).is_some()
                 }
                 _ => false,
@@ -1119,6 +1121,13 @@ fn recovery_point(
             let mut tp = p.to_vec();
             tp.push(Segment::from("point_in_time"));
             timestamp(cx, ts, &tp).map(|at| RecoveryPointSelector::PointInTime { at: Some(at) })
+        }
+        RawRecoveryPoint::RandomWithin(text) => {
+            let mut tp = p.to_vec();
+            tp.push(Segment::from("random_within"));
+            duration_field(cx, text, tp)
+                .filter(|d| !d.is_zero())
+                .map(|window| RecoveryPointSelector::RandomWithin { window })
         }
     }
 }

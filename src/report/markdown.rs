@@ -258,6 +258,7 @@ pub fn dry_run(dry: &DryRun) -> String {
         rows = rows.saturating_sub(over);
         out = head(dry, rows);
     }
+    selections(&mut out, &dry.selections);
     let mut body = String::new();
     for r in &dry.restores {
         details(&mut body, dry, r);
@@ -438,6 +439,9 @@ pub fn audit(a: &AuditReport) -> String {
         super::time_text(a.generated_at)
     );
     let _ = writeln!(out, "- Plan digest: `{}`", a.plan.digest);
+    for line in crate::plan::select::groups_text(&a.dry_run.selections).lines() {
+        let _ = writeln!(out, "- {line}");
+    }
     for i in &a.identities {
         let who = match (&i.arn, &i.error) {
             (Some(arn), _) => format!("{} ({})", code(arn), i.source.as_deref().unwrap_or("?")),
@@ -471,4 +475,37 @@ pub fn audit(a: &AuditReport) -> String {
         );
     }
     out
+}
+
+/// The `select:` restores and what each expanded to.
+fn selections(out: &mut String, groups: &[crate::plan::select::GroupView]) {
+    if groups.is_empty() {
+        return;
+    }
+    out.push_str("**Selectors**\n\n");
+    for g in groups {
+        let _ = writeln!(
+            out,
+            "- `{}` (line {}: {}, in {}): {} table{}: {}",
+            g.id,
+            g.line,
+            g.selector,
+            g.source,
+            g.restores.len(),
+            if g.restores.len() == 1 { "" } else { "s" },
+            g.restores
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for o in &g.overridden {
+            let _ = writeln!(
+                out,
+                "  - `{}` also matches; restored by its own restore `{}`",
+                o.table, o.restore
+            );
+        }
+    }
+    out.push('\n');
 }

@@ -98,6 +98,14 @@ pub fn key_kind_text(k: KeyKind) -> &'static str {
 
 /// Where the data comes from, in words.
 pub fn recovery_kind_text(rp: &RecoveryPointView) -> String {
+    let kind = recovery_source_text(rp);
+    match rp.selector.strip_prefix("random ") {
+        Some(window) if rp.arn.is_some() => format!("{kind}, drawn at random {window}"),
+        _ => kind,
+    }
+}
+
+fn recovery_source_text(rp: &RecoveryPointView) -> String {
     match rp.kind {
         RecoveryKind::AwsBackup => match &rp.vault {
             Some(v) => format!("AWS Backup, vault {v}"),

@@ -6,6 +6,17 @@ use crate::diff::plans::diff_plans;
 use crate::diff::{DryRun, build, fixtures};
 use crate::plan::model::{Encryption, Plan};
 
+/// The expected outputs live with the other snapshots under
+/// `tests/snapshots/report/`: they show the requests exactly as sent, and
+/// the source tree holds code only.
+macro_rules! assert_snapshot {
+    ($value:expr) => {
+        insta::with_settings!({ snapshot_path => "../../tests/snapshots/report" }, {
+            insta::assert_snapshot!($value)
+        })
+    };
+}
+
 fn dry() -> DryRun {
     let plan = fixtures::plan();
     build(&plan, &fixtures::report(&plan), &fixtures::sources())
@@ -29,7 +40,7 @@ fn edited() -> Plan {
 
 #[test]
 fn text_dry_run() {
-    insta::assert_snapshot!(super::text::dry_run(&dry(), Style::default()));
+    assert_snapshot!(super::text::dry_run(&dry(), Style::default()));
 }
 
 #[test]
@@ -42,7 +53,7 @@ fn text_colour_is_optional() {
 
 #[test]
 fn markdown_dry_run() {
-    insta::assert_snapshot!(super::markdown::dry_run(&dry()));
+    assert_snapshot!(super::markdown::dry_run(&dry()));
 }
 
 #[test]
@@ -110,7 +121,7 @@ fn markdown_still_names_the_findings_when_even_those_do_not_fit() {
 
 #[test]
 fn json_dry_run() {
-    insta::assert_snapshot!(super::json::dry_run(&dry()));
+    assert_snapshot!(super::json::dry_run(&dry()));
 }
 
 #[test]
@@ -130,7 +141,7 @@ fn json_output_validates_against_the_schema() {
 #[test]
 fn text_plan_diff() {
     let d = diff_plans(&fixtures::plan(), &edited());
-    insta::assert_snapshot!(super::text::plan_diff(
+    assert_snapshot!(super::text::plan_diff(
         &d,
         "old.yaml",
         "new.yaml",
@@ -141,19 +152,19 @@ fn text_plan_diff() {
 #[test]
 fn markdown_plan_diff() {
     let d = diff_plans(&fixtures::plan(), &edited());
-    insta::assert_snapshot!(super::markdown::plan_diff(&d, "old.yaml", "new.yaml"));
+    assert_snapshot!(super::markdown::plan_diff(&d, "old.yaml", "new.yaml"));
 }
 
 #[test]
 fn text_audit() {
     let a = audit(&dry(), fixtures::now());
-    insta::assert_snapshot!(super::text::audit(&a, Style::default()));
+    assert_snapshot!(super::text::audit(&a, Style::default()));
 }
 
 #[test]
 fn markdown_audit() {
     let a = audit(&dry(), fixtures::now());
-    insta::assert_snapshot!(super::markdown::audit(&a));
+    assert_snapshot!(super::markdown::audit(&a));
 }
 
 #[test]
@@ -164,5 +175,5 @@ fn html_audit() {
     for needle in ["<script", "src=", "href=", "@import", "url("] {
         assert!(!html.contains(needle), "the report references `{needle}`");
     }
-    insta::assert_snapshot!(html);
+    assert_snapshot!(html);
 }

@@ -200,6 +200,17 @@ pub fn dry_run(dry: &DryRun, style: Style) -> String {
         p.paint(Tone::Bold, &format!("restoreplan plan: {}", dry.plan.name)),
         super::time_text(dry.checked_at)
     );
+    for line in crate::plan::select::groups_text(&dry.selections).lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    if let Some(d) = &dry.random_draw {
+        let _ = writeln!(
+            out,
+            "  random points drawn with seed {} at {} (`apply --plan-file` of the saved plan draws the same)",
+            d.seed,
+            super::time_text(d.at)
+        );
+    }
     for i in &dry.identities {
         match (&i.arn, &i.error) {
             (Some(arn), _) => {
@@ -330,6 +341,9 @@ pub fn audit(a: &AuditReport, style: Style) -> String {
         p.paint(Tone::Bold, &format!("restoreplan audit: {}", a.plan.name)),
         super::time_text(a.checked_at)
     );
+    for line in crate::plan::select::groups_text(&a.dry_run.selections).lines() {
+        let _ = writeln!(out, "  {line}");
+    }
     for c in &a.checks {
         let mark = match c.status {
             CheckStatus::Pass => p.paint(Tone::Add, "pass"),

@@ -1,14 +1,12 @@
-//! The virtual-time simulator: a cloud that restores in virtual time, the
-//! duration model behind it, and the offline resolution of a plan into
-//! restores for `restoreplan simulate`.
-//!
-//! Owns [`SimCloud`] (a [`crate::cloud::CloudRead`] + [`crate::cloud::CloudWrite`]
-//! in memory, with fault injection and a record of what it saw) and
-//! [`DurationModel`]. The executor runs unchanged on top of it under tokio's
-//! paused clock. Must not: touch the network, the file system (except to read
-//! a model or sizes file on request) or the wall clock.
+//! The virtual-time simulator behind `restoreplan simulate`: the offline
+//! resolution of a plan into restores ([`offline`]), runs of the executor
+//! over [`SimCloud`] under tokio's paused clock ([`run`]), the simulate
+//! pipeline ([`sweep`]), sizes read live ([`live`]) or from a sizes file
+//! ([`sizes_file`]), and the [`DurationModel`]. [`SimCloud`] itself is a cloud and lives beside the
+//! AWS adapter it imitates ([`crate::cloud::sim`]); it is re-exported here.
+//! Must not: touch the network, the file system (except to read a model or
+//! sizes file on request) or the wall clock.
 
-pub mod cloud;
 pub mod generate;
 pub mod live;
 pub mod offline;
@@ -16,5 +14,5 @@ pub mod run;
 pub mod sizes_file;
 pub mod sweep;
 
+pub use crate::cloud::sim::{Faults, SimCloud, SimStats};
 pub use crate::estimate::DurationModel;
-pub use cloud::{Faults, SimCloud, SimStats};

@@ -7,10 +7,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use crate::check::request::build_request;
-use crate::cloud::{RecoveryPoint, RecoveryPointOrigin, TableChange};
-use crate::exec::spec::{Expectations, RestoreSpec};
-use crate::plan::model::{AfterRestore, Encryption, RecoveryPointSelector, Restore, TtlSetting};
+use crate::exec::spec::RestoreSpec;
+pub use crate::exec::spec::synthesize_recovery_point;
+use crate::plan::model::Restore;
 
 use crate::estimate::DurationModel;
 
@@ -175,85 +174,6 @@ pub fn parse_size(s: &str) -> Option<u64> {
     (v.is_finite() && v >= 0.0 && v < u64::MAX as f64).then_some(v as u64)
 }
 
-/// The after-restore settings of a restore as table changes. `ttl: copy`
-/// needs the original table's setting, which offline resolution does not
-/// have, so it is left out here.
-pub fn changes_for(after: &AfterRestore) -> Vec<TableChange> {
-    let mut out = Vec::new();
-    if let Some(enabled) = after.point_in_time_recovery {
-        out.push(TableChange::PointInTimeRecovery { enabled });
-    }
-    if let Some(enabled) = after.deletion_protection {
-        out.push(TableChange::DeletionProtection { enabled });
-    }
-    if !after.tags.is_empty() {
-        out.push(TableChange::Tags {
-            tags: after.tags.clone(),
-        });
-    }
-    if let Some(TtlSetting::Attribute { attribute }) = &after.ttl {
-        out.push(TableChange::Ttl {
-            attribute: attribute.clone(),
-            enabled: true,
-        });
-    }
-    if let Some(stream) = after.stream {
-        out.push(TableChange::Stream {
-            view_type: stream.view_type().map(str::to_owned),
-        });
-    }
-    out
-}
-
-/// A synthesized recovery point for `restore` (`None` for point-in-time restores).
-pub fn synthesize_recovery_point(
-    restore: &Restore,
-    bytes: u64,
-    now: DateTime<Utc>,
-) -> Option<RecoveryPoint> {
-    let (arn, origin) = match &restore.recovery_point {
-        RecoveryPointSelector::PointInTime { .. } => return None,
-        RecoveryPointSelector::DynamoDbBackupArn { arn } => {
-            (arn.clone(), RecoveryPointOrigin::DynamoDbBackup)
-        }
-        RecoveryPointSelector::BackupArn { arn } => (
-            arn.clone(),
-            RecoveryPointOrigin::Vault {
-                vault: restore.target.vault.clone().unwrap_or_default(),
-            },
-        ),
-        RecoveryPointSelector::Latest | RecoveryPointSelector::LatestBefore { .. } => {
-            match &restore.target.vault {
-                Some(vault) => (
-                    format!(
-                        "arn:aws:backup:{}:{}:recovery-point:simulated-{}",
-                        restore.target.location.region, restore.target.location.account, restore.id
-                    ),
-                    RecoveryPointOrigin::Vault {
-                        vault: vault.clone(),
-                    },
-                ),
-                None => (
-                    format!("{}/backup/simulated", restore.source_table_arn()),
-                    RecoveryPointOrigin::DynamoDbBackup,
-                ),
-            }
-        }
-    };
-    Some(RecoveryPoint {
-        arn,
-        origin,
-        resource_arn: restore.source_table_arn(),
-        resource_type: "DynamoDB".to_owned(),
-        status: "COMPLETED".to_owned(),
-        created: now,
-        size_bytes: Some(bytes),
-        item_count: None,
-        encryption_key_arn: None,
-        indexes: None,
-    })
-}
-
 /// Restores resolved offline, with the size each restore's model assumed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OfflinePlan {
@@ -263,9 +183,11 @@ pub struct OfflinePlan {
     pub sizes: HashMap<String, u64>,
 }
 
-/// Resolves restores without AWS: synthesized recovery points, sizes from
-/// `sizes` (else the model's default), estimates from `model`.
+/// Resolves the restores of plan `plan` without AWS: synthesized recovery
+/// points, sizes from `sizes` (else the model's default), estimates from
+/// `model` (see [`RestoreSpec::offline`]).
 pub fn resolve_offline(
+    plan: &str,
     restores: &[Restore],
     sizes: &Sizes,
     model: &DurationModel,
@@ -276,25 +198,8 @@ pub fn resolve_offline(
         .iter()
         .map(|r| {
             let bytes = sizes.get(r).unwrap_or(model.default_table_bytes);
-            let rp = synthesize_recovery_point(r, bytes, now);
-            let key_arn = match &r.encryption {
-                Encryption::CustomerManaged { key } => Some(key.arn.as_str()),
-                _ => None,
-            };
-            let request = build_request(r, rp.as_ref(), key_arn, None);
             by_target.insert(r.target_name.clone(), bytes);
-            let mut spec = RestoreSpec {
-                id: r.id.clone(),
-                target: r.target.location.clone(),
-                target_name: r.target_name.clone(),
-                request,
-                changes: changes_for(&r.after_restore),
-                estimated_seconds: 0.0,
-                expect: Expectations::default(),
-                blocked: None,
-            };
-            spec.estimated_seconds = model.estimate(bytes, spec.is_native());
-            spec
+            RestoreSpec::offline(plan, r, bytes, model, now)
         })
         .collect();
     OfflinePlan {
@@ -306,6 +211,67 @@ pub fn resolve_offline(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::changes::RUN_TAG;
+    use crate::check::live::{LiveOptions, check};
+    use crate::cloud::TableChange;
+    use crate::cloud::sim::SimCloud;
+    use crate::exec::TokioClock;
+
+    /// `plan` shows the settings of the live resolution, `apply` runs the
+    /// spec made from it, `simulate` runs the offline spec: the same calls
+    /// in the same order, the run tag in the first.
+    #[tokio::test]
+    async fn plan_simulate_and_apply_make_the_same_settings_calls_in_the_same_order() {
+        let text = "version: 1\nname: payments-dr\nsource: { account: \"210987654321\", region: eu-west-1 }\n\
+                    restores:\n  - table: orders\n    name: orders-copy\n    after_restore:\n      \
+                    deletion_protection: true\n      stream: new-image\n      ttl: { attribute: expires_at }\n      \
+                    tags: { team: payments }\n      point_in_time_recovery: true\n  \
+                    - table: ledger\n    name: ledger-copy\n";
+        let opts = crate::plan::CompileOptions::new(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+        );
+        let loaded =
+            crate::plan::compile(crate::plan::source::SourceFile::new("p.yaml", text), &opts)
+                .unwrap_or_else(|e| panic!("the plan compiles: {e:?}"));
+        let plan = &loaded.plan;
+        let model = DurationModel::default();
+        let now = crate::clock::parse("2026-11-24T08:30:00Z").unwrap_or_default();
+        let cloud = SimCloud::new(model, 1, TokioClock::system());
+        let live = check(plan, &cloud, &LiveOptions::default()).await;
+        let offline = resolve_offline(plan.name(), plan.restores(), &Sizes::default(), &model, now);
+        for (i, rr) in live.resolved.iter().enumerate() {
+            let reviewed = &rr.changes;
+            let applied = RestoreSpec::from_resolved(rr).changes_for_run(plan.name(), "run-1");
+            let simulated = offline.specs[i].changes_for_run(plan.name(), "run-1");
+            assert_eq!(reviewed, &offline.specs[i].changes, "restore {}", rr.id);
+            assert_eq!(applied, simulated, "restore {}", rr.id);
+            assert_eq!(applied.len(), reviewed.len());
+            assert_eq!(applied[1..], reviewed[1..]);
+            let TableChange::Tags { tags } = &applied[0] else {
+                panic!("the run tags come first: {applied:?}");
+            };
+            assert_eq!(tags.get(RUN_TAG).map(String::as_str), Some("run-1"));
+        }
+        let steps: Vec<&str> = live.resolved[0]
+            .changes
+            .iter()
+            .map(crate::exec::runner::change_operation)
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                "TagResource",
+                "UpdateContinuousBackups",
+                "UpdateTimeToLive",
+                "UpdateTable",
+                "UpdateTable"
+            ]
+        );
+        assert!(matches!(
+            live.resolved[0].changes.last(),
+            Some(TableChange::DeletionProtection { enabled: true })
+        ));
+    }
 
     #[test]
     fn sizes_parse_with_units() {

@@ -14,8 +14,8 @@ use crate::graph::DependencyGraph;
 use crate::plan::model::{Execution, OnFailure};
 use crate::schedule::Caps;
 
-use super::cloud::{Faults, SimCloud, SimStats};
 use super::offline::OfflinePlan;
+use crate::cloud::sim::{Faults, SimCloud, SimStats};
 use crate::estimate::DurationModel;
 
 /// Settings of one simulated run.

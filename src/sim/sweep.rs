@@ -62,7 +62,7 @@ pub fn run(
     settings: &Settings,
     start: DateTime<Utc>,
 ) -> Result<Simulation, SimError> {
-    let offline = resolve_offline(plan.restores(), sizes, model, start);
+    let offline = resolve_offline(plan.name(), plan.restores(), sizes, model, start);
     let mut cfg = SimConfig::from_execution(&plan.header().execution, settings.seed, start);
     if let Some(c) = settings.concurrency {
         cfg.concurrency = c;

@@ -64,7 +64,16 @@ fn assert_clean(r: &LiveReport) {
 
 fn metadata(r: &LiveReport, i: usize) -> BTreeMap<String, String> {
     match &r.resolved[i].request {
-        RestoreRequest::StartRestoreJob { metadata, .. } => metadata.clone(),
+        RestoreRequest::StartRestoreJob {
+            target_table_name,
+            sse,
+            indexes,
+            ..
+        } => restoreplan::cloud::aws::start_restore_job_metadata(
+            target_table_name,
+            sse,
+            indexes.as_deref(),
+        ),
         other => panic!("expected StartRestoreJob, got {other:?}"),
     }
 }

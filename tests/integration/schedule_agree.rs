@@ -179,7 +179,7 @@ proptest! {
             jitter: 0.0,
             ..DurationModel::default()
         };
-        let offline = resolve_offline(plan.restores(), &sizes, &model, start());
+        let offline = resolve_offline(plan.name(), plan.restores(), &sizes, &model, start());
         let caps = Caps { concurrency, per_account };
         let p = predicted(&plan, &offline, caps);
         prop_assume!(!has_ties(&p));
@@ -211,7 +211,7 @@ fn the_example_plans_predict_what_they_simulate() {
         let sizes = sizes
             .map(|s| Sizes::from_yaml(&example(s)).unwrap_or_else(|e| panic!("{s}: {e}")))
             .unwrap_or_default();
-        let offline = resolve_offline(plan.restores(), &sizes, &model, start());
+        let offline = resolve_offline(plan.name(), plan.restores(), &sizes, &model, start());
         let caps = predict::caps(&plan);
         let p = predicted(&plan, &offline, caps);
         let sim = simulated(&plan, &offline, &model, caps);

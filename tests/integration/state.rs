@@ -71,6 +71,7 @@ fn header(run_id: &str) -> RunHeader {
         depends_on: Vec::new(),
         at: at(0),
         accepted_warnings: Vec::new(),
+        selections: Vec::new(),
     }
 }
 

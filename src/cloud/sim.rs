@@ -449,37 +449,6 @@ fn not_modelled(op: &str) -> CloudError {
     )
 }
 
-fn sse_from_metadata(m: &BTreeMap<String, String>) -> SseRequest {
-    match (
-        m.get("encryptionType").map(String::as_str),
-        m.get("kmsMasterKeyArn"),
-    ) {
-        (Some("KMS"), Some(arn)) if arn != crate::check::request::NOT_APPLICABLE => {
-            SseRequest::Customer {
-                key_arn: arn.clone(),
-            }
-        }
-        (Some("KMS"), _) => SseRequest::Managed,
-        _ => SseRequest::Owned,
-    }
-}
-
-fn indexes_from_metadata(m: &BTreeMap<String, String>) -> Option<Vec<IndexDef>> {
-    let list: Vec<serde_json::Value> = serde_json::from_str(m.get("secondaryIndices")?).ok()?;
-    Some(
-        list.iter()
-            .filter_map(|ix| {
-                Some(IndexDef {
-                    name: ix.get("indexName")?.as_str()?.to_owned(),
-                    key_schema: Vec::new(),
-                    projection_type: "ALL".to_owned(),
-                    non_key_attributes: Vec::new(),
-                })
-            })
-            .collect(),
-    )
-}
-
 #[async_trait]
 impl CloudRead for SimCloud {
     async fn identity(&self, account: &AccountId) -> CloudResult<Identity> {
@@ -716,13 +685,15 @@ impl CloudWrite for SimCloud {
         match request {
             RestoreRequest::StartRestoreJob {
                 idempotency_token,
-                metadata,
+                target_table_name,
+                sse,
+                indexes,
                 ..
             } => {
                 if let Some(id) = st.tokens.get(idempotency_token) {
                     return Ok(StartedRestore::Job { id: id.clone() });
                 }
-                let name = metadata.get("targetTableName").cloned().unwrap_or_default();
+                let name = target_table_name.clone();
                 if Self::in_flight(&mut st, &account, now) >= self.account_limit {
                     st.stats.limit_refusals += 1;
                     return Err(CloudError::new(
@@ -740,15 +711,7 @@ impl CloudWrite for SimCloud {
                 let (end, fails) = if exists {
                     (now, true)
                 } else {
-                    self.begin_restore(
-                        &mut st,
-                        scope,
-                        &name,
-                        &sse_from_metadata(metadata),
-                        indexes_from_metadata(metadata).as_deref(),
-                        false,
-                        &id,
-                    )
+                    self.begin_restore(&mut st, scope, &name, sse, indexes.as_deref(), false, &id)
                 };
                 let message = if exists {
                     Some(format!("table {name} already exists"))
@@ -827,7 +790,7 @@ impl CloudWrite for SimCloud {
         change: &TableChange,
     ) -> CloudResult<()> {
         let now = Instant::now();
-        let op = crate::exec::runner::change_operation(change);
+        let op = change.operation();
         let mut st = self.lock();
         self.enter(&mut st, op)?;
         let k = key(scope, name);
@@ -896,7 +859,14 @@ impl CloudWrite for SimCloud {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::testing::location;
+    use crate::plan::model::{Location, Region};
+
+    fn location(account: &str, region: &str) -> Location {
+        Location {
+            account: AccountId::parse(account).unwrap_or_else(|| panic!("bad account {account}")),
+            region: Region::parse(region).unwrap_or_else(|| panic!("bad region {region}")),
+        }
+    }
 
     fn pitr_request(name: &str) -> RestoreRequest {
         RestoreRequest::RestoreTableToPointInTime {
