@@ -91,6 +91,7 @@ mod tests {
                 attribute: "expires".to_owned(),
             }),
             stream: Some(StreamSetting::NewImage),
+            verify: None,
         }
     }
 

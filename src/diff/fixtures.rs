@@ -90,6 +90,7 @@ pub fn restore(id: &str, table: &str) -> Restore {
             tags: BTreeMap::from([("purpose".to_owned(), "dr-rehearsal".to_owned())]),
             ttl: None,
             stream: None,
+            verify: None,
         },
         depends_on: Vec::new(),
         spans: Default::default(),

@@ -85,6 +85,7 @@ pub fn rich_restores(n: usize, edges: &[(usize, usize)]) -> (Vec<Restore>, Sizes
                 attribute: "expires".to_owned(),
             }),
             stream: Some(StreamSetting::NewImage),
+            verify: None,
         };
         sizes.insert(r.table.clone(), ((i * 7919) % 50 + 1) as u64 * (1 << 28));
     }

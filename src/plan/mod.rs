@@ -32,6 +32,7 @@ pub mod schema;
 pub mod select;
 pub mod source;
 pub mod tree;
+pub mod verify;
 pub mod yaml;
 
 pub use resolve::{parse_duration, valid_kms_arn, valid_plan_name, valid_table_name};
@@ -163,6 +164,7 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
         .any(|f| f.is_error() && f.code != rules::ACCOUNT_UNQUOTED);
     // Reported, without keeping the later rules from running.
     reserved_tags(root, &mut findings);
+    verify::rules(root, &mut findings);
     clock.lap("yaml tree");
     let instance = root.to_json();
     clock.lap("json form");

@@ -285,6 +285,9 @@ pub struct AfterRestore {
     pub ttl: Option<TtlSetting>,
     /// DynamoDB Streams.
     pub stream: Option<StreamSetting>,
+    /// Data checks after the settings (`after_restore.verify`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<crate::plan::verify::Verify>,
 }
 
 /// Source positions of a restore's fields, for diagnostics from later stages.

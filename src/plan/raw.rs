@@ -260,6 +260,8 @@ pub struct RawAfterRestore {
     pub ttl: Option<RawTtl>,
     /// DynamoDB Streams view type, or `off`.
     pub stream: Option<RawStream>,
+    /// Data checks after the settings; a failed check fails the restore.
+    pub verify: Option<crate::plan::verify::RawVerify>,
 }
 
 /// Streams setting.

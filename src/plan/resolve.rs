@@ -1287,6 +1287,10 @@ fn merge_after_restore(
             });
         }
     }
+    out.verify = crate::plan::verify::merge(&[
+        defaults.and_then(|d| d.verify.as_ref()),
+        own.and_then(|o| o.verify.as_ref()),
+    ]);
     out
 }
 

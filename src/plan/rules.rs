@@ -62,6 +62,14 @@ pub const DUPLICATE_TARGET: &str = "restoreplan::restore::duplicate_target";
 pub const OVERWRITES_SOURCE: &str = "restoreplan::restore::overwrites_source";
 /// An `after_restore.tags` key AWS or restoreplan reserves (`aws:`, `restoreplan:`).
 pub const RESERVED_TAG: &str = "restoreplan::restore::reserved_tag";
+/// `verify.items.min` above `verify.items.max`, or no bound at all.
+pub const VERIFY_ITEMS_RANGE: &str = "restoreplan::verify::items_range";
+/// `verify.max_read_fraction` outside (0, 1].
+pub const VERIFY_READ_FRACTION: &str = "restoreplan::verify::read_fraction";
+/// `verify.command` without a program.
+pub const VERIFY_COMMAND_EMPTY: &str = "restoreplan::verify::command_empty";
+/// A `verify.keys` entry without attributes.
+pub const VERIFY_KEY_EMPTY: &str = "restoreplan::verify::key_empty";
 /// A template names a placeholder other than `{table}`, `{plan}`, `{date}`.
 pub const TEMPLATE_UNKNOWN_PLACEHOLDER: &str = "restoreplan::template::unknown_placeholder";
 /// A template with an unbalanced `{` or `}`.
@@ -207,6 +215,22 @@ pub const ALL: &[Rule] = &[
     Rule {
         code: RESERVED_TAG,
         summary: "a tag key with a reserved prefix (`aws:`, `restoreplan:`)",
+    },
+    Rule {
+        code: VERIFY_ITEMS_RANGE,
+        summary: "`verify.items` whose `min` is above its `max`, or with no bound",
+    },
+    Rule {
+        code: VERIFY_READ_FRACTION,
+        summary: "`verify.max_read_fraction` outside (0, 1]",
+    },
+    Rule {
+        code: VERIFY_COMMAND_EMPTY,
+        summary: "`verify.command` that names no program",
+    },
+    Rule {
+        code: VERIFY_KEY_EMPTY,
+        summary: "a `verify.keys` entry that names no attribute",
     },
     Rule {
         code: OVERWRITES_SOURCE,
