@@ -268,7 +268,14 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
     let specs: Vec<RestoreSpec> = report
         .resolved
         .iter()
-        .map(RestoreSpec::from_resolved)
+        .map(|r| {
+            let mut spec = RestoreSpec::from_resolved(r);
+            spec.expect.data = plan
+                .restores()
+                .get(r.index)
+                .and_then(|p| p.after_restore.verify.clone());
+            spec
+        })
         .collect();
     if !args.yes {
         crate::err!("{}", crate::report::apply::summary(&plan, &specs));

@@ -1302,6 +1302,131 @@ impl CloudRead for AwsCloud {
         Ok(tally)
     }
 
+    async fn data_facts(&self, scope: &Scope, name: &str) -> CloudResult<super::data::DataFacts> {
+        use super::data::{DataFacts, KeyAttribute};
+        let c = self.at(scope).await?;
+        let out = c
+            .dynamodb
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| c.fail("DescribeTable", e))?;
+        let Some(t) = out.table() else {
+            return Err(CloudError::new(
+                ErrorKind::NotFound,
+                "DescribeTable",
+                "ResourceNotFoundException",
+                format!("table `{name}` does not exist"),
+            ));
+        };
+        let kind = |attr: &str| {
+            t.attribute_definitions()
+                .iter()
+                .find(|d| d.attribute_name() == attr)
+                .map(|d| d.attribute_type().as_str().to_owned())
+                .unwrap_or_else(|| "S".to_owned())
+        };
+        let mut key_schema: Vec<KeyAttribute> = t
+            .key_schema()
+            .iter()
+            .map(|k| KeyAttribute {
+                name: k.attribute_name().to_owned(),
+                role: k.key_type().as_str().to_owned(),
+                kind: kind(k.attribute_name()),
+            })
+            .collect();
+        key_schema.sort_by_key(|k| k.role != "HASH");
+        let on_demand = t
+            .billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .is_some_and(|m| m.as_str() == "PAY_PER_REQUEST");
+        let read_capacity = if on_demand {
+            None
+        } else {
+            t.provisioned_throughput()
+                .and_then(|p| p.read_capacity_units())
+                .and_then(|r| u64::try_from(r).ok())
+                .filter(|r| *r > 0)
+        };
+        Ok(DataFacts {
+            key_schema,
+            read_capacity,
+            max_read_units: t
+                .on_demand_throughput()
+                .and_then(|o| o.max_read_request_units())
+                .and_then(|r| u64::try_from(r).ok())
+                .filter(|r| *r > 0),
+            size_bytes: to_u64(t.table_size_bytes()).unwrap_or(0),
+            item_count: to_u64(t.item_count()).unwrap_or(0),
+        })
+    }
+
+    async fn count_page(
+        &self,
+        scope: &Scope,
+        name: &str,
+        segment: u32,
+        total: u32,
+        limit: u32,
+        start: Option<super::data::ItemKey>,
+    ) -> CloudResult<super::data::CountPage> {
+        let c = self.at(scope).await?;
+        let mut req = c
+            .dynamodb
+            .scan()
+            .table_name(name)
+            .select(ddb::types::Select::Count)
+            .return_consumed_capacity(ddb::types::ReturnConsumedCapacity::Total)
+            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX));
+        if total > 1 {
+            req = req
+                .segment(i32::try_from(segment).unwrap_or(0))
+                .total_segments(i32::try_from(total).unwrap_or(1));
+        }
+        if let Some(k) = start {
+            req = req.set_exclusive_start_key(Some(to_attributes(&k)));
+        }
+        let out = req.send().await.map_err(|e| c.fail("Scan", e))?;
+        Ok(super::data::CountPage {
+            count: u64::try_from(out.count()).unwrap_or(0),
+            consumed: out
+                .consumed_capacity()
+                .and_then(|c| c.capacity_units())
+                .unwrap_or(0.0),
+            next: out
+                .last_evaluated_key()
+                .filter(|k| !k.is_empty())
+                .map(from_attributes),
+        })
+    }
+
+    async fn get_item(
+        &self,
+        scope: &Scope,
+        name: &str,
+        key: &super::data::ItemKey,
+    ) -> CloudResult<super::data::ItemLookup> {
+        let c = self.at(scope).await?;
+        let out = c
+            .dynamodb
+            .get_item()
+            .table_name(name)
+            .set_key(Some(to_attributes(key)))
+            .consistent_read(true)
+            .return_consumed_capacity(ddb::types::ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| c.fail("GetItem", e))?;
+        Ok(super::data::ItemLookup {
+            found: out.item().is_some_and(|i| !i.is_empty()),
+            consumed: out
+                .consumed_capacity()
+                .and_then(|c| c.capacity_units())
+                .unwrap_or(0.0),
+        })
+    }
+
     async fn describe_ttl(&self, scope: &Scope, name: &str) -> CloudResult<TtlFacts> {
         let c = self.at(scope).await?;
         let out = c
@@ -1705,4 +1830,36 @@ mod network_tests {
         assert_eq!(service_of("GetCallerIdentity"), "sts");
         assert_eq!(service_of("DescribeRecoveryPoint"), "backup");
     }
+}
+
+fn to_attributes(key: &super::data::ItemKey) -> HashMap<String, ddb::types::AttributeValue> {
+    use super::data::KeyValue;
+    use ddb::types::AttributeValue as A;
+    key.iter()
+        .map(|(k, v)| {
+            let a = match v {
+                KeyValue::S(s) => A::S(s.clone()),
+                KeyValue::N(n) => A::N(n.clone()),
+                KeyValue::B(b) => A::B(aws_smithy_types::Blob::new(b.clone())),
+            };
+            (k.clone(), a)
+        })
+        .collect()
+}
+
+fn from_attributes(attrs: &HashMap<String, ddb::types::AttributeValue>) -> super::data::ItemKey {
+    use super::data::KeyValue;
+    use ddb::types::AttributeValue as A;
+    attrs
+        .iter()
+        .filter_map(|(k, v)| {
+            let v = match v {
+                A::S(s) => KeyValue::S(s.clone()),
+                A::N(n) => KeyValue::N(n.clone()),
+                A::B(b) => KeyValue::B(b.as_ref().to_vec()),
+                _ => return None,
+            };
+            Some((k.clone(), v))
+        })
+        .collect()
 }

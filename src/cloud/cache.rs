@@ -218,6 +218,33 @@ impl<C: CloudRead> CloudRead for Cached<C> {
         self.inner.count_items(scope, name, max_pages).await
     }
 
+    async fn data_facts(&self, scope: &Scope, name: &str) -> CloudResult<super::data::DataFacts> {
+        self.inner.data_facts(scope, name).await
+    }
+
+    async fn count_page(
+        &self,
+        scope: &Scope,
+        name: &str,
+        segment: u32,
+        total: u32,
+        limit: u32,
+        start: Option<super::data::ItemKey>,
+    ) -> CloudResult<super::data::CountPage> {
+        self.inner
+            .count_page(scope, name, segment, total, limit, start)
+            .await
+    }
+
+    async fn get_item(
+        &self,
+        scope: &Scope,
+        name: &str,
+        key: &super::data::ItemKey,
+    ) -> CloudResult<super::data::ItemLookup> {
+        self.inner.get_item(scope, name, key).await
+    }
+
     async fn describe_table(&self, scope: &Scope, name: &str) -> CloudResult<Option<TableFacts>> {
         self.tables
             .get(k(scope, &[name]), || self.inner.describe_table(scope, name))

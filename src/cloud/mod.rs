@@ -19,6 +19,7 @@ use crate::plan::model::{AccountId, Location, Region};
 
 pub mod aws;
 pub mod cache;
+pub mod data;
 pub mod sim;
 
 /// Where a call is made: the account whose identity is used, and the Region.
@@ -688,6 +689,49 @@ pub trait CloudRead: Send + Sync {
             "this cloud cannot count items",
         ))
     }
+
+    /// What verification needs of table `name`: key schema, read capacity,
+    /// size (`DescribeTable`).
+    async fn data_facts(&self, scope: &Scope, name: &str) -> CloudResult<data::DataFacts> {
+        let _ = (scope, name);
+        Err(not_supported("DescribeTable"))
+    }
+
+    /// One page of segment `segment` of `total` of a parallel `Scan` with
+    /// `Select=COUNT`, at most `limit` items, from `start`, reporting the
+    /// consumed capacity.
+    async fn count_page(
+        &self,
+        scope: &Scope,
+        name: &str,
+        segment: u32,
+        total: u32,
+        limit: u32,
+        start: Option<data::ItemKey>,
+    ) -> CloudResult<data::CountPage> {
+        let _ = (scope, name, segment, total, limit, start);
+        Err(not_supported("Scan"))
+    }
+
+    /// `GetItem` of `key` (strongly consistent, key attributes only).
+    async fn get_item(
+        &self,
+        scope: &Scope,
+        name: &str,
+        key: &data::ItemKey,
+    ) -> CloudResult<data::ItemLookup> {
+        let _ = (scope, name, key);
+        Err(not_supported("GetItem"))
+    }
+}
+
+fn not_supported(operation: &str) -> CloudError {
+    CloudError::new(
+        ErrorKind::Other,
+        operation,
+        "NotSupported",
+        "this cloud cannot read table data",
+    )
 }
 
 /// Items counted by [`CloudRead::count_items`].

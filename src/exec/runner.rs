@@ -21,6 +21,9 @@ use crate::graph::DependencyGraph;
 use crate::plan::model::{Execution, OnFailure};
 
 use super::count;
+
+#[path = "verify.rs"]
+pub mod data_checks;
 use super::events::{Check, Event, EventSink};
 use super::journal::{Journal, JournalError, Phase, Record, RunState};
 use super::policy::{Jitter, PollInput, PollPolicy, RateLimiter, RetryPolicy, StopSignal};
@@ -1134,7 +1137,11 @@ impl<'a> Executor<'a> {
             }
             _ => None,
         };
-        let checks = verify(spec, &table, tally.as_ref());
+        let mut checks = verify(spec, &table, tally.as_ref());
+        match self.data_checks(ctx, i).await {
+            Some(data) => checks.extend(data),
+            None => return Ok(Done::Interrupted),
+        }
         let at = self.clock.now();
         self.events.emit(Event::Verified {
             index: i,

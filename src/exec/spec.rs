@@ -34,6 +34,9 @@ pub struct Expectations {
     /// restored table is small enough to count exactly).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_point_bytes: Option<u64>,
+    /// The plan's data checks (`after_restore.verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::plan::verify::Verify>,
 }
 
 /// One restore as the executor runs it.
@@ -97,6 +100,7 @@ impl RestoreSpec {
                 indexes,
                 item_count: r.recovery_point.as_ref().and_then(|rp| rp.item_count),
                 recovery_point_bytes: r.recovery_point.as_ref().and_then(|rp| rp.size_bytes),
+                data: None,
             },
             blocked,
         }

@@ -1,0 +1,369 @@
+//! Data checks of a restored table (`after_restore.verify`): the item count
+//! from a parallel `Scan` with `Select=COUNT` paced to a share of the
+//! table's read capacity, and `GetItem` of each key the plan names. Each
+//! check's detail is its evidence (count, pages, segments, consumed
+//! capacity; the key and whether it was found).
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::cloud::data::{self, DataFacts};
+use crate::plan::verify::Verify;
+
+use super::{Call, Ctx, Executor};
+use crate::exec::events::Check;
+
+/// Read units per second an on-demand table is read at, before
+/// `max_read_fraction` (DynamoDB's initial on-demand throughput).
+pub const ON_DEMAND_READ_UNITS: f64 = 4000.0;
+
+/// Bytes of table per `Scan` segment.
+pub const BYTES_PER_SEGMENT: u64 = 256 << 20;
+
+/// Most `Scan` segments.
+pub const MAX_SEGMENTS: u32 = 16;
+
+/// Read units per second the checks may consume on `facts`' table.
+pub fn read_rate(facts: &DataFacts, fraction: f64) -> f64 {
+    let units = match facts.read_capacity {
+        Some(rcu) => rcu as f64,
+        None => facts
+            .max_read_units
+            .map_or(ON_DEMAND_READ_UNITS, |m| m as f64),
+    };
+    (units * fraction).max(0.5)
+}
+
+/// Segments of the parallel `Scan`: one per [`BYTES_PER_SEGMENT`], at most
+/// [`MAX_SEGMENTS`], and no more than the read rate can keep busy with
+/// pages of at least one unit each.
+pub fn segments(size_bytes: u64, rate: f64) -> u32 {
+    let by_size = size_bytes.div_ceil(BYTES_PER_SEGMENT).max(1);
+    let by_rate = rate.floor().max(1.0) as u64;
+    by_size.min(by_rate).min(u64::from(MAX_SEGMENTS)) as u32
+}
+
+/// Seconds a `Scan` of `size_bytes` takes at `rate` read units per second
+/// (eventually consistent: half a unit per 4 KB).
+pub fn scan_seconds(size_bytes: u64, rate: f64) -> f64 {
+    let units = size_bytes.div_ceil(4096) as f64 * 0.5;
+    units / rate.max(0.5)
+}
+
+/// A per-second read budget shared by the segments: a page is sent only
+/// when what it is expected to consume still fits in the current second
+/// (of the wall clock, as DynamoDB meters capacity).
+struct Budget {
+    rate: f64,
+    /// (second, units booked in it).
+    booked: Mutex<(u64, f64)>,
+}
+
+impl Budget {
+    fn new(rate: f64) -> Self {
+        Self {
+            rate,
+            booked: Mutex::new((0, 0.0)),
+        }
+    }
+
+    fn now() -> Duration {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+    }
+
+    /// Books `units` in the current second, or says how long to wait for
+    /// the next one.
+    fn try_book(&self, units: f64) -> Result<(), Duration> {
+        let now = Self::now();
+        let second = now.as_secs();
+        let mut b = self.booked.lock().unwrap_or_else(|e| e.into_inner());
+        if b.0 != second {
+            *b = (second, 0.0);
+        }
+        if b.1 == 0.0 || b.1 + units <= self.rate {
+            b.1 += units;
+            Ok(())
+        } else {
+            Err(Duration::from_secs(second + 1).saturating_sub(now) + Duration::from_millis(10))
+        }
+    }
+
+    /// Corrects a booking once the page says what it consumed: the
+    /// difference goes to the second the answer arrived in.
+    fn settle(&self, expected: f64, actual: f64) {
+        let second = Self::now().as_secs();
+        let mut b = self.booked.lock().unwrap_or_else(|e| e.into_inner());
+        if b.0 != second {
+            *b = (second, actual);
+        } else {
+            b.1 = (b.1 + actual - expected).max(0.0);
+        }
+    }
+}
+
+/// What one segment read.
+#[derive(Default)]
+struct Tally {
+    count: u64,
+    consumed: f64,
+    pages: u32,
+}
+
+enum Outcome {
+    Ok(Vec<Check>),
+    Interrupted,
+}
+
+impl Executor<'_> {
+    /// The data checks of restore `i` (empty when the plan has none);
+    /// `None` when the run was interrupted meanwhile.
+    pub(super) async fn data_checks(&self, ctx: &Ctx<'_>, i: usize) -> Option<Vec<Check>> {
+        let spec = &ctx.input.specs[i];
+        let Some(v) = spec.expect.data.as_ref().filter(|v| !v.is_empty()) else {
+            return Some(Vec::new());
+        };
+        let run = self.run_checks(ctx, i, v);
+        let outcome = match v.timeout() {
+            Some(t) => {
+                let t = t.mul_f64(self.opts.poll.time_scale.clamp(1e-6, 1.0));
+                match tokio::time::timeout(t, run).await {
+                    Ok(o) => o,
+                    Err(_) => Outcome::Ok(vec![Check {
+                        name: "verify-timeout".to_owned(),
+                        passed: false,
+                        detail: format!(
+                            "the verification did not finish within its timeout of {}s",
+                            v.timeout_seconds.unwrap_or(0)
+                        ),
+                    }]),
+                }
+            }
+            None => run.await,
+        };
+        match outcome {
+            Outcome::Ok(c) => Some(c),
+            Outcome::Interrupted => None,
+        }
+    }
+
+    async fn run_checks(&self, ctx: &Ctx<'_>, i: usize, v: &Verify) -> Outcome {
+        let spec = &ctx.input.specs[i];
+        let (scope, name) = (&spec.target, spec.target_name.as_str());
+        let mut checks = Vec::new();
+        if v.items.is_none() && v.keys.is_empty() {
+            return Outcome::Ok(checks);
+        }
+        let facts = match self
+            .call(ctx, i, "DescribeTable", false, || {
+                self.cloud.data_facts(scope, name)
+            })
+            .await
+        {
+            Call::Ok(f) => f,
+            Call::Err(e) => {
+                checks.push(Check {
+                    name: "verify".to_owned(),
+                    passed: false,
+                    detail: format!("could not read the table's key schema: {e}"),
+                });
+                return Outcome::Ok(checks);
+            }
+            Call::Interrupted => return Outcome::Interrupted,
+        };
+        let rate = read_rate(&facts, v.max_read_fraction);
+        let budget = Budget::new(rate);
+        if let Some(bounds) = v.items {
+            let segs = segments(facts.size_bytes, rate);
+            let per_item = if facts.item_count > 0 && facts.size_bytes > 0 {
+                (facts.size_bytes as f64 / facts.item_count as f64).max(1.0)
+            } else {
+                4096.0
+            };
+            let runs = (0..segs).map(|s| self.count_segment(ctx, i, s, segs, &budget, per_item));
+            let results = futures::future::join_all(runs).await;
+            let mut total = Tally::default();
+            let mut error = None;
+            for r in results {
+                match r {
+                    Call::Ok(t) => {
+                        total.count += t.count;
+                        total.consumed += t.consumed;
+                        total.pages += t.pages;
+                    }
+                    Call::Err(e) => error = Some(e),
+                    Call::Interrupted => return Outcome::Interrupted,
+                }
+            }
+            let capacity = match facts.read_capacity {
+                Some(rcu) => format!("{rcu} RCU provisioned"),
+                None => "on-demand".to_owned(),
+            };
+            let evidence = format!(
+                "{} items counted (Scan Select=COUNT, {segs} segments, {} pages, {:.1} read units consumed, at most {rate:.1} units/s: {:.0}% of {capacity})",
+                total.count,
+                total.pages,
+                total.consumed,
+                v.max_read_fraction * 100.0
+            );
+            checks.push(match error {
+                Some(e) => Check {
+                    name: "items".to_owned(),
+                    passed: false,
+                    detail: format!("the count failed: {e}"),
+                },
+                None => {
+                    let low = bounds.min.is_some_and(|m| total.count < m);
+                    let high = bounds.max.is_some_and(|m| total.count > m);
+                    let want = match (bounds.min, bounds.max) {
+                        (Some(a), Some(b)) => format!("between {a} and {b}"),
+                        (Some(a), None) => format!("at least {a}"),
+                        (None, Some(b)) => format!("at most {b}"),
+                        (None, None) => "any number".to_owned(),
+                    };
+                    Check {
+                        name: "items".to_owned(),
+                        passed: !(low || high),
+                        detail: format!("expected {want}; {evidence}"),
+                    }
+                }
+            });
+        }
+        for written in &v.keys {
+            let shown = data::show_key(written);
+            let key = match data::typed_key(written, &facts.key_schema) {
+                Ok(k) => k,
+                Err(why) => {
+                    checks.push(Check {
+                        name: "key".to_owned(),
+                        passed: false,
+                        detail: format!("{shown} does not fit the table's key schema: {why}"),
+                    });
+                    continue;
+                }
+            };
+            self.pace(&budget, 1.0).await;
+            match self
+                .call(ctx, i, "GetItem", false, || {
+                    self.cloud.get_item(scope, name, &key)
+                })
+                .await
+            {
+                Call::Ok(found) => checks.push(Check {
+                    name: "key".to_owned(),
+                    passed: found.found,
+                    detail: if found.found {
+                        format!("{shown} exists (GetItem, {:.1} read units)", found.consumed)
+                    } else {
+                        format!("{shown} is not in the table (GetItem found no item)")
+                    },
+                }),
+                Call::Err(e) => checks.push(Check {
+                    name: "key".to_owned(),
+                    passed: false,
+                    detail: format!("{shown}: GetItem failed: {e}"),
+                }),
+                Call::Interrupted => return Outcome::Interrupted,
+            }
+        }
+        Outcome::Ok(checks)
+    }
+
+    async fn pace(&self, budget: &Budget, units: f64) {
+        while let Err(wait) = budget.try_book(units) {
+            if !self.sleep(wait).await {
+                return;
+            }
+        }
+    }
+
+    async fn count_segment(
+        &self,
+        ctx: &Ctx<'_>,
+        i: usize,
+        segment: u32,
+        total: u32,
+        budget: &Budget,
+        bytes_per_item: f64,
+    ) -> Call<Tally> {
+        let spec = &ctx.input.specs[i];
+        let (scope, name) = (&spec.target, spec.target_name.as_str());
+        let mut tally = Tally::default();
+        let mut start: Option<data::ItemKey> = None;
+        // Units a page may consume: what the second allows (DynamoDB bills
+        // half a unit per started 4 KB read).
+        let page_units = (budget.rate * 2.0).floor().max(1.0) / 2.0;
+        let mut per_item_units = bytes_per_item / 4096.0 * 0.5;
+        loop {
+            let limit = ((page_units - 0.5) / per_item_units.max(1e-6))
+                .floor()
+                .clamp(1.0, 10_000.0) as u32;
+            let expected = ((limit as f64 * per_item_units * 2.0).ceil() / 2.0).max(0.5);
+            while let Err(wait) = budget.try_book(expected) {
+                if !self.sleep(wait).await {
+                    return Call::Interrupted;
+                }
+            }
+            let from = start.clone();
+            let page = match self
+                .call(ctx, i, "Scan", false, || {
+                    self.cloud
+                        .count_page(scope, name, segment, total, limit, from.clone())
+                })
+                .await
+            {
+                Call::Ok(p) => p,
+                Call::Err(e) => return Call::Err(e),
+                Call::Interrupted => return Call::Interrupted,
+            };
+            budget.settle(expected, page.consumed);
+            tally.count += page.count;
+            tally.consumed += page.consumed;
+            tally.pages += 1;
+            if page.count > 0 {
+                // Learn the item size from what the page cost.
+                per_item_units = per_item_units.max(page.consumed / page.count as f64);
+            }
+            match page.next {
+                Some(k) => start = Some(k),
+                None => return Call::Ok(tally),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(rcu: Option<u64>) -> DataFacts {
+        DataFacts {
+            key_schema: Vec::new(),
+            read_capacity: rcu,
+            max_read_units: None,
+            size_bytes: 0,
+            item_count: 0,
+        }
+    }
+
+    #[test]
+    fn provisioned_tables_are_read_at_a_share_of_their_capacity() {
+        assert_eq!(read_rate(&facts(Some(5)), 0.5), 2.5);
+        assert_eq!(read_rate(&facts(None), 0.5), 2000.0);
+    }
+
+    #[test]
+    fn segments_follow_size_and_rate() {
+        assert_eq!(segments(0, 2.5), 1);
+        assert_eq!(segments(10 << 30, 2.5), 2);
+        assert_eq!(segments(10 << 30, 2000.0), 16);
+        assert_eq!(segments(600 << 20, 2000.0), 3);
+    }
+
+    #[test]
+    fn a_scan_takes_its_units_over_the_rate() {
+        // 1 GiB: 262144 pages of 4 KB, half a unit each, at 100 units/s.
+        assert!((scan_seconds(1 << 30, 100.0) - 1310.72).abs() < 1e-6);
+    }
+}
