@@ -26,3 +26,4 @@ mod state;
 mod state_shared;
 mod support;
 mod test;
+mod verify;
