@@ -4,8 +4,9 @@
 //! check's detail is its evidence (count, pages, segments, consumed
 //! capacity; the key and whether it was found).
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crate::cloud::data::{self, DataFacts};
 use crate::plan::verify::Verify;
@@ -50,56 +51,53 @@ pub fn scan_seconds(size_bytes: u64, rate: f64) -> f64 {
     units / rate.max(0.5)
 }
 
-/// A per-second read budget shared by the segments: a page is sent only
-/// when what it is expected to consume still fits in the current second
-/// (of the wall clock, as DynamoDB meters capacity).
+/// Pages booked in a [`Budget`]: id to (answered at, units).
+type Pages = BTreeMap<u64, (Option<Instant>, f64)>;
+
+/// A read budget shared by the segments: in any one-second window, the
+/// pages answered in it and those still in flight consume at most `rate`
+/// units. Counting a page from when it was sent until one second after its
+/// answer keeps any two pages DynamoDB may meter in the same second within
+/// the budget, wherever its second boundaries fall.
 struct Budget {
     rate: f64,
-    /// (second, units booked in it).
-    booked: Mutex<(u64, f64)>,
+    /// Page id to (answered at, units); `None` while in flight.
+    pages: Mutex<(u64, Pages)>,
 }
 
 impl Budget {
     fn new(rate: f64) -> Self {
         Self {
             rate,
-            booked: Mutex::new((0, 0.0)),
+            pages: Mutex::new((0, BTreeMap::new())),
         }
     }
 
-    fn now() -> Duration {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
+    /// Books `units` for a page about to be sent, or says how long to wait.
+    fn try_book(&self, units: f64) -> Result<u64, Duration> {
+        let window = Duration::from_millis(1050);
+        let now = Instant::now();
+        let mut g = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        g.1.retain(|_, (at, _)| at.is_none_or(|t| now.duration_since(t) < window));
+        let used: f64 = g.1.values().map(|(_, u)| u).sum();
+        if g.1.is_empty() || used + units <= self.rate {
+            g.0 += 1;
+            let id = g.0;
+            g.1.insert(id, (None, units));
+            return Ok(id);
+        }
+        let wait =
+            g.1.values()
+                .filter_map(|(at, _)| at.map(|t| window.saturating_sub(now.duration_since(t))))
+                .min()
+                .unwrap_or(Duration::from_millis(50));
+        Err(wait.max(Duration::from_millis(10)))
     }
 
-    /// Books `units` in the current second, or says how long to wait for
-    /// the next one.
-    fn try_book(&self, units: f64) -> Result<(), Duration> {
-        let now = Self::now();
-        let second = now.as_secs();
-        let mut b = self.booked.lock().unwrap_or_else(|e| e.into_inner());
-        if b.0 != second {
-            *b = (second, 0.0);
-        }
-        if b.1 == 0.0 || b.1 + units <= self.rate {
-            b.1 += units;
-            Ok(())
-        } else {
-            Err(Duration::from_secs(second + 1).saturating_sub(now) + Duration::from_millis(10))
-        }
-    }
-
-    /// Corrects a booking once the page says what it consumed: the
-    /// difference goes to the second the answer arrived in.
-    fn settle(&self, expected: f64, actual: f64) {
-        let second = Self::now().as_secs();
-        let mut b = self.booked.lock().unwrap_or_else(|e| e.into_inner());
-        if b.0 != second {
-            *b = (second, actual);
-        } else {
-            b.1 = (b.1 + actual - expected).max(0.0);
-        }
+    /// Records what page `id` consumed, as of its answer.
+    fn settle(&self, id: u64, actual: f64) {
+        let mut g = self.pages.lock().unwrap_or_else(|e| e.into_inner());
+        g.1.insert(id, (Some(Instant::now()), actual));
     }
 }
 
@@ -270,10 +268,16 @@ impl Executor<'_> {
         Outcome::Ok(checks)
     }
 
+    /// Waits until `units` fit in the budget and books them as answered now.
     async fn pace(&self, budget: &Budget, units: f64) {
-        while let Err(wait) = budget.try_book(units) {
-            if !self.sleep(wait).await {
-                return;
+        loop {
+            match budget.try_book(units) {
+                Ok(id) => return budget.settle(id, units),
+                Err(wait) => {
+                    if !self.sleep(wait).await {
+                        return;
+                    }
+                }
             }
         }
     }
@@ -300,11 +304,16 @@ impl Executor<'_> {
                 .floor()
                 .clamp(1.0, 10_000.0) as u32;
             let expected = ((limit as f64 * per_item_units * 2.0).ceil() / 2.0).max(0.5);
-            while let Err(wait) = budget.try_book(expected) {
-                if !self.sleep(wait).await {
-                    return Call::Interrupted;
+            let booked = loop {
+                match budget.try_book(expected) {
+                    Ok(id) => break id,
+                    Err(wait) => {
+                        if !self.sleep(wait).await {
+                            return Call::Interrupted;
+                        }
+                    }
                 }
-            }
+            };
             let from = start.clone();
             let page = match self
                 .call(ctx, i, "Scan", false, || {
@@ -317,7 +326,7 @@ impl Executor<'_> {
                 Call::Err(e) => return Call::Err(e),
                 Call::Interrupted => return Call::Interrupted,
             };
-            budget.settle(expected, page.consumed);
+            budget.settle(booked, page.consumed);
             tally.count += page.count;
             tally.consumed += page.consumed;
             tally.pages += 1;
