@@ -2,16 +2,15 @@
 //!
 //! Codes are part of the user-facing contract: JSON output, GitHub
 //! annotations and `docs/rules.md` anchors use them. Add codes; never rename
-//! one. Static codes are defined here; graph and selector codes beside their
-//! rules ([`crate::graph::codes`], [`crate::plan::select`]); live, dry-run and
-//! sizes-file codes here too, for the checks above the plan. [`REGISTRY`]
+//! one. Every code is defined here except the graph's, which live beside
+//! their rules in [`crate::graph::codes`] (the graph sits below the plan);
+//! live, dry-run and sizes-file codes are here for the checks above the plan. [`REGISTRY`]
 //! lists them all (the static ones first, as [`ALL`]); the registry section
 //! of `docs/rules.md` is generated from it, and a test checks that every code
 //! string in `src/` is registered and every entry is used.
 
 use crate::diag::Severity;
 use crate::graph::codes as graph;
-use crate::plan::select;
 
 /// The file is over the size cap.
 pub const INPUT_TOO_LARGE: &str = "restoreplan::input::too_large";
@@ -95,6 +94,22 @@ pub const KMS_MISSING_KEY: &str = "restoreplan::kms::missing_key";
 pub const KMS_UNKNOWN_KEY: &str = "restoreplan::kms::unknown_key";
 /// `key` given with an encryption type that takes none.
 pub const KMS_UNUSED_KEY: &str = "restoreplan::kms::unused_key";
+
+// Selectors (`select:` entries, expanded against the account's tables).
+/// A selector that matches no table.
+pub const SELECT_NO_MATCH: &str = "restoreplan::select::no_match";
+/// A table matched by two selectors.
+pub const SELECT_MATCHED_TWICE: &str = "restoreplan::select::matched_twice";
+/// A table matched by a selector that has its own restore.
+pub const SELECT_OVERRIDDEN: &str = "restoreplan::select::overridden";
+/// A group id that is also a restore's id, or another group's.
+pub const SELECT_GROUP_ID_TAKEN: &str = "restoreplan::select::group_id_taken";
+/// A restore with both `table` and `select`.
+pub const SELECT_TABLE_OR_SELECT: &str = "restoreplan::select::table_or_select";
+/// A selector without `names` or `tags`, or with a malformed glob.
+pub const SELECT_INVALID: &str = "restoreplan::select::invalid";
+/// A group that depends on itself.
+pub const SELECT_SELF_DEPENDENCY: &str = "restoreplan::select::self_dependency";
 
 // Live checks (`validate --live`, `plan`, `apply`).
 /// No usable credentials for an account.
@@ -472,43 +487,43 @@ pub const REGISTRY: &[Rule] = &[
         "the dependencies form a cycle",
     ),
     rule(
-        select::NO_MATCH,
+        SELECT_NO_MATCH,
         Error,
         Stage::Selector,
         "a selector that matches no table",
     ),
     rule(
-        select::MATCHED_TWICE,
+        SELECT_MATCHED_TWICE,
         Error,
         Stage::Selector,
         "a table matched by two selectors",
     ),
     rule(
-        select::OVERRIDDEN,
+        SELECT_OVERRIDDEN,
         Warning,
         Stage::Selector,
         "a table matched by a selector that also has its own restore",
     ),
     rule(
-        select::GROUP_ID_TAKEN,
+        SELECT_GROUP_ID_TAKEN,
         Error,
         Stage::Selector,
         "a group id that is also a restore's id, or another group's",
     ),
     rule(
-        select::TABLE_OR_SELECT,
+        SELECT_TABLE_OR_SELECT,
         Error,
         Stage::Selector,
         "a restore with both `table` and `select`",
     ),
     rule(
-        select::INVALID,
+        SELECT_INVALID,
         Error,
         Stage::Selector,
         "a selector without `names` or `tags`, or with a malformed glob",
     ),
     rule(
-        select::SELF_DEPENDENCY,
+        SELECT_SELF_DEPENDENCY,
         Error,
         Stage::Selector,
         "a group that depends on itself",
@@ -833,7 +848,7 @@ mod tests {
                         !ident(before) && !ident(after)
                     })
                 });
-                literal || by_name || r.stage == Stage::Graph || r.stage == Stage::Selector
+                literal || by_name || r.stage == Stage::Graph
             });
             assert!(
                 used,
