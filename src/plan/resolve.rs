@@ -1,11 +1,19 @@
 //! Resolution and static rules: [`RawPlan`] + position tree → resolved restores.
 //!
-//! Applies plan-level `source`/`target`, `defaults` and per-restore
-//! overrides (field by field), expands name templates, parses selectors,
-//! keys and durations, and reports every static problem with a span.
-//! Values written once (in `defaults`, `keys`, plan-level blocks) are
-//! checked once where written; rules about a restore's outcome (expanded
-//! names, duplicates, cross-account PITR) are checked per restore.
+//! Two jobs, kept apart:
+//!
+//! - **Field picking.** Values written once (in `defaults`, `keys`,
+//!   plan-level blocks) are parsed and checked once where written; then each
+//!   restore picks its source, target, name, recovery point and encryption
+//!   field by field (restore, then `defaults`, then the plan-level block),
+//!   one pure function per field group (`pick_*`).
+//! - **Restore rules.** Rules about a restore run in a loop over two lists:
+//!   [`ENTRY_RULES`] on the entry as written (table name, id, duplicate id),
+//!   [`OUTCOME_RULES`] on the picked fields (missing location, expanded
+//!   names, cross-account PITR, recovery point location, role, overwrite,
+//!   duplicate target). Each rule is one function with its code; findings
+//!   keep list order. Adding a rule is adding one entry.
+//!
 //! Pure: the date for `{date}` comes from the options.
 
 use std::collections::{BTreeMap, HashMap};
