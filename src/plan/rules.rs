@@ -202,6 +202,21 @@ impl Stage {
             Stage::Sizes => "sizes file",
         }
     }
+
+    /// Where the rule's codes are explained and how to fix them, as a
+    /// link relative to `docs/rules.md`.
+    pub fn docs(self, code: &str) -> String {
+        match self {
+            Stage::Static | Stage::Graph | Stage::Selector => {
+                let url = crate::diag::rule_url(code);
+                let anchor = url.trim_start_matches("docs/rules.md");
+                format!("[below]({anchor})")
+            }
+            Stage::Live => "[live validation](live-validation.md#what-is-checked)".to_owned(),
+            Stage::DryRun => "[plan and review](plan-and-review.md)".to_owned(),
+            Stage::Sizes => "[simulate](simulate.md)".to_owned(),
+        }
+    }
 }
 
 /// One rule: its code, severity, where it is checked and what it checks.
@@ -706,8 +721,9 @@ pub fn find(code: &str) -> Option<&'static Rule> {
 /// The registry section of `docs/rules.md`: every code, its severity, where
 /// it is checked and what it checks.
 pub fn registry_markdown() -> String {
-    let mut out =
-        String::from("| code | severity | checked | what it checks |\n| --- | --- | --- | --- |\n");
+    let mut out = String::from(
+        "| code | severity | checked | what it checks | explained, with the fix |\n| --- | --- | --- | --- | --- |\n",
+    );
     for r in REGISTRY {
         let severity = match r.severity {
             Severity::Error => "error",
@@ -715,10 +731,11 @@ pub fn registry_markdown() -> String {
             Severity::Note => "note",
         };
         out.push_str(&format!(
-            "| `{}` | {severity} | {} | {} |\n",
+            "| `{}` | {severity} | {} | {} | {} |\n",
             r.code,
             r.stage.label(),
-            r.summary.replace('|', "\\|")
+            r.summary.replace('|', "\\|"),
+            r.stage.docs(r.code)
         ));
     }
     out
@@ -871,6 +888,17 @@ mod tests {
             .find(END)
             .expect("docs/rules.md has the registry:end marker");
         let body = &doc[start + BEGIN.len()..end];
+        for r in REGISTRY {
+            if matches!(r.stage, Stage::Static | Stage::Graph | Stage::Selector) {
+                let url = crate::diag::rule_url(r.code);
+                let anchor = url.split('#').nth(1).unwrap_or_default();
+                assert!(
+                    doc.contains(&format!("<a id=\"{anchor}\"></a>")),
+                    "docs/rules.md has no section for {}",
+                    r.code
+                );
+            }
+        }
         let want = registry_markdown();
         if body != want {
             if std::env::var_os("RESTOREPLAN_UPDATE_DOCS").is_some() {
