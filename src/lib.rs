@@ -40,6 +40,7 @@ pub mod report;
 pub mod schedule;
 pub mod sim;
 pub mod state;
+pub mod text;
 
 /// The duration model under its former name: [`duration`].
 pub use duration as estimate;
