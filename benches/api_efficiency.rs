@@ -10,10 +10,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use restoreplan::duration::DurationModel;
 use restoreplan::exec::policy::PollPolicy;
 use restoreplan::graph::DependencyGraph;
 use restoreplan::plan::model::Execution;
-use restoreplan::sim::DurationModel;
 use restoreplan::sim::generate::{Shape, random_plan};
 use restoreplan::sim::offline::resolve_offline;
 use restoreplan::sim::run::{SimConfig, simulate};

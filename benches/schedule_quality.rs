@@ -11,9 +11,9 @@
 use std::time::Instant;
 
 use chrono::Utc;
+use restoreplan::duration::DurationModel;
 use restoreplan::graph::DependencyGraph;
 use restoreplan::plan::model::Execution;
-use restoreplan::sim::DurationModel;
 use restoreplan::sim::generate::{Shape, random_plan};
 use restoreplan::sim::offline::resolve_offline;
 use restoreplan::sim::run::{SimConfig, simulate};

@@ -40,6 +40,3 @@ pub mod report;
 pub mod schedule;
 pub mod sim;
 pub mod state;
-
-/// The duration model under its former name: [`duration`].
-pub use duration as estimate;

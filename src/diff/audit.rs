@@ -13,7 +13,7 @@ use super::model::{
     Action, DryRun, FindingView, IdentityView, KeyKind, Level, PlanInfo, RecoveryKind, RestoreView,
     SettingOutcome,
 };
-use crate::check::live::human_duration;
+use crate::duration::human_duration;
 
 /// Version of the audit JSON shape.
 pub const AUDIT_SCHEMA_VERSION: u32 = 1;

@@ -12,13 +12,14 @@ use super::model::{
 };
 use super::predict::{AFTER_RESTORE_STEP_SECONDS, predict, timing};
 use super::source::SourceSettings;
-use crate::check::live::{LiveReport, human_duration};
+use crate::check::live::LiveReport;
 use crate::check::request::kept_indexes;
 use crate::check::resolved::{Disposition, ResolvedRestore};
 use crate::cloud::{
     IndexDef, RecoveryPointOrigin, RestoreRequest, SseRequest, TableChange, TableEncryption,
 };
 use crate::diag::{Finding, Severity};
+use crate::duration::human_duration;
 use crate::plan::model::{OnFailure, Plan, RecoveryPointSelector, Restore, TtlSetting};
 
 /// Rule codes of findings the dry run adds to the live checks'.
@@ -201,12 +202,12 @@ fn finding_view(f: &Finding) -> FindingView {
     }
 }
 
-fn table_ref(account: &str, region: &str, name: &str) -> TableRef {
+fn table_ref(account: &str, region: &str, name: &str, arn: String) -> TableRef {
     TableRef {
         account: account.to_owned(),
         region: region.to_owned(),
         name: name.to_owned(),
-        arn: format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
+        arn,
     }
 }
 
@@ -256,11 +257,13 @@ fn restore_view(
             restore.source.account.as_str(),
             restore.source.region.as_str(),
             &restore.table,
+            restore.source_table_arn(),
         ),
         target: table_ref(
             rr.target.account.as_str(),
             rr.target.region.as_str(),
             &rr.target_name,
+            restore.target_table_arn(),
         ),
         recovery_point: recovery_point_view(restore, rr, now, rpo),
         request: request_view(&rr.request),
@@ -292,10 +295,7 @@ pub fn selector_text(selector: &RecoveryPointSelector) -> String {
             "point in time: latest restorable".to_owned()
         }
         RecoveryPointSelector::RandomWithin { window } => {
-            format!(
-                "random within {}",
-                crate::check::live::human_duration(*window)
-            )
+            format!("random within {}", human_duration(*window))
         }
     }
 }

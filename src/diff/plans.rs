@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::build::selector_text;
-use crate::check::live::human_duration;
+use crate::duration::human_duration;
 use crate::plan::model::{Encryption, OnFailure, Plan, Restore, StreamSetting, TtlSetting};
 
 /// Version of the plan-diff JSON shape.

@@ -55,7 +55,7 @@ use std::collections::BTreeMap;
 
 use crate::clock::{Clock, TokioClock};
 use crate::cloud::sim::SimCloud;
-use crate::estimate::DurationModel;
+use crate::duration::DurationModel;
 use crate::exec::events::{CollectingSink, Event};
 use crate::exec::journal::{Journal, RunState};
 use crate::exec::policy::StopSignal;

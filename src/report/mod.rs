@@ -29,9 +29,9 @@ pub mod text;
 
 use std::time::Duration;
 
-use crate::check::live::human_duration;
 pub use crate::diff::model::time_text;
 use crate::diff::model::{KeyKind, KeyView, RecoveryKind, RecoveryPointView, SettingOutcome};
+use crate::duration::human_duration;
 
 /// Rendering options shared by the human renderers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -169,7 +169,7 @@ fn per_restore(main: &SimOutcome) -> String {
     rows.sort_by_key(|t| (t.started, t.index));
     for t in rows {
         let off = |x: Option<chrono::DateTime<chrono::Utc>>| match (origin, x) {
-            (Some(o), Some(x)) => format!("+{}", hms(crate::exec::clock::seconds_between(o, x))),
+            (Some(o), Some(x)) => format!("+{}", hms(crate::clock::seconds_between(o, x))),
             _ => "-".to_owned(),
         };
         let _ = writeln!(
