@@ -10,7 +10,7 @@ use clap::ValueEnum;
 
 use crate::cli::{CompileArgs, ExitStatus, Output, Result};
 use crate::duration::DurationModel;
-use crate::exec::report::gantt;
+use crate::exec::render::gantt;
 use crate::plan::{Loaded, SourceFile};
 use crate::report;
 use crate::sim::offline::Sizes;

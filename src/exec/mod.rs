@@ -19,7 +19,7 @@ pub mod journal;
 pub mod lock;
 pub mod objects;
 pub mod policy;
-pub mod report;
+pub mod render;
 pub mod runner;
 pub mod spec;
 pub mod start;

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::exec::report::gantt::Chart;
-use crate::exec::report::hms;
+use crate::exec::render::gantt::Chart;
+use crate::exec::render::hms;
 use crate::plan::model::Plan;
 use crate::sim::run::SimOutcome;
 use crate::sim::sweep::{Simulation, SweepRow};

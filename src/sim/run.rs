@@ -8,7 +8,7 @@ use crate::clock::{Clock, TokioClock};
 use crate::exec::events::CollectingSink;
 use crate::exec::journal::Journal;
 use crate::exec::policy::{PollPolicy, RetryPolicy, StopSignal};
-use crate::exec::report::RunReport;
+use crate::exec::render::RunReport;
 use crate::exec::runner::{ExecError, ExecOptions, Executor, RunInput, RunSummary};
 use crate::graph::DependencyGraph;
 use crate::plan::model::{Execution, OnFailure};
