@@ -47,9 +47,14 @@ pub fn build(
     let rto = header.objectives.rto.map(|d| d.as_secs());
     let unknown = SourceSettings::default();
 
+    // Each restore's resolution by id (the first one, should an id repeat).
+    let mut resolved: BTreeMap<&str, &ResolvedRestore> = BTreeMap::new();
+    for rr in &report.resolved {
+        resolved.entry(rr.id.as_str()).or_insert(rr);
+    }
     let mut restores = Vec::with_capacity(plan.restores().len());
     for restore in plan.restores() {
-        let Some(rr) = report.resolved.iter().find(|r| r.id == restore.id) else {
+        let Some(&rr) = resolved.get(restore.id.as_str()) else {
             continue;
         };
         let source = sources.get(&restore.id).unwrap_or(&unknown);
@@ -62,10 +67,8 @@ pub fn build(
         .restores()
         .iter()
         .map(|r| {
-            report
-                .resolved
-                .iter()
-                .find(|rr| rr.id == r.id)
+            resolved
+                .get(r.id.as_str())
                 .map_or_else(Default::default, |rr| {
                     timing(rr.estimated_seconds, rr.changes.len())
                 })
