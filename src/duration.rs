@@ -125,37 +125,6 @@ impl DurationModel {
     }
 }
 
-/// `3d 4h`, `2h 5m`, `42m`, `17s`.
-pub fn human_duration(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    let (days, hours, mins) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60);
-    match (days, hours, mins) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, 0, _) => format!("{d}d"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
-}
-
-#[cfg(test)]
-mod text_tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn durations_read_like_people_write_them() {
-        assert_eq!(human_duration(Duration::from_secs(17)), "17s");
-        assert_eq!(human_duration(Duration::from_secs(42 * 60)), "42m");
-        assert_eq!(human_duration(Duration::from_secs(7500)), "2h 5m");
-        assert_eq!(
-            human_duration(Duration::from_secs(3 * 86_400 + 4 * 3600)),
-            "3d 4h"
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,3 +42,4 @@ pub mod report;
 pub mod schedule;
 pub mod sim;
 pub mod state;
+pub mod text;

@@ -9,7 +9,6 @@
 
 use crate::check::live::codes;
 use crate::diag::{Finding, Severity};
-use crate::diff::build::codes as dry_run;
 use crate::plan::rules;
 
 /// What a warning means for the tables `apply` would create.
@@ -53,12 +52,12 @@ pub const WARNINGS: &[WarningClass] = &[
         why: "`same-as-source` or `ttl: copy` cannot be honoured, so the key or TTL may differ from the original's",
     },
     WarningClass {
-        code: dry_run::SETTING_LOST,
+        code: rules::SETTING_LOST,
         effect: Effect::Informational,
         why: "a setting the plan does not mention is not carried over; the table is as the plan says",
     },
     WarningClass {
-        code: dry_run::RTO_EXCEEDED,
+        code: rules::RTO_EXCEEDED,
         effect: Effect::Informational,
         why: "a prediction about time, not about the restored tables",
     },
@@ -165,7 +164,7 @@ mod tests {
         let other =
             Finding::warning(codes::RP_OTHER_TABLE, "restore `a`: other table").restore("a");
         let index = Finding::warning(codes::UNKNOWN_INDEX, "restore `a`: no index").restore("a");
-        let lost = Finding::warning(dry_run::SETTING_LOST, "restore `a`: TTL lost").restore("a");
+        let lost = Finding::warning(rules::SETTING_LOST, "restore `a`: TTL lost").restore("a");
         let quota = Finding::warning(rules::CONCURRENCY_ABOVE_QUOTA, "above 50");
         let error = Finding::error(codes::TARGET_EXISTS, "exists");
         let all = [
@@ -212,6 +211,16 @@ mod tests {
         );
         assert_eq!(parse_code("restoreplan::target::exists"), None);
         assert_eq!(parse_code("other_table"), None);
+    }
+
+    /// Every classified warning is registered as a warning.
+    #[test]
+    fn every_classified_warning_is_a_registered_warning() {
+        for w in WARNINGS {
+            let rule =
+                rules::find(w.code).unwrap_or_else(|| panic!("{} is not registered", w.code));
+            assert_eq!(rule.severity, Severity::Warning, "{}", w.code);
+        }
     }
 
     /// Every `Finding::warning(CODE, …)` in the sources names a classified code.
@@ -261,9 +270,9 @@ mod tests {
         assert!(seen >= 4, "found only {seen} warnings in the sources");
         // The dry run's own warnings.
         for code in [
-            dry_run::SETTING_LOST,
-            dry_run::UNKNOWN_INDEX,
-            dry_run::RTO_EXCEEDED,
+            rules::SETTING_LOST,
+            codes::UNKNOWN_INDEX,
+            rules::RTO_EXCEEDED,
         ] {
             assert!(
                 WARNINGS.iter().any(|w| w.code == code),

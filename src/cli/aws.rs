@@ -43,7 +43,7 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
     let (account, value) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not ACCOUNT=VALUE"))?;
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+    if crate::plan::model::AccountId::parse(account).is_none() {
         return Err(format!("`{account}` is not a 12-digit account id"));
     }
     if value.is_empty() {

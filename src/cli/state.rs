@@ -91,10 +91,13 @@ fn run_init(args: &InitArgs) -> std::result::Result<Vec<String>, String> {
                 "`state init` sets up a shared backend: pass s3://… or dynamodb://…".to_owned(),
             );
         }
+        #[cfg(feature = "s3")]
         StateBackend::S3(l) => {
             let store = state::s3::S3Objects::connect(l.clone(), args.aws.options())?;
             state::init::s3(&store)?
         }
+        #[cfg(not(feature = "s3"))]
+        StateBackend::S3(l) => return Err(state::no_s3(l)),
         StateBackend::DynamoDb(t) => {
             let store = state::dynamodb::DynamoObjects::connect(t.clone(), args.aws.options())?;
             state::init::dynamodb(&store)?

@@ -353,6 +353,7 @@ impl AwsCloud {
     /// An S3 client acting in `scope`'s account and Region, once
     /// `GetCallerIdentity` has shown the credentials are of that account
     /// (the run-state backend). Path-style addressing with an endpoint.
+    #[cfg(feature = "s3")]
     pub async fn s3_client(&self, scope: &Scope) -> CloudResult<aws_sdk_s3::Client> {
         self.at(scope).await?;
         let conf = self.account_config(scope.account.as_str()).await;

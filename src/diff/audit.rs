@@ -3,8 +3,6 @@
 //! a check with no finding passed, and its evidence says what was seen.
 //! Pure.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -13,7 +11,7 @@ use super::model::{
     Action, DryRun, FindingView, IdentityView, KeyKind, Level, PlanInfo, RecoveryKind, RestoreView,
     SettingOutcome,
 };
-use crate::duration::human_duration;
+use crate::text::secs_text as secs;
 
 /// Version of the audit JSON shape.
 pub const AUDIT_SCHEMA_VERSION: u32 = 1;
@@ -120,10 +118,6 @@ const RESTORE_CHECKS: &[&str] = &[
     "indexes",
     "settings carried over",
 ];
-
-fn secs(s: u64) -> String {
-    human_duration(Duration::from_secs(s))
-}
 
 fn check_from(
     restore: Option<&str>,

@@ -19,8 +19,8 @@ use crate::cloud::{
     IndexDef, RecoveryPointOrigin, RestoreRequest, SseRequest, TableChange, TableEncryption,
 };
 use crate::diag::{Finding, Severity};
-use crate::duration::human_duration;
 use crate::plan::model::{OnFailure, Plan, RecoveryPointSelector, Restore, TtlSetting};
+use crate::text::duration_text;
 
 /// Rule codes of findings the dry run adds to the live checks'.
 pub mod codes {
@@ -98,8 +98,8 @@ pub fn build(
             level: Level::Warning,
             message: format!(
                 "the predicted RTO of {} exceeds the objective of {}",
-                human_duration(std::time::Duration::from_secs(estimate.predicted_rto_seconds)),
-                human_duration(std::time::Duration::from_secs(o))
+                duration_text(std::time::Duration::from_secs(estimate.predicted_rto_seconds)),
+                duration_text(std::time::Duration::from_secs(o))
             ),
             restore: None,
             evidence: Some(format!(
@@ -298,7 +298,7 @@ pub fn selector_text(selector: &RecoveryPointSelector) -> String {
             "point in time: latest restorable".to_owned()
         }
         RecoveryPointSelector::RandomWithin { window } => {
-            format!("random within {}", human_duration(*window))
+            format!("random within {}", duration_text(*window))
         }
     }
 }

@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::build::selector_text;
-use crate::duration::human_duration;
 use crate::plan::model::{Encryption, OnFailure, Plan, Restore, StreamSetting, TtlSetting};
+use crate::text::duration_text;
 
 /// Version of the plan-diff JSON shape.
 pub const PLAN_DIFF_SCHEMA_VERSION: u32 = 1;
@@ -82,7 +82,7 @@ impl PlanDiff {
 }
 
 fn dur(d: Option<Duration>) -> Option<String> {
-    d.map(human_duration)
+    d.map(duration_text)
 }
 
 fn field(out: &mut Vec<FieldChange>, name: &str, old: Option<String>, new: Option<String>) {

@@ -468,11 +468,6 @@ impl Plan {
     pub fn graph(&self) -> &DependencyGraph {
         &self.graph
     }
-
-    /// Index of the restore with this id.
-    pub fn index_of(&self, id: &str) -> Option<usize> {
-        self.restores.iter().position(|r| r.id == id)
-    }
 }
 
 mod secs {

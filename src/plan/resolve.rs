@@ -1,11 +1,19 @@
 //! Resolution and static rules: [`RawPlan`] + position tree → resolved restores.
 //!
-//! Applies plan-level `source`/`target`, `defaults` and per-restore
-//! overrides (field by field), expands name templates, parses selectors,
-//! keys and durations, and reports every static problem with a span.
-//! Values written once (in `defaults`, `keys`, plan-level blocks) are
-//! checked once where written; rules about a restore's outcome (expanded
-//! names, duplicates, cross-account PITR) are checked per restore.
+//! Two jobs, kept apart:
+//!
+//! - **Field picking.** Values written once (in `defaults`, `keys`,
+//!   plan-level blocks) are parsed and checked once where written; then each
+//!   restore picks its source, target, name, recovery point and encryption
+//!   field by field (restore, then `defaults`, then the plan-level block),
+//!   one pure function per field group (`pick_*`).
+//! - **Restore rules.** Rules about a restore run in a loop over two lists:
+//!   [`ENTRY_RULES`] on the entry as written (table name, id, duplicate id),
+//!   [`OUTCOME_RULES`] on the picked fields (missing location, expanded
+//!   names, cross-account PITR, recovery point location, role, overwrite,
+//!   duplicate target). Each rule is one function with its code; findings
+//!   keep list order. Adding a rule is adding one entry.
+//!
 //! Pure: the date for `{date}` comes from the options.
 
 use std::collections::{BTreeMap, HashMap};
@@ -209,51 +217,30 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
     let mut restores = Vec::with_capacity(raw.restores.len());
     let mut stubs = Vec::with_capacity(raw.restores.len());
     let mut broken = false;
-    let mut missing: BTreeMap<&'static str, Vec<(String, Option<Span>)>> = BTreeMap::new();
-    let mut needs_role: Vec<(String, Option<Span>)> = Vec::new();
-    let mut ids: HashMap<String, usize> = HashMap::with_capacity(raw.restores.len());
-    let mut targets: HashMap<(AccountId, Region, String), usize> =
-        HashMap::with_capacity(raw.restores.len());
+    let mut seen = Seen::with_capacity(raw.restores.len());
 
     for (i, r) in raw.restores.iter().enumerate() {
         let base = path!["restores", i];
-        let mut ok = true;
         let id = r.id.clone().unwrap_or_else(|| r.table.clone());
         // Look the entry up once; its fields are found from it directly.
         let node = root.get("restores").and_then(|n| n.index(i));
         let field_span = |key: &str| node.and_then(|n| n.get(key)).map(|n| n.span);
-        let entry_span = node.map(|n| n.span);
-        let table_span = field_span("table");
-        let id_span = field_span("id");
-
-        if !valid_table_name(&r.table) {
-            ok = false;
-            let f = table_name_finding(&id, "original table name", &r.table, table_span, None);
-            cx.push(f);
-        }
-        if r.id.is_some() && !valid_id(&id) {
-            ok = false;
-            let f = Finding::error(rules::INVALID_ID, format!("restore id `{id}` is not valid"))
-                .restore(&id)
-                .at(id_span)
-                .label("ids are 1–255 characters of A-Z a-z 0-9 _ . -")
-                .help("use letters, digits, `_`, `.` and `-`, e.g. `orders-pitr`");
-            cx.push(f);
-        }
-        match ids.get(&id) {
-            Some(&first) => {
-                let first_span = cx.span(&at!["restores", first]);
-                let line = first_span.map(|s| line_of(text, s)).unwrap_or(0);
-                let f = Finding::error(rules::DUPLICATE_ID, format!("restore id `{id}` is used twice"))
-                    .restore(&id)
-                    .at(id_span.or(table_span))
-                    .label(format!("restore `{id}` is already defined on line {line}"))
-                    .help("give one of them an explicit, unique `id` (restoring the same table twice needs two ids)");
-                cx.push(f);
+        let entry = Entry {
+            index: i,
+            id: &id,
+            explicit_id: r.id.is_some(),
+            table: &r.table,
+            entry_span: node.map(|n| n.span),
+            table_span: field_span("table"),
+            id_span: field_span("id"),
+        };
+        let mut ok = true;
+        for rule in ENTRY_RULES {
+            let before = cx.findings.len();
+            if !(rule.check)(&mut cx, &mut seen, &entry, text) {
+                ok = false;
             }
-            None => {
-                ids.insert(id.clone(), i);
-            }
+            debug_assert!(cx.findings[before..].iter().all(|f| f.code == rule.code));
         }
 
         let own = settings(
@@ -279,223 +266,42 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
             })
             .collect();
 
-        // Source and target, field by field: restore, then defaults, then plan.
-        let src_account = pick(&[
-            &own.source.account,
-            &defaults.source.account,
-            &plan_source.account,
-        ]);
-        let src_region = pick(&[
-            &own.source.region,
-            &defaults.source.region,
-            &plan_source.region,
-        ]);
-        let source = match (field_value(src_account), field_value(src_region)) {
-            (Some(account), Some(region)) => Some(Location { account, region }),
-            (a, rg) => {
-                ok = false;
-                if src_account.is_none() {
-                    missing
-                        .entry("account")
-                        .or_default()
-                        .push((id.clone(), table_span.or(entry_span)));
-                }
-                if src_region.is_none() {
-                    missing
-                        .entry("region")
-                        .or_default()
-                        .push((id.clone(), table_span.or(entry_span)));
-                }
-                let _ = (a, rg);
-                None
-            }
+        // Field picking: restore, then defaults, then plan.
+        let layers = Layers {
+            own: &own,
+            defaults: &defaults,
+            plan_source: &plan_source,
+            plan_target: &plan_target,
         };
-        let tgt_account = pick(&[
-            &own.target.loc.account,
-            &defaults.target.loc.account,
-            &plan_target.loc.account,
-        ]);
-        let tgt_region = pick(&[
-            &own.target.loc.region,
-            &defaults.target.loc.region,
-            &plan_target.loc.region,
-        ]);
-        let vault = pick(&[
-            &own.target.vault,
-            &defaults.target.vault,
-            &plan_target.vault,
-        ]);
-        let role = pick(&[&own.target.role, &defaults.target.role, &plan_target.role]);
-        let target_location = match (&source, tgt_account, tgt_region) {
-            (_, Some(Field { value: None, .. }), _) | (_, _, Some(Field { value: None, .. })) => {
-                None
-            }
-            (Some(src), a, rg) => Some(Location {
-                account: a
-                    .and_then(|f| f.value.clone())
-                    .unwrap_or_else(|| src.account.clone()),
-                region: rg
-                    .and_then(|f| f.value.clone())
-                    .unwrap_or_else(|| src.region.clone()),
-            }),
-            (None, Some(a), Some(rg)) => match (&a.value, &rg.value) {
-                (Some(a), Some(rg)) => Some(Location {
-                    account: a.clone(),
-                    region: rg.clone(),
-                }),
-                _ => None,
-            },
-            (None, _, _) => None,
+        let source = pick_source(&layers);
+        let target = pick_target(&layers, source.location.as_ref());
+        let name = pick_name(&cx, &layers, &r.table);
+        let recovery_point = pick_recovery_point(&cx, &layers);
+        let encryption = pick_encryption(&cx, &layers);
+        ok &= source.location.is_some()
+            && target.valid()
+            && name.value.is_some()
+            && recovery_point.value.is_some()
+            && encryption.value.is_some();
+
+        // Outcome rules, in order; each sees whether the restore is still sound.
+        let mut outcome = Outcome {
+            entry,
+            source: &source,
+            target: &target,
+            name: &name,
+            recovery_point: &recovery_point,
+            ok,
         };
-        if vault.is_some_and(|v| v.value.is_none()) || role.is_some_and(|v| v.value.is_none()) {
-            ok = false;
-        }
-
-        // Name template, expanded.
-        let name_field = pick(&[&own.name, &defaults.name]);
-        let name_span = name_field.and_then(|f| cx.span(&f.path));
-        let target_name = match name_field {
-            Some(Field { value: Some(t), .. }) => {
-                Some(expand(t, &r.table, &cx.plan_name, &cx.date))
+        for rule in OUTCOME_RULES {
+            let before = cx.findings.len();
+            if !(rule.check)(&mut cx, &mut seen, &outcome) {
+                outcome.ok = false;
             }
-            Some(Field { value: None, .. }) => None,
-            None => Some(r.table.clone()),
-        };
-        if let Some(n) = &target_name {
-            if !valid_table_name(n) && valid_table_name(&r.table) {
-                ok = false;
-                let template = name_field.and_then(|f| f.value.as_deref());
-                let f = table_name_finding(
-                    &id,
-                    "target table name",
-                    n,
-                    name_span.or(table_span),
-                    template,
-                );
-                cx.push(f);
-            }
-        } else {
-            ok = false;
+            debug_assert!(cx.findings[before..].iter().all(|f| f.code == rule.code));
         }
-
-        let rp_field = pick(&[&own.recovery_point, &defaults.recovery_point]);
-        let rp_span = rp_field.and_then(|f| cx.span(&f.path));
-        let recovery_point = match rp_field {
-            Some(Field {
-                value: Some(rp), ..
-            }) => Some(rp.clone()),
-            Some(Field { value: None, .. }) => None,
-            None => Some(RecoveryPointSelector::Latest),
-        };
-        if recovery_point.is_none() {
-            ok = false;
-        }
-
-        let enc_field = pick(&[&own.encryption, &defaults.encryption]);
-        let enc_span = enc_field.and_then(|f| cx.span(&f.path));
-        let (encryption, key_span) = match enc_field {
-            Some(Field {
-                value: Some((e, ks)),
-                ..
-            }) => (Some(e.clone()), *ks),
-            Some(Field { value: None, .. }) => (None, None),
-            None => (Some(Encryption::DynamodbOwned), None),
-        };
-        if encryption.is_none() {
-            ok = false;
-        }
-
-        // Outcome rules that need the resolved restore.
-        if let (Some(src), Some(tgt), Some(rp)) = (&source, &target_location, &recovery_point) {
-            if matches!(rp, RecoveryPointSelector::PointInTime { .. }) && src.account != tgt.account
-            {
-                ok = false;
-                let f = Finding::error(
-                    rules::PITR_CROSS_ACCOUNT,
-                    format!(
-                        "restore `{id}` is a point-in-time restore from account {} into account {}",
-                        src.account, tgt.account
-                    ),
-                )
-                .restore(&id)
-                .at(rp_span.or(entry_span))
-                .label("point-in-time restores stay in the source account")
-                .help(format!(
-                    "set `target: {{ account: \"{}\" }}` on this restore (another Region is fine), or restore a backup copied to account {}",
-                    src.account, tgt.account
-                ));
-                cx.push(f);
-            }
-            if let Some((kind, arn_loc)) = arn_location(rp) {
-                if &arn_loc != tgt {
-                    ok = false;
-                    let f = Finding::error(
-                        rules::RECOVERY_POINT_ARN_LOCATION,
-                        format!("restore `{id}` restores in {tgt}, but its {kind} is in {arn_loc}"),
-                    )
-                    .restore(&id)
-                    .at(rp_span.or(entry_span))
-                    .label(format!("this {kind} lives in {arn_loc}"))
-                    .help(format!(
-                        "a restore runs where its recovery point is: copy the recovery point to {tgt} and use the copy's ARN, or set this restore's `target` to {arn_loc}"
-                    ));
-                    cx.push(f);
-                }
-            }
-            let through_backup = match rp {
-                RecoveryPointSelector::BackupArn { .. } => true,
-                RecoveryPointSelector::Latest
-                | RecoveryPointSelector::LatestBefore { .. }
-                | RecoveryPointSelector::RandomWithin { .. } => {
-                    vault.and_then(|v| v.value.as_ref()).is_some()
-                }
-                _ => false,
-            };
-            if through_backup && role.is_none() {
-                ok = false;
-                needs_role.push((id.clone(), rp_span.or(table_span).or(entry_span)));
-            }
-        }
-
-        if let (Some(src), Some(tgt), Some(n)) = (&source, &target_location, &target_name) {
-            if ok {
-                if src == tgt && n == &r.table {
-                    ok = false;
-                    let f = Finding::error(
-                        rules::OVERWRITES_SOURCE,
-                        format!("restore `{id}` would restore into its own original table `{n}` in {tgt}"),
-                    )
-                    .restore(&id)
-                    .at(name_span.or(table_span))
-                    .label("the target is the original table")
-                    .help("set `name` to another table name (e.g. `{table}-restored`), or restore into another account or Region");
-                    cx.push(f);
-                } else {
-                    let key = (tgt.account.clone(), tgt.region.clone(), n.clone());
-                    match targets.get(&key) {
-                        Some(&first) => {
-                            ok = false;
-                            let first_id = raw.restores[first]
-                                .id
-                                .clone()
-                                .unwrap_or_else(|| raw.restores[first].table.clone());
-                            let f = Finding::error(
-                                rules::DUPLICATE_TARGET,
-                                format!("restores `{first_id}` and `{id}` both restore into table `{n}` in {tgt}"),
-                            )
-                            .restore(&id)
-                            .at(name_span.or(table_span))
-                            .label(format!("`{first_id}` already restores into `{n}`"))
-                            .help("give one of them another `name` (a template such as `{table}-{date}` keeps names apart)");
-                            cx.push(f);
-                        }
-                        None => {
-                            targets.insert(key, i);
-                        }
-                    }
-                }
-            }
-        }
+        let ok = outcome.ok;
+        let (entry_span, table_span, id_span) = (entry.entry_span, entry.table_span, entry.id_span);
 
         let after_restore =
             merge_after_restore(defaults.after_restore.as_ref(), own.after_restore.as_ref());
@@ -505,10 +311,10 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
             entry: entry_span,
             table: table_span,
             id: id_span,
-            name: name_span,
-            recovery_point: rp_span,
-            encryption: enc_span,
-            key: key_span,
+            name: name.span,
+            recovery_point: recovery_point.span,
+            encryption: encryption.span,
+            key: encryption.key_span,
             depends_on: depends_on_spans,
         };
         stubs.push(crate::plan::model::NodeRef {
@@ -519,11 +325,11 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
 
         match (
             ok,
-            source,
-            target_location,
-            target_name,
-            recovery_point,
-            encryption,
+            source.location,
+            target.location,
+            name.value,
+            recovery_point.value,
+            encryption.value,
         ) {
             (
                 true,
@@ -539,8 +345,8 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
                     source,
                     target: Target {
                         location,
-                        vault: vault.and_then(|v| v.value.clone()),
-                        role: role.and_then(|v| v.value.clone()),
+                        vault: target.vault,
+                        role: target.role,
                     },
                     target_name,
                     recovery_point,
@@ -555,33 +361,7 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
         }
     }
 
-    for (field, who) in missing {
-        let (first, span) = who[0].clone();
-        let f = Finding::error(
-            rules::LOCATION_MISSING,
-            format!("no source {field} is set for {}", list_restores(&who)),
-        )
-        .restore(first)
-        .at(span)
-        .label(format!("source {field} unknown for this restore"))
-        .help(format!(
-            "set `source.{field}` at the top of the plan (or under `defaults.source` or a restore's `source`)"
-        ));
-        cx.push(f);
-    }
-    if !needs_role.is_empty() {
-        let (first, span) = needs_role[0].clone();
-        let f = Finding::error(
-            rules::ROLE_REQUIRED,
-            format!("{} through AWS Backup, which needs `target.role`", restore_verb(&needs_role)),
-        )
-        .restore(first)
-        .at(span)
-        .label("restores through AWS Backup")
-        .help("set `target.role` to the IAM role AWS Backup assumes, e.g. arn:aws:iam::ACCOUNT:role/service-role/AWSBackupDefaultServiceRole");
-        cx.push(f);
-    }
-
+    seen.finish(&mut cx);
     if broken && !cx.findings.iter().any(Finding::is_error) {
         // Every path that marks a restore broken reports an error; keep the
         // invariant visible rather than sealing a partial plan.
@@ -609,6 +389,559 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
         findings: cx.findings,
         stubs,
     }
+}
+
+// ---------------------------------------------------------------------------
+// Field picking: one pure function per field group. A restore's own value
+// wins, then `defaults`, then (for source and target) the plan-level block.
+// ---------------------------------------------------------------------------
+
+/// The layers a restore inherits from, nearest first.
+struct Layers<'a> {
+    own: &'a Settings,
+    defaults: &'a Settings,
+    plan_source: &'a LocFields,
+    plan_target: &'a TargetFields,
+}
+
+/// The picked source: its location when both fields hold valid values, and
+/// which fields are set nowhere.
+struct PickedSource {
+    location: Option<Location>,
+    account_missing: bool,
+    region_missing: bool,
+}
+
+fn pick_source(l: &Layers<'_>) -> PickedSource {
+    let account = pick(&[
+        &l.own.source.account,
+        &l.defaults.source.account,
+        &l.plan_source.account,
+    ]);
+    let region = pick(&[
+        &l.own.source.region,
+        &l.defaults.source.region,
+        &l.plan_source.region,
+    ]);
+    let location = match (field_value(account), field_value(region)) {
+        (Some(account), Some(region)) => Some(Location { account, region }),
+        _ => None,
+    };
+    PickedSource {
+        location,
+        account_missing: account.is_none(),
+        region_missing: region.is_none(),
+    }
+}
+
+/// The picked target: its location (the source's account and Region where
+/// the target sets none), vault and role.
+struct PickedTarget {
+    location: Option<Location>,
+    vault: Option<String>,
+    role: Option<String>,
+    /// `target.role` is written somewhere (even if invalid).
+    role_set: bool,
+    /// A vault or role was written but is invalid (already reported).
+    invalid: bool,
+}
+
+impl PickedTarget {
+    fn valid(&self) -> bool {
+        !self.invalid
+    }
+}
+
+fn pick_target(l: &Layers<'_>, source: Option<&Location>) -> PickedTarget {
+    let account = pick(&[
+        &l.own.target.loc.account,
+        &l.defaults.target.loc.account,
+        &l.plan_target.loc.account,
+    ]);
+    let region = pick(&[
+        &l.own.target.loc.region,
+        &l.defaults.target.loc.region,
+        &l.plan_target.loc.region,
+    ]);
+    let vault = pick(&[
+        &l.own.target.vault,
+        &l.defaults.target.vault,
+        &l.plan_target.vault,
+    ]);
+    let role = pick(&[
+        &l.own.target.role,
+        &l.defaults.target.role,
+        &l.plan_target.role,
+    ]);
+    let location = match (source, account, region) {
+        (_, Some(Field { value: None, .. }), _) | (_, _, Some(Field { value: None, .. })) => None,
+        (Some(src), a, rg) => Some(Location {
+            account: a
+                .and_then(|f| f.value.clone())
+                .unwrap_or_else(|| src.account.clone()),
+            region: rg
+                .and_then(|f| f.value.clone())
+                .unwrap_or_else(|| src.region.clone()),
+        }),
+        (None, Some(a), Some(rg)) => match (&a.value, &rg.value) {
+            (Some(a), Some(rg)) => Some(Location {
+                account: a.clone(),
+                region: rg.clone(),
+            }),
+            _ => None,
+        },
+        (None, _, _) => None,
+    };
+    PickedTarget {
+        location,
+        vault: field_value(vault),
+        role: field_value(role),
+        role_set: role.is_some(),
+        invalid: vault.is_some_and(|v| v.value.is_none())
+            || role.is_some_and(|v| v.value.is_none()),
+    }
+}
+
+/// The picked target table name, expanded; `None` when the template was
+/// invalid (already reported).
+struct PickedName {
+    value: Option<String>,
+    template: Option<String>,
+    span: Option<Span>,
+}
+
+fn pick_name(cx: &Ctx<'_>, l: &Layers<'_>, table: &str) -> PickedName {
+    let field = pick(&[&l.own.name, &l.defaults.name]);
+    let value = match field {
+        Some(Field { value: Some(t), .. }) => Some(expand(t, table, &cx.plan_name, &cx.date)),
+        Some(Field { value: None, .. }) => None,
+        None => Some(table.to_owned()),
+    };
+    PickedName {
+        value,
+        template: field.and_then(|f| f.value.clone()),
+        span: field.and_then(|f| cx.span(&f.path)),
+    }
+}
+
+/// The picked recovery point (`latest` when set nowhere).
+struct PickedRecoveryPoint {
+    value: Option<RecoveryPointSelector>,
+    span: Option<Span>,
+}
+
+fn pick_recovery_point(cx: &Ctx<'_>, l: &Layers<'_>) -> PickedRecoveryPoint {
+    let field = pick(&[&l.own.recovery_point, &l.defaults.recovery_point]);
+    let value = match field {
+        Some(Field {
+            value: Some(rp), ..
+        }) => Some(rp.clone()),
+        Some(Field { value: None, .. }) => None,
+        None => Some(RecoveryPointSelector::Latest),
+    };
+    PickedRecoveryPoint {
+        value,
+        span: field.and_then(|f| cx.span(&f.path)),
+    }
+}
+
+/// The picked encryption (DynamoDB-owned when set nowhere).
+struct PickedEncryption {
+    value: Option<Encryption>,
+    span: Option<Span>,
+    key_span: Option<Span>,
+}
+
+fn pick_encryption(cx: &Ctx<'_>, l: &Layers<'_>) -> PickedEncryption {
+    let field = pick(&[&l.own.encryption, &l.defaults.encryption]);
+    let (value, key_span) = match field {
+        Some(Field {
+            value: Some((e, ks)),
+            ..
+        }) => (Some(e.clone()), *ks),
+        Some(Field { value: None, .. }) => (None, None),
+        None => (Some(Encryption::DynamodbOwned), None),
+    };
+    PickedEncryption {
+        value,
+        span: field.and_then(|f| cx.span(&f.path)),
+        key_span,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Rules about a restore: entry rules see the entry as written (before its
+// fields are parsed), outcome rules see the picked fields. Each rule reports
+// its own findings and returns `false` when the restore cannot be sealed.
+// Rules run in list order; findings keep that order. Adding a rule is adding
+// one entry to a list.
+// ---------------------------------------------------------------------------
+
+/// What the rules remember across restores; rules about the whole list
+/// (one finding naming many restores) report in [`Seen::finish`].
+struct Seen {
+    missing: BTreeMap<&'static str, Vec<(String, Option<Span>)>>,
+    needs_role: Vec<(String, Option<Span>)>,
+    /// Restore id → index of the first restore with it.
+    ids: HashMap<String, usize>,
+    /// Target (account, Region, name) → id of the first restore into it.
+    targets: HashMap<(AccountId, Region, String), String>,
+}
+
+impl Seen {
+    fn with_capacity(n: usize) -> Self {
+        Seen {
+            missing: BTreeMap::new(),
+            needs_role: Vec::new(),
+            ids: HashMap::with_capacity(n),
+            targets: HashMap::with_capacity(n),
+        }
+    }
+
+    /// Reports the rules collected over every restore.
+    fn finish(self, cx: &mut Ctx<'_>) {
+        for (field, who) in self.missing {
+            let (first, span) = who[0].clone();
+            let f = Finding::error(
+                rules::LOCATION_MISSING,
+                format!("no source {field} is set for {}", list_restores(&who)),
+            )
+            .restore(first)
+            .at(span)
+            .label(format!("source {field} unknown for this restore"))
+            .help(format!(
+                "set `source.{field}` at the top of the plan (or under `defaults.source` or a restore's `source`)"
+            ));
+            cx.push(f);
+        }
+        if !self.needs_role.is_empty() {
+            let (first, span) = self.needs_role[0].clone();
+            let f = Finding::error(
+                rules::ROLE_REQUIRED,
+                format!("{} through AWS Backup, which needs `target.role`", restore_verb(&self.needs_role)),
+            )
+            .restore(first)
+            .at(span)
+            .label("restores through AWS Backup")
+            .help("set `target.role` to the IAM role AWS Backup assumes, e.g. arn:aws:iam::ACCOUNT:role/service-role/AWSBackupDefaultServiceRole");
+            cx.push(f);
+        }
+    }
+}
+
+/// One restore entry as written.
+#[derive(Clone, Copy)]
+struct Entry<'a> {
+    index: usize,
+    id: &'a str,
+    explicit_id: bool,
+    table: &'a str,
+    entry_span: Option<Span>,
+    table_span: Option<Span>,
+    id_span: Option<Span>,
+}
+
+/// A rule about a restore entry as written.
+struct EntryRule {
+    /// The code the rule reports under (every finding it pushes has it).
+    code: &'static str,
+    check: fn(&mut Ctx<'_>, &mut Seen, &Entry<'_>, &str) -> bool,
+}
+
+/// Entry rules, in reporting order.
+const ENTRY_RULES: &[EntryRule] = &[
+    EntryRule {
+        code: rules::INVALID_TABLE_NAME,
+        check: original_table_name,
+    },
+    EntryRule {
+        code: rules::INVALID_ID,
+        check: restore_id,
+    },
+    EntryRule {
+        code: rules::DUPLICATE_ID,
+        check: duplicate_id,
+    },
+];
+
+fn original_table_name(cx: &mut Ctx<'_>, _: &mut Seen, e: &Entry<'_>, _: &str) -> bool {
+    if valid_table_name(e.table) {
+        return true;
+    }
+    cx.push(table_name_finding(
+        e.id,
+        "original table name",
+        e.table,
+        e.table_span,
+        None,
+    ));
+    false
+}
+
+fn restore_id(cx: &mut Ctx<'_>, _: &mut Seen, e: &Entry<'_>, _: &str) -> bool {
+    if !e.explicit_id || valid_id(e.id) {
+        return true;
+    }
+    let id = e.id;
+    let f = Finding::error(rules::INVALID_ID, format!("restore id `{id}` is not valid"))
+        .restore(id)
+        .at(e.id_span)
+        .label("ids are 1–255 characters of A-Z a-z 0-9 _ . -")
+        .help("use letters, digits, `_`, `.` and `-`, e.g. `orders-pitr`");
+    cx.push(f);
+    false
+}
+
+/// Reports a repeated id; the restore itself may still be sealed.
+fn duplicate_id(cx: &mut Ctx<'_>, seen: &mut Seen, e: &Entry<'_>, text: &str) -> bool {
+    let id = e.id;
+    match seen.ids.get(id) {
+        Some(&first) => {
+            let first_span = cx.span(&at!["restores", first]);
+            let line = first_span.map(|s| line_of(text, s)).unwrap_or(0);
+            let f = Finding::error(rules::DUPLICATE_ID, format!("restore id `{id}` is used twice"))
+                .restore(id)
+                .at(e.id_span.or(e.table_span))
+                .label(format!("restore `{id}` is already defined on line {line}"))
+                .help("give one of them an explicit, unique `id` (restoring the same table twice needs two ids)");
+            cx.push(f);
+        }
+        None => {
+            seen.ids.insert(id.to_owned(), e.index);
+        }
+    }
+    true
+}
+
+/// A restore with its fields picked.
+struct Outcome<'a> {
+    entry: Entry<'a>,
+    source: &'a PickedSource,
+    target: &'a PickedTarget,
+    name: &'a PickedName,
+    recovery_point: &'a PickedRecoveryPoint,
+    /// No field or earlier rule has made the restore unsealable.
+    ok: bool,
+}
+
+/// A rule about a restore's picked fields.
+struct OutcomeRule {
+    /// The code the rule reports under (every finding it pushes has it).
+    code: &'static str,
+    check: fn(&mut Ctx<'_>, &mut Seen, &Outcome<'_>) -> bool,
+}
+
+/// Outcome rules, in reporting order.
+const OUTCOME_RULES: &[OutcomeRule] = &[
+    OutcomeRule {
+        code: rules::LOCATION_MISSING,
+        check: location_missing,
+    },
+    OutcomeRule {
+        code: rules::INVALID_TABLE_NAME,
+        check: target_table_name,
+    },
+    OutcomeRule {
+        code: rules::PITR_CROSS_ACCOUNT,
+        check: pitr_cross_account,
+    },
+    OutcomeRule {
+        code: rules::RECOVERY_POINT_ARN_LOCATION,
+        check: recovery_point_location,
+    },
+    OutcomeRule {
+        code: rules::ROLE_REQUIRED,
+        check: role_required,
+    },
+    OutcomeRule {
+        code: rules::OVERWRITES_SOURCE,
+        check: overwrites_source,
+    },
+    OutcomeRule {
+        code: rules::DUPLICATE_TARGET,
+        check: duplicate_target,
+    },
+];
+
+/// Collects restores whose source account or Region is set nowhere; one
+/// finding per field names them all.
+fn location_missing(_: &mut Ctx<'_>, seen: &mut Seen, o: &Outcome<'_>) -> bool {
+    let e = &o.entry;
+    let at = e.table_span.or(e.entry_span);
+    if o.source.account_missing {
+        seen.missing
+            .entry("account")
+            .or_default()
+            .push((e.id.to_owned(), at));
+    }
+    if o.source.region_missing {
+        seen.missing
+            .entry("region")
+            .or_default()
+            .push((e.id.to_owned(), at));
+    }
+    !(o.source.account_missing || o.source.region_missing)
+}
+
+/// A target name (after template expansion) DynamoDB rejects; reported only
+/// when the original name is valid (else that finding says it already).
+fn target_table_name(cx: &mut Ctx<'_>, _: &mut Seen, o: &Outcome<'_>) -> bool {
+    let e = &o.entry;
+    match &o.name.value {
+        Some(n) if !valid_table_name(n) && valid_table_name(e.table) => {
+            let f = table_name_finding(
+                e.id,
+                "target table name",
+                n,
+                o.name.span.or(e.table_span),
+                o.name.template.as_deref(),
+            );
+            cx.push(f);
+            false
+        }
+        _ => true,
+    }
+}
+
+/// The resolved source, target and recovery point, when all three are known.
+fn located<'a>(
+    o: &'a Outcome<'_>,
+) -> Option<(&'a Location, &'a Location, &'a RecoveryPointSelector)> {
+    match (
+        &o.source.location,
+        &o.target.location,
+        &o.recovery_point.value,
+    ) {
+        (Some(s), Some(t), Some(rp)) => Some((s, t, rp)),
+        _ => None,
+    }
+}
+
+fn pitr_cross_account(cx: &mut Ctx<'_>, _: &mut Seen, o: &Outcome<'_>) -> bool {
+    let Some((src, tgt, rp)) = located(o) else {
+        return true;
+    };
+    if !matches!(rp, RecoveryPointSelector::PointInTime { .. }) || src.account == tgt.account {
+        return true;
+    }
+    let id = o.entry.id;
+    let f = Finding::error(
+        rules::PITR_CROSS_ACCOUNT,
+        format!(
+            "restore `{id}` is a point-in-time restore from account {} into account {}",
+            src.account, tgt.account
+        ),
+    )
+    .restore(id)
+    .at(o.recovery_point.span.or(o.entry.entry_span))
+    .label("point-in-time restores stay in the source account")
+    .help(format!(
+        "set `target: {{ account: \"{}\" }}` on this restore (another Region is fine), or restore a backup copied to account {}",
+        src.account, tgt.account
+    ));
+    cx.push(f);
+    false
+}
+
+fn recovery_point_location(cx: &mut Ctx<'_>, _: &mut Seen, o: &Outcome<'_>) -> bool {
+    let Some((_, tgt, rp)) = located(o) else {
+        return true;
+    };
+    let Some((kind, arn_loc)) = arn_location(rp) else {
+        return true;
+    };
+    if &arn_loc == tgt {
+        return true;
+    }
+    let id = o.entry.id;
+    let f = Finding::error(
+        rules::RECOVERY_POINT_ARN_LOCATION,
+        format!("restore `{id}` restores in {tgt}, but its {kind} is in {arn_loc}"),
+    )
+    .restore(id)
+    .at(o.recovery_point.span.or(o.entry.entry_span))
+    .label(format!("this {kind} lives in {arn_loc}"))
+    .help(format!(
+        "a restore runs where its recovery point is: copy the recovery point to {tgt} and use the copy's ARN, or set this restore's `target` to {arn_loc}"
+    ));
+    cx.push(f);
+    false
+}
+
+/// Collects restores through AWS Backup without `target.role`; one finding
+/// names them all.
+fn role_required(_: &mut Ctx<'_>, seen: &mut Seen, o: &Outcome<'_>) -> bool {
+    let Some((_, _, rp)) = located(o) else {
+        return true;
+    };
+    let through_backup = match rp {
+        RecoveryPointSelector::BackupArn { .. } => true,
+        RecoveryPointSelector::Latest
+        | RecoveryPointSelector::LatestBefore { .. }
+        | RecoveryPointSelector::RandomWithin { .. } => o.target.vault.is_some(),
+        _ => false,
+    };
+    if !through_backup || o.target.role_set {
+        return true;
+    }
+    let e = &o.entry;
+    seen.needs_role.push((
+        e.id.to_owned(),
+        o.recovery_point.span.or(e.table_span).or(e.entry_span),
+    ));
+    false
+}
+
+/// The resolved source, target and target name of a restore still sound.
+fn sealed_target<'a>(o: &'a Outcome<'_>) -> Option<(&'a Location, &'a Location, &'a String)> {
+    match (&o.source.location, &o.target.location, &o.name.value) {
+        (Some(s), Some(t), Some(n)) if o.ok => Some((s, t, n)),
+        _ => None,
+    }
+}
+
+fn overwrites_source(cx: &mut Ctx<'_>, _: &mut Seen, o: &Outcome<'_>) -> bool {
+    let Some((src, tgt, n)) = sealed_target(o) else {
+        return true;
+    };
+    if src != tgt || n != o.entry.table {
+        return true;
+    }
+    let id = o.entry.id;
+    let f = Finding::error(
+        rules::OVERWRITES_SOURCE,
+        format!("restore `{id}` would restore into its own original table `{n}` in {tgt}"),
+    )
+    .restore(id)
+    .at(o.name.span.or(o.entry.table_span))
+    .label("the target is the original table")
+    .help("set `name` to another table name (e.g. `{table}-restored`), or restore into another account or Region");
+    cx.push(f);
+    false
+}
+
+fn duplicate_target(cx: &mut Ctx<'_>, seen: &mut Seen, o: &Outcome<'_>) -> bool {
+    let Some((_, tgt, n)) = sealed_target(o) else {
+        return true;
+    };
+    let key = (tgt.account.clone(), tgt.region.clone(), n.clone());
+    let Some(first_id) = seen.targets.get(&key) else {
+        seen.targets.insert(key, o.entry.id.to_owned());
+        return true;
+    };
+    let id = o.entry.id;
+    let f = Finding::error(
+        rules::DUPLICATE_TARGET,
+        format!("restores `{first_id}` and `{id}` both restore into table `{n}` in {tgt}"),
+    )
+    .restore(id)
+    .at(o.name.span.or(o.entry.table_span))
+    .label(format!("`{first_id}` already restores into `{n}`"))
+    .help(
+        "give one of them another `name` (a template such as `{table}-{date}` keeps names apart)",
+    );
+    cx.push(f);
+    false
 }
 
 fn list_restores(who: &[(String, Option<Span>)]) -> String {

@@ -1,9 +1,15 @@
-//! Stable codes of every static rule, and a registry of them.
+//! The registry of every rule code restoreplan reports.
 //!
 //! Codes are part of the user-facing contract: JSON output, GitHub
 //! annotations and `docs/rules.md` anchors use them. Add codes; never rename
-//! one. Graph rules are defined in [`crate::graph::codes`] and listed here too.
+//! one. Every code is defined here except the graph's, which live beside
+//! their rules in [`crate::graph::codes`] (the graph sits below the plan);
+//! live, dry-run and sizes-file codes are here for the checks above the plan. [`REGISTRY`]
+//! lists them all (the static ones first, as [`ALL`]); the registry section
+//! of `docs/rules.md` is generated from it, and a test checks that every code
+//! string in `src/` is registered and every entry is used.
 
+use crate::diag::Severity;
 use crate::graph::codes as graph;
 
 /// The file is over the size cap.
@@ -89,191 +95,820 @@ pub const KMS_UNKNOWN_KEY: &str = "restoreplan::kms::unknown_key";
 /// `key` given with an encryption type that takes none.
 pub const KMS_UNUSED_KEY: &str = "restoreplan::kms::unused_key";
 
-/// One rule: its code and what it checks, for listings and documentation tests.
+// Selectors (`select:` entries, expanded against the account's tables).
+/// A selector that matches no table.
+pub const SELECT_NO_MATCH: &str = "restoreplan::select::no_match";
+/// A table matched by two selectors.
+pub const SELECT_MATCHED_TWICE: &str = "restoreplan::select::matched_twice";
+/// A table matched by a selector that has its own restore.
+pub const SELECT_OVERRIDDEN: &str = "restoreplan::select::overridden";
+/// A group id that is also a restore's id, or another group's.
+pub const SELECT_GROUP_ID_TAKEN: &str = "restoreplan::select::group_id_taken";
+/// A restore with both `table` and `select`.
+pub const SELECT_TABLE_OR_SELECT: &str = "restoreplan::select::table_or_select";
+/// A selector without `names` or `tags`, or with a malformed glob.
+pub const SELECT_INVALID: &str = "restoreplan::select::invalid";
+/// A group that depends on itself.
+pub const SELECT_SELF_DEPENDENCY: &str = "restoreplan::select::self_dependency";
+
+// Live checks (`validate --live`, `plan`, `apply`).
+/// No usable credentials for an account.
+pub const LIVE_CREDENTIALS: &str = "restoreplan::aws::credentials";
+/// AWS (or the endpoint given) could not be reached for an account.
+pub const LIVE_UNREACHABLE: &str = "restoreplan::aws::unreachable";
+/// The credentials for an account are of another account.
+pub const LIVE_WRONG_ACCOUNT: &str = "restoreplan::aws::wrong_account";
+/// An AWS call failed in a way that is not a finding about the plan.
+pub const LIVE_CALL_FAILED: &str = "restoreplan::aws::call_failed";
+/// The key does not exist or is not visible to the target account.
+pub const LIVE_KEY_NOT_FOUND: &str = "restoreplan::kms::key_not_found";
+/// The key is not `Enabled`.
+pub const LIVE_KEY_NOT_ENABLED: &str = "restoreplan::kms::key_not_enabled";
+/// The key is not a symmetric encryption key.
+pub const LIVE_KEY_NOT_SYMMETRIC: &str = "restoreplan::kms::key_not_symmetric";
+/// A key of another Region that is not multi-Region.
+pub const LIVE_NOT_MULTI_REGION: &str = "restoreplan::kms::not_multi_region";
+/// A multi-Region key without a replica in the target Region.
+pub const LIVE_NO_REPLICA: &str = "restoreplan::kms::no_replica";
+/// `customer-managed` names an AWS-managed key.
+pub const LIVE_NOT_CUSTOMER_MANAGED: &str = "restoreplan::kms::not_customer_managed";
+/// A key of another account whose policy does not share it with the target account.
+pub const LIVE_NOT_SHARED: &str = "restoreplan::kms::not_shared";
+/// An AWS-owned or AWS-managed key, which can never be shared across accounts.
+pub const LIVE_NOT_SHAREABLE: &str = "restoreplan::kms::not_shareable";
+/// The recovery point or backup does not exist.
+pub const LIVE_RP_NOT_FOUND: &str = "restoreplan::recovery_point::not_found";
+/// `latest` found no usable recovery point.
+pub const LIVE_RP_NONE: &str = "restoreplan::recovery_point::none_available";
+/// The recovery point is not `COMPLETED`.
+pub const LIVE_RP_NOT_COMPLETED: &str = "restoreplan::recovery_point::not_completed";
+/// The recovery point is not of a DynamoDB table.
+pub const LIVE_RP_NOT_DYNAMODB: &str = "restoreplan::recovery_point::not_dynamodb";
+/// The recovery point is of another table than the restore's.
+pub const LIVE_RP_OTHER_TABLE: &str = "restoreplan::recovery_point::other_table";
+/// The recovery point is older than `objectives.rpo`.
+pub const LIVE_RP_TOO_OLD: &str = "restoreplan::recovery_point::too_old";
+/// The recovery point is not where the restore runs.
+pub const LIVE_RP_WRONG_LOCATION: &str = "restoreplan::recovery_point::wrong_location";
+/// A recovery point ARN needs `target.vault` to be described.
+pub const LIVE_VAULT_REQUIRED: &str = "restoreplan::recovery_point::vault_required";
+/// Point-in-time recovery is off on the original table.
+pub const LIVE_PITR_NOT_ENABLED: &str = "restoreplan::pitr::not_enabled";
+/// The requested time is outside the restorable window.
+pub const LIVE_PITR_OUTSIDE_WINDOW: &str = "restoreplan::pitr::outside_window";
+/// The target table already exists.
+pub const LIVE_TARGET_EXISTS: &str = "restoreplan::target::exists";
+/// The original table could not be read, so a setting could not be copied.
+pub const LIVE_SOURCE_UNREADABLE: &str = "restoreplan::source::unreadable";
+/// `indexes` names an index the recovery point (or original table) lacks.
+pub const LIVE_UNKNOWN_INDEX: &str = "restoreplan::plan::unknown_index";
+
+// The dry run (`plan`, `apply`).
+/// A setting of the original table is neither carried over nor re-applied.
+pub const SETTING_LOST: &str = "restoreplan::plan::setting_lost";
+/// The predicted RTO exceeds `objectives.rto`.
+pub const RTO_EXCEEDED: &str = "restoreplan::plan::rto_exceeded";
+
+// `simulate --sizes`.
+/// A sizes file that does not parse.
+pub const SIZES_INVALID: &str = "restoreplan::sizes::invalid";
+
+/// Where a rule is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Offline, from the file alone (`validate`).
+    Static,
+    /// While expanding `select:` entries against the account's tables.
+    Selector,
+    /// On the dependency graph.
+    Graph,
+    /// Against the accounts (`validate --live`, `plan`, `apply`).
+    Live,
+    /// By the dry run (`plan`, `apply`).
+    DryRun,
+    /// On a `simulate --sizes` file.
+    Sizes,
+}
+
+impl Stage {
+    /// The stage's name in documentation.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Static => "static",
+            Stage::Selector => "selector",
+            Stage::Graph => "graph",
+            Stage::Live => "live",
+            Stage::DryRun => "dry run",
+            Stage::Sizes => "sizes file",
+        }
+    }
+
+    /// Where the rule's codes are explained and how to fix them, as a
+    /// link relative to `docs/rules.md`.
+    pub fn docs(self, code: &str) -> String {
+        match self {
+            Stage::Static | Stage::Graph | Stage::Selector => {
+                let url = crate::diag::rule_url(code);
+                let anchor = url.trim_start_matches("docs/rules.md");
+                format!("[below]({anchor})")
+            }
+            Stage::Live => "[live validation](live-validation.md#what-is-checked)".to_owned(),
+            Stage::DryRun => "[plan and review](plan-and-review.md)".to_owned(),
+            Stage::Sizes => "[simulate](simulate.md)".to_owned(),
+        }
+    }
+}
+
+/// One rule: its code, severity, where it is checked and what it checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
     /// The stable code.
     pub code: &'static str,
+    /// The severity its findings have.
+    pub severity: Severity,
+    /// Where it is checked.
+    pub stage: Stage,
     /// One line: what the rule checks.
     pub summary: &'static str,
 }
 
-/// Every static rule, in documentation order.
-pub const ALL: &[Rule] = &[
+const fn rule(code: &'static str, severity: Severity, stage: Stage, summary: &'static str) -> Rule {
     Rule {
-        code: INPUT_TOO_LARGE,
-        summary: "the file is larger than the 8 MiB cap",
-    },
-    Rule {
-        code: INPUT_NOT_UTF8,
-        summary: "the file is not UTF-8 text",
-    },
-    Rule {
-        code: YAML_SYNTAX,
-        summary: "the text is not YAML",
-    },
-    Rule {
-        code: YAML_LIMIT,
-        summary: "nesting depth, node count or alias expansion over a hard limit",
-    },
-    Rule {
-        code: YAML_DUPLICATE_KEY,
-        summary: "a mapping repeats a key",
-    },
-    Rule {
-        code: YAML_TAG,
-        summary: "a YAML tag other than the core schema's",
-    },
-    Rule {
-        code: YAML_MULTIPLE_DOCUMENTS,
-        summary: "more than one YAML document",
-    },
-    Rule {
-        code: YAML_EMPTY,
-        summary: "no YAML document at all",
-    },
-    Rule {
-        code: SCHEMA_UNKNOWN_KEY,
-        summary: "a key the format does not define",
-    },
-    Rule {
-        code: SCHEMA_MISSING_KEY,
-        summary: "a required key is missing",
-    },
-    Rule {
-        code: SCHEMA_WRONG_TYPE,
-        summary: "a value of the wrong type",
-    },
-    Rule {
-        code: SCHEMA_INVALID_VALUE,
-        summary: "a value outside the allowed set",
-    },
-    Rule {
-        code: PLAN_VERSION,
-        summary: "`version` is not 1",
-    },
-    Rule {
-        code: PLAN_INVALID_NAME,
-        summary: "`name` does not match `^[a-z0-9][a-z0-9-]{0,62}$`",
-    },
-    Rule {
-        code: PLAN_NO_RESTORES,
-        summary: "`restores` is empty",
-    },
-    Rule {
-        code: ACCOUNT_UNQUOTED,
-        summary: "an account id written as a number",
-    },
-    Rule {
-        code: ACCOUNT_INVALID,
-        summary: "an account id that is not 12 digits",
-    },
-    Rule {
-        code: REGION_INVALID,
-        summary: "a Region that is not shaped like one",
-    },
-    Rule {
-        code: LOCATION_MISSING,
-        summary: "a restore's source or target account or Region is set nowhere",
-    },
-    Rule {
-        code: DURATION_INVALID,
-        summary: "a duration that is not `90m`, `24h`, `7d`, `30s`",
-    },
-    Rule {
-        code: CONCURRENCY_RANGE,
-        summary: "`execution.concurrency` outside 1..=1000",
-    },
-    Rule {
-        code: CONCURRENCY_ABOVE_QUOTA,
-        summary: "`execution.concurrency` above DynamoDB's 50 concurrent restores (warning)",
-    },
-    Rule {
-        code: DUPLICATE_ID,
-        summary: "two restores with the same id",
-    },
-    Rule {
-        code: INVALID_ID,
-        summary: "an id outside 1–255 of `[A-Za-z0-9_.-]`",
-    },
-    Rule {
-        code: INVALID_TABLE_NAME,
-        summary: "a table name (after template expansion) outside 3–255 of `[A-Za-z0-9_.-]`",
-    },
-    Rule {
-        code: DUPLICATE_TARGET,
-        summary: "two restores into the same account, Region and table name",
-    },
-    Rule {
-        code: RESERVED_TAG,
-        summary: "a tag key with a reserved prefix (`aws:`, `restoreplan:`)",
-    },
-    Rule {
-        code: OVERWRITES_SOURCE,
-        summary: "a restore whose target is its own original table",
-    },
-    Rule {
-        code: TEMPLATE_UNKNOWN_PLACEHOLDER,
-        summary: "a placeholder other than `{table}`, `{plan}`, `{date}`",
-    },
-    Rule {
-        code: TEMPLATE_MALFORMED,
-        summary: "an unbalanced `{` or `}` in a template",
-    },
-    Rule {
-        code: RECOVERY_POINT_MALFORMED_ARN,
-        summary: "a recovery point ARN that is neither AWS Backup's nor DynamoDB's",
-    },
-    Rule {
-        code: RECOVERY_POINT_ARN_LOCATION,
-        summary: "a recovery point ARN in another account or Region than the restore runs in",
-    },
-    Rule {
-        code: INVALID_TIMESTAMP,
-        summary: "a timestamp that is not RFC 3339",
-    },
-    Rule {
-        code: PITR_CROSS_ACCOUNT,
-        summary: "a point-in-time restore into another account",
-    },
-    Rule {
-        code: ROLE_REQUIRED,
-        summary: "a restore through AWS Backup without `target.role`",
-    },
-    Rule {
-        code: ROLE_MALFORMED,
-        summary: "`target.role` that is not an IAM role ARN",
-    },
-    Rule {
-        code: VAULT_INVALID,
-        summary: "`target.vault` that is not a valid AWS Backup vault name",
-    },
-    Rule {
-        code: KMS_MALFORMED_ARN,
-        summary: "a key that is not a KMS key ARN or alias ARN",
-    },
-    Rule {
-        code: KMS_MISSING_KEY,
-        summary: "`customer-managed` encryption without `key`",
-    },
-    Rule {
-        code: KMS_UNKNOWN_KEY,
-        summary: "`key` names no entry of `keys`",
-    },
-    Rule {
-        code: KMS_UNUSED_KEY,
-        summary: "`key` with an encryption type that takes none",
-    },
-    Rule {
-        code: graph::UNKNOWN_DEPENDENCY,
-        summary: "`depends_on` names an unknown id",
-    },
-    Rule {
-        code: graph::SELF_DEPENDENCY,
-        summary: "a restore depends on itself",
-    },
-    Rule {
-        code: graph::CYCLE,
-        summary: "the dependencies form a cycle",
-    },
+        code,
+        severity,
+        stage,
+        summary,
+    }
+}
+
+use Severity::{Error, Warning};
+
+/// Number of static rules (file and graph), which come first in [`REGISTRY`].
+const STATIC_RULES: usize = 44;
+
+/// Every static rule, in documentation order (each has a fixture under
+/// `tests/fixtures/rules/`).
+pub const ALL: &[Rule] = REGISTRY.split_at(STATIC_RULES).0;
+
+/// Every rule code restoreplan reports, in documentation order.
+pub const REGISTRY: &[Rule] = &[
+    rule(
+        INPUT_TOO_LARGE,
+        Error,
+        Stage::Static,
+        "the file is larger than the 8 MiB cap",
+    ),
+    rule(
+        INPUT_NOT_UTF8,
+        Error,
+        Stage::Static,
+        "the file is not UTF-8 text",
+    ),
+    rule(YAML_SYNTAX, Error, Stage::Static, "the text is not YAML"),
+    rule(
+        YAML_LIMIT,
+        Error,
+        Stage::Static,
+        "nesting depth, node count or alias expansion over a hard limit",
+    ),
+    rule(
+        YAML_DUPLICATE_KEY,
+        Error,
+        Stage::Static,
+        "a mapping repeats a key",
+    ),
+    rule(
+        YAML_TAG,
+        Error,
+        Stage::Static,
+        "a YAML tag other than the core schema's",
+    ),
+    rule(
+        YAML_MULTIPLE_DOCUMENTS,
+        Error,
+        Stage::Static,
+        "more than one YAML document",
+    ),
+    rule(YAML_EMPTY, Error, Stage::Static, "no YAML document at all"),
+    rule(
+        SCHEMA_UNKNOWN_KEY,
+        Error,
+        Stage::Static,
+        "a key the format does not define",
+    ),
+    rule(
+        SCHEMA_MISSING_KEY,
+        Error,
+        Stage::Static,
+        "a required key is missing",
+    ),
+    rule(
+        SCHEMA_WRONG_TYPE,
+        Error,
+        Stage::Static,
+        "a value of the wrong type",
+    ),
+    rule(
+        SCHEMA_INVALID_VALUE,
+        Error,
+        Stage::Static,
+        "a value outside the allowed set",
+    ),
+    rule(PLAN_VERSION, Error, Stage::Static, "`version` is not 1"),
+    rule(
+        PLAN_INVALID_NAME,
+        Error,
+        Stage::Static,
+        "`name` does not match `^[a-z0-9][a-z0-9-]{0,62}$`",
+    ),
+    rule(
+        PLAN_NO_RESTORES,
+        Error,
+        Stage::Static,
+        "`restores` is empty",
+    ),
+    rule(
+        ACCOUNT_UNQUOTED,
+        Error,
+        Stage::Static,
+        "an account id written as a number",
+    ),
+    rule(
+        ACCOUNT_INVALID,
+        Error,
+        Stage::Static,
+        "an account id that is not 12 digits",
+    ),
+    rule(
+        REGION_INVALID,
+        Error,
+        Stage::Static,
+        "a Region that is not shaped like one",
+    ),
+    rule(
+        LOCATION_MISSING,
+        Error,
+        Stage::Static,
+        "a restore's source or target account or Region is set nowhere",
+    ),
+    rule(
+        DURATION_INVALID,
+        Error,
+        Stage::Static,
+        "a duration that is not `90m`, `24h`, `7d`, `30s`",
+    ),
+    rule(
+        CONCURRENCY_RANGE,
+        Error,
+        Stage::Static,
+        "`execution.concurrency` outside 1..=1000",
+    ),
+    rule(
+        CONCURRENCY_ABOVE_QUOTA,
+        Warning,
+        Stage::Static,
+        "`execution.concurrency` above DynamoDB's 50 concurrent restores (warning)",
+    ),
+    rule(
+        DUPLICATE_ID,
+        Error,
+        Stage::Static,
+        "two restores with the same id",
+    ),
+    rule(
+        INVALID_ID,
+        Error,
+        Stage::Static,
+        "an id outside 1–255 of `[A-Za-z0-9_.-]`",
+    ),
+    rule(
+        INVALID_TABLE_NAME,
+        Error,
+        Stage::Static,
+        "a table name (after template expansion) outside 3–255 of `[A-Za-z0-9_.-]`",
+    ),
+    rule(
+        DUPLICATE_TARGET,
+        Error,
+        Stage::Static,
+        "two restores into the same account, Region and table name",
+    ),
+    rule(
+        RESERVED_TAG,
+        Error,
+        Stage::Static,
+        "a tag key with a reserved prefix (`aws:`, `restoreplan:`)",
+    ),
+    rule(
+        OVERWRITES_SOURCE,
+        Error,
+        Stage::Static,
+        "a restore whose target is its own original table",
+    ),
+    rule(
+        TEMPLATE_UNKNOWN_PLACEHOLDER,
+        Error,
+        Stage::Static,
+        "a placeholder other than `{table}`, `{plan}`, `{date}`",
+    ),
+    rule(
+        TEMPLATE_MALFORMED,
+        Error,
+        Stage::Static,
+        "an unbalanced `{` or `}` in a template",
+    ),
+    rule(
+        RECOVERY_POINT_MALFORMED_ARN,
+        Error,
+        Stage::Static,
+        "a recovery point ARN that is neither AWS Backup's nor DynamoDB's",
+    ),
+    rule(
+        RECOVERY_POINT_ARN_LOCATION,
+        Error,
+        Stage::Static,
+        "a recovery point ARN in another account or Region than the restore runs in",
+    ),
+    rule(
+        INVALID_TIMESTAMP,
+        Error,
+        Stage::Static,
+        "a timestamp that is not RFC 3339",
+    ),
+    rule(
+        PITR_CROSS_ACCOUNT,
+        Error,
+        Stage::Static,
+        "a point-in-time restore into another account",
+    ),
+    rule(
+        ROLE_REQUIRED,
+        Error,
+        Stage::Static,
+        "a restore through AWS Backup without `target.role`",
+    ),
+    rule(
+        ROLE_MALFORMED,
+        Error,
+        Stage::Static,
+        "`target.role` that is not an IAM role ARN",
+    ),
+    rule(
+        VAULT_INVALID,
+        Error,
+        Stage::Static,
+        "`target.vault` that is not a valid AWS Backup vault name",
+    ),
+    rule(
+        KMS_MALFORMED_ARN,
+        Error,
+        Stage::Static,
+        "a key that is not a KMS key ARN or alias ARN",
+    ),
+    rule(
+        KMS_MISSING_KEY,
+        Error,
+        Stage::Static,
+        "`customer-managed` encryption without `key`",
+    ),
+    rule(
+        KMS_UNKNOWN_KEY,
+        Error,
+        Stage::Static,
+        "`key` names no entry of `keys`",
+    ),
+    rule(
+        KMS_UNUSED_KEY,
+        Error,
+        Stage::Static,
+        "`key` with an encryption type that takes none",
+    ),
+    rule(
+        graph::UNKNOWN_DEPENDENCY,
+        Error,
+        Stage::Graph,
+        "`depends_on` names an unknown id",
+    ),
+    rule(
+        graph::SELF_DEPENDENCY,
+        Error,
+        Stage::Graph,
+        "a restore depends on itself",
+    ),
+    rule(
+        graph::CYCLE,
+        Error,
+        Stage::Graph,
+        "the dependencies form a cycle",
+    ),
+    rule(
+        SELECT_NO_MATCH,
+        Error,
+        Stage::Selector,
+        "a selector that matches no table",
+    ),
+    rule(
+        SELECT_MATCHED_TWICE,
+        Error,
+        Stage::Selector,
+        "a table matched by two selectors",
+    ),
+    rule(
+        SELECT_OVERRIDDEN,
+        Warning,
+        Stage::Selector,
+        "a table matched by a selector that also has its own restore",
+    ),
+    rule(
+        SELECT_GROUP_ID_TAKEN,
+        Error,
+        Stage::Selector,
+        "a group id that is also a restore's id, or another group's",
+    ),
+    rule(
+        SELECT_TABLE_OR_SELECT,
+        Error,
+        Stage::Selector,
+        "a restore with both `table` and `select`",
+    ),
+    rule(
+        SELECT_INVALID,
+        Error,
+        Stage::Selector,
+        "a selector without `names` or `tags`, or with a malformed glob",
+    ),
+    rule(
+        SELECT_SELF_DEPENDENCY,
+        Error,
+        Stage::Selector,
+        "a group that depends on itself",
+    ),
+    rule(
+        LIVE_CREDENTIALS,
+        Error,
+        Stage::Live,
+        "no usable credentials for an account",
+    ),
+    rule(
+        LIVE_UNREACHABLE,
+        Error,
+        Stage::Live,
+        "AWS (or the endpoint given) could not be reached for an account",
+    ),
+    rule(
+        LIVE_WRONG_ACCOUNT,
+        Error,
+        Stage::Live,
+        "the credentials for an account are of another account",
+    ),
+    rule(
+        LIVE_CALL_FAILED,
+        Error,
+        Stage::Live,
+        "an AWS call failed in a way that is not a finding about the plan",
+    ),
+    rule(
+        LIVE_KEY_NOT_FOUND,
+        Error,
+        Stage::Live,
+        "the key does not exist or is not visible to the target account",
+    ),
+    rule(
+        LIVE_KEY_NOT_ENABLED,
+        Error,
+        Stage::Live,
+        "the key is not `Enabled`",
+    ),
+    rule(
+        LIVE_KEY_NOT_SYMMETRIC,
+        Error,
+        Stage::Live,
+        "the key is not a symmetric encryption key",
+    ),
+    rule(
+        LIVE_NOT_MULTI_REGION,
+        Error,
+        Stage::Live,
+        "a key of another Region that is not multi-Region",
+    ),
+    rule(
+        LIVE_NO_REPLICA,
+        Error,
+        Stage::Live,
+        "a multi-Region key without a replica in the target Region",
+    ),
+    rule(
+        LIVE_NOT_CUSTOMER_MANAGED,
+        Error,
+        Stage::Live,
+        "`customer-managed` names an AWS-managed key",
+    ),
+    rule(
+        LIVE_NOT_SHARED,
+        Error,
+        Stage::Live,
+        "a key of another account whose policy does not share it with the target account",
+    ),
+    rule(
+        LIVE_NOT_SHAREABLE,
+        Error,
+        Stage::Live,
+        "an AWS-owned or AWS-managed key, which can never be shared across accounts",
+    ),
+    rule(
+        LIVE_RP_NOT_FOUND,
+        Error,
+        Stage::Live,
+        "the recovery point or backup does not exist",
+    ),
+    rule(
+        LIVE_RP_NONE,
+        Error,
+        Stage::Live,
+        "`latest` found no usable recovery point",
+    ),
+    rule(
+        LIVE_RP_NOT_COMPLETED,
+        Error,
+        Stage::Live,
+        "the recovery point is not `COMPLETED`",
+    ),
+    rule(
+        LIVE_RP_NOT_DYNAMODB,
+        Error,
+        Stage::Live,
+        "the recovery point is not of a DynamoDB table",
+    ),
+    rule(
+        LIVE_RP_OTHER_TABLE,
+        Warning,
+        Stage::Live,
+        "the recovery point is of another table than the restore's",
+    ),
+    rule(
+        LIVE_RP_TOO_OLD,
+        Error,
+        Stage::Live,
+        "the recovery point is older than `objectives.rpo`",
+    ),
+    rule(
+        LIVE_RP_WRONG_LOCATION,
+        Error,
+        Stage::Live,
+        "the recovery point is not where the restore runs",
+    ),
+    rule(
+        LIVE_VAULT_REQUIRED,
+        Error,
+        Stage::Live,
+        "a recovery point ARN needs `target.vault` to be described",
+    ),
+    rule(
+        LIVE_PITR_NOT_ENABLED,
+        Error,
+        Stage::Live,
+        "point-in-time recovery is off on the original table",
+    ),
+    rule(
+        LIVE_PITR_OUTSIDE_WINDOW,
+        Error,
+        Stage::Live,
+        "the requested time is outside the restorable window",
+    ),
+    rule(
+        LIVE_TARGET_EXISTS,
+        Error,
+        Stage::Live,
+        "the target table already exists",
+    ),
+    rule(
+        LIVE_SOURCE_UNREADABLE,
+        Warning,
+        Stage::Live,
+        "the original table could not be read, so a setting could not be copied",
+    ),
+    rule(
+        LIVE_UNKNOWN_INDEX,
+        Warning,
+        Stage::Live,
+        "`indexes` names an index the recovery point (or original table) lacks",
+    ),
+    rule(
+        SETTING_LOST,
+        Warning,
+        Stage::DryRun,
+        "a setting of the original table is neither carried over nor re-applied",
+    ),
+    rule(
+        RTO_EXCEEDED,
+        Warning,
+        Stage::DryRun,
+        "the predicted RTO exceeds `objectives.rto`",
+    ),
+    rule(
+        SIZES_INVALID,
+        Error,
+        Stage::Sizes,
+        "a sizes file that does not parse",
+    ),
 ];
+
+/// The registered rule with `code`.
+pub fn find(code: &str) -> Option<&'static Rule> {
+    REGISTRY.iter().find(|r| r.code == code)
+}
+
+/// The registry section of `docs/rules.md`: every code, its severity, where
+/// it is checked and what it checks.
+pub fn registry_markdown() -> String {
+    let mut out = String::from(
+        "| code | severity | checked | what it checks | explained, with the fix |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for r in REGISTRY {
+        let severity = match r.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        };
+        out.push_str(&format!(
+            "| `{}` | {severity} | {} | {} | {} |\n",
+            r.code,
+            r.stage.label(),
+            r.summary.replace('|', "\\|"),
+            r.stage.docs(r.code)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
+
+    const BEGIN: &str = "<!-- registry:begin (generated from src/plan/rules.rs; RESTOREPLAN_UPDATE_DOCS=1 cargo test --lib registry to write) -->\n";
+    const END: &str = "<!-- registry:end -->\n";
+
+    fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// Product source files of `src/`, each without its test module; files
+    /// that hold only test code are left out.
+    fn product_sources() -> Vec<(PathBuf, String)> {
+        fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+            let mut entries: Vec<_> = std::fs::read_dir(dir)
+                .expect("src/ is readable")
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .collect();
+            entries.sort();
+            for path in entries {
+                if path.is_dir() {
+                    walk(&path, out);
+                    continue;
+                }
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let test_only = name.starts_with("tests")
+                    || name.starts_with("test_")
+                    || matches!(name, "testing.rs" | "fixtures.rs" | "snapshot_tests.rs");
+                if !name.ends_with(".rs") || test_only {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("source is UTF-8");
+                let product = match text.find("#[cfg(test)]\nmod tests") {
+                    Some(i) => text[..i].to_owned(),
+                    None => text,
+                };
+                out.push((path, product));
+            }
+        }
+        let mut out = Vec::new();
+        walk(&root().join("src"), &mut out);
+        out
+    }
+
+    /// Every full code literal (`"restoreplan::area::name"`) in `text`.
+    fn code_literals(text: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for (i, _) in text.match_indices("\"restoreplan::") {
+            let rest = &text[i + 1..];
+            let Some(end) = rest.find('"') else { continue };
+            let lit = &rest[..end];
+            let parts: Vec<&str> = lit.split("::").collect();
+            let well_formed = parts.len() == 3
+                && parts[1..].iter().all(|p| {
+                    !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                });
+            if well_formed {
+                found.push(lit.to_owned());
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn registry_codes_are_unique_and_static_ones_come_first() {
+        let mut seen = BTreeSet::new();
+        for r in REGISTRY {
+            assert!(seen.insert(r.code), "{} is registered twice", r.code);
+            assert!(!r.summary.is_empty(), "{} has no summary", r.code);
+        }
+        for (i, r) in REGISTRY.iter().enumerate() {
+            let offline = matches!(r.stage, Stage::Static | Stage::Graph);
+            assert_eq!(offline, i < ALL.len(), "{} is out of place", r.code);
+        }
+    }
+
+    #[test]
+    fn registry_is_complete_every_code_in_src_is_registered() {
+        let mut count = 0;
+        for (path, text) in product_sources() {
+            for code in code_literals(&text) {
+                count += 1;
+                assert!(
+                    find(&code).is_some(),
+                    "{code} (in {}) is not in plan::rules::REGISTRY",
+                    path.display()
+                );
+            }
+        }
+        assert!(count >= REGISTRY.len(), "found only {count} code literals");
+    }
+
+    #[test]
+    fn registry_every_entry_is_used() {
+        let sources = product_sources();
+        let rules_rs = root().join("src/plan/rules.rs");
+        let own = std::fs::read_to_string(&rules_rs).expect("rules.rs");
+        for r in REGISTRY {
+            // The constant naming it in this file, if any.
+            let constant = own.lines().find_map(|l| {
+                let l = l.trim();
+                let rest = l.strip_prefix("pub const ")?;
+                let (name, value) = rest.split_once(": &str = ")?;
+                (value.trim_end_matches(';') == format!("\"{}\"", r.code)).then_some(name)
+            });
+            let used = sources.iter().any(|(path, text)| {
+                if path == &rules_rs {
+                    return false;
+                }
+                let literal = text.contains(&format!("\"{}\"", r.code));
+                let by_name = constant.is_some_and(|c| {
+                    text.match_indices(c).any(|(i, _)| {
+                        let before = text[..i].chars().next_back();
+                        let after = text[i + c.len()..].chars().next();
+                        let ident = |ch: Option<char>| {
+                            ch.is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
+                        };
+                        !ident(before) && !ident(after)
+                    })
+                });
+                literal || by_name || r.stage == Stage::Graph
+            });
+            assert!(
+                used,
+                "{} is registered but nothing in src/ reports it",
+                r.code
+            );
+        }
+    }
+
+    /// `docs/rules.md` holds the registry section as generated; with
+    /// `RESTOREPLAN_UPDATE_DOCS=1` the test writes it.
+    #[test]
+    fn registry_section_of_rules_md_is_generated() {
+        let path = root().join("docs/rules.md");
+        let doc = std::fs::read_to_string(&path).expect("docs/rules.md exists");
+        let start = doc
+            .find(BEGIN)
+            .expect("docs/rules.md has the registry:begin marker");
+        let end = doc
+            .find(END)
+            .expect("docs/rules.md has the registry:end marker");
+        let body = &doc[start + BEGIN.len()..end];
+        for r in REGISTRY {
+            if matches!(r.stage, Stage::Static | Stage::Graph | Stage::Selector) {
+                let url = crate::diag::rule_url(r.code);
+                let anchor = url.split('#').nth(1).unwrap_or_default();
+                assert!(
+                    doc.contains(&format!("<a id=\"{anchor}\"></a>")),
+                    "docs/rules.md has no section for {}",
+                    r.code
+                );
+            }
+        }
+        let want = registry_markdown();
+        if body != want {
+            if std::env::var_os("RESTOREPLAN_UPDATE_DOCS").is_some() {
+                let new = format!("{}{BEGIN}{want}{}", &doc[..start], &doc[end..]);
+                std::fs::write(&path, new).expect("write docs/rules.md");
+            } else {
+                panic!(
+                    "the registry section of docs/rules.md is stale: run `RESTOREPLAN_UPDATE_DOCS=1 cargo test --lib registry`"
+                );
+            }
+        }
+    }
+}

@@ -18,22 +18,23 @@ use serde::Serialize;
 
 use crate::diag::{Finding, Severity, Span};
 use crate::plan::raw::{RawPlan, RawRestore, RawSelect};
+use crate::plan::rules;
 use crate::plan::tree::{Entry, Node, Segment, Value};
 
 /// A selector that matches no table.
-pub const NO_MATCH: &str = "restoreplan::select::no_match";
+pub const NO_MATCH: &str = rules::SELECT_NO_MATCH;
 /// A table matched by two selectors.
-pub const MATCHED_TWICE: &str = "restoreplan::select::matched_twice";
+pub const MATCHED_TWICE: &str = rules::SELECT_MATCHED_TWICE;
 /// A table matched by a selector that has its own restore (a note).
-pub const OVERRIDDEN: &str = "restoreplan::select::overridden";
+pub const OVERRIDDEN: &str = rules::SELECT_OVERRIDDEN;
 /// A group id that is also a restore's id, or another group's.
-pub const GROUP_ID_TAKEN: &str = "restoreplan::select::group_id_taken";
+pub const GROUP_ID_TAKEN: &str = rules::SELECT_GROUP_ID_TAKEN;
 /// A restore with both `table` and `select`.
-pub const TABLE_OR_SELECT: &str = "restoreplan::select::table_or_select";
+pub const TABLE_OR_SELECT: &str = rules::SELECT_TABLE_OR_SELECT;
 /// A selector without `names` or `tags`, or with a malformed glob.
-pub const INVALID: &str = "restoreplan::select::invalid";
+pub const INVALID: &str = rules::SELECT_INVALID;
 /// A group that depends on itself.
-pub const SELF_DEPENDENCY: &str = "restoreplan::select::self_dependency";
+pub const SELF_DEPENDENCY: &str = rules::SELECT_SELF_DEPENDENCY;
 
 /// Every code of this module, with a summary, for `docs/rules.md`.
 pub const CODES: &[(&str, &str)] = &[

@@ -27,11 +27,8 @@ pub mod runs;
 pub mod simulate;
 pub mod text;
 
-use std::time::Duration;
-
 pub use crate::diff::model::time_text;
 use crate::diff::model::{KeyKind, KeyView, RecoveryKind, RecoveryPointView, SettingOutcome};
-use crate::duration::human_duration;
 
 /// Rendering options shared by the human renderers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,10 +66,7 @@ pub fn count_text(n: u64) -> String {
     out
 }
 
-/// Seconds as `1h 5m`.
-pub fn secs_text(s: u64) -> String {
-    human_duration(Duration::from_secs(s))
-}
+pub use crate::text::secs_text;
 
 /// A key as a reviewer reads it.
 pub fn key_text(k: &KeyView) -> String {

@@ -5,7 +5,7 @@ use crate::diag::{Finding, Span};
 use crate::plan::SourceFile;
 
 /// Rule code of a sizes file that does not parse.
-pub const SIZES_INVALID: &str = "restoreplan::sizes::invalid";
+pub const SIZES_INVALID: &str = crate::plan::rules::SIZES_INVALID;
 
 /// The error finding for `source`, a sizes file whose parse failed with
 /// `message` (`` `orders`: … `` names the entry, which the span points at).

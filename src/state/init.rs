@@ -8,14 +8,17 @@
 //!   KMS key, point-in-time recovery on and deletion protection on.
 
 use aws_sdk_dynamodb::types as ddbt;
+#[cfg(feature = "s3")]
 use aws_sdk_s3::types as s3t;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::dynamodb::DynamoObjects;
+#[cfg(feature = "s3")]
 use super::s3::S3Objects;
 
 /// Creates or completes the bucket; one line per thing done or found.
+#[cfg(feature = "s3")]
 pub fn s3(store: &S3Objects) -> Result<Vec<String>, String> {
     let client = store.client().clone();
     let loc = store.location().clone();

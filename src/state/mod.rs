@@ -19,6 +19,7 @@
 
 pub mod dynamodb;
 pub mod init;
+#[cfg(feature = "s3")]
 pub mod s3;
 
 use std::path::Path;
@@ -88,12 +89,27 @@ impl StateBackend {
     pub fn open(&self, runs_dir: &Path, aws: AwsOptions) -> Result<RunStore, String> {
         Ok(match self {
             Self::Local => RunStore::Local(runs_dir.to_path_buf()),
+            #[cfg(feature = "s3")]
             Self::S3(l) => RunStore::Objects(Arc::new(s3::S3Objects::connect(l.clone(), aws)?)),
+            #[cfg(not(feature = "s3"))]
+            Self::S3(l) => return Err(no_s3(l)),
             Self::DynamoDb(t) => {
                 RunStore::Objects(Arc::new(dynamodb::DynamoObjects::connect(t.clone(), aws)?))
             }
         })
     }
+}
+
+/// Why an S3 backend cannot be opened by a build without the `s3` feature.
+#[cfg(not(feature = "s3"))]
+pub fn no_s3(l: &S3Location) -> String {
+    format!(
+        "the run-state backend s3://{}/{} needs the S3 backend, which this build of \
+         restoreplan leaves out: use a DynamoDB table (`--state dynamodb://TABLE?region=R&account=A`, \
+         or `state: {{ backend: dynamodb, … }}` in the plan), or build restoreplan with \
+         `cargo build --release --features s3`",
+        l.bucket, l.prefix
+    )
 }
 
 /// Checks a DynamoDB table name as AWS does (3–255 of `a-z A-Z 0-9 _ - .`).

@@ -68,7 +68,11 @@ fn the_ecommerce_example_has_forty_tables_and_mixed_encryption() {
         .map(|r| serde_json::to_value(&r.encryption).expect("serializable")["type"].to_string())
         .collect();
     assert!(kinds.len() >= 3, "{kinds:?}");
-    let orders = &plan.restores()[plan.index_of("orders").expect("orders")];
+    let orders = plan
+        .restores()
+        .iter()
+        .find(|r| r.id == "orders")
+        .expect("orders");
     assert_eq!(orders.target_name, "orders-shop-staging-gameday");
     assert_eq!(orders.target.location.region.as_str(), "eu-central-1");
     assert_eq!(

@@ -32,6 +32,7 @@ mod schedule_agree;
 mod schema;
 mod select;
 mod simulate;
+#[cfg(feature = "s3")]
 mod state;
 mod state_shared;
 mod support;

@@ -245,6 +245,7 @@ async fn resumed_from_another_checkout_and_torn_down_from_a_third(kind: Kind) {
     }
 }
 
+#[cfg(feature = "s3")]
 #[tokio::test(flavor = "multi_thread")]
 async fn s3_run_killed_in_one_checkout_resumed_from_another_torn_down_from_a_third() {
     resumed_from_another_checkout_and_torn_down_from_a_third(Kind::S3).await;
@@ -258,10 +259,10 @@ async fn dynamodb_run_killed_in_one_checkout_resumed_from_another_torn_down_from
 #[tokio::test(flavor = "multi_thread")]
 async fn two_checkouts_apply_at_once_one_proceeds_then_promote_makes_teardown_refuse() {
     let (w, plan) = world("together", "").await;
-    init(&w, Kind::S3);
+    init(&w, Kind::DynamoDb);
     let plan = plan.replace(
         "restores:\n",
-        &format!("{}restores:\n", state_block(&w, Kind::S3)),
+        &format!("{}restores:\n", state_block(&w, Kind::DynamoDb)),
     );
     let dirs: Vec<tempfile::TempDir> = (0..2)
         .map(|_| tempfile::tempdir().expect("a checkout"))
@@ -299,7 +300,7 @@ async fn two_checkouts_apply_at_once_one_proceeds_then_promote_makes_teardown_re
     assert!(out.contains("is locked by run"), "{out}");
     assert!(out.contains("on host") && out.contains(" since "), "{out}");
     assert!(out.contains("nothing was started"), "{out}");
-    let listed = runs(&w, dirs[1].path(), &["--state", &url(&w, Kind::S3)]);
+    let listed = runs(&w, dirs[1].path(), &["--state", &url(&w, Kind::DynamoDb)]);
     assert_eq!(listed.len(), 1, "{listed:#?}");
     let run = listed[0]["run_id"].as_str().expect("a run").to_owned();
     for (t, jobs) in w.restores() {
@@ -308,7 +309,7 @@ async fn two_checkouts_apply_at_once_one_proceeds_then_promote_makes_teardown_re
 
     // promote from a third checkout, then teardown refuses, always.
     let c = tempfile::tempdir().expect("dir C");
-    let state = url(&w, Kind::S3);
+    let state = url(&w, Kind::DynamoDb);
     let out = cmd(&w, c.path(), &["promote", &run, "--yes", "--state", &state]).run();
     assert!(out.stdout.contains("promoted big-a-dr"), "{}", out.stdout);
     for t in ["big-a-dr", "big-b-dr"] {
@@ -377,12 +378,16 @@ pub(crate) fn journal_records(w: &World, url: &str, run: &str) -> Vec<Value> {
 /// The cost of a shared backend on a 30-restore plan: journal writes per
 /// restore and the wall time of `apply` with each backend (same plan, same
 /// emulator, fresh account each). A measurement, not a check:
-/// `cargo test --test integration state_shared::measure -- --ignored --nocapture`
+/// `cargo test --features s3 --test integration state_shared::measure -- --ignored --nocapture`
 /// (numbers in docs/performance.md).
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a measurement; run it by name"]
 async fn measure_backend_overhead_on_a_30_restore_plan() {
-    for backend in [None, Some(Kind::S3), Some(Kind::DynamoDb)] {
+    let mut backends = vec![None, Some(Kind::DynamoDb)];
+    if cfg!(feature = "s3") {
+        backends.insert(1, Some(Kind::S3));
+    }
+    for backend in backends {
         let w = World::new(fast(), FAST).await;
         let mut plan = w.header("thirty", 10, None);
         for i in 0..30 {
@@ -431,6 +436,26 @@ async fn measure_backend_overhead_on_a_30_restore_plan() {
                 Some(Kind::DynamoDb) => "dynamodb",
             },
             records as f64 / 30.0
+        );
+    }
+}
+
+/// A build without the S3 backend says so, and names the DynamoDB backend
+/// and the build feature, before it touches anything.
+#[cfg(not(feature = "s3"))]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_build_without_the_s3_backend_refuses_an_s3_state_url_with_the_way_out() {
+    let (w, _plan) = world("nos3", "").await;
+    let url = url(&w, Kind::S3);
+    for args in [
+        vec!["state", "init", url.as_str()],
+        vec!["--state", url.as_str(), "runs"],
+    ] {
+        let (status, out) = run_any(cmd(&w, w.dir.path(), &args), &w.dir.path().join("nos3.log"));
+        assert_eq!(status, 2, "{args:?}: {out}");
+        assert!(
+            out.contains("dynamodb://") && out.contains("--features s3"),
+            "{args:?}: {out}"
         );
     }
 }

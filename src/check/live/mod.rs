@@ -15,7 +15,7 @@
 //! use (recovery point, key replica, the request and the changes after it),
 //! and [`rules`] holds the checks that turn those facts into findings.
 //! Presentation lives elsewhere: [`crate::diag::coalesce`] merges findings
-//! for people, [`crate::duration::human_duration`] writes durations.
+//! for people, [`crate::text::duration_text`] writes durations.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -38,10 +38,11 @@ use crate::cloud::{
     TableFacts, arn_account, arn_region,
 };
 use crate::diag::Finding;
-use crate::duration::{DurationModel, human_duration};
+use crate::duration::DurationModel;
 use crate::plan::model::{
     AccountId, Encryption, Location, Plan, RecoveryPointSelector, Region, Restore, TtlSetting,
 };
+use crate::text::duration_text;
 
 /// Rule codes of the live checks.
 pub mod codes {

@@ -423,7 +423,7 @@ impl Ctx<'_> {
                 let within = match &r.recovery_point {
                     RecoveryPointSelector::RandomWithin { window } => format!(
                         " created within {} before {}",
-                        human_duration(*window),
+                        duration_text(*window),
                         self.draw.at.to_rfc3339()
                     ),
                     _ => String::new(),

@@ -6,7 +6,7 @@ use super::*;
 
 fn age_text(d: chrono::TimeDelta) -> String {
     let secs = d.num_seconds().max(0) as u64;
-    crate::duration::human_duration(Duration::from_secs(secs))
+    duration_text(Duration::from_secs(secs))
 }
 
 impl Ctx<'_> {
@@ -29,7 +29,7 @@ impl Ctx<'_> {
                         "restore `{}`: {what} is {} old, older than the RPO of {}",
                         r.id,
                         age_text(age),
-                        human_duration(rpo)
+                        duration_text(rpo)
                     ),
                 )
                 .at(r.spans.recovery_point)
