@@ -25,8 +25,6 @@ use futures::stream::{self, StreamExt};
 
 mod resolve;
 mod rules;
-#[cfg(test)]
-mod tests;
 
 use crate::check::policy;
 use crate::check::request::build_request;
@@ -298,3 +296,6 @@ impl Out<'_> {
         );
     }
 }
+
+#[cfg(test)]
+mod tests;
