@@ -10,6 +10,16 @@
 //!
 //! Run: `cargo bench --bench live_select`
 
+// Test and benchmark code: its items are shared between its own modules,
+// it reports on stdout and stderr, and a benchmark that misses its target
+// ends with a failing status.
+#![allow(
+    unreachable_pub,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit
+)]
+
 #[path = "../tests/integration/support/aws.rs"]
 #[allow(dead_code)]
 mod aws;

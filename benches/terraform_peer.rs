@@ -20,6 +20,16 @@
 //! filesystem mirror (`TF_PROVIDER_MIRROR`, default `/opt/tf-plugins`); skips
 //! with a message when either is missing.
 
+// Test and benchmark code: its items are shared between its own modules,
+// it reports on stdout and stderr, and a benchmark that misses its target
+// ends with a failing status.
+#![allow(
+    unreachable_pub,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit
+)]
+
 #[path = "../tests/integration/support/emulator.rs"]
 #[allow(dead_code)]
 mod emulator;

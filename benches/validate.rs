@@ -6,6 +6,16 @@
 //!
 //! Run: `cargo bench --bench validate`
 
+// Test and benchmark code: its items are shared between its own modules,
+// it reports on stdout and stderr, and a benchmark that misses its target
+// ends with a failing status.
+#![allow(
+    unreachable_pub,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit
+)]
+
 use std::fmt::Write as _;
 
 #[path = "../tests/integration/support/garbage.rs"]

@@ -227,7 +227,9 @@ mod tests {
     #[test]
     fn every_warning_the_code_emits_is_classified() {
         let sources = [
-            include_str!("live.rs"),
+            include_str!("live/mod.rs"),
+            include_str!("live/resolve.rs"),
+            include_str!("live/rules.rs"),
             include_str!("../plan/resolve.rs"),
             include_str!("../plan/schema.rs"),
             include_str!("../graph.rs"),

@@ -18,9 +18,10 @@ use crate::exec::identity;
 use crate::exec::journal::{Journal, RunState, RunStore};
 use crate::exec::lock::{RunLock, Takeover};
 use crate::exec::policy::stop_pair;
-use crate::exec::report::RunReport;
-use crate::exec::report::gantt::{self, Chart};
-use crate::exec::report::sinks::{LiveView, RunSinks};
+use crate::exec::render::RunReport;
+use crate::exec::render::gantt::{self, Chart};
+use crate::exec::render::sinks::{LiveView, RunSinks};
+use crate::exec::runner::DEFAULT_REQUESTS_PER_SECOND;
 use crate::exec::spec::{RestoreSpec, new_run_id};
 use crate::exec::start::{self, Retry};
 use crate::exec::{Clock, ExecOptions, Executor, RunInput, TokioClock};
@@ -70,7 +71,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR", default_value = RUNS_DIR, env = "RESTOREPLAN_RUNS_DIR")]
     pub runs_dir: PathBuf,
     /// Cap on AWS calls per second across the run, the checks before it included.
-    #[arg(long, value_name = "N", default_value_t = 25.0)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_REQUESTS_PER_SECOND)]
     pub max_requests_per_second: f64,
     /// For the local emulator only: multiply every poll and retry wait by
     /// this factor, for an emulator that runs restores faster than AWS (e.g.
@@ -472,7 +473,7 @@ pub fn run(args: &Args, out: Output) -> Result {
         std::io::stderr().is_terminal(),
     );
     let sink = RunSinks::new(view, printer::Stdout, printer::Stderr);
-    let mut opts = ExecOptions::from_execution(&p.plan.header().execution);
+    let mut opts = ExecOptions::from_execution(&p.plan.header().execution, rand::random());
     opts.requests_per_second = Some(args.max_requests_per_second);
     opts.poll.time_scale = args.time_scale;
     opts.retry = opts.retry.scaled(args.time_scale);

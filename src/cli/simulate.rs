@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use crate::cli::{CompileArgs, ExitStatus, Output, Result};
-use crate::exec::report::gantt;
+use crate::duration::DurationModel;
+use crate::exec::render::gantt;
 use crate::plan::{Loaded, SourceFile};
 use crate::report;
-use crate::sim::DurationModel;
 use crate::sim::offline::Sizes;
 use crate::sim::sweep::{self, Settings};
 

@@ -182,7 +182,7 @@ pub fn run(args: &Args, out: Output) -> Result {
         let grouped = if args.format == Format::Json {
             outcome.findings.clone()
         } else {
-            live::coalesce(&outcome.findings)
+            crate::diag::coalesce(&outcome.findings)
         };
         let shown: Vec<Finding> = grouped
             .iter()
@@ -253,7 +253,7 @@ fn summary_row(outcome: &Outcome) -> (String, String) {
             "❌ invalid"
         }
     );
-    let (shown, omitted) = crate::diag::capped(&live::coalesce(&outcome.findings));
+    let (shown, omitted) = crate::diag::capped(&crate::diag::coalesce(&outcome.findings));
     let mut details = String::new();
     for f in &shown {
         let at = f

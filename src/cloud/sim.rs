@@ -10,16 +10,16 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::{Duration, Instant};
 
+use crate::clock::{Clock, TokioClock};
 use crate::cloud::{
     CloudError, CloudRead, CloudResult, CloudWrite, ErrorKind, Identity, IndexDef, ItemTally,
     JobStatus, KeyFacts, KeyOperation, PitrFacts, ProbeOutcome, RecoveryPoint, RestoreJob,
     RestoreRequest, Scope, SseRequest, StartedRestore, TableChange, TableEncryption, TableFacts,
     TtlFacts,
 };
-use crate::exec::clock::{Clock, TokioClock};
 use crate::plan::model::{AccountId, Execution};
 
-use crate::estimate::DurationModel;
+use crate::duration::DurationModel;
 
 /// Faults the simulated cloud injects.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -132,7 +132,6 @@ pub struct SimCloud {
     seed: u64,
     faults: Faults,
     sizes: HashMap<String, u64>,
-    indexes: HashMap<String, Vec<IndexDef>>,
     items: HashMap<String, u64>,
     account_limit: u32,
     clock: TokioClock,
@@ -169,7 +168,6 @@ impl SimCloud {
             seed,
             faults: Faults::default(),
             sizes: HashMap::new(),
-            indexes: HashMap::new(),
             items: HashMap::new(),
             account_limit: Execution::PER_ACCOUNT_RESTORE_LIMIT,
             clock,
@@ -196,6 +194,7 @@ impl SimCloud {
     /// Makes the endpoint unreachable from `from` to `until` virtual seconds
     /// after the cloud was created: every call fails as a refused
     /// connection, and nothing it would have done happens.
+    #[cfg(any(test, feature = "testing"))]
     pub fn with_outage(mut self, from: f64, until: f64) -> Self {
         self.outage = Some((from, until));
         self
@@ -207,20 +206,9 @@ impl SimCloud {
         self
     }
 
-    /// Indexes a restored table gets when the request keeps them all, by target table name.
-    pub fn with_indexes(mut self, indexes: HashMap<String, Vec<IndexDef>>) -> Self {
-        self.indexes = indexes;
-        self
-    }
-
-    /// Item counts of restored tables, by target table name.
-    pub fn with_item_counts(mut self, items: HashMap<String, u64>) -> Self {
-        self.items = items;
-        self
-    }
-
     /// Creates a table outside any run (already ACTIVE), e.g. to test that
     /// restores never overwrite one.
+    #[cfg(any(test, feature = "testing"))]
     pub fn create_table(&self, scope: &Scope, name: &str) {
         let now = Instant::now();
         let mut st = self.lock();
@@ -245,12 +233,22 @@ impl SimCloud {
         );
     }
 
+    /// Item counts of restored tables, by target table name (for tests of
+    /// the item-count check; otherwise a Scan reports the count as not
+    /// modelled).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn with_item_counts(mut self, items: HashMap<String, u64>) -> Self {
+        self.items = items;
+        self
+    }
+
     /// What the cloud observed so far.
     pub fn stats(&self) -> SimStats {
         self.lock().stats.clone()
     }
 
     /// Tags of a table, if it exists.
+    #[cfg(any(test, feature = "testing"))]
     pub fn tags_of(&self, scope: &Scope, name: &str) -> Option<BTreeMap<String, String>> {
         self.lock()
             .tables
@@ -259,6 +257,7 @@ impl SimCloud {
     }
 
     /// `(pitr, deletion_protection, ttl attribute, stream)` of a table, if it exists.
+    #[cfg(any(test, feature = "testing"))]
     pub fn settings_of(
         &self,
         scope: &Scope,
@@ -275,6 +274,7 @@ impl SimCloud {
     }
 
     /// Names of every table that exists now.
+    #[cfg(any(test, feature = "testing"))]
     pub fn table_names(&self) -> BTreeSet<String> {
         let now = Instant::now();
         let st = self.lock();
@@ -404,7 +404,7 @@ impl SimCloud {
         };
         let indexes = match indexes {
             Some(ix) => ix.to_vec(),
-            None => self.indexes.get(name).cloned().unwrap_or_default(),
+            None => Vec::new(),
         };
         st.tables.insert(
             key(scope, name),

@@ -234,6 +234,110 @@ pub fn capped(findings: &[Finding]) -> (Vec<Finding>, Vec<(&'static str, usize)>
     (kept, omitted)
 }
 
+/// Merges findings that say the same thing about several restores (the same
+/// rule, place and evidence, e.g. one missing key shared by twenty restores)
+/// into one that names them all, for human eyes. Order is kept.
+pub fn coalesce(findings: &[Finding]) -> Vec<Finding> {
+    // The message with its own restore's name taken out: findings merge only
+    // when they say exactly the same thing of each restore.
+    fn gist(f: &Finding) -> String {
+        match &f.restore {
+            Some(id) => f
+                .message
+                .replacen(&format!("restore `{id}`"), "restore `…`", 1),
+            None => f.message.clone(),
+        }
+    }
+    let mut out: Vec<(Finding, Vec<String>)> = Vec::new();
+    for f in findings {
+        let same = out.iter_mut().find(|(g, _)| {
+            g.code == f.code
+                && g.span == f.span
+                && g.evidence == f.evidence
+                && g.help == f.help
+                && gist(g) == gist(f)
+        });
+        match (same, &f.restore) {
+            (Some((_, ids)), Some(id)) => {
+                if !ids.contains(id) {
+                    ids.push(id.clone());
+                }
+            }
+            (Some(_), None) => {}
+            _ => out.push((f.clone(), f.restore.iter().cloned().collect())),
+        }
+    }
+    out.into_iter()
+        .map(|(mut f, ids)| {
+            if ids.len() > 1 {
+                let first = format!("restore `{}`", ids[0]);
+                let listed = if ids.len() <= 4 {
+                    let quoted: Vec<String> = ids.iter().map(|i| format!("`{i}`")).collect();
+                    format!(
+                        "restores {} and {}",
+                        quoted[..quoted.len() - 1].join(", "),
+                        quoted[quoted.len() - 1]
+                    )
+                } else {
+                    format!(
+                        "restores `{}`, `{}` and {} more",
+                        ids[0],
+                        ids[1],
+                        ids.len() - 2
+                    )
+                };
+                f.message = f.message.replacen(&first, &listed, 1);
+            }
+            f
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod coalesce_tests {
+    use super::*;
+
+    #[test]
+    fn the_same_finding_for_several_restores_is_shown_once() {
+        let f = |id: &str| {
+            Finding::error(
+                "restoreplan::kms::key_not_found",
+                format!("restore `{id}`: key not found"),
+            )
+            .restore(id)
+            .evidence("NotFoundException")
+        };
+        let other =
+            Finding::error("restoreplan::target::exists", "restore `c`: exists").restore("c");
+        let merged = coalesce(&[f("a"), f("b"), other.clone(), f("d")]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(
+            merged[0].message,
+            "restores `a`, `b` and `d`: key not found"
+        );
+        assert_eq!(merged[1], other);
+        // The same rule, place, evidence and help, but another message: not merged.
+        let managed = Finding::error(
+            "restoreplan::kms::not_shareable",
+            "restore `m`: the original table uses the AWS-managed key",
+        )
+        .restore("m")
+        .evidence("NotFoundException");
+        let owned = Finding::error(
+            "restoreplan::kms::not_shareable",
+            "restore `o`: the original table uses the AWS-owned key",
+        )
+        .restore("o")
+        .evidence("NotFoundException");
+        assert_eq!(coalesce(&[managed.clone(), owned.clone()]).len(), 2);
+        let many: Vec<Finding> = (0..6).map(|i| f(&format!("t{i}"))).collect();
+        assert_eq!(
+            coalesce(&many)[0].message,
+            "restores `t0`, `t1` and 4 more: key not found"
+        );
+    }
+}
+
 #[cfg(test)]
 mod shorten_tests {
     use super::*;

@@ -12,7 +12,7 @@ use super::model::{
 };
 use super::predict::{AFTER_RESTORE_STEP_SECONDS, predict, timing};
 use super::source::SourceSettings;
-use crate::check::live::{LiveReport, human_duration};
+use crate::check::live::LiveReport;
 use crate::check::request::kept_indexes;
 use crate::check::resolved::{Disposition, ResolvedRestore};
 use crate::cloud::{
@@ -20,6 +20,7 @@ use crate::cloud::{
 };
 use crate::diag::{Finding, Severity};
 use crate::plan::model::{OnFailure, Plan, RecoveryPointSelector, Restore, TtlSetting};
+use crate::text::duration_text;
 
 /// Rule codes of findings the dry run adds to the live checks'.
 pub mod codes {
@@ -46,9 +47,14 @@ pub fn build(
     let rto = header.objectives.rto.map(|d| d.as_secs());
     let unknown = SourceSettings::default();
 
+    // Each restore's resolution by id (the first one, should an id repeat).
+    let mut resolved: BTreeMap<&str, &ResolvedRestore> = BTreeMap::new();
+    for rr in &report.resolved {
+        resolved.entry(rr.id.as_str()).or_insert(rr);
+    }
     let mut restores = Vec::with_capacity(plan.restores().len());
     for restore in plan.restores() {
-        let Some(rr) = report.resolved.iter().find(|r| r.id == restore.id) else {
+        let Some(&rr) = resolved.get(restore.id.as_str()) else {
             continue;
         };
         let source = sources.get(&restore.id).unwrap_or(&unknown);
@@ -61,10 +67,8 @@ pub fn build(
         .restores()
         .iter()
         .map(|r| {
-            report
-                .resolved
-                .iter()
-                .find(|rr| rr.id == r.id)
+            resolved
+                .get(r.id.as_str())
                 .map_or_else(Default::default, |rr| {
                     timing(rr.estimated_seconds, rr.changes.len())
                 })
@@ -94,8 +98,8 @@ pub fn build(
             level: Level::Warning,
             message: format!(
                 "the predicted RTO of {} exceeds the objective of {}",
-                human_duration(std::time::Duration::from_secs(estimate.predicted_rto_seconds)),
-                human_duration(std::time::Duration::from_secs(o))
+                duration_text(std::time::Duration::from_secs(estimate.predicted_rto_seconds)),
+                duration_text(std::time::Duration::from_secs(o))
             ),
             restore: None,
             evidence: Some(format!(
@@ -201,12 +205,12 @@ fn finding_view(f: &Finding) -> FindingView {
     }
 }
 
-fn table_ref(account: &str, region: &str, name: &str) -> TableRef {
+fn table_ref(account: &str, region: &str, name: &str, arn: String) -> TableRef {
     TableRef {
         account: account.to_owned(),
         region: region.to_owned(),
         name: name.to_owned(),
-        arn: format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
+        arn,
     }
 }
 
@@ -256,11 +260,13 @@ fn restore_view(
             restore.source.account.as_str(),
             restore.source.region.as_str(),
             &restore.table,
+            restore.source_table_arn(),
         ),
         target: table_ref(
             rr.target.account.as_str(),
             rr.target.region.as_str(),
             &rr.target_name,
+            restore.target_table_arn(),
         ),
         recovery_point: recovery_point_view(restore, rr, now, rpo),
         request: request_view(&rr.request),
@@ -292,10 +298,7 @@ pub fn selector_text(selector: &RecoveryPointSelector) -> String {
             "point in time: latest restorable".to_owned()
         }
         RecoveryPointSelector::RandomWithin { window } => {
-            format!(
-                "random within {}",
-                crate::check::live::human_duration(*window)
-            )
+            format!("random within {}", duration_text(*window))
         }
     }
 }

@@ -20,24 +20,25 @@ use crate::plan::model::{
     RecoveryPointSelector, Region, Restore, StreamSetting, Target,
 };
 
-pub const SOURCE: &str = "111122223333";
-pub const TARGET: &str = "444455556666";
-pub const KEY: &str = "arn:aws:kms:us-west-2:444455556666:key/mrk-1234abcd12ab34cd56ef1234567890ab";
+pub(crate) const SOURCE: &str = "111122223333";
+pub(crate) const TARGET: &str = "444455556666";
+pub(crate) const KEY: &str =
+    "arn:aws:kms:us-west-2:444455556666:key/mrk-1234abcd12ab34cd56ef1234567890ab";
 
-pub fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
         .single()
         .unwrap_or_default()
 }
 
-pub fn loc(account: &str, region: &str) -> Location {
+pub(crate) fn loc(account: &str, region: &str) -> Location {
     Location {
         account: AccountId::parse(account).unwrap_or_else(|| panic!("bad account {account}")),
         region: Region::parse(region).unwrap_or_else(|| panic!("bad region {region}")),
     }
 }
 
-pub fn header(concurrency: u32) -> PlanHeader {
+pub(crate) fn header(concurrency: u32) -> PlanHeader {
     let mut keys = BTreeMap::new();
     keys.insert(
         "dr".to_owned(),
@@ -62,7 +63,7 @@ pub fn header(concurrency: u32) -> PlanHeader {
     }
 }
 
-pub fn restore(id: &str, table: &str) -> Restore {
+pub(crate) fn restore(id: &str, table: &str) -> Restore {
     Restore {
         id: id.to_owned(),
         table: table.to_owned(),
@@ -100,7 +101,7 @@ pub fn restore(id: &str, table: &str) -> Restore {
 /// Three restores: `accounts` (AWS Backup, customer key, one index dropped),
 /// `ledger` (depends on accounts, its stream is lost) and `audit` (point in
 /// time, blocked because its target exists).
-pub fn plan() -> Plan {
+pub(crate) fn plan() -> Plan {
     let accounts = Restore {
         indexes: Some(vec!["by-email".to_owned()]),
         ..restore("accounts", "accounts")
@@ -146,7 +147,7 @@ fn table(name: &str, encryption: TableEncryption, indexes: Vec<IndexDef>) -> Tab
     }
 }
 
-pub fn vault_point(table: &str, n: u32, hours_old: i64) -> RecoveryPoint {
+pub(crate) fn vault_point(table: &str, n: u32, hours_old: i64) -> RecoveryPoint {
     RecoveryPoint {
         arn: format!(
             "arn:aws:backup:us-west-2:{TARGET}:recovery-point:0b5c8e4a-aaaa-bbbb-cccc-{n:012}"
@@ -165,7 +166,7 @@ pub fn vault_point(table: &str, n: u32, hours_old: i64) -> RecoveryPoint {
     }
 }
 
-pub fn key_facts() -> KeyFacts {
+pub(crate) fn key_facts() -> KeyFacts {
     KeyFacts {
         arn: KEY.to_owned(),
         account: TARGET.to_owned(),
@@ -183,7 +184,7 @@ fn changes(plan: &Plan, r: &Restore) -> Vec<TableChange> {
 }
 
 /// A live report of [`plan`] as `check::live::check` would produce it.
-pub fn report(plan: &Plan) -> LiveReport {
+pub(crate) fn report(plan: &Plan) -> LiveReport {
     let rs = plan.restores();
     // accounts: customer key, index by-date dropped.
     let acc_table = table(
@@ -320,7 +321,7 @@ pub fn report(plan: &Plan) -> LiveReport {
 }
 
 /// Source settings: accounts has PITR and tags, ledger has TTL, audit unknown.
-pub fn sources() -> BTreeMap<String, SourceSettings> {
+pub(crate) fn sources() -> BTreeMap<String, SourceSettings> {
     BTreeMap::from([
         (
             "accounts".to_owned(),

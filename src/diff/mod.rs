@@ -24,9 +24,6 @@ pub mod stale;
 #[cfg(test)]
 pub(crate) mod fixtures;
 
-/// The predicted RTO under its former name: [`predict`].
-pub use predict as estimate;
-
 pub use build::build;
 pub use model::DryRun;
 pub use pipeline::dry_run;

@@ -19,18 +19,8 @@ pub mod journal;
 pub mod lock;
 pub mod objects;
 pub mod policy;
-pub mod report;
+pub mod render;
 pub mod runner;
-/// The scheduler, which lives in [`crate::schedule`]; kept under this name
-/// for existing imports.
-pub mod scheduler {
-    pub use crate::schedule::{Caps, NodeState, Scheduler};
-}
-/// The clock, which lives in [`crate::clock`]; kept under this name for
-/// existing imports.
-pub mod clock {
-    pub use crate::clock::{Clock, TokioClock, seconds_between};
-}
 pub mod spec;
 pub mod start;
 pub mod teardown;

@@ -67,19 +67,25 @@ pub struct ExecOptions {
     pub fifo: bool,
 }
 
+/// Cap on API calls per second across a run unless the command line says
+/// otherwise (`apply --max-requests-per-second`).
+pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 25.0;
+
 impl ExecOptions {
-    /// Options from a plan's `execution` settings.
-    pub fn from_execution(e: &Execution) -> Self {
+    /// Options from a plan's `execution` settings, with the retry jitter
+    /// seeded by `seed`: the one place that turns `execution` into executor
+    /// tunables (`apply` and `simulate` both start here).
+    pub fn from_execution(e: &Execution, seed: u64) -> Self {
         Self {
             caps: Caps {
                 concurrency: e.concurrency,
                 per_account: Execution::PER_ACCOUNT_RESTORE_LIMIT,
             },
             on_failure: e.on_failure,
-            requests_per_second: Some(25.0),
+            requests_per_second: Some(DEFAULT_REQUESTS_PER_SECOND),
             poll: PollPolicy::default(),
             retry: RetryPolicy::default(),
-            seed: rand::random(),
+            seed,
             fifo: false,
         }
     }
@@ -138,10 +144,42 @@ enum Done {
     Interrupted,
 }
 
+/// How a [`Executor::call`] ended.
 enum Call<T> {
     Ok(T),
     Err(CloudError),
     Interrupted,
+}
+
+/// What a step of a restore returns when the run was interrupted while it
+/// waited on a call.
+trait Interrupted {
+    fn interrupted() -> Self;
+}
+
+impl Interrupted for Result<Done, ExecError> {
+    fn interrupted() -> Self {
+        Ok(Done::Interrupted)
+    }
+}
+
+impl<T> Interrupted for Result<Result<T, Done>, ExecError> {
+    fn interrupted() -> Self {
+        Ok(Err(Done::Interrupted))
+    }
+}
+
+/// The value of a [`Call`]; otherwise returns from the enclosing step:
+/// `$fail` (with the error bound to `$e`) when the call failed for good, the
+/// step's [`Interrupted`] value when the run stopped while it waited.
+macro_rules! called {
+    ($call:expr, |$e:ident| $fail:expr) => {
+        match $call {
+            Call::Ok(v) => v,
+            Call::Err($e) => return $fail,
+            Call::Interrupted => return Interrupted::interrupted(),
+        }
+    };
 }
 
 /// The DAG executor.
@@ -621,16 +659,13 @@ impl<'a> Executor<'a> {
         // creation after the intent) says this request made it; an AWS
         // Backup job is re-sent with the same token and AWS returns it.
         if !had_intent || spec.is_native() {
-            let existing = match self
-                .call(ctx, i, "DescribeTable", false, || {
+            let existing = called!(
+                self.call(ctx, i, "DescribeTable", false, || {
                     self.cloud.describe_table(scope, name)
                 })
-                .await
-            {
-                Call::Ok(t) => t,
-                Call::Err(e) => return self.fail(ctx, i, e.to_string()).map(Err),
-                Call::Interrupted => return Ok(Err(Done::Interrupted)),
-            };
+                .await,
+                |e| self.fail(ctx, i, e.to_string()).map(Err)
+            );
             if let Some(t) = existing {
                 if had_intent {
                     return match evidence_fits(spec, &t, ctx.started[i]) {
@@ -716,16 +751,13 @@ impl<'a> Executor<'a> {
             Call::Err(e) if e.kind == ErrorKind::Conflict && spec.is_native() => {
                 let lost_answer = unknown.load(std::sync::atomic::Ordering::Relaxed);
                 let table = if lost_answer {
-                    match self
-                        .call(ctx, i, "DescribeTable", false, || {
+                    called!(
+                        self.call(ctx, i, "DescribeTable", false, || {
                             self.cloud.describe_table(scope, name)
                         })
-                        .await
-                    {
-                        Call::Ok(t) => t,
-                        Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Err),
-                        Call::Interrupted => return Ok(Err(Done::Interrupted)),
-                    }
+                        .await,
+                        |e| self.fail_running(ctx, i, e.to_string()).map(Err)
+                    )
                 } else {
                     None
                 };
@@ -794,20 +826,15 @@ impl<'a> Executor<'a> {
                 )
                 .map(Err);
         }
-        let tags = match self
-            .call(ctx, i, "ListTagsOfResource", false, || {
+        let tags = called!(
+            self.call(ctx, i, "ListTagsOfResource", false, || {
                 self.cloud.table_tags(scope, &table.arn)
             })
-            .await
-        {
-            Call::Ok(t) => t,
-            Call::Err(e) => {
-                return self
-                    .fail(ctx, i, refuse(format!("its tags could not be read: {e}")))
-                    .map(Err);
-            }
-            Call::Interrupted => return Ok(Err(Done::Interrupted)),
-        };
+            .await,
+            |e| self
+                .fail(ctx, i, refuse(format!("its tags could not be read: {e}")))
+                .map(Err)
+        );
         if tags.get(RUN_TAG).map(String::as_str) != Some(ctx.input.run_id) {
             return self
                 .fail(
@@ -832,16 +859,13 @@ impl<'a> Executor<'a> {
                     .map(Err);
             }
             let off = TableChange::DeletionProtection { enabled: false };
-            match self
-                .call(ctx, i, "UpdateTable", true, || {
+            called!(
+                self.call(ctx, i, "UpdateTable", true, || {
                     self.cloud.change_table(scope, name, &off)
                 })
-                .await
-            {
-                Call::Ok(()) => {}
-                Call::Err(e) => return self.fail(ctx, i, refuse(format!("{e}"))).map(Err),
-                Call::Interrupted => return Ok(Err(Done::Interrupted)),
-            }
+                .await,
+                |e| self.fail(ctx, i, refuse(format!("{e}"))).map(Err)
+            );
         }
         match self
             .call(ctx, i, "DeleteTable", true, || {
@@ -856,14 +880,15 @@ impl<'a> Executor<'a> {
         }
         // DynamoDB deletes in the background: wait until the name is free.
         loop {
-            match self
-                .call(ctx, i, "DescribeTable", false, || {
+            match called!(
+                self.call(ctx, i, "DescribeTable", false, || {
                     self.cloud.describe_table(scope, name)
                 })
-                .await
-            {
-                Call::Ok(None) => break,
-                Call::Ok(Some(_)) => {
+                .await,
+                |e| self.fail(ctx, i, refuse(format!("{e}"))).map(Err)
+            ) {
+                None => break,
+                Some(_) => {
                     if !self
                         .sleep(
                             self.opts
@@ -876,8 +901,6 @@ impl<'a> Executor<'a> {
                         return Ok(Err(Done::Interrupted));
                     }
                 }
-                Call::Err(e) => return self.fail(ctx, i, refuse(format!("{e}"))).map(Err),
-                Call::Interrupted => return Ok(Err(Done::Interrupted)),
             }
         }
         self.journal.append(&Record::Cleared {
@@ -944,16 +967,13 @@ impl<'a> Executor<'a> {
                 return Ok(Err(Done::Interrupted));
             }
             if let (StartedRestore::Job { id }, false) = (handle, job_done) {
-                let job = match self
-                    .call(ctx, i, "DescribeRestoreJob", false, || {
+                let job = called!(
+                    self.call(ctx, i, "DescribeRestoreJob", false, || {
                         self.cloud.describe_restore_job(scope, id)
                     })
-                    .await
-                {
-                    Call::Ok(j) => j,
-                    Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Err),
-                    Call::Interrupted => return Ok(Err(Done::Interrupted)),
-                };
+                    .await,
+                    |e| self.fail_running(ctx, i, e.to_string()).map(Err)
+                );
                 match job.status {
                     JobStatus::Completed => job_done = true,
                     JobStatus::Failed | JobStatus::Aborted => {
@@ -991,16 +1011,13 @@ impl<'a> Executor<'a> {
                     }
                 }
             }
-            let table = match self
-                .call(ctx, i, "DescribeTable", false, || {
+            let table = called!(
+                self.call(ctx, i, "DescribeTable", false, || {
                     self.cloud.describe_table(scope, name)
                 })
-                .await
-            {
-                Call::Ok(t) => t,
-                Call::Err(e) => return self.fail_running(ctx, i, e.to_string()).map(Err),
-                Call::Interrupted => return Ok(Err(Done::Interrupted)),
-            };
+                .await,
+                |e| self.fail_running(ctx, i, e.to_string()).map(Err)
+            );
             match table {
                 Some(t) if t.status == "ACTIVE" && !t.restore_in_progress => {
                     return Ok(Ok(t.table_id));
@@ -1082,40 +1099,33 @@ impl<'a> Executor<'a> {
                 at,
             });
         }
-        let table = match self
-            .call(ctx, i, "DescribeTable", false, || {
+        let table = called!(
+            self.call(ctx, i, "DescribeTable", false, || {
                 self.cloud.describe_table(scope, name)
             })
-            .await
-        {
-            Call::Ok(Some(t)) => t,
-            Call::Ok(None) => {
-                return self.fail(
-                    ctx,
-                    i,
-                    format!("table `{name}` disappeared before verification"),
-                );
-            }
-            Call::Err(e) => {
+            .await,
+            |e| {
                 let transient = e.is_retryable();
-                return self.fail_as(ctx, i, format!("verification failed: {e}"), transient);
+                self.fail_as(ctx, i, format!("verification failed: {e}"), transient)
             }
-            Call::Interrupted => return Ok(Done::Interrupted),
+        );
+        let Some(table) = table else {
+            return self.fail(
+                ctx,
+                i,
+                format!("table `{name}` disappeared before verification"),
+            );
         };
         let table = match key_to_classify(spec, &table) {
             Some(key) => {
-                match self
-                    .call(ctx, i, "DescribeKey", false, || {
+                let k = called!(
+                    self.call(ctx, i, "DescribeKey", false, || {
                         self.cloud.describe_key(scope, key)
                     })
-                    .await
-                {
-                    Call::Ok(k) => table.with_key_manager(k.manager),
-                    Call::Err(e) => {
-                        return self.fail(ctx, i, format!("verification failed: {e}"));
-                    }
-                    Call::Interrupted => return Ok(Done::Interrupted),
-                }
+                    .await,
+                    |e| self.fail(ctx, i, format!("verification failed: {e}"))
+                );
+                table.with_key_manager(k.manager)
             }
             None => table,
         };

@@ -12,7 +12,7 @@ use crate::check::resolved::{Disposition, ResolvedRestore};
 use crate::cloud::{
     RecoveryPoint, RecoveryPointOrigin, RestoreRequest, Scope, SseRequest, TableChange,
 };
-use crate::estimate::DurationModel;
+use crate::duration::DurationModel;
 use crate::plan::model::{Encryption, RecoveryPointSelector, Restore};
 
 pub use crate::check::changes::{PLAN_TAG, RUN_TAG};

@@ -7,7 +7,7 @@ use crate::plan::model::{
 };
 
 /// A location from literals known to be valid.
-pub fn location(account: &str, region: &str) -> Location {
+pub(crate) fn location(account: &str, region: &str) -> Location {
     Location {
         account: AccountId::parse(account).unwrap_or_else(|| panic!("bad account {account}")),
         region: Region::parse(region).unwrap_or_else(|| panic!("bad region {region}")),
@@ -15,7 +15,7 @@ pub fn location(account: &str, region: &str) -> Location {
 }
 
 /// A minimal restore `r{i}` of table `t{i}`.
-pub fn restore(i: usize, depends_on: Vec<String>) -> Restore {
+pub(crate) fn restore(i: usize, depends_on: Vec<String>) -> Restore {
     Restore {
         id: format!("r{i}"),
         table: format!("t{i}"),
@@ -36,7 +36,7 @@ pub fn restore(i: usize, depends_on: Vec<String>) -> Restore {
 }
 
 /// Restores `0..n` where each edge `(a, b)` makes `b` depend on `a`.
-pub fn restores_of(n: usize, edges: &[(usize, usize)]) -> Vec<Restore> {
+pub(crate) fn restores_of(n: usize, edges: &[(usize, usize)]) -> Vec<Restore> {
     (0..n)
         .map(|i| {
             restore(
@@ -55,7 +55,7 @@ use std::collections::BTreeMap;
 
 use crate::clock::{Clock, TokioClock};
 use crate::cloud::sim::SimCloud;
-use crate::estimate::DurationModel;
+use crate::duration::DurationModel;
 use crate::exec::events::{CollectingSink, Event};
 use crate::exec::journal::{Journal, RunState};
 use crate::exec::policy::StopSignal;
@@ -65,11 +65,11 @@ use crate::plan::model::{OnFailure, StreamSetting, TtlSetting};
 use crate::schedule::Caps;
 
 /// Table sizes in bytes by original table name.
-pub type Sizes = BTreeMap<String, u64>;
+pub(crate) type Sizes = BTreeMap<String, u64>;
 
 /// Restores with every after-restore setting, alternating AWS Backup and
 /// point-in-time restores, sizes spread over two orders of magnitude.
-pub fn rich_restores(n: usize, edges: &[(usize, usize)]) -> (Vec<Restore>, Sizes) {
+pub(crate) fn rich_restores(n: usize, edges: &[(usize, usize)]) -> (Vec<Restore>, Sizes) {
     let mut restores = restores_of(n, edges);
     let mut sizes = BTreeMap::new();
     for (i, r) in restores.iter_mut().enumerate() {
@@ -93,7 +93,7 @@ pub fn rich_restores(n: usize, edges: &[(usize, usize)]) -> (Vec<Restore>, Sizes
 }
 
 /// A simulated cloud and the specs of `restores`.
-pub fn sim_for(
+pub(crate) fn sim_for(
     restores: &[Restore],
     sizes: &Sizes,
     seed: u64,
@@ -117,7 +117,7 @@ fn bytes_of(r: &Restore, sizes: &Sizes, model: &DurationModel) -> u64 {
 }
 
 /// The specs of `restores` of the plan `test-plan`, resolved offline.
-pub fn specs_of(
+pub(crate) fn specs_of(
     restores: &[Restore],
     sizes: &Sizes,
     model: &DurationModel,
@@ -130,7 +130,7 @@ pub fn specs_of(
 }
 
 /// Executor options for tests.
-pub fn options(concurrency: u32, per_account: u32, on_failure: OnFailure) -> ExecOptions {
+pub(crate) fn options(concurrency: u32, per_account: u32, on_failure: OnFailure) -> ExecOptions {
     ExecOptions {
         caps: Caps {
             concurrency,
@@ -147,7 +147,7 @@ pub fn options(concurrency: u32, per_account: u32, on_failure: OnFailure) -> Exe
 
 /// One run (or resume) against `sim`, collecting events.
 #[allow(clippy::too_many_arguments)]
-pub async fn run_once(
+pub(crate) async fn run_once(
     sim: &SimCloud,
     clock: &TokioClock,
     journal: &Journal,

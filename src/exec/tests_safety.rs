@@ -307,7 +307,7 @@ async fn a_retried_restore_starts_again_with_a_new_token_and_completes() {
 #[test]
 fn evidence_must_name_the_source_the_time_and_a_creation_after_the_intent() {
     let (restores, sizes) = pitr_restores(1);
-    let model = crate::estimate::DurationModel::default();
+    let model = crate::duration::DurationModel::default();
     let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
     let mut spec = crate::exec::testing::specs_of(&restores, &sizes, &model, now).remove(0);
     let at = now - chrono::Duration::hours(1);

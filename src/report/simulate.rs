@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::exec::report::gantt::Chart;
-use crate::exec::report::hms;
+use crate::exec::render::gantt::Chart;
+use crate::exec::render::hms;
 use crate::plan::model::Plan;
 use crate::sim::run::SimOutcome;
 use crate::sim::sweep::{Simulation, SweepRow};
@@ -169,7 +169,7 @@ fn per_restore(main: &SimOutcome) -> String {
     rows.sort_by_key(|t| (t.started, t.index));
     for t in rows {
         let off = |x: Option<chrono::DateTime<chrono::Utc>>| match (origin, x) {
-            (Some(o), Some(x)) => format!("+{}", hms(crate::exec::clock::seconds_between(o, x))),
+            (Some(o), Some(x)) => format!("+{}", hms(crate::clock::seconds_between(o, x))),
             _ => "-".to_owned(),
         };
         let _ = writeln!(

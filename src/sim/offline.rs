@@ -11,7 +11,7 @@ use crate::exec::spec::RestoreSpec;
 pub use crate::exec::spec::synthesize_recovery_point;
 use crate::plan::model::Restore;
 
-use crate::estimate::DurationModel;
+use crate::duration::DurationModel;
 
 /// Table sizes in bytes by original table name (or restore id).
 #[derive(Debug, Clone, Default, PartialEq)]

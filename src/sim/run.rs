@@ -8,7 +8,7 @@ use crate::clock::{Clock, TokioClock};
 use crate::exec::events::CollectingSink;
 use crate::exec::journal::Journal;
 use crate::exec::policy::{PollPolicy, RetryPolicy, StopSignal};
-use crate::exec::report::RunReport;
+use crate::exec::render::RunReport;
 use crate::exec::runner::{ExecError, ExecOptions, Executor, RunInput, RunSummary};
 use crate::graph::DependencyGraph;
 use crate::plan::model::{Execution, OnFailure};
@@ -16,7 +16,7 @@ use crate::schedule::Caps;
 
 use super::offline::OfflinePlan;
 use crate::cloud::sim::{Faults, SimCloud, SimStats};
-use crate::estimate::DurationModel;
+use crate::duration::DurationModel;
 
 /// Settings of one simulated run.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,15 +44,16 @@ pub struct SimConfig {
 impl SimConfig {
     /// Settings matching a plan's `execution` block.
     pub fn from_execution(e: &Execution, seed: u64, start: DateTime<Utc>) -> Self {
+        let opts = ExecOptions::from_execution(e, seed);
         Self {
-            concurrency: e.concurrency,
-            per_account: Execution::PER_ACCOUNT_RESTORE_LIMIT,
-            on_failure: e.on_failure,
-            seed,
-            poll: PollPolicy::default(),
-            fifo: false,
+            concurrency: opts.caps.concurrency,
+            per_account: opts.caps.per_account,
+            on_failure: opts.on_failure,
+            seed: opts.seed,
+            poll: opts.poll,
+            fifo: opts.fifo,
             faults: Faults::default(),
-            requests_per_second: Some(25.0),
+            requests_per_second: opts.requests_per_second,
             start,
         }
     }

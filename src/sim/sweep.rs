@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::estimate::DurationModel;
+use crate::duration::DurationModel;
 use crate::plan::model::Plan;
 use crate::sim::offline::{OfflinePlan, Sizes, resolve_offline};
 use crate::sim::run::{SimConfig, SimError, SimOutcome, simulate};

@@ -992,7 +992,7 @@ fn phases_of(records: &[Value]) -> BTreeMap<String, usize> {
 
 /// The lease of the crash trials with a shared backend: a killed run is
 /// resumed once it expired.
-const CRASH_LEASE_SECONDS: u64 = 2;
+const CRASH_LEASE_SECONDS: u64 = 5;
 
 /// One trial: seed fresh accounts, start `apply`, `kill -9` it after
 /// `delay_ms`, resume until done, check the emulator's logs and the tables.

@@ -1,6 +1,16 @@
 //! restoreplan's integration tests: one binary that drives the real
 //! `restoreplan` binary and, where AWS is involved, one local emulator.
 
+// Test and benchmark code: its items are shared between its own modules,
+// it reports on stdout and stderr, and a benchmark that misses its target
+// ends with a failing status.
+#![allow(
+    unreachable_pub,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit
+)]
+
 mod apply;
 mod apply_safety;
 mod examples;

@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use crate::exec::events::{CollectingSink, Event, EventSink};
-use crate::exec::report::jsonl::JsonLines;
-use crate::exec::report::lines::Lines;
-use crate::exec::report::progress::Progress;
+use crate::exec::render::jsonl::JsonLines;
+use crate::exec::render::lines::Lines;
+use crate::exec::render::progress::Progress;
 
 /// What the operator sees while a run works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
