@@ -150,6 +150,19 @@ impl Executor<'_> {
         let spec = &ctx.input.specs[i];
         let (scope, name) = (&spec.target, spec.target_name.as_str());
         let mut checks = Vec::new();
+        if let Some(command) = &v.command {
+            // Never reported as passed while it is not run.
+            checks.push(Check {
+                name: "command".to_owned(),
+                passed: false,
+                detail: format!(
+                    "`{}` was not run: this version of restoreplan does not run \
+                     verify.command yet; remove it from the plan or run it yourself \
+                     after the run",
+                    command.join(" ")
+                ),
+            });
+        }
         if v.items.is_none() && v.keys.is_empty() {
             return Outcome::Ok(checks);
         }

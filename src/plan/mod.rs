@@ -31,6 +31,7 @@ pub mod rules;
 pub mod schema;
 pub mod select;
 pub mod source;
+pub mod state;
 pub mod tree;
 pub mod verify;
 pub mod yaml;

@@ -425,7 +425,7 @@ pub struct PlanHeader {
     /// Where runs live (`state:`). Not part of what the plan restores: a
     /// run moved to another backend is the same plan.
     #[serde(skip)]
-    pub state: crate::state::StateBackend,
+    pub state: crate::plan::state::StateBackend,
 }
 
 /// A validated plan: resolved restores plus their acyclic dependency graph.

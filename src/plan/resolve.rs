@@ -1172,9 +1172,9 @@ fn execution(cx: &mut Ctx<'_>, raw: &RawPlan) -> Execution {
 }
 
 /// The `state:` block: the backend and exactly the fields it takes.
-fn state_backend(cx: &mut Ctx<'_>, raw: &RawPlan) -> crate::state::StateBackend {
+fn state_backend(cx: &mut Ctx<'_>, raw: &RawPlan) -> crate::plan::state::StateBackend {
     use crate::plan::raw::RawBackend;
-    use crate::state::{S3Location, StateBackend, TableLocation};
+    use crate::plan::state::{S3Location, StateBackend, TableLocation};
     let Some(st) = &raw.state else {
         return StateBackend::Local;
     };
@@ -1262,11 +1262,20 @@ fn state_backend(cx: &mut Ctx<'_>, raw: &RawPlan) -> crate::state::StateBackend 
     let bucket = named(
         "bucket",
         &st.bucket,
-        crate::state::valid_bucket,
+        crate::plan::state::valid_bucket,
         "bucket name",
     );
-    let table = named("table", &st.table, crate::state::valid_table, "table name");
-    let prefix = match st.prefix.as_deref().map(crate::state::normalise_prefix) {
+    let table = named(
+        "table",
+        &st.table,
+        crate::plan::state::valid_table,
+        "table name",
+    );
+    let prefix = match st
+        .prefix
+        .as_deref()
+        .map(crate::plan::state::normalise_prefix)
+    {
         None => Some(String::new()),
         Some(Ok(p)) => Some(p),
         Some(Err(why)) => {
