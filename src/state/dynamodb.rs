@@ -72,31 +72,13 @@ impl DynamoObjects {
     /// Connects to the backend with the credentials `options` give for its
     /// account, checking first that they are of that account.
     pub fn connect(loc: TableLocation, options: AwsOptions) -> Result<Self, String> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("restoreplan-state")
-            .enable_all()
-            .build()
-            .map_err(|e| format!("failed to start the run-state runtime: {e}"))?;
         let scope = Location {
             account: loc.account.clone(),
             region: loc.region.clone(),
         };
-        let url = loc.url();
-        let client = match futures::executor::block_on(
-            rt.spawn(async move { AwsCloud::new(options).dynamodb_client(&scope).await }),
-        ) {
-            Ok(Ok(c)) => c,
-            // Dropping a runtime may block, which an async caller forbids.
-            Ok(Err(e)) => {
-                rt.shutdown_background();
-                return Err(format!("run state {url}: {e}"));
-            }
-            Err(e) => {
-                rt.shutdown_background();
-                return Err(format!("run state {url}: {e}"));
-            }
-        };
+        let (rt, client) = super::start_client(&loc.url(), async move {
+            AwsCloud::new(options).dynamodb_client(&scope).await
+        })?;
         Ok(Self {
             loc,
             client,

@@ -47,3 +47,32 @@ impl StateBackend {
         })
     }
 }
+
+/// Starts a backend's own one-thread runtime and, on it, the client that
+/// `connect` makes (after its identity check). On failure the runtime is
+/// shut down in the background: dropping a runtime may block, which an
+/// async caller forbids. `url` names the backend in the error.
+pub(crate) fn start_client<C, F>(
+    url: &str,
+    connect: F,
+) -> Result<(tokio::runtime::Runtime, C), String>
+where
+    C: Send + 'static,
+    F: std::future::Future<Output = crate::cloud::CloudResult<C>> + Send + 'static,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("restoreplan-state")
+        .enable_all()
+        .build()
+        .map_err(|e| format!("failed to start the run-state runtime: {e}"))?;
+    let failed = |rt: tokio::runtime::Runtime, e: String| {
+        rt.shutdown_background();
+        Err(format!("run state {url}: {e}"))
+    };
+    match futures::executor::block_on(rt.spawn(connect)) {
+        Ok(Ok(c)) => Ok((rt, c)),
+        Ok(Err(e)) => failed(rt, e.to_string()),
+        Err(e) => failed(rt, e.to_string()),
+    }
+}
