@@ -360,6 +360,19 @@ pub fn not_a_plan(
     )
 }
 
+/// Prints a rejected plan's findings on stderr (errors only with
+/// `--quiet`); the error to stop with.
+fn show_rejected(r: &crate::plan::Rejected, out: Output) -> Error {
+    let shown: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| !out.quiet || f.is_error())
+        .cloned()
+        .collect();
+    crate::err!("{}", findings::render_human(&shown, &r.source, out.human()));
+    Error::Failed
+}
+
 /// Loads one plan for a command that needs a valid plan (e.g. `graph`):
 /// prints warnings or findings as human diagnostics on stderr and returns
 /// the plan, or the error to stop with (its reason already printed).
@@ -386,16 +399,7 @@ pub fn load_or_report(
             crate::errln!("error: failed to read {}: {source}", path.display());
             Err(Error::Stopped)
         }
-        Err(LoadError::Rejected(r)) => {
-            let shown: Vec<_> = r
-                .findings
-                .iter()
-                .filter(|f| !out.quiet || f.is_error())
-                .cloned()
-                .collect();
-            crate::err!("{}", findings::render_human(&shown, &r.source, out.human()));
-            Err(Error::Failed)
-        }
+        Err(LoadError::Rejected(r)) => Err(show_rejected(&r, out)),
     }
 }
 

@@ -77,16 +77,7 @@ fn shown(
             crate::err!("{}", findings::render_human(&[*f], source, out.human()));
             Err(Error::Failed)
         }
-        Err(ExpandError::Rejected(r)) => {
-            let shown: Vec<_> = r
-                .findings
-                .iter()
-                .filter(|f| !out.quiet || f.is_error())
-                .cloned()
-                .collect();
-            crate::err!("{}", findings::render_human(&shown, &r.source, out.human()));
-            Err(Error::Failed)
-        }
+        Err(ExpandError::Rejected(r)) => Err(super::show_rejected(&r, out)),
     }
 }
 
