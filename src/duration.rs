@@ -28,6 +28,10 @@ pub struct DurationModel {
     pub jitter: f64,
     /// Size assumed for a table the sizes file does not list, in bytes.
     pub default_table_bytes: u64,
+    /// Fixed time of an AWS Backup copy job (`copy:`), in seconds.
+    pub copy_overhead_seconds: f64,
+    /// Copy throughput in bytes per second.
+    pub copy_bytes_per_second: f64,
 }
 
 impl Default for DurationModel {
@@ -38,6 +42,8 @@ impl Default for DurationModel {
             bytes_per_second: 25.0 * 1024.0 * 1024.0,
             jitter: 0.15,
             default_table_bytes: 1024 * 1024 * 1024,
+            copy_overhead_seconds: 300.0,
+            copy_bytes_per_second: 50.0 * 1024.0 * 1024.0,
         }
     }
 }
@@ -93,6 +99,12 @@ impl DurationModel {
         if !(self.bytes_per_second.is_finite() && self.bytes_per_second > 0.0) {
             return Err("bytes_per_second must be a positive number".to_owned());
         }
+        if !finite_nonneg(self.copy_overhead_seconds) {
+            return Err("copy_overhead_seconds must be a non-negative number of seconds".to_owned());
+        }
+        if !(self.copy_bytes_per_second.is_finite() && self.copy_bytes_per_second > 0.0) {
+            return Err("copy_bytes_per_second must be a positive number".to_owned());
+        }
         if !(0.0..1.0).contains(&self.jitter) {
             return Err("jitter must be at least 0 and below 1".to_owned());
         }
@@ -107,6 +119,25 @@ impl DurationModel {
             self.backup_overhead_seconds
         };
         overhead + bytes as f64 / self.bytes_per_second
+    }
+
+    /// The expected duration in seconds of copying a recovery point of
+    /// `bytes` into another vault (AWS Backup `StartCopyJob`), on the same
+    /// time scale as restores.
+    pub fn copy_estimate(&self, bytes: u64) -> f64 {
+        self.copy_overhead_seconds + bytes as f64 / self.copy_bytes_per_second
+    }
+
+    /// The actual duration of a copy in a simulation: the copy estimate
+    /// times the same kind of deterministic factor as [`DurationModel::sample`].
+    pub fn sample_copy(&self, bytes: u64, seed: u64, table: &str) -> f64 {
+        let restore = self.estimate(bytes, false);
+        let factor = if restore > 0.0 {
+            self.sample(bytes, false, seed ^ 0xc0b1, table) / restore
+        } else {
+            1.0
+        };
+        self.copy_estimate(bytes) * factor
     }
 
     /// The actual duration of a restore in a simulation: the estimate times
@@ -128,6 +159,19 @@ impl DurationModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_duration_is_overhead_plus_size_over_copy_throughput() {
+        let m = DurationModel {
+            copy_overhead_seconds: 60.0,
+            copy_bytes_per_second: 100.0,
+            jitter: 0.0,
+            ..DurationModel::default()
+        };
+        assert_eq!(m.copy_estimate(1000), 70.0);
+        assert_eq!(m.sample_copy(1000, 7, "t"), 70.0);
+        assert!(DurationModel::from_yaml("copy_bytes_per_second: 0").is_err());
+    }
 
     #[test]
     fn duration_is_overhead_plus_size_over_throughput() {

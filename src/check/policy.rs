@@ -85,6 +85,59 @@ pub fn grants(policy: &str, account: &str) -> Result<PolicyVerdict, String> {
     })
 }
 
+/// What a resource policy says about one action by one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionVerdict {
+    /// An `Allow` statement matches and no `Deny` statement does.
+    pub allowed: bool,
+    /// A `Deny` statement matches (it wins over every `Allow`).
+    pub denied: bool,
+    /// A matching statement carries a `Condition` that was not evaluated.
+    pub conditional: bool,
+}
+
+/// Evaluates a resource policy (JSON text, e.g. an AWS Backup vault access
+/// policy) for `action` by a caller of `account`: `Allow` statements whose
+/// `Principal` is the account, its root or another of its ARNs, or `*`,
+/// and whose `Action` (globs allowed) matches, minus matching `Deny`
+/// statements. `Err` when it is not JSON.
+pub fn allows(policy: &str, action: &str, account: &str) -> Result<ActionVerdict, String> {
+    let doc: Value =
+        serde_json::from_str(policy).map_err(|e| format!("the policy is not JSON: {e}"))?;
+    let statements: Vec<&Value> = match doc.get("Statement") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v @ Value::Object(_)) => vec![v],
+        _ => Vec::new(),
+    };
+    let mut verdict = ActionVerdict {
+        allowed: false,
+        denied: false,
+        conditional: false,
+    };
+    for st in statements {
+        if !principal_matches(st.get("Principal"), account)
+            || !strings(st.get("Action")).iter().any(|p| glob(p, action))
+        {
+            continue;
+        }
+        match (
+            st.get("Effect").and_then(Value::as_str),
+            conditions(st.get("Condition"), account),
+        ) {
+            (_, Applies::No) => {}
+            (Some("Deny"), Applies::Yes) => verdict.denied = true,
+            (Some("Deny"), Applies::Unknown) => verdict.conditional = true,
+            (Some("Allow"), a) => {
+                verdict.conditional |= a == Applies::Unknown;
+                verdict.allowed = true;
+            }
+            _ => {}
+        }
+    }
+    verdict.allowed &= !verdict.denied;
+    Ok(verdict)
+}
+
 /// Whether a statement's `Condition` holds for a caller of `account`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Applies {
@@ -324,6 +377,53 @@ mod tests {
         let v = grants(&p, "444455556666").expect("valid JSON");
         assert!(v.missing.is_empty());
         assert!(v.conditional);
+    }
+
+    const VAULT: &str = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"backup:CopyIntoBackupVault","Resource":"*"}]}"#;
+
+    #[test]
+    fn a_vault_policy_admits_the_named_account_only() {
+        let v = allows(VAULT, "backup:CopyIntoBackupVault", "111122223333").unwrap();
+        assert!(v.allowed && !v.denied && !v.conditional);
+        let other = allows(VAULT, "backup:CopyIntoBackupVault", "999988887777").unwrap();
+        assert!(!other.allowed);
+        let action = allows(VAULT, "backup:DeleteRecoveryPoint", "111122223333").unwrap();
+        assert!(!action.allowed);
+    }
+
+    #[test]
+    fn vault_policy_principals_and_action_globs() {
+        let policy = |principal: &str, action: &str| {
+            format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":{principal},"Action":{action},"Resource":"*"}}]}}"#
+            )
+        };
+        for (principal, action) in [
+            (r#""*""#, r#""backup:*""#),
+            (r#"{"AWS":"*"}"#, r#""backup:CopyInto*""#),
+            (r#"{"AWS":"111122223333"}"#, r#"["s3:GetObject","backup:copyintobackupvault"]"#),
+            (r#"{"AWS":["arn:aws:iam::999988887777:root","arn:aws:iam::111122223333:role/x"]}"#, r#""*""#),
+        ] {
+            let p = policy(principal, action);
+            assert!(
+                allows(&p, "backup:CopyIntoBackupVault", "111122223333").unwrap().allowed,
+                "{p}"
+            );
+        }
+        let p = policy(r#"{"AWS":"999988887777"}"#, r#""backup:*""#);
+        assert!(!allows(&p, "backup:CopyIntoBackupVault", "111122223333").unwrap().allowed);
+    }
+
+    #[test]
+    fn a_vault_deny_wins_over_an_allow() {
+        let p = r#"{"Statement":[
+          {"Effect":"Allow","Principal":"*","Action":"backup:*","Resource":"*"},
+          {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"backup:CopyIntoBackupVault","Resource":"*"}]}"#;
+        let v = allows(p, "backup:CopyIntoBackupVault", "111122223333").unwrap();
+        assert!(v.denied && !v.allowed);
+        assert!(allows(p, "backup:CopyIntoBackupVault", "444455556666").unwrap().allowed);
+        assert!(allows("nope", "backup:CopyIntoBackupVault", "1").is_err());
     }
 
     #[test]

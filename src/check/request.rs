@@ -1,9 +1,11 @@
 //! Building the exact restore request for a resolved restore. Pure.
 
-use crate::cloud::{IndexDef, RecoveryPoint, RecoveryPointOrigin, RestoreRequest, SseRequest};
+use crate::cloud::{
+    CopyRequest, IndexDef, RecoveryPoint, RecoveryPointOrigin, RestoreRequest, SseRequest,
+};
 use crate::plan::model::{Encryption, RecoveryPointSelector, Restore};
 
-use super::resolved::TOKEN_PLACEHOLDER;
+use super::resolved::{COPY_PLACEHOLDER, TOKEN_PLACEHOLDER};
 
 /// The server-side encryption a restore asks for, given the key resolved in
 /// the target Region (`key_arn`, required for customer-managed and
@@ -52,6 +54,17 @@ pub fn build_request(
     let rp_indexes = recovery_point.and_then(|rp| rp.indexes.as_deref());
     let indexes = kept_indexes(restore, rp_indexes.or(source_indexes));
     match (&restore.recovery_point, recovery_point) {
+        // A copied point is restored by AWS Backup from the target vault;
+        // its ARN exists once the copy does.
+        _ if restore.copy.is_some() => RestoreRequest::StartRestoreJob {
+            recovery_point_arn: COPY_PLACEHOLDER.to_owned(),
+            iam_role_arn: restore.target.role.clone().unwrap_or_default(),
+            idempotency_token: TOKEN_PLACEHOLDER.to_owned(),
+            resource_type: "DynamoDB".to_owned(),
+            target_table_name: restore.target_name.clone(),
+            sse,
+            indexes,
+        },
         (RecoveryPointSelector::PointInTime { at }, _) => {
             RestoreRequest::RestoreTableToPointInTime {
                 source_table_arn: restore.source_table_arn(),
@@ -94,4 +107,41 @@ pub fn build_request(
             }
         }
     }
+}
+
+/// ARN of vault `name` in the restore's target account and Region.
+pub fn target_vault_arn(restore: &Restore, name: &str) -> String {
+    format!(
+        "arn:aws:backup:{}:{}:backup-vault:{name}",
+        restore.target.location.region, restore.target.location.account
+    )
+}
+
+/// The `StartCopyJob` request of a restore's copy step, given the chosen
+/// recovery point (`None`: an explicit ARN, or not yet resolved) and the
+/// target vault's ARN when known. `None` when the restore has no copy step.
+pub fn build_copy_request(
+    restore: &Restore,
+    recovery_point: Option<&RecoveryPoint>,
+    vault_arn: Option<&str>,
+) -> Option<CopyRequest> {
+    let copy = restore.copy.as_ref()?;
+    let recovery_point_arn = match (recovery_point, &restore.recovery_point) {
+        (Some(rp), _) => rp.arn.clone(),
+        (
+            None,
+            RecoveryPointSelector::BackupArn { arn } | RecoveryPointSelector::DynamoDbBackupArn { arn },
+        ) => arn.clone(),
+        (None, _) => "<resolved at apply>".to_owned(),
+    };
+    let vault = restore.target.vault.as_deref().unwrap_or_default();
+    Some(CopyRequest {
+        source_backup_vault_name: copy.vault.clone(),
+        recovery_point_arn,
+        destination_backup_vault_arn: vault_arn
+            .map(str::to_owned)
+            .unwrap_or_else(|| target_vault_arn(restore, vault)),
+        iam_role_arn: copy.role.clone(),
+        idempotency_token: TOKEN_PLACEHOLDER.to_owned(),
+    })
 }

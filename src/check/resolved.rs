@@ -6,9 +6,13 @@
 use serde::Serialize;
 
 use crate::cloud::{
-    KeyFacts, PitrFacts, RecoveryPoint, RestoreRequest, Scope, TableChange, TableFacts,
+    CopyRequest, KeyFacts, PitrFacts, RecoveryPoint, RestoreRequest, Scope, TableChange,
+    TableFacts,
 };
 use crate::diag::Finding;
+
+/// Placeholder for the recovery point a copy step creates, until it exists.
+pub const COPY_PLACEHOLDER: &str = "<the copy's recovery point, known once the copy completes>";
 
 /// Placeholder for the idempotency token until a run id exists.
 pub const TOKEN_PLACEHOLDER: &str = "<derived at apply from the run id and the restore id>";
@@ -56,6 +60,21 @@ pub struct ResolvedRestore {
     pub estimated_seconds: f64,
     /// Ready or blocked.
     pub disposition: Disposition,
+    /// The copy step before the restore (`copy`), when the plan has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<ResolvedCopy>,
+}
+
+/// The copy step of a restore resolved against a cloud.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ResolvedCopy {
+    /// Account and Region the copy job runs in (the source's).
+    pub scope: Scope,
+    /// The `StartCopyJob` request `apply` sends (the idempotency token is
+    /// [`TOKEN_PLACEHOLDER`] until a run exists).
+    pub request: CopyRequest,
+    /// Estimated copy duration in seconds.
+    pub estimated_seconds: f64,
 }
 
 impl RestoreRequest {
@@ -69,5 +88,28 @@ impl RestoreRequest {
             *idempotency_token = token.to_owned();
         }
         r
+    }
+
+    /// The same request restoring `recovery_point_arn` instead (AWS Backup
+    /// only): the recovery point a copy step made.
+    pub fn with_recovery_point(&self, arn: &str) -> RestoreRequest {
+        let mut r = self.clone();
+        if let RestoreRequest::StartRestoreJob {
+            recovery_point_arn, ..
+        } = &mut r
+        {
+            *recovery_point_arn = arn.to_owned();
+        }
+        r
+    }
+}
+
+impl CopyRequest {
+    /// The same request with its idempotency token set.
+    pub fn with_idempotency_token(&self, token: &str) -> CopyRequest {
+        CopyRequest {
+            idempotency_token: token.to_owned(),
+            ..self.clone()
+        }
     }
 }

@@ -1515,10 +1515,112 @@ impl CloudRead for AwsCloud {
             completed: time(out.completion_date()),
         })
     }
+
+    async fn describe_vault(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<Option<super::VaultFacts>> {
+        let c = self.at(scope).await?;
+        let out = match c
+            .backup
+            .describe_backup_vault()
+            .backup_vault_name(name)
+            .send()
+            .await
+            .map_err(|e| c.fail("DescribeBackupVault", e))
+        {
+            Ok(out) => out,
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let policy = match c
+            .backup
+            .get_backup_vault_access_policy()
+            .backup_vault_name(name)
+            .send()
+            .await
+            .map_err(|e| c.fail("GetBackupVaultAccessPolicy", e))
+        {
+            Ok(p) => p.policy().map(str::to_owned),
+            Err(e) if e.kind == ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Some(super::VaultFacts {
+            name: out.backup_vault_name().unwrap_or(name).to_owned(),
+            arn: out.backup_vault_arn().unwrap_or_default().to_owned(),
+            encryption_key_arn: out.encryption_key_arn().map(str::to_owned),
+            access_policy: policy,
+        }))
+    }
+
+    async fn describe_copy_job(&self, scope: &Scope, id: &str) -> CloudResult<super::CopyJob> {
+        let c = self.at(scope).await?;
+        let out = c
+            .backup
+            .describe_copy_job()
+            .copy_job_id(id)
+            .send()
+            .await
+            .map_err(|e| c.fail("DescribeCopyJob", e))?;
+        let Some(job) = out.copy_job() else {
+            return Err(CloudError::new(
+                ErrorKind::NotFound,
+                "DescribeCopyJob",
+                "ResourceNotFoundException",
+                format!("copy job {id} not found"),
+            ));
+        };
+        use backup::types::CopyJobState as S;
+        let status = match job.state() {
+            Some(S::Created) | None => JobStatus::Pending,
+            Some(S::Running) => JobStatus::Running,
+            Some(S::Completed) => JobStatus::Completed,
+            Some(_) => JobStatus::Failed,
+        };
+        Ok(super::CopyJob {
+            id: job.copy_job_id().unwrap_or(id).to_owned(),
+            status,
+            status_message: job.status_message().map(str::to_owned),
+            destination_recovery_point_arn: job.destination_recovery_point_arn().map(str::to_owned),
+            destination_vault_arn: job.destination_backup_vault_arn().map(str::to_owned),
+            size_bytes: to_u64(job.backup_size_in_bytes()),
+            created: time(job.creation_date()),
+            completed: time(job.completion_date()),
+        })
+    }
 }
 
 #[async_trait]
 impl CloudWrite for AwsCloud {
+    async fn start_copy(&self, scope: &Scope, request: &super::CopyRequest) -> CloudResult<String> {
+        let c = self.at(scope).await?;
+        let out = c
+            .backup
+            .start_copy_job()
+            .recovery_point_arn(&request.recovery_point_arn)
+            .source_backup_vault_name(&request.source_backup_vault_name)
+            .destination_backup_vault_arn(&request.destination_backup_vault_arn)
+            .iam_role_arn(&request.iam_role_arn)
+            .idempotency_token(&request.idempotency_token)
+            .send()
+            .await
+            .map_err(|e| c.fail("StartCopyJob", e))?;
+        Ok(out.copy_job_id().unwrap_or_default().to_owned())
+    }
+
+    async fn delete_recovery_point(&self, scope: &Scope, vault: &str, arn: &str) -> CloudResult<()> {
+        let c = self.at(scope).await?;
+        c.backup
+            .delete_recovery_point()
+            .backup_vault_name(vault)
+            .recovery_point_arn(arn)
+            .send()
+            .await
+            .map_err(|e| c.fail("DeleteRecoveryPoint", e))?;
+        Ok(())
+    }
+
     async fn start_restore(
         &self,
         scope: &Scope,

@@ -279,6 +279,23 @@ impl<C: CloudRead> CloudRead for Cached<C> {
         // Job status changes; never cached.
         self.inner.describe_restore_job(scope, id).await
     }
+
+    async fn describe_vault(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<Option<crate::cloud::VaultFacts>> {
+        self.inner.describe_vault(scope, name).await
+    }
+
+    async fn describe_copy_job(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> CloudResult<crate::cloud::CopyJob> {
+        // Job status changes; never cached.
+        self.inner.describe_copy_job(scope, id).await
+    }
 }
 
 #[cfg(test)]

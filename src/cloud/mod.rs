@@ -491,6 +491,56 @@ pub enum StartedRestore {
     },
 }
 
+/// An AWS Backup vault (`DescribeBackupVault`, `GetBackupVaultAccessPolicy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultFacts {
+    /// Vault name.
+    pub name: String,
+    /// Vault ARN.
+    pub arn: String,
+    /// The KMS key that encrypts the vault's recovery points (copies are
+    /// re-encrypted with it).
+    pub encryption_key_arn: Option<String>,
+    /// The vault's access policy document, `None` when it has none.
+    pub access_policy: Option<String>,
+}
+
+/// AWS Backup `StartCopyJob`, exactly as `apply` sends it and `plan` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyRequest {
+    /// `SourceBackupVaultName`, in the source account and Region.
+    pub source_backup_vault_name: String,
+    /// `RecoveryPointArn`: the recovery point copied.
+    pub recovery_point_arn: String,
+    /// `DestinationBackupVaultArn`: the target vault.
+    pub destination_backup_vault_arn: String,
+    /// `IamRoleArn`.
+    pub iam_role_arn: String,
+    /// `IdempotencyToken`, derived from the run and the restore id.
+    pub idempotency_token: String,
+}
+
+/// What AWS Backup says about a copy job (`DescribeCopyJob`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CopyJob {
+    /// Copy job id.
+    pub id: String,
+    /// `CREATED` maps to pending, `PARTIAL` to failed.
+    pub status: JobStatus,
+    /// AWS's status message (the failure cause).
+    pub status_message: Option<String>,
+    /// The copy's recovery point in the destination vault.
+    pub destination_recovery_point_arn: Option<String>,
+    /// The destination vault.
+    pub destination_vault_arn: Option<String>,
+    /// Size copied, when known.
+    pub size_bytes: Option<u64>,
+    /// When the job was created.
+    pub created: Option<DateTime<Utc>>,
+    /// When the job finished.
+    pub completed: Option<DateTime<Utc>>,
+}
+
 /// A setting changed on a restored table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "setting", rename_all = "kebab-case")]
@@ -713,6 +763,19 @@ pub trait CloudRead: Send + Sync {
         Err(not_supported("Scan"))
     }
 
+    /// AWS Backup `DescribeBackupVault` and its access policy; `Ok(None)`
+    /// when the vault does not exist.
+    async fn describe_vault(&self, scope: &Scope, name: &str) -> CloudResult<Option<VaultFacts>> {
+        let _ = (scope, name);
+        Err(not_offered("DescribeBackupVault"))
+    }
+
+    /// AWS Backup `DescribeCopyJob`.
+    async fn describe_copy_job(&self, scope: &Scope, id: &str) -> CloudResult<CopyJob> {
+        let _ = (scope, id);
+        Err(not_offered("DescribeCopyJob"))
+    }
+
     /// `GetItem` of `key` (strongly consistent, key attributes only).
     async fn get_item(
         &self,
@@ -723,6 +786,15 @@ pub trait CloudRead: Send + Sync {
         let _ = (scope, name, key);
         Err(not_supported("GetItem"))
     }
+}
+
+fn not_offered(operation: &str) -> CloudError {
+    CloudError::new(
+        ErrorKind::Other,
+        operation,
+        "NotSupported",
+        format!("this cloud does not offer {operation}"),
+    )
 }
 
 fn not_supported(operation: &str) -> CloudError {
@@ -765,6 +837,19 @@ pub trait CloudWrite: CloudRead {
 
     /// Deletes a table (teardown only; callers prove the run created it).
     async fn delete_table(&self, scope: &Scope, name: &str) -> CloudResult<()>;
+
+    /// AWS Backup `StartCopyJob`, in the source account; returns the copy job id.
+    async fn start_copy(&self, scope: &Scope, request: &CopyRequest) -> CloudResult<String> {
+        let _ = (scope, request);
+        Err(not_offered("StartCopyJob"))
+    }
+
+    /// AWS Backup `DeleteRecoveryPoint` (teardown only; callers prove the
+    /// run copied it).
+    async fn delete_recovery_point(&self, scope: &Scope, vault: &str, arn: &str) -> CloudResult<()> {
+        let _ = (scope, vault, arn);
+        Err(not_offered("DeleteRecoveryPoint"))
+    }
 }
 
 /// The Region part of an ARN (`arn:aws:SERVICE:REGION:ACCOUNT:…`).

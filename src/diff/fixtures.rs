@@ -95,6 +95,7 @@ pub(crate) fn restore(id: &str, table: &str) -> Restore {
         },
         depends_on: Vec::new(),
         spans: Default::default(),
+        copy: None,
     }
 }
 
@@ -207,6 +208,7 @@ pub(crate) fn report(plan: &Plan) -> LiveReport {
         changes: changes(plan, &rs[0]),
         estimated_seconds: 1_325.0,
         disposition: Disposition::Ready,
+        copy: None,
     };
     // ledger: same-as-source with a multi-Region key; the original streams.
     let primary = "arn:aws:kms:us-east-1:111122223333:key/mrk-00000000000000000000000000000001";
@@ -260,6 +262,7 @@ pub(crate) fn report(plan: &Plan) -> LiveReport {
         disposition: Disposition::Blocked {
             reasons: vec![too_old.clone()],
         },
+        copy: None,
     };
     // audit-pitr: point in time, target exists.
     let aud_table = table(
@@ -293,6 +296,7 @@ pub(crate) fn report(plan: &Plan) -> LiveReport {
         disposition: Disposition::Blocked {
             reasons: vec![exists.clone()],
         },
+        copy: None,
     };
     LiveReport {
         resolved: vec![acc, led, aud],

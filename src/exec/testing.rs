@@ -32,6 +32,7 @@ pub(crate) fn restore(i: usize, depends_on: Vec<String>) -> Restore {
         after_restore: AfterRestore::default(),
         depends_on,
         spans: RestoreSpans::default(),
+        copy: None,
     }
 }
 

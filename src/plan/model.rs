@@ -290,6 +290,17 @@ pub struct AfterRestore {
     pub verify: Option<crate::plan::verify::Verify>,
 }
 
+/// `copy`: the recovery point is chosen in a vault of the source account
+/// and Region and copied into `target.vault` (AWS Backup `StartCopyJob`)
+/// before the restore, which then restores the copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyStep {
+    /// The vault holding the original's recovery points, in the source account and Region.
+    pub vault: String,
+    /// `StartCopyJob` `IamRoleArn`, a role of the source account.
+    pub role: String,
+}
+
 /// Source positions of a restore's fields, for diagnostics from later stages.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RestoreSpans {
@@ -309,6 +320,8 @@ pub struct RestoreSpans {
     pub key: Option<Span>,
     /// Each `depends_on` item, in order.
     pub depends_on: Vec<Span>,
+    /// `copy` (or the default it came from).
+    pub copy: Option<Span>,
 }
 
 impl GraphNode for Restore {
@@ -379,6 +392,9 @@ pub struct Restore {
     /// Source positions.
     #[serde(skip)]
     pub spans: RestoreSpans,
+    /// The copy step before the restore (`copy`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyStep>,
 }
 
 impl Restore {

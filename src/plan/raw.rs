@@ -147,6 +147,8 @@ pub struct RawDefaults {
     pub source: Option<RawLocation>,
     /// Per-field overrides of the plan's `target`.
     pub target: Option<RawTarget>,
+    /// Copy the chosen recovery point into `target.vault` first.
+    pub copy: Option<crate::plan::copy::RawCopy>,
 }
 
 /// One restore.
@@ -179,6 +181,9 @@ pub struct RawRestore {
     pub source: Option<RawLocation>,
     /// Per-field overrides of the plan's `target`.
     pub target: Option<RawTarget>,
+    /// Copy the chosen recovery point from a vault of the source account
+    /// into `target.vault` first (AWS Backup `StartCopyJob`).
+    pub copy: Option<crate::plan::copy::RawCopy>,
 }
 
 /// A table selector: which tables of the source account and Region a

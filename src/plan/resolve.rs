@@ -278,6 +278,15 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
         let name = pick_name(&cx, &layers, &r.table);
         let recovery_point = pick_recovery_point(&cx, &layers);
         let encryption = pick_encryption(&cx, &layers);
+        let copy = crate::plan::copy::resolve(
+            root,
+            raw.defaults.as_ref().and_then(|d| d.copy.as_ref()),
+            r.copy.as_ref(),
+            &base,
+            &id,
+            &mut cx.findings,
+        );
+        ok &= copy.written == copy.step.is_some();
         ok &= source.location.is_some()
             && target.valid()
             && name.value.is_some()
@@ -292,6 +301,7 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
             name: &name,
             recovery_point: &recovery_point,
             ok,
+            copied: copy.written,
         };
         for rule in OUTCOME_RULES {
             let before = cx.findings.len();
@@ -316,6 +326,7 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
             encryption: encryption.span,
             key: encryption.key_span,
             depends_on: depends_on_spans,
+            copy: copy.span,
         };
         stubs.push(crate::plan::model::NodeRef {
             id: id.clone(),
@@ -355,7 +366,11 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
                     after_restore,
                     depends_on: r.depends_on.clone(),
                     spans,
+                    copy: copy.step,
                 });
+                if let Some(last) = restores.last() {
+                    crate::plan::copy::rules(last, &mut cx.findings);
+                }
             }
             _ => broken = true,
         }
@@ -722,6 +737,8 @@ struct Outcome<'a> {
     recovery_point: &'a PickedRecoveryPoint,
     /// No field or earlier rule has made the restore unsealable.
     ok: bool,
+    /// The restore has a copy step (`copy`).
+    copied: bool,
 }
 
 /// A rule about a restore's picked fields.
@@ -850,6 +867,10 @@ fn recovery_point_location(cx: &mut Ctx<'_>, _: &mut Seen, o: &Outcome<'_>) -> b
     let Some((kind, arn_loc)) = arn_location(rp) else {
         return true;
     };
+    if o.copied {
+        // Copied first: the point is where the copy starts (`copy::rules`).
+        return true;
+    }
     if &arn_loc == tgt {
         return true;
     }
@@ -880,7 +901,7 @@ fn role_required(_: &mut Ctx<'_>, seen: &mut Seen, o: &Outcome<'_>) -> bool {
         | RecoveryPointSelector::LatestBefore { .. }
         | RecoveryPointSelector::RandomWithin { .. } => o.target.vault.is_some(),
         _ => false,
-    };
+    } || o.copied;
     if !through_backup || o.target.role_set {
         return true;
     }
@@ -1708,7 +1729,7 @@ fn suggest_plan_name(name: &str) -> String {
     }
 }
 
-fn valid_vault(v: &str) -> bool {
+pub(crate) fn valid_vault(v: &str) -> bool {
     (2..=50).contains(&v.len())
         && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -1727,7 +1748,7 @@ fn split_arn(arn: &str) -> Option<(&str, &str, &str, &str, &str)> {
     Some((partition, it.next()?, it.next()?, it.next()?, it.next()?))
 }
 
-fn valid_role_arn(arn: &str) -> bool {
+pub(crate) fn valid_role_arn(arn: &str) -> bool {
     matches!(split_arn(arn), Some((_, "iam", "", account, resource))
         if AccountId::parse(account).is_some()
             && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty() && !n.ends_with('/')))

@@ -103,6 +103,22 @@ pub const KMS_UNKNOWN_KEY: &str = "restoreplan::kms::unknown_key";
 /// `key` given with an encryption type that takes none.
 pub const KMS_UNUSED_KEY: &str = "restoreplan::kms::unused_key";
 
+// The copy step (`copy:`).
+/// `copy` without `vault` or `role`, with a malformed one, or a role of another account than the source.
+pub const COPY_INVALID: &str = "restoreplan::copy::invalid";
+/// `copy` without `target.vault` to copy into.
+pub const COPY_TARGET_VAULT: &str = "restoreplan::copy::target_vault_required";
+/// `copy` on a point-in-time restore.
+pub const COPY_POINT_IN_TIME: &str = "restoreplan::copy::point_in_time";
+/// `copy` of a DynamoDB-managed backup into another account.
+pub const COPY_DYNAMODB_BACKUP: &str = "restoreplan::copy::dynamodb_backup_cross_account";
+/// The source vault of `copy` does not exist.
+pub const LIVE_COPY_SOURCE_VAULT: &str = "restoreplan::copy::source_vault_not_found";
+/// The target vault a copy goes into does not exist.
+pub const LIVE_COPY_TARGET_VAULT: &str = "restoreplan::copy::target_vault_not_found";
+/// The target vault's access policy does not let the source account copy into it.
+pub const LIVE_COPY_NOT_ADMITTED: &str = "restoreplan::copy::not_admitted";
+
 // Selectors (`select:` entries, expanded against the account's tables).
 /// A selector that matches no table.
 pub const SELECT_NO_MATCH: &str = "restoreplan::select::no_match";
@@ -252,7 +268,7 @@ const fn rule(code: &'static str, severity: Severity, stage: Stage, summary: &'s
 use Severity::{Error, Warning};
 
 /// Number of static rules (file and graph), which come first in [`REGISTRY`].
-const STATIC_RULES: usize = 48;
+const STATIC_RULES: usize = 52;
 
 /// Every static rule, in documentation order (each has a fixture under
 /// `tests/fixtures/rules/`).
@@ -430,6 +446,30 @@ pub const REGISTRY: &[Rule] = &[
         Error,
         Stage::Static,
         "a `verify.keys` entry that names no attribute",
+    ),
+    rule(
+        COPY_INVALID,
+        Error,
+        Stage::Static,
+        "`copy` without `vault` or `role`, with a malformed one, or a role of another account than the source",
+    ),
+    rule(
+        COPY_TARGET_VAULT,
+        Error,
+        Stage::Static,
+        "`copy` without a `target.vault` to copy into",
+    ),
+    rule(
+        COPY_POINT_IN_TIME,
+        Error,
+        Stage::Static,
+        "`copy` on a point-in-time restore",
+    ),
+    rule(
+        COPY_DYNAMODB_BACKUP,
+        Error,
+        Stage::Static,
+        "`copy` of a DynamoDB-managed backup (not advanced) into another account",
     ),
     rule(
         OVERWRITES_SOURCE,
@@ -724,6 +764,24 @@ pub const REGISTRY: &[Rule] = &[
         Warning,
         Stage::Live,
         "`indexes` names an index the recovery point (or original table) lacks",
+    ),
+    rule(
+        LIVE_COPY_SOURCE_VAULT,
+        Error,
+        Stage::Live,
+        "the vault `copy` names does not exist in the source account and Region",
+    ),
+    rule(
+        LIVE_COPY_TARGET_VAULT,
+        Error,
+        Stage::Live,
+        "the target vault a copy goes into does not exist",
+    ),
+    rule(
+        LIVE_COPY_NOT_ADMITTED,
+        Error,
+        Stage::Live,
+        "the target vault's access policy does not let the source account copy into it",
     ),
     rule(
         SETTING_LOST,

@@ -109,6 +109,7 @@ pub fn random_plan(shape: Shape, seed: u64) -> (Vec<Restore>, Sizes) {
             },
             depends_on: deps.iter().map(|&d| format!("table-{d:05}")).collect(),
             spans: RestoreSpans::default(),
+            copy: None,
         });
     }
     (restores, Sizes(sizes))

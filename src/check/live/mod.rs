@@ -23,6 +23,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 
+mod copy;
 mod resolve;
 mod rules;
 

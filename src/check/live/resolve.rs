@@ -81,6 +81,7 @@ impl Ctx<'_> {
                 request: build_request(r, None, None, None),
                 changes: Vec::new(),
                 disposition: Disposition::Ready,
+                copy: None,
             };
             return (resolved, out.findings);
         }
@@ -96,7 +97,11 @@ impl Ctx<'_> {
             None => None,
         };
 
-        let (recovery_point, pitr) = self.recovery_point(r, &mut out).await;
+        // With a copy step the point is chosen in the source's vault.
+        let (recovery_point, pitr) = self
+            .recovery_point(&super::copy::lookup_view(r), &mut out)
+            .await;
+        let copy = self.copy_step(r, recovery_point.as_ref(), &mut out).await;
 
         let key = self
             .key(r, source_table.as_ref(), recovery_point.as_ref(), &mut out)
@@ -164,6 +169,7 @@ impl Ctx<'_> {
             changes,
             estimated_seconds,
             disposition: Disposition::Ready,
+            copy,
         };
         (resolved, out.findings)
     }

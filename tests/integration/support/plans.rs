@@ -25,6 +25,7 @@ pub fn restore(table: &str, source: (&str, &str), target: (&str, &str), name: &s
         after_restore: AfterRestore::default(),
         depends_on: Vec::new(),
         spans: RestoreSpans::default(),
+        copy: None,
     }
 }
 
