@@ -375,6 +375,9 @@ pub struct StaticSchedule {
     pub finish: Vec<f64>,
     /// Time from the start of the run to the last finish, in seconds.
     pub makespan: f64,
+    /// When each restore's copy step is done and its restore request is
+    /// sent (its start when it has no copy step).
+    pub copied: Vec<f64>,
 }
 
 /// What a static schedule needs to know of one restore.
@@ -387,10 +390,15 @@ pub struct Timing {
     pub restore: f64,
     /// How long its after-restore steps take once ACTIVE, in seconds.
     pub settle: f64,
+    /// How long its copy step (`copy:`) takes before the restore starts, in
+    /// seconds; 0 without one. The copy holds the restore's slot, as AWS
+    /// Backup jobs count against the caps.
+    pub copy: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Step {
+    Copied,
     Active,
     Finished,
 }
@@ -447,6 +455,7 @@ pub fn simulate_static<K: std::hash::Hash + Eq>(
     let mut start = vec![0.0; n];
     let mut active = vec![0.0; n];
     let mut finish = vec![0.0; n];
+    let mut copied = vec![0.0; n];
     let mut events: BinaryHeap<Pending> = BinaryHeap::new();
     let mut seq = 0usize;
     let mut now = 0.0_f64;
@@ -454,12 +463,23 @@ pub fn simulate_static<K: std::hash::Hash + Eq>(
     loop {
         while let Some(i) = sched.next_ready() {
             start[i] = now;
+            copied[i] = now;
             seq += 1;
-            events.push(Pending {
-                at: now + clean(timing(i).restore),
-                seq,
-                index: i,
-                step: Step::Active,
+            let copy = clean(timing(i).copy);
+            events.push(if copy > 0.0 {
+                Pending {
+                    at: now + copy,
+                    seq,
+                    index: i,
+                    step: Step::Copied,
+                }
+            } else {
+                Pending {
+                    at: now + clean(timing(i).restore),
+                    seq,
+                    index: i,
+                    step: Step::Active,
+                }
             });
         }
         // Nothing in flight: every restore is done (a sealed plan's graph
@@ -467,6 +487,16 @@ pub fn simulate_static<K: std::hash::Hash + Eq>(
         let Some(e) = events.pop() else { break };
         now = e.at;
         match e.step {
+            Step::Copied => {
+                copied[e.index] = now;
+                seq += 1;
+                events.push(Pending {
+                    at: now + clean(timing(e.index).restore),
+                    seq,
+                    index: e.index,
+                    step: Step::Active,
+                });
+            }
             Step::Active => {
                 active[e.index] = now;
                 sched.release_slot(e.index);
@@ -490,6 +520,7 @@ pub fn simulate_static<K: std::hash::Hash + Eq>(
         active,
         finish,
         makespan,
+        copied,
     }
 }
 
@@ -538,6 +569,7 @@ mod tests {
                 estimate: r,
                 restore: r,
                 settle,
+                copy: 0.0,
             })
             .collect()
     }
@@ -546,6 +578,47 @@ mod tests {
         concurrency: 100,
         per_account: 100,
     };
+
+    #[test]
+    fn a_copy_runs_before_its_restore_and_holds_the_slot() {
+        // 0 -> 1, and an independent 2; one slot. 0 copies for 20s, then
+        // restores for 10s (ACTIVE at 30); 2 gets the slot only then.
+        let g = graph_of(3, &[(0, 1)]);
+        let t = vec![
+            Timing {
+                estimate: 30.0,
+                restore: 10.0,
+                settle: 0.0,
+                copy: 20.0,
+            },
+            Timing {
+                estimate: 10.0,
+                restore: 10.0,
+                settle: 0.0,
+                copy: 0.0,
+            },
+            Timing {
+                estimate: 5.0,
+                restore: 5.0,
+                settle: 0.0,
+                copy: 0.0,
+            },
+        ];
+        let one = Caps {
+            concurrency: 1,
+            per_account: 1,
+        };
+        let s = simulate_static(&g, &t, |_| 0, one);
+        assert_eq!(s.start, vec![0.0, 35.0, 30.0]);
+        assert_eq!(s.copied, vec![20.0, 35.0, 30.0]);
+        assert_eq!(s.active, vec![30.0, 45.0, 35.0]);
+        assert_eq!(s.makespan, 45.0);
+        // With room for both, the copy is on the critical path: 0's chain
+        // (20 + 10, then 1's 10) is the longest.
+        let s = simulate_static(&g, &t, |_| 0, WIDE);
+        assert_eq!(s.start, vec![0.0, 30.0, 0.0]);
+        assert_eq!(s.makespan, 40.0);
+    }
 
     #[test]
     fn static_schedule_honours_the_caps() {
@@ -580,16 +653,19 @@ mod tests {
                 estimate: 10.0,
                 restore: 10.0,
                 settle: 30.0,
+                copy: 0.0,
             },
             Timing {
                 estimate: 10.0,
                 restore: 10.0,
                 settle: 0.0,
+                copy: 0.0,
             },
             Timing {
                 estimate: 5.0,
                 restore: 5.0,
                 settle: 0.0,
+                copy: 0.0,
             },
         ];
         let one = Caps {

@@ -145,3 +145,18 @@ pub fn build_copy_request(
         idempotency_token: TOKEN_PLACEHOLDER.to_owned(),
     })
 }
+
+/// The restore as its recovery point is looked up: in the copy's vault, in
+/// the source account and Region (the restore itself when it has no copy
+/// step).
+pub fn lookup_view(r: &Restore) -> std::borrow::Cow<'_, Restore> {
+    match &r.copy {
+        None => std::borrow::Cow::Borrowed(r),
+        Some(copy) => {
+            let mut v = r.clone();
+            v.target.location = r.source.clone();
+            v.target.vault = Some(copy.vault.clone());
+            std::borrow::Cow::Owned(v)
+        }
+    }
+}

@@ -116,7 +116,20 @@ struct SimJob {
     fails: Option<String>,
 }
 
+#[derive(Debug, Clone)]
+struct SimCopy {
+    created: Instant,
+    end: Instant,
+    destination_vault_arn: String,
+    destination_arn: String,
+}
+
 struct State {
+    /// Copy jobs by id, their idempotency tokens, and the copies' recovery
+    /// points (ARN to the vault holding it).
+    copies: HashMap<String, SimCopy>,
+    copy_tokens: HashMap<String, String>,
+    copied_points: HashMap<String, String>,
     rng: StdRng,
     tables: HashMap<String, SimTable>,
     jobs: HashMap<String, SimJob>,
@@ -137,6 +150,9 @@ pub struct SimCloud {
     clock: TokioClock,
     origin: Instant,
     outage: Option<(f64, f64)>,
+    /// Recovery point ARN a copy step copies to the restore's target table
+    /// name, which keys sizes and duration jitter.
+    copy_names: HashMap<String, String>,
     state: Mutex<State>,
 }
 
@@ -173,7 +189,11 @@ impl SimCloud {
             clock,
             origin: Instant::now(),
             outage: None,
+            copy_names: HashMap::new(),
             state: Mutex::new(State {
+                copies: HashMap::new(),
+                copy_tokens: HashMap::new(),
+                copied_points: HashMap::new(),
                 rng: StdRng::seed_from_u64(seed ^ 0x5eed),
                 tables: HashMap::new(),
                 jobs: HashMap::new(),
@@ -197,6 +217,18 @@ impl SimCloud {
     #[cfg(any(test, feature = "testing"))]
     pub fn with_outage(mut self, from: f64, until: f64) -> Self {
         self.outage = Some((from, until));
+        self
+    }
+
+    /// Tells the cloud which restore each copy step's recovery point is
+    /// for, so a copy takes as long as the model says for that table's size.
+    pub fn with_copies(mut self, specs: &[crate::exec::spec::RestoreSpec]) -> Self {
+        for spec in specs {
+            if let Some(c) = &spec.copy {
+                self.copy_names
+                    .insert(c.request.recovery_point_arn.clone(), spec.target_name.clone());
+            }
+        }
         self
     }
 
@@ -664,10 +696,133 @@ impl CloudRead for SimCloud {
             completed: done.then(|| self.date(job.end)),
         })
     }
+
+    async fn describe_vault(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<Option<crate::cloud::VaultFacts>> {
+        let mut st = self.lock();
+        self.enter(&mut st, "DescribeBackupVault")?;
+        // Every vault a plan names exists in the simulated cloud, and
+        // admits every account.
+        Ok(Some(crate::cloud::VaultFacts {
+            name: name.to_owned(),
+            arn: format!(
+                "arn:aws:backup:{}:{}:backup-vault:{name}",
+                scope.region, scope.account
+            ),
+            encryption_key_arn: None,
+            access_policy: Some(
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"backup:CopyIntoBackupVault","Resource":"*"}]}"#
+                    .to_owned(),
+            ),
+        }))
+    }
+
+    async fn describe_copy_job(
+        &self,
+        _scope: &Scope,
+        id: &str,
+    ) -> CloudResult<crate::cloud::CopyJob> {
+        let now = Instant::now();
+        let mut st = self.lock();
+        self.enter(&mut st, "DescribeCopyJob")?;
+        let job = st.copies.get(id).cloned().ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::NotFound,
+                "DescribeCopyJob",
+                "ResourceNotFoundException",
+                format!("copy job {id} not found"),
+            )
+        })?;
+        let done = now >= job.end;
+        if done {
+            st.copied_points
+                .insert(job.destination_arn.clone(), job.destination_vault_arn.clone());
+        }
+        Ok(crate::cloud::CopyJob {
+            id: id.to_owned(),
+            status: if done {
+                JobStatus::Completed
+            } else {
+                JobStatus::Running
+            },
+            status_message: None,
+            destination_recovery_point_arn: Some(job.destination_arn),
+            destination_vault_arn: Some(job.destination_vault_arn),
+            size_bytes: None,
+            created: Some(self.date(job.created)),
+            completed: done.then(|| self.date(job.end)),
+        })
+    }
 }
 
 #[async_trait]
 impl CloudWrite for SimCloud {
+    async fn start_copy(
+        &self,
+        scope: &Scope,
+        request: &crate::cloud::CopyRequest,
+    ) -> CloudResult<String> {
+        let now = Instant::now();
+        let mut st = self.lock();
+        self.enter(&mut st, "StartCopyJob")?;
+        if let Some(id) = st.copy_tokens.get(&request.idempotency_token) {
+            return Ok(id.clone());
+        }
+        let name = self
+            .copy_names
+            .get(&request.recovery_point_arn)
+            .cloned()
+            .unwrap_or_else(|| request.recovery_point_arn.clone());
+        let bytes = self
+            .sizes
+            .get(&name)
+            .copied()
+            .unwrap_or(self.model.default_table_bytes);
+        let secs = self.model.sample_copy(bytes, self.seed, &name);
+        let id = format!("sim-copy-{:06}", st.next_job);
+        st.next_job += 1;
+        let parts: Vec<&str> = request.destination_backup_vault_arn.split(':').collect();
+        let (region, account) = match parts.as_slice() {
+            [_, _, _, region, account, ..] => (*region, *account),
+            _ => (scope.region.as_str(), scope.account.as_str()),
+        };
+        st.copies.insert(
+            id.clone(),
+            SimCopy {
+                created: now,
+                end: now + Duration::from_secs_f64(secs.max(0.0)),
+                destination_vault_arn: request.destination_backup_vault_arn.clone(),
+                destination_arn: format!("arn:aws:backup:{region}:{account}:recovery-point:{id}"),
+            },
+        );
+        st.copy_tokens
+            .insert(request.idempotency_token.clone(), id.clone());
+        self.lose_answer(&mut st, "StartCopyJob")?;
+        Ok(id)
+    }
+
+    async fn delete_recovery_point(
+        &self,
+        _scope: &Scope,
+        _vault: &str,
+        arn: &str,
+    ) -> CloudResult<()> {
+        let mut st = self.lock();
+        self.enter(&mut st, "DeleteRecoveryPoint")?;
+        match st.copied_points.remove(arn) {
+            Some(_) => Ok(()),
+            None => Err(CloudError::new(
+                ErrorKind::NotFound,
+                "DeleteRecoveryPoint",
+                "ResourceNotFoundException",
+                format!("recovery point {arn} not found"),
+            )),
+        }
+    }
+
     async fn start_restore(
         &self,
         scope: &Scope,

@@ -70,7 +70,10 @@ pub fn build(
             resolved
                 .get(r.id.as_str())
                 .map_or_else(Default::default, |rr| {
-                    timing(rr.estimated_seconds, rr.changes.len())
+                    crate::diff::predict::with_copy(
+                        timing(rr.estimated_seconds, rr.changes.len()),
+                        rr.copy.as_ref().map_or(0.0, |c| c.estimated_seconds),
+                    )
                 })
         })
         .collect();

@@ -36,7 +36,16 @@ pub fn timing(estimated_seconds: f64, after_restore_steps: usize) -> Timing {
         estimate: estimated_seconds,
         restore: estimated_seconds,
         settle: AFTER_RESTORE_STEP_SECONDS * after_restore_steps as f64,
+        copy: 0.0,
     }
+}
+
+/// The timing of a restore whose copy step (`copy:`) takes
+/// `copy_seconds` before the restore itself starts.
+pub fn with_copy(mut timing: Timing, copy_seconds: f64) -> Timing {
+    timing.copy = copy_seconds.max(0.0);
+    timing.estimate += timing.copy;
+    timing
 }
 
 /// The caps the executor runs `plan` under.
@@ -59,7 +68,7 @@ pub fn predict_with(plan: &Plan, timings: &[Timing], caps: Caps) -> Prediction {
     let total = |i: usize| {
         timings
             .get(i)
-            .map_or(0.0, |t| t.restore.max(0.0) + t.settle.max(0.0))
+            .map_or(0.0, |t| t.copy.max(0.0) + t.restore.max(0.0) + t.settle.max(0.0))
     };
     let (critical_path, _) = graph.critical_path(total);
     let restores = plan.restores();

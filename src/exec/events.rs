@@ -61,6 +61,35 @@ pub enum Event {
         /// When.
         at: DateTime<Utc>,
     },
+    /// AWS Backup accepted the copy job of a restore's copy step (or a
+    /// resumed run found the one it had started).
+    CopyStarted {
+        /// Index in the plan.
+        index: usize,
+        /// Restore id.
+        id: String,
+        /// Copy job id.
+        job_id: String,
+        /// The recovery point copied.
+        source_recovery_point_arn: String,
+        /// Estimated copy duration in seconds.
+        estimated_seconds: f64,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The copy job completed; the restore restores its recovery point.
+    CopyCompleted {
+        /// Index in the plan.
+        index: usize,
+        /// Restore id.
+        id: String,
+        /// Copy job id.
+        job_id: String,
+        /// The copy's recovery point, in the target vault.
+        recovery_point_arn: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// AWS accepted the restore (or the run adopted the one it had started).
     RestoreAccepted {
         /// Index in the plan.
@@ -220,6 +249,8 @@ impl Event {
             Self::RunStarted { at, .. }
             | Self::RestoreStarting { at, .. }
             | Self::RestoreAccepted { at, .. }
+            | Self::CopyStarted { at, .. }
+            | Self::CopyCompleted { at, .. }
             | Self::RestoreProgress { at, .. }
             | Self::Retrying { at, .. }
             | Self::RestoreActive { at, .. }

@@ -272,6 +272,45 @@ pub enum Record {
         /// When.
         at: DateTime<Utc>,
     },
+    /// About to send `StartCopyJob` for a restore's copy step (intent).
+    CopyIntent {
+        /// Restore index.
+        index: usize,
+        /// The idempotency token sent.
+        token: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// AWS Backup accepted the copy job (outcome).
+    CopyStarted {
+        /// Restore index.
+        index: usize,
+        /// Copy job id.
+        job_id: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The copy job completed: the copy's recovery point, which the restore
+    /// then restores (and teardown deletes).
+    CopyCompleted {
+        /// Restore index.
+        index: usize,
+        /// Copy job id.
+        job_id: String,
+        /// The copy's recovery point ARN, in the target vault.
+        recovery_point_arn: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Teardown deleted a recovery point this run copied (or it was gone).
+    CopyDeleted {
+        /// Restore index.
+        index: usize,
+        /// The deleted recovery point.
+        recovery_point_arn: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// `restoreplan promote`: the restored table became production; it is
     /// tagged `restoreplan:promoted`, its deletion protection is on, and
     /// teardown refuses it from now on.
@@ -353,6 +392,17 @@ pub struct RestoreState {
     /// A table an earlier, failed attempt of this restore was seen ACTIVE
     /// with (its `TableId`), so a retry can tell it is the run's own.
     pub earlier_table_id: Option<String>,
+    /// A copy intent was written for this attempt.
+    pub copy_intent: bool,
+    /// The copy job of this attempt, once AWS accepted it.
+    pub copy_job: Option<String>,
+    /// The recovery point this attempt's copy made, once completed.
+    pub copy_point: Option<String>,
+    /// Every copy this restore made in the run (all attempts): `(job id,
+    /// recovery point ARN)`, for teardown.
+    pub copies: Vec<(String, String)>,
+    /// Copies teardown deleted, by recovery point ARN.
+    pub copies_deleted: BTreeSet<String>,
 }
 
 /// A run as replayed from its journal.
@@ -486,6 +536,8 @@ impl RunState {
                     let r = &mut self.restores[i];
                     r.attempt = *attempt;
                     r.earlier_table_id = old.table_id.or(old.earlier_table_id);
+                    r.copies = old.copies;
+                    r.copies_deleted = old.copies_deleted;
                 }
                 self.finished = false;
                 self.last_at = *at;
@@ -534,6 +586,49 @@ impl RunState {
             Record::Deleted { index, at } => {
                 if let Some(i) = slot(*index) {
                     self.restores[i].deleted = true;
+                }
+                self.last_at = *at;
+            }
+            Record::CopyIntent { index, at, .. } => {
+                if let Some(i) = slot(*index) {
+                    let r = &mut self.restores[i];
+                    r.copy_intent = true;
+                    r.started_at.get_or_insert(*at);
+                }
+                self.last_at = *at;
+            }
+            Record::CopyStarted { index, job_id, at } => {
+                if let Some(i) = slot(*index) {
+                    self.restores[i].copy_job = Some(job_id.clone());
+                }
+                self.last_at = *at;
+            }
+            Record::CopyCompleted {
+                index,
+                job_id,
+                recovery_point_arn,
+                at,
+            } => {
+                if let Some(i) = slot(*index) {
+                    let r = &mut self.restores[i];
+                    r.copy_job = Some(job_id.clone());
+                    r.copy_point = Some(recovery_point_arn.clone());
+                    let entry = (job_id.clone(), recovery_point_arn.clone());
+                    if !r.copies.contains(&entry) {
+                        r.copies.push(entry);
+                    }
+                }
+                self.last_at = *at;
+            }
+            Record::CopyDeleted {
+                index,
+                recovery_point_arn,
+                at,
+            } => {
+                if let Some(i) = slot(*index) {
+                    self.restores[i]
+                        .copies_deleted
+                        .insert(recovery_point_arn.clone());
                 }
                 self.last_at = *at;
             }

@@ -182,6 +182,9 @@ macro_rules! called {
     };
 }
 
+#[path = "copy.rs"]
+mod copy_step;
+
 /// The DAG executor.
 pub struct Executor<'a> {
     cloud: &'a dyn CloudWrite,
@@ -203,6 +206,10 @@ struct Ctx<'a> {
     attempts: Vec<u32>,
     /// `TableId` a failed earlier attempt's table was seen with.
     earlier_tables: Vec<Option<String>>,
+    /// The copy job of each restore's copy step, from the journal on resume.
+    copy_jobs: Vec<Option<String>>,
+    /// The recovery point each restore's copy made, from the journal on resume.
+    copy_points: Vec<Option<String>>,
 }
 
 impl<'a> Executor<'a> {
@@ -241,7 +248,7 @@ impl<'a> Executor<'a> {
         let started_at = input.started_at.unwrap_or(now);
         let mut sched = Scheduler::new(
             input.graph,
-            |i| input.specs[i].estimated_seconds.max(0.0),
+            |i| input.specs[i].estimated_total_seconds(),
             |i| input.specs[i].target.account.clone(),
             self.opts.caps,
             self.opts.on_failure,
@@ -256,6 +263,8 @@ impl<'a> Executor<'a> {
             intents: vec![false; n],
             attempts: vec![0; n],
             earlier_tables: vec![None; n],
+            copy_jobs: vec![None; n],
+            copy_points: vec![None; n],
         };
         self.events.emit(Event::RunStarted {
             run_id: input.run_id.to_owned(),
@@ -284,6 +293,8 @@ impl<'a> Executor<'a> {
                 ctx.intents[i] = r.start_intents > 0;
                 ctx.attempts[i] = r.attempt;
                 ctx.earlier_tables[i] = r.earlier_table_id.clone();
+                ctx.copy_jobs[i] = r.copy_job.clone();
+                ctx.copy_points[i] = r.copy_point.clone();
                 let cause = match &r.phase {
                     Phase::Failed(c) | Phase::Skipped(c) => Some(c.clone()),
                     _ => None,
@@ -604,12 +615,20 @@ impl<'a> Executor<'a> {
         if let Some(reason) = &spec.blocked {
             return self.fail(ctx, i, format!("blocked by live checks: {reason}"));
         }
+        // The copy step comes first: the restore restores its recovery point.
+        let copied = match (&from, &spec.copy) {
+            (Phase::NotStarted | Phase::Intent, Some(_)) => match self.copy(ctx, i).await? {
+                Ok(arn) => Some(arn),
+                Err(done) => return Ok(done),
+            },
+            _ => None,
+        };
         let (handle, started_at) = match from {
             Phase::Started(h) | Phase::Active(h) => {
                 let at = ctx.started[i].unwrap_or_else(|| self.clock.now());
                 (h, at)
             }
-            _ => match self.start(ctx, i).await? {
+            _ => match self.start(ctx, i, copied.as_deref()).await? {
                 Ok((h, at)) => (h, at),
                 Err(done) => return Ok(done),
             },
@@ -638,11 +657,15 @@ impl<'a> Executor<'a> {
         &self,
         ctx: &Ctx<'_>,
         i: usize,
+        copied: Option<&str>,
     ) -> Result<Result<(StartedRestore, DateTime<Utc>), Done>, ExecError> {
         let spec = &ctx.input.specs[i];
         let had_intent = ctx.intents[i];
         let token = attempt_token(ctx.input.run_id, &spec.id, ctx.attempts[i]);
-        let request = spec.request.with_idempotency_token(&token);
+        let mut request = spec.request.with_idempotency_token(&token);
+        if let Some(arn) = copied {
+            request = request.with_recovery_point(arn);
+        }
         let scope = &spec.target;
         let name = spec.target_name.as_str();
         self.events.emit(Event::RestoreStarting {

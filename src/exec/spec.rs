@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::check::changes;
 use crate::check::request::build_request;
-use crate::check::resolved::{Disposition, ResolvedRestore};
+use crate::check::resolved::{Disposition, ResolvedCopy, ResolvedRestore};
 use crate::cloud::{
     RecoveryPoint, RecoveryPointOrigin, RestoreRequest, Scope, SseRequest, TableChange,
 };
@@ -59,6 +59,10 @@ pub struct RestoreSpec {
     pub expect: Expectations,
     /// Why the restore may not start, when the live checks blocked it.
     pub blocked: Option<String>,
+    /// The copy step before the restore (`copy`): the `StartCopyJob`
+    /// request (the idempotency token is set per run) and where it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<ResolvedCopy>,
 }
 
 impl RestoreSpec {
@@ -103,6 +107,7 @@ impl RestoreSpec {
                 data: None,
             },
             blocked,
+            copy: r.copy.clone(),
         }
     }
 
@@ -118,7 +123,18 @@ impl RestoreSpec {
         model: &DurationModel,
         now: DateTime<Utc>,
     ) -> Self {
-        let rp = synthesize_recovery_point(restore, bytes, now);
+        let rp = synthesize_recovery_point(
+            &crate::check::request::lookup_view(restore),
+            bytes,
+            now,
+        );
+        let copy = crate::check::request::build_copy_request(restore, rp.as_ref(), None).map(
+            |request| ResolvedCopy {
+                scope: restore.source.clone(),
+                request,
+                estimated_seconds: model.copy_estimate(bytes),
+            },
+        );
         let key_arn = match &restore.encryption {
             Encryption::CustomerManaged { key } => Some(key.arn.as_str()),
             _ => None,
@@ -132,9 +148,21 @@ impl RestoreSpec {
             estimated_seconds: 0.0,
             expect: Expectations::default(),
             blocked: None,
+            copy,
         };
         spec.estimated_seconds = model.estimate(bytes, spec.is_native());
         spec
+    }
+
+    /// Estimated seconds from the start of the restore's first step (its
+    /// copy, if any) until its table is ACTIVE: what the scheduler orders
+    /// the critical path by.
+    pub fn estimated_total_seconds(&self) -> f64 {
+        self.estimated_seconds.max(0.0)
+            + self
+                .copy
+                .as_ref()
+                .map_or(0.0, |c| c.estimated_seconds.max(0.0))
     }
 
     /// True when the restore goes through DynamoDB itself (the table appears
@@ -223,6 +251,14 @@ pub fn attempt_token(run_id: &str, restore_id: &str, attempt: u32) -> String {
     }
 }
 
+/// The `IdempotencyToken` of the copy step of attempt `attempt` of a
+/// restore: derived from the run and restore ids like the restore's token,
+/// kept apart from it, so a resumed run's `StartCopyJob` returns the copy
+/// job it started before.
+pub fn copy_token(run_id: &str, restore_id: &str, attempt: u32) -> String {
+    attempt_token(&format!("{run_id}\0copy"), restore_id, attempt)
+}
+
 /// A new run id: the plan name, the UTC start time and a random suffix,
 /// e.g. `payments-dr-20261124T063200Z-3fa9`.
 pub fn new_run_id(plan: &str, at: DateTime<Utc>) -> String {
@@ -252,6 +288,11 @@ mod tests {
         // The separator keeps ("ab", "c") and ("a", "bc") apart.
         assert_ne!(idempotency_token("ab", "c"), idempotency_token("a", "bc"));
         assert!(a.len() <= 64);
+        let c = copy_token("run-1", "accounts", 0);
+        assert_eq!(c, copy_token("run-1", "accounts", 0));
+        assert_ne!(c, a);
+        assert_ne!(c, copy_token("run-1", "accounts", 1));
+        assert!(c.len() <= 64);
     }
 
     #[test]

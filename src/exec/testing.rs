@@ -106,7 +106,9 @@ pub(crate) fn sim_for(
         .iter()
         .map(|r| (r.target_name.clone(), bytes_of(r, sizes, &model)))
         .collect();
-    let sim = SimCloud::new(model, seed, clock.clone()).with_sizes(by_target);
+    let sim = SimCloud::new(model, seed, clock.clone())
+        .with_sizes(by_target)
+        .with_copies(&specs);
     (sim, specs, clock)
 }
 

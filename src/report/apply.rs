@@ -44,7 +44,12 @@ fn on_failure_name(p: OnFailure) -> &'static str {
 pub fn predicted_rto(plan: &Plan, specs: &[RestoreSpec]) -> String {
     let timings: Vec<_> = specs
         .iter()
-        .map(|s| timing(s.estimated_seconds, s.changes.len()))
+        .map(|s| {
+            crate::diff::predict::with_copy(
+                timing(s.estimated_seconds, s.changes.len()),
+                s.copy.as_ref().map_or(0.0, |c| c.estimated_seconds),
+            )
+        })
         .collect();
     let makespan = predict(plan, &timings).makespan.ceil() as u64;
     let objective = match plan.header().objectives.rto {

@@ -99,7 +99,12 @@ pub fn actual_durations(offline: &OfflinePlan, model: &DurationModel, seed: u64)
                 .get(&s.target_name)
                 .copied()
                 .unwrap_or(model.default_table_bytes);
-            model.sample(bytes, s.is_native(), seed, &s.target_name)
+            let copy = if s.copy.is_some() {
+                model.sample_copy(bytes, seed, &s.target_name)
+            } else {
+                0.0
+            };
+            copy + model.sample(bytes, s.is_native(), seed, &s.target_name)
         })
         .collect()
 }
@@ -158,6 +163,7 @@ pub async fn simulate_async(
     let clock = TokioClock::starting_at(cfg.start);
     let sim = SimCloud::new(*model, cfg.seed, clock.clone())
         .with_sizes(offline.sizes.clone())
+        .with_copies(&offline.specs)
         .with_faults(cfg.faults.clone());
     let sink = CollectingSink::new();
     let journal = Journal::memory();

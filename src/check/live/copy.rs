@@ -5,26 +5,13 @@
 
 use super::*;
 use crate::check::request::{build_copy_request, target_vault_arn};
+pub(super) use crate::check::request::lookup_view;
 use crate::check::resolved::ResolvedCopy;
 use crate::cloud::VaultFacts;
 use crate::plan::rules as plan_codes;
 
 /// The action a cross-account copy needs on the destination vault.
 const COPY_ACTION: &str = "backup:CopyIntoBackupVault";
-
-/// The restore as its recovery point is looked up: in the copy's vault, in
-/// the source account and Region (the original when there is no copy).
-pub(super) fn lookup_view(r: &Restore) -> std::borrow::Cow<'_, Restore> {
-    match &r.copy {
-        None => std::borrow::Cow::Borrowed(r),
-        Some(copy) => {
-            let mut v = r.clone();
-            v.target.location = r.source.clone();
-            v.target.vault = Some(copy.vault.clone());
-            std::borrow::Cow::Owned(v)
-        }
-    }
-}
 
 impl Ctx<'_> {
     /// Checks the vaults of `r`'s copy step and builds its request for the

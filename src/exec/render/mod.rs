@@ -60,6 +60,22 @@ pub struct RestoreTiming {
     pub retries: u32,
     /// Final state.
     pub outcome: Outcome,
+    /// The copy step before the restore, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyTiming>,
+}
+
+/// The copy step of one restore in the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CopyTiming {
+    /// Copy job id.
+    pub job_id: String,
+    /// When AWS Backup accepted the copy job.
+    pub started: Option<DateTime<Utc>>,
+    /// When the copy completed.
+    pub completed: Option<DateTime<Utc>>,
+    /// The copy's recovery point, once completed.
+    pub recovery_point_arn: Option<String>,
 }
 
 impl RestoreTiming {
@@ -141,6 +157,7 @@ impl RunReport {
                     estimated_seconds: None,
                     retries: 0,
                     outcome: Outcome::Pending,
+                    copy: None,
                 }));
             }
             if restores[index].id.is_empty() {
@@ -244,6 +261,40 @@ impl RunReport {
                 } => {
                     r.finished_at = Some(*at);
                     r.interrupted = *interrupted;
+                }
+                Event::CopyStarted {
+                    index,
+                    id,
+                    job_id,
+                    at,
+                    ..
+                } => {
+                    let k = slot(&mut r.restores, *index, id);
+                    let c = r.restores[k].copy.get_or_insert_with(|| CopyTiming {
+                        job_id: job_id.clone(),
+                        started: None,
+                        completed: None,
+                        recovery_point_arn: None,
+                    });
+                    c.job_id = job_id.clone();
+                    c.started.get_or_insert(*at);
+                }
+                Event::CopyCompleted {
+                    index,
+                    id,
+                    job_id,
+                    recovery_point_arn,
+                    at,
+                } => {
+                    let k = slot(&mut r.restores, *index, id);
+                    let c = r.restores[k].copy.get_or_insert_with(|| CopyTiming {
+                        job_id: job_id.clone(),
+                        started: None,
+                        completed: None,
+                        recovery_point_arn: None,
+                    });
+                    c.completed = Some(*at);
+                    c.recovery_point_arn = Some(recovery_point_arn.clone());
                 }
                 Event::RestoreAccepted { .. }
                 | Event::RestoreProgress { .. }

@@ -119,6 +119,16 @@ impl EventSink for Progress {
                     pb.set_message(operation);
                 }
             }
+            Event::CopyStarted { index, id, .. } => {
+                if let Some(pb) = self.line(index, &id) {
+                    pb.set_message("copying the recovery point");
+                }
+            }
+            Event::CopyCompleted { index, id, .. } => {
+                if let Some(pb) = self.line(index, &id) {
+                    pb.set_message("copied");
+                }
+            }
             Event::RestoreAccepted { index, id, .. } => {
                 if let Some(pb) = self.line(index, &id) {
                     pb.set_message("restoring");
