@@ -279,9 +279,36 @@ fn restore_view(
         after_restore,
         depends_on: restore.depends_on.clone(),
         estimated_seconds: (rr.estimated_seconds
+            + rr.copy.as_ref().map_or(0.0, |c| c.estimated_seconds)
             + AFTER_RESTORE_STEP_SECONDS * rr.changes.len() as f64)
             .ceil() as u64,
         findings,
+        copy: rr.copy.as_ref().map(copy_view),
+    }
+}
+
+/// A copy step as `plan` shows it.
+fn copy_view(c: &crate::check::resolved::ResolvedCopy) -> super::model::CopyView {
+    super::model::CopyView {
+        account: c.scope.account.to_string(),
+        region: c.scope.region.to_string(),
+        request: copy_request_view(&c.request),
+        estimated_seconds: c.estimated_seconds.ceil() as u64,
+    }
+}
+
+/// `StartCopyJob` in the AWS API's own parameter names, as the adapter sends it.
+pub fn copy_request_view(r: &crate::cloud::CopyRequest) -> RequestView {
+    RequestView {
+        operation: "StartCopyJob".to_owned(),
+        service: "backup".to_owned(),
+        parameters: serde_json::json!({
+            "RecoveryPointArn": r.recovery_point_arn,
+            "SourceBackupVaultName": r.source_backup_vault_name,
+            "DestinationBackupVaultArn": r.destination_backup_vault_arn,
+            "IamRoleArn": r.iam_role_arn,
+            "IdempotencyToken": r.idempotency_token,
+        }),
     }
 }
 

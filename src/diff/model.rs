@@ -322,10 +322,28 @@ pub struct RestoreView {
     pub after_restore: Vec<StepView>,
     /// Restores this one waits for.
     pub depends_on: Vec<String>,
-    /// Estimated duration of the restore and its after-restore steps, in seconds.
+    /// Estimated duration of the restore and its after-restore steps (and
+    /// its copy step, when it has one), in seconds.
     pub estimated_seconds: u64,
     /// Findings about this restore.
     pub findings: Vec<FindingView>,
+    /// The copy step (`copy:`) that runs before the restore, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyView>,
+}
+
+/// The copy step of a restore: AWS Backup `StartCopyJob` in the source
+/// account, whose recovery point the restore then restores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CopyView {
+    /// Account and Region the copy job runs in (the source's).
+    pub account: String,
+    /// Region of the copy job.
+    pub region: String,
+    /// The exact `StartCopyJob` request `apply` sends.
+    pub request: RequestView,
+    /// Estimated duration of the copy, in seconds.
+    pub estimated_seconds: u64,
 }
 
 /// The predicted RTO of the whole plan.

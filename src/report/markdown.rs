@@ -87,6 +87,18 @@ fn details(out: &mut String, dry: &DryRun, r: &RestoreView) {
     if !facts.is_empty() {
         let _ = writeln!(out, "{facts}");
     }
+    if let Some(c) = &r.copy {
+        let _ = writeln!(
+            out,
+            "\n**Copy first** `{}` ({}, in {}/{}, about {}):\n\n```json\n{}\n```",
+            c.request.operation,
+            c.request.service,
+            c.account,
+            c.region,
+            crate::text::duration_text(std::time::Duration::from_secs(c.estimated_seconds)),
+            serde_json::to_string_pretty(&c.request.parameters).unwrap_or_default()
+        );
+    }
     let _ = writeln!(
         out,
         "\n**Request** `{}` ({}):\n\n```json\n{}\n```\n",

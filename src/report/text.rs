@@ -103,6 +103,18 @@ fn restore_block(out: &mut String, p: &Painter, dry: &DryRun, r: &RestoreView) {
         };
         let _ = writeln!(out, "  {marker}   {facts}");
     }
+    if let Some(c) = &r.copy {
+        let _ = writeln!(
+            out,
+            "    copy first: {} {} in {}/{} (about {})",
+            c.request.service,
+            c.request.operation,
+            c.account,
+            c.region,
+            crate::text::duration_text(std::time::Duration::from_secs(c.estimated_seconds))
+        );
+        let _ = writeln!(out, "{}", indent_json(&c.request.parameters, "      "));
+    }
     let _ = writeln!(
         out,
         "    request: {} {}",
