@@ -54,7 +54,10 @@ pub fn run(args: &Args, out: Output) -> Result {
     let cloud = AwsCloud::new(args.aws.options());
     // The credentials for each account must be of that account (and of the
     // one the journal recorded) before anything is asked of it.
-    let accounts = teardown::accounts(&state);
+    let mut accounts = teardown::accounts(&state);
+    accounts.extend(teardown::copy_accounts(&state));
+    accounts.sort();
+    accounts.dedup();
     let verified = rt
         .block_on(identity::verify(&cloud, &accounts, &state.identities))
         .map_err(|why| {
@@ -76,6 +79,11 @@ pub fn run(args: &Args, out: Output) -> Result {
     let delete: Vec<_> = items
         .iter()
         .filter(|i| i.verdict == Verdict::Delete)
+        .collect();
+    let copies = rt.block_on(teardown::plan_copies(&state, &cloud));
+    let delete_copies: Vec<_> = copies
+        .iter()
+        .filter(|c| c.verdict == Verdict::Delete)
         .collect();
     let mut refused = 0;
     let mut unseen = 0;
@@ -109,7 +117,39 @@ pub fn run(args: &Args, out: Output) -> Result {
             Verdict::Delete => {}
         }
     }
-    if delete.is_empty() {
+    for c in &copies {
+        match &c.verdict {
+            Verdict::Refuse(why) => {
+                refused += 1;
+                crate::errln!(
+                    "REFUSED: will not delete recovery point {} in vault `{}` in {} (restore `{}`): {why}",
+                    c.arn,
+                    c.vault,
+                    c.scope,
+                    c.id
+                );
+            }
+            Verdict::Unseen(why) => {
+                unseen += 1;
+                crate::errln!(
+                    "error: cannot see recovery point {} in vault `{}` in {} (restore `{}`), so it is not known whether it is still there: {why}",
+                    c.arn,
+                    c.vault,
+                    c.scope,
+                    c.id
+                );
+            }
+            Verdict::Gone if !out.quiet => crate::errln!(
+                "already gone: recovery point {} in vault `{}` in {} (restore `{}`)",
+                c.arn,
+                c.vault,
+                c.scope,
+                c.id
+            ),
+            Verdict::Gone | Verdict::Delete => {}
+        }
+    }
+    if delete.is_empty() && delete_copies.is_empty() {
         if unseen > 0 {
             crate::errln!("run {}: nothing was deleted", args.run);
             return Err(Error::Stopped);
@@ -126,13 +166,28 @@ pub fn run(args: &Args, out: Output) -> Result {
     }
     // What a question asks about is shown even with --quiet.
     let show = !out.quiet || !args.yes;
-    if show {
+    if show && !delete.is_empty() {
         crate::outln!(
             "run {} created these tables; teardown deletes them:",
             args.run
         );
         for i in &delete {
             crate::outln!("  - {} in {} (restore `{}`)", i.table, i.scope, i.id);
+        }
+    }
+    if show && !delete_copies.is_empty() {
+        crate::outln!(
+            "run {} copied these recovery points; teardown deletes them:",
+            args.run
+        );
+        for c in &delete_copies {
+            crate::outln!(
+                "  - {} in vault `{}` in {} (restore `{}`)",
+                c.arn,
+                c.vault,
+                c.scope,
+                c.id
+            );
         }
     }
     let unprotect: Vec<_> = delete
@@ -172,6 +227,14 @@ pub fn run(args: &Args, out: Output) -> Result {
                 delete.len()
             )
         };
+        let question = match (delete.len(), delete_copies.len()) {
+            (_, 0) => question,
+            (0, n) => format!("delete these {n} copied recovery points?"),
+            (_, n) => format!(
+                "{} and the {n} copied recovery points?",
+                question.trim_end_matches('?')
+            ),
+        };
         if !confirm(&question)? {
             crate::errln!("nothing was deleted");
             return Err(Error::Stopped);
@@ -188,9 +251,14 @@ pub fn run(args: &Args, out: Output) -> Result {
     record_takeovers(&journal, &takeovers)?;
     identity::record(&journal, &verified, &state.identities)
         .map_err(|e| Error::Message(e.to_string()))?;
-    let done = rt
+    let mut done = rt
         .block_on(teardown::execute(&items, &cloud, &journal))
         .map_err(|e| Error::Message(e.to_string()))?;
+    // Copies after the tables restored from them.
+    done.extend(
+        rt.block_on(teardown::execute_copies(&copies, &cloud, &journal))
+            .map_err(|e| Error::Message(e.to_string()))?,
+    );
     let mut failed = false;
     for d in &done {
         match &d.result {

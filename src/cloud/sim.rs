@@ -519,11 +519,39 @@ impl CloudRead for SimCloud {
 
     async fn describe_recovery_point(
         &self,
-        _scope: &Scope,
-        _vault: &str,
-        _arn: &str,
+        scope: &Scope,
+        vault: &str,
+        arn: &str,
     ) -> CloudResult<RecoveryPoint> {
-        Err(not_modelled("DescribeRecoveryPoint"))
+        // Only the copies its copy jobs made are modelled.
+        let mut st = self.lock();
+        self.enter(&mut st, "DescribeRecoveryPoint")?;
+        let want = format!(
+            "arn:aws:backup:{}:{}:backup-vault:{vault}",
+            scope.region, scope.account
+        );
+        match st.copied_points.get(arn) {
+            Some(v) if *v == want => Ok(RecoveryPoint {
+                arn: arn.to_owned(),
+                origin: crate::cloud::RecoveryPointOrigin::Vault {
+                    vault: vault.to_owned(),
+                },
+                resource_arn: String::new(),
+                resource_type: "DynamoDB".to_owned(),
+                status: "COMPLETED".to_owned(),
+                created: self.clock.now(),
+                size_bytes: None,
+                item_count: None,
+                encryption_key_arn: None,
+                indexes: None,
+            }),
+            _ => Err(CloudError::new(
+                ErrorKind::NotFound,
+                "DescribeRecoveryPoint",
+                "ResourceNotFoundException",
+                format!("recovery point {arn} not found in vault {vault}"),
+            )),
+        }
     }
 
     async fn table_backups(&self, _scope: &Scope, _table: &str) -> CloudResult<Vec<RecoveryPoint>> {

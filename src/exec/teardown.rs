@@ -10,6 +10,9 @@
 //! deletion protection on is deleted only when the journal shows this run
 //! turning it on, or when the operator forces it (`--force-unprotect`).
 //! A table of the run that cannot be read is an error, never "gone".
+//!
+//! The recovery points the run's copy steps made are deleted the same way:
+//! only those the journal recorded, each proven by the run's own copy job.
 
 use crate::cloud::{CloudWrite, ErrorKind, Scope, TableChange};
 
@@ -231,6 +234,154 @@ pub async fn execute(
         out.push(Deletion {
             id: item.id.clone(),
             table: item.table.clone(),
+            result,
+        });
+    }
+    Ok(out)
+}
+
+/// One recovery point this run copied (`copy:`), as teardown considered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyItem {
+    /// Restore index.
+    pub index: usize,
+    /// Restore id.
+    pub id: String,
+    /// Where the copy is (the destination vault's account and Region).
+    pub scope: Scope,
+    /// The destination vault.
+    pub vault: String,
+    /// The copy's recovery point ARN.
+    pub arn: String,
+    /// What teardown will do.
+    pub verdict: Verdict,
+}
+
+/// Account, Region and name of a vault ARN
+/// (`arn:aws:backup:REGION:ACCOUNT:backup-vault:NAME`).
+fn vault_of(arn: &str) -> Option<(Scope, String)> {
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "backup", region, account, "backup-vault", name] => Some((
+            Scope {
+                account: crate::plan::model::AccountId::parse(account)?,
+                region: crate::plan::model::Region::parse(region)?,
+            },
+            (*name).to_owned(),
+        )),
+        _ => None,
+    }
+}
+
+/// The accounts a teardown of the run's copies acts in: where each copy job
+/// ran (the source, to read the job) and where its copy is.
+pub fn copy_accounts(state: &RunState) -> Vec<crate::plan::model::AccountId> {
+    let mut out = Vec::new();
+    for (spec, r) in state.header.restores.iter().zip(&state.restores) {
+        let Some(copy) = &spec.copy else { continue };
+        if r.copies.iter().all(|(_, arn)| r.copies_deleted.contains(arn)) {
+            continue;
+        }
+        out.push(copy.scope.account.clone());
+        if let Some((scope, _)) = vault_of(&copy.request.destination_backup_vault_arn) {
+            out.push(scope.account);
+        }
+    }
+    out
+}
+
+/// Decides, for every recovery point the journal shows this run's copy
+/// jobs made, whether teardown deletes it (read-only). A copy is this run's
+/// when the copy job the run started and journaled (`DescribeCopyJob` in
+/// the source account) names it as its destination in the restore's target
+/// vault; the recovery point must still be there and be of the original
+/// table. Nothing else in any vault is ever considered.
+pub async fn plan_copies(state: &RunState, cloud: &dyn CloudWrite) -> Vec<CopyItem> {
+    let mut items = Vec::new();
+    for (i, (spec, r)) in state
+        .header
+        .restores
+        .iter()
+        .zip(&state.restores)
+        .enumerate()
+    {
+        let Some(copy) = &spec.copy else { continue };
+        for (job_id, arn) in &r.copies {
+            if r.copies_deleted.contains(arn) {
+                continue;
+            }
+            let Some((scope, vault)) = vault_of(&copy.request.destination_backup_vault_arn)
+            else {
+                continue;
+            };
+            let verdict = match cloud.describe_copy_job(&copy.scope, job_id).await {
+                Ok(job) if job.destination_recovery_point_arn.as_deref() != Some(arn) => {
+                    Verdict::Refuse(format!(
+                        "copy job {job_id} of this run made {}, not this recovery point",
+                        job.destination_recovery_point_arn.as_deref().unwrap_or("nothing")
+                    ))
+                }
+                Ok(job)
+                    if job
+                        .destination_vault_arn
+                        .as_deref()
+                        .is_some_and(|v| v != copy.request.destination_backup_vault_arn) =>
+                {
+                    Verdict::Refuse(format!(
+                        "copy job {job_id} copied into {}, not the run's vault",
+                        job.destination_vault_arn.as_deref().unwrap_or("?")
+                    ))
+                }
+                Ok(_) => match cloud.describe_recovery_point(&scope, &vault, arn).await {
+                    Ok(_) => Verdict::Delete,
+                    Err(e) if e.kind == ErrorKind::NotFound => Verdict::Gone,
+                    Err(e) => Verdict::Unseen(format!("could not describe it: {e}")),
+                },
+                Err(e) if e.kind == ErrorKind::NotFound => Verdict::Refuse(format!(
+                    "AWS Backup does not know copy job {job_id} any more, so this run cannot prove it made this recovery point"
+                )),
+                Err(e) => Verdict::Unseen(format!("could not describe copy job {job_id}: {e}")),
+            };
+            items.push(CopyItem {
+                index: i,
+                id: spec.id.clone(),
+                scope,
+                vault,
+                arn: arn.clone(),
+                verdict,
+            });
+        }
+    }
+    items
+}
+
+/// Deletes every [`Verdict::Delete`] copy (`DeleteRecoveryPoint`),
+/// journaling each one deleted (or already gone).
+pub async fn execute_copies(
+    items: &[CopyItem],
+    cloud: &dyn CloudWrite,
+    journal: &Journal,
+) -> Result<Vec<Deletion>, JournalError> {
+    let mut out = Vec::new();
+    for item in items.iter().filter(|i| i.verdict == Verdict::Delete) {
+        let result = match cloud
+            .delete_recovery_point(&item.scope, &item.vault, &item.arn)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.to_string()),
+        };
+        if result.is_ok() {
+            journal.append(&Record::CopyDeleted {
+                index: item.index,
+                recovery_point_arn: item.arn.clone(),
+                at: crate::clock::now(),
+            })?;
+        }
+        out.push(Deletion {
+            id: item.id.clone(),
+            table: item.arn.clone(),
             result,
         });
     }
