@@ -103,7 +103,6 @@ fn dag(n: usize, edges: &[(usize, usize)]) -> Vec<NodeRef> {
             id: format!("r{i}"),
             depends_on: Vec::new(),
             spans: RestoreSpans::default(),
-            copy: None,
         })
         .collect();
     for &(a, b) in edges {
