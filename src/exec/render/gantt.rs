@@ -32,6 +32,9 @@ pub struct Bar {
     pub end: f64,
     /// Outcome.
     pub kind: BarKind,
+    /// When its copy step (`copy:`) ended and the restore itself started;
+    /// `start` is then the copy's start.
+    pub copy_end: Option<f64>,
 }
 
 /// What to draw.
@@ -133,6 +136,23 @@ pub fn svg(chart: &Chart) -> String {
             BarKind::Skipped => ("#e5e7eb", "#e5e7eb"),
         };
         let active = b.active.unwrap_or(b.end).min(b.end);
+        // The copy step, before the restore: its own colour.
+        let restore_start = match b.copy_end {
+            Some(c) => {
+                let c = c.clamp(b.start, active);
+                let _ = write!(
+                    s,
+                    r##"<g><title>{title}: copy +{start} to +{end}</title><rect x="{x0:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="#7c3aed"/></g>"##,
+                    title = esc(&b.label),
+                    start = hms(b.start),
+                    end = hms(c),
+                    x0 = x(b.start),
+                    w = (x(c) - x(b.start)).max(2.0),
+                );
+                c
+            }
+            None => b.start,
+        };
         let critical = chart.critical.contains(&b.label);
         let stroke = if critical {
             r##" stroke="#f59e0b" stroke-width="2""##
@@ -146,9 +166,9 @@ pub fn svg(chart: &Chart) -> String {
             start = hms(b.start),
             act = hms(active),
             end = hms(b.end),
-            x0 = x(b.start),
+            x0 = x(restore_start),
             // A short bar stays visible.
-            w0 = (x(active) - x(b.start)).max(if b.kind == BarKind::Skipped { 2.0 } else { 3.0 }),
+            w0 = (x(active) - x(restore_start)).max(if b.kind == BarKind::Skipped { 2.0 } else { 3.0 }),
             x1 = x(active),
             w1 = (x(b.end) - x(active)).max(0.0),
         );
@@ -191,9 +211,14 @@ pub fn svg(chart: &Chart) -> String {
             label = hms(obj)
         );
     }
+    let copies = if chart.bars.iter().any(|b| b.copy_end.is_some()) {
+        "purple: copying the recovery point · "
+    } else {
+        ""
+    };
     let _ = writeln!(
         s,
-        r##"<text x="8" y="{y:.1}" fill="#6b7280">dark: restoring · light: settings and verification · outlined: critical path · red: failed</text>"##,
+        r##"<text x="8" y="{y:.1}" fill="#6b7280">{copies}dark: restoring · light: settings and verification · outlined: critical path · red: failed</text>"##,
         y = height - 8.0
     );
     s.push_str("</svg>\n");
@@ -236,6 +261,7 @@ mod tests {
                     active: Some(100.0),
                     end: 120.0,
                     kind: BarKind::Completed,
+                    copy_end: None,
                 },
                 Bar {
                     label: "c".to_owned(),
@@ -243,6 +269,7 @@ mod tests {
                     active: None,
                     end: 200.0,
                     kind: BarKind::Failed,
+                    copy_end: None,
                 },
                 Bar {
                     label: "d".to_owned(),
@@ -250,6 +277,7 @@ mod tests {
                     active: None,
                     end: 0.0,
                     kind: BarKind::Skipped,
+                    copy_end: None,
                 },
             ],
             critical: BTreeSet::from(["a&b".to_owned()]),
@@ -271,6 +299,36 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_is_a_bar_of_its_own_before_the_restore() {
+        let chart = Chart {
+            title: "copied".to_owned(),
+            bars: vec![Bar {
+                label: "orders".to_owned(),
+                start: 0.0,
+                active: Some(300.0),
+                end: 320.0,
+                kind: BarKind::Completed,
+                copy_end: Some(100.0),
+            }],
+            critical: BTreeSet::new(),
+            objective: None,
+        };
+        let s = svg(&chart);
+        assert!(s.contains("orders: copy +0:00:00 to +0:01:40"), "{s}");
+        assert!(s.contains("#7c3aed") && s.contains("purple: copying"));
+        // The restore's dark bar starts where the copy ended.
+        assert!(s.contains("orders: start +0:00:00, active +0:05:00"), "{s}");
+        let plain = svg(&Chart {
+            bars: vec![Bar {
+                copy_end: None,
+                ..chart.bars[0].clone()
+            }],
+            ..chart.clone()
+        });
+        assert!(!plain.contains("#7c3aed") && !plain.contains("purple"));
+    }
+
+    #[test]
     fn a_short_run_is_not_squeezed_against_a_long_objective() {
         let chart = Chart {
             title: "short".to_owned(),
@@ -280,6 +338,7 @@ mod tests {
                 active: Some(60.0),
                 end: 90.0,
                 kind: BarKind::Completed,
+                copy_end: None,
             }],
             critical: BTreeSet::new(),
             objective: Some(4.0 * 3600.0),

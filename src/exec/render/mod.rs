@@ -363,7 +363,8 @@ impl RunReport {
             .filter_map(|t| {
                 let end = t.finished.or(self.finished_at)?;
                 // A skipped restore never started: a mark where it was given up.
-                let start = match (t.started, &t.outcome) {
+                let copy_start = t.copy.as_ref().and_then(|c| c.started);
+                let start = match (copy_start.or(t.started), &t.outcome) {
                     (Some(s), _) => s,
                     (None, Outcome::Skipped { .. }) => end,
                     (None, _) => return None,
@@ -379,6 +380,11 @@ impl RunReport {
                         Outcome::Skipped { .. } => gantt::BarKind::Skipped,
                         Outcome::Pending => gantt::BarKind::Pending,
                     },
+                    copy_end: t.copy.as_ref().and_then(|c| {
+                        c.completed
+                            .or(c.started.and(t.finished))
+                            .map(|e| seconds_between(origin, e))
+                    }),
                 })
             })
             .collect()
@@ -482,6 +488,26 @@ impl RunReport {
                 off(r.finished),
                 r.duration().map(hms).unwrap_or_else(|| "-".to_owned()),
             );
+        }
+        let copied: Vec<(&RestoreTiming, &CopyTiming)> = self
+            .restores
+            .iter()
+            .filter_map(|r| Some((r, r.copy.as_ref()?)))
+            .collect();
+        if !copied.is_empty() {
+            let _ = writeln!(s, "
+copies (copy step before the restore):");
+            for (r, c) in copied {
+                let _ = writeln!(
+                    s,
+                    "  {}: copy job {} from {} to {}: {}",
+                    r.id,
+                    c.job_id,
+                    off(c.started),
+                    off(c.completed),
+                    c.recovery_point_arn.as_deref().unwrap_or("not completed")
+                );
+            }
         }
         let problems: Vec<&RestoreTiming> = self
             .restores
