@@ -105,6 +105,7 @@ fn category(code: &str) -> &'static str {
             "recovery point"
         }
         c if c.starts_with("restoreplan::kms::") => "encryption key",
+        c if c.starts_with("restoreplan::copy::") => "copy step",
         _ => "other",
     }
 }
@@ -327,6 +328,28 @@ pub fn audit(dry: &DryRun, generated_at: DateTime<Utc>) -> AuditReport {
                     .push("not checked: another check of this restore failed first".to_owned());
             }
             checks.push(c);
+        }
+        let copy_findings: Vec<&FindingView> = r
+            .findings
+            .iter()
+            .filter(|f| category(&f.code) == "copy step")
+            .collect();
+        if let Some(c) = &r.copy {
+            let p = &c.request.parameters;
+            let text = |k: &str| p[k].as_str().unwrap_or("?").to_owned();
+            let evidence = vec![format!(
+                "StartCopyJob in {}/{}: {} from vault `{}` into {} (about {}); the source vault exists and the target vault admits account {}",
+                c.account,
+                c.region,
+                text("RecoveryPointArn"),
+                text("SourceBackupVaultName"),
+                text("DestinationBackupVaultArn"),
+                secs(c.estimated_seconds),
+                c.account
+            )];
+            checks.push(check_from(Some(&r.id), "copy step", &copy_findings, evidence));
+        } else if !copy_findings.is_empty() {
+            checks.push(check_from(Some(&r.id), "copy step", &copy_findings, Vec::new()));
         }
         for f in r.findings.iter().filter(|f| category(&f.code) == "other") {
             checks.push(check_from(Some(&r.id), "AWS calls", &[f], Vec::new()));
