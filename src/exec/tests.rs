@@ -808,3 +808,116 @@ fn the_aws_managed_key_reported_by_its_arn_verifies_as_managed() {
     });
     assert_eq!(key_to_classify(spec, &table), None);
 }
+
+/// Restores `0..n` copied first from the source's vault `prod`.
+fn copied_restores(n: usize, edges: &[(usize, usize)]) -> Vec<crate::plan::model::Restore> {
+    let mut restores = restores_of(n, edges);
+    for r in &mut restores {
+        r.copy = Some(crate::plan::model::CopyStep {
+            vault: "prod".to_owned(),
+            role: "arn:aws:iam::111122223333:role/copy".to_owned(),
+        });
+    }
+    restores
+}
+
+/// Crashes at random moments of a run whose restores copy their recovery
+/// points first: every restore copies once and restores once, from its
+/// copy; teardown then deletes exactly the run's copies.
+#[tokio::test(start_paused = true)]
+async fn copies_run_before_their_restores_once_each_across_crashes() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    for trial in 0..10 {
+        let n = 6;
+        let restores = copied_restores(n, &[(0, 1), (1, 2), (3, 4)]);
+        let sizes: Sizes = restores
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.table.clone(), (i as u64 + 1) << 32))
+            .collect();
+        let graph = DependencyGraph::build(&restores).unwrap_or_else(|f| panic!("{f:?}"));
+        let (sim, specs, clock) = sim_for(&restores, &sizes, trial);
+        // Lost answers of StartCopyJob and StartRestoreJob (reads never fail).
+        let sim = sim.with_faults(Faults {
+            lost_response: 0.3,
+            ..Faults::default()
+        });
+        for s in &specs {
+            let c = s.copy.as_ref().unwrap_or_else(|| panic!("a copy step"));
+            assert!(c.estimated_seconds > 0.0);
+            assert!(s.estimated_total_seconds() > s.estimated_seconds);
+        }
+        let journal = new_journal(&specs, &graph, clock.now());
+        let mut resume: Option<RunState> = None;
+        let mut crashes = 0;
+        let events;
+        loop {
+            let crash_after = Duration::from_secs_f64(rng.random_range(1.0..3000.0));
+            let run = run_once(
+                &sim,
+                &clock,
+                &journal,
+                &graph,
+                &specs,
+                options(3, 50, OnFailure::Continue),
+                resume.as_ref(),
+                StopSignal::never(),
+            );
+            match tokio::time::timeout(crash_after, run).await {
+                Ok((summary, evs)) => {
+                    let summary = summary.unwrap_or_else(|e| panic!("{e}"));
+                    assert!(summary.succeeded(), "trial {trial}: {summary:?}");
+                    events = evs;
+                    break;
+                }
+                Err(_) => {
+                    crashes += 1;
+                    assert!(crashes < 200, "trial {trial} never finished");
+                    resume = RunState::replay(&journal.memory_records());
+                }
+            }
+        }
+        assert!(restores_per_table(&sim).values().all(|&c| c == 1));
+        let state =
+            RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
+        let mut copied = BTreeSet::new();
+        for (i, r) in state.restores.iter().enumerate() {
+            assert_eq!(r.phase, Phase::Completed, "trial {trial} r{i}");
+            assert_eq!(r.copies.len(), 1, "trial {trial} r{i}: {:?}", r.copies);
+            copied.insert(r.copies[0].1.clone());
+        }
+        assert_eq!(copied.len(), n, "every restore has its own copy");
+        // One copy job per restore, even with lost answers and crashes:
+        // the journal and the idempotency token.
+        let distinct_jobs: BTreeSet<&str> =
+            state.restores.iter().map(|r| r.copies[0].0.as_str()).collect();
+        assert_eq!(distinct_jobs.len(), n);
+        if crashes == 0 {
+            // Copies come before their restores in the event stream.
+            for i in 0..n {
+                let copied_at = events
+                    .iter()
+                    .position(|e| matches!(e, Event::CopyCompleted { index, .. } if *index == i));
+                let starting = events
+                    .iter()
+                    .position(|e| matches!(e, Event::RestoreStarting { index, .. } if *index == i));
+                assert!(copied_at < starting, "trial {trial} r{i}");
+            }
+        }
+        let items = crate::exec::teardown::plan_copies(&state, &sim).await;
+        assert_eq!(items.len(), n);
+        assert!(
+            items
+                .iter()
+                .all(|c| c.verdict == crate::exec::teardown::Verdict::Delete && copied.contains(&c.arn))
+        );
+        let done = crate::exec::teardown::execute_copies(&items, &sim, &journal)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(done.iter().all(|d| d.result.is_ok()), "{done:?}");
+        let state =
+            RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
+        assert!(crate::exec::teardown::plan_copies(&state, &sim).await.is_empty());
+    }
+}
