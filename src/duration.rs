@@ -100,7 +100,9 @@ impl DurationModel {
             return Err("bytes_per_second must be a positive number".to_owned());
         }
         if !finite_nonneg(self.copy_overhead_seconds) {
-            return Err("copy_overhead_seconds must be a non-negative number of seconds".to_owned());
+            return Err(
+                "copy_overhead_seconds must be a non-negative number of seconds".to_owned(),
+            );
         }
         if !(self.copy_bytes_per_second.is_finite() && self.copy_bytes_per_second > 0.0) {
             return Err("copy_bytes_per_second must be a positive number".to_owned());

@@ -402,17 +402,29 @@ mod tests {
         for (principal, action) in [
             (r#""*""#, r#""backup:*""#),
             (r#"{"AWS":"*"}"#, r#""backup:CopyInto*""#),
-            (r#"{"AWS":"111122223333"}"#, r#"["s3:GetObject","backup:copyintobackupvault"]"#),
-            (r#"{"AWS":["arn:aws:iam::999988887777:root","arn:aws:iam::111122223333:role/x"]}"#, r#""*""#),
+            (
+                r#"{"AWS":"111122223333"}"#,
+                r#"["s3:GetObject","backup:copyintobackupvault"]"#,
+            ),
+            (
+                r#"{"AWS":["arn:aws:iam::999988887777:root","arn:aws:iam::111122223333:role/x"]}"#,
+                r#""*""#,
+            ),
         ] {
             let p = policy(principal, action);
             assert!(
-                allows(&p, "backup:CopyIntoBackupVault", "111122223333").unwrap().allowed,
+                allows(&p, "backup:CopyIntoBackupVault", "111122223333")
+                    .unwrap()
+                    .allowed,
                 "{p}"
             );
         }
         let p = policy(r#"{"AWS":"999988887777"}"#, r#""backup:*""#);
-        assert!(!allows(&p, "backup:CopyIntoBackupVault", "111122223333").unwrap().allowed);
+        assert!(
+            !allows(&p, "backup:CopyIntoBackupVault", "111122223333")
+                .unwrap()
+                .allowed
+        );
     }
 
     #[test]
@@ -422,7 +434,11 @@ mod tests {
           {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"backup:CopyIntoBackupVault","Resource":"*"}]}"#;
         let v = allows(p, "backup:CopyIntoBackupVault", "111122223333").unwrap();
         assert!(v.denied && !v.allowed);
-        assert!(allows(p, "backup:CopyIntoBackupVault", "444455556666").unwrap().allowed);
+        assert!(
+            allows(p, "backup:CopyIntoBackupVault", "444455556666")
+                .unwrap()
+                .allowed
+        );
         assert!(allows("nope", "backup:CopyIntoBackupVault", "1").is_err());
     }
 

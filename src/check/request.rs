@@ -130,7 +130,8 @@ pub fn build_copy_request(
         (Some(rp), _) => rp.arn.clone(),
         (
             None,
-            RecoveryPointSelector::BackupArn { arn } | RecoveryPointSelector::DynamoDbBackupArn { arn },
+            RecoveryPointSelector::BackupArn { arn }
+            | RecoveryPointSelector::DynamoDbBackupArn { arn },
         ) => arn.clone(),
         (None, _) => "<resolved at apply>".to_owned(),
     };

@@ -6,8 +6,7 @@
 use serde::Serialize;
 
 use crate::cloud::{
-    CopyRequest, KeyFacts, PitrFacts, RecoveryPoint, RestoreRequest, Scope, TableChange,
-    TableFacts,
+    CopyRequest, KeyFacts, PitrFacts, RecoveryPoint, RestoreRequest, Scope, TableChange, TableFacts,
 };
 use crate::diag::Finding;
 

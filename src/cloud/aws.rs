@@ -1609,7 +1609,12 @@ impl CloudWrite for AwsCloud {
         Ok(out.copy_job_id().unwrap_or_default().to_owned())
     }
 
-    async fn delete_recovery_point(&self, scope: &Scope, vault: &str, arn: &str) -> CloudResult<()> {
+    async fn delete_recovery_point(
+        &self,
+        scope: &Scope,
+        vault: &str,
+        arn: &str,
+    ) -> CloudResult<()> {
         let c = self.at(scope).await?;
         c.backup
             .delete_recovery_point()

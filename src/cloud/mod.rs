@@ -846,7 +846,12 @@ pub trait CloudWrite: CloudRead {
 
     /// AWS Backup `DeleteRecoveryPoint` (teardown only; callers prove the
     /// run copied it).
-    async fn delete_recovery_point(&self, scope: &Scope, vault: &str, arn: &str) -> CloudResult<()> {
+    async fn delete_recovery_point(
+        &self,
+        scope: &Scope,
+        vault: &str,
+        arn: &str,
+    ) -> CloudResult<()> {
         let _ = (scope, vault, arn);
         Err(not_offered("DeleteRecoveryPoint"))
     }

@@ -220,15 +220,11 @@ impl SimCloud {
         self
     }
 
-    /// Tells the cloud which restore each copy step's recovery point is
-    /// for, so a copy takes as long as the model says for that table's size.
-    pub fn with_copies(mut self, specs: &[crate::exec::spec::RestoreSpec]) -> Self {
-        for spec in specs {
-            if let Some(c) = &spec.copy {
-                self.copy_names
-                    .insert(c.request.recovery_point_arn.clone(), spec.target_name.clone());
-            }
-        }
+    /// Tells the cloud which restore each copied recovery point is for, as
+    /// `(recovery point ARN, target table name)`, so a copy takes as long as
+    /// the model says for that table's size.
+    pub fn with_copies(mut self, copies: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.copy_names.extend(copies);
         self
     }
 
@@ -766,8 +762,10 @@ impl CloudRead for SimCloud {
         })?;
         let done = now >= job.end;
         if done {
-            st.copied_points
-                .insert(job.destination_arn.clone(), job.destination_vault_arn.clone());
+            st.copied_points.insert(
+                job.destination_arn.clone(),
+                job.destination_vault_arn.clone(),
+            );
         }
         Ok(crate::cloud::CopyJob {
             id: id.to_owned(),

@@ -347,9 +347,19 @@ pub fn audit(dry: &DryRun, generated_at: DateTime<Utc>) -> AuditReport {
                 secs(c.estimated_seconds),
                 c.account
             )];
-            checks.push(check_from(Some(&r.id), "copy step", &copy_findings, evidence));
+            checks.push(check_from(
+                Some(&r.id),
+                "copy step",
+                &copy_findings,
+                evidence,
+            ));
         } else if !copy_findings.is_empty() {
-            checks.push(check_from(Some(&r.id), "copy step", &copy_findings, Vec::new()));
+            checks.push(check_from(
+                Some(&r.id),
+                "copy step",
+                &copy_findings,
+                Vec::new(),
+            ));
         }
         for f in r.findings.iter().filter(|f| category(&f.code) == "other") {
             checks.push(check_from(Some(&r.id), "AWS calls", &[f], Vec::new()));

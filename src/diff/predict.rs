@@ -66,9 +66,9 @@ pub fn predict(plan: &Plan, timings: &[Timing]) -> Prediction {
 pub fn predict_with(plan: &Plan, timings: &[Timing], caps: Caps) -> Prediction {
     let graph = plan.graph();
     let total = |i: usize| {
-        timings
-            .get(i)
-            .map_or(0.0, |t| t.copy.max(0.0) + t.restore.max(0.0) + t.settle.max(0.0))
+        timings.get(i).map_or(0.0, |t| {
+            t.copy.max(0.0) + t.restore.max(0.0) + t.settle.max(0.0)
+        })
     };
     let (critical_path, _) = graph.critical_path(total);
     let restores = plan.restores();

@@ -105,7 +105,9 @@ impl Executor<'_> {
                     self.cloud.describe_copy_job(scope, &job_id)
                 })
                 .await,
-                |e| self.fail_running(ctx, i, format!("copy job {job_id}: {e}")).map(Err)
+                |e| self
+                    .fail_running(ctx, i, format!("copy job {job_id}: {e}"))
+                    .map(Err)
             );
             match job.status {
                 JobStatus::Pending | JobStatus::Running => continue,

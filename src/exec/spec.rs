@@ -123,18 +123,16 @@ impl RestoreSpec {
         model: &DurationModel,
         now: DateTime<Utc>,
     ) -> Self {
-        let rp = synthesize_recovery_point(
-            &crate::check::request::lookup_view(restore),
-            bytes,
-            now,
-        );
-        let copy = crate::check::request::build_copy_request(restore, rp.as_ref(), None).map(
-            |request| ResolvedCopy {
-                scope: restore.source.clone(),
-                request,
-                estimated_seconds: model.copy_estimate(bytes),
-            },
-        );
+        let rp =
+            synthesize_recovery_point(&crate::check::request::lookup_view(restore), bytes, now);
+        let copy =
+            crate::check::request::build_copy_request(restore, rp.as_ref(), None).map(|request| {
+                ResolvedCopy {
+                    scope: restore.source.clone(),
+                    request,
+                    estimated_seconds: model.copy_estimate(bytes),
+                }
+            });
         let key_arn = match &restore.encryption {
             Encryption::CustomerManaged { key } => Some(key.arn.as_str()),
             _ => None,
@@ -152,6 +150,18 @@ impl RestoreSpec {
         };
         spec.estimated_seconds = model.estimate(bytes, spec.is_native());
         spec
+    }
+
+    /// `(recovery point copied, target table name)` of each spec with a
+    /// copy step, for [`crate::cloud::sim::SimCloud::with_copies`].
+    pub fn copies(specs: &[RestoreSpec]) -> Vec<(String, String)> {
+        specs
+            .iter()
+            .filter_map(|s| {
+                let c = s.copy.as_ref()?;
+                Some((c.request.recovery_point_arn.clone(), s.target_name.clone()))
+            })
+            .collect()
     }
 
     /// Estimated seconds from the start of the restore's first step (its

@@ -279,7 +279,10 @@ pub fn copy_accounts(state: &RunState) -> Vec<crate::plan::model::AccountId> {
     let mut out = Vec::new();
     for (spec, r) in state.header.restores.iter().zip(&state.restores) {
         let Some(copy) = &spec.copy else { continue };
-        if r.copies.iter().all(|(_, arn)| r.copies_deleted.contains(arn)) {
+        if r.copies
+            .iter()
+            .all(|(_, arn)| r.copies_deleted.contains(arn))
+        {
             continue;
         }
         out.push(copy.scope.account.clone());
@@ -310,15 +313,16 @@ pub async fn plan_copies(state: &RunState, cloud: &dyn CloudWrite) -> Vec<CopyIt
             if r.copies_deleted.contains(arn) {
                 continue;
             }
-            let Some((scope, vault)) = vault_of(&copy.request.destination_backup_vault_arn)
-            else {
+            let Some((scope, vault)) = vault_of(&copy.request.destination_backup_vault_arn) else {
                 continue;
             };
             let verdict = match cloud.describe_copy_job(&copy.scope, job_id).await {
                 Ok(job) if job.destination_recovery_point_arn.as_deref() != Some(arn) => {
                     Verdict::Refuse(format!(
                         "copy job {job_id} of this run made {}, not this recovery point",
-                        job.destination_recovery_point_arn.as_deref().unwrap_or("nothing")
+                        job.destination_recovery_point_arn
+                            .as_deref()
+                            .unwrap_or("nothing")
                     ))
                 }
                 Ok(job)

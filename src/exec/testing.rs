@@ -108,7 +108,7 @@ pub(crate) fn sim_for(
         .collect();
     let sim = SimCloud::new(model, seed, clock.clone())
         .with_sizes(by_target)
-        .with_copies(&specs);
+        .with_copies(RestoreSpec::copies(&specs));
     (sim, specs, clock)
 }
 

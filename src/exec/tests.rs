@@ -890,8 +890,11 @@ async fn copies_run_before_their_restores_once_each_across_crashes() {
         assert_eq!(copied.len(), n, "every restore has its own copy");
         // One copy job per restore, even with lost answers and crashes:
         // the journal and the idempotency token.
-        let distinct_jobs: BTreeSet<&str> =
-            state.restores.iter().map(|r| r.copies[0].0.as_str()).collect();
+        let distinct_jobs: BTreeSet<&str> = state
+            .restores
+            .iter()
+            .map(|r| r.copies[0].0.as_str())
+            .collect();
         assert_eq!(distinct_jobs.len(), n);
         if crashes == 0 {
             // Copies come before their restores in the event stream.
@@ -907,17 +910,19 @@ async fn copies_run_before_their_restores_once_each_across_crashes() {
         }
         let items = crate::exec::teardown::plan_copies(&state, &sim).await;
         assert_eq!(items.len(), n);
-        assert!(
-            items
-                .iter()
-                .all(|c| c.verdict == crate::exec::teardown::Verdict::Delete && copied.contains(&c.arn))
-        );
+        assert!(items.iter().all(
+            |c| c.verdict == crate::exec::teardown::Verdict::Delete && copied.contains(&c.arn)
+        ));
         let done = crate::exec::teardown::execute_copies(&items, &sim, &journal)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(done.iter().all(|d| d.result.is_ok()), "{done:?}");
         let state =
             RunState::replay(&journal.memory_records()).unwrap_or_else(|| panic!("no header"));
-        assert!(crate::exec::teardown::plan_copies(&state, &sim).await.is_empty());
+        assert!(
+            crate::exec::teardown::plan_copies(&state, &sim)
+                .await
+                .is_empty()
+        );
     }
 }

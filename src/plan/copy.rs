@@ -2,30 +2,15 @@
 //! the source account and Region into `target.vault` (AWS Backup
 //! `StartCopyJob`) before the restore, which then restores the copy.
 //!
-//! [`RawCopy`] mirrors the YAML; [`resolve`] merges a restore's `copy` over
+//! [`RawCopy`] (in `raw`) mirrors the YAML; [`resolve`] merges a restore's `copy` over
 //! the defaults' (field by field) and checks the values; [`rules`] checks
 //! a resolved restore's copy against where it runs and what it restores.
 
-use schemars::JsonSchema;
-use serde::Deserialize;
-
 use super::model::{AccountId, CopyStep, Location, RecoveryPointSelector, Restore};
+use super::raw::RawCopy;
 use super::rules as codes;
 use super::tree::{Node, Segment};
 use crate::diag::{Finding, Span};
-
-/// The copy step as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Copy")]
-pub struct RawCopy {
-    /// The vault holding the original's recovery points, in `source.account`
-    /// and `source.region`; the recovery point is chosen there.
-    pub vault: Option<String>,
-    /// The IAM role AWS Backup assumes for the copy (`StartCopyJob`
-    /// `IamRoleArn`), a role of the source account.
-    pub role: Option<String>,
-}
 
 /// The copy step of one restore: the resolved value (`None` when there is
 /// none or it is invalid, reported) and where it was written.
@@ -96,7 +81,7 @@ pub(crate) fn resolve(
             "no `vault`",
             "set `copy.vault` to the vault holding the original's recovery points in the source account and Region",
         ),
-        Some((v, span)) if !super::resolve::valid_vault(v) => invalid(
+        Some((v, span)) if !super::ids::valid_vault(v) => invalid(
             format!("`{v}` is not a valid AWS Backup vault name"),
             *span,
             "vault names are 2–50 characters of A-Z a-z 0-9 - _",
@@ -111,7 +96,7 @@ pub(crate) fn resolve(
             "no `role`",
             "set `copy.role` to the IAM role AWS Backup assumes for the copy in the source account, e.g. arn:aws:iam::ACCOUNT:role/service-role/AWSBackupDefaultServiceRole",
         ),
-        Some((r, span)) if !super::resolve::valid_role_arn(r) => invalid(
+        Some((r, span)) if !super::ids::valid_role_arn(r) => invalid(
             format!("`{r}` is not an IAM role ARN"),
             *span,
             "expected arn:aws:iam::ACCOUNT:role/NAME",

@@ -88,3 +88,30 @@ impl From<Region> for String {
         r.0
     }
 }
+
+/// A valid AWS Backup vault name: 2–50 of `A-Z a-z 0-9 - _`.
+pub fn valid_vault(v: &str) -> bool {
+    (2..=50).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Splits `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
+pub(crate) fn split_arn(arn: &str) -> Option<(&str, &str, &str, &str, &str)> {
+    let mut it = arn.splitn(6, ':');
+    if it.next()? != "arn" {
+        return None;
+    }
+    let partition = it.next()?;
+    if !(partition == "aws" || partition.starts_with("aws-")) {
+        return None;
+    }
+    Some((partition, it.next()?, it.next()?, it.next()?, it.next()?))
+}
+
+/// An IAM role ARN (`arn:aws:iam::ACCOUNT:role/NAME`).
+pub fn valid_role_arn(arn: &str) -> bool {
+    matches!(split_arn(arn), Some((_, "iam", "", account, resource))
+        if AccountId::parse(account).is_some()
+            && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty() && !n.ends_with('/')))
+}

@@ -148,7 +148,7 @@ pub struct RawDefaults {
     /// Per-field overrides of the plan's `target`.
     pub target: Option<RawTarget>,
     /// Copy the chosen recovery point into `target.vault` first.
-    pub copy: Option<crate::plan::copy::RawCopy>,
+    pub copy: Option<RawCopy>,
 }
 
 /// One restore.
@@ -183,7 +183,7 @@ pub struct RawRestore {
     pub target: Option<RawTarget>,
     /// Copy the chosen recovery point from a vault of the source account
     /// into `target.vault` first (AWS Backup `StartCopyJob`).
-    pub copy: Option<crate::plan::copy::RawCopy>,
+    pub copy: Option<RawCopy>,
 }
 
 /// A table selector: which tables of the source account and Region a
@@ -248,6 +248,20 @@ pub enum RawEncryptionType {
     CustomerManaged,
     /// The key that encrypted the original table.
     SameAsSource,
+}
+
+/// The copy step as written (`copy:`): copy the chosen recovery point into
+/// `target.vault` first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Copy")]
+pub struct RawCopy {
+    /// The vault holding the original's recovery points, in `source.account`
+    /// and `source.region`; the recovery point is chosen there.
+    pub vault: Option<String>,
+    /// The IAM role AWS Backup assumes for the copy (`StartCopyJob`
+    /// `IamRoleArn`), a role of the source account.
+    pub role: Option<String>,
 }
 
 /// Settings a restore does not carry over, re-applied once the table is ACTIVE.

@@ -23,6 +23,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::diag::{Finding, Span};
 use crate::graph::closest;
+use crate::plan::ids::{split_arn, valid_role_arn, valid_vault};
 use crate::plan::model::{
     AccountId, AfterRestore, Encryption, Execution, KeyRef, Location, Objectives, OnFailure,
     PlanHeader, RecoveryPointSelector, Region, Restore, RestoreSpans, StreamSetting, Target,
@@ -1710,31 +1711,6 @@ fn suggest_plan_name(name: &str) -> String {
     } else {
         s
     }
-}
-
-pub(crate) fn valid_vault(v: &str) -> bool {
-    (2..=50).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// Splits `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
-fn split_arn(arn: &str) -> Option<(&str, &str, &str, &str, &str)> {
-    let mut it = arn.splitn(6, ':');
-    if it.next()? != "arn" {
-        return None;
-    }
-    let partition = it.next()?;
-    if !(partition == "aws" || partition.starts_with("aws-")) {
-        return None;
-    }
-    Some((partition, it.next()?, it.next()?, it.next()?, it.next()?))
-}
-
-pub(crate) fn valid_role_arn(arn: &str) -> bool {
-    matches!(split_arn(arn), Some((_, "iam", "", account, resource))
-        if AccountId::parse(account).is_some()
-            && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty() && !n.ends_with('/')))
 }
 
 /// A KMS key ARN or alias ARN.

@@ -163,7 +163,7 @@ pub async fn simulate_async(
     let clock = TokioClock::starting_at(cfg.start);
     let sim = SimCloud::new(*model, cfg.seed, clock.clone())
         .with_sizes(offline.sizes.clone())
-        .with_copies(&offline.specs)
+        .with_copies(crate::exec::RestoreSpec::copies(&offline.specs))
         .with_faults(cfg.faults.clone());
     let sink = CollectingSink::new();
     let journal = Journal::memory();

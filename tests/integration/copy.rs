@@ -26,12 +26,7 @@ const COPY_BASE: &str = "500";
 fn emulator() -> &'static Emulator {
     static EM: OnceLock<Emulator> = OnceLock::new();
     EM.get_or_init(|| {
-        Emulator::start(&[
-            "--time-scale",
-            TIME_SCALE,
-            "--copy-base-seconds",
-            COPY_BASE,
-        ])
+        Emulator::start(&["--time-scale", TIME_SCALE, "--copy-base-seconds", COPY_BASE])
     })
 }
 
@@ -251,16 +246,12 @@ async fn assert_one_copy_and_one_restore_each(
         assert_eq!(mine[0].2, "COMPLETED", "{table}");
         let restored = &restores[&format!("{table}-dr")];
         assert_eq!(restored.len(), 1, "{table}: restore jobs {restored:#?}");
-        assert_eq!(
-            restored[0], mine[0].1,
-            "{table} was restored from its copy"
-        );
+        assert_eq!(restored[0], mine[0].1, "{table} was restored from its copy");
     }
 }
 
 #[test]
-fn a_cross_account_cross_region_plan_copies_each_point_once_and_teardown_removes_only_its_copies()
-{
+fn a_cross_account_cross_region_plan_copies_each_point_once_and_teardown_removes_only_its_copies() {
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let acc = rt.block_on(async {
         let acc = Accounts::new(None).await;
@@ -432,7 +423,9 @@ fn a_dynamodb_managed_backup_cannot_be_copied_to_another_account() {
 
 /// The journal records of run `run` in `dir`.
 fn journal(dir: &std::path::Path, run: &str) -> std::path::PathBuf {
-    dir.join(".restoreplan/runs").join(run).join("journal.jsonl")
+    dir.join(".restoreplan/runs")
+        .join(run)
+        .join("journal.jsonl")
 }
 
 fn records(path: &std::path::Path) -> Vec<Value> {
@@ -484,7 +477,10 @@ fn killed_during_a_copy_and_resumed_one_copy_job_and_one_restore_job_each() {
         let runs = crate::apply_safety::runs(acc.dir.path());
         if let Some(run) = runs.iter().next() {
             let recs = records(&journal(acc.dir.path(), run));
-            let started = recs.iter().filter(|r| r["record"] == "copy-started").count();
+            let started = recs
+                .iter()
+                .filter(|r| r["record"] == "copy-started")
+                .count();
             if started == 2 {
                 break run.clone();
             }

@@ -4,8 +4,8 @@
 //! account `backup:CopyIntoBackupVault`. Builds the `StartCopyJob` request.
 
 use super::*;
-use crate::check::request::{build_copy_request, target_vault_arn};
 pub(super) use crate::check::request::lookup_view;
+use crate::check::request::{build_copy_request, target_vault_arn};
 use crate::check::resolved::ResolvedCopy;
 use crate::cloud::VaultFacts;
 use crate::plan::rules as plan_codes;

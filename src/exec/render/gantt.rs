@@ -168,7 +168,11 @@ pub fn svg(chart: &Chart) -> String {
             end = hms(b.end),
             x0 = x(restore_start),
             // A short bar stays visible.
-            w0 = (x(active) - x(restore_start)).max(if b.kind == BarKind::Skipped { 2.0 } else { 3.0 }),
+            w0 = (x(active) - x(restore_start)).max(if b.kind == BarKind::Skipped {
+                2.0
+            } else {
+                3.0
+            }),
             x1 = x(active),
             w1 = (x(b.end) - x(active)).max(0.0),
         );

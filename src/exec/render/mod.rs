@@ -495,8 +495,11 @@ impl RunReport {
             .filter_map(|r| Some((r, r.copy.as_ref()?)))
             .collect();
         if !copied.is_empty() {
-            let _ = writeln!(s, "
-copies (copy step before the restore):");
+            let _ = writeln!(
+                s,
+                "
+copies (copy step before the restore):"
+            );
             for (r, c) in copied {
                 let _ = writeln!(
                     s,
