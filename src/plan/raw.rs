@@ -250,8 +250,9 @@ pub enum RawEncryptionType {
     SameAsSource,
 }
 
-/// The copy step as written (`copy:`): copy the chosen recovery point into
-/// `target.vault` first.
+/// Copy the chosen recovery point from a vault of the source account and
+/// Region into `target.vault` first (AWS Backup `StartCopyJob`); the restore
+/// then restores the copy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Copy")]
