@@ -177,3 +177,57 @@ fn html_audit() {
     }
     assert_snapshot!(html);
 }
+
+/// The dry run of the fixture plan with `accounts` copied first from the
+/// source account's vault `payments-prod`.
+fn copied() -> DryRun {
+    use crate::check::request::build_copy_request;
+    use crate::check::resolved::{COPY_PLACEHOLDER, ResolvedCopy};
+    let plan = fixtures::plan();
+    let mut rs = plan.restores().to_vec();
+    rs[0].copy = Some(crate::plan::model::CopyStep {
+        vault: "payments-prod".to_owned(),
+        role: "arn:aws:iam::111122223333:role/service-role/AWSBackupDefaultServiceRole".to_owned(),
+    });
+    let plan = Plan::seal(plan.header().clone(), rs).unwrap_or_else(|f| panic!("{f:?}"));
+    let mut report = fixtures::report(&plan);
+    let restore = &plan.restores()[0];
+    let r = &mut report.resolved[0];
+    // The point is chosen in the source account's vault.
+    if let Some(rp) = &mut r.recovery_point {
+        rp.arn = "arn:aws:backup:us-east-1:111122223333:recovery-point:0b5c8e4a-aaaa-bbbb-cccc-00000000000a"
+            .to_owned();
+        rp.origin = crate::cloud::RecoveryPointOrigin::Vault {
+            vault: "payments-prod".to_owned(),
+        };
+    }
+    r.copy = Some(ResolvedCopy {
+        scope: restore.source.clone(),
+        request: build_copy_request(restore, r.recovery_point.as_ref(), None)
+            .unwrap_or_else(|| panic!("a copy request")),
+        estimated_seconds: 512.0,
+    });
+    r.request = r.request.with_recovery_point(COPY_PLACEHOLDER);
+    build(&plan, &report, &fixtures::sources())
+}
+
+#[test]
+fn text_dry_run_with_a_copy_step() {
+    assert_snapshot!(super::text::dry_run(&copied(), Style::default()));
+}
+
+#[test]
+fn markdown_dry_run_with_a_copy_step() {
+    assert_snapshot!(super::markdown::dry_run(&copied()));
+}
+
+#[test]
+fn json_dry_run_with_a_copy_step() {
+    let json = super::json::dry_run(&copied());
+    let schema: serde_json::Value =
+        serde_json::from_str(&super::json::plan_output_schema()).unwrap_or_default();
+    let output: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{e}"));
+    assert!(validator.iter_errors(&output).next().is_none());
+    assert_snapshot!(json);
+}
