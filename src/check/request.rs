@@ -1,6 +1,8 @@
 //! Building the exact restore request for a resolved restore. Pure.
 
-use crate::cloud::{IndexDef, RecoveryPoint, RecoveryPointOrigin, RestoreRequest, SseRequest};
+use crate::cloud::{
+    CapacityOverride, IndexDef, RecoveryPoint, RecoveryPointOrigin, RestoreRequest, SseRequest,
+};
 use crate::plan::model::{Encryption, RecoveryPointSelector, Restore};
 
 use super::resolved::TOKEN_PLACEHOLDER;
@@ -59,6 +61,7 @@ pub fn build_request(
                 restore_date_time: *at,
                 sse,
                 indexes,
+                capacity: None,
             }
         }
         (_, Some(rp)) if rp.origin == RecoveryPointOrigin::DynamoDbBackup => {
@@ -67,6 +70,7 @@ pub fn build_request(
                 target_table_name: restore.target_name.clone(),
                 sse,
                 indexes,
+                capacity: None,
             }
         }
         (RecoveryPointSelector::DynamoDbBackupArn { arn }, None) => {
@@ -75,6 +79,7 @@ pub fn build_request(
                 target_table_name: restore.target_name.clone(),
                 sse,
                 indexes,
+                capacity: None,
             }
         }
         (selector, rp) => {
@@ -94,4 +99,46 @@ pub fn build_request(
             }
         }
     }
+}
+
+/// The indexes the restored table keeps, by name: those the request keeps,
+/// or all of `available` when it keeps all.
+pub fn kept_index_names(request: &RestoreRequest, available: Option<&[IndexDef]>) -> Vec<String> {
+    request
+        .indexes()
+        .or(available)
+        .unwrap_or(&[])
+        .iter()
+        .map(|ix| ix.name.clone())
+        .collect()
+}
+
+/// `request` with the capacity overrides of a DynamoDB restore. An override
+/// with per-index capacity lists every kept index in
+/// `GlobalSecondaryIndexOverride` (all of `available` when the request kept
+/// all), since a provisioned table's index override must carry throughput.
+/// AWS Backup restores take no capacity overrides: they are left as they are.
+pub fn with_capacity(
+    mut request: RestoreRequest,
+    capacity: Option<CapacityOverride>,
+    available: Option<&[IndexDef]>,
+) -> RestoreRequest {
+    let Some(c) = capacity else {
+        return request;
+    };
+    match &mut request {
+        RestoreRequest::RestoreTableFromBackup {
+            indexes, capacity, ..
+        }
+        | RestoreRequest::RestoreTableToPointInTime {
+            indexes, capacity, ..
+        } => {
+            if indexes.is_none() && !c.indexes.is_empty() {
+                *indexes = available.map(<[IndexDef]>::to_vec);
+            }
+            *capacity = Some(c);
+        }
+        RestoreRequest::StartRestoreJob { .. } => {}
+    }
+    request
 }
