@@ -109,8 +109,7 @@ pub const CAPACITY_RANGE: &str = "restoreplan::capacity::range";
 /// `throughput` with `billing_mode: on-demand`.
 pub const CAPACITY_THROUGHPUT_ON_DEMAND: &str = "restoreplan::capacity::throughput_on_demand";
 /// `on_demand_throughput` with `billing_mode: provisioned`.
-pub const CAPACITY_ON_DEMAND_PROVISIONED: &str =
-    "restoreplan::capacity::on_demand_throughput_provisioned";
+pub const CAPACITY_ON_DEMAND_PROVISIONED: &str = "restoreplan::capacity::on_demand_provisioned";
 /// Provisioned billing without `throughput` for an on-demand original (nothing to copy).
 pub const LIVE_CAPACITY_NEEDS_THROUGHPUT: &str = "restoreplan::capacity::needs_throughput";
 /// `throughput` or `on_demand_throughput` that contradicts the original's billing mode.

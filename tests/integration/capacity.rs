@@ -162,8 +162,14 @@ async fn live_checks_refuse_capacity_the_original_cannot_supply() {
     w.write("plan.yaml", &plan);
     let out = w.run(&["validate", "--live", "plan.yaml"], 1);
     let all = format!("{}{}", out.stdout, out.stderr);
-    assert!(all.contains("restoreplan::capacity::needs_throughput"), "{all}");
-    assert!(all.contains("restoreplan::capacity::original_billing_mode"), "{all}");
+    assert!(
+        all.contains("restoreplan::capacity::needs_throughput"),
+        "{all}"
+    );
+    assert!(
+        all.contains("restoreplan::capacity::original_billing_mode"),
+        "{all}"
+    );
     assert!(all.contains("billing_mode: provisioned"), "{all}");
 }
 
@@ -228,6 +234,9 @@ fn validate_accepts_a_cross_region_dynamodb_backup_and_refuses_another_accounts(
         all.contains("restoreplan::recovery_point::arn_location"),
         "{all}"
     );
-    assert!(all.contains("`copy:`"), "the fix names the copy step: {all}");
+    assert!(
+        all.contains("`copy:`"),
+        "the fix names the copy step: {all}"
+    );
     assert!(all.contains("advanced DynamoDB backup"), "{all}");
 }
