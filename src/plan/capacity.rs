@@ -192,7 +192,17 @@ pub fn resolve(
         RawTableClass::Standard => TableClass::Standard,
         RawTableClass::StandardInfrequentAccess => TableClass::StandardInfrequentAccess,
     });
-    let throughput = own.throughput.or(defaults.throughput).and_then(|t| {
+    // A restore's own billing mode drops the capacity of the other mode it
+    // would inherit from `defaults` (a restore switching to on-demand does
+    // not carry the defaults' `throughput`); written beside it, it conflicts.
+    let own_mode = own.billing_mode.copied();
+    let raw_throughput = own.throughput.or(defaults
+        .throughput
+        .filter(|_| own_mode != Some(RawBillingMode::OnDemand)));
+    let raw_on_demand = own.on_demand_throughput.or(defaults
+        .on_demand_throughput
+        .filter(|_| own_mode != Some(RawBillingMode::Provisioned)));
+    let throughput = raw_throughput.and_then(|t| {
         let mut ok = true;
         for (side, v) in [("read", t.read), ("write", t.write)] {
             if v < 1 {
@@ -205,19 +215,16 @@ pub fn resolve(
                     .restore(id)
                     .at(span("throughput"))
                     .label("at least 1")
-                    .help(format!("write a positive number of capacity units, e.g. `throughput: {{ read: 5, write: 5 }}`, or use `billing_mode: on-demand`")),
+                    .help("write a positive number of capacity units, e.g. `throughput: { read: 5, write: 5 }`, or use `billing_mode: on-demand`"),
                 );
             }
         }
-        ok.then(|| Throughput {
-            read: t.read as u64,
-            write: t.write as u64,
+        ok.then_some(Throughput {
+            read: t.read.unsigned_abs(),
+            write: t.write.unsigned_abs(),
         })
     });
-    let on_demand_throughput = own
-        .on_demand_throughput
-        .or(defaults.on_demand_throughput)
-        .and_then(|t| {
+    let on_demand_throughput = raw_on_demand.and_then(|t| {
             let mut ok = true;
             if t.max_read.is_none() && t.max_write.is_none() {
                 ok = false;
@@ -253,9 +260,7 @@ pub fn resolve(
             })
         });
     let mode_span = || span("billing_mode");
-    if billing_mode == Some(BillingMode::OnDemand)
-        && own.throughput.or(defaults.throughput).is_some()
-    {
+    if billing_mode == Some(BillingMode::OnDemand) && raw_throughput.is_some() {
         findings.push(
             Finding::error(
                 rules::CAPACITY_THROUGHPUT_ON_DEMAND,
@@ -267,12 +272,7 @@ pub fn resolve(
             .help("remove `throughput` (an on-demand table has no provisioned capacity; `on_demand_throughput` caps it), or write `billing_mode: provisioned`"),
         );
     }
-    if billing_mode == Some(BillingMode::Provisioned)
-        && own
-            .on_demand_throughput
-            .or(defaults.on_demand_throughput)
-            .is_some()
-    {
+    if billing_mode == Some(BillingMode::Provisioned) && raw_on_demand.is_some() {
         findings.push(
             Finding::error(
                 rules::CAPACITY_ON_DEMAND_PROVISIONED,
@@ -364,6 +364,25 @@ mod tests {
             },
         );
         assert_eq!(codes, vec![rules::CAPACITY_ON_DEMAND_PROVISIONED]);
+        // A restore's own mode drops the other mode's capacity from the defaults.
+        let (c, codes) = run(
+            RawCapacity {
+                billing_mode: Some(&on_demand),
+                on_demand_throughput: Some(&od),
+                ..RawCapacity::default()
+            },
+            RawCapacity {
+                billing_mode: Some(&provisioned),
+                throughput: Some(&t),
+                ..RawCapacity::default()
+            },
+        );
+        assert!(codes.is_empty(), "{codes:?}");
+        let c = c.unwrap();
+        assert_eq!(
+            (c.billing_mode, c.throughput),
+            (Some(BillingMode::OnDemand), None)
+        );
         let zero = RawThroughput { read: 0, write: 5 };
         let bad = RawOnDemandThroughput {
             max_read: Some(0),
