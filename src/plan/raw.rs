@@ -149,6 +149,16 @@ pub struct RawDefaults {
     pub target: Option<RawTarget>,
     /// Copy the chosen recovery point into `target.vault` first.
     pub copy: Option<RawCopy>,
+
+    // Capacity and class of the restored table; each defaults to the original's.
+    /// `on-demand` or `provisioned`; default: the original's.
+    pub billing_mode: Option<crate::plan::capacity::RawBillingMode>,
+    /// Provisioned capacity of the table and of each kept GSI.
+    pub throughput: Option<crate::plan::capacity::RawThroughput>,
+    /// Most request units per second of an on-demand table (and of each kept GSI).
+    pub on_demand_throughput: Option<crate::plan::capacity::RawOnDemandThroughput>,
+    /// `standard` or `standard-infrequent-access`; default: the original's.
+    pub table_class: Option<crate::plan::capacity::RawTableClass>,
 }
 
 /// One restore.
@@ -184,6 +194,16 @@ pub struct RawRestore {
     /// Copy the chosen recovery point from a vault of the source account
     /// into `target.vault` first (AWS Backup `StartCopyJob`).
     pub copy: Option<RawCopy>,
+
+    // Capacity and class of the restored table; each defaults to the original's.
+    /// `on-demand` or `provisioned`; default: the original's.
+    pub billing_mode: Option<crate::plan::capacity::RawBillingMode>,
+    /// Provisioned capacity of the table and of each kept GSI.
+    pub throughput: Option<crate::plan::capacity::RawThroughput>,
+    /// Most request units per second of an on-demand table (and of each kept GSI).
+    pub on_demand_throughput: Option<crate::plan::capacity::RawOnDemandThroughput>,
+    /// `standard` or `standard-infrequent-access`; default: the original's.
+    pub table_class: Option<crate::plan::capacity::RawTableClass>,
 }
 
 /// A table selector: which tables of the source account and Region a
