@@ -1,0 +1,278 @@
+//! What a worker lane of the state machine needs to run one restore: the
+//! exact SDK parameters of its restore request and of each after-restore
+//! change, in the shape Step Functions passes them to AWS SDK integrations.
+//! Pure.
+//!
+//! The matches on [`RestoreRequest`] and [`TableChange`] are exhaustive: a
+//! new kind of request or change does not compile until it is mapped here
+//! (and so gets its task state, its IAM actions and its seed entry).
+
+use serde_json::{Map, Value, json};
+
+use crate::cloud::aws::start_restore_job_metadata;
+use crate::cloud::{IndexDef, RestoreRequest, SseRequest, TableChange};
+
+/// A restore request as one Step Functions task sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskCall {
+    /// The state machine's name for this shape of call (one task state per
+    /// kind the plan uses).
+    pub kind: &'static str,
+    /// The AWS SDK integration, e.g. `backup:startRestoreJob`.
+    pub action: &'static str,
+    /// The IAM action it needs, e.g. `backup:StartRestoreJob`.
+    pub iam_action: &'static str,
+    /// The exact request parameters (PascalCase, as AWS names them).
+    pub params: Map<String, Value>,
+}
+
+impl TaskCall {
+    /// The parameter names of this call, in order: the task state passes
+    /// each from the restore's entry.
+    pub fn keys(&self) -> Vec<String> {
+        self.params.keys().cloned().collect()
+    }
+}
+
+fn sse_override(sse: &SseRequest) -> Value {
+    match sse {
+        SseRequest::Owned => json!({"Enabled": false}),
+        SseRequest::Managed => json!({"Enabled": true, "SSEType": "KMS"}),
+        SseRequest::Customer { key_arn } => {
+            json!({"Enabled": true, "SSEType": "KMS", "KMSMasterKeyId": key_arn})
+        }
+    }
+}
+
+fn gsi_override(indexes: &[IndexDef]) -> Value {
+    Value::Array(
+        indexes
+            .iter()
+            .map(|ix| {
+                let mut projection = json!({"ProjectionType": ix.projection_type});
+                if !ix.non_key_attributes.is_empty() {
+                    projection["NonKeyAttributes"] = json!(ix.non_key_attributes);
+                }
+                json!({
+                    "IndexName": ix.name,
+                    "KeySchema": ix.key_schema.iter()
+                        .map(|(a, t)| json!({"AttributeName": a, "KeyType": t}))
+                        .collect::<Vec<_>>(),
+                    "Projection": projection,
+                })
+            })
+            .collect(),
+    )
+}
+
+fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// The task call of `request`, with its idempotency token set.
+pub fn restore_call(request: &RestoreRequest) -> TaskCall {
+    match request {
+        RestoreRequest::StartRestoreJob {
+            recovery_point_arn,
+            iam_role_arn,
+            idempotency_token,
+            resource_type,
+            target_table_name,
+            sse,
+            indexes,
+        } => TaskCall {
+            kind: "StartRestoreJob",
+            action: "backup:startRestoreJob",
+            iam_action: "backup:StartRestoreJob",
+            params: object(json!({
+                "RecoveryPointArn": recovery_point_arn,
+                "IamRoleArn": iam_role_arn,
+                "IdempotencyToken": idempotency_token,
+                "ResourceType": resource_type,
+                "Metadata": start_restore_job_metadata(target_table_name, sse, indexes.as_deref()),
+            })),
+        },
+        RestoreRequest::RestoreTableFromBackup {
+            backup_arn,
+            target_table_name,
+            sse,
+            indexes,
+        } => {
+            let mut params = object(json!({
+                "BackupArn": backup_arn,
+                "TargetTableName": target_table_name,
+                "SSESpecificationOverride": sse_override(sse),
+            }));
+            let kind = match indexes {
+                Some(ix) => {
+                    params.insert("GlobalSecondaryIndexOverride".into(), gsi_override(ix));
+                    "RestoreTableFromBackupIndexes"
+                }
+                None => "RestoreTableFromBackup",
+            };
+            TaskCall {
+                kind,
+                action: "dynamodb:restoreTableFromBackup",
+                iam_action: "dynamodb:RestoreTableFromBackup",
+                params,
+            }
+        }
+        RestoreRequest::RestoreTableToPointInTime {
+            source_table_arn,
+            target_table_name,
+            restore_date_time,
+            sse,
+            indexes,
+        } => {
+            let mut params = object(json!({
+                "SourceTableArn": source_table_arn,
+                "TargetTableName": target_table_name,
+                "SSESpecificationOverride": sse_override(sse),
+            }));
+            match restore_date_time {
+                Some(t) => params.insert(
+                    "RestoreDateTime".into(),
+                    json!(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                ),
+                None => params.insert("UseLatestRestorableTime".into(), json!(true)),
+            };
+            let kind = match (restore_date_time, indexes) {
+                (Some(_), Some(ix)) => {
+                    params.insert("GlobalSecondaryIndexOverride".into(), gsi_override(ix));
+                    "RestoreTableToPointInTimeIndexes"
+                }
+                (Some(_), None) => "RestoreTableToPointInTime",
+                (None, Some(ix)) => {
+                    params.insert("GlobalSecondaryIndexOverride".into(), gsi_override(ix));
+                    "RestoreTableToLatestIndexes"
+                }
+                (None, None) => "RestoreTableToLatest",
+            };
+            TaskCall {
+                kind,
+                action: "dynamodb:restoreTableToPointInTime",
+                iam_action: "dynamodb:RestoreTableToPointInTime",
+                params,
+            }
+        }
+    }
+}
+
+/// The task call of one after-restore `change` of table `name` (ARN
+/// `arn`).
+pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
+    match change {
+        TableChange::Tags { tags } => TaskCall {
+            kind: "TagResource",
+            action: "dynamodb:tagResource",
+            iam_action: "dynamodb:TagResource",
+            params: object(json!({
+                "ResourceArn": arn,
+                "Tags": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>(),
+            })),
+        },
+        TableChange::PointInTimeRecovery { enabled } => TaskCall {
+            kind: "UpdateContinuousBackups",
+            action: "dynamodb:updateContinuousBackups",
+            iam_action: "dynamodb:UpdateContinuousBackups",
+            params: object(json!({
+                "TableName": name,
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": enabled},
+            })),
+        },
+        TableChange::Ttl { attribute, enabled } => TaskCall {
+            kind: "UpdateTimeToLive",
+            action: "dynamodb:updateTimeToLive",
+            iam_action: "dynamodb:UpdateTimeToLive",
+            params: object(json!({
+                "TableName": name,
+                "TimeToLiveSpecification": {"AttributeName": attribute, "Enabled": enabled},
+            })),
+        },
+        TableChange::Stream { view_type } => {
+            let spec = match view_type {
+                Some(v) => json!({"StreamEnabled": true, "StreamViewType": v}),
+                None => json!({"StreamEnabled": false}),
+            };
+            TaskCall {
+                kind: "UpdateTableStream",
+                action: "dynamodb:updateTable",
+                iam_action: "dynamodb:UpdateTable",
+                params: object(json!({"TableName": name, "StreamSpecification": spec})),
+            }
+        }
+        TableChange::DeletionProtection { enabled } => TaskCall {
+            kind: "UpdateTableDeletionProtection",
+            action: "dynamodb:updateTable",
+            iam_action: "dynamodb:UpdateTable",
+            params: object(json!({"TableName": name, "DeletionProtectionEnabled": enabled})),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn backup_jobs_send_the_metadata_apply_sends() {
+        let call = restore_call(&RestoreRequest::StartRestoreJob {
+            recovery_point_arn: "arn:rp".into(),
+            iam_role_arn: "arn:role".into(),
+            idempotency_token: "tok".into(),
+            resource_type: "DynamoDB".into(),
+            target_table_name: "orders-dr".into(),
+            sse: SseRequest::Owned,
+            indexes: None,
+        });
+        assert_eq!(call.kind, "StartRestoreJob");
+        assert_eq!(call.params["IdempotencyToken"], "tok");
+        assert_eq!(call.params["Metadata"]["targetTableName"], "orders-dr");
+        assert_eq!(call.params["Metadata"]["encryptionType"], "Default");
+        assert_eq!(call.params["Metadata"]["kmsMasterKeyArn"], "Not Applicable");
+    }
+
+    #[test]
+    fn each_shape_of_native_restore_has_its_own_kind() {
+        let pitr = |at: Option<chrono::DateTime<chrono::Utc>>, ix: Option<Vec<IndexDef>>| {
+            restore_call(&RestoreRequest::RestoreTableToPointInTime {
+                source_table_arn: "arn:t".into(),
+                target_table_name: "t2".into(),
+                restore_date_time: at,
+                sse: SseRequest::Managed,
+                indexes: ix,
+            })
+        };
+        let at = Some(chrono::DateTime::UNIX_EPOCH);
+        assert_eq!(pitr(None, None).kind, "RestoreTableToLatest");
+        assert_eq!(pitr(None, None).params["UseLatestRestorableTime"], true);
+        assert_eq!(pitr(at, None).params["RestoreDateTime"], "1970-01-01T00:00:00Z");
+        assert_eq!(
+            pitr(at, Some(vec![])).kind,
+            "RestoreTableToPointInTimeIndexes"
+        );
+        assert_eq!(
+            pitr(at, None).params["SSESpecificationOverride"]["SSEType"],
+            "KMS"
+        );
+    }
+
+    #[test]
+    fn changes_name_the_table_or_its_arn() {
+        let tags = change_call(
+            &TableChange::Tags {
+                tags: BTreeMap::from([("a".to_owned(), "b".to_owned())]),
+            },
+            "t",
+            "arn:t",
+        );
+        assert_eq!(tags.params["ResourceArn"], "arn:t");
+        assert_eq!(tags.params["Tags"][0]["Key"], "a");
+        let off = change_call(&TableChange::Stream { view_type: None }, "t", "arn:t");
+        assert_eq!(off.params["StreamSpecification"], json!({"StreamEnabled": false}));
+    }
+}
