@@ -172,8 +172,14 @@ fn restore_states(shape: &Shape, states: &mut Map<String, Value>) {
         "Unknown kind".into(),
         json!({"Type": "Pass", "Parameters": {"Error": "Restoreplan.UnknownKind", "Cause.$": "$.task.spec.kind"}, "ResultPath": "$.error", "Next": "Failed"}),
     );
-    let any_backup = shape.restore_kinds.values().any(|c| c.action.starts_with("backup:"));
-    let any_native = shape.restore_kinds.values().any(|c| !c.action.starts_with("backup:"));
+    let any_backup = shape
+        .restore_kinds
+        .values()
+        .any(|c| c.action.starts_with("backup:"));
+    let any_native = shape
+        .restore_kinds
+        .values()
+        .any(|c| !c.action.starts_with("backup:"));
     if any_backup {
         // Adaptive polling: the wait comes from AWS Backup's own estimate.
         states.insert(
@@ -336,7 +342,9 @@ fn verify_states(shape: &Shape, states: &mut Map<String, Value>) {
         choices.push(json!({"Variable": "$.task.spec.verify_items", "IsPresent": true, "Next": "Count start"}));
     }
     if shape.keys {
-        choices.push(json!({"Variable": "$.task.spec.verify_keys", "IsPresent": true, "Next": "Keys"}));
+        choices.push(
+            json!({"Variable": "$.task.spec.verify_keys", "IsPresent": true, "Next": "Keys"}),
+        );
     }
     if choices.is_empty() {
         states.insert("Verify?".into(), json!({"Type": "Pass", "Next": "Done"}));
@@ -346,7 +354,9 @@ fn verify_states(shape: &Shape, states: &mut Map<String, Value>) {
         "Verify?".into(),
         json!({"Type": "Choice", "Choices": choices, "Default": "Done"}),
     );
-    let creds = shape.assume.then(|| json!({"RoleArn.$": "$.task.spec.credentials"}));
+    let creds = shape
+        .assume
+        .then(|| json!({"RoleArn.$": "$.task.spec.credentials"}));
     let after_count = if shape.keys { "Keys?" } else { "Done" };
     if shape.counts {
         states.insert(
@@ -512,7 +522,12 @@ fn outcome_states(shape: &Shape, states: &mut Map<String, Value>) {
             "Doom dependents",
         ),
     );
-    for (name, doom) in [("Release dependents", false), ("Doom dependents", true)] {
+    for (name, doom, p) in [
+        ("Release dependents", false, "Release"),
+        ("Doom dependents", true, "Doom"),
+    ] {
+        // State names are unique across the whole machine, Map processors included.
+        let n = |s: &str| format!("{p}: {s}");
         let (expr, values) = if doom {
             (
                 "SET doomed = :t ADD deps :m1",
@@ -530,9 +545,9 @@ fn outcome_states(shape: &Shape, states: &mut Map<String, Value>) {
                 "MaxConcurrency": 10,
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "Count down dependency",
+                    "StartAt": n("Count down dependency"),
                     "States": {
-                        "Count down dependency": task(
+                        n("Count down dependency"): task(
                             "dynamodb:updateItem",
                             json!({
                                 "TableName.$": "$.table",
@@ -541,10 +556,10 @@ fn outcome_states(shape: &Shape, states: &mut Map<String, Value>) {
                                 "ExpressionAttributeValues": values,
                                 "ReturnValues": "ALL_NEW"
                             }),
-                            json!({"ResultSelector": {"deps.$": "$.Attributes.deps.N"}, "ResultPath": "$.left", "Next": "Last dependency?"}),
+                            json!({"ResultSelector": {"deps.$": "$.Attributes.deps.N"}, "ResultPath": "$.left", "Next": n("Last dependency?")}),
                         ),
-                        "Last dependency?": {"Type": "Choice", "Choices": [{"Variable": "$.left.deps", "StringEquals": "0", "Next": "Make ready"}], "Default": "Still waiting"},
-                        "Make ready": task(
+                        n("Last dependency?"): {"Type": "Choice", "Choices": [{"Variable": "$.left.deps", "StringEquals": "0", "Next": n("Make ready")}], "Default": n("Still waiting")},
+                        n("Make ready"): task(
                             "dynamodb:updateItem",
                             json!({
                                 "TableName.$": "$.table",
@@ -556,10 +571,10 @@ fn outcome_states(shape: &Shape, states: &mut Map<String, Value>) {
                             json!({
                                 "ResultPath": null,
                                 "End": true,
-                                "Catch": [{"ErrorEquals": ["DynamoDb.ConditionalCheckFailedException"], "ResultPath": null, "Next": "Still waiting"}]
+                                "Catch": [{"ErrorEquals": ["DynamoDb.ConditionalCheckFailedException"], "ResultPath": null, "Next": n("Still waiting")}]
                             }),
                         ),
-                        "Still waiting": {"Type": "Succeed"}
+                        n("Still waiting"): {"Type": "Succeed"}
                     }
                 },
                 "ResultPath": null,

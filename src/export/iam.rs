@@ -74,7 +74,11 @@ fn table_arn(region: &str, account: &str, name: &str) -> String {
 /// What the restores of one account need.
 fn restore_grants(specs: &[&RestoreSpec], shape: &Shape, grants: &mut Grants) {
     for s in specs {
-        let target = table_arn(s.target.region.as_str(), s.target.account.as_str(), &s.target_name);
+        let target = table_arn(
+            s.target.region.as_str(),
+            s.target.account.as_str(),
+            &s.target_name,
+        );
         match &s.request {
             RestoreRequest::StartRestoreJob {
                 recovery_point_arn,
@@ -96,7 +100,10 @@ fn restore_grants(specs: &[&RestoreSpec], shape: &Shape, grants: &mut Grants) {
             RestoreRequest::RestoreTableToPointInTime {
                 source_table_arn, ..
             } => {
-                grants.allow("dynamodb:RestoreTableToPointInTime", source_table_arn.clone());
+                grants.allow(
+                    "dynamodb:RestoreTableToPointInTime",
+                    source_table_arn.clone(),
+                );
                 grants.allow("dynamodb:RestoreTableToPointInTime", target.clone());
                 for a in NATIVE_TARGET_ACTIONS {
                     grants.allow(a, target.clone());
@@ -152,7 +159,10 @@ pub(crate) fn policies(
     // The Distributed Map starts its lanes as child executions.
     grants.allow(
         "states:StartExecution",
-        format!("arn:aws:states:{region}:{account}:stateMachine:{}", opts.name),
+        format!(
+            "arn:aws:states:{region}:{account}:stateMachine:{}",
+            opts.name
+        ),
     );
     for a in [
         "states:DescribeExecution",
@@ -161,7 +171,10 @@ pub(crate) fn policies(
     ] {
         grants.allow(
             a,
-            format!("arn:aws:states:{region}:{account}:execution:{}/*", opts.name),
+            format!(
+                "arn:aws:states:{region}:{account}:execution:{}/*",
+                opts.name
+            ),
         );
     }
     grants.allow(

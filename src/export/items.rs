@@ -250,7 +250,10 @@ mod tests {
         let at = Some(chrono::DateTime::UNIX_EPOCH);
         assert_eq!(pitr(None, None).kind, "RestoreTableToLatest");
         assert_eq!(pitr(None, None).params["UseLatestRestorableTime"], true);
-        assert_eq!(pitr(at, None).params["RestoreDateTime"], "1970-01-01T00:00:00Z");
+        assert_eq!(
+            pitr(at, None).params["RestoreDateTime"],
+            "1970-01-01T00:00:00Z"
+        );
         assert_eq!(
             pitr(at, Some(vec![])).kind,
             "RestoreTableToPointInTimeIndexes"
@@ -273,6 +276,9 @@ mod tests {
         assert_eq!(tags.params["ResourceArn"], "arn:t");
         assert_eq!(tags.params["Tags"][0]["Key"], "a");
         let off = change_call(&TableChange::Stream { view_type: None }, "t", "arn:t");
-        assert_eq!(off.params["StreamSpecification"], json!({"StreamEnabled": false}));
+        assert_eq!(
+            off.params["StreamSpecification"],
+            json!({"StreamEnabled": false})
+        );
     }
 }

@@ -252,7 +252,11 @@ fn typed_key(written: &BTreeMap<String, String>, schema: Option<&Vec<KeyAttribut
 /// Exports `plan`, resolved into `specs` (in plan order), as a Step
 /// Functions state machine. `Err` names a restore that cannot start (the
 /// live checks blocked it).
-pub fn step_functions(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> Result<Export, String> {
+pub fn step_functions(
+    plan: &Plan,
+    specs: &[RestoreSpec],
+    opts: &Options,
+) -> Result<Export, String> {
     if let Some(s) = specs.iter().find(|s| s.blocked.is_some()) {
         return Err(format!(
             "restore `{}` is blocked by the live checks: {}",
@@ -260,12 +264,10 @@ pub fn step_functions(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> Res
             s.blocked.as_deref().unwrap_or_default()
         ));
     }
-    if let Some(s) = specs.iter().find(|s| {
-        s.expect
-            .data
-            .as_ref()
-            .is_some_and(|v| v.command.is_some())
-    }) {
+    if let Some(s) = specs
+        .iter()
+        .find(|s| s.expect.data.as_ref().is_some_and(|v| v.command.is_some()))
+    {
         return Err(format!(
             "restore `{}` has `after_restore.verify.command`, which only the local engine runs; \
              remove it, or run it afterwards with `restoreplan verify RUN`",
@@ -304,7 +306,10 @@ impl Export {
     pub fn files(&self) -> Vec<(String, String)> {
         let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
         let mut files = vec![
-            ("state-machine.asl.json".to_owned(), pretty(&self.definition)),
+            (
+                "state-machine.asl.json".to_owned(),
+                pretty(&self.definition),
+            ),
             ("iam-policy.json".to_owned(), pretty(&self.policy)),
         ];
         for (account, p) in &self.task_policies {
@@ -330,6 +335,59 @@ impl Export {
             written.push(path);
         }
         Ok(written)
+    }
+}
+
+/// A plan resolved against the live accounts for an export.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The live checks (the export refuses when they did not pass).
+    pub report: crate::check::live::LiveReport,
+    /// The restores as the engines run them, in plan order.
+    pub specs: Vec<RestoreSpec>,
+    /// Key schemas of the original tables whose restores check `verify.keys`.
+    pub key_schemas: BTreeMap<String, Vec<KeyAttribute>>,
+}
+
+/// Runs the live checks of `plan` (as `plan` and `apply` do) and builds
+/// the specs the export is made of; reads the key schema of each original
+/// table whose restore checks `verify.keys` (a table it cannot read gets
+/// string keys).
+pub async fn resolve(
+    plan: &Plan,
+    cloud: &dyn crate::cloud::CloudRead,
+    opts: &crate::check::live::LiveOptions,
+) -> Resolved {
+    let report = crate::check::live::check(plan, cloud, opts).await;
+    let specs: Vec<RestoreSpec> = report
+        .resolved
+        .iter()
+        .map(|r| {
+            let mut spec = RestoreSpec::from_resolved(r);
+            spec.expect.data = plan
+                .restores()
+                .get(r.index)
+                .and_then(|p| p.after_restore.verify.clone());
+            spec
+        })
+        .collect();
+    let mut key_schemas = BTreeMap::new();
+    for r in plan.restores() {
+        let wants_keys = r
+            .after_restore
+            .verify
+            .as_ref()
+            .is_some_and(|v| !v.keys.is_empty());
+        if wants_keys {
+            if let Ok(facts) = cloud.data_facts(&r.source, &r.table).await {
+                key_schemas.insert(r.id.clone(), facts.key_schema);
+            }
+        }
+    }
+    Resolved {
+        report,
+        specs,
+        key_schemas,
     }
 }
 

@@ -88,7 +88,12 @@ fn tokens_and_run_tags_are_the_local_engines() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (t["Key"].as_str().unwrap().into(), t["Value"].as_str().unwrap().into()))
+        .map(|t| {
+            (
+                t["Key"].as_str().unwrap().into(),
+                t["Value"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert!(pairs.contains(&("restoreplan:run".into(), "shop-run-1".into())));
     assert!(pairs.contains(&("restoreplan:plan".into(), "shop".into())));
@@ -100,7 +105,11 @@ fn tokens_and_run_tags_are_the_local_engines() {
         .collect();
     assert_eq!(
         kinds,
-        ["TagResource", "UpdateContinuousBackups", "UpdateTableDeletionProtection"]
+        [
+            "TagResource",
+            "UpdateContinuousBackups",
+            "UpdateTableDeletionProtection"
+        ]
     );
 }
 
@@ -111,7 +120,10 @@ fn dependency_counts_and_ranks_follow_the_graph() {
     let by_id = |id: &str| items.iter().find(|i| i["id"]["S"] == id).unwrap().clone();
     let accounts = by_id("accounts");
     assert_eq!(accounts["st"]["S"], "READY");
-    assert!(accounts.get("rk").is_some(), "a ready restore is in the ready index");
+    assert!(
+        accounts.get("rk").is_some(),
+        "a ready restore is in the ready index"
+    );
     let invoices = by_id("invoices");
     assert_eq!(invoices["st"]["S"], "WAITING");
     assert_eq!(invoices["deps"]["N"], "2");
@@ -136,7 +148,10 @@ fn lanes_honour_the_cap_and_the_per_account_limit() {
     assert_eq!(e.lanes, 50, "concurrency 80 runs in at most 50 lanes");
     let lanes = &e.definition["States"]["Lanes"];
     assert_eq!(lanes["MaxConcurrency"], 50);
-    assert_eq!(lanes["ItemProcessor"]["ProcessorConfig"]["Mode"], "DISTRIBUTED");
+    assert_eq!(
+        lanes["ItemProcessor"]["ProcessorConfig"]["Mode"],
+        "DISTRIBUTED"
+    );
     let small = export(&PLAN.replace("concurrency: 80", "concurrency: 3"));
     assert_eq!(
         small.definition["States"]["Prepare"]["Parameters"]["lanes"],
@@ -161,7 +176,10 @@ fn check_transitions(scope: &Value) {
             }
         }
         for t in targets {
-            assert!(states.contains_key(&t), "state `{name}` goes to unknown `{t}`");
+            assert!(
+                states.contains_key(&t),
+                "state `{name}` goes to unknown `{t}`"
+            );
         }
         if let Some(p) = s.get("ItemProcessor") {
             check_transitions(p);
@@ -169,9 +187,27 @@ fn check_transitions(scope: &Value) {
     }
 }
 
+fn state_names(scope: &Value, names: &mut Vec<String>) {
+    for (name, s) in scope["States"].as_object().unwrap() {
+        names.push(name.clone());
+        if let Some(p) = s.get("ItemProcessor") {
+            state_names(p, names);
+        }
+    }
+}
+
 #[test]
-fn every_transition_names_a_state() {
-    check_transitions(&export(PLAN).definition);
+fn every_transition_names_a_state_and_names_are_unique() {
+    let text = PLAN.replace(
+        "items: { min: 1 }",
+        "items: { min: 1 }\n      keys: [{ pk: a }]",
+    );
+    let e = export(&text);
+    check_transitions(&e.definition);
+    let mut names = Vec::new();
+    state_names(&e.definition, &mut names);
+    let unique: BTreeSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
 }
 
 #[test]
@@ -221,7 +257,10 @@ fn the_policy_names_only_what_the_plan_uses() {
     // Only DescribeRestoreJob, which has no resource-level permissions, is on `*`.
     for st in e.policy["Statement"].as_array().unwrap() {
         if st["Resource"] == serde_json::json!(["*"]) {
-            assert_eq!(st["Action"], serde_json::json!(["backup:DescribeRestoreJob"]));
+            assert_eq!(
+                st["Action"],
+                serde_json::json!(["backup:DescribeRestoreJob"])
+            );
         }
     }
     assert!(e.task_policies.is_empty());
@@ -259,7 +298,10 @@ fn a_command_check_or_a_blocked_restore_is_refused() {
     let opts = Options::new("shop", "r");
     specs[1].blocked = Some("the table exists".into());
     let err = step_functions(&plan, &specs, &opts).unwrap_err();
-    assert!(err.contains("`ledger`") && err.contains("the table exists"), "{err}");
+    assert!(
+        err.contains("`ledger`") && err.contains("the table exists"),
+        "{err}"
+    );
     specs[1].blocked = None;
     if let Some(v) = specs[2].expect.data.as_mut() {
         v.command = Some(vec!["./check.sh".into()]);

@@ -14,6 +14,7 @@
 mod apply;
 mod apply_safety;
 mod examples;
+mod export;
 mod first_hour;
 mod graph;
 mod hostile;

@@ -1,0 +1,276 @@
+//! `export step-functions`: the definitions of the example plans and of a
+//! generated 2,000-restore plan pass the `asl-validator` npm package and
+//! are accepted by `CreateStateMachine` in the emulator; the real binary
+//! exports a seeded plan resolved against the live account.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use serde_json::Value;
+
+use restoreplan::duration::DurationModel;
+use restoreplan::exec::spec::RestoreSpec;
+use restoreplan::export::{self, Options};
+use restoreplan::plan::model::{Plan, StreamSetting, TtlSetting};
+use restoreplan::plan::verify::{ItemBounds, Verify};
+use restoreplan::plan::{CompileOptions, SourceFile, compile};
+
+use crate::apply::{World, fast};
+use crate::support::aws::base_credentials;
+use crate::support::emulator::{Emulator, shared};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/asl/node_modules/.bin/asl-validator`, installed from the
+/// committed lock file on first use. Without node and npm the test fails:
+/// nothing is skipped.
+fn validator() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = root().join("tests/asl");
+        let bin = dir.join("node_modules/asl-validator/dist/bin/asl-validator.js");
+        if !bin.exists() {
+            let status = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&dir)
+                .status()
+                .expect(
+                    "npm (Node.js) is needed to validate state machines: install nodejs and npm",
+                );
+            assert!(status.success(), "npm ci --prefix tests/asl failed");
+        }
+        bin
+    })
+}
+
+/// Runs asl-validator on `definition`; panics with its report when it
+/// finds anything.
+fn assert_valid_asl(name: &str, definition: &Value) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join(format!("{name}.asl.json"));
+    std::fs::write(&path, definition.to_string()).expect("write the definition");
+    let out = Command::new("node")
+        .arg(validator())
+        .arg("--json-path")
+        .arg(&path)
+        .output()
+        .expect("node is needed to validate state machines");
+    assert!(
+        out.status.success(),
+        "asl-validator refused {name}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A Step Functions client acting in the emulator's default account.
+async fn sfn(em: &Emulator) -> aws_sdk_sfn::Client {
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&em.endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(base_credentials())
+        .http_client(restoreplan::cloud::aws::http_client())
+        .load()
+        .await;
+    aws_sdk_sfn::Client::new(&conf)
+}
+
+async fn create_state_machine(em: &Emulator, name: &str, definition: &Value) {
+    let client = sfn(em).await;
+    let out = client
+        .create_state_machine()
+        .name(name)
+        .role_arn("arn:aws:iam::123456789012:role/restoreplan-state-machine")
+        .definition(definition.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateStateMachine refused {name}: {e:?}"));
+    let described = client
+        .describe_state_machine()
+        .state_machine_arn(out.state_machine_arn())
+        .send()
+        .await
+        .expect("DescribeStateMachine");
+    let stored: Value = serde_json::from_str(described.definition()).expect("JSON definition");
+    assert_eq!(
+        &stored, definition,
+        "the emulator stores the definition as sent"
+    );
+}
+
+fn specs_of(plan: &Plan, sizes: impl Fn(&str) -> u64) -> Vec<RestoreSpec> {
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
+    let model = DurationModel::default();
+    plan.restores()
+        .iter()
+        .map(|r| {
+            let mut s = RestoreSpec::offline(plan.name(), r, sizes(&r.table), &model, now);
+            s.expect.data = r.after_restore.verify.clone();
+            s
+        })
+        .collect()
+}
+
+fn example(file: &str) -> Plan {
+    let path = root().join("plans/examples").join(file);
+    let text = std::fs::read_to_string(&path).expect("read the example");
+    let opts = CompileOptions::new(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+    compile(SourceFile::new(file, text), &opts)
+        .unwrap_or_else(|_| panic!("{file} compiles"))
+        .plan
+}
+
+/// A generated plan of `n` restores, every tenth checking its item count
+/// and every seventh a key, with every kind of after-restore setting.
+fn generated(n: usize) -> Plan {
+    let shape = restoreplan::sim::generate::Shape::realistic(n);
+    let (mut restores, _) = restoreplan::sim::generate::random_plan(shape, 7);
+    for (i, r) in restores.iter_mut().enumerate() {
+        let a = &mut r.after_restore;
+        a.point_in_time_recovery = Some(true);
+        a.deletion_protection = Some(i % 2 == 0);
+        a.stream = Some(StreamSetting::NewAndOldImages);
+        a.ttl = Some(TtlSetting::Attribute {
+            attribute: "expires".into(),
+        });
+        if i % 10 == 0 || i % 7 == 0 {
+            a.verify = Some(Verify {
+                items: (i % 10 == 0).then_some(ItemBounds {
+                    min: Some(1),
+                    max: None,
+                }),
+                keys: if i % 7 == 0 {
+                    vec![[("pk".to_owned(), format!("k-{i}"))].into()]
+                } else {
+                    Vec::new()
+                },
+                ..Verify::default()
+            });
+        }
+    }
+    crate::support::plans::plan(restores, None)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn definitions_pass_asl_validator_and_create_state_machine() {
+    let em = shared();
+    let mut plans: Vec<(String, Plan)> = [
+        "dr-cross-account-cross-region.yaml",
+        "ecommerce-environment.yaml",
+        "rehearsal-same-account.yaml",
+    ]
+    .iter()
+    .map(|f| (f.trim_end_matches(".yaml").to_owned(), example(f)))
+    .collect();
+    plans.push(("generated-2000".into(), generated(2000)));
+    for (name, plan) in &plans {
+        let specs = specs_of(plan, |_| 4 << 30);
+        let opts = Options::new(plan.name(), &format!("{}-run", plan.name()));
+        let e = export::step_functions(plan, &specs, &opts).expect("exported");
+        let size = e.definition.to_string().len();
+        assert!(
+            size < 1 << 20,
+            "{name}: the definition is {size} bytes, over 1 MiB"
+        );
+        assert_valid_asl(name, &e.definition);
+        create_state_machine(em, &format!("restoreplan-{name}"), &e.definition).await;
+        // Every restore has its coordination item, within DynamoDB's item
+        // size; the run's item comes last.
+        let items: Vec<&Value> = e
+            .seed
+            .iter()
+            .flat_map(|f| f[&opts.table].as_array().unwrap())
+            .collect();
+        assert_eq!(items.len(), plan.restores().len() + 1, "{name}");
+        for i in &items {
+            let bytes = i.to_string().len();
+            assert!(bytes < 400 * 1024, "{name}: an item of {bytes} bytes");
+        }
+        assert!(
+            e.seed
+                .iter()
+                .all(|f| f[&opts.table].as_array().unwrap().len() <= 25)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_exports_a_live_plan() {
+    let w = World::new(fast(), "0.002").await;
+    w.source("orders", 0).await;
+    w.source("customers", 0).await;
+    let acct = w.acct.clone();
+    let text = format!(
+        "{}  - table: customers\n  - table: orders\n    depends_on: [customers]\n",
+        w.header("shop", 4, None)
+    );
+    w.write("plan.yaml", &text);
+    let out = w.run(
+        &[
+            "export",
+            "step-functions",
+            "plan.yaml",
+            "--out",
+            "sfn",
+            "--run",
+            "shop-20261124T083000Z-0001",
+        ],
+        0,
+    );
+    assert!(
+        out.stdout.contains("state-machine.asl.json"),
+        "{}",
+        out.stdout
+    );
+    let dir = w.dir.path().join("sfn");
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(f)).expect(f)).expect(f)
+    };
+    let definition = read("state-machine.asl.json");
+    assert_valid_asl("shop", &definition);
+    let policy = read("iam-policy.json").to_string();
+    assert!(policy.contains(&format!(
+        "arn:aws:dynamodb:us-east-1:{acct}:table/orders-dr"
+    )));
+    assert!(policy.contains(&format!("arn:aws:backup:us-east-1:{acct}:recovery-point:")));
+    let template = read("template.json");
+    assert_eq!(
+        template["Resources"]["StateMachine"]["Properties"]["StateMachineName"],
+        "restoreplan-shop"
+    );
+    assert_eq!(read("input.json")["table"], "restoreplan-shop-runs");
+    let seed = read("seed/0001.json");
+    let items = seed["restoreplan-shop-runs"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    let orders = items
+        .iter()
+        .map(|i| &i["PutRequest"]["Item"])
+        .find(|i| i["id"]["S"] == "orders")
+        .unwrap();
+    let spec: Value = serde_json::from_str(orders["spec"]["S"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        spec["params"]["IdempotencyToken"],
+        restoreplan::exec::spec::idempotency_token("shop-20261124T083000Z-0001", "orders")
+    );
+    assert!(
+        spec["params"]["RecoveryPointArn"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("arn:aws:backup:us-east-1:{acct}:recovery-point:")),
+        "the recovery point `latest` resolved to: {spec}"
+    );
+    // A plan whose checks fail exports nothing.
+    w.write(
+        "broken.yaml",
+        &format!("{}  - table: missing\n", w.header("broken", 4, None)),
+    );
+    w.run(
+        &["export", "step-functions", "broken.yaml", "--out", "broken"],
+        1,
+    );
+    assert!(!w.dir.path().join("broken").exists());
+}
