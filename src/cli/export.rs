@@ -39,13 +39,15 @@ pub struct StepFunctionsArgs {
     /// name (default: a new one, as `apply` makes).
     #[arg(long, value_name = "RUN")]
     pub run: Option<String>,
-    /// The state machine's name (default: `restoreplan-{plan}`).
+    /// The state machine's name (default: `execution.step_functions.name`,
+    /// else `restoreplan-{plan}`).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// The coordination table's name (default: `{name}-runs`).
     #[arg(long, value_name = "TABLE")]
     pub table: Option<String>,
-    /// The role the state machine runs as (ARN); the template creates it.
+    /// The role the state machine runs as (ARN; default:
+    /// `execution.step_functions.role`); the template creates it.
     #[arg(long, value_name = "ARN")]
     pub state_machine_role: Option<String>,
     /// AWS access.
@@ -86,16 +88,18 @@ fn step_functions(args: &StepFunctionsArgs, out: Output) -> Result {
         crate::errln!("error: the live checks failed; nothing was exported");
         return Err(Error::Failed);
     }
-    let mut opts = export::Options::new(plan.name(), &run_id);
+    let mut opts = export::Options::of_plan(plan, &run_id);
     if let Some(name) = &args.name {
-        opts.table = format!("{name}-runs");
-        opts.task_role_name = format!("{name}-tasks");
-        opts.name = name.clone();
+        let role = opts.role.take();
+        opts = export::Options::named(name, &run_id);
+        opts.role = role;
     }
     if let Some(table) = &args.table {
         opts.table = table.clone();
     }
-    opts.role = args.state_machine_role.clone();
+    if let Some(role) = &args.state_machine_role {
+        opts.role = Some(role.clone());
+    }
     opts.key_schemas = resolved.key_schemas;
     let exported = export::step_functions(plan, &resolved.specs, &opts).map_err(Error::Message)?;
     let written = exported

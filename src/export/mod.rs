@@ -60,7 +60,26 @@ impl Options {
     /// The defaults for plan `plan` and run `run_id`: state machine
     /// `restoreplan-{plan}`, coordination table `restoreplan-{plan}-runs`.
     pub fn new(plan: &str, run_id: &str) -> Self {
-        let name = format!("restoreplan-{plan}");
+        Self::named(&crate::plan::engine::default_name(plan), run_id)
+    }
+
+    /// The options of a plan's own engine settings
+    /// (`execution.step_functions.name` and `.role` when it has them).
+    pub fn of_plan(plan: &Plan, run_id: &str) -> Self {
+        match &plan.header().execution.engine {
+            crate::plan::engine::Engine::StepFunctions { role, name } => {
+                let mut o = Self::named(name, run_id);
+                o.role = role.clone();
+                o
+            }
+            crate::plan::engine::Engine::Local => Self::new(plan.name(), run_id),
+        }
+    }
+
+    /// The defaults for state machine `name`: coordination table
+    /// `{name}-runs`, task role `{name}-tasks`.
+    pub fn named(name: &str, run_id: &str) -> Self {
+        let name = name.to_owned();
         Self {
             table: format!("{name}-runs"),
             task_role_name: format!("{name}-tasks"),

@@ -23,6 +23,7 @@ use crate::graph::DependencyGraph;
 use crate::plan::model::Plan;
 use crate::plan::tree::{Node, Segment, Value};
 
+pub mod engine;
 pub mod fingerprint;
 pub mod model;
 pub mod raw;
@@ -166,6 +167,7 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     // Reported, without keeping the later rules from running.
     reserved_tags(root, &mut findings);
     verify::rules(root, &mut findings);
+    engine::rules(root, &mut findings);
     clock.lap("yaml tree");
     let instance = root.to_json();
     clock.lap("json form");
