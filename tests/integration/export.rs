@@ -274,3 +274,213 @@ async fn the_binary_exports_a_live_plan() {
     );
     assert!(!w.dir.path().join("broken").exists());
 }
+
+/// An emulator whose restores take about a second and which runs Step
+/// Functions executions.
+fn executing() -> &'static Emulator {
+    static EM: OnceLock<Emulator> = OnceLock::new();
+    EM.get_or_init(|| Emulator::start(&["--time-scale", "0.002", "--execute-state-machines"]))
+}
+
+/// A Step Functions client acting in `account` (through AssumeRole).
+async fn sfn_in(em: &Emulator, account: &str) -> aws_sdk_sfn::Client {
+    let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&em.endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(base_credentials())
+        .http_client(restoreplan::cloud::aws::http_client())
+        .load()
+        .await;
+    let out = aws_sdk_sts::Client::new(&base)
+        .assume_role()
+        .role_arn(Emulator::role(account))
+        .role_session_name("sfn")
+        .send()
+        .await
+        .expect("AssumeRole");
+    let c = out.credentials().expect("credentials");
+    let creds = aws_credential_types::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        None,
+        "assumed",
+    );
+    let conf = base
+        .into_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            creds,
+        ))
+        .build();
+    aws_sdk_sfn::Client::new(&conf)
+}
+
+/// Deploys an export by hand in the world's account, as docs/step-functions.md
+/// describes it: the coordination table, its items, the state machine; then
+/// starts the execution named after the run and waits for its end.
+async fn run_exported(w: &World, dir: &Path, run: &str) -> aws_sdk_sfn::types::ExecutionStatus {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType,
+    };
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(f)).expect(f)).expect(f)
+    };
+    let template = read("template.json");
+    let table = template["Resources"]["CoordinationTable"]["Properties"]["TableName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    w.aws
+        .ddb
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("run"))
+        .attribute_definitions(attr("id"))
+        .attribute_definitions(attr("rk"))
+        .key_schema(key("run", KeyType::Hash))
+        .key_schema(key("id", KeyType::Range))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("ready")
+                .key_schema(key("run", KeyType::Hash))
+                .key_schema(key("rk", KeyType::Range))
+                .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("CreateTable (coordination)");
+    let mut seeds: Vec<PathBuf> = std::fs::read_dir(dir.join("seed"))
+        .expect("seed files")
+        .map(|e| e.unwrap().path())
+        .collect();
+    seeds.sort();
+    for f in seeds {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        for put in doc[&table].as_array().unwrap() {
+            let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
+                put["PutRequest"]["Item"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), attribute(v)))
+                    .collect();
+            w.aws
+                .ddb
+                .put_item()
+                .table_name(&table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .expect("PutItem (seed)");
+        }
+    }
+    let name = template["Resources"]["StateMachine"]["Properties"]["StateMachineName"]
+        .as_str()
+        .unwrap();
+    let client = sfn_in(w.em, &w.acct).await;
+    let machine = client
+        .create_state_machine()
+        .name(name)
+        .role_arn(format!("arn:aws:iam::{}:role/restoreplan-state-machine", w.acct))
+        .definition(read("state-machine.asl.json").to_string())
+        .send()
+        .await
+        .expect("CreateStateMachine");
+    let execution = client
+        .start_execution()
+        .state_machine_arn(machine.state_machine_arn())
+        .name(run)
+        .input(read("input.json").to_string())
+        .send()
+        .await
+        .expect("StartExecution");
+    for _ in 0..600 {
+        let d = client
+            .describe_execution()
+            .execution_arn(execution.execution_arn())
+            .send()
+            .await
+            .expect("DescribeExecution");
+        if *d.status() != aws_sdk_sfn::types::ExecutionStatus::Running {
+            eprintln!("execution ended: {:?} {:?} {:?}", d.status(), d.error(), d.cause());
+            return d.status().clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("the execution did not end in 150 s");
+}
+
+/// DynamoDB JSON (`{"S": "x"}`) as an SDK attribute value.
+fn attribute(v: &Value) -> aws_sdk_dynamodb::types::AttributeValue {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let (k, inner) = v.as_object().unwrap().iter().next().unwrap();
+    match k.as_str() {
+        "S" => A::S(inner.as_str().unwrap().to_owned()),
+        "N" => A::N(inner.as_str().unwrap().to_owned()),
+        "BOOL" => A::Bool(inner.as_bool().unwrap()),
+        other => panic!("no seed attribute of type {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exported_machine_restores_a_diamond_in_order() {
+    let w = World::new(executing(), "0.002").await;
+    for t in ["base", "left", "right", "top", "alone"] {
+        w.source(t, 0).await;
+    }
+    let text = format!(
+        "{}  - table: base\n  - table: left\n    depends_on: [base]\n  - table: right\n    depends_on: [base]\n  \
+         - table: top\n    depends_on: [left, right]\n  - table: alone\n",
+        w.header("diamond", 2, None)
+    )
+    .replace(
+        "    tags: { purpose: rehearsal }\n",
+        "    tags: { purpose: rehearsal }\n    point_in_time_recovery: true\n    stream: new-image\n",
+    );
+    w.write("plan.yaml", &text);
+    let run = "diamond-20261124T083000Z-00aa";
+    w.run(
+        &["export", "step-functions", "plan.yaml", "--out", "sfn", "--run", run],
+        0,
+    );
+    let status = run_exported(&w, &w.dir.path().join("sfn"), run).await;
+    assert_eq!(status, aws_sdk_sfn::types::ExecutionStatus::Succeeded);
+    let restores = w.restores();
+    for t in ["base", "left", "right", "top", "alone"] {
+        let jobs = restores.get(&format!("{t}-dr")).map_or(0, Vec::len);
+        assert_eq!(jobs, 1, "one restore job for {t}: {restores:?}");
+        let tags = w.tags(&format!("{t}-dr")).await;
+        assert_eq!(tags.get("restoreplan:run").map(String::as_str), Some(run));
+        assert_eq!(tags.get("purpose").map(String::as_str), Some("rehearsal"));
+    }
+    assert!(w.max_concurrent() <= 2, "the cap of 2 held");
+    let time = |t: &str, field: &str| {
+        restores[&format!("{t}-dr")][0][field]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{field} of {t}: {:?}", restores[&format!("{t}-dr")]))
+    };
+    for (before, after) in [("base", "left"), ("base", "right"), ("left", "top"), ("right", "top")] {
+        assert!(
+            time(before, "finished") <= time(after, "created"),
+            "{after} started before {before} finished"
+        );
+    }
+}
