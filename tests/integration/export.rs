@@ -3,6 +3,7 @@
 //! are accepted by `CreateStateMachine` in the emulator; the real binary
 //! exports a seeded plan resolved against the live account.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -308,9 +309,7 @@ async fn sfn_in(em: &Emulator, account: &str) -> aws_sdk_sfn::Client {
     );
     let conf = base
         .into_builder()
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            creds,
-        ))
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
         .build();
     aws_sdk_sfn::Client::new(&conf)
 }
@@ -360,7 +359,11 @@ async fn run_exported(w: &World, dir: &Path, run: &str) -> aws_sdk_sfn::types::E
                 .index_name("ready")
                 .key_schema(key("run", KeyType::Hash))
                 .key_schema(key("rk", KeyType::Range))
-                .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::KeysOnly)
+                        .build(),
+                )
                 .build()
                 .unwrap(),
         )
@@ -399,7 +402,10 @@ async fn run_exported(w: &World, dir: &Path, run: &str) -> aws_sdk_sfn::types::E
     let machine = client
         .create_state_machine()
         .name(name)
-        .role_arn(format!("arn:aws:iam::{}:role/restoreplan-state-machine", w.acct))
+        .role_arn(format!(
+            "arn:aws:iam::{}:role/restoreplan-state-machine",
+            w.acct
+        ))
         .definition(read("state-machine.asl.json").to_string())
         .send()
         .await
@@ -420,7 +426,12 @@ async fn run_exported(w: &World, dir: &Path, run: &str) -> aws_sdk_sfn::types::E
             .await
             .expect("DescribeExecution");
         if *d.status() != aws_sdk_sfn::types::ExecutionStatus::Running {
-            eprintln!("execution ended: {:?} {:?} {:?}", d.status(), d.error(), d.cause());
+            eprintln!(
+                "execution ended: {:?} {:?} {:?}",
+                d.status(),
+                d.error(),
+                d.cause()
+            );
             return d.status().clone();
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -458,7 +469,15 @@ async fn the_exported_machine_restores_a_diamond_in_order() {
     w.write("plan.yaml", &text);
     let run = "diamond-20261124T083000Z-00aa";
     w.run(
-        &["export", "step-functions", "plan.yaml", "--out", "sfn", "--run", run],
+        &[
+            "export",
+            "step-functions",
+            "plan.yaml",
+            "--out",
+            "sfn",
+            "--run",
+            run,
+        ],
         0,
     );
     let status = run_exported(&w, &w.dir.path().join("sfn"), run).await;
@@ -477,10 +496,156 @@ async fn the_exported_machine_restores_a_diamond_in_order() {
             .as_f64()
             .unwrap_or_else(|| panic!("{field} of {t}: {:?}", restores[&format!("{t}-dr")]))
     };
-    for (before, after) in [("base", "left"), ("base", "right"), ("left", "top"), ("right", "top")] {
+    for (before, after) in [
+        ("base", "left"),
+        ("base", "right"),
+        ("left", "top"),
+        ("right", "top"),
+    ] {
         assert!(
             time(before, "finished") <= time(after, "created"),
             "{after} started before {before} finished"
         );
     }
+}
+
+/// Each restore's state in the coordination table of run `run`.
+async fn coordination_states(w: &World, table: &str, run: &str) -> BTreeMap<String, String> {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let out = w
+        .aws
+        .ddb
+        .query()
+        .table_name(table)
+        .key_condition_expression("#r = :r")
+        .expression_attribute_names("#r", "run")
+        .expression_attribute_values(":r", A::S(run.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("Query (coordination)");
+    out.items()
+        .iter()
+        .filter_map(|i| {
+            let id = i.get("id")?.as_s().ok()?.clone();
+            let st = i.get("st")?.as_s().ok()?.clone();
+            Some((id, st))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exported_machine_runs_thirty_restores_in_order_within_the_cap() {
+    use crate::apply::{assert_dependency_order, assert_restored, seed, target, thirty};
+    let w = World::new(executing(), "0.002").await;
+    let key = w.aws.key(false).await;
+    let nodes = thirty();
+    seed(&w, &nodes).await;
+    let mut plan = w.header("thirty", 7, Some(&key));
+    for n in &nodes {
+        plan.push_str(&n.yaml());
+    }
+    w.write("plan.yaml", &plan);
+    let run = "thirty-20261124T083000Z-0030";
+    w.run(
+        &[
+            "export",
+            "step-functions",
+            "plan.yaml",
+            "--out",
+            "sfn",
+            "--run",
+            run,
+        ],
+        0,
+    );
+    let status = run_exported(&w, &w.dir.path().join("sfn"), run).await;
+    assert_eq!(status, aws_sdk_sfn::types::ExecutionStatus::Succeeded);
+    let restores = w.restores();
+    assert_eq!(
+        restores.keys().cloned().collect::<BTreeSet<_>>(),
+        nodes.iter().map(|n| target(&n.id)).collect::<BTreeSet<_>>()
+    );
+    for (table, jobs) in &restores {
+        assert_eq!(jobs.len(), 1, "{table}: {jobs:#?}");
+        assert_eq!(jobs[0]["status"], "COMPLETED", "{table}");
+    }
+    assert_dependency_order(&w, &nodes);
+    let peak = w.max_concurrent();
+    println!("most restores in flight at once: {peak} (concurrency 7)");
+    assert!(peak <= 7, "{peak} restores in flight at once, cap 7");
+    assert!(peak >= 3, "only {peak} restores ran at once");
+    for n in &nodes {
+        assert_restored(&w, n, "thirty", run, &key).await;
+    }
+    let states = coordination_states(&w, "restoreplan-thirty-runs", run).await;
+    assert!(nodes.iter().all(|n| states[&n.id] == "DONE"), "{states:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_throttling_a_failed_restore_skips_only_its_dependents() {
+    use crate::apply::{seed, target, with_a_failing_hub};
+    let em: &'static Emulator = Box::leak(Box::new(Emulator::start(&[
+        "--time-scale",
+        "0.002",
+        "--execute-state-machines",
+        "--fail-table",
+        "hub-dr",
+    ])));
+    let w = World::new(em, "0.002").await;
+    let nodes = with_a_failing_hub();
+    seed(&w, &nodes).await;
+    let mut plan = w.header("faults", 6, None);
+    for n in &nodes {
+        plan.push_str(&n.yaml());
+    }
+    w.write("plan.yaml", &plan);
+    let run = "faults-20261124T083000Z-00ff";
+    w.run(
+        &[
+            "export",
+            "step-functions",
+            "plan.yaml",
+            "--out",
+            "sfn",
+            "--run",
+            run,
+        ],
+        0,
+    );
+    // Faults once the export is written: every call of the state machine
+    // (restores, settings, its own coordination table) may be throttled.
+    em.post(
+        "/_restoreplan/config",
+        &serde_json::json!({"throttle_rate": 0.2, "fault_seed": 20261124}),
+    );
+    let dir = w.dir.path().join("sfn");
+    // The deployment's own calls retry too (the SDK's standard retries).
+    let status = run_exported(&w, &dir, run).await;
+    em.post(
+        "/_restoreplan/config",
+        &serde_json::json!({"throttle_rate": 0.0}),
+    );
+    assert_eq!(
+        status,
+        aws_sdk_sfn::types::ExecutionStatus::Failed,
+        "a failed restore fails the execution"
+    );
+    let states = coordination_states(&w, "restoreplan-faults-runs", run).await;
+    assert_eq!(states["hub"], "FAILED", "{states:?}");
+    for id in ["hub-a", "hub-b", "hub-c"] {
+        assert_eq!(states[id], "SKIPPED", "{id}: {states:?}");
+    }
+    for n in nodes.iter().filter(|n| !n.id.starts_with("hub")) {
+        assert_eq!(states[&n.id], "DONE", "{}: {states:?}", n.id);
+    }
+    let restores = w.restores();
+    for n in &nodes {
+        let jobs = restores.get(&target(&n.id)).map_or(0, Vec::len);
+        let expected = usize::from(!["hub-a", "hub-b", "hub-c"].contains(&n.id.as_str()));
+        assert_eq!(jobs, expected, "{}: {jobs} restore jobs", n.id);
+    }
+    let throttled = w.requests().iter().filter(|r| r["fault"] == true).count();
+    println!("throttled calls: {throttled}");
+    assert!(throttled > 0, "the run was throttled");
 }
