@@ -164,7 +164,7 @@ pub fn rules(root: &Node, findings: &mut Vec<Finding>) {
         let Some(command) = root.at(&path) else {
             continue;
         };
-        findings.push(super::schema::with_restore(
+        findings.push(super::tree::with_restore(
             Finding::error(
                 codes::VERIFY_COMMAND_ENGINE,
                 "`verify.command` runs only with the local engine; this plan runs on Step Functions",
