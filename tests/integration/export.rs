@@ -264,6 +264,40 @@ async fn the_binary_exports_a_live_plan() {
             .starts_with(&format!("arn:aws:backup:us-east-1:{acct}:recovery-point:")),
         "the recovery point `latest` resolved to: {spec}"
     );
+    // With the engine keys, the export takes the plan's machine name and
+    // role, and `apply` starts nothing.
+    let keyed = text.replace(
+        "on_failure: continue }",
+        &format!(
+            "on_failure: continue, engine: step-functions, step_functions: {{ role: \"arn:aws:iam::{acct}:role/ops/restoreplan-sm\", name: shop-dr }} }}"
+        ),
+    );
+    assert_ne!(keyed, text);
+    w.write("keyed.yaml", &keyed);
+    w.run(
+        &["export", "step-functions", "keyed.yaml", "--out", "keyed"],
+        0,
+    );
+    let t: Value = serde_json::from_str(
+        &std::fs::read_to_string(w.dir.path().join("keyed/template.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        t["Resources"]["StateMachine"]["Properties"]["StateMachineName"],
+        "shop-dr"
+    );
+    let role = &t["Resources"]["StateMachineRole"]["Properties"];
+    assert_eq!(
+        (role["RoleName"].as_str(), role["Path"].as_str()),
+        (Some("restoreplan-sm"), Some("/ops/"))
+    );
+    let refused = w.run(&["apply", "keyed.yaml", "--yes"], 2);
+    assert!(
+        refused.stderr.contains("export step-functions"),
+        "{}",
+        refused.stderr
+    );
+    assert!(w.restores().is_empty(), "apply started nothing");
     // A plan whose checks fail exports nothing.
     w.write(
         "broken.yaml",
