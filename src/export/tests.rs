@@ -339,7 +339,9 @@ fn the_definition_does_not_grow_with_the_plan() {
     let one = export(PLAN).definition.to_string().len();
     let mut text = PLAN.to_owned();
     for i in 0..200 {
-        text.push_str(&format!("  - table: extra{i}\n    depends_on: [invoices]\n"));
+        text.push_str(&format!(
+            "  - table: extra{i}\n    depends_on: [invoices]\n"
+        ));
     }
     let many = export(&text).definition.to_string().len();
     assert_eq!(one, many, "the restores live in the coordination table");
