@@ -357,7 +357,18 @@ fn verify_states(shape: &Shape, states: &mut Map<String, Value>) {
     let creds = shape
         .assume
         .then(|| json!({"RoleArn.$": "$.task.spec.credentials"}));
-    let after_count = if shape.keys { "Keys?" } else { "Done" };
+    // AWS Backup restore jobs get the verification's result
+    // (PutRestoreValidationResult), as AWS Backup restore testing records it.
+    let report = shape
+        .restore_kinds
+        .values()
+        .any(|c| c.action.starts_with("backup:"));
+    let (passed, failed) = if report {
+        ("Verified", "Verification failed")
+    } else {
+        ("Done", "Failed")
+    };
+    let after_count = if shape.keys { "Keys?" } else { passed };
     if shape.counts {
         states.insert(
             "Count start".into(),
@@ -369,7 +380,7 @@ fn verify_states(shape: &Shape, states: &mut Map<String, Value>) {
                 task(
                     "dynamodb:scan",
                     json!({"TableName.$": "$.task.spec.table", "Select": "COUNT"}),
-                    json!({"ResultPath": "$.page", "Next": "Count add", "Catch": fail_catch("Failed")}),
+                    json!({"ResultPath": "$.page", "Next": "Count add", "Catch": fail_catch(failed)}),
                 ),
                 creds.clone(),
             ),
@@ -380,7 +391,7 @@ fn verify_states(shape: &Shape, states: &mut Map<String, Value>) {
                 task(
                     "dynamodb:scan",
                     json!({"TableName.$": "$.task.spec.table", "Select": "COUNT", "ExclusiveStartKey.$": "$.page.LastEvaluatedKey"}),
-                    json!({"ResultPath": "$.page", "Next": "Count add", "Catch": fail_catch("Failed")}),
+                    json!({"ResultPath": "$.page", "Next": "Count add", "Catch": fail_catch(failed)}),
                 ),
                 creds.clone(),
             ),
@@ -404,14 +415,14 @@ fn verify_states(shape: &Shape, states: &mut Map<String, Value>) {
         );
         states.insert(
             "Count out of bounds".into(),
-            json!({"Type": "Pass", "Parameters": {"Error": "Restoreplan.VerifyItems", "Cause.$": "States.Format('{} items, expected {} to {}', $.count.n, $.task.spec.verify_items.min, $.task.spec.verify_items.max)"}, "ResultPath": "$.error", "Next": "Failed"}),
+            json!({"Type": "Pass", "Parameters": {"Error": "Restoreplan.VerifyItems", "Cause.$": "States.Format('{} items, expected {} to {}', $.count.n, $.task.spec.verify_items.min, $.task.spec.verify_items.max)"}, "ResultPath": "$.error", "Next": failed}),
         );
     }
     if shape.keys {
         if shape.counts {
             states.insert(
                 "Keys?".into(),
-                json!({"Type": "Choice", "Choices": [{"Variable": "$.task.spec.verify_keys", "IsPresent": true, "Next": "Keys"}], "Default": "Done"}),
+                json!({"Type": "Choice", "Choices": [{"Variable": "$.task.spec.verify_keys", "IsPresent": true, "Next": "Keys"}], "Default": passed}),
             );
         }
         let mut selector = json!({"key.$": "$$.Map.Item.Value", "table.$": "$.task.spec.table"});
@@ -442,9 +453,50 @@ fn verify_states(shape: &Shape, states: &mut Map<String, Value>) {
                     }
                 },
                 "ResultPath": null,
-                "Next": "Done",
-                "Catch": fail_catch("Failed")
+                "Next": passed,
+                "Catch": fail_catch(failed)
             }),
+        );
+    }
+    if report {
+        let creds = shape.assume.then_some("$.task.spec.credentials");
+        let result = |status: &str, message: Value, next: &str, catch_to: &str| {
+            with_credentials(
+                task(
+                    "backup:putRestoreValidationResult",
+                    json!({"RestoreJobId.$": "$.started.job", "ValidationStatus": status, "ValidationStatusMessage.$": message}),
+                    json!({"ResultPath": null, "Next": next, "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.report_error", "Next": catch_to}]}),
+                ),
+                creds.map(|c| json!({"RoleArn.$": c})),
+            )
+        };
+        states.insert(
+            "Verified".into(),
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.started.job", "IsPresent": true, "Next": "Report verified"}], "Default": "Done"}),
+        );
+        states.insert(
+            "Report verified".into(),
+            result(
+                "SUCCESSFUL",
+                json!(
+                    "States.Format('restoreplan: every check of restore {} passed', $.task.spec.id)"
+                ),
+                "Done",
+                "Done",
+            ),
+        );
+        states.insert(
+            "Verification failed".into(),
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.started.job", "IsPresent": true, "Next": "Report failed verification"}], "Default": "Failed"}),
+        );
+        states.insert(
+            "Report failed verification".into(),
+            result(
+                "FAILED",
+                json!("States.JsonToString($.error)"),
+                "Failed",
+                "Failed",
+            ),
         );
     }
 }

@@ -123,6 +123,12 @@ fn restore_grants(specs: &[&RestoreSpec], shape: &Shape, grants: &mut Grants) {
             grants.allow(call.iam_action, target.clone());
         }
         if let Some(v) = &s.expect.data {
+            if matches!(s.request, RestoreRequest::StartRestoreJob { .. })
+                && (v.items.is_some() || !v.keys.is_empty())
+            {
+                // It takes no resource-level permissions.
+                grants.allow("backup:PutRestoreValidationResult", "*");
+            }
             if shape.counts && v.items.is_some() {
                 grants.allow("dynamodb:Scan", target.clone());
             }

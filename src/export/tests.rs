@@ -254,15 +254,24 @@ fn the_policy_names_only_what_the_plan_uses() {
     ] {
         assert!(!text.contains(unused), "policy has {unused}");
     }
-    // Only DescribeRestoreJob, which has no resource-level permissions, is on `*`.
+    // Only the actions without resource-level permissions are on `*`.
     for st in e.policy["Statement"].as_array().unwrap() {
         if st["Resource"] == serde_json::json!(["*"]) {
             assert_eq!(
                 st["Action"],
-                serde_json::json!(["backup:DescribeRestoreJob"])
+                serde_json::json!([
+                    "backup:DescribeRestoreJob",
+                    "backup:PutRestoreValidationResult"
+                ])
             );
         }
     }
+    let lane = &e.definition["States"]["Lanes"]["ItemProcessor"]["States"];
+    assert_eq!(
+        lane["Report verified"]["Resource"],
+        "arn:aws:states:::aws-sdk:backup:putRestoreValidationResult"
+    );
+    assert_eq!(lane["Count out of bounds"]["Next"], "Verification failed");
     assert!(e.task_policies.is_empty());
 }
 

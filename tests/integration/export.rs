@@ -498,7 +498,8 @@ async fn the_exported_machine_restores_a_diamond_in_order() {
     )
     .replace(
         "    tags: { purpose: rehearsal }\n",
-        "    tags: { purpose: rehearsal }\n    point_in_time_recovery: true\n    stream: new-image\n",
+        "    tags: { purpose: rehearsal }\n    point_in_time_recovery: true\n    stream: new-image\n    \
+         verify: { items: { min: 2, max: 2 } }\n",
     );
     w.write("plan.yaml", &text);
     let run = "diamond-20261124T083000Z-00aa";
@@ -525,6 +526,43 @@ async fn the_exported_machine_restores_a_diamond_in_order() {
         assert_eq!(tags.get("purpose").map(String::as_str), Some("rehearsal"));
     }
     assert!(w.max_concurrent() <= 2, "the cap of 2 held");
+    // Each table was counted (two items each) after its settings, and the
+    // result reported to AWS Backup.
+    let requests = w.requests();
+    let reports = requests
+        .iter()
+        .filter(|r| {
+            r["operation"] == "PutRestoreValidationResult"
+                && r["status"].as_u64().is_some_and(|s| s < 300)
+        })
+        .count();
+    let seen: Vec<String> = requests
+        .iter()
+        .filter(|r| {
+            r["operation"]
+                .as_str()
+                .is_some_and(|o| o.contains("Validation") || o == "Scan")
+        })
+        .map(|r| format!("{} {} {}", r["operation"], r["status"], r["table"]))
+        .collect();
+    assert_eq!(
+        reports, 5,
+        "one validation result per restore job: {seen:?}"
+    );
+    for t in ["base", "left", "right", "top", "alone"] {
+        let ops: Vec<&str> = requests
+            .iter()
+            .filter(|r| r["table"] == format!("{t}-dr").as_str() && r["status"] == 200)
+            .filter_map(|r| r["operation"].as_str())
+            .collect();
+        let at = |op: &str| ops.iter().position(|o| *o == op);
+        assert!(at("UpdateContinuousBackups").is_some(), "{t}: {ops:?}");
+        assert!(at("UpdateTable").is_some(), "{t}: the stream: {ops:?}");
+        assert!(
+            at("Scan") > at("UpdateTable"),
+            "{t}: counted after the settings: {ops:?}"
+        );
+    }
     let time = |t: &str, field: &str| {
         restores[&format!("{t}-dr")][0][field]
             .as_f64()
