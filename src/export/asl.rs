@@ -299,7 +299,7 @@ fn settings_states(shape: &Shape, states: &mut Map<String, Value>) {
         choices.push(json!({"Variable": "$.change.kind", "StringEquals": kind, "Next": kind}));
         let (params, c) = passed_params(call, "$.change.params", creds);
         inner.insert(
-            (*kind).to_owned(),
+            kind.clone(),
             with_credentials(task(call.action, params, json!({"End": true})), c),
         );
     }

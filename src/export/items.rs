@@ -10,14 +10,74 @@
 use serde_json::{Map, Value, json};
 
 use crate::cloud::aws::start_restore_job_metadata;
-use crate::cloud::{IndexDef, RestoreRequest, SseRequest, TableChange};
+use crate::cloud::{CapacityOverride, IndexDef, RestoreRequest, SseRequest, TableChange};
+use crate::plan::capacity::{OnDemandThroughput, Throughput};
+
+/// The optional parameters of calls whose shape varies, and the letter
+/// each adds to the call's kind.
+const OPTIONAL: &[(&str, char)] = &[
+    ("RestoreDateTime", 'T'),
+    ("UseLatestRestorableTime", 'L'),
+    ("GlobalSecondaryIndexOverride", 'G'),
+    ("BillingModeOverride", 'B'),
+    ("ProvisionedThroughputOverride", 'P'),
+    ("OnDemandThroughputOverride", 'O'),
+    ("ProvisionedThroughput", 'P'),
+    ("OnDemandThroughput", 'O'),
+    ("GlobalSecondaryIndexUpdates", 'G'),
+];
+
+/// `op`, then the letters of the optional parameters `params` has.
+fn kind_of(op: &str, params: &Map<String, Value>) -> String {
+    let letters: String = OPTIONAL
+        .iter()
+        .filter(|(k, _)| params.contains_key(*k))
+        .map(|(_, c)| *c)
+        .collect();
+    if letters.is_empty() {
+        op.to_owned()
+    } else {
+        format!("{op} {letters}")
+    }
+}
+
+fn throughput(t: &Throughput) -> Value {
+    json!({"ReadCapacityUnits": t.read, "WriteCapacityUnits": t.write})
+}
+
+fn on_demand(o: &OnDemandThroughput) -> Value {
+    let mut v = Map::new();
+    if let Some(r) = o.max_read {
+        v.insert("MaxReadRequestUnits".into(), json!(r));
+    }
+    if let Some(w) = o.max_write {
+        v.insert("MaxWriteRequestUnits".into(), json!(w));
+    }
+    Value::Object(v)
+}
+
+/// The capacity overrides of a DynamoDB restore, as `apply` sends them.
+fn capacity_override(params: &mut Map<String, Value>, capacity: Option<&CapacityOverride>) {
+    let Some(c) = capacity else { return };
+    params.insert(
+        "BillingModeOverride".into(),
+        json!(c.billing_mode.aws_name()),
+    );
+    if let Some(t) = &c.throughput {
+        params.insert("ProvisionedThroughputOverride".into(), throughput(t));
+    }
+    if let Some(o) = &c.on_demand {
+        params.insert("OnDemandThroughputOverride".into(), on_demand(o));
+    }
+}
 
 /// A restore request as one Step Functions task sends it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskCall {
     /// The state machine's name for this shape of call (one task state per
-    /// kind the plan uses).
-    pub kind: &'static str,
+    /// kind the plan uses): the operation, and for calls whose optional
+    /// parameters vary, a letter for each one it sends.
+    pub kind: String,
     /// The AWS SDK integration, e.g. `backup:startRestoreJob`.
     pub action: &'static str,
     /// The IAM action it needs, e.g. `backup:StartRestoreJob`.
@@ -44,7 +104,7 @@ fn sse_override(sse: &SseRequest) -> Value {
     }
 }
 
-fn gsi_override(indexes: &[IndexDef]) -> Value {
+fn gsi_override(indexes: &[IndexDef], capacity: Option<&CapacityOverride>) -> Value {
     Value::Array(
         indexes
             .iter()
@@ -53,13 +113,22 @@ fn gsi_override(indexes: &[IndexDef]) -> Value {
                 if !ix.non_key_attributes.is_empty() {
                     projection["NonKeyAttributes"] = json!(ix.non_key_attributes);
                 }
-                json!({
+                let mut v = json!({
                     "IndexName": ix.name,
                     "KeySchema": ix.key_schema.iter()
                         .map(|(a, t)| json!({"AttributeName": a, "KeyType": t}))
                         .collect::<Vec<_>>(),
                     "Projection": projection,
-                })
+                });
+                if let Some(own) = capacity.and_then(|c| c.indexes.get(&ix.name)) {
+                    if let Some(t) = &own.throughput {
+                        v["ProvisionedThroughput"] = throughput(t);
+                    }
+                    if let Some(o) = &own.on_demand {
+                        v["OnDemandThroughput"] = on_demand(o);
+                    }
+                }
+                v
             })
             .collect(),
     )
@@ -84,7 +153,7 @@ pub fn restore_call(request: &RestoreRequest) -> TaskCall {
             sse,
             indexes,
         } => TaskCall {
-            kind: "StartRestoreJob",
+            kind: "StartRestoreJob".to_owned(),
             action: "backup:startRestoreJob",
             iam_action: "backup:StartRestoreJob",
             params: object(json!({
@@ -100,21 +169,22 @@ pub fn restore_call(request: &RestoreRequest) -> TaskCall {
             target_table_name,
             sse,
             indexes,
+            capacity,
         } => {
             let mut params = object(json!({
                 "BackupArn": backup_arn,
                 "TargetTableName": target_table_name,
                 "SSESpecificationOverride": sse_override(sse),
             }));
-            let kind = match indexes {
-                Some(ix) => {
-                    params.insert("GlobalSecondaryIndexOverride".into(), gsi_override(ix));
-                    "RestoreTableFromBackupIndexes"
-                }
-                None => "RestoreTableFromBackup",
-            };
+            if let Some(ix) = indexes {
+                params.insert(
+                    "GlobalSecondaryIndexOverride".into(),
+                    gsi_override(ix, capacity.as_ref()),
+                );
+            }
+            capacity_override(&mut params, capacity.as_ref());
             TaskCall {
-                kind,
+                kind: kind_of("RestoreTableFromBackup", &params),
                 action: "dynamodb:restoreTableFromBackup",
                 iam_action: "dynamodb:RestoreTableFromBackup",
                 params,
@@ -126,6 +196,7 @@ pub fn restore_call(request: &RestoreRequest) -> TaskCall {
             restore_date_time,
             sse,
             indexes,
+            capacity,
         } => {
             let mut params = object(json!({
                 "SourceTableArn": source_table_arn,
@@ -139,20 +210,15 @@ pub fn restore_call(request: &RestoreRequest) -> TaskCall {
                 ),
                 None => params.insert("UseLatestRestorableTime".into(), json!(true)),
             };
-            let kind = match (restore_date_time, indexes) {
-                (Some(_), Some(ix)) => {
-                    params.insert("GlobalSecondaryIndexOverride".into(), gsi_override(ix));
-                    "RestoreTableToPointInTimeIndexes"
-                }
-                (Some(_), None) => "RestoreTableToPointInTime",
-                (None, Some(ix)) => {
-                    params.insert("GlobalSecondaryIndexOverride".into(), gsi_override(ix));
-                    "RestoreTableToLatestIndexes"
-                }
-                (None, None) => "RestoreTableToLatest",
-            };
+            if let Some(ix) = indexes {
+                params.insert(
+                    "GlobalSecondaryIndexOverride".into(),
+                    gsi_override(ix, capacity.as_ref()),
+                );
+            }
+            capacity_override(&mut params, capacity.as_ref());
             TaskCall {
-                kind,
+                kind: kind_of("RestoreTableToPointInTime", &params),
                 action: "dynamodb:restoreTableToPointInTime",
                 iam_action: "dynamodb:RestoreTableToPointInTime",
                 params,
@@ -166,7 +232,7 @@ pub fn restore_call(request: &RestoreRequest) -> TaskCall {
 pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
     match change {
         TableChange::Tags { tags } => TaskCall {
-            kind: "TagResource",
+            kind: "TagResource".to_owned(),
             action: "dynamodb:tagResource",
             iam_action: "dynamodb:TagResource",
             params: object(json!({
@@ -175,7 +241,7 @@ pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
             })),
         },
         TableChange::PointInTimeRecovery { enabled } => TaskCall {
-            kind: "UpdateContinuousBackups",
+            kind: "UpdateContinuousBackups".to_owned(),
             action: "dynamodb:updateContinuousBackups",
             iam_action: "dynamodb:UpdateContinuousBackups",
             params: object(json!({
@@ -184,7 +250,7 @@ pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
             })),
         },
         TableChange::Ttl { attribute, enabled } => TaskCall {
-            kind: "UpdateTimeToLive",
+            kind: "UpdateTimeToLive".to_owned(),
             action: "dynamodb:updateTimeToLive",
             iam_action: "dynamodb:UpdateTimeToLive",
             params: object(json!({
@@ -198,14 +264,58 @@ pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
                 None => json!({"StreamEnabled": false}),
             };
             TaskCall {
-                kind: "UpdateTableStream",
+                kind: "UpdateTableStream".to_owned(),
                 action: "dynamodb:updateTable",
                 iam_action: "dynamodb:UpdateTable",
                 params: object(json!({"TableName": name, "StreamSpecification": spec})),
             }
         }
+        TableChange::Capacity {
+            billing_mode,
+            throughput: table_throughput,
+            on_demand: table_on_demand,
+            indexes,
+        } => {
+            let mut params =
+                object(json!({"TableName": name, "BillingMode": billing_mode.aws_name()}));
+            if let Some(t) = table_throughput {
+                params.insert("ProvisionedThroughput".into(), throughput(t));
+            }
+            if let Some(o) = table_on_demand {
+                params.insert("OnDemandThroughput".into(), on_demand(o));
+            }
+            let updates: Vec<Value> = indexes
+                .iter()
+                .filter(|(_, c)| c.throughput.is_some() || c.on_demand.is_some())
+                .map(|(ix, c)| {
+                    let mut u = json!({"IndexName": ix});
+                    if let Some(t) = &c.throughput {
+                        u["ProvisionedThroughput"] = throughput(t);
+                    }
+                    if let Some(o) = &c.on_demand {
+                        u["OnDemandThroughput"] = on_demand(o);
+                    }
+                    json!({"Update": u})
+                })
+                .collect();
+            if !updates.is_empty() {
+                params.insert("GlobalSecondaryIndexUpdates".into(), Value::Array(updates));
+            }
+            TaskCall {
+                kind: kind_of("UpdateTableCapacity", &params),
+                action: "dynamodb:updateTable",
+                iam_action: "dynamodb:UpdateTable",
+                params,
+            }
+        }
+        TableChange::TableClass { class } => TaskCall {
+            kind: "UpdateTableClass".to_owned(),
+            action: "dynamodb:updateTable",
+            iam_action: "dynamodb:UpdateTable",
+            params: object(json!({"TableName": name, "TableClass": class.aws_name()})),
+        },
         TableChange::DeletionProtection { enabled } => TaskCall {
-            kind: "UpdateTableDeletionProtection",
+            kind: "UpdateTableDeletionProtection".to_owned(),
             action: "dynamodb:updateTable",
             iam_action: "dynamodb:UpdateTable",
             params: object(json!({"TableName": name, "DeletionProtectionEnabled": enabled})),
@@ -245,19 +355,17 @@ mod tests {
                 restore_date_time: at,
                 sse: SseRequest::Managed,
                 indexes: ix,
+                capacity: None,
             })
         };
         let at = Some(chrono::DateTime::UNIX_EPOCH);
-        assert_eq!(pitr(None, None).kind, "RestoreTableToLatest");
+        assert_eq!(pitr(None, None).kind, "RestoreTableToPointInTime L");
         assert_eq!(pitr(None, None).params["UseLatestRestorableTime"], true);
         assert_eq!(
             pitr(at, None).params["RestoreDateTime"],
             "1970-01-01T00:00:00Z"
         );
-        assert_eq!(
-            pitr(at, Some(vec![])).kind,
-            "RestoreTableToPointInTimeIndexes"
-        );
+        assert_eq!(pitr(at, Some(vec![])).kind, "RestoreTableToPointInTime TG");
         assert_eq!(
             pitr(at, None).params["SSESpecificationOverride"]["SSEType"],
             "KMS"

@@ -119,8 +119,8 @@ pub(crate) struct Shape {
     pub(crate) lanes: u32,
     pub(crate) on_failure: OnFailure,
     pub(crate) assume: bool,
-    pub(crate) restore_kinds: BTreeMap<&'static str, items::TaskCall>,
-    pub(crate) change_kinds: BTreeMap<&'static str, items::TaskCall>,
+    pub(crate) restore_kinds: BTreeMap<String, items::TaskCall>,
+    pub(crate) change_kinds: BTreeMap<String, items::TaskCall>,
     pub(crate) counts: bool,
     pub(crate) keys: bool,
 }
@@ -156,7 +156,7 @@ fn entries(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> (Vec<Value>, S
             .map(|c| {
                 let call = items::change_call(c, &s.target_name, &arn);
                 let v = json!({"kind": call.kind, "params": call.params});
-                shape.change_kinds.entry(call.kind).or_insert(call);
+                shape.change_kinds.entry(call.kind.clone()).or_insert(call);
                 v
             })
             .collect();
@@ -218,7 +218,7 @@ fn entries(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> (Vec<Value>, S
                 spec.insert("verify_keys".into(), Value::Array(keys));
             }
         }
-        shape.restore_kinds.entry(call.kind).or_insert(call);
+        shape.restore_kinds.entry(call.kind.clone()).or_insert(call);
         let deps = graph.dependencies(i).count();
         // Ascending order of the index is descending rank: the longest
         // remaining chain is claimed first.

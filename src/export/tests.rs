@@ -215,7 +215,7 @@ fn only_the_kinds_the_plan_uses_have_states() {
     let e = export(PLAN);
     let lane = &e.definition["States"]["Lanes"]["ItemProcessor"]["States"];
     assert!(lane.get("Start StartRestoreJob").is_some());
-    assert!(lane.get("Start RestoreTableToLatest").is_some());
+    assert!(lane.get("Start RestoreTableToPointInTime L").is_some());
     assert!(lane.get("Start RestoreTableFromBackup").is_none());
     assert!(lane.get("Count first page").is_some());
     assert!(lane.get("Keys").is_none(), "no verify.keys in this plan");
