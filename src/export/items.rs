@@ -389,4 +389,65 @@ mod tests {
             json!({"StreamEnabled": false})
         );
     }
+
+    #[test]
+    fn capacity_and_class_are_sent_as_apply_sends_them() {
+        use crate::cloud::IndexCapacity;
+        use crate::plan::capacity::{BillingMode, TableClass};
+        let change = TableChange::Capacity {
+            billing_mode: BillingMode::Provisioned,
+            throughput: Some(Throughput {
+                read: 100,
+                write: 50,
+            }),
+            on_demand: None,
+            indexes: BTreeMap::from([(
+                "by-user".to_owned(),
+                IndexCapacity {
+                    throughput: Some(Throughput { read: 10, write: 5 }),
+                    on_demand: None,
+                },
+            )]),
+        };
+        let call = change_call(&change, "t", "arn:t");
+        assert_eq!(call.kind, "UpdateTableCapacity PG");
+        assert_eq!(call.params["BillingMode"], "PROVISIONED");
+        assert_eq!(
+            call.params["ProvisionedThroughput"]["ReadCapacityUnits"],
+            100
+        );
+        assert_eq!(
+            call.params["GlobalSecondaryIndexUpdates"][0]["Update"]["ProvisionedThroughput"]["WriteCapacityUnits"],
+            5
+        );
+        let class = change_call(
+            &TableChange::TableClass {
+                class: TableClass::StandardInfrequentAccess,
+            },
+            "t",
+            "arn:t",
+        );
+        assert_eq!(class.params["TableClass"], "STANDARD_INFREQUENT_ACCESS");
+        let restore = restore_call(&RestoreRequest::RestoreTableFromBackup {
+            backup_arn: "arn:b".into(),
+            target_table_name: "t".into(),
+            sse: SseRequest::Owned,
+            indexes: None,
+            capacity: Some(CapacityOverride {
+                billing_mode: BillingMode::OnDemand,
+                throughput: None,
+                on_demand: Some(OnDemandThroughput {
+                    max_read: Some(4000),
+                    max_write: None,
+                }),
+                indexes: BTreeMap::new(),
+            }),
+        });
+        assert_eq!(restore.kind, "RestoreTableFromBackup BO");
+        assert_eq!(restore.params["BillingModeOverride"], "PAY_PER_REQUEST");
+        assert_eq!(
+            restore.params["OnDemandThroughputOverride"],
+            json!({"MaxReadRequestUnits": 4000})
+        );
+    }
 }
