@@ -23,6 +23,7 @@ pub mod audit;
 pub mod aws;
 pub mod completions;
 pub mod diff;
+pub mod export;
 pub mod graph;
 pub mod init;
 pub mod plan;
@@ -187,6 +188,8 @@ pub enum Command {
     Promote(promote::Args),
     /// Set up a shared run-state backend (`state init URL`).
     State(state::Args),
+    /// Write a plan for another engine: an AWS Step Functions state machine, its IAM policy and a CloudFormation template.
+    Export(export::Args),
 }
 
 /// Output settings shared by every command.
@@ -285,6 +288,7 @@ fn dispatch(command: Command, out: Output) -> Result {
         Command::Promote(args) => promote::run(&args, out),
         Command::State(args) => state::run(&args, out),
         Command::Init(args) => init::run(&args, out),
+        Command::Export(args) => export::run(&args, out),
     }
 }
 

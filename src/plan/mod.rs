@@ -25,6 +25,7 @@ use crate::plan::tree::{Node, Segment, Value};
 
 pub mod capacity;
 pub mod copy;
+pub mod engine;
 pub mod fingerprint;
 pub mod ids;
 pub mod model;
@@ -170,6 +171,7 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     // Reported, without keeping the later rules from running.
     reserved_tags(root, &mut findings);
     verify::rules(root, &mut findings);
+    engine::rules(root, &mut findings);
     clock.lap("yaml tree");
     let instance = root.to_json();
     clock.lap("json form");

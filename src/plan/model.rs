@@ -62,6 +62,8 @@ pub struct Execution {
     pub concurrency: u32,
     /// Failure policy.
     pub on_failure: OnFailure,
+    /// The engine that runs the plan (`execution.engine`).
+    pub engine: crate::plan::engine::Engine,
 }
 
 impl Execution {
@@ -74,6 +76,7 @@ impl Default for Execution {
         Self {
             concurrency: 10,
             on_failure: OnFailure::Continue,
+            engine: crate::plan::engine::Engine::Local,
         }
     }
 }

@@ -1208,6 +1208,7 @@ fn execution(cx: &mut Ctx<'_>, raw: &RawPlan) -> Execution {
             RawOnFailure::Stop => OnFailure::Stop,
         };
     }
+    execution.engine = crate::plan::engine::resolve(&raw.name, e.engine, e.step_functions.as_ref());
     execution
 }
 

@@ -16,6 +16,7 @@ mod apply_safety;
 mod capacity;
 mod copy;
 mod examples;
+mod export;
 mod first_hour;
 mod graph;
 mod hostile;
