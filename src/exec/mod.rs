@@ -12,6 +12,7 @@
 //! the wall clock except through [`crate::clock::Clock`], or print — the engine emits
 //! [`events::Event`]s and renderers decide what people see.
 
+pub mod command;
 pub mod count;
 pub mod events;
 pub mod identity;

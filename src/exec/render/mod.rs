@@ -249,6 +249,7 @@ impl RunReport {
                 | Event::RestoreProgress { .. }
                 | Event::SettingApplied { .. }
                 | Event::Verified { .. }
+                | Event::ValidationReported { .. }
                 | Event::Stopping { .. } => {}
             }
         }
