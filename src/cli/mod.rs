@@ -36,6 +36,7 @@ pub mod state;
 pub mod teardown;
 pub mod unlock;
 pub mod validate;
+pub mod verify;
 
 /// Exit statuses, documented in `docs/cli.md` ("Exit status").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -187,6 +188,8 @@ pub enum Command {
     Promote(promote::Args),
     /// Set up a shared run-state backend (`state init URL`).
     State(state::Args),
+    /// Run the verification of a finished run again: every check with its evidence, reported to AWS Backup.
+    Verify(verify::Args),
 }
 
 /// Output settings shared by every command.
@@ -285,6 +288,7 @@ fn dispatch(command: Command, out: Output) -> Result {
         Command::Promote(args) => promote::run(&args, out),
         Command::State(args) => state::run(&args, out),
         Command::Init(args) => init::run(&args, out),
+        Command::Verify(args) => verify::run(&args, out),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod lock;
 pub mod objects;
 pub mod policy;
 pub mod render;
+pub mod reverify;
 pub mod runner;
 pub mod spec;
 pub mod start;

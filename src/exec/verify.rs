@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use crate::cloud::data::{self, CommandAccess, DataFacts, ValidationStatus};
 use crate::plan::verify::Verify;
 
-use super::{Call, Ctx, Executor, count};
+use super::{Call, Ctx, Executor, RunInput, count};
+use crate::cloud::StartedRestore;
+use crate::exec::journal::RunState;
 use crate::exec::events::{Check, Event};
 
 /// Read units per second an on-demand table is read at, before
@@ -115,7 +117,7 @@ enum Outcome {
 }
 
 /// How the verification of a restore ended.
-pub(super) enum Verification {
+pub enum Verification {
     /// Every check ran (passed or not).
     Checks(Vec<Check>),
     /// The table could not be read: the restore fails with `cause`.
@@ -344,6 +346,59 @@ impl Executor<'_> {
             }
         }
         Some(checks)
+    }
+
+    /// Verifies again the restores `only` of a run as its journal left
+    /// them, emitting `verified` (and `validation-reported`) events; the
+    /// journal is not written. `None` for a restore that was interrupted.
+    pub async fn verify_again(
+        &self,
+        input: RunInput<'_>,
+        state: &RunState,
+        only: &[usize],
+    ) -> Vec<(usize, Option<Verification>)> {
+        let n = input.specs.len();
+        let ctx = Ctx {
+            input,
+            started: vec![None; n],
+            changes_done: vec![Default::default(); n],
+            intents: vec![false; n],
+            attempts: vec![0; n],
+            earlier_tables: vec![None; n],
+            jobs: std::sync::Mutex::new(vec![None; n]),
+        };
+        for (i, r) in state.restores.iter().enumerate() {
+            if let Some(StartedRestore::Job { id }) = &r.handle {
+                ctx.set_job(i, id);
+            }
+        }
+        let mut out = Vec::new();
+        for &i in only {
+            if self.stop.is_stopped() {
+                out.push((i, None));
+                continue;
+            }
+            let began = self.clock.now();
+            let v = self.verification(&ctx, i).await;
+            if let Verification::Checks(checks) = &v {
+                self.events.emit(Event::Verified {
+                    index: i,
+                    id: input.specs[i].id.clone(),
+                    checks: checks.clone(),
+                    began: Some(began),
+                    at: self.clock.now(),
+                });
+                if !self.report_validation(&ctx, i, checks).await {
+                    out.push((i, None));
+                    continue;
+                }
+            }
+            match v {
+                Verification::Interrupted => out.push((i, None)),
+                v => out.push((i, Some(v))),
+            }
+        }
+        out
     }
 
     /// Runs the user command of restore `i` with the run's environment and
