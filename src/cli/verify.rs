@@ -89,15 +89,7 @@ pub fn run(args: &Args, out: Output) -> Result {
     let result = rt.block_on(async {
         let interrupted = tokio::signal::ctrl_c();
         let clock = TokioClock::system();
-        let work = reverify::run(
-            &cloud,
-            &clock,
-            &sink,
-            &state,
-            &args.restores,
-            opts,
-            signal,
-        );
+        let work = reverify::run(&cloud, &clock, &sink, &state, &args.restores, opts, signal);
         tokio::pin!(work);
         tokio::select! {
             r = &mut work => r,

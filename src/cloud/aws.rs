@@ -1435,12 +1435,8 @@ impl CloudRead for AwsCloud {
         self.at(scope).await?;
         let conf = self.account_config(scope.account.as_str()).await;
         let fail = |message: String| {
-            let mut e = CloudError::new(
-                ErrorKind::Other,
-                "GetCredentials",
-                "NoCredentials",
-                message,
-            );
+            let mut e =
+                CloudError::new(ErrorKind::Other, "GetCredentials", "NoCredentials", message);
             e.identity = Some(self.access(scope.account.as_str()).describe());
             e
         };
@@ -1745,7 +1741,9 @@ impl CloudWrite for AwsCloud {
         c.backup
             .put_restore_validation_result()
             .restore_job_id(job_id)
-            .validation_status(backup::types::RestoreValidationStatus::from(status.as_str()))
+            .validation_status(backup::types::RestoreValidationStatus::from(
+                status.as_str(),
+            ))
             .validation_status_message(message)
             .send()
             .await

@@ -13,8 +13,8 @@ use crate::plan::verify::Verify;
 
 use super::{Call, Ctx, Executor, RunInput, count};
 use crate::cloud::StartedRestore;
-use crate::exec::journal::RunState;
 use crate::exec::events::{Check, Event};
+use crate::exec::journal::RunState;
 
 /// Read units per second an on-demand table is read at, before
 /// `max_read_fraction` (DynamoDB's initial on-demand throughput).
@@ -256,7 +256,12 @@ impl Executor<'_> {
     /// job (`PutRestoreValidationResult`); a DynamoDB restore has no job,
     /// and nothing is sent. A failed report is an event, never a change of
     /// the verdict. `false` when the run was interrupted meanwhile.
-    pub(super) async fn report_validation(&self, ctx: &Ctx<'_>, i: usize, checks: &[Check]) -> bool {
+    pub(super) async fn report_validation(
+        &self,
+        ctx: &Ctx<'_>,
+        i: usize,
+        checks: &[Check],
+    ) -> bool {
         let spec = &ctx.input.specs[i];
         let job = ctx
             .jobs

@@ -531,7 +531,11 @@ impl RunReport {
         let verified: Vec<&RestoreTiming> = self
             .restores
             .iter()
-            .filter(|r| r.checks.iter().any(|c| DATA_CHECKS.contains(&c.name.as_str())))
+            .filter(|r| {
+                r.checks
+                    .iter()
+                    .any(|c| DATA_CHECKS.contains(&c.name.as_str()))
+            })
             .collect();
         if !verified.is_empty() {
             let _ = writeln!(s, "\nverification:");
