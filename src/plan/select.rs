@@ -472,7 +472,7 @@ pub fn expand(
                 .at(entries[i].map(|n| n.span))
                 .label("`table` is missing here")
                 .help("add `table: NAME`, the original table's name");
-                findings.push(crate::plan::schema::with_restore(f, root, &path));
+                findings.push(crate::plan::tree::with_restore(f, root, &path));
             }
             // Go on with a stand-in, so later rules do not restate this one.
             r.table = crate::plan::schema::STAND_IN.to_owned();
