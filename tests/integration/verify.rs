@@ -506,3 +506,64 @@ async fn a_hanging_command_is_killed_with_its_process_group_and_the_run_goes_on(
     });
     assert!(gone, "the command's child {pid} outlived the timeout");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_live_refuses_keys_that_do_not_fit_the_key_schema_at_their_line() {
+    let w = World::new(fast(), TIME_SCALE).await;
+    w.aws.table("strs", None, 1).await;
+    w.aws.on_demand_backup("strs").await;
+    w.aws
+        .ddb
+        .create_table()
+        .table_name("nums")
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::N)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("CreateTable");
+    w.aws.on_demand_backup("nums").await;
+    let acct = &w.acct;
+    w.write(
+        "plan.yaml",
+        &format!(
+            "version: 1\nname: keys\nsource: {{ account: \"{acct}\", region: {EAST} }}\n\
+             target: {{ account: \"{acct}\", region: {EAST} }}\n\
+             defaults:\n  name: \"{{table}}-copy\"\n\
+             restores:\n\
+             \x20 - table: strs\n    after_restore:\n      verify:\n        keys:\n\
+             \x20         - {{ pk: k0 }}\n\
+             \x20         - {{ pk: k0, extra: x }}\n\
+             \x20         - {{ sk: k0 }}\n\
+             \x20 - table: nums\n    after_restore:\n      verify:\n        keys:\n\
+             \x20         - {{ id: 7 }}\n\
+             \x20         - {{ id: seven }}\n"
+        ),
+    );
+    let out = w.run(&["validate", "--live", "plan.yaml"], 1);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    let hits = text.matches("restoreplan::verify::key_schema").count();
+    assert_eq!(hits, 3, "{text}");
+    for (line, what) in [(13, "extra"), (14, "`pk` (hash) is missing"), (20, "seven")] {
+        assert!(
+            text.contains(&format!("plan.yaml:{line}:")) && text.contains(what),
+            "line {line} ({what}):\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("plan.yaml:12:") && !text.contains("plan.yaml:19:"),
+        "{text}"
+    );
+}

@@ -95,6 +95,8 @@ pub mod codes {
     pub const SOURCE_UNREADABLE: &str = "restoreplan::source::unreadable";
     /// `indexes` names an index the recovery point (or original table) lacks.
     pub const UNKNOWN_INDEX: &str = "restoreplan::plan::unknown_index";
+    /// A `verify.keys` entry does not fit the table's key schema.
+    pub const VERIFY_KEY_SCHEMA: &str = "restoreplan::verify::key_schema";
 }
 
 /// Options for a live check.
