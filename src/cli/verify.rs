@@ -101,6 +101,7 @@ pub fn run(args: &Args, out: Output) -> Result {
     })?;
     if json {
         let line = serde_json::json!({
+            "schema_version": 1,
             "event": "verification",
             "run_id": result.run_id,
             "passed": result.passed(),

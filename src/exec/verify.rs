@@ -155,8 +155,8 @@ pub fn validation_result(checks: &[Check]) -> (ValidationStatus, String) {
         dedup(&names).join(", ")
     );
     for c in &failed {
-        let first = c.detail.lines().next().unwrap_or("");
-        message.push_str(&format!("; {}: {first}", c.name));
+        let detail: Vec<&str> = c.detail.lines().map(str::trim).collect();
+        message.push_str(&format!("; {}: {}", c.name, detail.join(" | ")));
     }
     (ValidationStatus::Failed, bounded(message))
 }
@@ -691,6 +691,33 @@ mod tests {
             size_bytes: 0,
             item_count: 0,
         }
+    }
+
+    #[test]
+    fn the_validation_message_names_the_failed_checks_within_its_bound() {
+        let check = |name: &str, passed: bool, detail: &str| Check {
+            name: name.to_owned(),
+            passed,
+            detail: detail.to_owned(),
+        };
+        let (status, message) = validation_result(&[check("status", true, "ACTIVE")]);
+        assert_eq!(status, ValidationStatus::Successful);
+        assert_eq!(message, "restoreplan: 1 checks passed (status)");
+        let long = "x".repeat(5000);
+        let (status, message) = validation_result(&[
+            check("status", true, "ACTIVE"),
+            check(
+                "command",
+                false,
+                "exited with status 3; output:\n  one\n  two",
+            ),
+            check("key", false, &long),
+        ]);
+        assert_eq!(status, ValidationStatus::Failed);
+        assert!(message.starts_with(
+            "restoreplan: 2 of 3 checks failed (command, key); command: exited with status 3; output: | one | two; key: xxx"
+        ));
+        assert_eq!(message.chars().count(), VALIDATION_MESSAGE_CHARS);
     }
 
     #[test]
