@@ -1,11 +1,11 @@
 //! `after_restore.verify.command`: a user's check, run as a child process
 //! in a process group of its own, with the environment it is given, its
-//! standard output and error captured together (the last lines kept, bounded),
+//! standard output and error captured line by line as they come (the last
+//! lines kept, bounded),
 //! and the whole group killed when its time is up or when the run stops
 //! waiting for it.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -57,7 +57,8 @@ pub enum Ending {
 pub struct Outcome {
     /// How it ended.
     pub ending: Ending,
-    /// Its last output lines (standard output and error as they came).
+    /// Its last output lines (standard output and error, line by line as
+    /// they were read).
     pub tail: Vec<String>,
     /// Output lines in all.
     pub lines: u64,
@@ -185,19 +186,11 @@ pub async fn run(argv: &[String], env: &[(String, String)], limit: Option<Durati
     let Some((program, args)) = argv.split_first() else {
         return not_started("the command names no program".to_owned());
     };
-    let (reader, writer) = match std::io::pipe() {
-        Ok(p) => p,
-        Err(e) => return not_started(format!("no pipe for its output: {e}")),
-    };
-    let writer2 = match writer.try_clone() {
-        Ok(w) => w,
-        Err(e) => return not_started(format!("no pipe for its output: {e}")),
-    };
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
         .stdin(std::process::Stdio::null())
-        .stdout(writer)
-        .stderr(writer2)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
     for k in WITHHELD {
         cmd.env_remove(k);
@@ -207,31 +200,19 @@ pub async fn run(argv: &[String], env: &[(String, String)], limit: Option<Durati
     }
     #[cfg(unix)]
     cmd.process_group(0);
-    let spawned = cmd.spawn();
-    // The command holds the pipe's writing ends until it is dropped: drop
-    // it, so the reader sees the end once the child's group is gone.
-    drop(cmd);
-    let mut child = match spawned {
+    let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => return not_started(e.to_string()),
     };
     let mut group = Group { pgid: child.id() };
     let tail = Arc::new(Mutex::new(Tail::default()));
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-    {
-        let tail = Arc::clone(&tail);
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(reader);
-            let mut buf = Vec::new();
-            loop {
-                buf.clear();
-                match r.read_until(b'\n', &mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => tail.lock().unwrap_or_else(|e| e.into_inner()).push(&buf),
-                }
-            }
-            let _ = done_tx.send(());
-        });
+    // Standard output and error, each line as it comes.
+    let mut readers = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        readers.push(tokio::spawn(read_lines(out, Arc::clone(&tail))));
+    }
+    if let Some(err) = child.stderr.take() {
+        readers.push(tokio::spawn(read_lines(err, Arc::clone(&tail))));
     }
     let waited = match limit {
         Some(l) => tokio::time::timeout(l, child.wait()).await.ok(),
@@ -254,14 +235,35 @@ pub async fn run(argv: &[String], env: &[(String, String)], limit: Option<Durati
         }
     };
     // The output's last bytes, if something outside the group still holds
-    // the pipe, are not waited for long.
-    let _ = tokio::time::timeout(Duration::from_millis(500), done_rx).await;
+    // a pipe, are not waited for long.
+    let _ = tokio::time::timeout(
+        Duration::from_millis(500),
+        futures::future::join_all(readers.iter_mut()),
+    )
+    .await;
+    for r in &readers {
+        r.abort();
+    }
     let t = tail.lock().unwrap_or_else(|e| e.into_inner());
     Outcome {
         ending,
         tail: t.lines.iter().cloned().collect(),
         lines: t.total,
         elapsed: started.elapsed(),
+    }
+}
+
+/// Reads `stream` line by line into `tail` until its end.
+async fn read_lines(stream: impl tokio::io::AsyncRead + Unpin, tail: Arc<Mutex<Tail>>) {
+    use tokio::io::AsyncBufReadExt;
+    let mut r = tokio::io::BufReader::new(stream);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match r.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => tail.lock().unwrap_or_else(|e| e.into_inner()).push(&buf),
+        }
     }
 }
 
@@ -299,8 +301,9 @@ mod tests {
         assert_eq!(o.ending, Ending::Exited(3));
         assert_eq!(o.lines, 16);
         assert_eq!(o.tail.len(), TAIL_LINES);
-        assert_eq!(o.tail.last().map(String::as_str), Some("err"));
-        assert_eq!(o.tail[0], "out 7");
+        // The two streams are read apart: each in its own order.
+        assert!(o.tail.iter().any(|l| l == "err"), "{o:?}");
+        assert!(o.tail.iter().any(|l| l == "out 15"), "{o:?}");
         let c = o.check("check.sh", None);
         assert!(!c.passed);
         assert!(
