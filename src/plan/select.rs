@@ -217,7 +217,7 @@ pub fn groups_text(groups: &[GroupView]) -> String {
 }
 
 /// A selector that differs between two versions of a plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SelectorChange {
     /// The group id.
     pub id: String,
