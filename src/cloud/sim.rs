@@ -105,6 +105,7 @@ struct SimTable {
     ttl: Option<String>,
     tags: BTreeMap<String, String>,
     origin: crate::cloud::TableOrigin,
+    capacity: crate::cloud::TableCapacity,
 }
 
 #[derive(Debug, Clone)]
@@ -229,6 +230,7 @@ impl SimCloud {
                 ttl: None,
                 tags: BTreeMap::new(),
                 origin: Default::default(),
+                capacity: Default::default(),
             },
         );
     }
@@ -423,6 +425,7 @@ impl SimCloud {
                 ttl: None,
                 tags: BTreeMap::new(),
                 origin: Default::default(),
+                capacity: Default::default(),
             },
         );
         (end, fails)
@@ -564,6 +567,7 @@ impl CloudRead for SimCloud {
                 restore_in_progress: !active,
                 origin: t.origin.clone(),
                 table_id: Some(t.id.clone()),
+                capacity: t.capacity.clone(),
             }
         }))
     }
@@ -853,6 +857,18 @@ impl CloudWrite for SimCloud {
                 let created = self.clock.now();
                 if let Some(t) = st.tables.get_mut(&k) {
                     t.origin = request.origin_at(created);
+                    if let RestoreRequest::RestoreTableFromBackup {
+                        capacity: Some(c), ..
+                    }
+                    | RestoreRequest::RestoreTableToPointInTime {
+                        capacity: Some(c), ..
+                    } = request
+                    {
+                        t.capacity.billing_mode = Some(c.billing_mode);
+                        t.capacity.throughput = c.throughput;
+                        t.capacity.on_demand = c.on_demand;
+                        t.capacity.indexes = c.indexes.clone();
+                    }
                 }
                 self.lose_answer(&mut st, op)?;
                 Ok(StartedRestore::Table { arn })
@@ -914,6 +930,18 @@ impl CloudWrite for SimCloud {
                 }
                 t.stream = view_type.clone();
             }
+            TableChange::Capacity {
+                billing_mode,
+                throughput,
+                on_demand,
+                indexes,
+            } => {
+                t.capacity.billing_mode = Some(*billing_mode);
+                t.capacity.throughput = *throughput;
+                t.capacity.on_demand = *on_demand;
+                t.capacity.indexes = indexes.clone();
+            }
+            TableChange::TableClass { class } => t.capacity.table_class = Some(*class),
         }
         self.lose_answer(&mut st, op)
     }
@@ -952,6 +980,7 @@ mod tests {
             restore_date_time: None,
             sse: SseRequest::Owned,
             indexes: None,
+            capacity: None,
         }
     }
 

@@ -93,6 +93,7 @@ pub(crate) fn restore(id: &str, table: &str) -> Restore {
             stream: None,
             verify: None,
         },
+        capacity: Default::default(),
         depends_on: Vec::new(),
         spans: Default::default(),
     }
@@ -144,6 +145,7 @@ fn table(name: &str, encryption: TableEncryption, indexes: Vec<IndexDef>) -> Tab
         restore_in_progress: false,
         origin: Default::default(),
         table_id: None,
+        capacity: Default::default(),
     }
 }
 

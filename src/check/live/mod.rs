@@ -97,6 +97,10 @@ pub mod codes {
     pub const UNKNOWN_INDEX: &str = "restoreplan::plan::unknown_index";
     /// A `verify.keys` entry does not fit the table's key schema.
     pub const VERIFY_KEY_SCHEMA: &str = "restoreplan::verify::key_schema";
+    /// Provisioned billing without `throughput` where the original is on-demand.
+    pub const CAPACITY_NEEDS_THROUGHPUT: &str = crate::plan::rules::LIVE_CAPACITY_NEEDS_THROUGHPUT;
+    /// `throughput` or `on_demand_throughput` against the original's billing mode.
+    pub const CAPACITY_ORIGINAL_MODE: &str = crate::plan::rules::LIVE_CAPACITY_ORIGINAL_MODE;
 }
 
 /// Options for a live check.
