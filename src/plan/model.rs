@@ -233,6 +233,9 @@ pub struct RestoreSpans {
     pub key: Option<Span>,
     /// Each `depends_on` item, in order.
     pub depends_on: Vec<Span>,
+    /// Each `after_restore.verify.keys` entry, in order (where the layer
+    /// that set them wrote it).
+    pub verify_keys: Vec<Option<Span>>,
 }
 
 impl GraphNode for Restore {
