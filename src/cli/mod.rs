@@ -37,6 +37,7 @@ pub mod state;
 pub mod teardown;
 pub mod unlock;
 pub mod validate;
+pub mod verify;
 
 /// Exit statuses, documented in `docs/cli.md` ("Exit status").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -190,6 +191,8 @@ pub enum Command {
     State(state::Args),
     /// Write a plan for another engine: an AWS Step Functions state machine, its IAM policy and a CloudFormation template.
     Export(export::Args),
+    /// Run the verification of a finished run again: every check with its evidence, reported to AWS Backup.
+    Verify(verify::Args),
 }
 
 /// Output settings shared by every command.
@@ -289,6 +292,7 @@ fn dispatch(command: Command, out: Output) -> Result {
         Command::State(args) => state::run(&args, out),
         Command::Init(args) => init::run(&args, out),
         Command::Export(args) => export::run(&args, out),
+        Command::Verify(args) => verify::run(&args, out),
     }
 }
 

@@ -10,7 +10,7 @@ use super::model::{
     KeyView, Level, PlanInfo, RecoveryKind, RecoveryPointView, RequestView, RestoreView,
     SCHEMA_VERSION, Setting, SettingOutcome, SettingView, StepView, Summary, TableRef,
 };
-use super::predict::{AFTER_RESTORE_STEP_SECONDS, predict, timing};
+use super::predict::{AFTER_RESTORE_STEP_SECONDS, predict, verified_timing};
 use super::source::SourceSettings;
 use crate::check::live::LiveReport;
 use crate::check::request::kept_indexes;
@@ -70,8 +70,19 @@ pub fn build(
             resolved
                 .get(r.id.as_str())
                 .map_or_else(Default::default, |rr| {
+                    let bytes = rr
+                        .recovery_point
+                        .as_ref()
+                        .and_then(|rp| rp.size_bytes)
+                        .or_else(|| rr.source_table.as_ref().and_then(|t| t.size_bytes))
+                        .unwrap_or(0);
+                    let verify = r
+                        .after_restore
+                        .verify
+                        .as_ref()
+                        .map_or(0.0, |v| crate::duration::verify_seconds(v, bytes));
                     crate::diff::predict::with_copy(
-                        timing(rr.estimated_seconds, rr.changes.len()),
+                        verified_timing(rr.estimated_seconds, rr.changes.len(), verify),
                         rr.copy.as_ref().map_or(0.0, |c| c.estimated_seconds),
                     )
                 })

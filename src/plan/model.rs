@@ -246,6 +246,9 @@ pub struct RestoreSpans {
     pub depends_on: Vec<Span>,
     /// `copy` (or the default it came from).
     pub copy: Option<Span>,
+    /// Each `after_restore.verify.keys` entry, in order (where the layer
+    /// that set them wrote it).
+    pub verify_keys: Vec<Option<Span>>,
 }
 
 impl GraphNode for Restore {

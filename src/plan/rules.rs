@@ -203,6 +203,8 @@ pub const LIVE_TARGET_EXISTS: &str = "restoreplan::target::exists";
 pub const LIVE_SOURCE_UNREADABLE: &str = "restoreplan::source::unreadable";
 /// `indexes` names an index the recovery point (or original table) lacks.
 pub const LIVE_UNKNOWN_INDEX: &str = "restoreplan::plan::unknown_index";
+/// A `verify.keys` entry does not fit the table's key schema.
+pub const LIVE_VERIFY_KEY_SCHEMA: &str = "restoreplan::verify::key_schema";
 
 // The dry run (`plan`, `apply`).
 /// A setting of the original table is neither carried over nor re-applied.
@@ -847,6 +849,12 @@ pub const REGISTRY: &[Rule] = &[
         Error,
         Stage::Live,
         "the target vault's access policy does not let the source account copy into it",
+    ),
+    rule(
+        LIVE_VERIFY_KEY_SCHEMA,
+        Error,
+        Stage::Live,
+        "a `verify.keys` entry does not fit the table's key schema",
     ),
     rule(
         SETTING_LOST,

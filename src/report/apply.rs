@@ -1,7 +1,7 @@
 //! What `apply` shows before it asks to start (or resume) a run: the plan's
 //! settings, the predicted RTO and the restores it will start.
 
-use crate::diff::predict::{predict, timing};
+use crate::diff::predict::{predict, verified_timing};
 use crate::exec::spec::RestoreSpec;
 use crate::plan::model::{OnFailure, Plan};
 
@@ -45,8 +45,11 @@ pub fn predicted_rto(plan: &Plan, specs: &[RestoreSpec]) -> String {
     let timings: Vec<_> = specs
         .iter()
         .map(|s| {
+            let verify = s.expect.data.as_ref().map_or(0.0, |v| {
+                crate::duration::verify_seconds(v, s.expect.recovery_point_bytes.unwrap_or(0))
+            });
             crate::diff::predict::with_copy(
-                timing(s.estimated_seconds, s.changes.len()),
+                verified_timing(s.estimated_seconds, s.changes.len(), verify),
                 s.copy.as_ref().map_or(0.0, |c| c.estimated_seconds),
             )
         })
