@@ -9,33 +9,123 @@
 use std::collections::BTreeMap;
 
 use crate::cloud::TableChange;
-use crate::plan::model::{AfterRestore, TtlSetting};
+use crate::cloud::settings::{
+    Alarm, Insights, KinesisDestination, Scaling, alarm_name, rewrite_policy, rewrite_resource_id,
+};
+use crate::plan::model::{
+    AfterRestore, CopyOrOff, Copyable, KinesisSetting, StreamSetting, TtlSetting,
+};
 
 /// Tag naming the plan on every table a run creates.
 pub const PLAN_TAG: &str = "restoreplan:plan";
 /// Tag naming the run on every table a run creates.
 pub const RUN_TAG: &str = "restoreplan:run";
 
+/// The original table as the live stage read it, for the keys that say
+/// `copy`, and the names that rewriting needs. A `None` field was not read
+/// (or could not be): a `copy` of it adds no step.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Original {
+    /// The original table's name.
+    pub table: String,
+    /// The original table's ARN.
+    pub table_arn: String,
+    /// The restored table's name.
+    pub target_table: String,
+    /// The restored table's ARN.
+    pub target_arn: String,
+    /// `:REGION:ACCOUNT:` of the original and of the restored table, for
+    /// rewriting the ARNs of resources beside it (alarm actions, streams).
+    pub moves: Option<(String, String)>,
+    /// The GSIs the restored table keeps (`None`: all of the original's).
+    pub kept_indexes: Option<Vec<String>>,
+    /// Point-in-time recovery.
+    pub point_in_time_recovery: Option<bool>,
+    /// Deletion protection.
+    pub deletion_protection: Option<bool>,
+    /// Stream view type (`Some(None)`: streams off).
+    pub stream: Option<Option<String>>,
+    /// TTL attribute (`Some(None)`: TTL off).
+    pub ttl: Option<Option<String>>,
+    /// Tags.
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Auto scaling of the table and its GSIs.
+    pub scaling: Option<Scaling>,
+    /// Resource-based policy (`Some(None)`: none).
+    pub resource_policy: Option<Option<String>>,
+    /// Contributor insights of the table and its GSIs.
+    pub insights: Option<Vec<Insights>>,
+    /// Kinesis streaming destinations.
+    pub kinesis: Option<Vec<KinesisDestination>>,
+    /// CloudWatch alarms on the table.
+    pub alarms: Option<Vec<Alarm>>,
+}
+
+impl Original {
+    fn keeps(&self, index: &str) -> bool {
+        self.kept_indexes
+            .as_ref()
+            .is_none_or(|k| k.iter().any(|i| i == index))
+    }
+
+    /// An ARN of the original's account and Region as the same ARN in the
+    /// restored table's.
+    pub fn moved(&self, arn: &str) -> String {
+        match &self.moves {
+            Some((from, to)) => arn.replacen(from.as_str(), to, 1),
+            None => arn.to_owned(),
+        }
+    }
+
+    /// The index a resource id (`table/T/index/I`) or an alarm names, if any.
+    fn index_of_resource(resource_id: &str) -> Option<&str> {
+        resource_id.split_once("/index/").map(|(_, ix)| ix)
+    }
+}
+
+/// Alarms CloudWatch creates for target-tracking policies (`TargetTracking-…`):
+/// `PutScalingPolicy` creates them again for the restored table.
+pub fn is_scaling_alarm(name: &str) -> bool {
+    name.starts_with("TargetTracking-")
+}
+
 /// The settings applied after the restore of a table of plan `plan`, in
-/// order: the tags first (the plan's, with [`PLAN_TAG`]; teardown can then
-/// recognise the table as early as possible), then point-in-time recovery,
-/// time to live, the stream, and deletion protection last (so a failed step
-/// before it leaves a table teardown can still delete).
+/// order: the tags first (the original's when `copy_source_tags`, under the
+/// plan's, with [`PLAN_TAG`]; teardown can then recognise the table as early
+/// as possible), then point-in-time recovery, time to live, the stream, the
+/// Kinesis destination, contributor insights, auto scaling (targets, then
+/// policies), the resource policy, alarms, and deletion protection last (so
+/// a failed step before it leaves a table teardown can still delete).
 ///
-/// `copied_ttl` is the original table's TTL attribute when the plan says
-/// `ttl: copy` and the original has TTL on; without it `ttl: copy` adds no
-/// step (TTL stays off).
-pub fn planned(plan: &str, after: &AfterRestore, copied_ttl: Option<&str>) -> Vec<TableChange> {
+/// Keys that say `copy` take the value from `original`; one the live stage
+/// could not read, or that the original does not have, adds no step.
+pub fn planned(plan: &str, after: &AfterRestore, original: &Original) -> Vec<TableChange> {
     let mut changes = Vec::new();
-    let mut tags = after.tags.clone();
+    let mut tags = BTreeMap::new();
+    if after.copy_source_tags {
+        tags.extend(
+            original
+                .tags
+                .iter()
+                .flatten()
+                .filter(|(k, _)| !k.starts_with("aws:") && !k.starts_with("restoreplan:"))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+    }
+    tags.extend(after.tags.clone());
     tags.insert(PLAN_TAG.to_owned(), plan.to_owned());
     changes.push(TableChange::Tags { tags });
-    if let Some(enabled) = after.point_in_time_recovery {
+    let pitr = match after.point_in_time_recovery {
+        Some(Copyable::Set(v)) => Some(v),
+        Some(Copyable::Copy) => original.point_in_time_recovery.filter(|on| *on),
+        None => None,
+    };
+    if let Some(enabled) = pitr {
         changes.push(TableChange::PointInTimeRecovery { enabled });
     }
     let ttl = match &after.ttl {
         Some(TtlSetting::Attribute { attribute }) => Some(attribute.as_str()),
-        Some(TtlSetting::Copy) => copied_ttl,
+        Some(TtlSetting::Copy) => original.ttl.as_ref().and_then(|t| t.as_deref()),
         None => None,
     };
     if let Some(attribute) = ttl {
@@ -44,12 +134,120 @@ pub fn planned(plan: &str, after: &AfterRestore, copied_ttl: Option<&str>) -> Ve
             enabled: true,
         });
     }
-    if let Some(stream) = after.stream {
-        changes.push(TableChange::Stream {
+    match after.stream {
+        Some(StreamSetting::Copy) => {
+            if let Some(Some(view)) = &original.stream {
+                changes.push(TableChange::Stream {
+                    view_type: Some(view.clone()),
+                });
+            }
+        }
+        Some(stream) => changes.push(TableChange::Stream {
             view_type: stream.view_type().map(str::to_owned),
-        });
+        }),
+        None => {}
     }
-    if let Some(enabled) = after.deletion_protection {
+    match &after.kinesis_destination {
+        Some(KinesisSetting::Stream { stream_arn }) => {
+            changes.push(TableChange::KinesisDestination {
+                stream_arn: stream_arn.clone(),
+                precision: None,
+            });
+        }
+        Some(KinesisSetting::Copy) => {
+            for d in original.kinesis.iter().flatten().filter(|d| d.is_on()) {
+                changes.push(TableChange::KinesisDestination {
+                    stream_arn: original.moved(&d.stream_arn),
+                    precision: d.precision.clone(),
+                });
+            }
+        }
+        Some(KinesisSetting::Off) | None => {}
+    }
+    match after.contributor_insights {
+        Some(Copyable::Set(true)) => changes.push(TableChange::ContributorInsights {
+            index: None,
+            enabled: true,
+        }),
+        Some(Copyable::Copy) => {
+            for i in original.insights.iter().flatten().filter(|i| i.enabled) {
+                if i.index.as_deref().is_none_or(|ix| original.keeps(ix)) {
+                    changes.push(TableChange::ContributorInsights {
+                        index: i.index.clone(),
+                        enabled: true,
+                    });
+                }
+            }
+        }
+        Some(Copyable::Set(false)) | None => {}
+    }
+    if after.auto_scaling == Some(CopyOrOff::Copy) {
+        let scaling = original.scaling.clone().unwrap_or_default();
+        let kept = |rid: &str| Original::index_of_resource(rid).is_none_or(|ix| original.keeps(ix));
+        for t in scaling.targets.iter().filter(|t| kept(&t.resource_id)) {
+            if let Some(resource_id) =
+                rewrite_resource_id(&t.resource_id, &original.table, &original.target_table)
+            {
+                let mut target = t.clone();
+                target.resource_id = resource_id;
+                changes.push(TableChange::ScalableTarget { target });
+            }
+        }
+        for p in scaling.policies.iter().filter(|p| kept(&p.resource_id)) {
+            if let Some(resource_id) =
+                rewrite_resource_id(&p.resource_id, &original.table, &original.target_table)
+            {
+                let mut policy = p.clone();
+                policy.resource_id = resource_id;
+                policy.name = p.name.replace(&original.table, &original.target_table);
+                changes.push(TableChange::ScalingPolicy { policy });
+            }
+        }
+    }
+    if after.resource_policy == Some(CopyOrOff::Copy) {
+        if let Some(Some(policy)) = &original.resource_policy {
+            changes.push(TableChange::ResourcePolicy {
+                policy: rewrite_policy(policy, &original.table_arn, &original.target_arn),
+            });
+        }
+    }
+    if after.alarms == Some(CopyOrOff::Copy) {
+        for a in original.alarms.iter().flatten() {
+            if is_scaling_alarm(&a.name) {
+                continue;
+            }
+            let dropped_index = a
+                .dimensions
+                .iter()
+                .any(|(n, v)| n == "GlobalSecondaryIndexName" && !original.keeps(v));
+            if dropped_index || a.table_name() != Some(original.table.as_str()) {
+                continue;
+            }
+            let mut alarm = a.clone();
+            alarm.name = alarm_name(&a.name, &original.table, &original.target_table);
+            for (n, v) in &mut alarm.dimensions {
+                if n == "TableName" {
+                    v.clone_from(&original.target_table);
+                }
+            }
+            for arn in alarm
+                .alarm_actions
+                .iter_mut()
+                .chain(alarm.ok_actions.iter_mut())
+                .chain(alarm.insufficient_data_actions.iter_mut())
+            {
+                *arn = original.moved(arn);
+            }
+            alarm.tags.clear();
+            changes.push(TableChange::Alarm { alarm });
+        }
+    }
+    let dp = match after.deletion_protection {
+        Some(Copyable::Set(v)) => Some(v),
+        Some(Copyable::Copy) => original.deletion_protection.filter(|on| *on),
+        None => None,
+    };
+    if let Some(enabled) = dp {
         changes.push(TableChange::DeletionProtection { enabled });
     }
     changes
@@ -65,6 +263,13 @@ pub fn for_run(planned: &[TableChange], plan: &str, run_id: &str) -> Vec<TableCh
         (RUN_TAG.to_owned(), run_id.to_owned()),
     ];
     let mut all = planned.to_vec();
+    // Alarms carry the run tags too: teardown deletes only alarms tagged
+    // with its run.
+    for c in &mut all {
+        if let TableChange::Alarm { alarm } = c {
+            alarm.tags.extend(run_tags.clone());
+        }
+    }
     match all.first_mut() {
         Some(TableChange::Tags { tags }) => tags.extend(run_tags),
         _ => all.insert(
@@ -80,18 +285,17 @@ pub fn for_run(planned: &[TableChange], plan: &str, run_id: &str) -> Vec<TableCh
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::model::StreamSetting;
 
     fn every_setting() -> AfterRestore {
         AfterRestore {
-            point_in_time_recovery: Some(true),
-            deletion_protection: Some(true),
+            point_in_time_recovery: Some(Copyable::Set(true)),
+            deletion_protection: Some(Copyable::Set(true)),
             tags: BTreeMap::from([("team".to_owned(), "payments".to_owned())]),
             ttl: Some(TtlSetting::Attribute {
                 attribute: "expires".to_owned(),
             }),
             stream: Some(StreamSetting::NewImage),
-            verify: None,
+            ..AfterRestore::default()
         }
     }
 
@@ -104,13 +308,19 @@ mod tests {
                 TableChange::Ttl { .. } => "ttl",
                 TableChange::Stream { .. } => "stream",
                 TableChange::DeletionProtection { .. } => "deletion-protection",
+                TableChange::KinesisDestination { .. } => "kinesis",
+                TableChange::ContributorInsights { .. } => "insights",
+                TableChange::ScalableTarget { .. } => "scalable-target",
+                TableChange::ScalingPolicy { .. } => "scaling-policy",
+                TableChange::ResourcePolicy { .. } => "resource-policy",
+                TableChange::Alarm { .. } => "alarm",
             })
             .collect()
     }
 
     #[test]
     fn tags_come_first_and_deletion_protection_last() {
-        let c = planned("p", &every_setting(), None);
+        let c = planned("p", &every_setting(), &Original::default());
         assert_eq!(
             kinds(&c),
             ["tags", "pitr", "ttl", "stream", "deletion-protection"]
@@ -126,8 +336,12 @@ mod tests {
             ttl: Some(TtlSetting::Copy),
             ..AfterRestore::default()
         };
-        assert_eq!(kinds(&planned("p", &after, None)), ["tags"]);
-        let c = planned("p", &after, Some("expires_at"));
+        assert_eq!(kinds(&planned("p", &after, &Original::default())), ["tags"]);
+        let original = Original {
+            ttl: Some(Some("expires_at".to_owned())),
+            ..Original::default()
+        };
+        let c = planned("p", &after, &original);
         assert!(
             matches!(&c[1], TableChange::Ttl { attribute, enabled: true } if attribute == "expires_at")
         );
@@ -135,7 +349,7 @@ mod tests {
 
     #[test]
     fn the_run_adds_its_tag_to_the_first_call_and_keeps_the_order() {
-        let p = planned("p", &every_setting(), None);
+        let p = planned("p", &every_setting(), &Original::default());
         let run = for_run(&p, "p", "run-1");
         assert_eq!(kinds(&run), kinds(&p));
         assert!(

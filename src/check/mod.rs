@@ -8,6 +8,7 @@
 pub mod changes;
 pub mod inventory;
 pub mod live;
+pub mod original;
 pub mod policy;
 pub mod random;
 pub mod request;

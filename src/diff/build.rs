@@ -775,6 +775,60 @@ fn step_view(change: &TableChange) -> StepView {
                 None => "stream off".to_owned(),
             },
         ),
+        TableChange::KinesisDestination { stream_arn, .. } => (
+            "EnableKinesisStreamingDestination",
+            format!("Kinesis streaming destination {stream_arn}"),
+        ),
+        TableChange::ContributorInsights { index, enabled } => (
+            "UpdateContributorInsights",
+            match index {
+                Some(ix) => format!("contributor insights {} on index `{ix}`", on_off(*enabled)),
+                None => format!("contributor insights {}", on_off(*enabled)),
+            },
+        ),
+        TableChange::ScalableTarget { target } => (
+            "RegisterScalableTarget",
+            format!(
+                "scalable target {} {} min {} max {}",
+                target.resource_id, target.dimension, target.min_capacity, target.max_capacity
+            ),
+        ),
+        TableChange::ScalingPolicy { policy } => (
+            "PutScalingPolicy",
+            format!(
+                "target tracking `{}` on {} {}: {}%{}",
+                policy.name,
+                policy.resource_id,
+                policy.dimension,
+                policy.target_value,
+                policy
+                    .predefined_metric
+                    .as_deref()
+                    .map(|m| format!(" of {m}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        TableChange::ResourcePolicy { policy } => (
+            "PutResourcePolicy",
+            format!("resource-based policy ({} bytes, ARNs of the restored table)", policy.len()),
+        ),
+        TableChange::Alarm { alarm } => (
+            "PutMetricAlarm",
+            format!(
+                "alarm `{}`: {} {} {} {} ({} x {} s)",
+                alarm.name,
+                alarm.metric,
+                alarm
+                    .statistic
+                    .as_deref()
+                    .or(alarm.extended_statistic.as_deref())
+                    .unwrap_or("?"),
+                alarm.comparison,
+                alarm.threshold,
+                alarm.evaluation_periods,
+                alarm.period
+            ),
+        ),
     };
     StepView {
         operation: operation.to_owned(),

@@ -180,7 +180,11 @@ pub(crate) fn key_facts() -> KeyFacts {
 }
 
 fn changes(plan: &Plan, r: &Restore) -> Vec<TableChange> {
-    crate::check::changes::planned(plan.name(), &r.after_restore, None)
+    crate::check::changes::planned(
+        plan.name(),
+        &r.after_restore,
+        &crate::check::changes::Original::default(),
+    )
 }
 
 /// A live report of [`plan`] as `check::live::check` would produce it.

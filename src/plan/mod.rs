@@ -30,6 +30,7 @@ mod resolve;
 pub mod rules;
 pub mod schema;
 pub mod select;
+pub mod settings;
 pub mod source;
 pub mod state;
 pub mod tree;
