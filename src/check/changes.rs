@@ -24,7 +24,7 @@ pub const RUN_TAG: &str = "restoreplan:run";
 /// The original table as the live stage read it, for the keys that say
 /// `copy`, and the names that rewriting needs. A `None` field was not read
 /// (or could not be): a `copy` of it adds no step.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Original {
     /// The original table's name.
     pub table: String,

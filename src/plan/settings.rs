@@ -12,7 +12,10 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::diag::Finding;
 use crate::plan::model::{AfterRestore, StreamSetting, TtlSetting};
+use crate::plan::rules;
+use crate::plan::tree::{Node, Segment, Value};
 use crate::plan::raw::RawAfterRestore;
 
 /// A value, or `copy` (the original table's, read live).
@@ -266,6 +269,45 @@ pub fn merge_copied(
         out.contributor_insights.get_or_insert(Copyable::Copy);
         out.kinesis_destination.get_or_insert(KinesisSetting::Copy);
         out.alarms.get_or_insert(CopyOrOff::Copy);
+    }
+}
+
+/// `kinesis_destination: {stream_arn: …}` values (in `defaults` and each
+/// restore) that are not Kinesis data stream ARNs.
+pub fn stream_arns(root: &Node, findings: &mut Vec<Finding>) {
+    let key = |k: &str| Segment::Key(k.to_owned());
+    let mut places: Vec<(Vec<Segment>, &Node)> = Vec::new();
+    if let Some(n) = root.at(&[key("defaults"), key("after_restore"), key("kinesis_destination")]) {
+        places.push((vec![key("defaults")], n));
+    }
+    if let Some(Value::Seq(items)) = root.get("restores").map(|n| &n.value) {
+        for (i, item) in items.iter().enumerate() {
+            if let Some(n) = item
+                .get("after_restore")
+                .and_then(|a| a.get("kinesis_destination"))
+            {
+                places.push((vec![key("restores"), Segment::Index(i)], n));
+            }
+        }
+    }
+    for (path, node) in places {
+        let Some(arn) = node.get("stream_arn") else {
+            continue;
+        };
+        let Value::Str { text, .. } = &arn.value else {
+            continue;
+        };
+        if is_stream_arn(text) {
+            continue;
+        }
+        let f = Finding::error(
+            rules::KINESIS_STREAM_ARN,
+            format!("`{text}` is not a Kinesis data stream ARN"),
+        )
+        .at(Some(arn.span))
+        .label("expected arn:aws:kinesis:REGION:ACCOUNT:stream/NAME")
+        .help("copy the stream's ARN from `aws kinesis describe-stream-summary --stream-name NAME`; the stream must be in the restored table's account and Region");
+        findings.push(crate::plan::schema::with_restore(f, root, &path));
     }
 }
 
