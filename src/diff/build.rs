@@ -31,8 +31,6 @@ pub mod codes {
     pub const UNKNOWN_INDEX: &str = crate::check::live::codes::UNKNOWN_INDEX;
     /// The predicted RTO exceeds `objectives.rto`.
     pub const RTO_EXCEEDED: &str = "restoreplan::plan::rto_exceeded";
-    /// IAM identity policies that name an original table are not copied.
-    pub const IDENTITY_POLICIES: &str = "restoreplan::plan::identity_policies";
 }
 
 /// Builds the dry-run model of `plan` from its live report and the original
@@ -96,7 +94,7 @@ pub fn build(
         .collect();
     if !restores.is_empty() {
         findings.push(FindingView {
-            code: codes::IDENTITY_POLICIES.to_owned(),
+            code: crate::plan::rules::IDENTITY_POLICIES.to_owned(),
             level: Level::Note,
             message: "IAM identity policies (of users, groups and roles) that name an original table's ARN are not copied: they do not cover the restored tables".to_owned(),
             restore: None,

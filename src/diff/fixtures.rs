@@ -15,7 +15,7 @@ use crate::cloud::{
     RecoveryPoint, RecoveryPointOrigin, TableChange, TableEncryption, TableFacts,
 };
 use crate::diag::Finding;
-use crate::plan::model::{
+use crate::plan::model::{Copyable, 
     AccountId, AfterRestore, Encryption, Execution, KeyRef, Location, Objectives, Plan, PlanHeader,
     RecoveryPointSelector, Region, Restore, StreamSetting, Target,
 };
@@ -86,12 +86,13 @@ pub(crate) fn restore(id: &str, table: &str) -> Restore {
         },
         indexes: None,
         after_restore: AfterRestore {
-            point_in_time_recovery: Some(true),
-            deletion_protection: Some(false),
+            point_in_time_recovery: Some(Copyable::Set(true)),
+            deletion_protection: Some(Copyable::Set(false)),
             tags: BTreeMap::from([("purpose".to_owned(), "dr-rehearsal".to_owned())]),
             ttl: None,
             stream: None,
             verify: None,
+            ..AfterRestore::default()
         },
         depends_on: Vec::new(),
         spans: Default::default(),
@@ -336,6 +337,7 @@ pub(crate) fn sources() -> BTreeMap<String, SourceSettings> {
                     ("team".to_owned(), "payments".to_owned()),
                     ("aws:cloudformation:stack-name".to_owned(), "x".to_owned()),
                 ])),
+                original: None,
             },
         ),
         (
@@ -344,6 +346,7 @@ pub(crate) fn sources() -> BTreeMap<String, SourceSettings> {
                 point_in_time_recovery: Some(false),
                 ttl_attribute: Some(Some("expires_at".to_owned())),
                 tags: Some(BTreeMap::new()),
+                original: None,
             },
         ),
     ])

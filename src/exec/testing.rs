@@ -1,7 +1,7 @@
 //! Helpers for executor tests: plans and graphs built in code.
 
 use crate::graph::DependencyGraph;
-use crate::plan::model::{
+use crate::plan::model::{Copyable, 
     AccountId, AfterRestore, Encryption, Location, RecoveryPointSelector, Region, Restore,
     RestoreSpans, Target,
 };
@@ -78,14 +78,15 @@ pub(crate) fn rich_restores(n: usize, edges: &[(usize, usize)]) -> (Vec<Restore>
             r.target.location = r.source.clone();
         }
         r.after_restore = AfterRestore {
-            point_in_time_recovery: Some(true),
-            deletion_protection: Some(i % 2 == 0),
+            point_in_time_recovery: Some(Copyable::Set(true)),
+            deletion_protection: Some(Copyable::Set(i % 2 == 0)),
             tags: BTreeMap::from([("purpose".to_owned(), "dr".to_owned())]),
             ttl: Some(TtlSetting::Attribute {
                 attribute: "expires".to_owned(),
             }),
             stream: Some(StreamSetting::NewImage),
             verify: None,
+            ..AfterRestore::default()
         };
         sizes.insert(r.table.clone(), ((i * 7919) % 50 + 1) as u64 * (1 << 28));
     }

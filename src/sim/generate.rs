@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::plan::model::{
+use crate::plan::model::{Copyable, 
     AccountId, AfterRestore, Encryption, Location, RecoveryPointSelector, Region, Restore,
     RestoreSpans, Target,
 };
@@ -104,7 +104,7 @@ pub fn random_plan(shape: Shape, seed: u64) -> (Vec<Restore>, Sizes) {
             encryption: Encryption::DynamodbOwned,
             indexes: None,
             after_restore: AfterRestore {
-                point_in_time_recovery: Some(true),
+                point_in_time_recovery: Some(Copyable::Set(true)),
                 ..AfterRestore::default()
             },
             depends_on: deps.iter().map(|&d| format!("table-{d:05}")).collect(),
