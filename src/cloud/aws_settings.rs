@@ -57,7 +57,8 @@ pub(super) async fn scaling(c: &Clients, resource_ids: &[String]) -> CloudResult
                 .send()
                 .await
                 .map_err(|e| c.fail("DescribeScalingPolicies", e))?;
-            for p in page.scaling_policies() {
+            // Only this resource's (a prefix match would also list its indexes').
+            for p in page.scaling_policies().iter().filter(|p| p.resource_id() == rid) {
                 let tracking = p.target_tracking_scaling_policy_configuration();
                 match (p.policy_type(), tracking) {
                     (aas::types::PolicyType::TargetTrackingScaling, Some(cfg)) => {

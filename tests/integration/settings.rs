@@ -218,7 +218,13 @@ async fn settings_of(aws: &Aws, table: &str) -> BTreeMap<&'static str, String> {
         .await
         .into_iter()
         .filter(|(_, (dims, ..))| dims.iter().any(|(n, v)| n == "TableName" && v == table))
-        .map(|(name, a)| format!("{name}: {a:?}"))
+        // Auto scaling names its own alarms with a fresh id.
+        .map(|(name, a)| match name.strip_prefix("TargetTracking-") {
+            Some(rest) if rest.len() > 37 => {
+                format!("TargetTracking-{}: {a:?}", &rest[..rest.len() - 37])
+            }
+            _ => format!("{name}: {a:?}"),
+        })
         .collect();
     on_table.sort();
     out.insert("alarms", on_table.join("\n"));

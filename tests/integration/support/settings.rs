@@ -104,7 +104,7 @@ pub async fn scaling_of(
             .send()
             .await
             .expect("DescribeScalingPolicies");
-        for policy in out.scaling_policies() {
+        for policy in out.scaling_policies().iter().filter(|p| p.resource_id() == rid) {
             let cfg = policy
                 .target_tracking_scaling_policy_configuration()
                 .expect("target tracking");
