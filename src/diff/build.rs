@@ -921,7 +921,9 @@ fn lost_finding(restore: &Restore, s: &SettingView) -> FindingView {
         Setting::PointInTimeRecovery => {
             "add `after_restore: { point_in_time_recovery: true }`".to_owned()
         }
-        Setting::Tags => "add the missing tags under `after_restore.tags`".to_owned(),
+        Setting::Tags => {
+            "add `after_restore: { copy_source_tags: true }` or the missing tags under `after_restore.tags`".to_owned()
+        }
         Setting::DeletionProtection => {
             "add `after_restore: { deletion_protection: true }`".to_owned()
         }
