@@ -362,4 +362,174 @@ mod tests {
         );
         assert_eq!(kinds(&bare), ["tags", "pitr"]);
     }
+    fn original_with_everything() -> Original {
+        use crate::cloud::settings::{ScalableTarget, ScalingPolicy};
+        let alarm = |name: &str, dims: &[(&str, &str)]| Alarm {
+            name: name.to_owned(),
+            description: None,
+            namespace: "AWS/DynamoDB".to_owned(),
+            metric: "ReadThrottleEvents".to_owned(),
+            dimensions: dims
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            statistic: Some("Sum".to_owned()),
+            extended_statistic: None,
+            period: 60,
+            evaluation_periods: 1,
+            datapoints_to_alarm: None,
+            threshold: 1.0,
+            comparison: "GreaterThanThreshold".to_owned(),
+            treat_missing_data: None,
+            unit: None,
+            actions_enabled: true,
+            alarm_actions: vec!["arn:aws:sns:us-east-1:111122223333:oncall".to_owned()],
+            ok_actions: Vec::new(),
+            insufficient_data_actions: Vec::new(),
+            tags: BTreeMap::new(),
+        };
+        let target = |rid: &str| ScalableTarget {
+            resource_id: rid.to_owned(),
+            dimension: "dynamodb:table:ReadCapacityUnits".to_owned(),
+            min_capacity: 5,
+            max_capacity: 50,
+        };
+        Original {
+            table: "orders".to_owned(),
+            table_arn: "arn:aws:dynamodb:us-east-1:111122223333:table/orders".to_owned(),
+            target_table: "orders-dr".to_owned(),
+            target_arn: "arn:aws:dynamodb:us-west-2:444455556666:table/orders-dr".to_owned(),
+            moves: Some((
+                ":us-east-1:111122223333:".to_owned(),
+                ":us-west-2:444455556666:".to_owned(),
+            )),
+            kept_indexes: Some(vec!["by-user".to_owned()]),
+            point_in_time_recovery: Some(true),
+            deletion_protection: Some(true),
+            stream: Some(Some("NEW_IMAGE".to_owned())),
+            ttl: Some(Some("expires".to_owned())),
+            tags: Some(BTreeMap::from([
+                ("team".to_owned(), "payments".to_owned()),
+                ("purpose".to_owned(), "prod".to_owned()),
+                ("aws:cloudformation:stack-name".to_owned(), "s".to_owned()),
+            ])),
+            scaling: Some(Scaling {
+                targets: vec![
+                    target("table/orders"),
+                    target("table/orders/index/by-user"),
+                    target("table/orders/index/dropped"),
+                ],
+                policies: vec![ScalingPolicy {
+                    name: "orders-read".to_owned(),
+                    resource_id: "table/orders".to_owned(),
+                    dimension: "dynamodb:table:ReadCapacityUnits".to_owned(),
+                    target_value: 70.0,
+                    predefined_metric: None,
+                    scale_in_cooldown: None,
+                    scale_out_cooldown: None,
+                    disable_scale_in: None,
+                }],
+                other_policies: Vec::new(),
+            }),
+            resource_policy: Some(Some(
+                r#"{"Resource":"arn:aws:dynamodb:us-east-1:111122223333:table/orders"}"#.to_owned(),
+            )),
+            insights: Some(vec![Insights {
+                index: None,
+                enabled: true,
+                mode: None,
+            }]),
+            kinesis: Some(vec![KinesisDestination {
+                stream_arn: "arn:aws:kinesis:us-east-1:111122223333:stream/s".to_owned(),
+                status: "ACTIVE".to_owned(),
+                precision: None,
+            }]),
+            alarms: Some(vec![
+                alarm("orders-throttles", &[("TableName", "orders")]),
+                alarm("TargetTracking-table/orders-AlarmHigh-1", &[("TableName", "orders")]),
+                alarm(
+                    "dropped-index",
+                    &[("TableName", "orders"), ("GlobalSecondaryIndexName", "dropped")],
+                ),
+            ]),
+        }
+    }
+
+    fn from_source_all() -> AfterRestore {
+        AfterRestore {
+            point_in_time_recovery: Some(Copyable::Copy),
+            deletion_protection: Some(Copyable::Copy),
+            tags: BTreeMap::from([("purpose".to_owned(), "dr".to_owned())]),
+            ttl: Some(TtlSetting::Copy),
+            stream: Some(StreamSetting::Copy),
+            copy_source_tags: true,
+            auto_scaling: Some(CopyOrOff::Copy),
+            resource_policy: Some(CopyOrOff::Copy),
+            contributor_insights: Some(Copyable::Copy),
+            kinesis_destination: Some(KinesisSetting::Copy),
+            alarms: Some(CopyOrOff::Copy),
+            ..AfterRestore::default()
+        }
+    }
+
+    #[test]
+    fn copies_take_the_original_with_names_and_arns_rewritten() {
+        let c = planned("p", &from_source_all(), &original_with_everything());
+        assert_eq!(
+            kinds(&c),
+            [
+                "tags",
+                "pitr",
+                "ttl",
+                "stream",
+                "kinesis",
+                "insights",
+                "scalable-target",
+                "scalable-target",
+                "scaling-policy",
+                "resource-policy",
+                "alarm",
+                "deletion-protection"
+            ]
+        );
+        // The plan's tags win; AWS's are never copied.
+        assert!(matches!(&c[0], TableChange::Tags { tags }
+            if tags["purpose"] == "dr" && tags["team"] == "payments" && !tags.contains_key("aws:cloudformation:stack-name")));
+        assert!(matches!(&c[4], TableChange::KinesisDestination { stream_arn, .. }
+            if stream_arn == "arn:aws:kinesis:us-west-2:444455556666:stream/s"));
+        // The dropped index's target is not re-created.
+        assert!(matches!(&c[7], TableChange::ScalableTarget { target }
+            if target.resource_id == "table/orders-dr/index/by-user"));
+        assert!(matches!(&c[8], TableChange::ScalingPolicy { policy }
+            if policy.resource_id == "table/orders-dr" && policy.name == "orders-dr-read"));
+        assert!(matches!(&c[9], TableChange::ResourcePolicy { policy }
+            if policy.contains("us-west-2:444455556666:table/orders-dr") && !policy.contains("111122223333")));
+        // Auto scaling's own alarms come back with its policies; one on a
+        // dropped index does not come back.
+        assert!(matches!(&c[10], TableChange::Alarm { alarm }
+            if alarm.name == "orders-dr-throttles"
+                && alarm.dimensions == [("TableName".to_owned(), "orders-dr".to_owned())]
+                && alarm.alarm_actions == ["arn:aws:sns:us-west-2:444455556666:oncall"]));
+    }
+
+    #[test]
+    fn explicit_values_win_and_nothing_read_adds_nothing() {
+        let mut after = from_source_all();
+        after.point_in_time_recovery = Some(Copyable::Set(false));
+        after.alarms = Some(CopyOrOff::Off);
+        after.kinesis_destination = Some(KinesisSetting::Off);
+        let c = planned("p", &after, &original_with_everything());
+        assert!(matches!(&c[1], TableChange::PointInTimeRecovery { enabled: false }));
+        assert!(!kinds(&c).contains(&"alarm") && !kinds(&c).contains(&"kinesis"));
+        // Nothing read of the original: the copies add no step.
+        assert_eq!(kinds(&planned("p", &from_source_all(), &Original::default())), ["tags"]);
+    }
+
+    #[test]
+    fn alarms_carry_the_run_tags() {
+        let c = planned("p", &from_source_all(), &original_with_everything());
+        let run = for_run(&c, "p", "run-1");
+        assert!(run.iter().any(|c| matches!(c, TableChange::Alarm { alarm } if alarm.tags[RUN_TAG] == "run-1")));
+    }
+
 }

@@ -1247,7 +1247,34 @@ mod tests {
                 .as_deref()
                 .is_some_and(|h| h.contains("stream: new-and-old-images"))
         }));
-        assert_eq!(d.summary.warnings, 3);
+        // accounts loses its tag and the five settings beyond the table
+        // (but not auto scaling's own alarm, which comes back with it).
+        let accounts: Vec<&str> = restore(&d, "accounts")
+            .findings
+            .iter()
+            .filter(|f| f.code == codes::SETTING_LOST)
+            .filter_map(|f| f.help.as_deref())
+            .collect();
+        assert_eq!(accounts.len(), 6, "{accounts:?}");
+        for key in [
+            "copy_source_tags: true",
+            "auto_scaling: copy",
+            "resource_policy: copy",
+            "contributor_insights: copy",
+            "kinesis_destination: copy",
+            "alarms: copy",
+        ] {
+            assert!(accounts.iter().any(|h| h.contains(key)), "{key}: {accounts:?}");
+        }
+        assert_eq!(d.summary.warnings, 8);
+        // IAM identity policies: said once for the plan.
+        assert_eq!(
+            d.findings
+                .iter()
+                .filter(|f| f.code == crate::plan::rules::IDENTITY_POLICIES)
+                .count(),
+            1
+        );
     }
 
     #[test]

@@ -338,4 +338,31 @@ mod tests {
         assert!(!is_stream_arn("arn:aws:kinesis:us-east-1:1111:stream/s"));
         assert!(!is_stream_arn("stream/s"));
     }
+    #[test]
+    fn from_source_fills_only_the_keys_no_layer_sets() {
+        let defaults: RawAfterRestore = serde_yaml::from_str(
+            "{ from_source: all, point_in_time_recovery: false, alarms: off }",
+        )
+        .unwrap_or_default();
+        let own: RawAfterRestore =
+            serde_yaml::from_str("{ copy_source_tags: false, stream: keys-only }").unwrap_or_default();
+        let mut out = AfterRestore::default();
+        out.point_in_time_recovery = Some(Copyable::Set(false));
+        out.stream = Some(StreamSetting::KeysOnly);
+        merge_copied(&mut out, Some(&defaults), Some(&own));
+        assert_eq!(out.point_in_time_recovery, Some(Copyable::Set(false)));
+        assert_eq!(out.alarms, Some(CopyOrOff::Off));
+        assert_eq!(out.stream, Some(StreamSetting::KeysOnly));
+        assert!(!out.copy_source_tags);
+        assert_eq!(out.deletion_protection, Some(Copyable::Copy));
+        assert_eq!(out.ttl, Some(TtlSetting::Copy));
+        assert_eq!(out.auto_scaling, Some(CopyOrOff::Copy));
+        assert_eq!(out.kinesis_destination, Some(KinesisSetting::Copy));
+        // Without from_source nothing is copied.
+        let mut plain = AfterRestore::default();
+        merge_copied(&mut plain, None, Some(&own));
+        assert_eq!(plain.auto_scaling, None);
+        assert_eq!(plain.deletion_protection, None);
+    }
+
 }
