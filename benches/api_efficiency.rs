@@ -28,6 +28,13 @@ use restoreplan::sim::generate::{Shape, random_plan};
 use restoreplan::sim::offline::resolve_offline;
 use restoreplan::sim::run::{SimConfig, simulate};
 
+/// `cargo bench` passes `--bench`; `cargo test --all-targets` runs this
+/// binary too (unoptimised), and then it only proves the measurement runs,
+/// on a small input, and measures nothing worth reading.
+fn benching() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
 fn main() {
     let model = DurationModel::default();
     println!("API efficiency: polling calls per restore, adaptive vs fixed 15 s");
@@ -36,7 +43,8 @@ fn main() {
         "n", "adaptive", "fixed 15s", "ratio", "makespan adp", "makespan 15s"
     );
     let mut totals = (0u64, 0u64, 0usize);
-    for (k, n) in [100usize, 500, 2000].into_iter().enumerate() {
+    let sizes: &[usize] = if benching() { &[100, 500, 2000] } else { &[50] };
+    for (k, &n) in sizes.iter().enumerate() {
         let (restores, sizes) = random_plan(Shape::realistic(n), 40 + k as u64);
         let Ok(graph) = DependencyGraph::build(&restores) else {
             eprintln!("generator produced a cycle");

@@ -1,4 +1,5 @@
-//! Text shared by every renderer: durations as people read them.
+//! Durations as people write and read them: parsed from plans (`90m`,
+//! `7d`) and written by every renderer.
 //!
 //! Depends on nothing in the crate, so any module can use it.
 
@@ -22,6 +23,24 @@ pub fn duration_text(d: Duration) -> String {
 /// Whole seconds as [`duration_text`] writes them: `1h 5m`.
 pub fn secs_text(s: u64) -> String {
     duration_text(Duration::from_secs(s))
+}
+
+/// Parses `90m`, `24h`, `7d`, `30s`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let unit = text.chars().last()?;
+    let digits = &text[..text.len() - unit.len_utf8()];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    let secs = match unit {
+        's' => Some(n),
+        'm' => n.checked_mul(60),
+        'h' => n.checked_mul(3600),
+        'd' => n.checked_mul(86_400),
+        _ => None,
+    }?;
+    Some(Duration::from_secs(secs))
 }
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ pub fn run(args: &Args, out: Output) -> Result {
     } else {
         (old, new)
     };
-    let d = diff_plans(&old.plan, &new.plan);
+    let d = diff_plans(&old.plan, &new.plan).with_selectors(selectors);
     let (old_label, new_label) = (old.source.name(), new.source.name());
     let text = match args.format {
         Format::Human => {
@@ -82,24 +82,11 @@ pub fn run(args: &Args, out: Output) -> Result {
         Format::Markdown => report::markdown::plan_diff(&d, old_label, new_label),
         Format::Json => report::json::plan_diff(&d),
     };
-    if args.format != Format::Json && !selectors.is_empty() {
-        let mut lines = String::new();
-        for c in &selectors {
-            lines.push_str(&c.text());
-            lines.push('\n');
-        }
-        if args.format == Format::Markdown {
-            lines = lines.lines().map(|l| format!("- {l}\n")).collect();
-        }
-        crate::cli::printer::out(&lines);
-    }
     crate::cli::printer::out(&text);
     crate::cli::printer::step_summary(&report::markdown::plan_diff(&d, old_label, new_label));
-    Ok(
-        if args.exit_code && !(d.is_empty() && selectors.is_empty()) {
-            ExitStatus::Failure
-        } else {
-            ExitStatus::Success
-        },
-    )
+    Ok(if args.exit_code && !d.is_empty() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
 }

@@ -67,12 +67,24 @@ pub struct PlanDiff {
     pub restores: Vec<RestoreDiff>,
     /// Restores identical on both sides.
     pub unchanged: usize,
+    /// `select:` restores added, removed or changed (by group id), as
+    /// written; with `--live` the tables they add or remove are in
+    /// `restores`.
+    #[serde(default)]
+    pub selectors: Vec<crate::plan::select::SelectorChange>,
 }
 
 impl PlanDiff {
     /// True when the plans mean the same thing.
     pub fn is_empty(&self) -> bool {
-        self.plan.is_empty() && self.restores.is_empty()
+        self.plan.is_empty() && self.restores.is_empty() && self.selectors.is_empty()
+    }
+
+    /// The same diff with the selector changes of the two plans' `select:`
+    /// restores (see [`crate::plan::select::diff_groups`]).
+    pub fn with_selectors(mut self, selectors: Vec<crate::plan::select::SelectorChange>) -> Self {
+        self.selectors = selectors;
+        self
     }
 
     /// Restores with this change.
@@ -368,6 +380,7 @@ pub fn diff_plans(old: &Plan, new: &Plan) -> PlanDiff {
         plan,
         restores,
         unchanged,
+        selectors: Vec::new(),
     }
 }
 

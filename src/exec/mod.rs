@@ -30,6 +30,8 @@ pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_objects;
+#[cfg(test)]
 mod tests_safety;
 
 pub use crate::clock::{Clock, TokioClock};

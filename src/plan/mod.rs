@@ -24,6 +24,7 @@ use crate::plan::model::Plan;
 use crate::plan::tree::{Node, Segment, Value};
 
 pub mod fingerprint;
+pub mod ids;
 pub mod model;
 pub mod raw;
 mod resolve;
@@ -37,7 +38,8 @@ pub mod tree;
 pub mod verify;
 pub mod yaml;
 
-pub use resolve::{parse_duration, valid_kms_arn, valid_plan_name, valid_table_name};
+pub use crate::text::parse_duration;
+pub use resolve::{valid_kms_arn, valid_plan_name, valid_table_name};
 pub use source::SourceFile;
 
 /// Inputs of compilation that do not come from the file.

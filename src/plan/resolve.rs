@@ -34,6 +34,7 @@ use crate::plan::raw::{
 };
 use crate::plan::rules;
 use crate::plan::tree::{Node, Segment};
+use crate::text::parse_duration;
 
 /// Template placeholders.
 const PLACEHOLDERS: &[&str] = &["table", "plan", "date"];
@@ -1064,7 +1065,7 @@ fn loc_fields(
             .at(cx.span(&p_account))
             .label("expected exactly 12 digits")
             .help("write the 12-digit account id in quotes, e.g. \"111122223333\"");
-            let f = crate::plan::schema::with_restore(f, cx.root, &p_account);
+            let f = crate::plan::tree::with_restore(f, cx.root, &p_account);
             cx.push(f);
         }
         Field {
@@ -1079,7 +1080,7 @@ fn loc_fields(
                 .at(cx.span(&p_region))
                 .label("expected a Region such as us-east-1")
                 .help("use a Region code such as `us-east-1` or `eu-west-2` (lowercase, as in the AWS console)");
-            let f = crate::plan::schema::with_restore(f, cx.root, &p_region);
+            let f = crate::plan::tree::with_restore(f, cx.root, &p_region);
             cx.push(f);
         }
         Field { value, path: p_region }
@@ -1108,7 +1109,7 @@ fn target_fields(cx: &mut Ctx<'_>, raw: Option<&RawTarget>, base: Vec<Segment>) 
             .at(cx.span(&p))
             .label("vault names are 2–50 characters of A-Z a-z 0-9 - _")
             .help("write the vault's name (not its ARN), e.g. `payments-dr`");
-            let f = crate::plan::schema::with_restore(f, cx.root, &p);
+            let f = crate::plan::tree::with_restore(f, cx.root, &p);
             cx.push(f);
         }
         Field {
@@ -1124,7 +1125,7 @@ fn target_fields(cx: &mut Ctx<'_>, raw: Option<&RawTarget>, base: Vec<Segment>) 
                 .at(cx.span(&p))
                 .label("expected arn:aws:iam::ACCOUNT:role/NAME")
                 .help("write the role's full ARN, e.g. arn:aws:iam::444455556666:role/service-role/AWSBackupDefaultServiceRole");
-            let f = crate::plan::schema::with_restore(f, cx.root, &p);
+            let f = crate::plan::tree::with_restore(f, cx.root, &p);
             cx.push(f);
         }
         Field {
@@ -1327,24 +1328,6 @@ fn duration_field(cx: &mut Ctx<'_>, text: &str, p: Vec<Segment>) -> Option<Durat
     d
 }
 
-/// Parses `90m`, `24h`, `7d`, `30s`.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let unit = text.chars().last()?;
-    let digits = &text[..text.len() - unit.len_utf8()];
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u64 = digits.parse().ok()?;
-    let secs = match unit {
-        's' => Some(n),
-        'm' => n.checked_mul(60),
-        'h' => n.checked_mul(3600),
-        'd' => n.checked_mul(86_400),
-        _ => None,
-    }?;
-    Some(Duration::from_secs(secs))
-}
-
 /// Checks a name template where it is written; true when usable.
 fn check_template(cx: &mut Ctx<'_>, template: &str, p: &[Segment]) -> bool {
     let span = cx.span(p);
@@ -1380,7 +1363,7 @@ fn check_template(cx: &mut Ctx<'_>, template: &str, p: &[Segment]) -> bool {
                 Some(near) => f.help(format!("did you mean `{{{near}}}`?")),
                 None => f.help("use `{table}` (original name), `{plan}` (plan name) or `{date}` (UTC YYYYMMDD)"),
             };
-            let f = crate::plan::schema::with_restore(f, cx.root, p);
+            let f = crate::plan::tree::with_restore(f, cx.root, p);
             cx.push(f);
         }
         rest = &after[close + 1..];
@@ -1398,7 +1381,7 @@ fn malformed_template(root: &Node, template: &str, span: Option<Span>, p: &[Segm
     .help(
         "write placeholders as `{table}`, `{plan}` or `{date}`; table names cannot contain braces",
     );
-    crate::plan::schema::with_restore(f, root, p)
+    crate::plan::tree::with_restore(f, root, p)
 }
 
 /// Expands `{table}`, `{plan}`, `{date}` in a checked template, in one pass.
@@ -1446,7 +1429,7 @@ fn recovery_point(
                 } else {
                     f.help("use `latest`, an AWS Backup ARN (arn:aws:backup:REGION:ACCOUNT:recovery-point:ID) or a DynamoDB backup ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/backup/ID)")
                 };
-                let f = crate::plan::schema::with_restore(f, cx.root, p);
+                let f = crate::plan::tree::with_restore(f, cx.root, p);
                 cx.push(f);
             }
             parsed
@@ -1485,7 +1468,7 @@ fn timestamp(cx: &mut Ctx<'_>, ts: &str, p: &[Segment]) -> Option<DateTime<Utc>>
             .at(cx.span(p))
             .label("expected a date, a time and a zone")
             .help("write a full RFC 3339 time with a zone, e.g. `2026-11-20T00:00:00Z`");
-            let f = crate::plan::schema::with_restore(f, cx.root, p);
+            let f = crate::plan::tree::with_restore(f, cx.root, p);
             cx.push(f);
             None
         }
@@ -1513,7 +1496,7 @@ fn encryption(
                 None => "add `key:` with a KMS key ARN, or define a key under `keys` and name it"
                     .to_owned(),
             });
-            let f = crate::plan::schema::with_restore(f, cx.root, p);
+            let f = crate::plan::tree::with_restore(f, cx.root, p);
             cx.push(f);
             None
         }
@@ -1555,7 +1538,7 @@ fn encryption(
                         cx.keys.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
                     )),
                 };
-                let f = crate::plan::schema::with_restore(f, cx.root, &kp);
+                let f = crate::plan::tree::with_restore(f, cx.root, &kp);
                 cx.push(f);
                 None
             }
@@ -1574,7 +1557,7 @@ fn encryption(
             .at(key_span)
             .label("ignored by this encryption type")
             .help("remove `key`, or set `type: customer-managed` to encrypt with this key");
-            let f = crate::plan::schema::with_restore(f, cx.root, &kp);
+            let f = crate::plan::tree::with_restore(f, cx.root, &kp);
             cx.push(f);
             None
         }
@@ -1590,7 +1573,7 @@ fn malformed_key(arn: &str, span: Option<Span>, at: Option<(&Node, &[Segment])>)
         .label("expected arn:aws:kms:REGION:ACCOUNT:key/ID or …:alias/NAME")
         .help("copy the key's ARN from the KMS console, e.g. arn:aws:kms:us-west-2:444455556666:key/mrk-1234abcd12ab34cd56ef1234567890ab");
     match at {
-        Some((root, p)) => crate::plan::schema::with_restore(f, root, p),
+        Some((root, p)) => crate::plan::tree::with_restore(f, root, p),
         None => f,
     }
 }

@@ -17,6 +17,7 @@ use crate::graph::closest;
 use crate::plan::raw;
 use crate::plan::rules;
 use crate::plan::tree::{Node, Segment};
+pub use crate::plan::tree::{restore_name, with_restore};
 
 struct Compiled {
     schema: Json,
@@ -387,30 +388,6 @@ fn or_list(items: &[String]) -> String {
         [one] => one.clone(),
         [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     }
-}
-
-/// Names the restore a path is inside, when it is.
-pub fn with_restore(f: Finding, root: &Node, path: &[Segment]) -> Finding {
-    match restore_name(root, path) {
-        Some(id) => f.restore(id),
-        None => f,
-    }
-}
-
-/// The id (or table) of the restore that `path` points into.
-pub fn restore_name(root: &Node, path: &[Segment]) -> Option<String> {
-    let [Segment::Key(k), Segment::Index(i), ..] = path else {
-        return None;
-    };
-    if k != "restores" {
-        return None;
-    }
-    let entry = root.get("restores")?.index(*i)?;
-    let text = |key: &str| match entry.get(key).map(|n| &n.value) {
-        Some(crate::plan::tree::Value::Str { text, .. }) => Some(text.clone()),
-        _ => None,
-    };
-    text("id").or_else(|| text("table"))
 }
 
 /// A readable location: "restore `orders` (`restores[3].depends_on`)" or "`target.role`".

@@ -217,7 +217,7 @@ pub fn groups_text(groups: &[GroupView]) -> String {
 }
 
 /// A selector that differs between two versions of a plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SelectorChange {
     /// The group id.
     pub id: String,
@@ -472,7 +472,7 @@ pub fn expand(
                 .at(entries[i].map(|n| n.span))
                 .label("`table` is missing here")
                 .help("add `table: NAME`, the original table's name");
-                findings.push(crate::plan::schema::with_restore(f, root, &path));
+                findings.push(crate::plan::tree::with_restore(f, root, &path));
             }
             // Go on with a stand-in, so later rules do not restate this one.
             r.table = crate::plan::schema::STAND_IN.to_owned();

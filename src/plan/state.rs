@@ -2,7 +2,7 @@
 //! the backend, its location, and the URL forms `--state` takes. Pure data
 //! and parsing; opening a backend is the job of the `state` module above.
 
-use crate::plan::model::{AccountId, Region};
+use crate::plan::ids::{AccountId, Region};
 
 /// Where a plan's runs live.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -658,6 +658,30 @@ impl<'t> Offsets<'t> {
     }
 }
 
+/// Names the restore a path is inside, when it is.
+pub fn with_restore(f: Finding, root: &Node, path: &[Segment]) -> Finding {
+    match restore_name(root, path) {
+        Some(id) => f.restore(id),
+        None => f,
+    }
+}
+
+/// The id (or table) of the restore that `path` points into.
+pub fn restore_name(root: &Node, path: &[Segment]) -> Option<String> {
+    let [Segment::Key(k), Segment::Index(i), ..] = path else {
+        return None;
+    };
+    if k != "restores" {
+        return None;
+    }
+    let entry = root.get("restores")?.index(*i)?;
+    let text = |key: &str| match entry.get(key).map(|n| &n.value) {
+        Some(Value::Str { text, .. }) => Some(text.clone()),
+        _ => None,
+    };
+    text("id").or_else(|| text("table"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -170,7 +170,7 @@ pub fn merge(layers: &[Option<&RawVerify>]) -> Option<Verify> {
             v.command = Some(c.clone());
         }
         if let Some(t) = &layer.timeout {
-            v.timeout_seconds = super::resolve::parse_duration(t).map(|d| d.as_secs());
+            v.timeout_seconds = crate::text::parse_duration(t).map(|d| d.as_secs());
         }
         if let Some(f) = layer.max_read_fraction {
             v.max_read_fraction = f;
@@ -196,7 +196,7 @@ pub fn rules(root: &Node, findings: &mut Vec<Finding>) {
             continue;
         };
         let mut push = |f: Finding| {
-            findings.push(super::schema::with_restore(f, root, &base));
+            findings.push(super::tree::with_restore(f, root, &base));
         };
         if let Some(items) = v.get("items") {
             let n = |k: &str| match items.get(k).map(|n| &n.value) {
@@ -246,7 +246,7 @@ pub fn rules(root: &Node, findings: &mut Vec<Finding>) {
         }
         if let Some(t) = v.get("timeout")
             && let Value::Str { text, .. } = &t.value
-            && super::resolve::parse_duration(text).is_none_or(|d| d.is_zero())
+            && crate::text::parse_duration(text).is_none_or(|d| d.is_zero())
         {
             push(
                 Finding::error(

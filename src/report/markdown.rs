@@ -373,6 +373,13 @@ pub fn plan_diff(d: &PlanDiff, old_label: &str, new_label: &str) -> String {
                 .unwrap_or_else(|| "–".into())
         );
     };
+    if !d.selectors.is_empty() {
+        let _ = writeln!(out, "#### Selectors\n");
+        for c in &d.selectors {
+            let _ = writeln!(out, "- `{}`", cell(&c.text()));
+        }
+        out.push('\n');
+    }
     if !d.plan.is_empty() {
         let _ = writeln!(out, "#### Plan\n\n| Field | Old | New |\n|---|---|---|");
         for f in &d.plan {

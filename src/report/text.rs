@@ -288,6 +288,17 @@ pub fn plan_diff(d: &PlanDiff, old_label: &str, new_label: &str, style: Style) -
             field_lines(&mut out, &p, f);
         }
     }
+    if !d.selectors.is_empty() {
+        out.push('\n');
+        for c in &d.selectors {
+            let tone = match (&c.old, &c.new) {
+                (None, Some(_)) => Tone::Add,
+                (Some(_), None) => Tone::Remove,
+                _ => Tone::Change,
+            };
+            let _ = writeln!(out, "{}", p.paint(tone, &c.text()));
+        }
+    }
     for r in &d.restores {
         let head = match r.change {
             Change::Added => p.paint(Tone::Add, &format!("+ restore {}", r.id)),
@@ -301,12 +312,17 @@ pub fn plan_diff(d: &PlanDiff, old_label: &str, new_label: &str, style: Style) -
     }
     let _ = writeln!(
         out,
-        "\nDiff: {} added, {} removed, {} changed, {} unchanged; {} plan-wide changes.",
+        "\nDiff: {} added, {} removed, {} changed, {} unchanged; {} plan-wide changes{}.",
         d.count(Change::Added),
         d.count(Change::Removed),
         d.count(Change::Changed),
         d.unchanged,
-        d.plan.len()
+        d.plan.len(),
+        match d.selectors.len() {
+            0 => String::new(),
+            1 => "; 1 selector change".to_owned(),
+            n => format!("; {n} selector changes"),
+        }
     );
     out
 }

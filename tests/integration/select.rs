@@ -292,6 +292,25 @@ async fn simulate_and_diff_show_selectors() {
         d.contains("~ selector orders: names orders-* -> names orders-*, payments"),
         "{d}"
     );
+    let json = w
+        .local(&["diff", "old.yaml", "new.yaml", "--format", "json"], 0)
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&json).expect("diff --format json");
+    assert_eq!(
+        v["selectors"],
+        serde_json::json!([{
+            "id": "orders",
+            "old": "names orders-*",
+            "new": "names orders-*, payments"
+        }]),
+        "{json}"
+    );
+    let md = w
+        .local(&["diff", "old.yaml", "new.yaml", "--format", "markdown"], 0)
+        .stdout;
+    assert!(md.contains("#### Selectors"), "{md}");
+    // A selector change is a change: `--exit-code` says so.
+    w.local(&["diff", "old.yaml", "new.yaml", "--exit-code"], 1);
     let live = w.run(&["diff", "old.yaml", "new.yaml", "--live"], 0).stdout;
     assert!(live.contains("payments"), "{live}");
 }
