@@ -200,7 +200,9 @@ pub fn planned(plan: &str, after: &AfterRestore, original: &Original) -> Vec<Tab
                 let mut policy = p.clone();
                 policy.resource_id = resource_id;
                 policy.name = p.name.replace(&original.table, &original.target_table);
-                changes.push(TableChange::ScalingPolicy { policy });
+                changes.push(TableChange::ScalingPolicy {
+                    policy: Box::new(policy),
+                });
             }
         }
     }
@@ -239,7 +241,9 @@ pub fn planned(plan: &str, after: &AfterRestore, original: &Original) -> Vec<Tab
                 *arn = original.moved(arn);
             }
             alarm.tags.clear();
-            changes.push(TableChange::Alarm { alarm });
+            changes.push(TableChange::Alarm {
+                alarm: Box::new(alarm),
+            });
         }
     }
     let dp = match after.deletion_protection {
@@ -446,10 +450,16 @@ mod tests {
             }]),
             alarms: Some(vec![
                 alarm("orders-throttles", &[("TableName", "orders")]),
-                alarm("TargetTracking-table/orders-AlarmHigh-1", &[("TableName", "orders")]),
+                alarm(
+                    "TargetTracking-table/orders-AlarmHigh-1",
+                    &[("TableName", "orders")],
+                ),
                 alarm(
                     "dropped-index",
-                    &[("TableName", "orders"), ("GlobalSecondaryIndexName", "dropped")],
+                    &[
+                        ("TableName", "orders"),
+                        ("GlobalSecondaryIndexName", "dropped"),
+                    ],
                 ),
             ]),
         }
@@ -495,8 +505,10 @@ mod tests {
         // The plan's tags win; AWS's are never copied.
         assert!(matches!(&c[0], TableChange::Tags { tags }
             if tags["purpose"] == "dr" && tags["team"] == "payments" && !tags.contains_key("aws:cloudformation:stack-name")));
-        assert!(matches!(&c[4], TableChange::KinesisDestination { stream_arn, .. }
-            if stream_arn == "arn:aws:kinesis:us-west-2:444455556666:stream/s"));
+        assert!(
+            matches!(&c[4], TableChange::KinesisDestination { stream_arn, .. }
+            if stream_arn == "arn:aws:kinesis:us-west-2:444455556666:stream/s")
+        );
         // The dropped index's target is not re-created.
         assert!(matches!(&c[7], TableChange::ScalableTarget { target }
             if target.resource_id == "table/orders-dr/index/by-user"));
@@ -519,17 +531,26 @@ mod tests {
         after.alarms = Some(CopyOrOff::Off);
         after.kinesis_destination = Some(KinesisSetting::Off);
         let c = planned("p", &after, &original_with_everything());
-        assert!(matches!(&c[1], TableChange::PointInTimeRecovery { enabled: false }));
+        assert!(matches!(
+            &c[1],
+            TableChange::PointInTimeRecovery { enabled: false }
+        ));
         assert!(!kinds(&c).contains(&"alarm") && !kinds(&c).contains(&"kinesis"));
         // Nothing read of the original: the copies add no step.
-        assert_eq!(kinds(&planned("p", &from_source_all(), &Original::default())), ["tags"]);
+        assert_eq!(
+            kinds(&planned("p", &from_source_all(), &Original::default())),
+            ["tags"]
+        );
     }
 
     #[test]
     fn alarms_carry_the_run_tags() {
         let c = planned("p", &from_source_all(), &original_with_everything());
         let run = for_run(&c, "p", "run-1");
-        assert!(run.iter().any(|c| matches!(c, TableChange::Alarm { alarm } if alarm.tags[RUN_TAG] == "run-1")));
+        assert!(
+            run.iter().any(
+                |c| matches!(c, TableChange::Alarm { alarm } if alarm.tags[RUN_TAG] == "run-1")
+            )
+        );
     }
-
 }

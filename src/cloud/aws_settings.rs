@@ -10,7 +10,9 @@ use aws_sdk_dynamodb as ddb;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::Clients;
-use crate::cloud::settings::{Alarm, Insights, KinesisDestination, Scaling, ScalableTarget, ScalingPolicy};
+use crate::cloud::settings::{
+    Alarm, Insights, KinesisDestination, ScalableTarget, Scaling, ScalingPolicy,
+};
 use crate::cloud::{CloudError, CloudResult, ErrorKind, TableChange};
 
 const DYNAMODB: aas::types::ServiceNamespace = aas::types::ServiceNamespace::Dynamodb;
@@ -58,7 +60,11 @@ pub(super) async fn scaling(c: &Clients, resource_ids: &[String]) -> CloudResult
                 .await
                 .map_err(|e| c.fail("DescribeScalingPolicies", e))?;
             // Only this resource's (a prefix match would also list its indexes').
-            for p in page.scaling_policies().iter().filter(|p| p.resource_id() == rid) {
+            for p in page
+                .scaling_policies()
+                .iter()
+                .filter(|p| p.resource_id() == rid)
+            {
                 let tracking = p.target_tracking_scaling_policy_configuration();
                 match (p.policy_type(), tracking) {
                     (aas::types::PolicyType::TargetTrackingScaling, Some(cfg)) => {

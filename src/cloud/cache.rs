@@ -328,7 +328,9 @@ impl<C: CloudRead> CloudRead for Cached<C> {
         name: &str,
     ) -> CloudResult<Vec<super::settings::KinesisDestination>> {
         self.kinesis
-            .get(k(scope, &[name]), || self.inner.kinesis_destinations(scope, name))
+            .get(k(scope, &[name]), || {
+                self.inner.kinesis_destinations(scope, name)
+            })
             .await
     }
 

@@ -549,7 +549,7 @@ pub enum TableChange {
     /// Application Auto Scaling `PutScalingPolicy` (target tracking).
     ScalingPolicy {
         /// The policy, with the restored table's resource id.
-        policy: settings::ScalingPolicy,
+        policy: Box<settings::ScalingPolicy>,
     },
     /// DynamoDB `PutResourcePolicy`.
     ResourcePolicy {
@@ -559,7 +559,7 @@ pub enum TableChange {
     /// CloudWatch `PutMetricAlarm`.
     Alarm {
         /// The alarm, its `TableName` dimension naming the restored table.
-        alarm: settings::Alarm,
+        alarm: Box<settings::Alarm>,
     },
 }
 
@@ -771,7 +771,11 @@ pub trait CloudRead: Send + Sync {
     /// Application Auto Scaling `DescribeScalableTargets` and
     /// `DescribeScalingPolicies` of these resource ids (`table/T`,
     /// `table/T/index/I`).
-    async fn scaling(&self, scope: &Scope, resource_ids: &[String]) -> CloudResult<settings::Scaling> {
+    async fn scaling(
+        &self,
+        scope: &Scope,
+        resource_ids: &[String],
+    ) -> CloudResult<settings::Scaling> {
         let _ = (scope, resource_ids);
         Err(not_supported("DescribeScalableTargets"))
     }

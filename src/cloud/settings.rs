@@ -224,8 +224,14 @@ mod tests {
 
     #[test]
     fn alarm_names_carry_the_target_table() {
-        assert_eq!(alarm_name("orders-throttles", "orders", "orders-dr"), "orders-dr-throttles");
-        assert_eq!(alarm_name("high-latency", "orders", "orders-dr"), "orders-dr-high-latency");
+        assert_eq!(
+            alarm_name("orders-throttles", "orders", "orders-dr"),
+            "orders-dr-throttles"
+        );
+        assert_eq!(
+            alarm_name("high-latency", "orders", "orders-dr"),
+            "orders-dr-high-latency"
+        );
         assert_eq!(alarm_name("orders-x", "orders", "orders"), "orders-x");
     }
 }

@@ -739,7 +739,11 @@ fn beyond_table(
         Some(_) => SettingOutcome::Lost,
     };
     let target_text = |rid: &str, dim: &str, min: i32, max: i32| {
-        let what = dim.rsplit(':').next().unwrap_or(dim).replace("CapacityUnits", "");
+        let what = dim
+            .rsplit(':')
+            .next()
+            .unwrap_or(dim)
+            .replace("CapacityUnits", "");
         let on = match rid.split_once("/index/") {
             Some((_, ix)) => format!("index {ix}"),
             None => "table".to_owned(),
@@ -777,7 +781,12 @@ fn beyond_table(
                     s.targets
                         .iter()
                         .map(|t| {
-                            target_text(&t.resource_id, &t.dimension, t.min_capacity, t.max_capacity)
+                            target_text(
+                                &t.resource_id,
+                                &t.dimension,
+                                t.min_capacity,
+                                t.max_capacity,
+                            )
                         })
                         .collect(),
                 )
@@ -791,7 +800,11 @@ fn beyond_table(
                 notes.push(format!(
                     "{} target-tracking {} ({} re-created)",
                     s.policies.len(),
-                    if s.policies.len() == 1 { "policy" } else { "policies" },
+                    if s.policies.len() == 1 {
+                        "policy"
+                    } else {
+                        "policies"
+                    },
                     policies_after
                 ));
             }
@@ -837,7 +850,10 @@ fn beyond_table(
         .changes
         .iter()
         .filter_map(|c| match c {
-            TableChange::ContributorInsights { index, enabled: true } => Some(insights_text(index)),
+            TableChange::ContributorInsights {
+                index,
+                enabled: true,
+            } => Some(insights_text(index)),
             _ => None,
         })
         .collect();
@@ -849,9 +865,16 @@ fn beyond_table(
     });
     out.push(SettingView {
         setting: Setting::ContributorInsights,
-        before: on
-            .clone()
-            .map_or_else(|| NOT_READ.to_owned(), |v| if v.is_empty() { "off".to_owned() } else { format!("on ({})", v.join(", ")) }),
+        before: on.clone().map_or_else(
+            || NOT_READ.to_owned(),
+            |v| {
+                if v.is_empty() {
+                    "off".to_owned()
+                } else {
+                    format!("on ({})", v.join(", "))
+                }
+            },
+        ),
         after: if after.is_empty() {
             "off".to_owned()
         } else {
@@ -1020,7 +1043,10 @@ fn step_view(change: &TableChange) -> StepView {
         ),
         TableChange::ResourcePolicy { policy } => (
             "PutResourcePolicy",
-            format!("resource-based policy ({} bytes, ARNs of the restored table)", policy.len()),
+            format!(
+                "resource-based policy ({} bytes, ARNs of the restored table)",
+                policy.len()
+            ),
         ),
         TableChange::Alarm { alarm } => (
             "PutMetricAlarm",
@@ -1264,7 +1290,10 @@ mod tests {
             "kinesis_destination: copy",
             "alarms: copy",
         ] {
-            assert!(accounts.iter().any(|h| h.contains(key)), "{key}: {accounts:?}");
+            assert!(
+                accounts.iter().any(|h| h.contains(key)),
+                "{key}: {accounts:?}"
+            );
         }
         assert_eq!(d.summary.warnings, 8);
         // IAM identity policies: said once for the plan.

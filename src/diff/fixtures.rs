@@ -15,9 +15,9 @@ use crate::cloud::{
     RecoveryPoint, RecoveryPointOrigin, TableChange, TableEncryption, TableFacts,
 };
 use crate::diag::Finding;
-use crate::plan::model::{Copyable, 
-    AccountId, AfterRestore, Encryption, Execution, KeyRef, Location, Objectives, Plan, PlanHeader,
-    RecoveryPointSelector, Region, Restore, StreamSetting, Target,
+use crate::plan::model::{
+    AccountId, AfterRestore, Copyable, Encryption, Execution, KeyRef, Location, Objectives, Plan,
+    PlanHeader, RecoveryPointSelector, Region, Restore, StreamSetting, Target,
 };
 
 pub(crate) const SOURCE: &str = "111122223333";

@@ -1252,7 +1252,10 @@ impl<'a> Executor<'a> {
                     None => format!("no {RUN_TAG} tag"),
                 }
             )),
-            Call::Err(e) => Err(format!("the owner of alarm `{}` could not be read: {e}", alarm.name)),
+            Call::Err(e) => Err(format!(
+                "the owner of alarm `{}` could not be read: {e}",
+                alarm.name
+            )),
             Call::Interrupted => Err("interrupted".to_owned()),
         }
     }

@@ -160,7 +160,10 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite, force_unprotect: boo
             .enumerate()
             .filter(|(step, c)| {
                 r.changes_done.contains(step)
-                    && matches!(c, TableChange::ScalableTarget { .. } | TableChange::Alarm { .. })
+                    && matches!(
+                        c,
+                        TableChange::ScalableTarget { .. } | TableChange::Alarm { .. }
+                    )
             })
             .map(|(_, c)| c)
             .collect();
@@ -271,7 +274,10 @@ async fn remove_settings(
     for change in &item.settings {
         let what = match change {
             TableChange::ScalableTarget { target } => {
-                format!("DeregisterScalableTarget {} {}", target.resource_id, target.dimension)
+                format!(
+                    "DeregisterScalableTarget {} {}",
+                    target.resource_id, target.dimension
+                )
             }
             TableChange::Alarm { alarm } => {
                 let run = alarm.tags.get(RUN_TAG);

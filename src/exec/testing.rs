@@ -1,9 +1,9 @@
 //! Helpers for executor tests: plans and graphs built in code.
 
 use crate::graph::DependencyGraph;
-use crate::plan::model::{Copyable, 
-    AccountId, AfterRestore, Encryption, Location, RecoveryPointSelector, Region, Restore,
-    RestoreSpans, Target,
+use crate::plan::model::{
+    AccountId, AfterRestore, Copyable, Encryption, Location, RecoveryPointSelector, Region,
+    Restore, RestoreSpans, Target,
 };
 
 /// A location from literals known to be valid.

@@ -23,6 +23,7 @@ use crate::graph::DependencyGraph;
 use crate::plan::model::Plan;
 use crate::plan::tree::{Node, Segment, Value};
 
+mod copied;
 pub mod fingerprint;
 pub mod ids;
 pub mod model;
@@ -168,7 +169,7 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
         .any(|f| f.is_error() && f.code != rules::ACCOUNT_UNQUOTED);
     // Reported, without keeping the later rules from running.
     reserved_tags(root, &mut findings);
-    settings::stream_arns(root, &mut findings);
+    copied::stream_arns(root, &mut findings);
     verify::rules(root, &mut findings);
     clock.lap("yaml tree");
     let instance = root.to_json();

@@ -1613,7 +1613,7 @@ fn merge_after_restore(
             });
         }
     }
-    crate::plan::settings::merge_copied(&mut out, defaults, own);
+    crate::plan::copied::merge_copied(&mut out, defaults, own);
     out.verify = crate::plan::verify::merge(&[
         defaults.and_then(|d| d.verify.as_ref()),
         own.and_then(|o| o.verify.as_ref()),

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::plan::model::{Copyable, 
-    AccountId, AfterRestore, Encryption, Location, RecoveryPointSelector, Region, Restore,
-    RestoreSpans, Target,
+use crate::plan::model::{
+    AccountId, AfterRestore, Copyable, Encryption, Location, RecoveryPointSelector, Region,
+    Restore, RestoreSpans, Target,
 };
 
 use super::offline::Sizes;

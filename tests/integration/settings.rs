@@ -61,7 +61,14 @@ async fn seed_original(w: &World, src: &Aws, dst_west: &Aws) {
         .send()
         .await
         .expect("EnableKinesisStreamingDestination");
-    alarm(&x, "orders-read-throttles", "orders", "ReadThrottleEvents", &[]).await;
+    alarm(
+        &x,
+        "orders-read-throttles",
+        "orders",
+        "ReadThrottleEvents",
+        &[],
+    )
+    .await;
     alarm(
         &x,
         "high-latency",
@@ -71,7 +78,14 @@ async fn seed_original(w: &World, src: &Aws, dst_west: &Aws) {
     )
     .await;
     // An alarm of another table stays behind.
-    alarm(&x, "payments-throttles", "payments", "ReadThrottleEvents", &[]).await;
+    alarm(
+        &x,
+        "payments-throttles",
+        "payments",
+        "ReadThrottleEvents",
+        &[],
+    )
+    .await;
     src.enable_ttl("orders", "expires_at").await;
     src.enable_stream("orders", StreamViewType::NewAndOldImages)
         .await;
@@ -79,8 +93,20 @@ async fn seed_original(w: &World, src: &Aws, dst_west: &Aws) {
     src.ddb
         .tag_resource()
         .resource_arn(&arn)
-        .tags(Tag::builder().key("team").value("payments").build().expect("a tag"))
-        .tags(Tag::builder().key("cost-center").value("cc-7").build().expect("a tag"))
+        .tags(
+            Tag::builder()
+                .key("team")
+                .value("payments")
+                .build()
+                .expect("a tag"),
+        )
+        .tags(
+            Tag::builder()
+                .key("cost-center")
+                .value("cc-7")
+                .build()
+                .expect("a tag"),
+        )
         .send()
         .await
         .expect("TagResource");
@@ -160,7 +186,8 @@ async fn settings_of(aws: &Aws, table: &str) -> BTreeMap<&'static str, String> {
         "contributor_insights",
         format!(
             "{:?}",
-            ci.contributor_insights_status().map(|s| s.as_str().to_owned())
+            ci.contributor_insights_status()
+                .map(|s| s.as_str().to_owned())
         ),
     );
     let k = d
@@ -209,7 +236,10 @@ async fn settings_of(aws: &Aws, table: &str) -> BTreeMap<&'static str, String> {
     let x = Extra::of(aws);
     let (targets, policies) = scaling_of(
         &x,
-        &[format!("table/{table}"), format!("table/{table}/index/by-user")],
+        &[
+            format!("table/{table}"),
+            format!("table/{table}/index/by-user"),
+        ],
     )
     .await;
     out.insert("scalable_targets", format!("{targets:?}"));
@@ -233,7 +263,11 @@ async fn settings_of(aws: &Aws, table: &str) -> BTreeMap<&'static str, String> {
 
 /// What `settings_of` says of the original, with its names and ARNs as the
 /// restored table's.
-fn rewritten(original: &BTreeMap<&'static str, String>, from: &Aws, to: &Aws) -> BTreeMap<&'static str, String> {
+fn rewritten(
+    original: &BTreeMap<&'static str, String>,
+    from: &Aws,
+    to: &Aws,
+) -> BTreeMap<&'static str, String> {
     let from_loc = format!(":{}:{}:", from.region, from.account);
     let to_loc = format!(":{}:{}:", to.region, to.account);
     original
@@ -260,7 +294,14 @@ async fn from_source_all_brings_back_every_setting_across_accounts_and_regions()
     seed_original(&w, &src, &dst).await;
     // An alarm in the target account that the run must not touch.
     let dst_x = Extra::of(&dst);
-    alarm(&dst_x, "unrelated", "something-else", "ReadThrottleEvents", &[]).await;
+    alarm(
+        &dst_x,
+        "unrelated",
+        "something-else",
+        "ReadThrottleEvents",
+        &[],
+    )
+    .await;
 
     let acct = &w.acct;
     let plan = format!(
@@ -296,7 +337,10 @@ async fn from_source_all_brings_back_every_setting_across_accounts_and_regions()
         .filter_map(|f| f["code"].as_str())
         .collect();
     assert_eq!(
-        codes.iter().filter(|c| **c == "restoreplan::plan::identity_policies").count(),
+        codes
+            .iter()
+            .filter(|c| **c == "restoreplan::plan::identity_policies")
+            .count(),
         1
     );
     let ops: Vec<&str> = dry["restores"][0]["after_restore"]
@@ -332,9 +376,17 @@ async fn from_source_all_brings_back_every_setting_across_accounts_and_regions()
     let restored = settings_of(&dst, "orders-dr").await;
     let mut expected = rewritten(&original, &src, &dst);
     // The plan's tag joins the original's.
-    expected.insert("tags", format!("cost-center=cc-7, purpose=rehearsal, team=payments"));
+    expected.insert(
+        "tags",
+        "cost-center=cc-7, purpose=rehearsal, team=payments".to_owned(),
+    );
     for (k, v) in &expected {
-        assert_eq!(restored.get(k), Some(v), "{k}: restored {:?}, original {v:?}", restored.get(k));
+        assert_eq!(
+            restored.get(k),
+            Some(v),
+            "{k}: restored {:?}, original {v:?}",
+            restored.get(k)
+        );
     }
     assert!(original["alarms"].contains("orders-read-throttles"));
     assert!(original["kinesis"].contains("ACTIVE"), "{original:?}");
@@ -344,10 +396,7 @@ async fn from_source_all_brings_back_every_setting_across_accounts_and_regions()
     )));
 
     // Teardown removes the run's table, scalable targets and alarms only.
-    let down = w
-        .command(&["teardown", &run, "--yes"])
-        .status(0)
-        .run();
+    let down = w.command(&["teardown", &run, "--yes"]).status(0).run();
     assert!(down.stdout.contains("deleted orders-dr"), "{}", down.stdout);
     assert!(
         !dst.ddb
@@ -360,10 +409,16 @@ async fn from_source_all_brings_back_every_setting_across_accounts_and_regions()
     );
     let (targets, policies) = scaling_of(
         &dst_x,
-        &["table/orders-dr".to_owned(), "table/orders-dr/index/by-user".to_owned()],
+        &[
+            "table/orders-dr".to_owned(),
+            "table/orders-dr/index/by-user".to_owned(),
+        ],
     )
     .await;
-    assert!(targets.is_empty() && policies.is_empty(), "{targets:?} {policies:?}");
+    assert!(
+        targets.is_empty() && policies.is_empty(),
+        "{targets:?} {policies:?}"
+    );
     let left: Vec<String> = alarms(&dst_x).await.into_keys().collect();
     assert_eq!(left, ["unrelated"]);
     // The original keeps everything.
@@ -377,14 +432,22 @@ async fn an_alarm_the_run_did_not_create_is_never_overwritten() {
     let x = Extra::of(&w.aws);
     alarm(&x, "carts-throttles", "carts", "ReadThrottleEvents", &[]).await;
     // Someone already has an alarm under the name the copy would get.
-    alarm(&x, "carts-dr-throttles", "elsewhere", "WriteThrottleEvents", &[]).await;
+    alarm(
+        &x,
+        "carts-dr-throttles",
+        "elsewhere",
+        "WriteThrottleEvents",
+        &[],
+    )
+    .await;
     w.aws.backup("dr", &arn).await;
     let mut plan = w.header("alarms", 1, None);
     plan.push_str("  - table: carts\n    after_restore: { alarms: copy }\n");
     w.write("plan.yaml", &plan);
     let out = w.run(&["apply", "plan.yaml", "--yes"], 1);
     assert!(
-        out.stderr.contains("alarm `carts-dr-throttles` already exists"),
+        out.stderr
+            .contains("alarm `carts-dr-throttles` already exists"),
         "{}",
         out.stderr
     );

@@ -72,7 +72,10 @@ pub async fn auto_scale(x: &Extra, resource_id: &str, dimension: &str, metric: &
 pub async fn scaling_of(
     x: &Extra,
     resource_ids: &[String],
-) -> (Vec<(String, String, i32, i32)>, Vec<(String, String, f64, String)>) {
+) -> (
+    Vec<(String, String, i32, i32)>,
+    Vec<(String, String, f64, String)>,
+) {
     let targets = x
         .scaling
         .describe_scalable_targets()
@@ -104,7 +107,11 @@ pub async fn scaling_of(
             .send()
             .await
             .expect("DescribeScalingPolicies");
-        for policy in out.scaling_policies().iter().filter(|p| p.resource_id() == rid) {
+        for policy in out
+            .scaling_policies()
+            .iter()
+            .filter(|p| p.resource_id() == rid)
+        {
             let cfg = policy
                 .target_tracking_scaling_policy_configuration()
                 .expect("target tracking");
@@ -130,7 +137,12 @@ pub async fn alarm(x: &Extra, name: &str, table: &str, metric: &str, extra: &[(&
         .alarm_name(name)
         .namespace("AWS/DynamoDB")
         .metric_name(metric)
-        .dimensions(cw::types::Dimension::builder().name("TableName").value(table).build())
+        .dimensions(
+            cw::types::Dimension::builder()
+                .name("TableName")
+                .value(table)
+                .build(),
+        )
         .statistic(cw::types::Statistic::Sum)
         .period(60)
         .evaluation_periods(2)
