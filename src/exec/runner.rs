@@ -1066,7 +1066,8 @@ impl<'a> Executor<'a> {
             // the restore.
             if let TableChange::Alarm { alarm } = change {
                 match self.alarm_owned(ctx, i, alarm).await {
-                    Ok(done) => checked_first = done,
+                    Ok(Some(done)) => checked_first = done,
+                    Ok(None) => return Ok(Done::Interrupted),
                     Err(why) => {
                         return self.fail(ctx, i, format!("after-restore setting {op}: {why}"));
                     }
@@ -1225,8 +1226,9 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// For an alarm: `Ok(true)` when this run already created it (a resumed
-    /// run finds it done), `Ok(false)` when there is none yet, `Err` when
+    /// For an alarm: `Ok(Some(true))` when this run already created it (a
+    /// resumed run finds it done), `Ok(Some(false))` when there is none yet,
+    /// `Ok(None)` when the run was interrupted, `Err` when
     /// an alarm of that name exists that this run did not create (it is
     /// never overwritten) or its owner cannot be read.
     async fn alarm_owned(
@@ -1234,7 +1236,7 @@ impl<'a> Executor<'a> {
         ctx: &Ctx<'_>,
         i: usize,
         alarm: &crate::cloud::settings::Alarm,
-    ) -> Result<bool, String> {
+    ) -> Result<Option<bool>, String> {
         let scope = &ctx.input.specs[i].target;
         match self
             .call(ctx, i, "DescribeAlarms", false, || {
@@ -1242,8 +1244,8 @@ impl<'a> Executor<'a> {
             })
             .await
         {
-            Call::Ok(None) => Ok(false),
-            Call::Ok(Some(tags)) if tags.get(RUN_TAG) == alarm.tags.get(RUN_TAG) => Ok(true),
+            Call::Ok(None) => Ok(Some(false)),
+            Call::Ok(Some(tags)) if tags.get(RUN_TAG) == alarm.tags.get(RUN_TAG) => Ok(Some(true)),
             Call::Ok(Some(tags)) => Err(format!(
                 "alarm `{}` already exists in {scope} and was not created by this run ({}); it is left as it is",
                 alarm.name,
@@ -1256,7 +1258,7 @@ impl<'a> Executor<'a> {
                 "the owner of alarm `{}` could not be read: {e}",
                 alarm.name
             )),
-            Call::Interrupted => Err("interrupted".to_owned()),
+            Call::Interrupted => Ok(None),
         }
     }
 }

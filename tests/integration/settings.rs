@@ -399,6 +399,12 @@ async fn from_source_all_brings_back_every_setting_across_accounts_and_regions()
     let down = w.command(&["teardown", &run, "--yes"]).status(0).run();
     assert!(down.stdout.contains("deleted orders-dr"), "{}", down.stdout);
     assert!(
+        down.stdout
+            .contains("removed for orders-dr: DeleteAlarms orders-dr-read-throttles"),
+        "{}",
+        down.stdout
+    );
+    assert!(
         !dst.ddb
             .list_tables()
             .send()
