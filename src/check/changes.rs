@@ -257,6 +257,19 @@ pub fn planned(plan: &str, after: &AfterRestore, original: &Original) -> Vec<Tab
     changes
 }
 
+/// `changes` with the capacity and class changes (`UpdateTable`, see
+/// [`crate::check::capacity`]) placed right after the leading tags: before
+/// deletion protection, and first among the table's updates, so the
+/// capacity the plan asks for is in place as early as possible.
+pub fn with_capacity(
+    mut changes: Vec<TableChange>,
+    capacity: Vec<TableChange>,
+) -> Vec<TableChange> {
+    let at = usize::from(matches!(changes.first(), Some(TableChange::Tags { .. })));
+    changes.splice(at..at, capacity);
+    changes
+}
+
 /// The planned settings as run `run_id` of plan `plan` sends them: the run
 /// tags ([`PLAN_TAG`], [`RUN_TAG`]) ride in the leading `TagResource` call
 /// (a new one first when the list has none there); nothing else changes,
@@ -318,6 +331,8 @@ mod tests {
                 TableChange::ScalingPolicy { .. } => "scaling-policy",
                 TableChange::ResourcePolicy { .. } => "resource-policy",
                 TableChange::Alarm { .. } => "alarm",
+                TableChange::Capacity { .. } => "capacity",
+                TableChange::TableClass { .. } => "table-class",
             })
             .collect()
     }
@@ -348,6 +363,26 @@ mod tests {
         let c = planned("p", &after, &original);
         assert!(
             matches!(&c[1], TableChange::Ttl { attribute, enabled: true } if attribute == "expires_at")
+        );
+    }
+
+    #[test]
+    fn capacity_changes_follow_the_tags() {
+        use crate::plan::capacity::TableClass;
+        let class = vec![TableChange::TableClass {
+            class: TableClass::StandardInfrequentAccess,
+        }];
+        let c = with_capacity(planned("p", &every_setting(), &Original::default()), class);
+        assert_eq!(
+            kinds(&c),
+            [
+                "tags",
+                "table-class",
+                "pitr",
+                "ttl",
+                "stream",
+                "deletion-protection"
+            ]
         );
     }
 

@@ -5,6 +5,7 @@
 //! resolution of `latest` recovery points, key replicas and restore
 //! requests. Read-only: it holds a `CloudRead`, never a `CloudWrite`.
 
+pub mod capacity;
 pub mod changes;
 pub mod inventory;
 pub mod live;

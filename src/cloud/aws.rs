@@ -28,6 +28,7 @@ use super::{
     ProbeOutcome, RecoveryPoint, RecoveryPointOrigin, RestoreJob, RestoreRequest, Scope,
     SseRequest, StartedRestore, TableChange, TableEncryption, TableFacts, TtlFacts,
 };
+use crate::plan::capacity::{BillingMode, OnDemandThroughput, TableClass, Throughput};
 use crate::plan::model::AccountId;
 
 /// How to obtain credentials for one account.
@@ -873,6 +874,7 @@ pub fn start_restore_job_metadata(
 fn gsi_override(
     operation: &str,
     indexes: &[IndexDef],
+    capacity: Option<&crate::cloud::CapacityOverride>,
 ) -> CloudResult<Vec<ddb::types::GlobalSecondaryIndex>> {
     let invalid = |e: aws_smithy_types::error::operation::BuildError| {
         CloudError::new(
@@ -902,12 +904,135 @@ fn gsi_override(
             for a in &ix.non_key_attributes {
                 projection = projection.non_key_attributes(a);
             }
+            let own = capacity.and_then(|c| c.indexes.get(&ix.name));
             ddb::types::GlobalSecondaryIndex::builder()
                 .index_name(&ix.name)
                 .set_key_schema(Some(keys))
                 .projection(projection.build())
+                .set_provisioned_throughput(
+                    own.and_then(|c| c.throughput.as_ref())
+                        .map(|t| provisioned_spec(operation, t))
+                        .transpose()?,
+                )
+                .set_on_demand_throughput(
+                    own.and_then(|c| c.on_demand.as_ref()).map(on_demand_spec),
+                )
                 .build()
                 .map_err(invalid)
+        })
+        .collect()
+}
+
+/// Capacity and class of a described table.
+fn table_capacity(t: &ddb::types::TableDescription) -> crate::cloud::TableCapacity {
+    let mode = BillingMode::from_aws(
+        t.billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .map(|m| m.as_str()),
+    );
+    let provisioned = |p: Option<&ddb::types::ProvisionedThroughputDescription>| {
+        p.and_then(|p| {
+            Some(Throughput {
+                read: u64::try_from(p.read_capacity_units()?).ok()?,
+                write: u64::try_from(p.write_capacity_units()?).ok()?,
+            })
+        })
+        .filter(|_| mode == BillingMode::Provisioned)
+    };
+    crate::cloud::TableCapacity {
+        billing_mode: Some(mode),
+        throughput: provisioned(t.provisioned_throughput()),
+        on_demand: on_demand_of(t.on_demand_throughput()),
+        table_class: Some(TableClass::from_aws(
+            t.table_class_summary()
+                .and_then(|c| c.table_class())
+                .map(|c| c.as_str()),
+        )),
+        indexes: t
+            .global_secondary_indexes()
+            .iter()
+            .map(|g| {
+                (
+                    g.index_name().unwrap_or_default().to_owned(),
+                    crate::cloud::IndexCapacity {
+                        throughput: provisioned(g.provisioned_throughput()),
+                        on_demand: on_demand_of(g.on_demand_throughput()),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// An on-demand maximum as DynamoDB reports it; `None` when no side is set.
+fn on_demand_of(o: Option<&ddb::types::OnDemandThroughput>) -> Option<OnDemandThroughput> {
+    let o = o?;
+    let side = |v: Option<i64>| v.filter(|v| *v > 0);
+    let (r, w) = (
+        side(o.max_read_request_units()),
+        side(o.max_write_request_units()),
+    );
+    (r.is_some() || w.is_some()).then_some(OnDemandThroughput {
+        max_read: r,
+        max_write: w,
+    })
+}
+
+fn provisioned_spec(
+    operation: &str,
+    t: &Throughput,
+) -> CloudResult<ddb::types::ProvisionedThroughput> {
+    let units = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    ddb::types::ProvisionedThroughput::builder()
+        .read_capacity_units(units(t.read))
+        .write_capacity_units(units(t.write))
+        .build()
+        .map_err(|e| {
+            CloudError::new(
+                ErrorKind::Invalid,
+                operation,
+                "InvalidRequest",
+                e.to_string(),
+            )
+        })
+}
+
+fn on_demand_spec(t: &OnDemandThroughput) -> ddb::types::OnDemandThroughput {
+    ddb::types::OnDemandThroughput::builder()
+        .set_max_read_request_units(t.max_read)
+        .set_max_write_request_units(t.max_write)
+        .build()
+}
+
+/// The `GlobalSecondaryIndexUpdates` that give each index its capacity.
+fn index_capacity_updates(
+    indexes: &BTreeMap<String, crate::cloud::IndexCapacity>,
+) -> CloudResult<Vec<ddb::types::GlobalSecondaryIndexUpdate>> {
+    indexes
+        .iter()
+        .filter(|(_, c)| c.throughput.is_some() || c.on_demand.is_some())
+        .map(|(name, c)| {
+            let action = ddb::types::UpdateGlobalSecondaryIndexAction::builder()
+                .index_name(name)
+                .set_provisioned_throughput(
+                    c.throughput
+                        .as_ref()
+                        .map(|t| provisioned_spec("UpdateTable", t))
+                        .transpose()?,
+                )
+                .set_on_demand_throughput(c.on_demand.as_ref().map(on_demand_spec))
+                .build()
+                .map_err(|e| {
+                    CloudError::new(
+                        ErrorKind::Invalid,
+                        "UpdateTable",
+                        "InvalidRequest",
+                        e.to_string(),
+                    )
+                })?;
+            Ok(ddb::types::GlobalSecondaryIndexUpdate::builder()
+                .update(action)
+                .build())
         })
         .collect()
 }
@@ -1268,6 +1393,7 @@ impl CloudRead for AwsCloud {
                     .restore_summary()
                     .and_then(|r| time(Some(r.restore_date_time()))),
             },
+            capacity: table_capacity(t),
         }))
     }
 
@@ -1632,10 +1758,12 @@ impl CloudWrite for AwsCloud {
                 target_table_name,
                 sse,
                 indexes,
+                capacity,
             } => {
+                let op = "RestoreTableFromBackup";
                 let gsis = indexes
                     .as_deref()
-                    .map(|ix| gsi_override("RestoreTableFromBackup", ix))
+                    .map(|ix| gsi_override(op, ix, capacity.as_ref()))
                     .transpose()?;
                 let out = c
                     .dynamodb
@@ -1644,6 +1772,24 @@ impl CloudWrite for AwsCloud {
                     .target_table_name(target_table_name)
                     .sse_specification_override(sse_spec(sse))
                     .set_global_secondary_index_override(gsis)
+                    .set_billing_mode_override(
+                        capacity
+                            .as_ref()
+                            .map(|c| ddb::types::BillingMode::from(c.billing_mode.aws_name())),
+                    )
+                    .set_provisioned_throughput_override(
+                        capacity
+                            .as_ref()
+                            .and_then(|c| c.throughput.as_ref())
+                            .map(|t| provisioned_spec(op, t))
+                            .transpose()?,
+                    )
+                    .set_on_demand_throughput_override(
+                        capacity
+                            .as_ref()
+                            .and_then(|c| c.on_demand.as_ref())
+                            .map(on_demand_spec),
+                    )
                     .send()
                     .await
                     .map_err(|e| c.fail("RestoreTableFromBackup", e))?;
@@ -1661,10 +1807,12 @@ impl CloudWrite for AwsCloud {
                 restore_date_time,
                 sse,
                 indexes,
+                capacity,
             } => {
+                let op = "RestoreTableToPointInTime";
                 let gsis = indexes
                     .as_deref()
-                    .map(|ix| gsi_override("RestoreTableToPointInTime", ix))
+                    .map(|ix| gsi_override(op, ix, capacity.as_ref()))
                     .transpose()?;
                 let mut req = c
                     .dynamodb
@@ -1672,7 +1820,25 @@ impl CloudWrite for AwsCloud {
                     .source_table_arn(source_table_arn)
                     .target_table_name(target_table_name)
                     .sse_specification_override(sse_spec(sse))
-                    .set_global_secondary_index_override(gsis);
+                    .set_global_secondary_index_override(gsis)
+                    .set_billing_mode_override(
+                        capacity
+                            .as_ref()
+                            .map(|c| ddb::types::BillingMode::from(c.billing_mode.aws_name())),
+                    )
+                    .set_provisioned_throughput_override(
+                        capacity
+                            .as_ref()
+                            .and_then(|c| c.throughput.as_ref())
+                            .map(|t| provisioned_spec(op, t))
+                            .transpose()?,
+                    )
+                    .set_on_demand_throughput_override(
+                        capacity
+                            .as_ref()
+                            .and_then(|c| c.on_demand.as_ref())
+                            .map(on_demand_spec),
+                    );
                 req = match restore_date_time {
                     Some(t) => req.restore_date_time(smithy_time(t)),
                     None => req.use_latest_restorable_time(true),
@@ -1787,6 +1953,38 @@ impl CloudWrite for AwsCloud {
             | TableChange::ScalingPolicy { .. }
             | TableChange::ResourcePolicy { .. }
             | TableChange::Alarm { .. } => {}
+            TableChange::Capacity {
+                billing_mode,
+                throughput,
+                on_demand,
+                indexes,
+            } => {
+                let updates = index_capacity_updates(indexes)?;
+                c.dynamodb
+                    .update_table()
+                    .table_name(name)
+                    .billing_mode(ddb::types::BillingMode::from(billing_mode.aws_name()))
+                    .set_provisioned_throughput(
+                        throughput
+                            .as_ref()
+                            .map(|t| provisioned_spec("UpdateTable", t))
+                            .transpose()?,
+                    )
+                    .set_on_demand_throughput(on_demand.as_ref().map(on_demand_spec))
+                    .set_global_secondary_index_updates((!updates.is_empty()).then_some(updates))
+                    .send()
+                    .await
+                    .map_err(|e| c.fail("UpdateTable", e))?;
+            }
+            TableChange::TableClass { class } => {
+                c.dynamodb
+                    .update_table()
+                    .table_name(name)
+                    .table_class(ddb::types::TableClass::from(class.aws_name()))
+                    .send()
+                    .await
+                    .map_err(|e| c.fail("UpdateTable", e))?;
+            }
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::plan::capacity::{BillingMode, OnDemandThroughput, TableClass, Throughput};
 use crate::plan::model::{AccountId, Location, Region};
 
 pub mod aws;
@@ -247,6 +248,52 @@ pub struct TableFacts {
     /// When and from what DynamoDB says the table was made.
     #[serde(default)]
     pub origin: TableOrigin,
+    /// Billing mode, capacity and class.
+    #[serde(default)]
+    pub capacity: TableCapacity,
+}
+
+/// Capacity and class of a table or index, as `DescribeTable` reports them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableCapacity {
+    /// `BillingModeSummary.BillingMode` (provisioned when DynamoDB omits it).
+    pub billing_mode: Option<BillingMode>,
+    /// `ProvisionedThroughput` of a provisioned table.
+    pub throughput: Option<Throughput>,
+    /// `OnDemandThroughput`, when a maximum is set.
+    pub on_demand: Option<OnDemandThroughput>,
+    /// `TableClassSummary.TableClass` (standard when DynamoDB omits it).
+    pub table_class: Option<TableClass>,
+    /// Each global secondary index's capacity, by name.
+    #[serde(default)]
+    pub indexes: BTreeMap<String, IndexCapacity>,
+}
+
+/// Capacity of a global secondary index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexCapacity {
+    /// `ProvisionedThroughput` (provisioned tables).
+    pub throughput: Option<Throughput>,
+    /// `OnDemandThroughput`, when a maximum is set (on-demand tables).
+    pub on_demand: Option<OnDemandThroughput>,
+}
+
+/// The capacity overrides of a DynamoDB restore (`RestoreTableFromBackup`,
+/// `RestoreTableToPointInTime`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityOverride {
+    /// `BillingModeOverride`.
+    pub billing_mode: BillingMode,
+    /// `ProvisionedThroughputOverride` (provisioned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<Throughput>,
+    /// `OnDemandThroughputOverride` (on-demand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand: Option<OnDemandThroughput>,
+    /// Each index's capacity in `GlobalSecondaryIndexOverride` (the request
+    /// then lists every kept index: a provisioned table's carries throughput).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub indexes: BTreeMap<String, IndexCapacity>,
 }
 
 /// Where a table came from, as `DescribeTable` reports it
@@ -387,8 +434,13 @@ pub enum RestoreRequest {
         target_table_name: String,
         /// `SSESpecificationOverride`.
         sse: SseRequest,
-        /// `GlobalSecondaryIndexOverride`, when indexes are dropped.
+        /// `GlobalSecondaryIndexOverride`, when indexes are dropped (or
+        /// capacity is overridden).
         indexes: Option<Vec<IndexDef>>,
+        /// `BillingModeOverride`, `ProvisionedThroughputOverride`,
+        /// `OnDemandThroughputOverride` and the indexes' capacity.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        capacity: Option<CapacityOverride>,
     },
     /// DynamoDB `RestoreTableToPointInTime`.
     RestoreTableToPointInTime {
@@ -400,8 +452,13 @@ pub enum RestoreRequest {
         restore_date_time: Option<DateTime<Utc>>,
         /// `SSESpecificationOverride`.
         sse: SseRequest,
-        /// `GlobalSecondaryIndexOverride`, when indexes are dropped.
+        /// `GlobalSecondaryIndexOverride`, when indexes are dropped (or
+        /// capacity is overridden).
         indexes: Option<Vec<IndexDef>>,
+        /// `BillingModeOverride`, `ProvisionedThroughputOverride`,
+        /// `OnDemandThroughputOverride` and the indexes' capacity.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        capacity: Option<CapacityOverride>,
     },
 }
 
@@ -561,6 +618,26 @@ pub enum TableChange {
         /// The alarm, its `TableName` dimension naming the restored table.
         alarm: Box<settings::Alarm>,
     },
+    /// `UpdateTable BillingMode`, `ProvisionedThroughput`, `OnDemandThroughput`
+    /// and `GlobalSecondaryIndexUpdates` (each index's capacity).
+    Capacity {
+        /// Billing mode.
+        billing_mode: BillingMode,
+        /// Provisioned capacity of the table.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        throughput: Option<Throughput>,
+        /// On-demand maximum of the table.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_demand: Option<OnDemandThroughput>,
+        /// Each index's capacity.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        indexes: BTreeMap<String, IndexCapacity>,
+    },
+    /// `UpdateTable TableClass`.
+    TableClass {
+        /// Table class.
+        class: TableClass,
+    },
 }
 
 impl TableChange {
@@ -568,7 +645,10 @@ impl TableChange {
     pub fn operation(&self) -> &'static str {
         match self {
             Self::PointInTimeRecovery { .. } => "UpdateContinuousBackups",
-            Self::DeletionProtection { .. } | Self::Stream { .. } => "UpdateTable",
+            Self::DeletionProtection { .. }
+            | Self::Stream { .. }
+            | Self::Capacity { .. }
+            | Self::TableClass { .. } => "UpdateTable",
             Self::Tags { .. } => "TagResource",
             Self::Ttl { .. } => "UpdateTimeToLive",
             Self::KinesisDestination { .. } => "EnableKinesisStreamingDestination",

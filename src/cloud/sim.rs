@@ -108,6 +108,7 @@ struct SimTable {
     /// Settings beyond the table's own (Kinesis, insights, scaling,
     /// policy, alarms), as applied.
     extras: Vec<TableChange>,
+    capacity: crate::cloud::TableCapacity,
 }
 
 #[derive(Debug, Clone)]
@@ -233,6 +234,7 @@ impl SimCloud {
                 tags: BTreeMap::new(),
                 origin: Default::default(),
                 extras: Vec::new(),
+                capacity: Default::default(),
             },
         );
     }
@@ -428,6 +430,7 @@ impl SimCloud {
                 tags: BTreeMap::new(),
                 origin: Default::default(),
                 extras: Vec::new(),
+                capacity: Default::default(),
             },
         );
         (end, fails)
@@ -564,6 +567,7 @@ impl CloudRead for SimCloud {
                 restore_in_progress: !active,
                 origin: t.origin.clone(),
                 table_id: Some(t.id.clone()),
+                capacity: t.capacity.clone(),
             }
         }))
     }
@@ -823,6 +827,18 @@ impl CloudWrite for SimCloud {
                 let created = self.clock.now();
                 if let Some(t) = st.tables.get_mut(&k) {
                     t.origin = request.origin_at(created);
+                    if let RestoreRequest::RestoreTableFromBackup {
+                        capacity: Some(c), ..
+                    }
+                    | RestoreRequest::RestoreTableToPointInTime {
+                        capacity: Some(c), ..
+                    } = request
+                    {
+                        t.capacity.billing_mode = Some(c.billing_mode);
+                        t.capacity.throughput = c.throughput;
+                        t.capacity.on_demand = c.on_demand;
+                        t.capacity.indexes = c.indexes.clone();
+                    }
                 }
                 self.lose_answer(&mut st, op)?;
                 Ok(StartedRestore::Table { arn })
@@ -884,6 +900,18 @@ impl CloudWrite for SimCloud {
                 }
                 t.stream = view_type.clone();
             }
+            TableChange::Capacity {
+                billing_mode,
+                throughput,
+                on_demand,
+                indexes,
+            } => {
+                t.capacity.billing_mode = Some(*billing_mode);
+                t.capacity.throughput = *throughput;
+                t.capacity.on_demand = *on_demand;
+                t.capacity.indexes = indexes.clone();
+            }
+            TableChange::TableClass { class } => t.capacity.table_class = Some(*class),
             TableChange::KinesisDestination { stream_arn, .. } => {
                 let on = t.extras.iter().any(|c| {
                     matches!(c, TableChange::KinesisDestination { stream_arn: s, .. } if s == stream_arn)
@@ -940,6 +968,7 @@ mod tests {
             restore_date_time: None,
             sse: SseRequest::Owned,
             indexes: None,
+            capacity: None,
         }
     }
 

@@ -412,6 +412,52 @@ fn gsi_json(indexes: &[IndexDef]) -> serde_json::Value {
         .collect()
 }
 
+fn throughput_json(t: &crate::plan::capacity::Throughput) -> serde_json::Value {
+    serde_json::json!({ "ReadCapacityUnits": t.read, "WriteCapacityUnits": t.write })
+}
+
+fn on_demand_json(t: &crate::plan::capacity::OnDemandThroughput) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    if let Some(v) = t.max_read {
+        m.insert("MaxReadRequestUnits".into(), v.into());
+    }
+    if let Some(v) = t.max_write {
+        m.insert("MaxWriteRequestUnits".into(), v.into());
+    }
+    m.into()
+}
+
+/// Adds a DynamoDB restore's capacity overrides to its parameters, each
+/// index's capacity inside its `GlobalSecondaryIndexOverride` entry.
+fn capacity_json(p: &mut serde_json::Value, capacity: Option<&crate::cloud::CapacityOverride>) {
+    let Some(c) = capacity else {
+        return;
+    };
+    p["BillingModeOverride"] = c.billing_mode.aws_name().into();
+    if let Some(t) = &c.throughput {
+        p["ProvisionedThroughputOverride"] = throughput_json(t);
+    }
+    if let Some(t) = &c.on_demand {
+        p["OnDemandThroughputOverride"] = on_demand_json(t);
+    }
+    if let Some(list) = p
+        .get_mut("GlobalSecondaryIndexOverride")
+        .and_then(|v| v.as_array_mut())
+    {
+        for entry in list {
+            let name = entry["IndexName"].as_str().unwrap_or_default().to_owned();
+            if let Some(ix) = c.indexes.get(&name) {
+                if let Some(t) = &ix.throughput {
+                    entry["ProvisionedThroughput"] = throughput_json(t);
+                }
+                if let Some(t) = &ix.on_demand {
+                    entry["OnDemandThroughput"] = on_demand_json(t);
+                }
+            }
+        }
+    }
+}
+
 /// The request in the AWS API's own parameter names, as the adapter sends it.
 pub fn request_view(request: &RestoreRequest) -> RequestView {
     let (service, parameters) = match request {
@@ -442,6 +488,7 @@ pub fn request_view(request: &RestoreRequest) -> RequestView {
             target_table_name,
             sse,
             indexes,
+            capacity,
         } => {
             let mut p = serde_json::json!({
                 "BackupArn": backup_arn,
@@ -451,6 +498,7 @@ pub fn request_view(request: &RestoreRequest) -> RequestView {
             if let Some(ix) = indexes {
                 p["GlobalSecondaryIndexOverride"] = gsi_json(ix);
             }
+            capacity_json(&mut p, capacity.as_ref());
             ("dynamodb", p)
         }
         RestoreRequest::RestoreTableToPointInTime {
@@ -459,6 +507,7 @@ pub fn request_view(request: &RestoreRequest) -> RequestView {
             restore_date_time,
             sse,
             indexes,
+            capacity,
         } => {
             let mut p = serde_json::json!({
                 "SourceTableArn": source_table_arn,
@@ -472,6 +521,7 @@ pub fn request_view(request: &RestoreRequest) -> RequestView {
             if let Some(ix) = indexes {
                 p["GlobalSecondaryIndexOverride"] = gsi_json(ix);
             }
+            capacity_json(&mut p, capacity.as_ref());
             ("dynamodb", p)
         }
     };
@@ -1065,6 +1115,38 @@ fn step_view(change: &TableChange) -> StepView {
                 alarm.period
             ),
         ),
+        TableChange::Capacity {
+            billing_mode,
+            throughput,
+            on_demand,
+            indexes,
+        } => ("UpdateTable", {
+            let mut d = format!("billing mode {}", billing_mode.aws_name());
+            if let Some(t) = throughput {
+                d.push_str(&format!(", throughput {}/{}", t.read, t.write));
+            }
+            if on_demand.is_some() {
+                d.push_str(&format!(
+                    ", on-demand maximum {}",
+                    crate::check::capacity::show_on_demand(*on_demand)
+                ));
+            }
+            for (name, ix) in indexes {
+                if let Some(t) = ix.throughput {
+                    d.push_str(&format!(", index {name} {}/{}", t.read, t.write));
+                }
+                if ix.on_demand.is_some() {
+                    d.push_str(&format!(
+                        ", index {name} on-demand maximum {}",
+                        crate::check::capacity::show_on_demand(ix.on_demand)
+                    ));
+                }
+            }
+            d
+        }),
+        TableChange::TableClass { class } => {
+            ("UpdateTable", format!("table class {}", class.aws_name()))
+        }
     };
     StepView {
         operation: operation.to_owned(),

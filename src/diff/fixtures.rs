@@ -94,6 +94,7 @@ pub(crate) fn restore(id: &str, table: &str) -> Restore {
             verify: None,
             ..AfterRestore::default()
         },
+        capacity: Default::default(),
         depends_on: Vec::new(),
         spans: Default::default(),
     }
@@ -145,6 +146,7 @@ fn table(name: &str, encryption: TableEncryption, indexes: Vec<IndexDef>) -> Tab
         restore_in_progress: false,
         origin: Default::default(),
         table_id: None,
+        capacity: Default::default(),
     }
 }
 

@@ -141,6 +141,7 @@ mod tests {
             deletion_protection: false,
             restore_in_progress: false,
             table_id: None,
+            capacity: Default::default(),
             origin: Default::default(),
         }
     }

@@ -1222,6 +1222,10 @@ impl<'a> Executor<'a> {
                 .await,
                 Call::Ok(d) if d.iter().any(|d| &d.stream_arn == stream_arn && d.is_on())
             ),
+            TableChange::Capacity { .. } | TableChange::TableClass { .. } => matches!(
+                self.call(ctx, i, "DescribeTable", false, || self.cloud.describe_table(scope, name)).await,
+                Call::Ok(Some(t)) if crate::check::capacity::in_effect(change, &t.capacity)
+            ),
             _ => false,
         }
     }
@@ -1385,6 +1389,18 @@ pub fn verify(spec: &RestoreSpec, table: &TableFacts, tally: Option<&ItemTally>)
                 want.join(", "),
                 have.join(", ")
             ),
+        });
+    }
+    if let Some(want) = &spec.expect.capacity {
+        let differences = crate::check::capacity::differences(want, &table.capacity);
+        checks.push(Check {
+            name: "capacity".to_owned(),
+            passed: differences.is_empty(),
+            detail: if differences.is_empty() {
+                "billing mode, capacity and table class as planned".to_owned()
+            } else {
+                differences.join("; ")
+            },
         });
     }
     if let Some(want) = spec.expect.item_count {

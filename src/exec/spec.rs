@@ -37,6 +37,10 @@ pub struct Expectations {
     /// The plan's data checks (`after_restore.verify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<crate::plan::verify::Verify>,
+    /// Billing mode, capacity and class the table must have once its
+    /// changes are applied, when the plan sets any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<crate::check::capacity::Expected>,
 }
 
 /// One restore as the executor runs it.
@@ -101,6 +105,7 @@ impl RestoreSpec {
                 item_count: r.recovery_point.as_ref().and_then(|rp| rp.item_count),
                 recovery_point_bytes: r.recovery_point.as_ref().and_then(|rp| rp.size_bytes),
                 data: None,
+                capacity: crate::check::capacity::expected(&r.request, &r.changes),
             },
             blocked,
         }
@@ -133,6 +138,18 @@ impl RestoreSpec {
             expect: Expectations::default(),
             blocked: None,
         };
+        // Offline the original is unknown: the capacity the plan names is
+        // sent as written (a capacity only the original could supply is left out).
+        if let Ok((request, changes)) = crate::check::capacity::apply(
+            &restore.capacity,
+            spec.request.clone(),
+            spec.changes.clone(),
+            None,
+            rp.as_ref().and_then(|rp| rp.indexes.as_deref()),
+        ) {
+            spec.request = request;
+            spec.changes = changes;
+        }
         spec.estimated_seconds = model.estimate(bytes, spec.is_native());
         spec
     }

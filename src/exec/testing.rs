@@ -30,6 +30,7 @@ pub(crate) fn restore(i: usize, depends_on: Vec<String>) -> Restore {
         encryption: Encryption::DynamodbOwned,
         indexes: None,
         after_restore: AfterRestore::default(),
+        capacity: Default::default(),
         depends_on,
         spans: RestoreSpans::default(),
     }

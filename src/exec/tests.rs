@@ -788,6 +788,7 @@ fn the_aws_managed_key_reported_by_its_arn_verifies_as_managed() {
         restore_in_progress: false,
         origin: Default::default(),
         table_id: None,
+        capacity: Default::default(),
     };
     assert_eq!(key_to_classify(spec, &table), Some(managed));
     let failed = |t: &TableFacts| verify(spec, t, None).iter().filter(|c| !c.passed).count();

@@ -329,6 +329,7 @@ fn evidence_must_name_the_source_the_time_and_a_creation_after_the_intent() {
         deletion_protection: false,
         restore_in_progress: false,
         table_id: None,
+        capacity: Default::default(),
         origin,
     };
     let good = spec.request.origin_at(now + chrono::Duration::seconds(2));

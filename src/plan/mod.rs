@@ -23,6 +23,7 @@ use crate::graph::DependencyGraph;
 use crate::plan::model::Plan;
 use crate::plan::tree::{Node, Segment, Value};
 
+pub mod capacity;
 mod copied;
 pub mod fingerprint;
 pub mod ids;

@@ -320,6 +320,9 @@ pub struct Restore {
     pub indexes: Option<Vec<String>>,
     /// Settings re-applied after the restore.
     pub after_restore: AfterRestore,
+    /// Capacity and class of the restored table (each unset key: the original's).
+    #[serde(skip_serializing_if = "crate::plan::capacity::Capacity::is_unset")]
+    pub capacity: crate::plan::capacity::Capacity,
     /// Ids this restore waits for.
     pub depends_on: Vec<String>,
     /// Source positions.

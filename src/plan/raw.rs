@@ -147,6 +147,16 @@ pub struct RawDefaults {
     pub source: Option<RawLocation>,
     /// Per-field overrides of the plan's `target`.
     pub target: Option<RawTarget>,
+
+    // Capacity and class of the restored table; each defaults to the original's.
+    /// `on-demand` or `provisioned`; default: the original's.
+    pub billing_mode: Option<crate::plan::capacity::RawBillingMode>,
+    /// Provisioned capacity of the table and of each kept GSI.
+    pub throughput: Option<crate::plan::capacity::RawThroughput>,
+    /// Most request units per second of an on-demand table (and of each kept GSI).
+    pub on_demand_throughput: Option<crate::plan::capacity::RawOnDemandThroughput>,
+    /// `standard` or `standard-infrequent-access`; default: the original's.
+    pub table_class: Option<crate::plan::capacity::RawTableClass>,
 }
 
 /// One restore.
@@ -179,6 +189,16 @@ pub struct RawRestore {
     pub source: Option<RawLocation>,
     /// Per-field overrides of the plan's `target`.
     pub target: Option<RawTarget>,
+
+    // Capacity and class of the restored table; each defaults to the original's.
+    /// `on-demand` or `provisioned`; default: the original's.
+    pub billing_mode: Option<crate::plan::capacity::RawBillingMode>,
+    /// Provisioned capacity of the table and of each kept GSI.
+    pub throughput: Option<crate::plan::capacity::RawThroughput>,
+    /// Most request units per second of an on-demand table (and of each kept GSI).
+    pub on_demand_throughput: Option<crate::plan::capacity::RawOnDemandThroughput>,
+    /// `standard` or `standard-infrequent-access`; default: the original's.
+    pub table_class: Option<crate::plan::capacity::RawTableClass>,
 }
 
 /// A table selector: which tables of the source account and Region a

@@ -30,7 +30,7 @@ use crate::plan::model::{
 };
 use crate::plan::raw::{
     RawAfterRestore, RawEncryption, RawEncryptionType, RawLocation, RawOnFailure, RawPlan,
-    RawRecoveryPoint, RawStream, RawTarget, RawTtl,
+    RawRecoveryPoint, RawRestore, RawStream, RawTarget, RawTtl,
 };
 use crate::plan::rules;
 use crate::plan::tree::{Node, Segment};
@@ -304,6 +304,8 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
         let ok = outcome.ok;
         let (entry_span, table_span, id_span) = (entry.entry_span, entry.table_span, entry.id_span);
 
+        let capacity = restore_capacity(&mut cx, raw, r, &id, &base);
+        let ok = ok && capacity.is_some();
         let after_restore =
             merge_after_restore(defaults.after_restore.as_ref(), own.after_restore.as_ref());
         let indexes = own.indexes.clone().or_else(|| defaults.indexes.clone());
@@ -354,6 +356,7 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
                     encryption,
                     indexes,
                     after_restore,
+                    capacity: capacity.unwrap_or_default(),
                     depends_on: r.depends_on.clone(),
                     spans,
                 });
@@ -854,7 +857,23 @@ fn recovery_point_location(cx: &mut Ctx<'_>, _: &mut Seen, o: &Outcome<'_>) -> b
     if &arn_loc == tgt {
         return true;
     }
+    // DynamoDB restores its own backups into another Region of the same
+    // account (the request then carries an explicit SSESpecificationOverride).
+    let dynamodb_backup = matches!(rp, RecoveryPointSelector::DynamoDbBackupArn { .. });
+    if dynamodb_backup && arn_loc.account == tgt.account {
+        return true;
+    }
     let id = o.entry.id;
+    let help = if dynamodb_backup {
+        format!(
+            "a DynamoDB backup restores only in its own account ({}): add a `copy:` step to this restore (AWS Backup StartCopyJob into `target.vault`; the backup must be an advanced DynamoDB backup, managed by AWS Backup) and restore the copy, or set this restore's `target.account` to \"{}\"",
+            arn_loc.account, arn_loc.account
+        )
+    } else {
+        format!(
+            "a restore runs where its recovery point is: add a `copy:` step to this restore (AWS Backup StartCopyJob into a vault in {tgt}), or set this restore's `target` to {arn_loc}"
+        )
+    };
     let f = Finding::error(
         rules::RECOVERY_POINT_ARN_LOCATION,
         format!("restore `{id}` restores in {tgt}, but its {kind} is in {arn_loc}"),
@@ -862,9 +881,7 @@ fn recovery_point_location(cx: &mut Ctx<'_>, _: &mut Seen, o: &Outcome<'_>) -> b
     .restore(id)
     .at(o.recovery_point.span.or(o.entry.entry_span))
     .label(format!("this {kind} lives in {arn_loc}"))
-    .help(format!(
-        "a restore runs where its recovery point is: copy the recovery point to {tgt} and use the copy's ARN, or set this restore's `target` to {arn_loc}"
-    ));
+    .help(help);
     cx.push(f);
     false
 }
@@ -1576,6 +1593,41 @@ fn malformed_key(arn: &str, span: Option<Span>, at: Option<(&Node, &[Segment])>)
         Some((root, p)) => crate::plan::tree::with_restore(f, root, p),
         None => f,
     }
+}
+
+/// The restore's capacity and class, its own keys over the defaults';
+/// `None` when a static capacity rule failed (already reported).
+fn restore_capacity(
+    cx: &mut Ctx<'_>,
+    raw: &RawPlan,
+    r: &RawRestore,
+    id: &str,
+    base: &[Segment],
+) -> Option<crate::plan::capacity::Capacity> {
+    use crate::plan::capacity::RawCapacity;
+    let own = RawCapacity {
+        billing_mode: r.billing_mode.as_ref(),
+        throughput: r.throughput.as_ref(),
+        on_demand_throughput: r.on_demand_throughput.as_ref(),
+        table_class: r.table_class.as_ref(),
+    };
+    let d = raw.defaults.as_ref();
+    let defaults = RawCapacity {
+        billing_mode: d.and_then(|d| d.billing_mode.as_ref()),
+        throughput: d.and_then(|d| d.throughput.as_ref()),
+        on_demand_throughput: d.and_then(|d| d.on_demand_throughput.as_ref()),
+        table_class: d.and_then(|d| d.table_class.as_ref()),
+    };
+    let root = cx.root;
+    // A key's span: the restore's own when it sets it, else the defaults'.
+    let span = |key: &str| {
+        let mut p = base.to_vec();
+        p.push(Segment::from(key));
+        root.at(&p)
+            .or_else(|| root.at(&[Segment::from("defaults"), Segment::from(key)]))
+            .map(|n| n.span)
+    };
+    crate::plan::capacity::resolve(id, own, defaults, &span, &mut cx.findings)
 }
 
 fn merge_after_restore(

@@ -105,6 +105,18 @@ pub const KMS_UNKNOWN_KEY: &str = "restoreplan::kms::unknown_key";
 /// `key` given with an encryption type that takes none.
 pub const KMS_UNUSED_KEY: &str = "restoreplan::kms::unused_key";
 
+// Capacity and class (`billing_mode`, `throughput`, `on_demand_throughput`, `table_class`).
+/// Capacity units below 1 (or an on-demand maximum below 1 and not -1), or an empty `on_demand_throughput`.
+pub const CAPACITY_RANGE: &str = "restoreplan::capacity::range";
+/// `throughput` with `billing_mode: on-demand`.
+pub const CAPACITY_THROUGHPUT_ON_DEMAND: &str = "restoreplan::capacity::throughput_on_demand";
+/// `on_demand_throughput` with `billing_mode: provisioned`.
+pub const CAPACITY_ON_DEMAND_PROVISIONED: &str = "restoreplan::capacity::on_demand_provisioned";
+/// Provisioned billing without `throughput` for an on-demand original (nothing to copy).
+pub const LIVE_CAPACITY_NEEDS_THROUGHPUT: &str = "restoreplan::capacity::needs_throughput";
+/// `throughput` or `on_demand_throughput` that contradicts the original's billing mode.
+pub const LIVE_CAPACITY_ORIGINAL_MODE: &str = "restoreplan::capacity::original_billing_mode";
+
 // Selectors (`select:` entries, expanded against the account's tables).
 /// A selector that matches no table.
 pub const SELECT_NO_MATCH: &str = "restoreplan::select::no_match";
@@ -256,7 +268,7 @@ const fn rule(code: &'static str, severity: Severity, stage: Stage, summary: &'s
 use Severity::{Error, Warning};
 
 /// Number of static rules (file and graph), which come first in [`REGISTRY`].
-const STATIC_RULES: usize = 49;
+const STATIC_RULES: usize = 52;
 
 /// Every static rule, in documentation order (each has a fixture under
 /// `tests/fixtures/rules/`).
@@ -469,7 +481,7 @@ pub const REGISTRY: &[Rule] = &[
         RECOVERY_POINT_ARN_LOCATION,
         Error,
         Stage::Static,
-        "a recovery point ARN in another account or Region than the restore runs in",
+        "a recovery point ARN in another account or Region than the restore runs in (a DynamoDB backup may restore in another Region of its account)",
     ),
     rule(
         INVALID_TIMESTAMP,
@@ -524,6 +536,24 @@ pub const REGISTRY: &[Rule] = &[
         Error,
         Stage::Static,
         "`key` with an encryption type that takes none",
+    ),
+    rule(
+        CAPACITY_RANGE,
+        Error,
+        Stage::Static,
+        "capacity units below 1, an on-demand maximum below 1 (and not -1), or an empty `on_demand_throughput`",
+    ),
+    rule(
+        CAPACITY_THROUGHPUT_ON_DEMAND,
+        Error,
+        Stage::Static,
+        "`throughput` with `billing_mode: on-demand`",
+    ),
+    rule(
+        CAPACITY_ON_DEMAND_PROVISIONED,
+        Error,
+        Stage::Static,
+        "`on_demand_throughput` with `billing_mode: provisioned`",
     ),
     rule(
         graph::UNKNOWN_DEPENDENCY,
@@ -728,6 +758,18 @@ pub const REGISTRY: &[Rule] = &[
         Warning,
         Stage::Live,
         "the original table could not be read, so a setting could not be copied",
+    ),
+    rule(
+        LIVE_CAPACITY_NEEDS_THROUGHPUT,
+        Error,
+        Stage::Live,
+        "provisioned billing without `throughput` where the original is on-demand",
+    ),
+    rule(
+        LIVE_CAPACITY_ORIGINAL_MODE,
+        Error,
+        Stage::Live,
+        "`throughput` or `on_demand_throughput` that contradicts the original's billing mode",
     ),
     rule(
         LIVE_UNKNOWN_INDEX,

@@ -107,6 +107,7 @@ pub fn random_plan(shape: Shape, seed: u64) -> (Vec<Restore>, Sizes) {
                 point_in_time_recovery: Some(Copyable::Set(true)),
                 ..AfterRestore::default()
             },
+            capacity: Default::default(),
             depends_on: deps.iter().map(|&d| format!("table-{d:05}")).collect(),
             spans: RestoreSpans::default(),
         });

@@ -13,6 +13,7 @@
 
 mod apply;
 mod apply_safety;
+mod capacity;
 mod examples;
 mod first_hour;
 mod graph;

@@ -152,6 +152,14 @@ impl Ctx<'_> {
             key.as_ref().map(|k| k.arn.as_str()),
             source_table.as_ref().map(|t| t.indexes.as_slice()),
         );
+        let (request, changes) = self.capacity(
+            r,
+            request,
+            changes,
+            source_table.as_ref(),
+            recovery_point.as_ref(),
+            &mut out,
+        );
         let size = recovery_point
             .as_ref()
             .and_then(|rp| rp.size_bytes)
@@ -709,6 +717,82 @@ impl Ctx<'_> {
         };
         // Check the replica itself: it has its own state.
         self.describe_key_as_target(r, &replica, out).await
+    }
+
+    /// The request and changes with the restore's capacity and class; a
+    /// capacity the original cannot supply is a finding (and nothing is
+    /// added).
+    pub(super) fn capacity(
+        &self,
+        r: &Restore,
+        request: RestoreRequest,
+        changes: Vec<TableChange>,
+        source_table: Option<&TableFacts>,
+        recovery_point: Option<&crate::cloud::RecoveryPoint>,
+        out: &mut Out<'_>,
+    ) -> (RestoreRequest, Vec<TableChange>) {
+        use crate::check::capacity::{Problem, apply};
+        let available = recovery_point
+            .and_then(|rp| rp.indexes.as_deref())
+            .or(source_table.map(|t| t.indexes.as_slice()));
+        let original = source_table.map(|t| &t.capacity);
+        match apply(
+            &r.capacity,
+            request.clone(),
+            changes.clone(),
+            original,
+            available,
+        ) {
+            Ok(done) => done,
+            Err(Problem::NeedsThroughput) => {
+                let why = match original.and_then(|o| o.billing_mode) {
+                    Some(_) => format!("the original table `{}` is on-demand", r.table),
+                    None => format!("the original table `{}` could not be read", r.table),
+                };
+                out.push(
+                    Finding::error(
+                        codes::CAPACITY_NEEDS_THROUGHPUT,
+                        format!(
+                            "restore `{}` asks for provisioned billing without `throughput`, and {why}: there is no provisioned capacity to copy",
+                            r.id
+                        ),
+                    )
+                    .at(r.spans.entry)
+                    .help("add `throughput: { read: N, write: N }` to this restore (or to `defaults`), or use `billing_mode: on-demand`"),
+                );
+                (request, changes)
+            }
+            Err(Problem::OriginalMode { key, original }) => {
+                let (mode, fix) = match original {
+                    crate::plan::capacity::BillingMode::OnDemand => (
+                        "on-demand",
+                        "add `billing_mode: provisioned` to switch the restored table to provisioned capacity, or remove `throughput`",
+                    ),
+                    crate::plan::capacity::BillingMode::Provisioned => (
+                        "provisioned",
+                        "add `billing_mode: on-demand` to switch the restored table to on-demand, or remove `on_demand_throughput`",
+                    ),
+                };
+                out.push(
+                    Finding::error(
+                        codes::CAPACITY_ORIGINAL_MODE,
+                        format!(
+                            "restore `{}` sets `{key}` without `billing_mode`, but the original table `{}` is {mode} (the restored table keeps the original's billing mode)",
+                            r.id, r.table
+                        ),
+                    )
+                    .at(r.spans.entry)
+                    .evidence(format!(
+                        "DescribeTable {} in {}: BillingMode {}",
+                        r.table,
+                        r.source,
+                        original.aws_name()
+                    ))
+                    .help(fix),
+                );
+                (request, changes)
+            }
+        }
     }
 
     pub(super) async fn changes(

@@ -100,7 +100,11 @@ impl Ctx<'_> {
         let (Some(region), Some(account)) = (arn_region(arn), arn_account(arn)) else {
             return;
         };
-        if region != target.region.as_str() || account != target.account.as_str() {
+        // A DynamoDB backup restores into another Region of its own account.
+        let dynamodb_backup = arn.starts_with("arn:aws:dynamodb:");
+        let elsewhere = account != target.account.as_str()
+            || (region != target.region.as_str() && !dynamodb_backup);
+        if elsewhere {
             out.push(
                 Finding::error(
                     codes::RP_WRONG_LOCATION,
@@ -112,9 +116,9 @@ impl Ctx<'_> {
                 .at(r.spans.recovery_point)
                 .evidence(arn.to_owned())
                 .help(if arn.starts_with("arn:aws:dynamodb:") {
-                    "DynamoDB backups restore in their own account and Region: copy the backup with AWS Backup into a vault where the restore runs, or restore there"
+                    "DynamoDB backups restore only in their own account: add a `copy:` step (the backup must be an advanced DynamoDB backup, managed by AWS Backup) and restore the copy, or restore in the backup's account"
                 } else {
-                    "copy the recovery point into a vault in the target account and Region (AWS Backup StartCopyJob) and use that copy"
+                    "add a `copy:` step to copy the recovery point into a vault in the target account and Region (AWS Backup StartCopyJob), or restore where it is"
                 }),
             );
         }

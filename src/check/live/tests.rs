@@ -99,6 +99,7 @@ impl CloudRead for OneTable {
             restore_in_progress: false,
             origin: Default::default(),
             table_id: None,
+            capacity: Default::default(),
         }))
     }
     async fn describe_pitr(&self, _: &Scope, _: &str) -> crate::cloud::CloudResult<PitrFacts> {
@@ -192,6 +193,7 @@ fn an_index_the_recovery_point_lacks_is_a_warning_with_a_suggestion() {
         deletion_protection: false,
         restore_in_progress: false,
         table_id: None,
+        capacity: Default::default(),
         origin: Default::default(),
     };
     unknown_indexes(r, None, Some(&table), &mut out);

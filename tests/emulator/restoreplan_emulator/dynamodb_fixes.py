@@ -13,6 +13,9 @@
   ResourceInUseException.
 - RestoreTableFromBackup also restores a backup of another Region of the
   same account, when the request carries an SSESpecificationOverride.
+- Capacity and class (BillingModeOverride, ProvisionedThroughputOverride,
+  OnDemandThroughputOverride, GSI override throughput, UpdateTable
+  TableClass/BillingMode/throughput/OnDemandThroughput) are table_capacity.py.
 - CreateTable validates SSESpecification.KMSMasterKeyId like a restore does
   and records the key's ARN (moto accepted any string).
 - Scan and GetItem report and book read capacity as AWS charges it
@@ -115,6 +118,9 @@ def _describe(self: Table, base_key: str = "TableDescription") -> dict[str, Any]
     summary = getattr(self, "_rp_restore_summary", None)
     if summary is not None:
         desc["RestoreSummary"] = dict(summary, RestoreInProgress=restoring)
+    from . import table_capacity
+
+    table_capacity.describe(self, desc)
     if not desc.get("GlobalSecondaryIndexes"):
         desc.pop("GlobalSecondaryIndexes", None)
     if not desc.get("LocalSecondaryIndexes"):
@@ -279,6 +285,7 @@ def build_restored_table(
     billing_mode: str | None = None,
     throughput: dict[str, Any] | None = None,
     restore_summary: dict[str, Any],
+    request: dict[str, Any] | None = None,
 ) -> Table:
     """A new table from a snapshot: schema, kept indexes, items and the given encryption.
 
@@ -308,6 +315,11 @@ def build_restored_table(
     table.indexes = lsis
     table.items = copy.deepcopy(source.items)
     table._rp_restore_summary = restore_summary
+    from . import table_capacity
+
+    # Class and on-demand maximum follow the source; a DynamoDB restore's
+    # capacity overrides (`request`) are validated and applied as AWS does.
+    table_capacity.restore_capacity(table, source, request)
     return table
 
 
@@ -401,6 +413,7 @@ def _restore_from_backup(ctx: Any, req: AwsRequest) -> Response:
         lsi_names=_override_names(params.get("LocalSecondaryIndexOverride"), "LocalSecondaryIndexOverride"),
         billing_mode=params.get("BillingModeOverride"),
         throughput=params.get("ProvisionedThroughputOverride"),
+        request=params,
         restore_summary={
             "SourceBackupArn": backup.arn,
             "SourceTableArn": backup.table.table_arn,
@@ -476,6 +489,7 @@ def _restore_to_point_in_time(ctx: Any, req: AwsRequest) -> Response:
         lsi_names=_override_names(params.get("LocalSecondaryIndexOverride"), "LocalSecondaryIndexOverride"),
         billing_mode=params.get("BillingModeOverride"),
         throughput=params.get("ProvisionedThroughputOverride"),
+        request=params,
         restore_summary={"SourceTableArn": source.table_arn, "RestoreDateTime": restore_time},
     )
     ctx.engine.check_capacity(req.account)
@@ -533,6 +547,12 @@ def handle(ctx: Any, req: AwsRequest, call_moto: Any) -> Response | None:
                     "ResourceInUseException",
                     f"Attempt to change a resource which is still in use: Table is being restored: {table.table_arn}",
                 )
+        if req.operation == "UpdateTable":
+            table = _table_named(req, req.json())
+            if table is not None:
+                from . import table_capacity
+
+                return table_capacity.handle_update(req, table, call_moto)
         from . import dynamodb_extras
 
         if req.operation in dynamodb_extras.OPERATIONS:

@@ -23,6 +23,7 @@ pub fn restore(table: &str, source: (&str, &str), target: (&str, &str), name: &s
         encryption: Encryption::DynamodbOwned,
         indexes: None,
         after_restore: AfterRestore::default(),
+        capacity: Default::default(),
         depends_on: Vec::new(),
         spans: RestoreSpans::default(),
     }
