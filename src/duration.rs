@@ -125,9 +125,71 @@ impl DurationModel {
     }
 }
 
+/// Read units per second an on-demand table is read at by verification,
+/// before `verify.max_read_fraction` (DynamoDB's initial on-demand
+/// throughput).
+pub const ON_DEMAND_READ_UNITS: f64 = 4000.0;
+
+/// The window verification paces its reads over: the pages answered in
+/// any window this long consume at most the read rate (a metered second
+/// plus a margin for where DynamoDB's second boundaries fall).
+pub const PACING_WINDOW_SECONDS: f64 = 1.05;
+
+/// Read units of the largest `Scan` page: 1 MB, eventually consistent.
+pub const MAX_PAGE_UNITS: f64 = 128.0;
+
+/// Seconds a `Scan` of `size_bytes` takes at `rate` read units per second
+/// (eventually consistent: half a unit per 4 KB).
+pub fn scan_seconds(size_bytes: u64, rate: f64) -> f64 {
+    let units = size_bytes.div_ceil(4096) as f64 * 0.5;
+    units / rate.max(0.5)
+}
+
+/// Seconds the data checks of a restore of `size_bytes` take, as the
+/// estimates count them: the paced item count (`verify.items`, at the
+/// on-demand rate times `max_read_fraction`, as many whole pages of at
+/// most 1 MB as fit in the rate per pacing window); `GetItem` of each key and the user command are not
+/// counted (one read each; a command's time is its own).
+pub fn verify_seconds(v: &crate::plan::verify::Verify, size_bytes: u64) -> f64 {
+    if v.items.is_none() {
+        return 0.0;
+    }
+    let rate = (ON_DEMAND_READ_UNITS * v.max_read_fraction).max(0.5);
+    // Whole pages of at most 1 MB fit in a window's rate.
+    let page = MAX_PAGE_UNITS - 0.5;
+    let filled = if rate > page {
+        (rate / page).floor() * page
+    } else {
+        rate
+    };
+    let secs = scan_seconds(size_bytes, filled) * PACING_WINDOW_SECONDS;
+    match v.timeout_seconds {
+        Some(t) => secs.min(t as f64),
+        None => secs,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scan_takes_its_units_over_the_rate() {
+        // 1 GiB: 262144 pages of 4 KB, half a unit each, at 100 units/s.
+        assert!((scan_seconds(1 << 30, 100.0) - 1310.72).abs() < 1e-6);
+    }
+
+    #[test]
+    fn verification_time_is_the_paced_count_bounded_by_the_timeout() {
+        let mut v = crate::plan::verify::Verify::default();
+        assert_eq!(verify_seconds(&v, 1 << 30), 0.0);
+        v.items = Some(Default::default());
+        // 131072 units, 15 pages of 127.5 units per 1.05 s window.
+        let want = 131072.0 / (15.0 * 127.5) * 1.05;
+        assert!((verify_seconds(&v, 1 << 30) - want).abs() < 1e-6);
+        v.timeout_seconds = Some(30);
+        assert_eq!(verify_seconds(&v, 1 << 30), 30.0);
+    }
 
     #[test]
     fn duration_is_overhead_plus_size_over_throughput() {

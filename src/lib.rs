@@ -33,6 +33,7 @@ pub mod diag;
 pub mod diff;
 pub mod duration;
 pub mod exec;
+pub mod export;
 pub mod graph;
 pub mod init;
 // The plan module's items are not yet narrowed to `pub(crate)`.

@@ -224,6 +224,16 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
         return Err(Error::Message("pass PLAN or --resume RUN".to_owned()));
     };
     let loaded = load_or_report(path, &args.compile, out)?;
+    if let crate::plan::engine::Engine::StepFunctions { name, .. } =
+        &loaded.plan.header().execution.engine
+    {
+        return Err(Error::Message(format!(
+            "this plan runs on AWS Step Functions (`execution.engine: step-functions`, state machine `{name}`); \
+             nothing was started: export it with `restoreplan export step-functions {} --out DIR` and deploy it \
+             (docs/step-functions.md), or set `engine: local` to run it from here",
+            path.display()
+        )));
+    }
     // The checks before the run are spaced like the run's own calls.
     let read = args.aws.read_only_paced(args.max_requests_per_second);
     let loaded = crate::cli::select::expand_or_report(loaded, &read, &args.compile, out)?;

@@ -1,7 +1,7 @@
 //! `restoreplan completions SHELL`: shell completion scripts.
 //!
 //! clap generates the static part; run ids (`apply --resume RUN`,
-//! `teardown RUN`, `unlock RUN`, `promote RUN`, `runs --report RUN`) are
+//! `teardown RUN`, `unlock RUN`, `promote RUN`, `verify RUN`, `runs --report RUN`) are
 //! the folders of the runs directory
 //! (`RESTOREPLAN_RUNS_DIR`, default `.restoreplan/runs`), listed when
 //! completing, for bash, zsh and fish.
@@ -31,7 +31,7 @@ _restoreplan_run_ids() {
 }
 _restoreplan_with_run_ids() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
-    if [[ "$prev" == "--resume" || ( "$prev" == "teardown" && "$cur" != -* ) ]]; then
+    if [[ "$prev" == "--resume" || ( ( "$prev" == "teardown" || "$prev" == "verify" ) && "$cur" != -* ) ]]; then
         COMPREPLY=($(_restoreplan_run_ids "$cur"))
         return 0
     fi
@@ -61,6 +61,7 @@ function __restoreplan_run_ids
 end
 complete -c restoreplan -n "__fish_seen_subcommand_from apply" -l resume -r -f -a "(__restoreplan_run_ids)"
 complete -c restoreplan -n "__fish_seen_subcommand_from teardown" -f -a "(__restoreplan_run_ids)"
+complete -c restoreplan -n "__fish_seen_subcommand_from verify" -f -a "(__restoreplan_run_ids)"
 "#;
 
 /// The completion script for `shell`.
@@ -107,8 +108,8 @@ mod tests {
         assert!(z.contains(":RUN:_restoreplan_run_ids'"), "--resume");
         assert_eq!(
             z.matches("_restoreplan_run_ids'").count(),
-            6,
-            "--resume, runs --report/--gantt, teardown, unlock and promote RUN"
+            8,
+            "--resume, runs --report/--gantt, teardown, unlock, promote, verify RUN and export --run"
         );
         assert!(script(Shell::Fish).contains("-l resume -r -f -a \"(__restoreplan_run_ids)\""));
     }

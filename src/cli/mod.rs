@@ -23,6 +23,7 @@ pub mod audit;
 pub mod aws;
 pub mod completions;
 pub mod diff;
+pub mod export;
 pub mod graph;
 pub mod init;
 pub mod plan;
@@ -36,6 +37,7 @@ pub mod state;
 pub mod teardown;
 pub mod unlock;
 pub mod validate;
+pub mod verify;
 
 /// Exit statuses, documented in `docs/cli.md` ("Exit status").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -187,6 +189,10 @@ pub enum Command {
     Promote(promote::Args),
     /// Set up a shared run-state backend (`state init URL`).
     State(state::Args),
+    /// Write a plan for another engine: an AWS Step Functions state machine, its IAM policy and a CloudFormation template.
+    Export(export::Args),
+    /// Run the verification of a finished run again: every check with its evidence, reported to AWS Backup.
+    Verify(verify::Args),
 }
 
 /// Output settings shared by every command.
@@ -285,6 +291,8 @@ fn dispatch(command: Command, out: Output) -> Result {
         Command::Promote(args) => promote::run(&args, out),
         Command::State(args) => state::run(&args, out),
         Command::Init(args) => init::run(&args, out),
+        Command::Export(args) => export::run(&args, out),
+        Command::Verify(args) => verify::run(&args, out),
     }
 }
 

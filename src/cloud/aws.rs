@@ -1578,6 +1578,34 @@ impl CloudRead for AwsCloud {
         })
     }
 
+    async fn command_access(&self, scope: &Scope) -> CloudResult<super::data::CommandAccess> {
+        use aws_credential_types::provider::ProvideCredentials;
+        // The identity is checked first: a command never gets credentials
+        // of another account than the one it acts in.
+        self.at(scope).await?;
+        let conf = self.account_config(scope.account.as_str()).await;
+        let fail = |message: String| {
+            let mut e =
+                CloudError::new(ErrorKind::Other, "GetCredentials", "NoCredentials", message);
+            e.identity = Some(self.access(scope.account.as_str()).describe());
+            e
+        };
+        let provider = conf
+            .credentials_provider()
+            .ok_or_else(|| fail("no credentials are configured for this account".to_owned()))?;
+        let creds = provider
+            .provide_credentials()
+            .await
+            .map_err(|e| fail(format!("the credentials could not be loaded: {e}")))?;
+        Ok(super::data::CommandAccess {
+            access_key_id: creds.access_key_id().to_owned(),
+            secret_access_key: creds.secret_access_key().to_owned(),
+            session_token: creds.session_token().map(str::to_owned),
+            region: scope.region.as_str().to_owned(),
+            endpoint: conf.endpoint_url().map(str::to_owned),
+        })
+    }
+
     async fn describe_ttl(&self, scope: &Scope, name: &str) -> CloudResult<TtlFacts> {
         let c = self.at(scope).await?;
         let out = c
@@ -1992,6 +2020,27 @@ impl CloudWrite for AwsCloud {
     async fn remove_setting(&self, scope: &Scope, change: &TableChange) -> CloudResult<()> {
         let c = self.at(scope).await?;
         settings::remove(&c, change).await
+    }
+
+    async fn put_restore_validation(
+        &self,
+        scope: &Scope,
+        job_id: &str,
+        status: super::data::ValidationStatus,
+        message: &str,
+    ) -> CloudResult<()> {
+        let c = self.at(scope).await?;
+        c.backup
+            .put_restore_validation_result()
+            .restore_job_id(job_id)
+            .validation_status(backup::types::RestoreValidationStatus::from(
+                status.as_str(),
+            ))
+            .validation_status_message(message)
+            .send()
+            .await
+            .map_err(|e| c.fail("PutRestoreValidationResult", e))?;
+        Ok(())
     }
 
     async fn delete_table(&self, scope: &Scope, name: &str) -> CloudResult<()> {

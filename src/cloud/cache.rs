@@ -256,6 +256,10 @@ impl<C: CloudRead> CloudRead for Cached<C> {
         self.inner.get_item(scope, name, key).await
     }
 
+    async fn command_access(&self, scope: &Scope) -> CloudResult<super::data::CommandAccess> {
+        self.inner.command_access(scope).await
+    }
+
     async fn describe_table(&self, scope: &Scope, name: &str) -> CloudResult<Option<TableFacts>> {
         self.tables
             .get(k(scope, &[name]), || self.inner.describe_table(scope, name))

@@ -117,6 +117,55 @@ pub fn show_key(key: &BTreeMap<String, String>) -> String {
     format!("{{{}}}", parts.join(", "))
 }
 
+/// What a verification command needs to act in the target account as
+/// restoreplan does there: the credentials of the identity used for that
+/// account, its Region, and the endpoint override when one is in use.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CommandAccess {
+    /// `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: String,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: String,
+    /// `AWS_SESSION_TOKEN`, for temporary credentials.
+    pub session_token: Option<String>,
+    /// `AWS_REGION`.
+    pub region: String,
+    /// `AWS_ENDPOINT_URL`, when every service is reached at one endpoint.
+    pub endpoint: Option<String>,
+}
+
+impl std::fmt::Debug for CommandAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret or the token.
+        f.debug_struct("CommandAccess")
+            .field("access_key_id", &self.access_key_id)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The verdict reported to AWS Backup for a restore job
+/// (`PutRestoreValidationResult` `ValidationStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ValidationStatus {
+    /// Every check passed.
+    Successful,
+    /// A check failed or timed out.
+    Failed,
+}
+
+impl ValidationStatus {
+    /// As AWS Backup spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValidationStatus::Successful => "SUCCESSFUL",
+            ValidationStatus::Failed => "FAILED",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -905,6 +905,19 @@ pub trait CloudRead: Send + Sync {
         Err(not_supported("DescribeAlarms"))
     }
 
+    /// The credentials, Region and endpoint a verification command gets to
+    /// act in `scope`'s account as this process does there, once the
+    /// credentials are shown to be of that account.
+    async fn command_access(&self, scope: &Scope) -> CloudResult<data::CommandAccess> {
+        let _ = scope;
+        Err(CloudError::new(
+            ErrorKind::Other,
+            "GetCredentials",
+            "NotSupported",
+            "this cloud has no credentials to hand to a command",
+        ))
+    }
+
     /// `GetItem` of `key` (strongly consistent, key attributes only).
     async fn get_item(
         &self,
@@ -965,6 +978,24 @@ pub trait CloudWrite: CloudRead {
     async fn remove_setting(&self, scope: &Scope, change: &TableChange) -> CloudResult<()> {
         let _ = (scope, change);
         Ok(())
+    }
+
+    /// AWS Backup `PutRestoreValidationResult`: the verdict of the checks
+    /// of restore job `job_id`.
+    async fn put_restore_validation(
+        &self,
+        scope: &Scope,
+        job_id: &str,
+        status: data::ValidationStatus,
+        message: &str,
+    ) -> CloudResult<()> {
+        let _ = (scope, job_id, status, message);
+        Err(CloudError::new(
+            ErrorKind::Other,
+            "PutRestoreValidationResult",
+            "NotSupported",
+            "this cloud cannot take validation results",
+        ))
     }
 }
 

@@ -448,6 +448,11 @@ impl SimCloud {
     }
 }
 
+/// Items of a simulated table: its count, or one per KB of its size.
+fn sim_items(t: &SimTable) -> u64 {
+    t.item_count.unwrap_or(t.size_bytes / 1024).max(1)
+}
+
 fn not_modelled(op: &str) -> CloudError {
     CloudError::new(
         ErrorKind::Other,
@@ -570,6 +575,78 @@ impl CloudRead for SimCloud {
                 capacity: t.capacity.clone(),
             }
         }))
+    }
+
+    async fn data_facts(&self, scope: &Scope, name: &str) -> CloudResult<super::data::DataFacts> {
+        let mut st = self.lock();
+        self.enter(&mut st, "DescribeTable")?;
+        let t = st.tables.get(&key(scope, name)).ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::NotFound,
+                "DescribeTable",
+                "ResourceNotFoundException",
+                format!("table {name} not found (simulated)"),
+            )
+        })?;
+        Ok(super::data::DataFacts {
+            key_schema: Vec::new(),
+            read_capacity: None,
+            max_read_units: None,
+            size_bytes: t.size_bytes,
+            item_count: sim_items(t),
+        })
+    }
+
+    /// A page of a simulated table's items, each of the table's average
+    /// size, consuming what DynamoDB would (half a unit per started 4 KB).
+    async fn count_page(
+        &self,
+        scope: &Scope,
+        name: &str,
+        segment: u32,
+        total: u32,
+        limit: u32,
+        start: Option<super::data::ItemKey>,
+    ) -> CloudResult<super::data::CountPage> {
+        let mut st = self.lock();
+        self.enter(&mut st, "Scan")?;
+        let t = st.tables.get(&key(scope, name)).ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::NotFound,
+                "Scan",
+                "ResourceNotFoundException",
+                format!("table {name} not found (simulated)"),
+            )
+        })?;
+        let n = sim_items(t);
+        let total = u64::from(total.max(1));
+        let (lo, hi) = (
+            n * u64::from(segment) / total,
+            n * (u64::from(segment) + 1) / total,
+        );
+        let from = start
+            .and_then(|k| match k.get("offset") {
+                Some(super::data::KeyValue::N(v)) => v.parse::<u64>().ok(),
+                _ => None,
+            })
+            .unwrap_or(lo)
+            .clamp(lo, hi);
+        let item_bytes = t.size_bytes / n.max(1);
+        // DynamoDB answers at most 1 MB of items per page.
+        let per_page = ((1u64 << 20) / item_bytes.max(1)).max(1);
+        let count = (hi - from).min(u64::from(limit.max(1))).min(per_page);
+        let consumed = (count * item_bytes).div_ceil(4096).max(1) as f64 * 0.5;
+        let next = (from + count < hi).then(|| {
+            super::data::ItemKey::from([(
+                "offset".to_owned(),
+                super::data::KeyValue::N((from + count).to_string()),
+            )])
+        });
+        Ok(super::data::CountPage {
+            count,
+            consumed,
+            next,
+        })
     }
 
     async fn describe_pitr(&self, scope: &Scope, name: &str) -> CloudResult<PitrFacts> {

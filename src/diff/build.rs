@@ -10,7 +10,7 @@ use super::model::{
     KeyView, Level, PlanInfo, RecoveryKind, RecoveryPointView, RequestView, RestoreView,
     SCHEMA_VERSION, Setting, SettingOutcome, SettingView, StepView, Summary, TableRef,
 };
-use super::predict::{AFTER_RESTORE_STEP_SECONDS, predict, timing};
+use super::predict::{AFTER_RESTORE_STEP_SECONDS, predict, verified_timing};
 use super::source::SourceSettings;
 use crate::check::live::LiveReport;
 use crate::check::request::kept_indexes;
@@ -70,7 +70,18 @@ pub fn build(
             resolved
                 .get(r.id.as_str())
                 .map_or_else(Default::default, |rr| {
-                    timing(rr.estimated_seconds, rr.changes.len())
+                    let bytes = rr
+                        .recovery_point
+                        .as_ref()
+                        .and_then(|rp| rp.size_bytes)
+                        .or_else(|| rr.source_table.as_ref().and_then(|t| t.size_bytes))
+                        .unwrap_or(0);
+                    let verify = r
+                        .after_restore
+                        .verify
+                        .as_ref()
+                        .map_or(0.0, |v| crate::duration::verify_seconds(v, bytes));
+                    verified_timing(rr.estimated_seconds, rr.changes.len(), verify)
                 })
         })
         .collect();

@@ -39,6 +39,19 @@ pub fn timing(estimated_seconds: f64, after_restore_steps: usize) -> Timing {
     }
 }
 
+/// [`timing`] with `verify_seconds` of data checks once the settings are
+/// applied ([`crate::duration::verify_seconds`]): the restore completes,
+/// and its dependents may start, after both.
+pub fn verified_timing(
+    estimated_seconds: f64,
+    after_restore_steps: usize,
+    verify_seconds: f64,
+) -> Timing {
+    let mut t = timing(estimated_seconds, after_restore_steps);
+    t.settle += verify_seconds.max(0.0);
+    t
+}
+
 /// The caps the executor runs `plan` under.
 pub fn caps(plan: &Plan) -> Caps {
     Caps {

@@ -134,6 +134,28 @@ pub enum Event {
         id: String,
         /// Every check, passed or not.
         checks: Vec<Check>,
+        /// When the verification began (the Gantt chart's verification bar).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        began: Option<DateTime<Utc>>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The verification's result was reported to AWS Backup for the
+    /// restore job (`PutRestoreValidationResult`), or the report failed.
+    ValidationReported {
+        /// Index in the plan.
+        index: usize,
+        /// Restore id.
+        id: String,
+        /// The AWS Backup restore job.
+        job_id: String,
+        /// `SUCCESSFUL` or `FAILED`.
+        status: crate::cloud::data::ValidationStatus,
+        /// The message sent.
+        message: String,
+        /// Why AWS Backup did not take it, when it did not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -225,6 +247,7 @@ impl Event {
             | Self::RestoreActive { at, .. }
             | Self::SettingApplied { at, .. }
             | Self::Verified { at, .. }
+            | Self::ValidationReported { at, .. }
             | Self::RestoreCompleted { at, .. }
             | Self::RestoreFailed { at, .. }
             | Self::RestoreSkipped { at, .. }

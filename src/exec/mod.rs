@@ -12,6 +12,7 @@
 //! the wall clock except through [`crate::clock::Clock`], or print — the engine emits
 //! [`events::Event`]s and renderers decide what people see.
 
+pub mod command;
 pub mod count;
 pub mod events;
 pub mod identity;
@@ -20,6 +21,7 @@ pub mod lock;
 pub mod objects;
 pub mod policy;
 pub mod render;
+pub mod reverify;
 pub mod runner;
 pub mod spec;
 pub mod start;

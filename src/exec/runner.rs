@@ -203,6 +203,18 @@ struct Ctx<'a> {
     attempts: Vec<u32>,
     /// `TableId` a failed earlier attempt's table was seen with.
     earlier_tables: Vec<Option<String>>,
+    /// The AWS Backup restore job of each restore, once known.
+    jobs: std::sync::Mutex<Vec<Option<String>>>,
+}
+
+impl Ctx<'_> {
+    /// Records restore `i`'s AWS Backup restore job.
+    fn set_job(&self, i: usize, id: &str) {
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = jobs.get_mut(i) {
+            *slot = Some(id.to_owned());
+        }
+    }
 }
 
 impl<'a> Executor<'a> {
@@ -256,6 +268,7 @@ impl<'a> Executor<'a> {
             intents: vec![false; n],
             attempts: vec![0; n],
             earlier_tables: vec![None; n],
+            jobs: std::sync::Mutex::new(vec![None; n]),
         };
         self.events.emit(Event::RunStarted {
             run_id: input.run_id.to_owned(),
@@ -284,6 +297,9 @@ impl<'a> Executor<'a> {
                 ctx.intents[i] = r.start_intents > 0;
                 ctx.attempts[i] = r.attempt;
                 ctx.earlier_tables[i] = r.earlier_table_id.clone();
+                if let Some(StartedRestore::Job { id }) = &r.handle {
+                    ctx.set_job(i, id);
+                }
                 let cause = match &r.phase {
                     Phase::Failed(c) | Phase::Skipped(c) => Some(c.clone()),
                     _ => None,
@@ -614,6 +630,9 @@ impl<'a> Executor<'a> {
                 Err(done) => return Ok(done),
             },
         };
+        if let StartedRestore::Job { id } = &handle {
+            ctx.set_job(i, id);
+        }
         let table_id = match self.wait_active(ctx, i, &handle, started_at).await? {
             Ok(id) => id,
             Err(done) => return Ok(done),
@@ -1111,66 +1130,25 @@ impl<'a> Executor<'a> {
                 at,
             });
         }
-        let table = called!(
-            self.call(ctx, i, "DescribeTable", false, || {
-                self.cloud.describe_table(scope, name)
-            })
-            .await,
-            |e| {
-                let transient = e.is_retryable();
-                self.fail_as(ctx, i, format!("verification failed: {e}"), transient)
+        let began = self.clock.now();
+        let checks = match self.verification(ctx, i).await {
+            data_checks::Verification::Checks(c) => c,
+            data_checks::Verification::Failed { cause, transient } => {
+                return self.fail_as(ctx, i, cause, transient);
             }
-        );
-        let Some(table) = table else {
-            return self.fail(
-                ctx,
-                i,
-                format!("table `{name}` disappeared before verification"),
-            );
+            data_checks::Verification::Interrupted => return Ok(Done::Interrupted),
         };
-        let table = match key_to_classify(spec, &table) {
-            Some(key) => {
-                let k = called!(
-                    self.call(ctx, i, "DescribeKey", false, || {
-                        self.cloud.describe_key(scope, key)
-                    })
-                    .await,
-                    |e| self.fail(ctx, i, format!("verification failed: {e}"))
-                );
-                table.with_key_manager(k.manager)
-            }
-            None => table,
-        };
-        // Count a small table exactly; a count that cannot be had falls
-        // back to the table's ItemCount (see `count::check`).
-        // A plan that counts with `verify.items` counts paced, below.
-        let paced = spec.expect.data.as_ref().is_some_and(|v| v.items.is_some());
-        let tally = match spec.expect.item_count {
-            Some(_) if !paced && count::should_scan(spec.expect.recovery_point_bytes) => match self
-                .call(ctx, i, "Scan", false, || {
-                    self.cloud
-                        .count_items(scope, name, count::EXACT_COUNT_MAX_PAGES)
-                })
-                .await
-            {
-                Call::Ok(t) => Some(t),
-                Call::Err(_) => None,
-                Call::Interrupted => return Ok(Done::Interrupted),
-            },
-            _ => None,
-        };
-        let mut checks = verify(spec, &table, tally.as_ref());
-        match self.data_checks(ctx, i).await {
-            Some(data) => checks.extend(data),
-            None => return Ok(Done::Interrupted),
-        }
         let at = self.clock.now();
         self.events.emit(Event::Verified {
             index: i,
             id: spec.id.clone(),
             checks: checks.clone(),
+            began: Some(began),
             at,
         });
+        if !self.report_validation(ctx, i, &checks).await {
+            return Ok(Done::Interrupted);
+        }
         let failed: Vec<String> = checks
             .iter()
             .filter(|c| !c.passed)

@@ -115,7 +115,8 @@ impl RestoreSpec {
     /// simulation: a recovery point synthesized with `bytes` (only its size
     /// matters for timing), the request and the after-restore settings
     /// built as for a live plan (`ttl: copy` adds no step: the original
-    /// table is not read), the estimate from `model`, nothing to verify.
+    /// table is not read), the estimate from `model`, and of the data
+    /// checks only the paced item count (`verify.items`).
     pub fn offline(
         plan: &str,
         restore: &Restore,
@@ -135,7 +136,20 @@ impl RestoreSpec {
             request: build_request(restore, rp.as_ref(), key_arn, None),
             changes: changes::planned(plan, &restore.after_restore, &changes::Original::default()),
             estimated_seconds: 0.0,
-            expect: Expectations::default(),
+            expect: Expectations {
+                // The simulated table is counted (in virtual time, paced as
+                // a real one); keys and commands need the real data.
+                data: restore.after_restore.verify.as_ref().and_then(|v| {
+                    v.items.map(|_| crate::plan::verify::Verify {
+                        // Simulated tables hold no real items: count, never judge.
+                        items: Some(Default::default()),
+                        keys: Vec::new(),
+                        command: None,
+                        ..v.clone()
+                    })
+                }),
+                ..Expectations::default()
+            },
             blocked: None,
         };
         // Offline the original is unknown: the capacity the plan names is

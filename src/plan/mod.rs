@@ -25,6 +25,7 @@ use crate::plan::tree::{Node, Segment, Value};
 
 pub mod capacity;
 mod copied;
+pub mod engine;
 pub mod fingerprint;
 pub mod ids;
 pub mod model;
@@ -172,6 +173,7 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
     reserved_tags(root, &mut findings);
     copied::stream_arns(root, &mut findings);
     verify::rules(root, &mut findings);
+    engine::rules(root, &mut findings);
     clock.lap("yaml tree");
     let instance = root.to_json();
     clock.lap("json form");

@@ -63,6 +63,8 @@ pub struct Execution {
     pub concurrency: u32,
     /// Failure policy.
     pub on_failure: OnFailure,
+    /// The engine that runs the plan (`execution.engine`).
+    pub engine: crate::plan::engine::Engine,
 }
 
 impl Execution {
@@ -75,6 +77,7 @@ impl Default for Execution {
         Self {
             concurrency: 10,
             on_failure: OnFailure::Continue,
+            engine: crate::plan::engine::Engine::Local,
         }
     }
 }
@@ -255,6 +258,9 @@ pub struct RestoreSpans {
     pub key: Option<Span>,
     /// Each `depends_on` item, in order.
     pub depends_on: Vec<Span>,
+    /// Each `after_restore.verify.keys` entry, in order (where the layer
+    /// that set them wrote it).
+    pub verify_keys: Vec<Option<Span>>,
 }
 
 impl GraphNode for Restore {

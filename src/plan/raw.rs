@@ -225,6 +225,10 @@ pub struct RawExecution {
     pub concurrency: Option<i64>,
     /// What to do when a restore fails (default `continue`).
     pub on_failure: Option<RawOnFailure>,
+    /// Which engine runs the plan: `local` (default) or `step-functions`.
+    pub engine: Option<crate::plan::engine::RawEngine>,
+    /// For `engine: step-functions`: the state machine's role and name.
+    pub step_functions: Option<crate::plan::engine::RawStepFunctions>,
 }
 
 /// Failure policy.

@@ -310,7 +310,16 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
             merge_after_restore(defaults.after_restore.as_ref(), own.after_restore.as_ref());
         let indexes = own.indexes.clone().or_else(|| defaults.indexes.clone());
 
+        // Where each `verify.keys` entry is written: the restore's own
+        // list wins over the defaults' (as the values do).
+        let keys_node =
+            verify_keys_node(node).or_else(|| verify_keys_node(cx.root.get("defaults")));
+        let verify_keys: Vec<Option<Span>> =
+            (0..after_restore.verify.as_ref().map_or(0, |v| v.keys.len()))
+                .map(|k| keys_node.and_then(|d| d.index(k)).map(|n| n.span))
+                .collect();
         let spans = RestoreSpans {
+            verify_keys,
             entry: entry_span,
             table: table_span,
             id: id_span,
@@ -1186,6 +1195,7 @@ fn execution(cx: &mut Ctx<'_>, raw: &RawPlan) -> Execution {
             RawOnFailure::Stop => OnFailure::Stop,
         };
     }
+    execution.engine = crate::plan::engine::resolve(&raw.name, e.engine, e.step_functions.as_ref());
     execution
 }
 
@@ -1671,6 +1681,13 @@ fn merge_after_restore(
         own.and_then(|o| o.verify.as_ref()),
     ]);
     out
+}
+
+/// The `after_restore.verify.keys` list under `n`.
+fn verify_keys_node(n: Option<&Node>) -> Option<&Node> {
+    n.and_then(|n| n.get("after_restore"))
+        .and_then(|n| n.get("verify"))
+        .and_then(|n| n.get("keys"))
 }
 
 fn table_name_finding(

@@ -56,6 +56,12 @@ pub const DURATION_INVALID: &str = "restoreplan::duration::invalid";
 pub const CONCURRENCY_RANGE: &str = "restoreplan::execution::concurrency_range";
 /// `execution.concurrency` above DynamoDB's 50 concurrent restores.
 pub const CONCURRENCY_ABOVE_QUOTA: &str = "restoreplan::execution::concurrency_above_quota";
+/// `engine: step-functions` without a role, or a role that is not a role ARN.
+pub const STEP_FUNCTIONS_ROLE: &str = "restoreplan::execution::step_functions_role";
+/// `execution.step_functions.name` that is not a state machine name.
+pub const STEP_FUNCTIONS_NAME: &str = "restoreplan::execution::step_functions_name";
+/// `verify.command` in a plan that runs on Step Functions.
+pub const VERIFY_COMMAND_ENGINE: &str = "restoreplan::verify::command_engine";
 /// Two restores with the same id.
 pub const DUPLICATE_ID: &str = "restoreplan::restore::duplicate_id";
 /// An id with characters outside `[A-Za-z0-9_.-]` or longer than 255.
@@ -184,6 +190,8 @@ pub const LIVE_TARGET_EXISTS: &str = "restoreplan::target::exists";
 pub const LIVE_SOURCE_UNREADABLE: &str = "restoreplan::source::unreadable";
 /// `indexes` names an index the recovery point (or original table) lacks.
 pub const LIVE_UNKNOWN_INDEX: &str = "restoreplan::plan::unknown_index";
+/// A `verify.keys` entry does not fit the table's key schema.
+pub const LIVE_VERIFY_KEY_SCHEMA: &str = "restoreplan::verify::key_schema";
 
 // The dry run (`plan`, `apply`).
 /// A setting of the original table is neither carried over nor re-applied.
@@ -268,7 +276,7 @@ const fn rule(code: &'static str, severity: Severity, stage: Stage, summary: &'s
 use Severity::{Error, Warning};
 
 /// Number of static rules (file and graph), which come first in [`REGISTRY`].
-const STATIC_RULES: usize = 52;
+const STATIC_RULES: usize = 55;
 
 /// Every static rule, in documentation order (each has a fixture under
 /// `tests/fixtures/rules/`).
@@ -392,6 +400,24 @@ pub const REGISTRY: &[Rule] = &[
         Warning,
         Stage::Static,
         "`execution.concurrency` above DynamoDB's 50 concurrent restores (warning)",
+    ),
+    rule(
+        STEP_FUNCTIONS_ROLE,
+        Error,
+        Stage::Static,
+        "`engine: step-functions` without `execution.step_functions.role`, or a role that is not a role ARN",
+    ),
+    rule(
+        STEP_FUNCTIONS_NAME,
+        Error,
+        Stage::Static,
+        "`execution.step_functions.name` outside 1–80 of `[A-Za-z0-9_-]`",
+    ),
+    rule(
+        VERIFY_COMMAND_ENGINE,
+        Error,
+        Stage::Static,
+        "`verify.command` in a plan whose engine is `step-functions` (only the local engine runs it)",
     ),
     rule(
         DUPLICATE_ID,
@@ -776,6 +802,12 @@ pub const REGISTRY: &[Rule] = &[
         Warning,
         Stage::Live,
         "`indexes` names an index the recovery point (or original table) lacks",
+    ),
+    rule(
+        LIVE_VERIFY_KEY_SCHEMA,
+        Error,
+        Stage::Live,
+        "a `verify.keys` entry does not fit the table's key schema",
     ),
     rule(
         SETTING_LOST,

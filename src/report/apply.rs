@@ -1,7 +1,7 @@
 //! What `apply` shows before it asks to start (or resume) a run: the plan's
 //! settings, the predicted RTO and the restores it will start.
 
-use crate::diff::predict::{predict, timing};
+use crate::diff::predict::{predict, verified_timing};
 use crate::exec::spec::RestoreSpec;
 use crate::plan::model::{OnFailure, Plan};
 
@@ -44,7 +44,12 @@ fn on_failure_name(p: OnFailure) -> &'static str {
 pub fn predicted_rto(plan: &Plan, specs: &[RestoreSpec]) -> String {
     let timings: Vec<_> = specs
         .iter()
-        .map(|s| timing(s.estimated_seconds, s.changes.len()))
+        .map(|s| {
+            let verify = s.expect.data.as_ref().map_or(0.0, |v| {
+                crate::duration::verify_seconds(v, s.expect.recovery_point_bytes.unwrap_or(0))
+            });
+            verified_timing(s.estimated_seconds, s.changes.len(), verify)
+        })
         .collect();
     let makespan = predict(plan, &timings).makespan.ceil() as u64;
     let objective = match plan.header().objectives.rto {

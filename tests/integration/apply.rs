@@ -217,15 +217,15 @@ pub fn ids_with(events: &[Value], kind: &str) -> BTreeSet<String> {
 /// A restore of the test plans: its id (also its table), what it depends
 /// on, its encryption and whether it sets every after-restore setting.
 #[derive(Debug, Clone)]
-struct Node {
-    id: String,
-    deps: Vec<String>,
-    encryption: &'static str,
-    settings: bool,
+pub struct Node {
+    pub id: String,
+    pub deps: Vec<String>,
+    pub encryption: &'static str,
+    pub settings: bool,
 }
 
 impl Node {
-    fn new(id: &str, deps: &[&str]) -> Node {
+    pub fn new(id: &str, deps: &[&str]) -> Node {
         Node {
             id: id.to_owned(),
             deps: deps.iter().map(|d| d.to_string()).collect(),
@@ -234,7 +234,7 @@ impl Node {
         }
     }
 
-    fn yaml(&self) -> String {
+    pub fn yaml(&self) -> String {
         let mut s = format!("  - table: {}\n", self.id);
         if !self.deps.is_empty() {
             s.push_str(&format!("    depends_on: [{}]\n", self.deps.join(", ")));
@@ -258,7 +258,7 @@ impl Node {
 /// after the third), a chain of six, a fan-in of three branches and seven
 /// independent restores. Customer-managed keys and every after-restore
 /// setting on the diamonds' bottoms, the chain's end and the fan-in.
-fn thirty() -> Vec<Node> {
+pub fn thirty() -> Vec<Node> {
     let mut nodes = Vec::new();
     for k in 0..4 {
         let top = format!("d{k}-top");
@@ -305,12 +305,12 @@ fn thirty() -> Vec<Node> {
 }
 
 /// The tables a node's restore creates.
-fn target(id: &str) -> String {
+pub fn target(id: &str) -> String {
     format!("{id}-dr")
 }
 
 /// Seeds a source table and its recovery point for every node.
-async fn seed(w: &World, nodes: &[Node]) {
+pub async fn seed(w: &World, nodes: &[Node]) {
     for (i, n) in nodes.iter().enumerate() {
         // Sizes of 0 to 30 GiB: restores of 1.2 to 2.4 s.
         w.source(&n.id, (i as u64 % 4) * 10).await;
@@ -319,7 +319,7 @@ async fn seed(w: &World, nodes: &[Node]) {
 
 /// Checks a restored table with the SDK: ACTIVE, the run's tags, and, when
 /// the plan set them, PITR, deletion protection, TTL, the stream and the key.
-async fn assert_restored(w: &World, n: &Node, plan: &str, run: &str, key: &str) {
+pub async fn assert_restored(w: &World, n: &Node, plan: &str, run: &str, key: &str) {
     let name = target(&n.id);
     let t = w
         .aws
@@ -409,7 +409,7 @@ async fn assert_restored(w: &World, n: &Node, plan: &str, run: &str, key: &str) 
 
 /// Every restore started after each of its dependencies finished and after
 /// the last change to the dependency's settings, by the emulator's clocks.
-fn assert_dependency_order(w: &World, nodes: &[Node]) {
+pub fn assert_dependency_order(w: &World, nodes: &[Node]) {
     let restores = w.restores();
     let requests = w.requests();
     let created = |id: &str| -> f64 {
@@ -584,7 +584,7 @@ async fn apply_refuses_a_saved_plan_once_latest_moves_and_runs_an_unchanged_one(
 
 /// Restores of the fault-injection run: `hub` fails in AWS; `hub-a` and
 /// `hub-c` depend on it, `hub-b` on `hub-a`; `side` feeds `hub-c` too.
-fn with_a_failing_hub() -> Vec<Node> {
+pub fn with_a_failing_hub() -> Vec<Node> {
     let mut nodes = vec![
         Node::new("hub", &[]),
         Node::new("side", &[]),

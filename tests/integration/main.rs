@@ -15,6 +15,7 @@ mod apply;
 mod apply_safety;
 mod capacity;
 mod examples;
+mod export;
 mod first_hour;
 mod graph;
 mod hostile;

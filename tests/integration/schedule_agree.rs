@@ -219,3 +219,68 @@ fn the_example_plans_predict_what_they_simulate() {
         assert!(sim > 0.0, "{name}");
     }
 }
+
+/// A plan whose restores count their items (`verify.items`): `plan`'s
+/// prediction counts the paced Scan's time after each restore's settings
+/// (`duration::verify_seconds`), and `simulate` runs the same paced count
+/// in virtual time; they agree within 5% of the counting time.
+#[test]
+fn verification_time_is_predicted_as_it_is_simulated() {
+    let a = ACCOUNTS[0];
+    let text = format!(
+        "version: 1\nname: counted\nsource: {{ account: \"{a}\", region: us-east-1 }}\n\
+         target: {{ account: \"{a}\", region: us-east-1, vault: dr, role: \"arn:aws:iam::{a}:role/restore\" }}\n\
+         defaults:\n  name: \"{{table}}-dr\"\n\
+         restores:\n\
+         \x20 - table: big\n    after_restore:\n      verify:\n        items: {{ min: 1 }}\n\
+         \x20 - table: after\n    depends_on: [big]\n    after_restore:\n      verify:\n        items: {{ min: 1 }}\n        max_read_fraction: 0.25\n"
+    );
+    let plan = load("counted.yaml", &text);
+    let model = DurationModel {
+        jitter: 0.0,
+        ..DurationModel::default()
+    };
+    let mut sizes = Sizes::default();
+    sizes.0.insert("big".to_owned(), 2 << 30);
+    sizes.0.insert("after".to_owned(), 1 << 30);
+    let offline = resolve_offline(plan.name(), plan.restores(), &sizes, &model, start());
+    let caps = predict::caps(&plan);
+    let verify: Vec<f64> = plan
+        .restores()
+        .iter()
+        .map(|r| {
+            let v = r.after_restore.verify.as_ref().expect("verify");
+            restoreplan::duration::verify_seconds(v, sizes.0[&r.table])
+        })
+        .collect();
+    // 2 GiB at 2000 units/s and 1 GiB at 1000 units/s: 144 s and 154 s
+    // (whole 1 MB pages of a window).
+    assert!(verify.iter().all(|&v| v > 130.0 && v < 160.0), "{verify:?}");
+    let timings: Vec<Timing> = offline
+        .specs
+        .iter()
+        .zip(&verify)
+        .map(|(s, &v)| predict::verified_timing(s.estimated_seconds, 0, v))
+        .collect();
+    let p = predict::predict_with(&plan, &timings, caps);
+    let bare: Vec<Timing> = offline
+        .specs
+        .iter()
+        .map(|s| predict::timing(s.estimated_seconds, 0))
+        .collect();
+    let without = predict::predict_with(&plan, &bare, caps);
+    assert!(
+        p.makespan > without.makespan + 290.0,
+        "verification is in the estimate"
+    );
+    let sim = simulated(&plan, &offline, &model, caps) / 1000.0;
+    // Pages of at most 1 MB (DynamoDB's limit) fill a window's read rate
+    // to within one page: within 5%, and two windows per count.
+    let window = restoreplan::duration::PACING_WINDOW_SECONDS;
+    let counted: f64 = verify.iter().sum();
+    assert!(
+        (p.makespan - sim).abs() <= 0.05 * counted + 4.0 * window,
+        "predicted {} s, simulated {sim} s",
+        p.makespan
+    );
+}

@@ -95,6 +95,8 @@ pub mod codes {
     pub const SOURCE_UNREADABLE: &str = "restoreplan::source::unreadable";
     /// `indexes` names an index the recovery point (or original table) lacks.
     pub const UNKNOWN_INDEX: &str = "restoreplan::plan::unknown_index";
+    /// A `verify.keys` entry does not fit the table's key schema.
+    pub const VERIFY_KEY_SCHEMA: &str = "restoreplan::verify::key_schema";
     /// Provisioned billing without `throughput` where the original is on-demand.
     pub const CAPACITY_NEEDS_THROUGHPUT: &str = crate::plan::rules::LIVE_CAPACITY_NEEDS_THROUGHPUT;
     /// `throughput` or `on_demand_throughput` against the original's billing mode.

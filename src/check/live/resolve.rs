@@ -2,7 +2,7 @@
 //! `random_within` picked, PITR windows), the KMS key and its replica in the
 //! target Region, the restore request and the after-restore changes.
 
-use super::rules::unknown_indexes;
+use super::rules::{unknown_indexes, verify_keys_fit};
 use super::*;
 
 impl Ctx<'_> {
@@ -127,6 +127,17 @@ impl Ctx<'_> {
         }
 
         unknown_indexes(r, recovery_point.as_ref(), source_table.as_ref(), &mut out);
+        if r.after_restore
+            .verify
+            .as_ref()
+            .is_some_and(|v| !v.keys.is_empty())
+        {
+            let facts = match source_table {
+                Some(_) => self.cloud.data_facts(&source, &r.table).await.ok(),
+                None => None,
+            };
+            verify_keys_fit(r, facts.as_ref().map(|f| f.key_schema.as_slice()), &mut out);
+        }
         let changes = self
             .changes(
                 r,

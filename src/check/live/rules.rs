@@ -269,3 +269,44 @@ pub(super) fn unknown_indexes(
         );
     }
 }
+
+/// Each `verify.keys` entry must fit the original table's key schema (a
+/// restore keeps it): every key attribute, no other, numbers for `N`,
+/// base64 for `B`. An error at the entry's line; nothing is said when the
+/// original table cannot be read (`schema` is `None`).
+pub(super) fn verify_keys_fit(
+    r: &Restore,
+    schema: Option<&[crate::cloud::data::KeyAttribute]>,
+    out: &mut Out<'_>,
+) {
+    let (Some(v), Some(schema)) = (r.after_restore.verify.as_ref(), schema) else {
+        return;
+    };
+    let described: Vec<String> = schema
+        .iter()
+        .map(|a| format!("{} ({}, {})", a.name, a.role, a.kind))
+        .collect();
+    for (k, written) in v.keys.iter().enumerate() {
+        let Err(why) = crate::cloud::data::typed_key(written, schema) else {
+            continue;
+        };
+        let shown = crate::cloud::data::show_key(written);
+        out.push(
+            Finding::error(
+                codes::VERIFY_KEY_SCHEMA,
+                format!(
+                    "restore `{}`: verify.keys entry {shown} does not fit the key of table `{}`: {why}",
+                    r.id, r.table
+                ),
+            )
+            .at(r.spans.verify_keys.get(k).copied().flatten().or(r.spans.entry))
+            .label("not this table's key")
+            .evidence(format!(
+                "DescribeTable {}: key schema {}",
+                r.table,
+                described.join(", ")
+            ))
+            .help("write exactly the table's key attributes, each a number for an N key and base64 for a B key"),
+        );
+    }
+}

@@ -28,6 +28,8 @@ pub struct Bar {
     pub start: f64,
     /// When the table became ACTIVE (the rest is settings and verification).
     pub active: Option<f64>,
+    /// When its verification began (from there to the end: verification).
+    pub verify: Option<f64>,
     /// End.
     pub end: f64,
     /// Outcome.
@@ -152,6 +154,22 @@ pub fn svg(chart: &Chart) -> String {
             x1 = x(active),
             w1 = (x(b.end) - x(active)).max(0.0),
         );
+        if let Some(v) = b.verify.map(|v| v.clamp(active, b.end)) {
+            let vfill = if b.kind == BarKind::Failed {
+                "#7f1d1d"
+            } else {
+                "#0d9488"
+            };
+            let _ = writeln!(
+                s,
+                r#"<rect x="{xv:.1}" y="{y:.1}" width="{wv:.1}" height="{h:.1}" fill="{vfill}"><title>{title}: verification +{from} to +{end}</title></rect>"#,
+                title = esc(&b.label),
+                from = hms(v),
+                end = hms(b.end),
+                xv = x(v),
+                wv = (x(b.end) - x(v)).max(2.0),
+            );
+        }
         if !dense {
             let _ = writeln!(
                 s,
@@ -191,9 +209,14 @@ pub fn svg(chart: &Chart) -> String {
             label = hms(obj)
         );
     }
+    let legend = if bars.iter().any(|b| b.verify.is_some()) {
+        "dark: restoring · light: settings · teal: verification · outlined: critical path · red: failed"
+    } else {
+        "dark: restoring · light: settings and verification · outlined: critical path · red: failed"
+    };
     let _ = writeln!(
         s,
-        r##"<text x="8" y="{y:.1}" fill="#6b7280">dark: restoring · light: settings and verification · outlined: critical path · red: failed</text>"##,
+        r##"<text x="8" y="{y:.1}" fill="#6b7280">{legend}</text>"##,
         y = height - 8.0
     );
     s.push_str("</svg>\n");
@@ -234,6 +257,7 @@ mod tests {
                     label: "a&b".to_owned(),
                     start: 0.0,
                     active: Some(100.0),
+                    verify: None,
                     end: 120.0,
                     kind: BarKind::Completed,
                 },
@@ -241,6 +265,7 @@ mod tests {
                     label: "c".to_owned(),
                     start: 120.0,
                     active: None,
+                    verify: None,
                     end: 200.0,
                     kind: BarKind::Failed,
                 },
@@ -248,6 +273,7 @@ mod tests {
                     label: "d".to_owned(),
                     start: 0.0,
                     active: None,
+                    verify: None,
                     end: 0.0,
                     kind: BarKind::Skipped,
                 },
@@ -278,6 +304,7 @@ mod tests {
                 label: "a".to_owned(),
                 start: 0.0,
                 active: Some(60.0),
+                verify: None,
                 end: 90.0,
                 kind: BarKind::Completed,
             }],

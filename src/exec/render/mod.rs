@@ -60,6 +60,52 @@ pub struct RestoreTiming {
     pub retries: u32,
     /// Final state.
     pub outcome: Outcome,
+    /// When its verification began.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_began: Option<DateTime<Utc>>,
+    /// Every check of its verification, with its evidence.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<super::events::Check>,
+    /// The result reported to AWS Backup for its restore job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ValidationView>,
+}
+
+/// The verification result as reported to AWS Backup.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValidationView {
+    /// The restore job.
+    pub job_id: String,
+    /// `SUCCESSFUL` or `FAILED`.
+    pub status: crate::cloud::data::ValidationStatus,
+    /// The message sent.
+    pub message: String,
+    /// Why AWS Backup did not take it, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Names of the checks `after_restore.verify` adds to a table's shape checks.
+pub const DATA_CHECKS: &[&str] = &["items", "key", "command", "verify-timeout", "verify"];
+
+/// Checks as text, one per line under `indent` (evidence lines indented
+/// further): `✓ name: evidence` or `✗ name: evidence`.
+pub fn checks_text(checks: &[super::events::Check], indent: &str) -> String {
+    let mut s = String::new();
+    for c in checks {
+        let mark = if c.passed { "✓" } else { "✗" };
+        let mut lines = c.detail.lines();
+        let _ = writeln!(
+            s,
+            "{indent}{mark} {}: {}",
+            c.name,
+            lines.next().unwrap_or("")
+        );
+        for l in lines {
+            let _ = writeln!(s, "{indent}    {}", l.trim_start());
+        }
+    }
+    s
 }
 
 impl RestoreTiming {
@@ -141,6 +187,9 @@ impl RunReport {
                     estimated_seconds: None,
                     retries: 0,
                     outcome: Outcome::Pending,
+                    verify_began: None,
+                    checks: Vec::new(),
+                    validation: None,
                 }));
             }
             if restores[index].id.is_empty() {
@@ -245,10 +294,37 @@ impl RunReport {
                     r.finished_at = Some(*at);
                     r.interrupted = *interrupted;
                 }
+                Event::Verified {
+                    index,
+                    id,
+                    checks,
+                    began,
+                    ..
+                } => {
+                    let k = slot(&mut r.restores, *index, id);
+                    r.restores[k].checks = checks.clone();
+                    r.restores[k].verify_began = *began;
+                }
+                Event::ValidationReported {
+                    index,
+                    id,
+                    job_id,
+                    status,
+                    message,
+                    error,
+                    ..
+                } => {
+                    let k = slot(&mut r.restores, *index, id);
+                    r.restores[k].validation = Some(ValidationView {
+                        job_id: job_id.clone(),
+                        status: *status,
+                        message: message.clone(),
+                        error: error.clone(),
+                    });
+                }
                 Event::RestoreAccepted { .. }
                 | Event::RestoreProgress { .. }
                 | Event::SettingApplied { .. }
-                | Event::Verified { .. }
                 | Event::Stopping { .. } => {}
             }
         }
@@ -321,6 +397,7 @@ impl RunReport {
                     label: t.id.clone(),
                     start: seconds_between(origin, start),
                     active: t.active.map(|a| seconds_between(origin, a)),
+                    verify: t.verify_began.map(|v| seconds_between(origin, v)),
                     end: seconds_between(origin, end),
                     kind: match t.outcome {
                         Outcome::Completed => gantt::BarKind::Completed,
@@ -448,6 +525,44 @@ impl RunReport {
                         let _ = writeln!(s, "  {}: skipped: {reason}", r.id);
                     }
                     _ => {}
+                }
+            }
+        }
+        let verified: Vec<&RestoreTiming> = self
+            .restores
+            .iter()
+            .filter(|r| {
+                r.checks
+                    .iter()
+                    .any(|c| DATA_CHECKS.contains(&c.name.as_str()))
+            })
+            .collect();
+        if !verified.is_empty() {
+            let _ = writeln!(s, "\nverification:");
+            for r in verified {
+                let failed = r.checks.iter().filter(|c| !c.passed).count();
+                let _ = writeln!(
+                    s,
+                    "  {}: {}",
+                    r.id,
+                    if failed == 0 {
+                        format!("{} checks passed", r.checks.len())
+                    } else {
+                        format!("{failed} of {} checks FAILED", r.checks.len())
+                    }
+                );
+                s.push_str(&checks_text(&r.checks, "    "));
+                if let Some(v) = &r.validation {
+                    let _ = writeln!(
+                        s,
+                        "    AWS Backup restore job {}: {}{}",
+                        v.job_id,
+                        v.status.as_str(),
+                        v.error
+                            .as_ref()
+                            .map(|e| format!(" NOT reported: {e}"))
+                            .unwrap_or_else(|| " reported".to_owned())
+                    );
                 }
             }
         }

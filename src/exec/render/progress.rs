@@ -186,6 +186,17 @@ impl EventSink for Progress {
                 self.overall.finish_and_clear();
             }
             Event::SettingApplied { .. } => {}
+            Event::ValidationReported {
+                id,
+                job_id,
+                error: Some(e),
+                ..
+            } => {
+                let _ = self.multi.println(format!(
+                    "  ! {id}: the verification result was not reported to AWS Backup (restore job {job_id}): {e}"
+                ));
+            }
+            Event::ValidationReported { .. } => {}
         }
     }
 }

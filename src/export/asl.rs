@@ -1,0 +1,828 @@
+//! The Amazon States Language definition: a Distributed Map of worker
+//! lanes over the coordination table. Pure.
+//!
+//! Every lane runs the same loop: find the ready restore of highest rank
+//! (a `Query` of the `ready` index, ascending), claim it with a
+//! transaction that also checks the run is not stopped, run it (start,
+//! adaptive polling, after-restore settings in order, verification),
+//! record the outcome and release its dependents. A lane ends when the
+//! run has nothing left (or is stopped).
+
+use serde_json::{Map, Value, json};
+
+use super::items::TaskCall;
+use super::{READY_INDEX, RUN_ITEM, Shape};
+use crate::plan::model::OnFailure;
+
+/// The largest count a `verify.items` bound can hold in the state's JSON
+/// (an integer JSON keeps exactly): 2^53 - 1.
+pub const MAX_SAFE_COUNT: u64 = 9_007_199_254_740_991;
+
+/// Seconds to wait before polling a restore job again, indexed by its
+/// `ExpectedCompletionTimeMinutes` (capped at the last index): half the
+/// remaining time, at least 10 s, at most 10 min.
+pub fn poll_waits() -> Vec<u64> {
+    (0..=40u64).map(|m| (m * 30).clamp(10, 600)).collect()
+}
+
+/// Seconds an idle lane waits before looking for ready work again, by the
+/// number of times in a row it found none (capped at the last index).
+pub fn idle_waits() -> Vec<u64> {
+    vec![5, 10, 20, 40, 60, 120, 240, 300]
+}
+
+/// Errors worth retrying: throttling and AWS's server-side failures, as
+/// Step Functions names the errors of AWS SDK integrations.
+pub const RETRYABLE: &[&str] = &[
+    "Backup.ThrottlingException",
+    "Backup.LimitExceededException",
+    "Backup.ServiceUnavailableException",
+    "Backup.InternalFailureException",
+    "DynamoDb.ThrottlingException",
+    "DynamoDb.ProvisionedThroughputExceededException",
+    "DynamoDb.RequestLimitExceededException",
+    "DynamoDb.InternalServerErrorException",
+    "DynamoDb.LimitExceededException",
+    "States.Timeout",
+];
+
+fn retry() -> Value {
+    json!([
+        {
+            "ErrorEquals": RETRYABLE,
+            "IntervalSeconds": 2,
+            "BackoffRate": 2.0,
+            "MaxAttempts": 8,
+            "MaxDelaySeconds": 60,
+            "JitterStrategy": "FULL"
+        },
+        {
+            // A table still UPDATING after the previous setting.
+            "ErrorEquals": ["DynamoDb.ResourceInUseException"],
+            "IntervalSeconds": 5,
+            "BackoffRate": 1.5,
+            "MaxAttempts": 10,
+            "MaxDelaySeconds": 60,
+            "JitterStrategy": "FULL"
+        }
+    ])
+}
+
+fn sdk(action: &str) -> String {
+    format!("arn:aws:states:::aws-sdk:{action}")
+}
+
+/// A task state; `extra` adds or overrides fields.
+fn task(action: &str, params: Value, extra: Value) -> Value {
+    let mut t = json!({
+        "Type": "Task",
+        "Resource": sdk(action),
+        "Parameters": params,
+        "Retry": retry(),
+    });
+    if let (Some(t), Value::Object(extra)) = (t.as_object_mut(), extra) {
+        t.extend(extra);
+    }
+    t
+}
+
+/// `Key` of an item of the run.
+fn key(id: Value) -> Value {
+    json!({"run": {"S.$": "$.run"}, "id": id})
+}
+
+fn run_key() -> Value {
+    key(json!({"S": RUN_ITEM}))
+}
+
+fn restore_key() -> Value {
+    key(json!({"S.$": "$.task.spec.id"}))
+}
+
+/// Parameters that pass each of `call`'s parameters from the restore's
+/// entry (`base` is its JSON path), plus the task credentials when tasks
+/// assume a role in the target account.
+fn passed_params(call: &TaskCall, base: &str, credentials: Option<&str>) -> (Value, Option<Value>) {
+    let mut p = Map::new();
+    for k in call.keys() {
+        p.insert(format!("{k}.$"), json!(format!("{base}.{k}")));
+    }
+    (
+        Value::Object(p),
+        credentials.map(|c| json!({"RoleArn.$": c})),
+    )
+}
+
+fn with_credentials(mut state: Value, credentials: Option<Value>) -> Value {
+    if let Some(c) = credentials {
+        state["Credentials"] = c;
+    }
+    state
+}
+
+fn fail_catch(next: &str) -> Value {
+    json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": next}])
+}
+
+/// The states that start a restore of each kind the plan uses and wait for
+/// its table.
+fn restore_states(shape: &Shape, states: &mut Map<String, Value>) {
+    let creds = shape.assume.then_some("$.task.spec.credentials");
+    let mut choices = Vec::new();
+    for (kind, call) in &shape.restore_kinds {
+        let name = format!("Start {kind}");
+        choices.push(json!({"Variable": "$.task.spec.kind", "StringEquals": kind, "Next": name}));
+        let (params, c) = passed_params(call, "$.task.spec.params", creds);
+        let backup = call.action.starts_with("backup:");
+        let state = if backup {
+            task(
+                call.action,
+                params,
+                json!({
+                    "ResultSelector": {"job.$": "$.RestoreJobId"},
+                    "ResultPath": "$.started",
+                    "Next": "Describe restore job",
+                    "Catch": fail_catch("Failed"),
+                }),
+            )
+        } else {
+            task(
+                call.action,
+                params,
+                json!({
+                    "ResultPath": null,
+                    "Next": "Wait for table",
+                    "Catch": [
+                        // A redriven or restarted lane finds the table it
+                        // created: it goes on waiting only if the table
+                        // was restored from this restore's source.
+                        {"ErrorEquals": ["DynamoDb.TableAlreadyExistsException"], "ResultPath": "$.error", "Next": "Describe existing table"},
+                        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}
+                    ],
+                }),
+            )
+        };
+        states.insert(name, with_credentials(state, c));
+    }
+    states.insert(
+        "Restore kind".into(),
+        json!({"Type": "Choice", "Choices": choices, "Default": "Unknown kind"}),
+    );
+    states.insert(
+        "Unknown kind".into(),
+        json!({"Type": "Pass", "Parameters": {"Error": "Restoreplan.UnknownKind", "Cause.$": "$.task.spec.kind"}, "ResultPath": "$.error", "Next": "Failed"}),
+    );
+    let any_backup = shape
+        .restore_kinds
+        .values()
+        .any(|c| c.action.starts_with("backup:"));
+    let any_native = shape
+        .restore_kinds
+        .values()
+        .any(|c| !c.action.starts_with("backup:"));
+    if any_backup {
+        // Adaptive polling: the wait comes from AWS Backup's own estimate.
+        states.insert(
+            "Describe restore job".into(),
+            with_credentials(
+                task(
+                    "backup:describeRestoreJob",
+                    json!({"RestoreJobId.$": "$.started.job"}),
+                    json!({"ResultPath": "$.poll", "Next": "Restore job done?", "Catch": fail_catch("Failed")}),
+                ),
+                creds.map(|c| json!({"RoleArn.$": c})),
+            ),
+        );
+        states.insert("Restore job done?".into(), json!({
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.poll.Status", "StringEquals": "COMPLETED", "Next": "Settings"},
+                {"Or": [
+                    {"Variable": "$.poll.Status", "StringEquals": "FAILED"},
+                    {"Variable": "$.poll.Status", "StringEquals": "ABORTED"}
+                ], "Next": "Restore job failed"},
+                {"Variable": "$.poll.ExpectedCompletionTimeMinutes", "IsPresent": true, "Next": "Estimate large?"}
+            ],
+            "Default": "Estimate unknown"
+        }));
+        states.insert("Estimate large?".into(), json!({
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.poll.ExpectedCompletionTimeMinutes", "NumericGreaterThan": poll_waits().len() - 1, "Next": "Estimate capped"}
+            ],
+            "Default": "Estimate known"
+        }));
+        states.insert(
+            "Restore job failed".into(),
+            json!({"Type": "Pass", "Parameters": {"Error.$": "States.Format('RestoreJob{}', $.poll.Status)", "Cause.$": "States.JsonToString($.poll)"}, "ResultPath": "$.error", "Next": "Failed"}),
+        );
+        states.insert(
+            "Estimate capped".into(),
+            json!({"Type": "Pass", "Result": {"m": poll_waits().len() - 1}, "ResultPath": "$.eta", "Next": "Poll wait"}),
+        );
+        states.insert(
+            "Estimate known".into(),
+            json!({"Type": "Pass", "Parameters": {"m.$": "$.poll.ExpectedCompletionTimeMinutes"}, "ResultPath": "$.eta", "Next": "Poll wait"}),
+        );
+        states.insert(
+            "Estimate unknown".into(),
+            json!({"Type": "Pass", "Result": {"m": 0}, "ResultPath": "$.eta", "Next": "Poll wait"}),
+        );
+        states.insert(
+            "Poll wait".into(),
+            json!({"Type": "Pass", "Parameters": {"s.$": "States.ArrayGetItem($.tables.poll, $.eta.m)"}, "ResultPath": "$.wait", "Next": "Wait for restore job"}),
+        );
+        states.insert(
+            "Wait for restore job".into(),
+            json!({"Type": "Wait", "SecondsPath": "$.wait.s", "Next": "Describe restore job"}),
+        );
+    }
+    if any_native {
+        states.insert(
+            "Wait for table".into(),
+            json!({"Type": "Wait", "SecondsPath": "$.task.spec.poll", "Next": "Describe table"}),
+        );
+        states.insert(
+            "Describe table".into(),
+            with_credentials(
+                task(
+                    "dynamodb:describeTable",
+                    json!({"TableName.$": "$.task.spec.table"}),
+                    json!({"ResultSelector": {"status.$": "$.Table.TableStatus"}, "ResultPath": "$.poll", "Next": "Table active?", "Catch": fail_catch("Failed")}),
+                ),
+                creds.map(|c| json!({"RoleArn.$": c})),
+            ),
+        );
+        states.insert(
+            "Table active?".into(),
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.poll.status", "StringEquals": "ACTIVE", "Next": "Settings"}], "Default": "Wait for table"}),
+        );
+        states.insert(
+            "Describe existing table".into(),
+            with_credentials(
+                task(
+                    "dynamodb:describeTable",
+                    json!({"TableName.$": "$.task.spec.table"}),
+                    json!({"ResultPath": "$.existing", "Next": "Existing table is ours?", "Catch": fail_catch("Failed")}),
+                ),
+                creds.map(|c| json!({"RoleArn.$": c})),
+            ),
+        );
+        states.insert(
+            "Existing table is ours?".into(),
+            json!({"Type": "Choice", "Choices": [
+                {"Variable": "$.existing.Table.RestoreSummary.SourceBackupArn", "IsPresent": true, "Next": "Restored from our backup?"},
+                {"Variable": "$.existing.Table.RestoreSummary.SourceTableArn", "IsPresent": true, "Next": "Restored from our table?"}
+            ], "Default": "Failed"}),
+        );
+        for (name, field) in [
+            ("Restored from our backup?", "SourceBackupArn"),
+            ("Restored from our table?", "SourceTableArn"),
+        ] {
+            states.insert(
+                name.into(),
+                json!({"Type": "Choice", "Choices": [
+                    {"Variable": format!("$.existing.Table.RestoreSummary.{field}"), "StringEqualsPath": "$.task.spec.origin", "Next": "Wait for table"}
+                ], "Default": "Failed"}),
+            );
+        }
+    }
+}
+
+/// The after-restore settings: one call after the other, in the planned
+/// order, each its own task.
+fn settings_states(shape: &Shape, states: &mut Map<String, Value>) {
+    let mut inner = Map::new();
+    let mut choices = Vec::new();
+    let creds = shape.assume.then_some("$.credentials");
+    for (kind, call) in &shape.change_kinds {
+        choices.push(json!({"Variable": "$.change.kind", "StringEquals": kind, "Next": kind}));
+        let (params, c) = passed_params(call, "$.change.params", creds);
+        inner.insert(
+            kind.clone(),
+            with_credentials(task(call.action, params, json!({"End": true})), c),
+        );
+    }
+    inner.insert(
+        "Setting kind".into(),
+        json!({"Type": "Choice", "Choices": choices, "Default": "Unknown setting"}),
+    );
+    inner.insert(
+        "Unknown setting".into(),
+        json!({"Type": "Fail", "Error": "Restoreplan.UnknownSetting", "Cause": "a setting kind this state machine does not know"}),
+    );
+    let mut selector = json!({"change.$": "$$.Map.Item.Value"});
+    if shape.assume {
+        selector["credentials.$"] = json!("$.task.spec.credentials");
+    }
+    states.insert(
+        "Settings".into(),
+        json!({
+            "Type": "Map",
+            "ItemsPath": "$.task.spec.changes",
+            "ItemSelector": selector,
+            "MaxConcurrency": 1,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "Setting kind",
+                "States": inner
+            },
+            "ResultPath": null,
+            "Next": "Verify?",
+            "Catch": fail_catch("Failed")
+        }),
+    );
+}
+
+/// `verify.items` (a `Scan` with `Select=COUNT`, page by page) and
+/// `verify.keys` (`GetItem` each).
+fn verify_states(shape: &Shape, states: &mut Map<String, Value>) {
+    let mut choices = Vec::new();
+    if shape.counts {
+        choices.push(json!({"Variable": "$.task.spec.verify_items", "IsPresent": true, "Next": "Count start"}));
+    }
+    if shape.keys {
+        choices.push(
+            json!({"Variable": "$.task.spec.verify_keys", "IsPresent": true, "Next": "Keys"}),
+        );
+    }
+    if choices.is_empty() {
+        states.insert("Verify?".into(), json!({"Type": "Pass", "Next": "Done"}));
+        return;
+    }
+    states.insert(
+        "Verify?".into(),
+        json!({"Type": "Choice", "Choices": choices, "Default": "Done"}),
+    );
+    let creds = shape
+        .assume
+        .then(|| json!({"RoleArn.$": "$.task.spec.credentials"}));
+    // AWS Backup restore jobs get the verification's result
+    // (PutRestoreValidationResult), as AWS Backup restore testing records it.
+    let report = shape
+        .restore_kinds
+        .values()
+        .any(|c| c.action.starts_with("backup:"));
+    let (passed, failed) = if report {
+        ("Verified", "Verification failed")
+    } else {
+        ("Done", "Failed")
+    };
+    let after_count = if shape.keys { "Keys?" } else { passed };
+    if shape.counts {
+        states.insert(
+            "Count start".into(),
+            json!({"Type": "Pass", "Result": {"n": 0}, "ResultPath": "$.count", "Next": "Count first page"}),
+        );
+        states.insert(
+            "Count first page".into(),
+            with_credentials(
+                task(
+                    "dynamodb:scan",
+                    json!({"TableName.$": "$.task.spec.table", "Select": "COUNT"}),
+                    json!({"ResultPath": "$.page", "Next": "Count add", "Catch": fail_catch(failed)}),
+                ),
+                creds.clone(),
+            ),
+        );
+        states.insert(
+            "Count next page".into(),
+            with_credentials(
+                task(
+                    "dynamodb:scan",
+                    json!({"TableName.$": "$.task.spec.table", "Select": "COUNT", "ExclusiveStartKey.$": "$.page.LastEvaluatedKey"}),
+                    json!({"ResultPath": "$.page", "Next": "Count add", "Catch": fail_catch(failed)}),
+                ),
+                creds.clone(),
+            ),
+        );
+        states.insert(
+            "Count add".into(),
+            json!({"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.count.n, $.page.Count)"}, "ResultPath": "$.count", "Next": "More pages?"}),
+        );
+        states.insert(
+            "More pages?".into(),
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.page.LastEvaluatedKey", "IsPresent": true, "Next": "Count next page"}], "Default": "Count within bounds?"}),
+        );
+        states.insert(
+            "Count within bounds?".into(),
+            json!({"Type": "Choice", "Choices": [
+                {"Or": [
+                    {"Variable": "$.count.n", "NumericLessThanPath": "$.task.spec.verify_items.min"},
+                    {"Variable": "$.count.n", "NumericGreaterThanPath": "$.task.spec.verify_items.max"}
+                ], "Next": "Count out of bounds"}
+            ], "Default": after_count}),
+        );
+        states.insert(
+            "Count out of bounds".into(),
+            json!({"Type": "Pass", "Parameters": {"Error": "Restoreplan.VerifyItems", "Cause.$": "States.Format('{} items, expected {} to {}', $.count.n, $.task.spec.verify_items.min, $.task.spec.verify_items.max)"}, "ResultPath": "$.error", "Next": failed}),
+        );
+    }
+    if shape.keys {
+        if shape.counts {
+            states.insert(
+                "Keys?".into(),
+                json!({"Type": "Choice", "Choices": [{"Variable": "$.task.spec.verify_keys", "IsPresent": true, "Next": "Keys"}], "Default": passed}),
+            );
+        }
+        let mut selector = json!({"key.$": "$$.Map.Item.Value", "table.$": "$.task.spec.table"});
+        let mut get = task(
+            "dynamodb:getItem",
+            json!({"TableName.$": "$.table", "Key.$": "$.key", "ConsistentRead": true}),
+            json!({"ResultPath": "$.got", "Next": "Key found?"}),
+        );
+        if shape.assume {
+            selector["credentials.$"] = json!("$.task.spec.credentials");
+            get["Credentials"] = json!({"RoleArn.$": "$.credentials"});
+        }
+        states.insert(
+            "Keys".into(),
+            json!({
+                "Type": "Map",
+                "ItemsPath": "$.task.spec.verify_keys",
+                "ItemSelector": selector,
+                "MaxConcurrency": 4,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Get key",
+                    "States": {
+                        "Get key": get,
+                        "Key found?": {"Type": "Choice", "Choices": [{"Variable": "$.got.Item", "IsPresent": true, "Next": "Key present"}], "Default": "Key missing"},
+                        "Key present": {"Type": "Succeed"},
+                        "Key missing": {"Type": "Fail", "Error": "Restoreplan.VerifyKeyMissing", "Cause": "an item of verify.keys is not in the restored table"}
+                    }
+                },
+                "ResultPath": null,
+                "Next": passed,
+                "Catch": fail_catch(failed)
+            }),
+        );
+    }
+    if report {
+        let creds = shape.assume.then_some("$.task.spec.credentials");
+        let result = |status: &str, message: Value, next: &str, catch_to: &str| {
+            with_credentials(
+                task(
+                    "backup:putRestoreValidationResult",
+                    json!({"RestoreJobId.$": "$.started.job", "ValidationStatus": status, "ValidationStatusMessage.$": message}),
+                    json!({"ResultPath": null, "Next": next, "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.report_error", "Next": catch_to}]}),
+                ),
+                creds.map(|c| json!({"RoleArn.$": c})),
+            )
+        };
+        states.insert(
+            "Verified".into(),
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.started.job", "IsPresent": true, "Next": "Report verified"}], "Default": "Done"}),
+        );
+        states.insert(
+            "Report verified".into(),
+            result(
+                "SUCCESSFUL",
+                json!(
+                    "States.Format('restoreplan: every check of restore {} passed', $.task.spec.id)"
+                ),
+                "Done",
+                "Done",
+            ),
+        );
+        states.insert(
+            "Verification failed".into(),
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.started.job", "IsPresent": true, "Next": "Report failed verification"}], "Default": "Failed"}),
+        );
+        states.insert(
+            "Report failed verification".into(),
+            result(
+                "FAILED",
+                json!("States.JsonToString($.error)"),
+                "Failed",
+                "Failed",
+            ),
+        );
+    }
+}
+
+/// Marks the restore `outcome` and counts down the run; then releases
+/// its dependents (`doom`: they are skipped when they come up).
+fn outcome_states(shape: &Shape, states: &mut Map<String, Value>) {
+    let update = |expr: &str, values: Value, key: Value, next: &str| {
+        task(
+            "dynamodb:updateItem",
+            json!({"TableName.$": "$.table", "Key": key, "UpdateExpression": expr, "ExpressionAttributeValues": values}),
+            json!({"ResultPath": null, "Next": next}),
+        )
+    };
+    states.insert(
+        "Done".into(),
+        update(
+            "SET st = :st",
+            json!({":st": {"S": "DONE"}}),
+            restore_key(),
+            "Count down",
+        ),
+    );
+    states.insert(
+        "Count down".into(),
+        update(
+            "ADD remaining :m1",
+            json!({":m1": {"N": "-1"}}),
+            run_key(),
+            "Release dependents",
+        ),
+    );
+    states.insert(
+        "Failed".into(),
+        task(
+            "dynamodb:updateItem",
+            json!({
+                "TableName.$": "$.table",
+                "Key": restore_key(),
+                "UpdateExpression": "SET st = :st, failure = :e",
+                "ExpressionAttributeValues": {":st": {"S": "FAILED"}, ":e": {"S.$": "States.JsonToString($.error)"}}
+            }),
+            json!({"ResultPath": null, "Next": "Count down failed"}),
+        ),
+    );
+    let (expr, values) = match shape.on_failure {
+        OnFailure::Continue => (
+            "ADD remaining :m1, failed :one",
+            json!({":m1": {"N": "-1"}, ":one": {"N": "1"}}),
+        ),
+        OnFailure::Stop => (
+            "SET stopped = :t ADD remaining :m1, failed :one",
+            json!({":m1": {"N": "-1"}, ":one": {"N": "1"}, ":t": {"BOOL": true}}),
+        ),
+    };
+    states.insert(
+        "Count down failed".into(),
+        update(expr, values, run_key(), "Doom dependents"),
+    );
+    states.insert(
+        "Skipped".into(),
+        update(
+            "SET st = :st",
+            json!({":st": {"S": "SKIPPED"}}),
+            restore_key(),
+            "Count down skipped",
+        ),
+    );
+    states.insert(
+        "Count down skipped".into(),
+        update(
+            "ADD remaining :m1",
+            json!({":m1": {"N": "-1"}}),
+            run_key(),
+            "Doom dependents",
+        ),
+    );
+    for (name, doom, p) in [
+        ("Release dependents", false, "Release"),
+        ("Doom dependents", true, "Doom"),
+    ] {
+        // State names are unique across the whole machine, Map processors included.
+        let n = |s: &str| format!("{p}: {s}");
+        let (expr, values) = if doom {
+            (
+                "SET doomed = :t ADD deps :m1",
+                json!({":m1": {"N": "-1"}, ":t": {"BOOL": true}}),
+            )
+        } else {
+            ("ADD deps :m1", json!({":m1": {"N": "-1"}}))
+        };
+        states.insert(
+            name.into(),
+            json!({
+                "Type": "Map",
+                "ItemsPath": "$.task.spec.dependents",
+                "ItemSelector": {"id.$": "$$.Map.Item.Value", "run.$": "$.run", "table.$": "$.table"},
+                "MaxConcurrency": 10,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": n("Count down dependency"),
+                    "States": {
+                        n("Count down dependency"): task(
+                            "dynamodb:updateItem",
+                            json!({
+                                "TableName.$": "$.table",
+                                "Key": key(json!({"S.$": "$.id"})),
+                                "UpdateExpression": expr,
+                                "ExpressionAttributeValues": values,
+                                "ReturnValues": "ALL_NEW"
+                            }),
+                            json!({"ResultSelector": {"deps.$": "$.Attributes.deps.N"}, "ResultPath": "$.left", "Next": n("Last dependency?")}),
+                        ),
+                        n("Last dependency?"): {"Type": "Choice", "Choices": [{"Variable": "$.left.deps", "StringEquals": "0", "Next": n("Make ready")}], "Default": n("Still waiting")},
+                        n("Make ready"): task(
+                            "dynamodb:updateItem",
+                            json!({
+                                "TableName.$": "$.table",
+                                "Key": key(json!({"S.$": "$.id"})),
+                                "UpdateExpression": "SET st = :ready, rk = rkv",
+                                "ConditionExpression": "st = :waiting",
+                                "ExpressionAttributeValues": {":ready": {"S": "READY"}, ":waiting": {"S": "WAITING"}}
+                            }),
+                            json!({
+                                "ResultPath": null,
+                                "End": true,
+                                "Catch": [{"ErrorEquals": ["DynamoDb.ConditionalCheckFailedException"], "ResultPath": null, "Next": n("Still waiting")}]
+                            }),
+                        ),
+                        n("Still waiting"): {"Type": "Succeed"}
+                    }
+                },
+                "ResultPath": null,
+                "Next": "Next restore"
+            }),
+        );
+    }
+    states.insert(
+        "Next restore".into(),
+        json!({"Type": "Pass", "Result": {"n": 0}, "ResultPath": "$.idle", "Next": "Find ready"}),
+    );
+}
+
+/// The loop of one worker lane.
+fn lane(shape: &Shape) -> Value {
+    let mut states = Map::new();
+    states.insert(
+        "Start lane".into(),
+        json!({
+            "Type": "Pass",
+            "Parameters": {
+                "run.$": "$.run",
+                "table.$": "$.table",
+                "lane.$": "$.lane",
+                "idle": {"n": 0},
+                "tables": {"poll": poll_waits(), "idle": idle_waits()}
+            },
+            "Next": "Find ready"
+        }),
+    );
+    states.insert(
+        "Find ready".into(),
+        task(
+            "dynamodb:query",
+            json!({
+                "TableName.$": "$.table",
+                "IndexName": READY_INDEX,
+                "KeyConditionExpression": "#run = :run",
+                "ExpressionAttributeNames": {"#run": "run"},
+                "ExpressionAttributeValues": {":run": {"S.$": "$.run"}},
+                "Limit": 1
+            }),
+            json!({"ResultSelector": {"items.$": "$.Items"}, "ResultPath": "$.found", "Next": "Any ready?"}),
+        ),
+    );
+    states.insert(
+        "Any ready?".into(),
+        json!({"Type": "Choice", "Choices": [{"Variable": "$.found.items[0]", "IsPresent": true, "Next": "Claim"}], "Default": "None ready"}),
+    );
+    states.insert(
+        "Claim".into(),
+        task(
+            "dynamodb:transactWriteItems",
+            json!({"TransactItems": [
+                {"ConditionCheck": {
+                    "TableName.$": "$.table",
+                    "Key": run_key(),
+                    "ConditionExpression": "stopped = :f",
+                    "ExpressionAttributeValues": {":f": {"BOOL": false}}
+                }},
+                {"Update": {
+                    "TableName.$": "$.table",
+                    "Key": key(json!({"S.$": "$.found.items[0].id.S"})),
+                    "UpdateExpression": "SET st = :running, lane = :lane REMOVE rk",
+                    "ConditionExpression": "st = :ready",
+                    "ExpressionAttributeValues": {
+                        ":running": {"S": "RUNNING"},
+                        ":ready": {"S": "READY"},
+                        ":lane": {"N.$": "States.Format('{}', $.lane)"}
+                    }
+                }}
+            ]}),
+            json!({
+                "ResultPath": null,
+                "Next": "Load",
+                "Catch": [{"ErrorEquals": ["DynamoDb.TransactionCanceledException"], "ResultPath": "$.lost", "Next": "Lost the claim"}]
+            }),
+        ),
+    );
+    states.insert(
+        "Load".into(),
+        task(
+            "dynamodb:getItem",
+            json!({"TableName.$": "$.table", "Key": key(json!({"S.$": "$.found.items[0].id.S"})), "ConsistentRead": true}),
+            json!({
+                "ResultSelector": {"spec.$": "States.StringToJson($.Item.spec.S)", "doomed.$": "$.Item.doomed.BOOL"},
+                "ResultPath": "$.task",
+                "Next": "Doomed?"
+            }),
+        ),
+    );
+    states.insert(
+        "Doomed?".into(),
+        json!({"Type": "Choice", "Choices": [{"Variable": "$.task.doomed", "BooleanEquals": true, "Next": "Skipped"}], "Default": "Restore kind"}),
+    );
+    restore_states(shape, &mut states);
+    settings_states(shape, &mut states);
+    verify_states(shape, &mut states);
+    outcome_states(shape, &mut states);
+    // Nothing claimable: another lane won the race, the run is over, or
+    // every open restore waits for one in flight.
+    states.insert(
+        "Lost the claim".into(),
+        json!({"Type": "Pass", "Result": true, "ResultPath": "$.lost", "Next": "Run state"}),
+    );
+    states.insert(
+        "None ready".into(),
+        json!({"Type": "Pass", "Result": false, "ResultPath": "$.lost", "Next": "Run state"}),
+    );
+    states.insert(
+        "Run state".into(),
+        task(
+            "dynamodb:getItem",
+            json!({"TableName.$": "$.table", "Key": run_key(), "ConsistentRead": true}),
+            json!({
+                "ResultSelector": {"stopped.$": "$.Item.stopped.BOOL", "remaining.$": "$.Item.remaining.N"},
+                "ResultPath": "$.meta",
+                "Next": "Run over?"
+            }),
+        ),
+    );
+    states.insert(
+        "Run over?".into(),
+        json!({"Type": "Choice", "Choices": [
+            {"Variable": "$.meta.stopped", "BooleanEquals": true, "Next": "Lane done"},
+            {"Variable": "$.meta.remaining", "StringEquals": "0", "Next": "Lane done"},
+            {"Variable": "$.lost", "BooleanEquals": true, "Next": "Find ready"}
+        ], "Default": "Idle wait length"}),
+    );
+    let last_idle = idle_waits().len() - 1;
+    states.insert(
+        "Idle wait length".into(),
+        json!({"Type": "Pass", "Parameters": {"s.$": "States.ArrayGetItem($.tables.idle, $.idle.n)"}, "ResultPath": "$.wait", "Next": "Idle wait"}),
+    );
+    states.insert(
+        "Idle wait".into(),
+        json!({"Type": "Wait", "SecondsPath": "$.wait.s", "Next": "Idle longer?"}),
+    );
+    states.insert(
+        "Idle longer?".into(),
+        json!({"Type": "Choice", "Choices": [{"Variable": "$.idle.n", "NumericGreaterThanEquals": last_idle, "Next": "Find ready"}], "Default": "Idle count"}),
+    );
+    states.insert(
+        "Idle count".into(),
+        json!({"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.idle.n, 1)"}, "ResultPath": "$.idle", "Next": "Find ready"}),
+    );
+    states.insert("Lane done".into(), json!({"Type": "Succeed"}));
+    json!({"StartAt": "Start lane", "States": states})
+}
+
+/// The whole definition for a plan of `shape`.
+pub(crate) fn definition(shape: &Shape) -> Value {
+    let mut processor = lane(shape);
+    processor["ProcessorConfig"] = json!({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"});
+    let lanes: Vec<u32> = (0..shape.lanes).collect();
+    json!({
+        "Comment": "restoreplan: worker lanes over the run's coordination table (docs/step-functions.md)",
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {
+                "Type": "Pass",
+                "Parameters": {"run.$": "$$.Execution.Name", "table.$": "$.table", "lanes": lanes},
+                "Next": "Lanes"
+            },
+            "Lanes": {
+                "Type": "Map",
+                "ItemsPath": "$.lanes",
+                "ItemSelector": {"lane.$": "$$.Map.Item.Value", "run.$": "$.run", "table.$": "$.table"},
+                "MaxConcurrency": shape.lanes,
+                "ItemProcessor": processor,
+                "ResultPath": null,
+                "Next": "Outcome"
+            },
+            "Outcome": task(
+                "dynamodb:getItem",
+                json!({"TableName.$": "$.table", "Key": run_key(), "ConsistentRead": true}),
+                json!({
+                    "ResultSelector": {"failed.$": "$.Item.failed.N", "remaining.$": "$.Item.remaining.N", "total.$": "$.Item.total.N"},
+                    "ResultPath": "$.outcome",
+                    "Next": "All restored?"
+                }),
+            ),
+            "All restored?": {
+                "Type": "Choice",
+                "Choices": [{"And": [
+                    {"Variable": "$.outcome.failed", "StringEquals": "0"},
+                    {"Variable": "$.outcome.remaining", "StringEquals": "0"}
+                ], "Next": "Restored"}],
+                "Default": "Not all restored"
+            },
+            "Restored": {"Type": "Succeed"},
+            "Not all restored": {
+                "Type": "Fail",
+                "Error": "Restoreplan.RestoresFailed",
+                "Cause": "at least one restore failed, was skipped or was not started; see the coordination table"
+            }
+        }
+    })
+}

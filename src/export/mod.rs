@@ -1,0 +1,414 @@
+//! `restoreplan export step-functions`: the plan as an AWS Step Functions
+//! state machine, with the IAM policy its role needs, a CloudFormation
+//! template, and the coordination items a run starts from. Pure: the
+//! caller resolves the plan (live, as `plan` does) into
+//! [`RestoreSpec`]s, the same requests and change lists the local engine
+//! sends.
+//!
+//! The design (docs/step-functions.md): a coordination table in DynamoDB
+//! holds one item per restore (its state, how many dependencies are still
+//! open, its critical-path rank, and the exact calls to make) and one item
+//! for the run. A Distributed Map starts one child execution per worker
+//! lane (as many as the concurrency cap, never more than 50); each lane
+//! claims the ready restore of highest rank with a conditional write, runs
+//! it to the end (restore, poll, after-restore settings, verification),
+//! then counts down its dependents and makes those whose count reaches zero
+//! ready. No lane waits for a whole level.
+
+pub mod asl;
+pub mod iam;
+pub mod items;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value, json};
+
+use crate::cloud::data::KeyAttribute;
+use crate::exec::spec::{RestoreSpec, idempotency_token};
+use crate::plan::model::{OnFailure, Plan};
+
+/// Key of the run's own item in the coordination table.
+pub const RUN_ITEM: &str = "#run";
+/// Name of the coordination table's index of ready restores.
+pub const READY_INDEX: &str = "ready";
+/// The most lanes a state machine runs: DynamoDB's quota of concurrent
+/// restores per account.
+pub const MAX_LANES: u32 = crate::plan::model::Execution::PER_ACCOUNT_RESTORE_LIMIT;
+
+/// Settings of an export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// The state machine's name.
+    pub name: String,
+    /// The run id (the execution's name); the idempotency tokens and the
+    /// run tag are derived from it, as in the local engine.
+    pub run_id: String,
+    /// The coordination table's name.
+    pub table: String,
+    /// The role the state machine runs as (`execution.step_functions.role`);
+    /// the template creates a role of this name and path.
+    pub role: Option<String>,
+    /// The name of the role tasks assume in each target account when the
+    /// plan spans more than one.
+    pub task_role_name: String,
+    /// Key schemas of the tables `verify.keys` reads, by restore id; a
+    /// restore without one sends every key value as a string.
+    pub key_schemas: BTreeMap<String, Vec<KeyAttribute>>,
+}
+
+impl Options {
+    /// The defaults for plan `plan` and run `run_id`: state machine
+    /// `restoreplan-{plan}`, coordination table `restoreplan-{plan}-runs`.
+    pub fn new(plan: &str, run_id: &str) -> Self {
+        Self::named(&crate::plan::engine::default_name(plan), run_id)
+    }
+
+    /// The options of a plan's own engine settings
+    /// (`execution.step_functions.name` and `.role` when it has them).
+    pub fn of_plan(plan: &Plan, run_id: &str) -> Self {
+        match &plan.header().execution.engine {
+            crate::plan::engine::Engine::StepFunctions { role, name } => {
+                let mut o = Self::named(name, run_id);
+                o.role = role.clone();
+                o
+            }
+            crate::plan::engine::Engine::Local => Self::new(plan.name(), run_id),
+        }
+    }
+
+    /// The defaults for state machine `name`: coordination table
+    /// `{name}-runs`, task role `{name}-tasks`.
+    pub fn named(name: &str, run_id: &str) -> Self {
+        let name = name.to_owned();
+        Self {
+            table: format!("{name}-runs"),
+            task_role_name: format!("{name}-tasks"),
+            name,
+            role: None,
+            run_id: run_id.to_owned(),
+            key_schemas: BTreeMap::new(),
+        }
+    }
+}
+
+/// Everything an export writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Export {
+    /// `state-machine.asl.json`.
+    pub definition: Value,
+    /// `iam-policy.json`: the state machine role's policy.
+    pub policy: Value,
+    /// `iam-policy-ACCOUNT.json`: the task role's policy in each target
+    /// account, when the plan spans more than one.
+    pub task_policies: BTreeMap<String, Value>,
+    /// `template.json`: CloudFormation (coordination table, roles, state machine).
+    pub template: Value,
+    /// `seed/NNNN.json`: `BatchWriteItem` request files of at most 25 items.
+    pub seed: Vec<Value>,
+    /// `input.json`: the execution's input.
+    pub input: Value,
+    /// Where the state machine lives (the plan's first target).
+    pub home: (String, String),
+    /// Worker lanes (Distributed Map concurrency).
+    pub lanes: u32,
+}
+
+/// The facts of a plan the definition and the policy are built from.
+#[derive(Debug, Clone)]
+pub(crate) struct Shape {
+    pub(crate) lanes: u32,
+    pub(crate) on_failure: OnFailure,
+    pub(crate) assume: bool,
+    pub(crate) restore_kinds: BTreeMap<String, items::TaskCall>,
+    pub(crate) change_kinds: BTreeMap<String, items::TaskCall>,
+    pub(crate) counts: bool,
+    pub(crate) keys: bool,
+}
+
+/// The restore entries of the coordination table, one per spec, and the
+/// shape of the plan.
+fn entries(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> (Vec<Value>, Shape) {
+    let graph = plan.graph();
+    let rank = graph.remaining_path(|i| specs.get(i).map_or(0.0, |s| s.estimated_seconds));
+    let accounts: BTreeSet<&str> = specs.iter().map(|s| s.target.account.as_str()).collect();
+    let assume = accounts.len() > 1;
+    let execution = &plan.header().execution;
+    let mut shape = Shape {
+        lanes: execution.concurrency.clamp(1, MAX_LANES),
+        on_failure: execution.on_failure,
+        assume,
+        restore_kinds: BTreeMap::new(),
+        change_kinds: BTreeMap::new(),
+        counts: false,
+        keys: false,
+    };
+    let mut out = Vec::with_capacity(specs.len() + 1);
+    for (i, s) in specs.iter().enumerate() {
+        let token = idempotency_token(&opts.run_id, &s.id);
+        let call = items::restore_call(&s.request.with_idempotency_token(&token));
+        let arn = format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            s.target.region, s.target.account, s.target_name
+        );
+        let changes: Vec<Value> = s
+            .changes_for_run(plan.name(), &opts.run_id)
+            .iter()
+            .map(|c| {
+                let call = items::change_call(c, &s.target_name, &arn);
+                let v = json!({"kind": call.kind, "params": call.params});
+                shape.change_kinds.entry(call.kind.clone()).or_insert(call);
+                v
+            })
+            .collect();
+        let origin = match &s.request {
+            crate::cloud::RestoreRequest::StartRestoreJob {
+                recovery_point_arn, ..
+            } => recovery_point_arn.clone(),
+            crate::cloud::RestoreRequest::RestoreTableFromBackup { backup_arn, .. } => {
+                backup_arn.clone()
+            }
+            crate::cloud::RestoreRequest::RestoreTableToPointInTime {
+                source_table_arn, ..
+            } => source_table_arn.clone(),
+        };
+        let mut spec = Map::new();
+        spec.insert("id".into(), json!(s.id));
+        spec.insert("kind".into(), json!(call.kind));
+        spec.insert("params".into(), Value::Object(call.params.clone()));
+        spec.insert("table".into(), json!(s.target_name));
+        spec.insert("table_arn".into(), json!(arn));
+        spec.insert("origin".into(), json!(origin));
+        // Native restores have no progress figures: the first wait is a
+        // quarter of the estimate, later ones follow the same table.
+        spec.insert(
+            "poll".into(),
+            json!((s.estimated_seconds / 4.0).clamp(10.0, 300.0).round() as u64),
+        );
+        spec.insert("changes".into(), Value::Array(changes));
+        spec.insert(
+            "dependents".into(),
+            json!(
+                graph
+                    .dependents(i)
+                    .map(|d| specs[d].id.clone())
+                    .collect::<Vec<_>>()
+            ),
+        );
+        if assume {
+            spec.insert(
+                "credentials".into(),
+                json!(format!(
+                    "arn:aws:iam::{}:role/{}",
+                    s.target.account, opts.task_role_name
+                )),
+            );
+        }
+        if let Some(v) = &s.expect.data {
+            if let Some(b) = &v.items {
+                shape.counts = true;
+                spec.insert(
+                    "verify_items".into(),
+                    json!({"min": b.min.unwrap_or(0), "max": b.max.unwrap_or(asl::MAX_SAFE_COUNT)}),
+                );
+            }
+            if !v.keys.is_empty() {
+                shape.keys = true;
+                let schema = opts.key_schemas.get(&s.id);
+                let keys: Vec<Value> = v.keys.iter().map(|k| typed_key(k, schema)).collect();
+                spec.insert("verify_keys".into(), Value::Array(keys));
+            }
+        }
+        shape.restore_kinds.entry(call.kind.clone()).or_insert(call);
+        let deps = graph.dependencies(i).count();
+        // Ascending order of the index is descending rank: the longest
+        // remaining chain is claimed first.
+        let rk = format!(
+            "{:012}#{}",
+            100_000_000_000u64 - rank[i].clamp(0.0, 1e11) as u64,
+            s.id
+        );
+        let mut item = json!({
+            "run": {"S": opts.run_id},
+            "id": {"S": s.id},
+            "st": {"S": if deps == 0 { "READY" } else { "WAITING" }},
+            "deps": {"N": deps.to_string()},
+            "rkv": {"S": rk},
+            "doomed": {"BOOL": false},
+            "spec": {"S": Value::Object(spec).to_string()},
+        });
+        if deps == 0 {
+            item["rk"] = json!({"S": rk});
+        }
+        out.push(item);
+    }
+    out.push(json!({
+        "run": {"S": opts.run_id},
+        "id": {"S": RUN_ITEM},
+        "total": {"N": specs.len().to_string()},
+        "remaining": {"N": specs.len().to_string()},
+        "failed": {"N": "0"},
+        "stopped": {"BOOL": false},
+    }));
+    (out, shape)
+}
+
+/// A key of `verify.keys` as DynamoDB JSON, typed by `schema` when known.
+fn typed_key(written: &BTreeMap<String, String>, schema: Option<&Vec<KeyAttribute>>) -> Value {
+    let kind = |name: &str| {
+        schema
+            .and_then(|s| s.iter().find(|a| a.name == name))
+            .map_or("S", |a| a.kind.as_str())
+            .to_owned()
+    };
+    Value::Object(
+        written
+            .iter()
+            .map(|(k, v)| (k.clone(), json!({ kind(k): v })))
+            .collect(),
+    )
+}
+
+/// Exports `plan`, resolved into `specs` (in plan order), as a Step
+/// Functions state machine. `Err` names a restore that cannot start (the
+/// live checks blocked it).
+pub fn step_functions(
+    plan: &Plan,
+    specs: &[RestoreSpec],
+    opts: &Options,
+) -> Result<Export, String> {
+    if let Some(s) = specs.iter().find(|s| s.blocked.is_some()) {
+        return Err(format!(
+            "restore `{}` is blocked by the live checks: {}",
+            s.id,
+            s.blocked.as_deref().unwrap_or_default()
+        ));
+    }
+    if let Some(s) = specs
+        .iter()
+        .find(|s| s.expect.data.as_ref().is_some_and(|v| v.command.is_some()))
+    {
+        return Err(format!(
+            "restore `{}` has `after_restore.verify.command`, which only the local engine runs; \
+             remove it, or run it afterwards with `restoreplan verify RUN`",
+            s.id
+        ));
+    }
+    let home = specs
+        .first()
+        .map(|s| (s.target.account.to_string(), s.target.region.to_string()))
+        .unwrap_or_else(|| ("123456789012".to_owned(), "us-east-1".to_owned()));
+    let (entries, shape) = entries(plan, specs, opts);
+    let definition = asl::definition(&shape);
+    let (policy, task_policies) = iam::policies(specs, &shape, opts, &home);
+    let template = iam::template(&definition, &policy, &task_policies, opts, &home);
+    let seed = entries
+        .chunks(25)
+        .map(|chunk| {
+            json!({ opts.table.clone(): chunk.iter().map(|i| json!({"PutRequest": {"Item": i}})).collect::<Vec<_>>() })
+        })
+        .collect();
+    Ok(Export {
+        definition,
+        policy,
+        task_policies,
+        template,
+        seed,
+        input: json!({"table": opts.table}),
+        home,
+        lanes: shape.lanes,
+    })
+}
+
+impl Export {
+    /// The files of the export, relative path and content, in the order
+    /// they are written.
+    pub fn files(&self) -> Vec<(String, String)> {
+        let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
+        let mut files = vec![
+            (
+                "state-machine.asl.json".to_owned(),
+                pretty(&self.definition),
+            ),
+            ("iam-policy.json".to_owned(), pretty(&self.policy)),
+        ];
+        for (account, p) in &self.task_policies {
+            files.push((format!("iam-policy-{account}.json"), pretty(p)));
+        }
+        files.push(("template.json".to_owned(), pretty(&self.template)));
+        files.push(("input.json".to_owned(), pretty(&self.input)));
+        for (i, s) in self.seed.iter().enumerate() {
+            files.push((format!("seed/{:04}.json", i + 1), pretty(s)));
+        }
+        files
+    }
+
+    /// Writes [`Export::files`] under `dir` (created when missing).
+    pub fn write(&self, dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+        let mut written = Vec::new();
+        for (name, text) in self.files() {
+            let path = dir.join(&name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, text)?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+/// A plan resolved against the live accounts for an export.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The live checks (the export refuses when they did not pass).
+    pub report: crate::check::live::LiveReport,
+    /// The restores as the engines run them, in plan order.
+    pub specs: Vec<RestoreSpec>,
+    /// Key schemas of the original tables whose restores check `verify.keys`.
+    pub key_schemas: BTreeMap<String, Vec<KeyAttribute>>,
+}
+
+/// Runs the live checks of `plan` (as `plan` and `apply` do) and builds
+/// the specs the export is made of; reads the key schema of each original
+/// table whose restore checks `verify.keys` (a table it cannot read gets
+/// string keys).
+pub async fn resolve(
+    plan: &Plan,
+    cloud: &dyn crate::cloud::CloudRead,
+    opts: &crate::check::live::LiveOptions,
+) -> Resolved {
+    let report = crate::check::live::check(plan, cloud, opts).await;
+    let specs: Vec<RestoreSpec> = report
+        .resolved
+        .iter()
+        .map(|r| {
+            let mut spec = RestoreSpec::from_resolved(r);
+            spec.expect.data = plan
+                .restores()
+                .get(r.index)
+                .and_then(|p| p.after_restore.verify.clone());
+            spec
+        })
+        .collect();
+    let mut key_schemas = BTreeMap::new();
+    for r in plan.restores() {
+        let wants_keys = r
+            .after_restore
+            .verify
+            .as_ref()
+            .is_some_and(|v| !v.keys.is_empty());
+        if wants_keys {
+            if let Ok(facts) = cloud.data_facts(&r.source, &r.table).await {
+                key_schemas.insert(r.id.clone(), facts.key_schema);
+            }
+        }
+    }
+    Resolved {
+        report,
+        specs,
+        key_schemas,
+    }
+}
+
+#[cfg(test)]
+mod tests;
