@@ -9,6 +9,7 @@ pub mod capacity;
 pub mod changes;
 pub mod inventory;
 pub mod live;
+pub mod original;
 pub mod policy;
 pub mod random;
 pub mod request;

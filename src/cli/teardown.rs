@@ -263,7 +263,12 @@ pub fn run(args: &Args, out: Output) -> Result {
     for d in &done {
         match &d.result {
             Ok(()) if out.quiet => {}
-            Ok(()) => crate::outln!("deleted {}", d.table),
+            Ok(()) => {
+                crate::outln!("deleted {}", d.table);
+                for r in &d.removed {
+                    crate::outln!("removed for {}: {r}", d.table);
+                }
+            }
             Err(e) => {
                 failed = true;
                 crate::errln!("error: failed to delete {}: {e}", d.table);

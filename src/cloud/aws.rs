@@ -63,7 +63,13 @@ pub struct AwsOptions {
     pub endpoint: Option<String>,
 }
 
+#[path = "aws_settings.rs"]
+mod settings;
+
 struct Clients {
+    // The settings beyond the table (see `settings`).
+    autoscaling: aws_sdk_applicationautoscaling::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
     kms: kms::Client,
     backup: backup::Client,
     dynamodb: ddb::Client,
@@ -256,6 +262,16 @@ impl AwsCloud {
             let conf = self.account_config(account).await;
             let region = aws_config::Region::new(region.to_owned());
             Arc::new(Clients {
+                autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(
+                    aws_sdk_applicationautoscaling::config::Builder::from(&conf)
+                        .region(region.clone())
+                        .build(),
+                ),
+                cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                    aws_sdk_cloudwatch::config::Builder::from(&conf)
+                        .region(region.clone())
+                        .build(),
+                ),
                 kms: kms::Client::from_conf(
                     kms::config::Builder::from(&conf)
                         .region(region.clone())
@@ -584,6 +600,14 @@ pub fn is_network_code(code: &str) -> bool {
 fn service_of(operation: &str) -> &'static str {
     match operation {
         "GetCallerIdentity" | "AssumeRole" => "sts",
+        "DescribeScalableTargets"
+        | "DescribeScalingPolicies"
+        | "RegisterScalableTarget"
+        | "PutScalingPolicy"
+        | "DeregisterScalableTarget" => "application-autoscaling",
+        "DescribeAlarms" | "PutMetricAlarm" | "DeleteAlarms" | "ListTagsForResource" => {
+            "monitoring"
+        }
         "DescribeKey" | "GetKeyPolicy" | "CreateGrant" | "Encrypt" | "GenerateDataKey"
         | "Decrypt" | "ReEncrypt" | "ListAliases" | "ListResourceTags" => "kms",
         op if op.contains("RecoveryPoint")
@@ -1625,6 +1649,57 @@ impl CloudRead for AwsCloud {
         Ok(tags)
     }
 
+    async fn scaling(
+        &self,
+        scope: &Scope,
+        resource_ids: &[String],
+    ) -> CloudResult<super::settings::Scaling> {
+        let c = self.at(scope).await?;
+        settings::scaling(&c, resource_ids).await
+    }
+
+    async fn resource_policy(&self, scope: &Scope, arn: &str) -> CloudResult<Option<String>> {
+        let c = self.at(scope).await?;
+        settings::resource_policy(&c, arn).await
+    }
+
+    async fn contributor_insights(
+        &self,
+        scope: &Scope,
+        name: &str,
+        indexes: &[String],
+    ) -> CloudResult<Vec<super::settings::Insights>> {
+        let c = self.at(scope).await?;
+        settings::contributor_insights(&c, name, indexes).await
+    }
+
+    async fn kinesis_destinations(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<Vec<super::settings::KinesisDestination>> {
+        let c = self.at(scope).await?;
+        settings::kinesis_destinations(&c, name).await
+    }
+
+    async fn table_alarms(
+        &self,
+        scope: &Scope,
+        table: &str,
+    ) -> CloudResult<Vec<super::settings::Alarm>> {
+        let c = self.at(scope).await?;
+        settings::table_alarms(&c, table).await
+    }
+
+    async fn alarm_tags(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<Option<BTreeMap<String, String>>> {
+        let c = self.at(scope).await?;
+        settings::alarm_tags(&c, name).await
+    }
+
     async fn list_tables(&self, scope: &Scope) -> CloudResult<Vec<String>> {
         let c = self.at(scope).await?;
         let mut names = Vec::new();
@@ -1928,6 +2003,13 @@ impl CloudWrite for AwsCloud {
         let invalid = |op: &str, e: aws_smithy_types::error::operation::BuildError| {
             CloudError::new(ErrorKind::Invalid, op, "InvalidRequest", e.to_string())
         };
+        let table_arn = format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            scope.region, scope.account, name
+        );
+        if settings::apply(&c, &table_arn, name, change).await? {
+            return Ok(());
+        }
         match change {
             TableChange::PointInTimeRecovery { enabled } => {
                 let spec = ddb::types::PointInTimeRecoverySpecification::builder()
@@ -1999,6 +2081,13 @@ impl CloudWrite for AwsCloud {
                     .await
                     .map_err(|e| c.fail("UpdateTable", e))?;
             }
+            // Applied by `settings::apply` above.
+            TableChange::KinesisDestination { .. }
+            | TableChange::ContributorInsights { .. }
+            | TableChange::ScalableTarget { .. }
+            | TableChange::ScalingPolicy { .. }
+            | TableChange::ResourcePolicy { .. }
+            | TableChange::Alarm { .. } => {}
             TableChange::Capacity {
                 billing_mode,
                 throughput,
@@ -2033,6 +2122,11 @@ impl CloudWrite for AwsCloud {
             }
         }
         Ok(())
+    }
+
+    async fn remove_setting(&self, scope: &Scope, change: &TableChange) -> CloudResult<()> {
+        let c = self.at(scope).await?;
+        settings::remove(&c, change).await
     }
 
     async fn put_restore_validation(

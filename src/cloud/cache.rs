@@ -103,6 +103,12 @@ pub struct Cached<C> {
     ttl: Memo<TtlFacts>,
     tags: Memo<BTreeMap<String, String>>,
     listings: Memo<Vec<String>>,
+    // The settings beyond the table.
+    scaling: Memo<super::settings::Scaling>,
+    resource_policies: Memo<Option<String>>,
+    insights: Memo<Vec<super::settings::Insights>>,
+    kinesis: Memo<Vec<super::settings::KinesisDestination>>,
+    alarms: Memo<Vec<super::settings::Alarm>>,
 }
 
 impl<C: CloudRead> Cached<C> {
@@ -123,6 +129,11 @@ impl<C: CloudRead> Cached<C> {
             ttl: Memo::new(),
             tags: Memo::new(),
             listings: Memo::new(),
+            scaling: Memo::new(),
+            resource_policies: Memo::new(),
+            insights: Memo::new(),
+            kinesis: Memo::new(),
+            alarms: Memo::new(),
         }
     }
 
@@ -299,6 +310,68 @@ impl<C: CloudRead> CloudRead for Cached<C> {
     ) -> CloudResult<crate::cloud::CopyJob> {
         // Job status changes; never cached.
         self.inner.describe_copy_job(scope, id).await
+    }
+
+    async fn scaling(
+        &self,
+        scope: &Scope,
+        resource_ids: &[String],
+    ) -> CloudResult<super::settings::Scaling> {
+        self.scaling
+            .get(k(scope, &[&resource_ids.join(",")]), || {
+                self.inner.scaling(scope, resource_ids)
+            })
+            .await
+    }
+
+    async fn resource_policy(&self, scope: &Scope, arn: &str) -> CloudResult<Option<String>> {
+        self.resource_policies
+            .get(k(scope, &[arn]), || self.inner.resource_policy(scope, arn))
+            .await
+    }
+
+    async fn contributor_insights(
+        &self,
+        scope: &Scope,
+        name: &str,
+        indexes: &[String],
+    ) -> CloudResult<Vec<super::settings::Insights>> {
+        self.insights
+            .get(k(scope, &[name, &indexes.join(",")]), || {
+                self.inner.contributor_insights(scope, name, indexes)
+            })
+            .await
+    }
+
+    async fn kinesis_destinations(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<Vec<super::settings::KinesisDestination>> {
+        self.kinesis
+            .get(k(scope, &[name]), || {
+                self.inner.kinesis_destinations(scope, name)
+            })
+            .await
+    }
+
+    async fn table_alarms(
+        &self,
+        scope: &Scope,
+        table: &str,
+    ) -> CloudResult<Vec<super::settings::Alarm>> {
+        self.alarms
+            .get(k(scope, &[table]), || self.inner.table_alarms(scope, table))
+            .await
+    }
+
+    async fn alarm_tags(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<Option<BTreeMap<String, String>>> {
+        // Ownership checks must see the present state; never cached.
+        self.inner.alarm_tags(scope, name).await
     }
 }
 

@@ -21,6 +21,7 @@ use crate::plan::model::{AccountId, Location, Region};
 pub mod aws;
 pub mod cache;
 pub mod data;
+pub mod settings;
 pub mod sim;
 
 /// Where a call is made: the account whose identity is used, and the Region.
@@ -629,6 +630,44 @@ pub enum TableChange {
         /// Stream view type.
         view_type: Option<String>,
     },
+
+    // Settings beyond DynamoDB's table calls (copied from the original).
+    /// DynamoDB `EnableKinesisStreamingDestination`.
+    KinesisDestination {
+        /// The Kinesis data stream's ARN.
+        stream_arn: String,
+        /// `ApproximateCreationDateTimePrecision`, when the original sets it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        precision: Option<String>,
+    },
+    /// DynamoDB `UpdateContributorInsights` of the table or one GSI.
+    ContributorInsights {
+        /// `None` for the table itself.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<String>,
+        /// On or off.
+        enabled: bool,
+    },
+    /// Application Auto Scaling `RegisterScalableTarget`.
+    ScalableTarget {
+        /// The target, with the restored table's resource id.
+        target: settings::ScalableTarget,
+    },
+    /// Application Auto Scaling `PutScalingPolicy` (target tracking).
+    ScalingPolicy {
+        /// The policy, with the restored table's resource id.
+        policy: Box<settings::ScalingPolicy>,
+    },
+    /// DynamoDB `PutResourcePolicy`.
+    ResourcePolicy {
+        /// The policy document, ARNs naming the restored table.
+        policy: String,
+    },
+    /// CloudWatch `PutMetricAlarm`.
+    Alarm {
+        /// The alarm, its `TableName` dimension naming the restored table.
+        alarm: Box<settings::Alarm>,
+    },
     /// `UpdateTable BillingMode`, `ProvisionedThroughput`, `OnDemandThroughput`
     /// and `GlobalSecondaryIndexUpdates` (each index's capacity).
     Capacity {
@@ -662,7 +701,22 @@ impl TableChange {
             | Self::TableClass { .. } => "UpdateTable",
             Self::Tags { .. } => "TagResource",
             Self::Ttl { .. } => "UpdateTimeToLive",
+            Self::KinesisDestination { .. } => "EnableKinesisStreamingDestination",
+            Self::ContributorInsights { .. } => "UpdateContributorInsights",
+            Self::ScalableTarget { .. } => "RegisterScalableTarget",
+            Self::ScalingPolicy { .. } => "PutScalingPolicy",
+            Self::ResourcePolicy { .. } => "PutResourcePolicy",
+            Self::Alarm { .. } => "PutMetricAlarm",
         }
+    }
+
+    /// True for what outlives the table it is made for (scalable targets
+    /// and their policies, alarms): teardown removes these itself.
+    pub fn outlives_table(&self) -> bool {
+        matches!(
+            self,
+            Self::ScalableTarget { .. } | Self::ScalingPolicy { .. } | Self::Alarm { .. }
+        )
     }
 }
 
@@ -856,6 +910,64 @@ pub trait CloudRead: Send + Sync {
         Err(not_offered("DescribeCopyJob"))
     }
 
+    // The settings beyond the table (see [`settings`]).
+    /// Application Auto Scaling `DescribeScalableTargets` and
+    /// `DescribeScalingPolicies` of these resource ids (`table/T`,
+    /// `table/T/index/I`).
+    async fn scaling(
+        &self,
+        scope: &Scope,
+        resource_ids: &[String],
+    ) -> CloudResult<settings::Scaling> {
+        let _ = (scope, resource_ids);
+        Err(not_supported("DescribeScalableTargets"))
+    }
+
+    /// DynamoDB `GetResourcePolicy`; `Ok(None)` when the table has none.
+    async fn resource_policy(&self, scope: &Scope, arn: &str) -> CloudResult<Option<String>> {
+        let _ = (scope, arn);
+        Err(not_supported("GetResourcePolicy"))
+    }
+
+    /// DynamoDB `DescribeContributorInsights` of table `name` and each of `indexes`.
+    async fn contributor_insights(
+        &self,
+        scope: &Scope,
+        name: &str,
+        indexes: &[String],
+    ) -> CloudResult<Vec<settings::Insights>> {
+        let _ = (scope, name, indexes);
+        Err(not_supported("DescribeContributorInsights"))
+    }
+
+    /// DynamoDB `DescribeKinesisStreamingDestination`.
+    async fn kinesis_destinations(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<Vec<settings::KinesisDestination>> {
+        let _ = (scope, name);
+        Err(not_supported("DescribeKinesisStreamingDestination"))
+    }
+
+    /// CloudWatch `DescribeAlarms`, every page: the metric alarms whose
+    /// `TableName` dimension is `table`.
+    async fn table_alarms(&self, scope: &Scope, table: &str) -> CloudResult<Vec<settings::Alarm>> {
+        let _ = (scope, table);
+        Err(not_supported("DescribeAlarms"))
+    }
+
+    /// CloudWatch `DescribeAlarms` by name and `ListTagsForResource`: the
+    /// tags of alarm `name`, `Ok(None)` when there is no such alarm.
+    async fn alarm_tags(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<Option<BTreeMap<String, String>>> {
+        let _ = (scope, name);
+        Err(not_supported("DescribeAlarms"))
+    }
+
     /// The credentials, Region and endpoint a verification command gets to
     /// act in `scope`'s account as this process does there, once the
     /// credentials are shown to be of that account.
@@ -947,6 +1059,15 @@ pub trait CloudWrite: CloudRead {
     ) -> CloudResult<()> {
         let _ = (scope, vault, arn);
         Err(not_offered("DeleteRecoveryPoint"))
+    }
+
+    /// Removes what `change` created and what outlives its table
+    /// ([`TableChange::outlives_table`]): `DeregisterScalableTarget` (its
+    /// policies go with it), `DeleteAlarms`. Teardown only; callers prove
+    /// the run created it. Anything else: nothing to do.
+    async fn remove_setting(&self, scope: &Scope, change: &TableChange) -> CloudResult<()> {
+        let _ = (scope, change);
+        Ok(())
     }
 
     /// AWS Backup `PutRestoreValidationResult`: the verdict of the checks

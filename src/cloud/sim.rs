@@ -105,6 +105,9 @@ struct SimTable {
     ttl: Option<String>,
     tags: BTreeMap<String, String>,
     origin: crate::cloud::TableOrigin,
+    /// Settings beyond the table's own (Kinesis, insights, scaling,
+    /// policy, alarms), as applied.
+    extras: Vec<TableChange>,
     capacity: crate::cloud::TableCapacity,
 }
 
@@ -258,6 +261,7 @@ impl SimCloud {
                 ttl: None,
                 tags: BTreeMap::new(),
                 origin: Default::default(),
+                extras: Vec::new(),
                 capacity: Default::default(),
             },
         );
@@ -453,6 +457,7 @@ impl SimCloud {
                 ttl: None,
                 tags: BTreeMap::new(),
                 origin: Default::default(),
+                extras: Vec::new(),
                 capacity: Default::default(),
             },
         );
@@ -755,6 +760,48 @@ impl CloudRead for SimCloud {
                     format!("{arn} not found"),
                 )
             })
+    }
+
+    async fn kinesis_destinations(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<Vec<crate::cloud::settings::KinesisDestination>> {
+        let st = self.lock();
+        let t = st.tables.get(&key(scope, name));
+        Ok(t.map(|t| &t.extras)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| match c {
+                TableChange::KinesisDestination {
+                    stream_arn,
+                    precision,
+                } => Some(crate::cloud::settings::KinesisDestination {
+                    stream_arn: stream_arn.clone(),
+                    status: "ACTIVE".to_owned(),
+                    precision: precision.clone(),
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn alarm_tags(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<Option<BTreeMap<String, String>>> {
+        let prefix = key(scope, "");
+        let st = self.lock();
+        Ok(st
+            .tables
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .flat_map(|(_, t)| &t.extras)
+            .find_map(|c| match c {
+                TableChange::Alarm { alarm } if alarm.name == name => Some(alarm.tags.clone()),
+                _ => None,
+            }))
     }
 
     async fn describe_restore_job(&self, _scope: &Scope, id: &str) -> CloudResult<RestoreJob> {
@@ -1123,6 +1170,24 @@ impl CloudWrite for SimCloud {
                 t.capacity.indexes = indexes.clone();
             }
             TableChange::TableClass { class } => t.capacity.table_class = Some(*class),
+            TableChange::KinesisDestination { stream_arn, .. } => {
+                let on = t.extras.iter().any(|c| {
+                    matches!(c, TableChange::KinesisDestination { stream_arn: s, .. } if s == stream_arn)
+                });
+                if on {
+                    return Err(CloudError::new(
+                        ErrorKind::Invalid,
+                        op,
+                        "ValidationException",
+                        "the table already streams to this destination",
+                    ));
+                }
+                t.extras.push(change.clone());
+            }
+            other => {
+                t.extras.retain(|c| c != other);
+                t.extras.push(other.clone());
+            }
         }
         self.lose_answer(&mut st, op)
     }

@@ -106,6 +106,19 @@ pub fn build(
         .filter(|f| f.restore.is_none())
         .map(finding_view)
         .collect();
+    if !restores.is_empty() {
+        findings.push(FindingView {
+            code: crate::plan::rules::IDENTITY_POLICIES.to_owned(),
+            level: Level::Note,
+            message: "IAM identity policies (of users, groups and roles) that name an original table's ARN are not copied: they do not cover the restored tables".to_owned(),
+            restore: None,
+            evidence: None,
+            help: Some(
+                "add the restored tables' ARNs to the IAM policies the applications in the target account use; the tables' own resource-based policies are copied with `resource_policy: copy`"
+                    .to_owned(),
+            ),
+        });
+    }
     if let (Some(o), Some(false)) = (rto, estimate.within_rto) {
         findings.push(FindingView {
             code: codes::RTO_EXCEEDED.to_owned(),
@@ -775,18 +788,8 @@ fn settings(restore: &Restore, rr: &ResolvedRestore, source: &SourceSettings) ->
         note: (!missing.is_empty()).then(|| format!("missing: {}", missing.join(", "))),
     });
 
-    // Auto scaling: neither restore path keeps scaling policies, and the plan
-    // format has no key to re-apply them.
-    out.push(SettingView {
-        setting: Setting::AutoScaling,
-        before: NOT_READ.to_owned(),
-        after: "none".to_owned(),
-        outcome: SettingOutcome::Unknown,
-        note: Some(
-            "restores never keep scaling policies; re-create them if the original uses them"
-                .to_owned(),
-        ),
-    });
+    // The settings beyond the table: read from the original for `plan`.
+    out.extend(beyond_table(restore, rr, source.original.as_ref()));
 
     // Deletion protection.
     let dp_after = rr.changes.iter().find_map(|c| match c {
@@ -804,6 +807,224 @@ fn settings(restore: &Restore, rr: &ResolvedRestore, source: &SourceSettings) ->
     out
 }
 
+/// Rows of the settings that live beside the table (auto scaling, the
+/// resource policy, contributor insights, Kinesis, alarms): the original's
+/// (`None`: not read) beside what the after-restore steps create.
+fn beyond_table(
+    restore: &Restore,
+    rr: &ResolvedRestore,
+    original: Option<&crate::check::changes::Original>,
+) -> Vec<SettingView> {
+    use crate::check::changes::is_scaling_alarm;
+    let list = |v: Vec<String>| {
+        if v.is_empty() {
+            "none".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    let outcome = |before: Option<usize>, after: usize| match before {
+        None => SettingOutcome::Unknown,
+        Some(0) => SettingOutcome::NotNeeded,
+        Some(n) if after >= n => SettingOutcome::Reapplied,
+        Some(_) => SettingOutcome::Lost,
+    };
+    let target_text = |rid: &str, dim: &str, min: i32, max: i32| {
+        let what = dim
+            .rsplit(':')
+            .next()
+            .unwrap_or(dim)
+            .replace("CapacityUnits", "");
+        let on = match rid.split_once("/index/") {
+            Some((_, ix)) => format!("index {ix}"),
+            None => "table".to_owned(),
+        };
+        format!("{on} {} {min}–{max}", what.to_ascii_lowercase())
+    };
+    let mut out = Vec::new();
+
+    // Auto scaling.
+    let before = original.and_then(|o| o.scaling.as_ref());
+    let after: Vec<String> = rr
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            TableChange::ScalableTarget { target: t } => Some(target_text(
+                &t.resource_id,
+                &t.dimension,
+                t.min_capacity,
+                t.max_capacity,
+            )),
+            _ => None,
+        })
+        .collect();
+    let policies_after = rr
+        .changes
+        .iter()
+        .filter(|c| matches!(c, TableChange::ScalingPolicy { .. }))
+        .count();
+    out.push(SettingView {
+        setting: Setting::AutoScaling,
+        before: before.map_or_else(
+            || NOT_READ.to_owned(),
+            |s| {
+                list(
+                    s.targets
+                        .iter()
+                        .map(|t| {
+                            target_text(
+                                &t.resource_id,
+                                &t.dimension,
+                                t.min_capacity,
+                                t.max_capacity,
+                            )
+                        })
+                        .collect(),
+                )
+            },
+        ),
+        after: list(after.clone()),
+        outcome: outcome(before.map(|s| s.targets.len()), after.len()),
+        note: before.and_then(|s| {
+            let mut notes = Vec::new();
+            if !s.policies.is_empty() {
+                notes.push(format!(
+                    "{} target-tracking {} ({} re-created)",
+                    s.policies.len(),
+                    if s.policies.len() == 1 {
+                        "policy"
+                    } else {
+                        "policies"
+                    },
+                    policies_after
+                ));
+            }
+            if !s.other_policies.is_empty() {
+                notes.push(format!(
+                    "not copied (not target tracking): {}",
+                    s.other_policies.join(", ")
+                ));
+            }
+            (!notes.is_empty()).then(|| notes.join("; "))
+        }),
+    });
+
+    // The resource-based policy.
+    let before = original.and_then(|o| o.resource_policy.as_ref());
+    let after = rr
+        .changes
+        .iter()
+        .any(|c| matches!(c, TableChange::ResourcePolicy { .. }));
+    out.push(SettingView {
+        setting: Setting::ResourcePolicy,
+        before: match before {
+            None => NOT_READ.to_owned(),
+            Some(Some(_)) => "present".to_owned(),
+            Some(None) => "none".to_owned(),
+        },
+        after: if after {
+            "copied, ARNs of the restored table".to_owned()
+        } else {
+            "none".to_owned()
+        },
+        outcome: outcome(before.map(|p| usize::from(p.is_some())), usize::from(after)),
+        note: None,
+    });
+
+    // Contributor insights.
+    let insights_text = |index: &Option<String>| match index {
+        Some(ix) => format!("index {ix}"),
+        None => "table".to_owned(),
+    };
+    let before = original.and_then(|o| o.insights.as_ref());
+    let after: Vec<String> = rr
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            TableChange::ContributorInsights {
+                index,
+                enabled: true,
+            } => Some(insights_text(index)),
+            _ => None,
+        })
+        .collect();
+    let on: Option<Vec<String>> = before.map(|v| {
+        v.iter()
+            .filter(|i| i.enabled)
+            .map(|i| insights_text(&i.index))
+            .collect()
+    });
+    out.push(SettingView {
+        setting: Setting::ContributorInsights,
+        before: on.clone().map_or_else(
+            || NOT_READ.to_owned(),
+            |v| {
+                if v.is_empty() {
+                    "off".to_owned()
+                } else {
+                    format!("on ({})", v.join(", "))
+                }
+            },
+        ),
+        after: if after.is_empty() {
+            "off".to_owned()
+        } else {
+            format!("on ({})", after.join(", "))
+        },
+        outcome: outcome(on.as_ref().map(Vec::len), after.len()),
+        note: None,
+    });
+
+    // The Kinesis streaming destination.
+    let before: Option<Vec<String>> = original.and_then(|o| o.kinesis.as_ref()).map(|v| {
+        v.iter()
+            .filter(|d| d.is_on())
+            .map(|d| d.stream_arn.clone())
+            .collect()
+    });
+    let after: Vec<String> = rr
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            TableChange::KinesisDestination { stream_arn, .. } => Some(stream_arn.clone()),
+            _ => None,
+        })
+        .collect();
+    out.push(SettingView {
+        setting: Setting::KinesisDestination,
+        before: before.clone().map_or_else(|| NOT_READ.to_owned(), list),
+        after: list(after.clone()),
+        outcome: outcome(before.as_ref().map(Vec::len), after.len()),
+        note: (!after.is_empty() && restore.source != restore.target.location).then(|| {
+            "the stream of the same name in the restored table's account and Region".to_owned()
+        }),
+    });
+
+    // Alarms (those auto scaling makes for itself come back with its policies).
+    let before: Option<Vec<String>> = original.and_then(|o| o.alarms.as_ref()).map(|v| {
+        v.iter()
+            .filter(|a| !is_scaling_alarm(&a.name))
+            .map(|a| a.name.clone())
+            .collect()
+    });
+    let after: Vec<String> = rr
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            TableChange::Alarm { alarm } => Some(alarm.name.clone()),
+            _ => None,
+        })
+        .collect();
+    out.push(SettingView {
+        setting: Setting::Alarms,
+        before: before.clone().map_or_else(|| NOT_READ.to_owned(), list),
+        after: list(after.clone()),
+        outcome: outcome(before.as_ref().map(Vec::len), after.len()),
+        note: None,
+    });
+    out
+}
+
 fn lost_finding(restore: &Restore, s: &SettingView) -> FindingView {
     let fix = match s.setting {
         Setting::Ttl => "add `after_restore: { ttl: copy }`".to_owned(),
@@ -814,11 +1035,21 @@ fn lost_finding(restore: &Restore, s: &SettingView) -> FindingView {
         Setting::PointInTimeRecovery => {
             "add `after_restore: { point_in_time_recovery: true }`".to_owned()
         }
-        Setting::Tags => "add the missing tags under `after_restore.tags`".to_owned(),
+        Setting::Tags => {
+            "add `after_restore: { copy_source_tags: true }` or the missing tags under `after_restore.tags`".to_owned()
+        }
         Setting::DeletionProtection => {
             "add `after_restore: { deletion_protection: true }`".to_owned()
         }
-        Setting::AutoScaling => "re-create the scaling policies after the restore".to_owned(),
+        Setting::AutoScaling => "add `after_restore: { auto_scaling: copy }`".to_owned(),
+        Setting::ResourcePolicy => "add `after_restore: { resource_policy: copy }`".to_owned(),
+        Setting::ContributorInsights => {
+            "add `after_restore: { contributor_insights: copy }`".to_owned()
+        }
+        Setting::KinesisDestination => {
+            "add `after_restore: { kinesis_destination: copy }`".to_owned()
+        }
+        Setting::Alarms => "add `after_restore: { alarms: copy }`".to_owned(),
     };
     FindingView {
         code: codes::SETTING_LOST.to_owned(),
@@ -831,7 +1062,9 @@ fn lost_finding(restore: &Restore, s: &SettingView) -> FindingView {
         ),
         restore: Some(restore.id.clone()),
         evidence: s.note.clone(),
-        help: Some(format!("{fix}, or accept the difference")),
+        help: Some(format!(
+            "{fix} (`from_source: all` brings back every setting), or accept the difference"
+        )),
     }
 }
 
@@ -865,6 +1098,63 @@ fn step_view(change: &TableChange) -> StepView {
                 Some(v) => format!("stream {v}"),
                 None => "stream off".to_owned(),
             },
+        ),
+        TableChange::KinesisDestination { stream_arn, .. } => (
+            "EnableKinesisStreamingDestination",
+            format!("Kinesis streaming destination {stream_arn}"),
+        ),
+        TableChange::ContributorInsights { index, enabled } => (
+            "UpdateContributorInsights",
+            match index {
+                Some(ix) => format!("contributor insights {} on index `{ix}`", on_off(*enabled)),
+                None => format!("contributor insights {}", on_off(*enabled)),
+            },
+        ),
+        TableChange::ScalableTarget { target } => (
+            "RegisterScalableTarget",
+            format!(
+                "scalable target {} {} min {} max {}",
+                target.resource_id, target.dimension, target.min_capacity, target.max_capacity
+            ),
+        ),
+        TableChange::ScalingPolicy { policy } => (
+            "PutScalingPolicy",
+            format!(
+                "target tracking `{}` on {} {}: {}%{}",
+                policy.name,
+                policy.resource_id,
+                policy.dimension,
+                policy.target_value,
+                policy
+                    .predefined_metric
+                    .as_deref()
+                    .map(|m| format!(" of {m}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        TableChange::ResourcePolicy { policy } => (
+            "PutResourcePolicy",
+            format!(
+                "resource-based policy ({} bytes, ARNs of the restored table)",
+                policy.len()
+            ),
+        ),
+        TableChange::Alarm { alarm } => (
+            "PutMetricAlarm",
+            format!(
+                "alarm `{}`: {} {} {} {} ({} x {} s)",
+                alarm.name,
+                alarm.metric,
+                alarm
+                    .statistic
+                    .as_deref()
+                    .or(alarm.extended_statistic.as_deref())
+                    .unwrap_or("?"),
+                alarm.comparison,
+                alarm.threshold,
+                alarm.evaluation_periods,
+                alarm.period
+            ),
         ),
         TableChange::Capacity {
             billing_mode,
@@ -1106,7 +1396,37 @@ mod tests {
                 .as_deref()
                 .is_some_and(|h| h.contains("stream: new-and-old-images"))
         }));
-        assert_eq!(d.summary.warnings, 3);
+        // accounts loses its tag and the five settings beyond the table
+        // (but not auto scaling's own alarm, which comes back with it).
+        let accounts: Vec<&str> = restore(&d, "accounts")
+            .findings
+            .iter()
+            .filter(|f| f.code == codes::SETTING_LOST)
+            .filter_map(|f| f.help.as_deref())
+            .collect();
+        assert_eq!(accounts.len(), 6, "{accounts:?}");
+        for key in [
+            "copy_source_tags: true",
+            "auto_scaling: copy",
+            "resource_policy: copy",
+            "contributor_insights: copy",
+            "kinesis_destination: copy",
+            "alarms: copy",
+        ] {
+            assert!(
+                accounts.iter().any(|h| h.contains(key)),
+                "{key}: {accounts:?}"
+            );
+        }
+        assert_eq!(d.summary.warnings, 8);
+        // IAM identity policies: said once for the plan.
+        assert_eq!(
+            d.findings
+                .iter()
+                .filter(|f| f.code == crate::plan::rules::IDENTITY_POLICIES)
+                .count(),
+            1
+        );
     }
 
     #[test]

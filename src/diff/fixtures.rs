@@ -16,8 +16,8 @@ use crate::cloud::{
 };
 use crate::diag::Finding;
 use crate::plan::model::{
-    AccountId, AfterRestore, Encryption, Execution, KeyRef, Location, Objectives, Plan, PlanHeader,
-    RecoveryPointSelector, Region, Restore, StreamSetting, Target,
+    AccountId, AfterRestore, Copyable, Encryption, Execution, KeyRef, Location, Objectives, Plan,
+    PlanHeader, RecoveryPointSelector, Region, Restore, StreamSetting, Target,
 };
 
 pub(crate) const SOURCE: &str = "111122223333";
@@ -86,12 +86,13 @@ pub(crate) fn restore(id: &str, table: &str) -> Restore {
         },
         indexes: None,
         after_restore: AfterRestore {
-            point_in_time_recovery: Some(true),
-            deletion_protection: Some(false),
+            point_in_time_recovery: Some(Copyable::Set(true)),
+            deletion_protection: Some(Copyable::Set(false)),
             tags: BTreeMap::from([("purpose".to_owned(), "dr-rehearsal".to_owned())]),
             ttl: None,
             stream: None,
             verify: None,
+            ..AfterRestore::default()
         },
         capacity: Default::default(),
         depends_on: Vec::new(),
@@ -183,7 +184,11 @@ pub(crate) fn key_facts() -> KeyFacts {
 }
 
 fn changes(plan: &Plan, r: &Restore) -> Vec<TableChange> {
-    crate::check::changes::planned(plan.name(), &r.after_restore, None)
+    crate::check::changes::planned(
+        plan.name(),
+        &r.after_restore,
+        &crate::check::changes::Original::default(),
+    )
 }
 
 /// A live report of [`plan`] as `check::live::check` would produce it.
@@ -338,6 +343,7 @@ pub(crate) fn sources() -> BTreeMap<String, SourceSettings> {
                     ("team".to_owned(), "payments".to_owned()),
                     ("aws:cloudformation:stack-name".to_owned(), "x".to_owned()),
                 ])),
+                original: Some(accounts_original()),
             },
         ),
         (
@@ -346,7 +352,79 @@ pub(crate) fn sources() -> BTreeMap<String, SourceSettings> {
                 point_in_time_recovery: Some(false),
                 ttl_attribute: Some(Some("expires_at".to_owned())),
                 tags: Some(BTreeMap::new()),
+                original: None,
             },
         ),
     ])
+}
+
+/// What `accounts` has beyond the table, none of which the plan copies:
+/// auto scaling on the table, a resource policy, contributor insights, a
+/// Kinesis destination and an alarm (besides auto scaling's own).
+fn accounts_original() -> crate::check::changes::Original {
+    use crate::cloud::settings::{
+        Alarm, Insights, KinesisDestination, ScalableTarget, Scaling, ScalingPolicy,
+    };
+    let alarm = |name: &str, metric: &str| Alarm {
+        name: name.to_owned(),
+        description: None,
+        namespace: "AWS/DynamoDB".to_owned(),
+        metric: metric.to_owned(),
+        dimensions: vec![("TableName".to_owned(), "accounts".to_owned())],
+        statistic: Some("Sum".to_owned()),
+        extended_statistic: None,
+        period: 60,
+        evaluation_periods: 2,
+        datapoints_to_alarm: None,
+        threshold: 5.0,
+        comparison: "GreaterThanOrEqualToThreshold".to_owned(),
+        treat_missing_data: None,
+        unit: None,
+        actions_enabled: true,
+        alarm_actions: Vec::new(),
+        ok_actions: Vec::new(),
+        insufficient_data_actions: Vec::new(),
+        tags: BTreeMap::new(),
+    };
+    crate::check::changes::Original {
+        table: "accounts".to_owned(),
+        scaling: Some(Scaling {
+            targets: vec![ScalableTarget {
+                resource_id: "table/accounts".to_owned(),
+                dimension: "dynamodb:table:ReadCapacityUnits".to_owned(),
+                min_capacity: 5,
+                max_capacity: 100,
+            }],
+            policies: vec![ScalingPolicy {
+                name: "accounts-read".to_owned(),
+                resource_id: "table/accounts".to_owned(),
+                dimension: "dynamodb:table:ReadCapacityUnits".to_owned(),
+                target_value: 70.0,
+                predefined_metric: Some("DynamoDBReadCapacityUtilization".to_owned()),
+                scale_in_cooldown: None,
+                scale_out_cooldown: None,
+                disable_scale_in: None,
+            }],
+            other_policies: Vec::new(),
+        }),
+        resource_policy: Some(Some("{\"Version\":\"2012-10-17\"}".to_owned())),
+        insights: Some(vec![Insights {
+            index: None,
+            enabled: true,
+            mode: None,
+        }]),
+        kinesis: Some(vec![KinesisDestination {
+            stream_arn: "arn:aws:kinesis:us-east-1:111122223333:stream/accounts-events".to_owned(),
+            status: "ACTIVE".to_owned(),
+            precision: None,
+        }]),
+        alarms: Some(vec![
+            alarm("accounts-read-throttles", "ReadThrottleEvents"),
+            alarm(
+                "TargetTracking-table/accounts-AlarmHigh-0d2c",
+                "ConsumedReadCapacityUnits",
+            ),
+        ]),
+        ..crate::check::changes::Original::default()
+    }
 }

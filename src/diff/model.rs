@@ -210,6 +210,14 @@ pub enum Setting {
     AutoScaling,
     /// Deletion protection.
     DeletionProtection,
+    /// The table's resource-based policy.
+    ResourcePolicy,
+    /// CloudWatch contributor insights.
+    ContributorInsights,
+    /// The Kinesis streaming destination.
+    KinesisDestination,
+    /// CloudWatch alarms on the table.
+    Alarms,
 }
 
 impl Setting {
@@ -222,6 +230,10 @@ impl Setting {
             Self::Tags => "tags",
             Self::AutoScaling => "auto scaling",
             Self::DeletionProtection => "deletion protection",
+            Self::ResourcePolicy => "resource-based policy",
+            Self::ContributorInsights => "contributor insights",
+            Self::KinesisDestination => "Kinesis streaming destination",
+            Self::Alarms => "alarms",
         }
     }
 }

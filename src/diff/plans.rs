@@ -120,6 +120,13 @@ pub fn encryption_text(e: &Encryption) -> String {
     }
 }
 
+fn copy_or_off(v: crate::plan::model::CopyOrOff) -> &'static str {
+    match v {
+        crate::plan::model::CopyOrOff::Copy => "copy",
+        crate::plan::model::CopyOrOff::Off => "off",
+    }
+}
+
 fn stream_text(s: StreamSetting) -> String {
     match s {
         StreamSetting::Off => "off",
@@ -127,6 +134,7 @@ fn stream_text(s: StreamSetting) -> String {
         StreamSetting::OldImage => "old-image",
         StreamSetting::NewAndOldImages => "new-and-old-images",
         StreamSetting::KeysOnly => "keys-only",
+        StreamSetting::Copy => "copy",
     }
     .to_owned()
 }
@@ -171,6 +179,34 @@ fn restore_fields(r: &Restore) -> Vec<(&'static str, Option<String>)> {
             }),
         ),
         ("after_restore.stream", a.stream.map(stream_text)),
+        (
+            "after_restore.copy_source_tags",
+            a.copy_source_tags.then(|| "true".to_owned()),
+        ),
+        (
+            "after_restore.auto_scaling",
+            a.auto_scaling.map(|v| copy_or_off(v).to_owned()),
+        ),
+        (
+            "after_restore.resource_policy",
+            a.resource_policy.map(|v| copy_or_off(v).to_owned()),
+        ),
+        (
+            "after_restore.contributor_insights",
+            a.contributor_insights.map(|v| v.to_string()),
+        ),
+        (
+            "after_restore.kinesis_destination",
+            a.kinesis_destination.as_ref().map(|k| match k {
+                crate::plan::model::KinesisSetting::Copy => "copy".to_owned(),
+                crate::plan::model::KinesisSetting::Off => "off".to_owned(),
+                crate::plan::model::KinesisSetting::Stream { stream_arn } => stream_arn.clone(),
+            }),
+        ),
+        (
+            "after_restore.alarms",
+            a.alarms.map(|v| copy_or_off(v).to_owned()),
+        ),
     ];
     // Tags compare key by key, so a review shows exactly which tag moved.
     for (k, val) in &a.tags {

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use futures::stream::{self, StreamExt};
 
+use crate::check::changes::Original;
+use crate::check::original::{Want, read};
 use crate::cloud::CloudRead;
 use crate::plan::model::Plan;
 
@@ -21,6 +23,9 @@ pub struct SourceSettings {
     pub ttl_attribute: Option<Option<String>>,
     /// Tags of the table.
     pub tags: Option<BTreeMap<String, String>>,
+    /// Every setting the original has, as the live stage reads it (`None`
+    /// when the table could not be described).
+    pub original: Option<Original>,
 }
 
 /// Reads the settings of every restore's original table, by restore id.
@@ -33,6 +38,15 @@ pub async fn read_source_settings(
     stream::iter(plan.restores())
         .map(|r| async move {
             let scope = &r.source;
+            let table = cloud.describe_table(scope, &r.table).await.ok().flatten();
+            let original = match &table {
+                Some(t) => {
+                    let kept = crate::check::request::kept_indexes(r, Some(&t.indexes))
+                        .map(|v| v.into_iter().map(|ix| ix.name).collect());
+                    Some(read(cloud, r, Some(t), kept, Want::All).await)
+                }
+                None => None,
+            };
             let pitr = cloud.describe_pitr(scope, &r.table).await.ok();
             let ttl = cloud.describe_ttl(scope, &r.table).await.ok();
             let tags = cloud.table_tags(scope, &r.source_table_arn()).await.ok();
@@ -44,6 +58,7 @@ pub async fn read_source_settings(
                         .flatten()
                 }),
                 tags,
+                original,
             };
             (r.id.clone(), settings)
         })

@@ -1100,9 +1100,21 @@ impl<'a> Executor<'a> {
             // Streams and TTL cannot be switched on twice: DynamoDB refuses
             // the second call. A run killed after sending one and before
             // journaling its outcome must find it done, not fail on it.
-            let checked_first =
+            let mut checked_first =
                 matches!(change, TableChange::Stream { .. } | TableChange::Ttl { .. })
                     && self.already_in_effect(ctx, i, change).await;
+            // An alarm is never overwritten: PutMetricAlarm replaces an
+            // alarm of the same name, so one this run did not create stops
+            // the restore.
+            if let TableChange::Alarm { alarm } = change {
+                match self.alarm_owned(ctx, i, alarm).await {
+                    Ok(Some(done)) => checked_first = done,
+                    Ok(None) => return Ok(Done::Interrupted),
+                    Err(why) => {
+                        return self.fail(ctx, i, format!("after-restore setting {op}: {why}"));
+                    }
+                }
+            }
             let outcome = if checked_first {
                 Call::Ok(())
             } else {
@@ -1204,11 +1216,54 @@ impl<'a> Executor<'a> {
                     _ => false,
                 }
             }
+            TableChange::KinesisDestination { stream_arn, .. } => matches!(
+                self.call(ctx, i, "DescribeKinesisStreamingDestination", false, || {
+                    self.cloud.kinesis_destinations(scope, name)
+                })
+                .await,
+                Call::Ok(d) if d.iter().any(|d| &d.stream_arn == stream_arn && d.is_on())
+            ),
             TableChange::Capacity { .. } | TableChange::TableClass { .. } => matches!(
                 self.call(ctx, i, "DescribeTable", false, || self.cloud.describe_table(scope, name)).await,
                 Call::Ok(Some(t)) if crate::check::capacity::in_effect(change, &t.capacity)
             ),
             _ => false,
+        }
+    }
+
+    /// For an alarm: `Ok(Some(true))` when this run already created it (a
+    /// resumed run finds it done), `Ok(Some(false))` when there is none yet,
+    /// `Ok(None)` when the run was interrupted, `Err` when
+    /// an alarm of that name exists that this run did not create (it is
+    /// never overwritten) or its owner cannot be read.
+    async fn alarm_owned(
+        &self,
+        ctx: &Ctx<'_>,
+        i: usize,
+        alarm: &crate::cloud::settings::Alarm,
+    ) -> Result<Option<bool>, String> {
+        let scope = &ctx.input.specs[i].target;
+        match self
+            .call(ctx, i, "DescribeAlarms", false, || {
+                self.cloud.alarm_tags(scope, &alarm.name)
+            })
+            .await
+        {
+            Call::Ok(None) => Ok(Some(false)),
+            Call::Ok(Some(tags)) if tags.get(RUN_TAG) == alarm.tags.get(RUN_TAG) => Ok(Some(true)),
+            Call::Ok(Some(tags)) => Err(format!(
+                "alarm `{}` already exists in {scope} and was not created by this run ({}); it is left as it is",
+                alarm.name,
+                match tags.get(RUN_TAG) {
+                    Some(run) => format!("{RUN_TAG}={run}"),
+                    None => format!("no {RUN_TAG} tag"),
+                }
+            )),
+            Call::Err(e) => Err(format!(
+                "the owner of alarm `{}` could not be read: {e}",
+                alarm.name
+            )),
+            Call::Interrupted => Ok(None),
         }
     }
 }

@@ -148,7 +148,7 @@ impl RestoreSpec {
             target: restore.target.location.clone(),
             target_name: restore.target_name.clone(),
             request: build_request(restore, rp.as_ref(), key_arn, None),
-            changes: changes::planned(plan, &restore.after_restore, None),
+            changes: changes::planned(plan, &restore.after_restore, &changes::Original::default()),
             estimated_seconds: 0.0,
             expect: Expectations {
                 // The simulated table is counted (in virtual time, paced as

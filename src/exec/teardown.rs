@@ -59,6 +59,9 @@ pub struct Item {
     pub verdict: Verdict,
     /// What teardown changes before deleting.
     pub unprotect: Unprotect,
+    /// What the run created for the table that outlives it (scalable
+    /// targets with their policies, alarms): removed after the table.
+    pub settings: Vec<TableChange>,
 }
 
 /// True when the journal shows this run turning deletion protection on for
@@ -154,6 +157,19 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite, force_unprotect: boo
             },
             Err(e) => Verdict::Unseen(format!("could not describe it: {e}")),
         };
+        let settings = spec
+            .changes_for_run(&state.header.plan, run_id)
+            .into_iter()
+            .enumerate()
+            .filter(|(step, c)| {
+                r.changes_done.contains(step)
+                    && matches!(
+                        c,
+                        TableChange::ScalableTarget { .. } | TableChange::Alarm { .. }
+                    )
+            })
+            .map(|(_, c)| c)
+            .collect();
         items.push(Item {
             index: i,
             id: spec.id.clone(),
@@ -161,6 +177,7 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite, force_unprotect: boo
             table: spec.target_name.clone(),
             verdict,
             unprotect,
+            settings,
         });
     }
     items
@@ -180,6 +197,9 @@ pub struct Deletion {
     pub table: String,
     /// `Ok` when deleted or already gone, else the error.
     pub result: Result<(), String>,
+    /// What the run created for the table and teardown removed after it
+    /// (`DeregisterScalableTarget resource dimension`, `DeleteAlarms name`).
+    pub removed: Vec<String>,
 }
 
 /// Deletes every [`Verdict::Delete`] item, journaling intent and outcome;
@@ -225,16 +245,21 @@ pub async fn execute(
                 Err(e) => Err(e.to_string()),
             };
         }
+        let mut removed = Vec::new();
         if result.is_ok() {
             journal.append(&Record::Deleted {
                 index: item.index,
                 at: crate::clock::now(),
             })?;
+            if let Err(e) = remove_settings(item, cloud, &mut removed).await {
+                result = Err(e);
+            }
         }
         out.push(Deletion {
             id: item.id.clone(),
             table: item.table.clone(),
             result,
+            removed,
         });
     }
     Ok(out)
@@ -387,7 +412,46 @@ pub async fn execute_copies(
             id: item.id.clone(),
             table: item.arn.clone(),
             result,
+            removed: Vec::new(),
         });
     }
     Ok(out)
+}
+
+/// Removes what the run created for a deleted table and what outlives it:
+/// its scalable targets (their policies go with them) and its alarms, an
+/// alarm only while it still carries the run's tag (one replaced since is
+/// someone else's and stays).
+async fn remove_settings(
+    item: &Item,
+    cloud: &dyn CloudWrite,
+    removed: &mut Vec<String>,
+) -> Result<(), String> {
+    for change in &item.settings {
+        let what = match change {
+            TableChange::ScalableTarget { target } => {
+                format!(
+                    "DeregisterScalableTarget {} {}",
+                    target.resource_id, target.dimension
+                )
+            }
+            TableChange::Alarm { alarm } => {
+                let run = alarm.tags.get(RUN_TAG);
+                match cloud.alarm_tags(&item.scope, &alarm.name).await {
+                    Ok(None) => continue,
+                    Ok(Some(tags)) if run.is_some() && tags.get(RUN_TAG) == run => {}
+                    Ok(Some(_)) => continue,
+                    Err(e) => return Err(format!("alarm `{}`: {e}", alarm.name)),
+                }
+                format!("DeleteAlarms {}", alarm.name)
+            }
+            _ => continue,
+        };
+        match cloud.remove_setting(&item.scope, change).await {
+            Ok(()) => removed.push(what),
+            Err(e) if e.kind == ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{what}: {e}")),
+        }
+    }
+    Ok(())
 }

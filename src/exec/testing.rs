@@ -2,8 +2,8 @@
 
 use crate::graph::DependencyGraph;
 use crate::plan::model::{
-    AccountId, AfterRestore, Encryption, Location, RecoveryPointSelector, Region, Restore,
-    RestoreSpans, Target,
+    AccountId, AfterRestore, Copyable, Encryption, Location, RecoveryPointSelector, Region,
+    Restore, RestoreSpans, Target,
 };
 
 /// A location from literals known to be valid.
@@ -80,14 +80,15 @@ pub(crate) fn rich_restores(n: usize, edges: &[(usize, usize)]) -> (Vec<Restore>
             r.target.location = r.source.clone();
         }
         r.after_restore = AfterRestore {
-            point_in_time_recovery: Some(true),
-            deletion_protection: Some(i % 2 == 0),
+            point_in_time_recovery: Some(Copyable::Set(true)),
+            deletion_protection: Some(Copyable::Set(i % 2 == 0)),
             tags: BTreeMap::from([("purpose".to_owned(), "dr".to_owned())]),
             ttl: Some(TtlSetting::Attribute {
                 attribute: "expires".to_owned(),
             }),
             stream: Some(StreamSetting::NewImage),
             verify: None,
+            ..AfterRestore::default()
         };
         sizes.insert(r.table.clone(), ((i * 7919) % 50 + 1) as u64 * (1 << 28));
     }

@@ -270,6 +270,122 @@ pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
                 params: object(json!({"TableName": name, "StreamSpecification": spec})),
             }
         }
+        TableChange::KinesisDestination {
+            stream_arn,
+            precision,
+        } => {
+            let mut params = object(json!({"TableName": name, "StreamArn": stream_arn}));
+            if let Some(p) = precision {
+                params.insert(
+                    "EnableKinesisStreamingConfiguration".into(),
+                    json!({"ApproximateCreationDateTimePrecision": p}),
+                );
+            }
+            TaskCall {
+                kind: "EnableKinesisStreamingDestination".to_owned(),
+                action: "dynamodb:enableKinesisStreamingDestination",
+                iam_action: "dynamodb:EnableKinesisStreamingDestination",
+                params,
+            }
+        }
+        TableChange::ContributorInsights { index, enabled } => {
+            let mut params = object(json!({
+                "TableName": name,
+                "ContributorInsightsAction": if *enabled { "ENABLE" } else { "DISABLE" },
+            }));
+            if let Some(ix) = index {
+                params.insert("IndexName".into(), json!(ix));
+            }
+            TaskCall {
+                kind: "UpdateContributorInsights".to_owned(),
+                action: "dynamodb:updateContributorInsights",
+                iam_action: "dynamodb:UpdateContributorInsights",
+                params,
+            }
+        }
+        TableChange::ScalableTarget { target } => TaskCall {
+            kind: "RegisterScalableTarget".to_owned(),
+            action: "applicationautoscaling:registerScalableTarget",
+            iam_action: "application-autoscaling:RegisterScalableTarget",
+            params: object(json!({
+                "ServiceNamespace": "dynamodb",
+                "ResourceId": target.resource_id,
+                "ScalableDimension": target.dimension,
+                "MinCapacity": target.min_capacity,
+                "MaxCapacity": target.max_capacity,
+            })),
+        },
+        TableChange::ScalingPolicy { policy } => {
+            let mut config = json!({"TargetValue": policy.target_value});
+            if let Some(m) = &policy.predefined_metric {
+                config["PredefinedMetricSpecification"] = json!({"PredefinedMetricType": m});
+            }
+            if let Some(v) = policy.scale_in_cooldown {
+                config["ScaleInCooldown"] = json!(v);
+            }
+            if let Some(v) = policy.scale_out_cooldown {
+                config["ScaleOutCooldown"] = json!(v);
+            }
+            if let Some(v) = policy.disable_scale_in {
+                config["DisableScaleIn"] = json!(v);
+            }
+            TaskCall {
+                kind: "PutScalingPolicy".to_owned(),
+                action: "applicationautoscaling:putScalingPolicy",
+                iam_action: "application-autoscaling:PutScalingPolicy",
+                params: object(json!({
+                    "PolicyName": policy.name,
+                    "ServiceNamespace": "dynamodb",
+                    "ResourceId": policy.resource_id,
+                    "ScalableDimension": policy.dimension,
+                    "PolicyType": "TargetTrackingScaling",
+                    "TargetTrackingScalingPolicyConfiguration": config,
+                })),
+            }
+        }
+        TableChange::ResourcePolicy { policy } => TaskCall {
+            kind: "PutResourcePolicy".to_owned(),
+            action: "dynamodb:putResourcePolicy",
+            iam_action: "dynamodb:PutResourcePolicy",
+            params: object(json!({"ResourceArn": arn, "Policy": policy})),
+        },
+        TableChange::Alarm { alarm } => {
+            let mut params = object(json!({
+                "AlarmName": alarm.name,
+                "Namespace": alarm.namespace,
+                "MetricName": alarm.metric,
+                "Dimensions": alarm.dimensions.iter().map(|(n, v)| json!({"Name": n, "Value": v})).collect::<Vec<_>>(),
+                "Period": alarm.period,
+                "EvaluationPeriods": alarm.evaluation_periods,
+                "Threshold": alarm.threshold,
+                "ComparisonOperator": alarm.comparison,
+                "ActionsEnabled": alarm.actions_enabled,
+                "AlarmActions": alarm.alarm_actions,
+                "OKActions": alarm.ok_actions,
+                "InsufficientDataActions": alarm.insufficient_data_actions,
+                "Tags": alarm.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>(),
+            }));
+            for (key, value) in [
+                ("AlarmDescription", &alarm.description),
+                ("Statistic", &alarm.statistic),
+                ("ExtendedStatistic", &alarm.extended_statistic),
+                ("TreatMissingData", &alarm.treat_missing_data),
+                ("Unit", &alarm.unit),
+            ] {
+                if let Some(v) = value {
+                    params.insert(key.into(), json!(v));
+                }
+            }
+            if let Some(v) = alarm.datapoints_to_alarm {
+                params.insert("DatapointsToAlarm".into(), json!(v));
+            }
+            TaskCall {
+                kind: "PutMetricAlarm".to_owned(),
+                action: "cloudwatch:putMetricAlarm",
+                iam_action: "cloudwatch:PutMetricAlarm",
+                params,
+            }
+        }
         TableChange::Capacity {
             billing_mode,
             throughput: table_throughput,

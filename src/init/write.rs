@@ -21,18 +21,8 @@ fn q(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
-fn stream_value(view: &str) -> &'static str {
-    match view {
-        "NEW_IMAGE" => "new-image",
-        "OLD_IMAGE" => "old-image",
-        "NEW_AND_OLD_IMAGES" => "new-and-old-images",
-        "KEYS_ONLY" => "keys-only",
-        _ => "off",
-    }
-}
-
 /// The restore keys a table needs, as `key: value` lines (without indentation).
-fn keys(t: &SurveyedTable, vault_per_restore: Option<&str>, with_tags: bool) -> Vec<String> {
+fn keys(t: &SurveyedTable, vault_per_restore: Option<&str>) -> Vec<String> {
     let mut out = Vec::new();
     match t.method {
         Method::PointInTime => out.push("recovery_point: { point_in_time: latest }".to_owned()),
@@ -47,23 +37,8 @@ fn keys(t: &SurveyedTable, vault_per_restore: Option<&str>, with_tags: bool) -> 
                 .to_owned(),
         );
     }
-    out.push("after_restore:".to_owned());
-    out.push(format!("  point_in_time_recovery: {}", t.pitr));
-    out.push(format!("  deletion_protection: {}", t.deletion_protection));
-    if t.ttl {
-        out.push("  ttl: copy".to_owned());
-    }
-    if let Some(s) = &t.stream {
-        out.push(format!("  stream: {}", stream_value(s)));
-    }
-    if with_tags && !t.tags.is_empty() {
-        let tags: Vec<String> = t
-            .tags
-            .iter()
-            .map(|(k, v)| format!("{}: {}", q(k), q(v)))
-            .collect();
-        out.push(format!("  tags: {{ {} }}", tags.join(", ")));
-    }
+    // Every setting of the original, read live when the plan runs.
+    out.push("after_restore: { from_source: all }".to_owned());
     out
 }
 
@@ -127,7 +102,7 @@ pub fn write(req: &Request, survey: &Survey, style: &Style) -> Result<String, St
     );
     let _ = writeln!(
         o,
-        "# after_restore lists each original's settings explicitly (`from_source: all` is not accepted by this version)."
+        "# `after_restore: {{ from_source: all }}` re-applies every setting each original has (read when the plan runs)."
     );
     let _ = writeln!(o, "version: 1");
     let name = format!("restore-{}-{}", req.source.account, req.source.region);
@@ -166,7 +141,7 @@ pub fn write(req: &Request, survey: &Survey, style: &Style) -> Result<String, St
     } else {
         for t in &usable {
             let _ = writeln!(o, "  - table: {}", q(&t.name));
-            for k in keys(t, vault_per_restore, true) {
+            for k in keys(t, vault_per_restore) {
                 let _ = writeln!(o, "    {k}");
             }
             let _ = writeln!(o, "    depends_on: []");
@@ -197,7 +172,7 @@ fn selectors(
     let mut shapes: BTreeMap<Vec<String>, Vec<&SurveyedTable>> = BTreeMap::new();
     for t in usable {
         shapes
-            .entry(keys(t, vault_per_restore, false))
+            .entry(keys(t, vault_per_restore))
             .or_default()
             .push(t);
     }

@@ -24,6 +24,7 @@ use crate::plan::model::Plan;
 use crate::plan::tree::{Node, Segment, Value};
 
 pub mod capacity;
+mod copied;
 pub mod copy;
 pub mod engine;
 pub mod fingerprint;
@@ -34,6 +35,7 @@ mod resolve;
 pub mod rules;
 pub mod schema;
 pub mod select;
+pub mod settings;
 pub mod source;
 pub mod state;
 pub mod tree;
@@ -170,6 +172,7 @@ pub fn compile(source: SourceFile, opts: &CompileOptions) -> Result<Loaded, Reje
         .any(|f| f.is_error() && f.code != rules::ACCOUNT_UNQUOTED);
     // Reported, without keeping the later rules from running.
     reserved_tags(root, &mut findings);
+    copied::stream_arns(root, &mut findings);
     verify::rules(root, &mut findings);
     engine::rules(root, &mut findings);
     clock.lap("yaml tree");

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diag::{Finding, Span};
 use crate::graph::{DependencyGraph, GraphNode};
+pub use crate::plan::settings::{CopyOrOff, Copyable, KinesisSetting};
 
 pub use super::ids::{AccountId, Region};
 
@@ -180,13 +181,16 @@ pub enum StreamSetting {
     NewAndOldImages,
     /// `KEYS_ONLY`.
     KeysOnly,
+    /// The original table's view type, read live (off when it has none).
+    Copy,
 }
 
 impl StreamSetting {
-    /// The DynamoDB `StreamViewType`, or `None` for [`StreamSetting::Off`].
+    /// The DynamoDB `StreamViewType`, or `None` for [`StreamSetting::Off`]
+    /// (and for [`StreamSetting::Copy`], which only the live stage resolves).
     pub fn view_type(self) -> Option<&'static str> {
         match self {
-            Self::Off => None,
+            Self::Off | Self::Copy => None,
             Self::NewImage => Some("NEW_IMAGE"),
             Self::OldImage => Some("OLD_IMAGE"),
             Self::NewAndOldImages => Some("NEW_AND_OLD_IMAGES"),
@@ -199,10 +203,10 @@ impl StreamSetting {
 /// `None` means "not managed by the plan" (the restored table keeps AWS's default).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AfterRestore {
-    /// Point-in-time recovery on or off.
-    pub point_in_time_recovery: Option<bool>,
-    /// Deletion protection on or off.
-    pub deletion_protection: Option<bool>,
+    /// Point-in-time recovery on, off, or as the original has it.
+    pub point_in_time_recovery: Option<Copyable<bool>>,
+    /// Deletion protection on, off, or as the original has it.
+    pub deletion_protection: Option<Copyable<bool>>,
     /// Tags to add (the executor also adds `restoreplan:plan` and `restoreplan:run`).
     pub tags: BTreeMap<String, String>,
     /// Time to live.
@@ -212,6 +216,27 @@ pub struct AfterRestore {
     /// Data checks after the settings (`after_restore.verify`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify: Option<crate::plan::verify::Verify>,
+
+    // Settings copied from the original table (`from_source: all` is
+    // resolved into these: every key no layer set says `copy`).
+    /// Add the original's tags under `tags` (the plan's win).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub copy_source_tags: bool,
+    /// Auto scaling (scalable targets and target-tracking policies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_scaling: Option<CopyOrOff>,
+    /// The table's resource-based policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<CopyOrOff>,
+    /// Contributor insights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contributor_insights: Option<Copyable<bool>>,
+    /// The Kinesis streaming destination.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kinesis_destination: Option<KinesisSetting>,
+    /// CloudWatch alarms on the table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<CopyOrOff>,
 }
 
 /// `copy`: the recovery point is chosen in a vault of the source account

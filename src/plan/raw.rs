@@ -294,10 +294,10 @@ pub struct RawCopy {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "AfterRestore")]
 pub struct RawAfterRestore {
-    /// Enable or disable point-in-time recovery.
-    pub point_in_time_recovery: Option<bool>,
-    /// Enable or disable deletion protection.
-    pub deletion_protection: Option<bool>,
+    /// Enable or disable point-in-time recovery, or `copy` the original's.
+    pub point_in_time_recovery: Option<crate::plan::settings::RawToggle>,
+    /// Enable or disable deletion protection, or `copy` the original's.
+    pub deletion_protection: Option<crate::plan::settings::RawToggle>,
     /// Tags to add; merged with the defaults' tags, the restore's winning.
     pub tags: Option<BTreeMap<String, String>>,
     /// Time to live: `{attribute: NAME}` or `copy` (copy the original table's setting).
@@ -306,6 +306,27 @@ pub struct RawAfterRestore {
     pub stream: Option<RawStream>,
     /// Data checks after the settings; a failed check fails the restore.
     pub verify: Option<crate::plan::verify::RawVerify>,
+
+    // Settings copied from the original table (read live).
+    /// `all`: every setting the original has, as if each key said `copy`;
+    /// explicit keys win.
+    pub from_source: Option<crate::plan::settings::RawFromSource>,
+    /// The original's tags, under the plan's `tags` (plan tags win).
+    pub copy_source_tags: Option<bool>,
+    /// `copy` or `off`: Application Auto Scaling scalable targets and
+    /// target-tracking policies of the table and its GSIs.
+    pub auto_scaling: Option<crate::plan::settings::CopyOrOff>,
+    /// `copy` or `off`: the table's resource-based policy, the original's
+    /// ARNs rewritten to the restored table's.
+    pub resource_policy: Option<crate::plan::settings::CopyOrOff>,
+    /// `copy`, `true` or `false`: CloudWatch contributor insights of the
+    /// table (and, with `copy`, of each GSI the original has it on).
+    pub contributor_insights: Option<crate::plan::settings::RawToggle>,
+    /// `copy`, `off` or `{stream_arn: ARN}`: the Kinesis streaming destination.
+    pub kinesis_destination: Option<crate::plan::settings::RawKinesis>,
+    /// `copy` or `off`: CloudWatch alarms on the table, `TableName`
+    /// dimension rewritten, names carrying the target table's name.
+    pub alarms: Option<crate::plan::settings::CopyOrOff>,
 }
 
 /// Streams setting.
@@ -323,6 +344,8 @@ pub enum RawStream {
     NewAndOldImages,
     /// `KEYS_ONLY`.
     KeysOnly,
+    /// The original table's stream view type (off when it has none).
+    Copy,
 }
 
 /// A recovery point selector as written.

@@ -1669,10 +1669,10 @@ fn merge_after_restore(
     let mut out = AfterRestore::default();
     for layer in [defaults, own].into_iter().flatten() {
         if let Some(v) = layer.point_in_time_recovery {
-            out.point_in_time_recovery = Some(v);
+            out.point_in_time_recovery = Some(v.into());
         }
         if let Some(v) = layer.deletion_protection {
-            out.deletion_protection = Some(v);
+            out.deletion_protection = Some(v.into());
         }
         if let Some(tags) = &layer.tags {
             out.tags
@@ -1693,9 +1693,11 @@ fn merge_after_restore(
                 RawStream::OldImage => StreamSetting::OldImage,
                 RawStream::NewAndOldImages => StreamSetting::NewAndOldImages,
                 RawStream::KeysOnly => StreamSetting::KeysOnly,
+                RawStream::Copy => StreamSetting::Copy,
             });
         }
     }
+    crate::plan::copied::merge_copied(&mut out, defaults, own);
     out.verify = crate::plan::verify::merge(&[
         defaults.and_then(|d| d.verify.as_ref()),
         own.and_then(|o| o.verify.as_ref()),

@@ -74,6 +74,8 @@ pub const DUPLICATE_TARGET: &str = "restoreplan::restore::duplicate_target";
 pub const OVERWRITES_SOURCE: &str = "restoreplan::restore::overwrites_source";
 /// An `after_restore.tags` key AWS or restoreplan reserves (`aws:`, `restoreplan:`).
 pub const RESERVED_TAG: &str = "restoreplan::restore::reserved_tag";
+/// `after_restore.kinesis_destination.stream_arn` that is not a Kinesis data stream ARN.
+pub const KINESIS_STREAM_ARN: &str = "restoreplan::after_restore::kinesis_stream_arn";
 /// `verify.items` whose `min` is above its `max`, or with no bound.
 pub const VERIFY_ITEMS_RANGE: &str = "restoreplan::verify::items_range";
 /// `verify.max_read_fraction` outside (0, 1].
@@ -209,6 +211,8 @@ pub const LIVE_VERIFY_KEY_SCHEMA: &str = "restoreplan::verify::key_schema";
 // The dry run (`plan`, `apply`).
 /// A setting of the original table is neither carried over nor re-applied.
 pub const SETTING_LOST: &str = "restoreplan::plan::setting_lost";
+/// IAM identity policies that name an original table are not copied.
+pub const IDENTITY_POLICIES: &str = "restoreplan::plan::identity_policies";
 /// The predicted RTO exceeds `objectives.rto`.
 pub const RTO_EXCEEDED: &str = "restoreplan::plan::rto_exceeded";
 
@@ -287,7 +291,7 @@ const fn rule(code: &'static str, severity: Severity, stage: Stage, summary: &'s
 use Severity::{Error, Warning};
 
 /// Number of static rules (file and graph), which come first in [`REGISTRY`].
-const STATIC_RULES: usize = 58;
+const STATIC_RULES: usize = 59;
 
 /// Every static rule, in documentation order (each has a fixture under
 /// `tests/fixtures/rules/`).
@@ -459,6 +463,12 @@ pub const REGISTRY: &[Rule] = &[
         Error,
         Stage::Static,
         "a tag key with a reserved prefix (`aws:`, `restoreplan:`)",
+    ),
+    rule(
+        KINESIS_STREAM_ARN,
+        Error,
+        Stage::Static,
+        "`kinesis_destination.stream_arn` that is not a Kinesis data stream ARN",
     ),
     rule(
         VERIFY_ITEMS_RANGE,
@@ -861,6 +871,12 @@ pub const REGISTRY: &[Rule] = &[
         Warning,
         Stage::DryRun,
         "a setting of the original table is neither carried over nor re-applied",
+    ),
+    rule(
+        IDENTITY_POLICIES,
+        Severity::Note,
+        Stage::DryRun,
+        "IAM identity policies that name an original table are not copied to the restored one",
     ),
     rule(
         RTO_EXCEEDED,

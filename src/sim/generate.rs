@@ -8,8 +8,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::plan::model::{
-    AccountId, AfterRestore, Encryption, Location, RecoveryPointSelector, Region, Restore,
-    RestoreSpans, Target,
+    AccountId, AfterRestore, Copyable, Encryption, Location, RecoveryPointSelector, Region,
+    Restore, RestoreSpans, Target,
 };
 
 use super::offline::Sizes;
@@ -104,7 +104,7 @@ pub fn random_plan(shape: Shape, seed: u64) -> (Vec<Restore>, Sizes) {
             encryption: Encryption::DynamodbOwned,
             indexes: None,
             after_restore: AfterRestore {
-                point_in_time_recovery: Some(true),
+                point_in_time_recovery: Some(Copyable::Set(true)),
                 ..AfterRestore::default()
             },
             capacity: Default::default(),

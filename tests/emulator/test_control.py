@@ -45,6 +45,14 @@ def test_request_log(emulator, uid):
     assert emulator.requests() == []
 
 
+def test_request_log_names_cloudwatch_and_auto_scaling_operations(emulator, uid):
+    # CloudWatch signs as `monitoring` and speaks the query protocol.
+    emulator.control("DELETE", "requests")
+    emulator.client("cloudwatch").describe_alarms()
+    emulator.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="dynamodb")
+    assert [e["operation"] for e in emulator.requests()] == ["DescribeAlarms", "DescribeScalableTargets"]
+
+
 def test_request_log_names_the_dynamodb_table(emulator, uid):
     ddb = emulator.client("dynamodb")
     name = uid("tbl")

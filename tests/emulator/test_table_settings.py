@@ -170,3 +170,40 @@ def test_restore_dynamodb_backup_in_another_region(emulator, uid):
         emulator.client("dynamodb", OTHER_REGION, credentials=emulator.assume()).restore_table_from_backup(
             TargetTableName=uid("y"), BackupArn=backup_arn, SSESpecificationOverride={"Enabled": False})
     assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_scaling_policies_are_per_resource_and_go_with_their_target(emulator, uid):
+    """DescribeScalingPolicies matches the resource id exactly; DeregisterScalableTarget deletes the
+    target's policies and the alarms target tracking made for them, as AWS does."""
+    creds = emulator.assume(OTHER_ACCOUNT)
+    scaling = emulator.client("application-autoscaling", credentials=creds)
+    cloudwatch = emulator.client("cloudwatch", credentials=creds)
+    name = uid("scaled")
+    table, index = f"table/{name}", f"table/{name}/index/by-user"
+    for rid, dim, metric in [(table, "dynamodb:table:ReadCapacityUnits", "DynamoDBReadCapacityUtilization"),
+                             (index, "dynamodb:index:WriteCapacityUnits", "DynamoDBWriteCapacityUtilization")]:
+        scaling.register_scalable_target(ServiceNamespace="dynamodb", ResourceId=rid, ScalableDimension=dim,
+                                         MinCapacity=5, MaxCapacity=50)
+        scaling.put_scaling_policy(
+            PolicyName=f"{rid}-policy", ServiceNamespace="dynamodb", ResourceId=rid, ScalableDimension=dim,
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 70.0, "PredefinedMetricSpecification": {"PredefinedMetricType": metric}})
+    for rid in (table, index):
+        policies = scaling.describe_scaling_policies(ServiceNamespace="dynamodb", ResourceId=rid)["ScalingPolicies"]
+        assert [p["ResourceId"] for p in policies] == [rid]
+    tracking = [a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]
+                if a["AlarmName"].startswith(f"TargetTracking-{table}-")]
+    assert tracking
+
+    scaling.deregister_scalable_target(ServiceNamespace="dynamodb", ResourceId=table,
+                                       ScalableDimension="dynamodb:table:ReadCapacityUnits")
+    assert scaling.describe_scaling_policies(ServiceNamespace="dynamodb", ResourceId=table)["ScalingPolicies"] == []
+    assert [p["ResourceId"] for p in scaling.describe_scaling_policies(
+        ServiceNamespace="dynamodb", ResourceId=index)["ScalingPolicies"]] == [index]
+    left = {a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    assert not left & set(tracking)
+    with pytest.raises(ClientError) as err:
+        scaling.deregister_scalable_target(ServiceNamespace="dynamodb", ResourceId=table,
+                                           ScalableDimension="dynamodb:table:ReadCapacityUnits")
+    assert err.value.response["Error"]["Code"] == "ObjectNotFoundException"

@@ -19,7 +19,7 @@ const EAST: &str = "us-east-1";
 
 /// Restores take `600 s × TIME_SCALE` (1.2 s) and more for larger tables;
 /// `apply` scales its waits by the same factor.
-const TIME_SCALE: &str = "0.002";
+pub const TIME_SCALE: &str = "0.002";
 
 /// An emulator whose restores take about a second, shared by the tests of
 /// this file that inject no faults (each uses its own accounts).

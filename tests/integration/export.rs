@@ -132,8 +132,8 @@ fn generated(n: usize) -> Plan {
     let (mut restores, _) = restoreplan::sim::generate::random_plan(shape, 7);
     for (i, r) in restores.iter_mut().enumerate() {
         let a = &mut r.after_restore;
-        a.point_in_time_recovery = Some(true);
-        a.deletion_protection = Some(i % 2 == 0);
+        a.point_in_time_recovery = Some(restoreplan::plan::model::Copyable::Set(true));
+        a.deletion_protection = Some(restoreplan::plan::model::Copyable::Set(i % 2 == 0));
         a.stream = Some(StreamSetting::NewAndOldImages);
         a.ttl = Some(TtlSetting::Attribute {
             attribute: "expires".into(),

@@ -98,6 +98,10 @@ async fn init_selects_exactly_the_right_tables_and_its_plan_validates_and_applie
         "{plan}"
     );
     assert!(plan.contains("# Written by `restoreplan init"), "{plan}");
+    assert!(
+        plan.contains("after_restore: { from_source: all }"),
+        "{plan}"
+    );
     assert!(plan.contains("depends_on: []"), "{plan}");
     let mut want: BTreeSet<String> = (0..15)
         .filter(|i| i % 2 == 0)

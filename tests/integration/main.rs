@@ -34,6 +34,7 @@ mod rules;
 mod schedule_agree;
 mod schema;
 mod select;
+mod settings;
 mod simulate;
 #[cfg(feature = "s3")]
 mod state;

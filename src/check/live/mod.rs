@@ -39,7 +39,7 @@ use crate::cloud::{
 use crate::diag::Finding;
 use crate::duration::DurationModel;
 use crate::plan::model::{
-    AccountId, Encryption, Location, Plan, RecoveryPointSelector, Region, Restore, TtlSetting,
+    AccountId, Encryption, Location, Plan, RecoveryPointSelector, Region, Restore,
 };
 use crate::text::duration_text;
 

@@ -144,7 +144,13 @@ impl Ctx<'_> {
             verify_keys_fit(r, facts.as_ref().map(|f| f.key_schema.as_slice()), &mut out);
         }
         let changes = self
-            .changes(r, &source, source_table.as_ref(), &mut out)
+            .changes(
+                r,
+                &source,
+                source_table.as_ref(),
+                recovery_point.as_ref(),
+                &mut out,
+            )
             .await;
         let effective = self
             .effective_encryption(
@@ -809,35 +815,42 @@ impl Ctx<'_> {
     pub(super) async fn changes(
         &self,
         r: &Restore,
-        source: &Scope,
+        _source: &Scope,
         source_table: Option<&TableFacts>,
+        recovery_point: Option<&RecoveryPoint>,
         out: &mut Out<'_>,
     ) -> Vec<TableChange> {
-        let a = &r.after_restore;
-        let mut copied_ttl = None;
-        if let Some(TtlSetting::Copy) = &a.ttl {
-            let ttl = if source_table.is_some() {
-                self.cloud.describe_ttl(source, &r.table).await.ok()
-            } else {
-                None
-            };
-            match ttl {
-                Some(t) if t.status == "ENABLED" || t.status == "ENABLING" => {
-                    copied_ttl = t.attribute;
-                }
-                Some(_) => {}
-                None => out.push(
-                    Finding::warning(
-                        codes::SOURCE_UNREADABLE,
-                        format!(
-                            "restore `{}`: `ttl: copy` cannot read the original table's TTL; TTL will stay off",
-                            r.id
-                        ),
-                    )
-                    .help("name the attribute (`ttl: { attribute: NAME }`) or make the original table readable"),
-                ),
-            }
+        let available = recovery_point
+            .and_then(|rp| rp.indexes.as_deref())
+            .or(source_table.map(|t| t.indexes.as_slice()));
+        let kept = crate::check::request::kept_indexes(r, available)
+            .map(|v| v.into_iter().map(|ix| ix.name).collect());
+        let original = crate::check::original::read(
+            self.cloud,
+            r,
+            source_table,
+            kept,
+            crate::check::original::Want::Copies,
+        )
+        .await;
+        let unread = crate::check::original::unread_copies(r, &original);
+        if !unread.is_empty() {
+            let keys = unread
+                .iter()
+                .map(|k| format!("`{k}: copy`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(
+                Finding::warning(
+                    codes::SOURCE_UNREADABLE,
+                    format!(
+                        "restore `{}`: {keys} cannot read the original table's setting; the restored table will not have it",
+                        r.id
+                    ),
+                )
+                .help("give an explicit value instead of `copy`, or make the original table's settings readable to the source account's credentials"),
+            );
         }
-        crate::check::changes::planned(self.plan.name(), a, copied_ttl.as_deref())
+        crate::check::changes::planned(self.plan.name(), &r.after_restore, &original)
     }
 }

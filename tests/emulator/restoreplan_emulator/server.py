@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, unquote
 
-from . import VERSION, clock, cloudwatch_fixes, config as config_module, dynamodb_fixes, kms_fixes, stepfunctions_fixes
+from . import VERSION, autoscaling_fixes, clock, cloudwatch_fixes, config as config_module, dynamodb_fixes, kms_fixes, stepfunctions_fixes
 from .backup import BackupStore
 from .capacity import CapacityLedger
 from .faults import FaultInjector
@@ -45,6 +45,7 @@ class Emulator:
         kms_fixes.apply_patches()
         dynamodb_fixes.apply_patches()
         cloudwatch_fixes.apply_patches()
+        autoscaling_fixes.apply_patches()
         self.lock = threading.RLock()
         self.config = config
         self.faults = FaultInjector(config)

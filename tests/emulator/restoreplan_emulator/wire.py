@@ -182,7 +182,10 @@ class AwsRequest:
         target = self.headers.get("x-amz-target")
         if target and "." in target:
             self.operation = target.split(".", 1)[1]
-        elif self.protocol in ("query", "ec2"):
+        elif self.protocol in ("query", "ec2") or self.headers.get("content-type", "").startswith(
+                "application/x-www-form-urlencoded"):
+            # Query-protocol calls also come from services whose credential scope is not their
+            # model's name (CloudWatch signs as `monitoring`).
             form = parse_qs(self.body.decode("utf-8", "replace")) if self.body else {}
             self.operation = (form.get("Action") or self.query.get("Action") or [""])[0]
         elif self.service:

@@ -18,6 +18,8 @@ pub struct Aws {
     pub account: String,
     /// The Region.
     pub region: String,
+    /// The configuration the clients share (for clients of other services).
+    pub conf: aws_config::SdkConfig,
 }
 
 /// Static credentials the emulator maps to its default account; every
@@ -64,6 +66,7 @@ impl Aws {
             ddb: aws_sdk_dynamodb::Client::new(&conf),
             account: account.to_owned(),
             region: region.to_owned(),
+            conf,
         }
     }
 

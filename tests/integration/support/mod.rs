@@ -7,4 +7,5 @@ pub mod emulator;
 pub mod garbage;
 pub mod plans;
 pub mod proxy;
+pub mod settings;
 pub mod snapshot;
