@@ -1,5 +1,6 @@
-//! Every setting a restore drops, brought back with `from_source: all`:
-//! the real binary against the emulator, read back through the AWS APIs.
+//! Every setting a restore drops, brought back with `from_source: all`
+//! after a copy step into another account and Region: the real binary
+//! against the emulator, read back through the AWS APIs.
 
 use std::collections::BTreeMap;
 
@@ -13,8 +14,9 @@ const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
 
 /// The original `orders` in the source account (us-east-1) with every
-/// setting a restore drops; its recovery point copied into the target
-/// account's vault `dr` in us-west-2.
+/// setting a restore drops, backed up into its vault `prod` (the plan's
+/// copy step brings the point to the target account's vault `dr` in
+/// us-west-2); its Kinesis stream's namesake in the target account.
 async fn seed_original(w: &World, src: &Aws, dst_west: &Aws) {
     let arn = src.table("orders", None, 3).await;
     let x = Extra::of(src);
@@ -118,8 +120,7 @@ async fn seed_original(w: &World, src: &Aws, dst_west: &Aws) {
         .await
         .expect("UpdateTable");
     src.vault("prod").await;
-    let rp = src.backup("prod", &arn).await;
-    src.copy("prod", &rp, &dst_west.vault_arn("dr")).await;
+    src.backup("prod", &arn).await;
 }
 
 async fn settings_of(aws: &Aws, table: &str) -> BTreeMap<&'static str, String> {
@@ -291,6 +292,26 @@ async fn from_source_all_brings_back_every_setting_across_accounts_and_regions()
     let src = Aws::new(w.em, &src_account, EAST).await;
     let dst = Aws::new(w.em, &w.acct, WEST).await;
     dst.vault("dr").await;
+    // The DR vault admits copies from the source account; the plan's copy
+    // step brings the original's recovery point over.
+    dst.backup
+        .put_backup_vault_access_policy()
+        .backup_vault_name("dr")
+        .policy(
+            serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:aws:iam::{src_account}:root")},
+                    "Action": "backup:CopyIntoBackupVault",
+                    "Resource": "*"
+                }]
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("PutBackupVaultAccessPolicy");
     seed_original(&w, &src, &dst).await;
     // An alarm in the target account that the run must not touch.
     let dst_x = Extra::of(&dst);
@@ -308,7 +329,7 @@ async fn from_source_all_brings_back_every_setting_across_accounts_and_regions()
         "version: 1\nname: settings\n\
          source: {{ account: \"{src_account}\", region: {EAST} }}\n\
          target: {{ account: \"{acct}\", region: {WEST}, vault: dr, role: \"arn:aws:iam::{acct}:role/service-role/AWSBackupDefaultServiceRole\" }}\n\
-         defaults:\n  name: \"{{table}}-dr\"\n  after_restore:\n    from_source: all\n    tags: {{ purpose: rehearsal }}\n\
+         defaults:\n  copy: {{ vault: prod, role: \"arn:aws:iam::{src_account}:role/service-role/AWSBackupDefaultServiceRole\" }}\n  name: \"{{table}}-dr\"\n  after_restore:\n    from_source: all\n    tags: {{ purpose: rehearsal }}\n\
          restores:\n  - table: orders\n"
     );
     w.write("plan.yaml", &plan);
@@ -371,6 +392,21 @@ async fn from_source_all_brings_back_every_setting_across_accounts_and_regions()
 
     let applied = both(&["apply", "plan.yaml", "--yes", "--format", "json"], 0);
     let run = run_id(&events(&applied));
+    // One copy job and one restore job.
+    let copies = src
+        .backup
+        .list_copy_jobs()
+        .send()
+        .await
+        .expect("ListCopyJobs");
+    assert_eq!(copies.copy_jobs().len(), 1, "{copies:?}");
+    let restores = dst
+        .backup
+        .list_restore_jobs()
+        .send()
+        .await
+        .expect("ListRestoreJobs");
+    assert_eq!(restores.restore_jobs().len(), 1, "{restores:?}");
 
     let original = settings_of(&src, "orders").await;
     let restored = settings_of(&dst, "orders-dr").await;
@@ -396,7 +432,7 @@ async fn from_source_all_brings_back_every_setting_across_accounts_and_regions()
     )));
 
     // Teardown removes the run's table, scalable targets and alarms only.
-    let down = w.command(&["teardown", &run, "--yes"]).status(0).run();
+    let down = both(&["teardown", &run, "--yes"], 0);
     assert!(down.stdout.contains("deleted orders-dr"), "{}", down.stdout);
     assert!(
         down.stdout
@@ -427,6 +463,15 @@ async fn from_source_all_brings_back_every_setting_across_accounts_and_regions()
     );
     let left: Vec<String> = alarms(&dst_x).await.into_keys().collect();
     assert_eq!(left, ["unrelated"]);
+    // The run's copy of the recovery point went with it.
+    let points = dst
+        .backup
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name("dr")
+        .send()
+        .await
+        .expect("ListRecoveryPointsByBackupVault");
+    assert!(points.recovery_points().is_empty(), "{points:?}");
     // The original keeps everything.
     assert_eq!(settings_of(&src, "orders").await, original);
 }
