@@ -437,16 +437,28 @@ impl LocalFileStore {
         let guard = self.path(key).with_extension("guard");
         std::fs::create_dir_all(&self.dir).map_err(|e| self.err(&self.dir, e))?;
         let started = std::time::Instant::now();
+        // The guard file as first seen (its modification time) and since
+        // when, on this process's monotonic clock. A guard is stale when the
+        // same file stays for GUARD_STALE_SECONDS: its holder died inside.
+        // The file's time is never compared with the clock, which may be
+        // skewed against the filesystem's (or shifted, under libfaketime).
+        let mut seen: Option<(Option<std::time::SystemTime>, std::time::Instant)> = None;
         loop {
             match OpenOptions::new().write(true).create_new(true).open(&guard) {
                 Ok(_) => break,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let old = std::fs::metadata(&guard)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| t.elapsed().ok())
-                        .is_some_and(|age| age.as_secs() >= GUARD_STALE_SECONDS);
+                    let id = std::fs::metadata(&guard).and_then(|m| m.modified()).ok();
+                    let since = match seen {
+                        Some((prev, since)) if prev == id => since,
+                        _ => {
+                            let now = std::time::Instant::now();
+                            seen = Some((id, now));
+                            now
+                        }
+                    };
+                    let old = id.is_some() && since.elapsed().as_secs() >= GUARD_STALE_SECONDS;
                     if old {
+                        seen = None;
                         let _ = std::fs::remove_file(&guard);
                     } else if started.elapsed().as_secs() > 2 * GUARD_STALE_SECONDS {
                         return Err(self.err(&guard, "the lock guard stays taken"));
