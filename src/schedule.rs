@@ -216,6 +216,21 @@ impl Scheduler {
         Some(i)
     }
 
+    /// The next restore of the same target account as restore `of`, if a
+    /// slot is free there: what a worker lane bound to one account claims.
+    pub fn next_ready_in_account_of(&mut self, of: usize) -> Option<usize> {
+        if self.stopped || self.in_flight >= self.caps.concurrency {
+            return None;
+        }
+        let account = *self.account.get(of)?;
+        if self.in_flight_account[account] >= self.caps.per_account {
+            return None;
+        }
+        let i = self.ready[account].pop()?.index.0;
+        self.take_slot(i);
+        Some(i)
+    }
+
     fn take_slot(&mut self, i: usize) {
         self.state[i] = NodeState::Running { holds_slot: true };
         self.in_flight += 1;

@@ -62,6 +62,11 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// The engine to simulate (default: the plan's `execution.engine`):
+    /// `step-functions` predicts the state machine `export step-functions`
+    /// writes — its RTO, state transitions and cost.
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    pub engine: Option<EngineArg>,
     /// Compilation settings.
     #[command(flatten)]
     pub compile: CompileArgs,
@@ -74,6 +79,15 @@ pub enum Order {
     CriticalPath,
     /// First ready, first started.
     Fifo,
+}
+
+/// The engine `simulate` predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// The local executor (`apply`).
+    Local,
+    /// The exported AWS Step Functions state machine.
+    StepFunctions,
 }
 
 /// Output format.
@@ -99,6 +113,13 @@ pub fn run(args: &Args, out: Output) -> Result {
         seed: args.seed,
         fifo: args.order == Order::Fifo,
     };
+    let engine = args.engine.unwrap_or(match plan.header().execution.engine {
+        crate::plan::engine::Engine::StepFunctions { .. } => EngineArg::StepFunctions,
+        crate::plan::engine::Engine::Local => EngineArg::Local,
+    });
+    if engine == EngineArg::StepFunctions {
+        return step_functions(args, out, plan, &sizes, &model, &settings);
+    }
     let sim = sweep::run(plan, &sizes, &model, &settings, crate::clock::now())
         .map_err(|e| e.to_string())?;
     let text = report::simulate::text(plan, &sim);
@@ -123,6 +144,64 @@ pub fn run(args: &Args, out: Output) -> Result {
         Format::Text if !out.quiet => crate::cli::printer::out(&text),
         Format::Text => {}
         Format::Json => crate::cli::printer::out(&report::simulate::json(plan, &sim)),
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `simulate --engine step-functions`.
+fn step_functions(
+    args: &Args,
+    out: Output,
+    plan: &crate::plan::model::Plan,
+    sizes: &Sizes,
+    model: &DurationModel,
+    settings: &Settings,
+) -> Result {
+    if args.gantt.is_some() || args.html.is_some() {
+        return Err("--gantt and --html chart the local engine's simulated run; \
+                    drop them or add `--engine local`"
+            .to_owned()
+            .into());
+    }
+    if args.order == Order::Fifo {
+        return Err("the Step Functions engine claims ready restores critical path first; \
+                    `--order fifo` is for the local engine"
+            .to_owned()
+            .into());
+    }
+    let start = crate::clock::now();
+    let offline =
+        crate::sim::offline::resolve_offline(plan.name(), plan.restores(), sizes, model, start);
+    let engine = crate::sim::sfn::EngineModel::default();
+    let predict = |c: Option<u32>| {
+        crate::sim::sfn::predict(plan, &offline, model, settings.seed, c, engine)
+            .map_err(|e| format!("failed to predict the Step Functions engine: {e}"))
+    };
+    let main = predict(settings.concurrency)?;
+    let mut sweep = Vec::new();
+    for &c in &settings.sweep {
+        sweep.push((c, predict(Some(c))?));
+    }
+    let concurrency = settings
+        .concurrency
+        .unwrap_or(plan.header().execution.concurrency);
+    let rto = plan.header().objectives.rto;
+    let text = report::simulate_sfn::text(plan, &main, rto, concurrency, &sweep);
+    crate::cli::printer::step_summary(&crate::cli::printer::fenced(
+        &format!("restoreplan simulate --engine step-functions: {}", plan.name()),
+        &text,
+    ));
+    match args.format {
+        Format::Text if !out.quiet => crate::cli::printer::out(&text),
+        Format::Text => {}
+        Format::Json => crate::cli::printer::out(&report::simulate_sfn::json(
+            plan,
+            &main,
+            rto,
+            concurrency,
+            settings.seed,
+            &sweep,
+        )),
     }
     Ok(ExitStatus::Success)
 }

@@ -643,9 +643,8 @@ fn outcome_states(shape: &Shape, states: &mut Map<String, Value>) {
 /// The loop of one worker lane.
 fn lane(shape: &Shape) -> Value {
     let mut states = Map::new();
-    states.insert(
-        "Start lane".into(),
-        json!({
+    let bound = !shape.bound.is_empty();
+    let mut start = json!({
             "Type": "Pass",
             "Parameters": {
                 "run.$": "$.run",
@@ -655,20 +654,28 @@ fn lane(shape: &Shape) -> Value {
                 "tables": {"poll": poll_waits(), "idle": idle_waits()}
             },
             "Next": "Find ready"
-        }),
-    );
+        });
+    let mut query = json!({
+        "TableName.$": "$.table",
+        "IndexName": READY_INDEX,
+        "KeyConditionExpression": "#run = :run",
+        "ExpressionAttributeNames": {"#run": "run"},
+        "ExpressionAttributeValues": {":run": {"S.$": "$.run"}},
+        "Limit": 1
+    });
+    if bound {
+        // A lane bound to an account claims only that account's restores:
+        // their ranks begin with the account.
+        start["Parameters"]["group.$"] = json!("$.group");
+        query["KeyConditionExpression"] = json!("#run = :run AND begins_with(rk, :group)");
+        query["ExpressionAttributeValues"][":group"] = json!({"S.$": "$.group"});
+    }
+    states.insert("Start lane".into(), start);
     states.insert(
         "Find ready".into(),
         task(
             "dynamodb:query",
-            json!({
-                "TableName.$": "$.table",
-                "IndexName": READY_INDEX,
-                "KeyConditionExpression": "#run = :run",
-                "ExpressionAttributeNames": {"#run": "run"},
-                "ExpressionAttributeValues": {":run": {"S.$": "$.run"}},
-                "Limit": 1
-            }),
+            query,
             json!({"ResultSelector": {"items.$": "$.Items"}, "ResultPath": "$.found", "Next": "Any ready?"}),
         ),
     );
@@ -781,7 +788,24 @@ fn lane(shape: &Shape) -> Value {
 pub(crate) fn definition(shape: &Shape) -> Value {
     let mut processor = lane(shape);
     processor["ProcessorConfig"] = json!({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"});
-    let lanes: Vec<u32> = (0..shape.lanes).collect();
+    let (lanes, selector) = if shape.bound.is_empty() {
+        let lanes: Vec<u32> = (0..shape.lanes).collect();
+        (
+            json!(lanes),
+            json!({"lane.$": "$$.Map.Item.Value", "run.$": "$.run", "table.$": "$.table"}),
+        )
+    } else {
+        let mut lanes = Vec::new();
+        for (account, k) in &shape.bound {
+            for _ in 0..*k {
+                lanes.push(json!({"lane": lanes.len(), "group": format!("{account}#")}));
+            }
+        }
+        (
+            Value::Array(lanes),
+            json!({"lane.$": "$$.Map.Item.Value.lane", "group.$": "$$.Map.Item.Value.group", "run.$": "$.run", "table.$": "$.table"}),
+        )
+    };
     json!({
         "Comment": "restoreplan: worker lanes over the run's coordination table (docs/step-functions.md)",
         "StartAt": "Prepare",
@@ -794,7 +818,7 @@ pub(crate) fn definition(shape: &Shape) -> Value {
             "Lanes": {
                 "Type": "Map",
                 "ItemsPath": "$.lanes",
-                "ItemSelector": {"lane.$": "$$.Map.Item.Value", "run.$": "$.run", "table.$": "$.table"},
+                "ItemSelector": selector,
                 "MaxConcurrency": shape.lanes,
                 "ItemProcessor": processor,
                 "ResultPath": null,

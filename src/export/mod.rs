@@ -18,6 +18,8 @@
 pub mod asl;
 pub mod iam;
 pub mod items;
+pub mod transitions;
+pub mod walk;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -111,6 +113,11 @@ pub struct Export {
     pub home: (String, String),
     /// Worker lanes (Distributed Map concurrency).
     pub lanes: u32,
+    /// Lanes bound to each target account, when the plan's cap is above
+    /// [`MAX_LANES`] and its restores span accounts (each account's lanes
+    /// claim only its restores, so no account runs more than
+    /// [`MAX_LANES`]); empty when every lane claims from every account.
+    pub lanes_per_account: Vec<(String, u32)>,
 }
 
 /// The facts of a plan the definition and the policy are built from.
@@ -123,6 +130,58 @@ pub(crate) struct Shape {
     pub(crate) change_kinds: BTreeMap<String, items::TaskCall>,
     pub(crate) counts: bool,
     pub(crate) keys: bool,
+    /// Lanes per target account when lanes are bound to accounts.
+    pub(crate) bound: Vec<(String, u32)>,
+}
+
+/// How many lanes each account gets when a plan of `concurrency` spans
+/// more than one account: as many as it has restores, at most
+/// [`MAX_LANES`]; when that is more than the cap in all, the cap is shared
+/// in proportion to each account's estimated work (at least one lane
+/// each). Empty when the lanes need not be bound: a single account, or a
+/// cap of at most [`MAX_LANES`] (no account can then exceed it).
+pub fn lanes_per_account(specs: &[RestoreSpec], concurrency: u32) -> Vec<(String, u32)> {
+    let mut work: BTreeMap<&str, (u32, f64)> = BTreeMap::new();
+    for s in specs {
+        let e = work.entry(s.target.account.as_str()).or_default();
+        e.0 += 1;
+        e.1 += s.estimated_seconds.max(1.0);
+    }
+    if work.len() < 2 || concurrency <= MAX_LANES {
+        return Vec::new();
+    }
+    let mut lanes: Vec<(String, u32)> = work
+        .iter()
+        .map(|(a, (n, _))| ((*a).to_owned(), (*n).min(MAX_LANES)))
+        .collect();
+    let wanted: u32 = lanes.iter().map(|l| l.1).sum();
+    if wanted > concurrency {
+        let total: f64 = work.values().map(|w| w.1).sum();
+        let cap = concurrency.max(lanes.len() as u32);
+        // Largest remainder over the share of the cap, within each
+        // account's own maximum.
+        let mut shares: Vec<(usize, f64)> = Vec::new();
+        let mut given = 0u32;
+        for (k, (_, (n, w))) in work.iter().enumerate() {
+            let share = cap as f64 * w / total;
+            let whole = (share.floor() as u32).clamp(1, (*n).min(MAX_LANES));
+            lanes[k].1 = whole;
+            given += whole;
+            shares.push((k, share - share.floor()));
+        }
+        shares.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut k = 0;
+        while given < cap && k < shares.len() * 64 {
+            let i = shares[k % shares.len()].0;
+            let most = work.values().nth(i).map_or(1, |w| w.0.min(MAX_LANES));
+            if lanes[i].1 < most {
+                lanes[i].1 += 1;
+                given += 1;
+            }
+            k += 1;
+        }
+    }
+    lanes
 }
 
 /// The restore entries of the coordination table, one per spec, and the
@@ -133,14 +192,20 @@ fn entries(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> (Vec<Value>, S
     let accounts: BTreeSet<&str> = specs.iter().map(|s| s.target.account.as_str()).collect();
     let assume = accounts.len() > 1;
     let execution = &plan.header().execution;
+    let bound = lanes_per_account(specs, execution.concurrency);
     let mut shape = Shape {
-        lanes: execution.concurrency.clamp(1, MAX_LANES),
+        lanes: if bound.is_empty() {
+            execution.concurrency.clamp(1, MAX_LANES)
+        } else {
+            bound.iter().map(|b| b.1).sum()
+        },
         on_failure: execution.on_failure,
         assume,
         restore_kinds: BTreeMap::new(),
         change_kinds: BTreeMap::new(),
         counts: false,
         keys: false,
+        bound,
     };
     let mut out = Vec::with_capacity(specs.len() + 1);
     for (i, s) in specs.iter().enumerate() {
@@ -222,11 +287,15 @@ fn entries(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> (Vec<Value>, S
         let deps = graph.dependencies(i).count();
         // Ascending order of the index is descending rank: the longest
         // remaining chain is claimed first.
-        let rk = format!(
+        let mut rk = format!(
             "{:012}#{}",
             100_000_000_000u64 - rank[i].clamp(0.0, 1e11) as u64,
             s.id
         );
+        // Lanes bound to an account query the ready restores of theirs.
+        if !shape.bound.is_empty() {
+            rk = format!("{}#{rk}", s.target.account);
+        }
         let mut item = json!({
             "run": {"S": opts.run_id},
             "id": {"S": s.id},
@@ -316,6 +385,7 @@ pub fn step_functions(
         input: json!({"table": opts.table}),
         home,
         lanes: shape.lanes,
+        lanes_per_account: shape.bound.clone(),
     })
 }
 

@@ -25,6 +25,7 @@ pub mod json;
 pub mod markdown;
 pub mod runs;
 pub mod simulate;
+pub mod simulate_sfn;
 pub mod text;
 
 pub use crate::diff::model::time_text;

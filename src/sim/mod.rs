@@ -13,6 +13,7 @@ pub mod generate;
 pub mod live;
 pub mod offline;
 pub mod run;
+pub mod sfn;
 pub mod sizes_file;
 pub mod sweep;
 

@@ -1,0 +1,441 @@
+//! `simulate --engine step-functions`: the RTO, the state transitions and
+//! the cost of the state machine `export step-functions` writes for a plan.
+//! Pure; no network.
+//!
+//! The plan is exported from its offline resolution, exactly as `export`
+//! writes it, and the one scheduler ([`crate::schedule::Scheduler`]) is
+//! driven by the machine's worker lanes: each lane claims the highest-ranked
+//! ready restore (of its own account when lanes are bound to accounts),
+//! starts it, polls it with the definition's own `Wait` lengths (taken from
+//! `ExpectedCompletionTimeMinutes`), applies its settings and checks, then
+//! releases its dependents and claims again; a lane that finds nothing
+//! ready waits the definition's idle waits. A lane holds its restore's slot
+//! until the restore is done, settings and checks included. Each state a
+//! path enters costs [`EngineModel::state_seconds`], and the transitions
+//! are counted by walking the definition ([`crate::export::transitions`]).
+//! Nothing fails in the model.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::duration::{DurationModel, verify_seconds};
+use crate::exec::spec::RestoreSpec;
+use crate::export::transitions::{DOLLARS_PER_TRANSITION, Machine, RestorePath};
+use crate::export::{self, Options};
+use crate::plan::model::{Execution, Plan};
+use crate::schedule::{Caps, Scheduler};
+use crate::sim::offline::OfflinePlan;
+use crate::sim::run::{actual_durations, lower_bound};
+
+/// The engine's own timings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EngineModel {
+    /// Seconds each state entered adds (a transition and, for a task, its
+    /// call), besides `Wait` states' own seconds.
+    pub state_seconds: f64,
+}
+
+impl Default for EngineModel {
+    fn default() -> Self {
+        Self { state_seconds: 0.1 }
+    }
+}
+
+/// Where the transitions of a run go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Transitions {
+    /// The top-level states (once per run).
+    pub run: u64,
+    /// Lane starts and ends.
+    pub lanes: u64,
+    /// Restore paths without their polling loops.
+    pub restores: u64,
+    /// The polling loops of copy and restore jobs.
+    pub polling: u64,
+    /// Idle lanes looking for ready work.
+    pub idle: u64,
+}
+
+impl Transitions {
+    /// All of them.
+    pub fn total(&self) -> u64 {
+        self.run + self.lanes + self.restores + self.polling + self.idle
+    }
+}
+
+/// The prediction for the exported machine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SfnPrediction {
+    /// Worker lanes (the Distributed Map's concurrency).
+    pub lanes: u32,
+    /// Lanes bound to each target account, when lanes are bound to accounts.
+    pub lanes_per_account: Vec<(String, u32)>,
+    /// The RTO: the run's start to its last restore done, in seconds.
+    pub predicted_rto_seconds: f64,
+    /// The execution's start to its end (idle lanes end after their wait).
+    pub execution_seconds: f64,
+    /// The lower bound of any schedule (as `simulate` computes it).
+    pub lower_bound_seconds: f64,
+    /// State transitions, by where they go.
+    pub transitions: Transitions,
+    /// Transitions in all.
+    pub total_transitions: u64,
+    /// Transitions per restore.
+    pub transitions_per_restore: f64,
+    /// Dollars of state transitions for this run.
+    pub dollars: f64,
+    /// Dollars per 1,000 restores of this plan.
+    pub dollars_per_1000_restores: f64,
+    /// Per restore, in plan order.
+    pub restores: Vec<SfnRestore>,
+    /// The engine's timings.
+    pub engine: EngineModel,
+}
+
+/// One restore in the prediction.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SfnRestore {
+    /// The restore's id.
+    pub id: String,
+    /// When its lane claimed it, seconds from the start.
+    pub start: f64,
+    /// When it was done (settings and checks included).
+    pub finish: f64,
+    /// Its lane.
+    pub lane: u32,
+    /// Polls of its restore job (`Wait` states entered).
+    pub polls: u32,
+    /// Transitions of its path, polling included.
+    pub transitions: u64,
+}
+
+#[derive(Debug, PartialEq)]
+struct Event {
+    at: f64,
+    seq: usize,
+    lane: usize,
+    done: Option<usize>,
+}
+
+impl Eq for Event {}
+
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Event {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.at.total_cmp(&self.at).then(other.seq.cmp(&self.seq))
+    }
+}
+
+/// Waits a polling loop makes before the job (of `duration` seconds from
+/// its start) is seen finished, with the first look `first` seconds after
+/// the start, `wait` seconds between looks and `lap` seconds per lap
+/// besides the wait; at least `min`.
+fn waits(duration: f64, first: f64, wait: f64, lap: f64, min: u32) -> u32 {
+    let step = (wait + lap).max(1e-3);
+    let n = ((duration - first).max(0.0) / step).ceil() as u32;
+    n.max(min)
+}
+
+/// The `ExpectedCompletionTimeMinutes` a job of `seconds` reports.
+fn expected_minutes(seconds: f64) -> u64 {
+    ((seconds / 60.0).round() as u64).max(1)
+}
+
+/// The offline specs as the export takes them: the plan's checks,
+/// `verify.command` left out (it is refused under this engine).
+fn specs_for_export(plan: &Plan, offline: &OfflinePlan) -> Vec<RestoreSpec> {
+    offline
+        .specs
+        .iter()
+        .zip(plan.restores())
+        .map(|(s, r)| {
+            let mut s = s.clone();
+            s.expect.data = r.after_restore.verify.clone().map(|mut v| {
+                v.command = None;
+                v
+            });
+            s
+        })
+        .collect()
+}
+
+/// Predicts the exported machine of `plan` (resolved offline) with the
+/// durations of `model` and `seed`, at `concurrency` (the plan's when
+/// `None`).
+pub fn predict(
+    plan: &Plan,
+    offline: &OfflinePlan,
+    model: &DurationModel,
+    seed: u64,
+    concurrency: Option<u32>,
+    engine: EngineModel,
+) -> Result<SfnPrediction, String> {
+    let resealed;
+    let plan = match concurrency {
+        Some(c) if c != plan.header().execution.concurrency => {
+            let mut header = plan.header().clone();
+            header.execution.concurrency = c;
+            resealed = Plan::seal(header, plan.restores().to_vec())
+                .map_err(|_| "the plan's graph does not seal".to_owned())?;
+            &resealed
+        }
+        _ => plan,
+    };
+    let specs = specs_for_export(plan, offline);
+    let run_id = format!("{}-simulated", plan.name());
+    let exported = export::step_functions(plan, &specs, &Options::of_plan(plan, &run_id))?;
+    let machine = Machine::of(&exported.definition)?;
+    let entries: Vec<Value> = exported
+        .seed
+        .iter()
+        .flat_map(|f| f.as_object().into_iter().flat_map(|o| o.values()))
+        .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+        .map(|put| put["PutRequest"]["Item"].clone())
+        .collect();
+    let by_id: HashMap<&str, Value> = entries
+        .iter()
+        .filter_map(|item| {
+            let id = item.pointer("/id/S")?.as_str()?;
+            let spec = serde_json::from_str(item.pointer("/spec/S")?.as_str()?).ok()?;
+            Some((id, spec))
+        })
+        .collect();
+    let graph = plan.graph();
+    let n = specs.len();
+    let l = engine.state_seconds.max(0.0);
+    let poll_waits = machine.poll_waits();
+    let idle_waits = machine.idle_waits();
+    let wait_at = |table: &[u64], i: usize| -> f64 {
+        table
+            .get(i.min(table.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+    };
+    // Each restore's path, timed from its claim.
+    let durations = actual_durations(offline, model, seed);
+    let mut paths = Vec::with_capacity(n);
+    let mut busy = Vec::with_capacity(n);
+    let mut polling_transitions = Vec::with_capacity(n);
+    for (i, s) in specs.iter().enumerate() {
+        let bytes = offline
+            .sizes
+            .get(&s.target_name)
+            .copied()
+            .unwrap_or(model.default_table_bytes);
+        let copy = if s.copy.is_some() {
+            model.sample_copy(bytes, seed, &s.target_name)
+        } else {
+            0.0
+        };
+        let restore = (durations[i] - copy).max(0.0);
+        let spec = by_id
+            .get(s.id.as_str())
+            .cloned()
+            .ok_or_else(|| format!("restore `{}` has no coordination entry", s.id))?;
+        let pages = s
+            .expect
+            .data
+            .as_ref()
+            .filter(|v| v.items.is_some())
+            .map_or(1, |_| bytes.div_ceil(1 << 20).max(1));
+        let minutes = expected_minutes(restore);
+        let copy_minutes = expected_minutes(copy);
+        let (polls, wait) = if s.is_native() {
+            let p = spec.get("poll").and_then(Value::as_u64).unwrap_or(10) as f64;
+            (waits(restore, 0.0, p, 3.0 * l, 1), p)
+        } else {
+            let w = wait_at(&poll_waits, minutes as usize);
+            (waits(restore, l, w, 6.0 * l, 0), w)
+        };
+        let (copy_polls, copy_wait) = if s.copy.is_some() {
+            let w = wait_at(&poll_waits, copy_minutes as usize);
+            (waits(copy, l, w, 6.0 * l, 0), w)
+        } else {
+            (0, 0.0)
+        };
+        let path = RestorePath {
+            spec,
+            polls,
+            expected_minutes: minutes,
+            copy_polls,
+            copy_expected_minutes: copy_minutes,
+            pages,
+            releases: Vec::new(),
+        };
+        let without_polls = machine.restore(&RestorePath {
+            polls: 0,
+            copy_polls: 0,
+            ..path.clone()
+        })?;
+        let with_polls = machine.restore(&path)?;
+        polling_transitions.push(with_polls - without_polls);
+        let settle = crate::diff::predict::AFTER_RESTORE_STEP_SECONDS * s.changes.len() as f64
+            + s.expect
+                .data
+                .as_ref()
+                .map_or(0.0, |v| verify_seconds(v, bytes));
+        let polled = polls as f64 * wait + copy_polls as f64 * copy_wait;
+        // The job's own time counts where the loop did not already wait it out.
+        let jobs = (copy + restore).max(polled);
+        busy.push(with_polls as f64 * l + jobs + settle);
+        paths.push(path);
+    }
+    // Lanes, bound to accounts or not.
+    let execution = &plan.header().execution;
+    let caps = Caps {
+        concurrency: exported.lanes,
+        per_account: Execution::PER_ACCOUNT_RESTORE_LIMIT,
+    };
+    let bound: Vec<Option<usize>> = if exported.lanes_per_account.is_empty() {
+        vec![None; exported.lanes as usize]
+    } else {
+        exported
+            .lanes_per_account
+            .iter()
+            .flat_map(|(account, k)| {
+                let rep = specs
+                    .iter()
+                    .position(|s| s.target.account.as_str() == account);
+                std::iter::repeat_n(rep, *k as usize)
+            })
+            .collect()
+    };
+    let restores = plan.restores();
+    let mut sched = Scheduler::new(
+        graph,
+        |i| specs.get(i).map_or(0.0, |s| s.estimated_seconds),
+        |i| restores[i].target.location.account.as_str(),
+        caps,
+        execution.on_failure,
+    );
+    let mut t = Transitions {
+        run: machine.top()?,
+        ..Transitions::default()
+    };
+    let lane_start = machine.lane_start()?;
+    let lane_end = machine.idle(true, 0)?;
+    let last_idle = idle_waits.len().saturating_sub(1);
+    let idle_cost: Vec<u64> = (0..=last_idle)
+        .map(|k| machine.idle(false, k))
+        .collect::<Result<_, _>>()?;
+    // Prepare and the Map state before the lanes start.
+    let begin = 2.0 * l + lane_start as f64 * l;
+    let mut events = BinaryHeap::new();
+    let mut seq = 0usize;
+    for lane in 0..bound.len() {
+        t.lanes += lane_start + lane_end;
+        seq += 1;
+        events.push(Event {
+            at: begin,
+            seq,
+            lane,
+            done: None,
+        });
+    }
+    let mut idle_n = vec![0usize; bound.len()];
+    let mut start = vec![0.0; n];
+    let mut finish = vec![0.0; n];
+    let mut lane_of = vec![0u32; n];
+    let mut end = begin;
+    while let Some(e) = events.pop() {
+        let now = e.at;
+        if let Some(i) = e.done {
+            finish[i] = now;
+            sched.release_slot(i);
+            sched.complete(i);
+            idle_n[e.lane] = 0;
+        }
+        let claimed = match bound[e.lane] {
+            Some(rep) => sched.next_ready_in_account_of(rep),
+            None => sched.next_ready(),
+        };
+        seq += 1;
+        match claimed {
+            Some(i) => {
+                start[i] = now;
+                lane_of[i] = e.lane as u32;
+                events.push(Event {
+                    at: now + busy[i],
+                    seq,
+                    lane: e.lane,
+                    done: Some(i),
+                });
+            }
+            None if sched.is_finished() => end = end.max(now + lane_end as f64 * l),
+            None => {
+                let k = idle_n[e.lane].min(last_idle);
+                t.idle += idle_cost[k];
+                events.push(Event {
+                    at: now + idle_cost[k] as f64 * l + wait_at(&idle_waits, k),
+                    seq,
+                    lane: e.lane,
+                    done: None,
+                });
+                idle_n[e.lane] = (k + 1).min(last_idle);
+            }
+        }
+    }
+    // Which dependency releases each dependent: the last to finish.
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut path = paths[i].clone();
+        path.releases = graph
+            .dependents(i)
+            .map(|d| {
+                graph
+                    .dependencies(d)
+                    .max_by(|a, b| finish[*a].total_cmp(&finish[*b]).then(a.cmp(b)))
+                    == Some(i)
+            })
+            .collect();
+        let all = machine.restore(&path)?;
+        t.polling += polling_transitions[i];
+        t.restores += all - polling_transitions[i];
+        out.push(SfnRestore {
+            id: specs[i].id.clone(),
+            start: start[i],
+            finish: finish[i],
+            lane: lane_of[i],
+            polls: path.polls,
+            transitions: all,
+        });
+    }
+    let rto = finish.iter().copied().fold(0.0, f64::max);
+    let plan_caps = Caps {
+        concurrency: execution.concurrency,
+        per_account: Execution::PER_ACCOUNT_RESTORE_LIMIT,
+    };
+    let (lb, _) = lower_bound(graph, offline, &durations, plan_caps);
+    let total = t.total();
+    let dollars = total as f64 * DOLLARS_PER_TRANSITION;
+    Ok(SfnPrediction {
+        lanes: exported.lanes,
+        lanes_per_account: exported.lanes_per_account.clone(),
+        predicted_rto_seconds: rto,
+        execution_seconds: end.max(rto) + 3.0 * l,
+        lower_bound_seconds: lb,
+        transitions: t,
+        total_transitions: total,
+        transitions_per_restore: if n == 0 {
+            0.0
+        } else {
+            total as f64 / n as f64
+        },
+        dollars,
+        dollars_per_1000_restores: if n == 0 {
+            0.0
+        } else {
+            dollars * 1000.0 / n as f64
+        },
+        restores: out,
+        engine,
+    })
+}
