@@ -18,11 +18,22 @@ use crate::plan::model::OnFailure;
 /// (an integer JSON keeps exactly): 2^53 - 1.
 pub const MAX_SAFE_COUNT: u64 = 9_007_199_254_740_991;
 
+/// The largest `ExpectedCompletionTimeMinutes` the wait tables index (12 h).
+pub const MAX_EXPECTED_MINUTES: u64 = 720;
+
 /// Seconds to wait before polling a restore job again, indexed by its
-/// `ExpectedCompletionTimeMinutes` (capped at the last index): half the
-/// remaining time, at least 10 s, at most 10 min.
+/// `ExpectedCompletionTimeMinutes` (capped at the last index): a thirtieth
+/// of the expected time, at least 10 s, at most 10 min.
 pub fn poll_waits() -> Vec<u64> {
-    (0..=40u64).map(|m| (m * 30).clamp(10, 600)).collect()
+    (0..=MAX_EXPECTED_MINUTES).map(|m| (m * 2).clamp(10, 600)).collect()
+}
+
+/// Seconds to wait before the second look at a job, indexed by its
+/// `ExpectedCompletionTimeMinutes` (capped at the last index): eleven
+/// twelfths of the expected time, so a job is polled a few times near its end
+/// rather than all along.
+pub fn first_waits() -> Vec<u64> {
+    (0..=MAX_EXPECTED_MINUTES).map(|m| (m * 55).max(10)).collect()
 }
 
 /// Seconds an idle lane waits before looking for ready work again, by the
@@ -151,7 +162,7 @@ fn restore_states(shape: &Shape, states: &mut Map<String, Value>) {
                 params,
                 json!({
                     "ResultPath": null,
-                    "Next": "Wait for table",
+                    "Next": "First wait for table",
                     "Catch": [
                         // A redriven or restarted lane finds the table it
                         // created: it goes on waiting only if the table
@@ -193,6 +204,11 @@ fn restore_states(shape: &Shape, states: &mut Map<String, Value>) {
                 creds.map(|c| json!({"RoleArn.$": c})),
             ),
         );
+        // The first wait sleeps through most of the expected time; later
+        // ones are short, so the job is seen done soon after it is.
+        let cap = MAX_EXPECTED_MINUTES;
+        let eta = "$.poll.ExpectedCompletionTimeMinutes";
+        let first = json!({"Variable": "$.started.wait", "IsPresent": false});
         states.insert("Restore job done?".into(), json!({
             "Type": "Choice",
             "Choices": [
@@ -201,43 +217,38 @@ fn restore_states(shape: &Shape, states: &mut Map<String, Value>) {
                     {"Variable": "$.poll.Status", "StringEquals": "FAILED"},
                     {"Variable": "$.poll.Status", "StringEquals": "ABORTED"}
                 ], "Next": "Restore job failed"},
-                {"Variable": "$.poll.ExpectedCompletionTimeMinutes", "IsPresent": true, "Next": "Estimate large?"}
+                {"And": [{"Variable": eta, "IsPresent": true}, first.clone(), {"Variable": eta, "NumericGreaterThan": cap}], "Next": "First wait capped"},
+                {"And": [{"Variable": eta, "IsPresent": true}, first], "Next": "First wait known"},
+                {"And": [{"Variable": eta, "IsPresent": true}, {"Variable": eta, "NumericGreaterThan": cap}], "Next": "Poll wait capped"},
+                {"Variable": eta, "IsPresent": true, "Next": "Poll wait known"}
             ],
-            "Default": "Estimate unknown"
-        }));
-        states.insert("Estimate large?".into(), json!({
-            "Type": "Choice",
-            "Choices": [
-                {"Variable": "$.poll.ExpectedCompletionTimeMinutes", "NumericGreaterThan": poll_waits().len() - 1, "Next": "Estimate capped"}
-            ],
-            "Default": "Estimate known"
+            "Default": "Poll wait unknown"
         }));
         states.insert(
             "Restore job failed".into(),
             json!({"Type": "Pass", "Parameters": {"Error.$": "States.Format('RestoreJob{}', $.poll.Status)", "Cause.$": "States.JsonToString($.poll)"}, "ResultPath": "$.error", "Next": "Failed"}),
         );
+        let wait_pass = |table: &str, index: Value| {
+            json!({"Type": "Pass", "Parameters": {"s.$": format!("States.ArrayGetItem($.tables.{table}, {})", index.as_str().map_or_else(|| index.to_string(), str::to_owned))}, "ResultPath": "$.started.wait", "Next": "Wait for restore job"})
+        };
+        states.insert("First wait capped".into(), wait_pass("first", json!(cap)));
+        states.insert("First wait known".into(), wait_pass("first", json!(eta)));
+        states.insert("Poll wait capped".into(), wait_pass("poll", json!(cap)));
+        states.insert("Poll wait known".into(), wait_pass("poll", json!(eta)));
         states.insert(
-            "Estimate capped".into(),
-            json!({"Type": "Pass", "Result": {"m": poll_waits().len() - 1}, "ResultPath": "$.eta", "Next": "Poll wait"}),
-        );
-        states.insert(
-            "Estimate known".into(),
-            json!({"Type": "Pass", "Parameters": {"m.$": "$.poll.ExpectedCompletionTimeMinutes"}, "ResultPath": "$.eta", "Next": "Poll wait"}),
-        );
-        states.insert(
-            "Estimate unknown".into(),
-            json!({"Type": "Pass", "Result": {"m": 0}, "ResultPath": "$.eta", "Next": "Poll wait"}),
-        );
-        states.insert(
-            "Poll wait".into(),
-            json!({"Type": "Pass", "Parameters": {"s.$": "States.ArrayGetItem($.tables.poll, $.eta.m)"}, "ResultPath": "$.wait", "Next": "Wait for restore job"}),
+            "Poll wait unknown".into(),
+            json!({"Type": "Pass", "Result": {"s": 60}, "ResultPath": "$.started.wait", "Next": "Wait for restore job"}),
         );
         states.insert(
             "Wait for restore job".into(),
-            json!({"Type": "Wait", "SecondsPath": "$.wait.s", "Next": "Describe restore job"}),
+            json!({"Type": "Wait", "SecondsPath": "$.started.wait.s", "Next": "Describe restore job"}),
         );
     }
     if any_native {
+        states.insert(
+            "First wait for table".into(),
+            json!({"Type": "Wait", "SecondsPath": "$.task.spec.first_poll", "Next": "Describe table"}),
+        );
         states.insert(
             "Wait for table".into(),
             json!({"Type": "Wait", "SecondsPath": "$.task.spec.poll", "Next": "Describe table"}),
@@ -651,7 +662,7 @@ fn lane(shape: &Shape) -> Value {
                 "table.$": "$.table",
                 "lane.$": "$.lane",
                 "idle": {"n": 0},
-                "tables": {"poll": poll_waits(), "idle": idle_waits()}
+                "tables": {"poll": poll_waits(), "first": first_waits(), "idle": idle_waits()}
             },
             "Next": "Find ready"
         });
@@ -667,6 +678,7 @@ fn lane(shape: &Shape) -> Value {
         // A lane bound to an account claims only that account's restores:
         // their ranks begin with the account.
         start["Parameters"]["group.$"] = json!("$.group");
+        start["Parameters"]["slot.$"] = json!("$.slot");
         query["KeyConditionExpression"] = json!("#run = :run AND begins_with(rk, :group)");
         query["ExpressionAttributeValues"][":group"] = json!({"S.$": "$.group"});
     }
@@ -676,12 +688,12 @@ fn lane(shape: &Shape) -> Value {
         task(
             "dynamodb:query",
             query,
-            json!({"ResultSelector": {"items.$": "$.Items"}, "ResultPath": "$.found", "Next": "Any ready?"}),
+            json!({"ResultSelector": {"items.$": "$.Items", "lost": false}, "ResultPath": "$.found", "Next": "Any ready?"}),
         ),
     );
     states.insert(
         "Any ready?".into(),
-        json!({"Type": "Choice", "Choices": [{"Variable": "$.found.items[0]", "IsPresent": true, "Next": "Claim"}], "Default": "None ready"}),
+        json!({"Type": "Choice", "Choices": [{"Variable": "$.found.items[0]", "IsPresent": true, "Next": "Claim"}], "Default": "Run state"}),
     );
     states.insert(
         "Claim".into(),
@@ -734,14 +746,13 @@ fn lane(shape: &Shape) -> Value {
     verify_states(shape, &mut states);
     outcome_states(shape, &mut states);
     // Nothing claimable: another lane won the race, the run is over, or
-    // every open restore waits for one in flight.
+    // every open restore waits for one in flight. A lane whose number (in
+    // its account, for lanes bound to accounts) is at least the number of
+    // restores not yet done ends: the lanes below it are enough for every
+    // restore that can still run at once.
     states.insert(
         "Lost the claim".into(),
-        json!({"Type": "Pass", "Result": true, "ResultPath": "$.lost", "Next": "Run state"}),
-    );
-    states.insert(
-        "None ready".into(),
-        json!({"Type": "Pass", "Result": false, "ResultPath": "$.lost", "Next": "Run state"}),
+        json!({"Type": "Pass", "Result": true, "ResultPath": "$.found.lost", "Next": "Run state"}),
     );
     states.insert(
         "Run state".into(),
@@ -749,36 +760,36 @@ fn lane(shape: &Shape) -> Value {
             "dynamodb:getItem",
             json!({"TableName.$": "$.table", "Key": run_key(), "ConsistentRead": true}),
             json!({
-                "ResultSelector": {"stopped.$": "$.Item.stopped.BOOL", "remaining.$": "$.Item.remaining.N"},
+                "ResultSelector": {"stopped.$": "$.Item.stopped.BOOL", "remaining.$": "States.StringToJson($.Item.remaining.N)"},
                 "ResultPath": "$.meta",
                 "Next": "Run over?"
             }),
         ),
     );
+    let last_idle = idle_waits().len() - 1;
+    let slot = if bound { "$.slot" } else { "$.lane" };
     states.insert(
         "Run over?".into(),
         json!({"Type": "Choice", "Choices": [
             {"Variable": "$.meta.stopped", "BooleanEquals": true, "Next": "Lane done"},
-            {"Variable": "$.meta.remaining", "StringEquals": "0", "Next": "Lane done"},
-            {"Variable": "$.lost", "BooleanEquals": true, "Next": "Find ready"}
-        ], "Default": "Idle wait length"}),
+            {"Variable": "$.meta.remaining", "NumericEquals": 0, "Next": "Lane done"},
+            {"Variable": slot, "NumericGreaterThanEqualsPath": "$.meta.remaining", "Next": "Lane done"},
+            {"Variable": "$.found.lost", "BooleanEquals": true, "Next": "Find ready"},
+            {"Variable": "$.idle.n", "NumericGreaterThanEquals": last_idle, "Next": "Idle again"}
+        ], "Default": "Idle longer"}),
     );
-    let last_idle = idle_waits().len() - 1;
+    // The wait grows with each idle look in a row, up to the table's last.
     states.insert(
-        "Idle wait length".into(),
-        json!({"Type": "Pass", "Parameters": {"s.$": "States.ArrayGetItem($.tables.idle, $.idle.n)"}, "ResultPath": "$.wait", "Next": "Idle wait"}),
+        "Idle longer".into(),
+        json!({"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.idle.n, 1)", "s.$": "States.ArrayGetItem($.tables.idle, $.idle.n)"}, "ResultPath": "$.idle", "Next": "Idle wait"}),
+    );
+    states.insert(
+        "Idle again".into(),
+        json!({"Type": "Pass", "Parameters": {"n.$": "$.idle.n", "s.$": "States.ArrayGetItem($.tables.idle, $.idle.n)"}, "ResultPath": "$.idle", "Next": "Idle wait"}),
     );
     states.insert(
         "Idle wait".into(),
-        json!({"Type": "Wait", "SecondsPath": "$.wait.s", "Next": "Idle longer?"}),
-    );
-    states.insert(
-        "Idle longer?".into(),
-        json!({"Type": "Choice", "Choices": [{"Variable": "$.idle.n", "NumericGreaterThanEquals": last_idle, "Next": "Find ready"}], "Default": "Idle count"}),
-    );
-    states.insert(
-        "Idle count".into(),
-        json!({"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.idle.n, 1)"}, "ResultPath": "$.idle", "Next": "Find ready"}),
+        json!({"Type": "Wait", "SecondsPath": "$.idle.s", "Next": "Find ready"}),
     );
     states.insert("Lane done".into(), json!({"Type": "Succeed"}));
     json!({"StartAt": "Start lane", "States": states})
@@ -797,13 +808,13 @@ pub(crate) fn definition(shape: &Shape) -> Value {
     } else {
         let mut lanes = Vec::new();
         for (account, k) in &shape.bound {
-            for _ in 0..*k {
-                lanes.push(json!({"lane": lanes.len(), "group": format!("{account}#")}));
+            for slot in 0..*k {
+                lanes.push(json!({"lane": lanes.len(), "slot": slot, "group": format!("{account}#")}));
             }
         }
         (
             Value::Array(lanes),
-            json!({"lane.$": "$$.Map.Item.Value.lane", "group.$": "$$.Map.Item.Value.group", "run.$": "$.run", "table.$": "$.table"}),
+            json!({"lane.$": "$$.Map.Item.Value.lane", "slot.$": "$$.Map.Item.Value.slot", "group.$": "$$.Map.Item.Value.group", "run.$": "$.run", "table.$": "$.table"}),
         )
     };
     json!({

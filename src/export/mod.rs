@@ -243,11 +243,15 @@ fn entries(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> (Vec<Value>, S
         spec.insert("table".into(), json!(s.target_name));
         spec.insert("table_arn".into(), json!(arn));
         spec.insert("origin".into(), json!(origin));
-        // Native restores have no progress figures: the first wait is a
-        // quarter of the estimate, later ones follow the same table.
+        // Native restores have no progress figures: the first wait is nine
+        // tenths of the estimate, later ones a twentieth of it.
         spec.insert(
             "poll".into(),
-            json!((s.estimated_seconds / 4.0).clamp(10.0, 300.0).round() as u64),
+            json!((s.estimated_seconds / 20.0).clamp(10.0, 300.0).round() as u64),
+        );
+        spec.insert(
+            "first_poll".into(),
+            json!((s.estimated_seconds * 0.9).max(10.0).round() as u64),
         );
         spec.insert("changes".into(), Value::Array(changes));
         spec.insert(

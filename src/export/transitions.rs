@@ -38,6 +38,11 @@ impl<'a> Machine<'a> {
         self.table("poll")
     }
 
+    /// The lane's wait after its first look at a job, indexed the same way.
+    pub fn first_waits(&self) -> Vec<u64> {
+        self.table("first")
+    }
+
     /// The idle waits of a lane that found nothing ready, by how many times
     /// in a row it found nothing.
     pub fn idle_waits(&self) -> Vec<u64> {
@@ -201,15 +206,16 @@ impl Guide for RestoreGuide<'_> {
                 if self.polls_left == 0 {
                     "Settings".into()
                 } else {
+                    let first = self.polls_left == p.polls;
                     self.polls_left -= 1;
-                    "Estimate large?".into()
-                }
-            }
-            "Estimate large?" => {
-                if p.expected_minutes > cap_of(state) {
-                    "Estimate capped".into()
-                } else {
-                    "Estimate known".into()
+                    let capped = p.expected_minutes > super::asl::MAX_EXPECTED_MINUTES;
+                    match (first, capped) {
+                        (true, true) => "First wait capped",
+                        (true, false) => "First wait known",
+                        (false, true) => "Poll wait capped",
+                        (false, false) => "Poll wait known",
+                    }
+                    .into()
                 }
             }
             "Table active?" => {
@@ -306,18 +312,23 @@ impl Idle {
 impl Guide for Idle {
     fn choose(&mut self, name: &str, state: &Value) -> Result<String, String> {
         Ok(match name {
-            "Any ready?" => "None ready".into(),
+            "Any ready?" => default_of(state)?,
             "Run over?" if self.over => "Lane done".into(),
-            "Run over?" => default_of(state)?,
-            "Idle longer?" => {
+            "Run over?" => {
                 let last = state
-                    .pointer("/Choices/0/NumericGreaterThanEquals")
+                    .get("Choices")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .find(|c| c.get("Variable").and_then(Value::as_str) == Some("$.idle.n"))
+                    .and_then(|c| c.get("NumericGreaterThanEquals"))
                     .and_then(Value::as_u64)
-                    .unwrap_or(0) as usize;
+                    .ok_or("`Run over?` without the idle count's rule")?
+                    as usize;
                 if self.idle >= last {
-                    "Find ready".into()
+                    "Idle again".into()
                 } else {
-                    "Idle count".into()
+                    default_of(state)?
                 }
             }
             _ => default_of(state)?,

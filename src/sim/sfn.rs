@@ -134,14 +134,21 @@ impl Ord for Event {
     }
 }
 
-/// Waits a polling loop makes before the job (of `duration` seconds from
-/// its start) is seen finished, with the first look `first` seconds after
-/// the start, `wait` seconds between looks and `lap` seconds per lap
-/// besides the wait; at least `min`.
-fn waits(duration: f64, first: f64, wait: f64, lap: f64, min: u32) -> u32 {
-    let step = (wait + lap).max(1e-3);
-    let n = ((duration - first).max(0.0) / step).ceil() as u32;
-    n.max(min)
+/// Waits a polling loop makes before a job of `duration` seconds (from
+/// its start) is seen finished: the first look `look` seconds after the
+/// start, then `first` seconds, then `wait` seconds between looks, `lap`
+/// seconds per lap besides the wait; at least `min`. With the seconds
+/// waited.
+fn waits(duration: f64, look: f64, first: f64, wait: f64, lap: f64, min: u32) -> (u32, f64) {
+    let mut seen = look;
+    let (mut n, mut waited) = (0u32, 0.0);
+    while seen < duration || n < min {
+        let w = if n == 0 { first } else { wait };
+        seen += w.max(1e-3) + lap;
+        waited += w;
+        n += 1;
+    }
+    (n, waited)
 }
 
 /// The `ExpectedCompletionTimeMinutes` a job of `seconds` reports.
@@ -212,6 +219,7 @@ pub fn predict(
     let n = specs.len();
     let l = engine.state_seconds.max(0.0);
     let poll_waits = machine.poll_waits();
+    let first_waits = machine.first_waits();
     let idle_waits = machine.idle_waits();
     let wait_at = |table: &[u64], i: usize| -> f64 {
         table
@@ -248,16 +256,19 @@ pub fn predict(
             .map_or(1, |_| bytes.div_ceil(1 << 20).max(1));
         let minutes = expected_minutes(restore);
         let copy_minutes = expected_minutes(copy);
-        let (polls, wait) = if s.is_native() {
+        let (polls, polled) = if s.is_native() {
             let p = spec.get("poll").and_then(Value::as_u64).unwrap_or(10) as f64;
-            (waits(restore, 0.0, p, 3.0 * l, 1), p)
+            let f = spec.get("first_poll").and_then(Value::as_u64).unwrap_or(10) as f64;
+            waits(restore, 0.0, f, p, 3.0 * l, 1)
         } else {
+            let f = wait_at(&first_waits, minutes as usize);
             let w = wait_at(&poll_waits, minutes as usize);
-            (waits(restore, l, w, 6.0 * l, 0), w)
+            waits(restore, l, f, w, 4.0 * l, 0)
         };
-        let (copy_polls, copy_wait) = if s.copy.is_some() {
+        let (copy_polls, copy_polled) = if s.copy.is_some() {
+            let f = wait_at(&first_waits, copy_minutes as usize);
             let w = wait_at(&poll_waits, copy_minutes as usize);
-            (waits(copy, l, w, 6.0 * l, 0), w)
+            waits(copy, l, f, w, 4.0 * l, 0)
         } else {
             (0, 0.0)
         };
@@ -282,7 +293,7 @@ pub fn predict(
                 .data
                 .as_ref()
                 .map_or(0.0, |v| verify_seconds(v, bytes));
-        let polled = polls as f64 * wait + copy_polls as f64 * copy_wait;
+        let polled = polled + copy_polled;
         // The job's own time counts where the loop did not already wait it out.
         let jobs = (copy + restore).max(polled);
         busy.push(with_polls as f64 * l + jobs + settle);
@@ -294,8 +305,9 @@ pub fn predict(
         concurrency: exported.lanes,
         per_account: Execution::PER_ACCOUNT_RESTORE_LIMIT,
     };
-    let bound: Vec<Option<usize>> = if exported.lanes_per_account.is_empty() {
-        vec![None; exported.lanes as usize]
+    // Each lane's account (by a restore of it) and its number there.
+    let bound: Vec<(Option<usize>, usize)> = if exported.lanes_per_account.is_empty() {
+        (0..exported.lanes as usize).map(|k| (None, k)).collect()
     } else {
         exported
             .lanes_per_account
@@ -304,7 +316,7 @@ pub fn predict(
                 let rep = specs
                     .iter()
                     .position(|s| s.target.account.as_str() == account);
-                std::iter::repeat_n(rep, *k as usize)
+                (0..*k as usize).map(move |slot| (rep, slot))
             })
             .collect()
     };
@@ -353,7 +365,7 @@ pub fn predict(
             sched.complete(i);
             idle_n[e.lane] = 0;
         }
-        let claimed = match bound[e.lane] {
+        let claimed = match bound[e.lane].0 {
             Some(rep) => sched.next_ready_in_account_of(rep),
             None => sched.next_ready(),
         };
@@ -369,7 +381,8 @@ pub fn predict(
                     done: Some(i),
                 });
             }
-            None if sched.is_finished() => end = end.max(now + lane_end as f64 * l),
+            // Lanes numbered at or above the restores not yet done end.
+            None if bound[e.lane].1 >= sched.open() => end = end.max(now + lane_end as f64 * l),
             None => {
                 let k = idle_n[e.lane].min(last_idle);
                 t.idle += idle_cost[k];
@@ -438,4 +451,172 @@ pub fn predict(
         restores: out,
         engine,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{CompileOptions, SourceFile, compile};
+    use crate::sim::offline::{Sizes, resolve_offline};
+
+    fn plan_of(text: &str) -> Plan {
+        let opts = CompileOptions::new(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+        );
+        compile(SourceFile::new("plan.yaml", text), &opts)
+            .unwrap_or_else(|e| panic!("a valid plan: {e:?}"))
+            .plan
+    }
+
+    fn header(concurrency: u32) -> String {
+        format!(
+            "version: 1\nname: shop\nsource: {{ account: \"111122223333\", region: us-east-1 }}\n\
+             target: {{ account: \"111122223333\", region: us-east-1, vault: dr, role: arn:aws:iam::111122223333:role/backup }}\n\
+             defaults:\n  name: \"{{table}}-dr\"\n  after_restore:\n    point_in_time_recovery: true\n    deletion_protection: true\n\
+             execution: {{ concurrency: {concurrency}, on_failure: continue }}\nrestores:\n"
+        )
+    }
+
+    fn model() -> DurationModel {
+        DurationModel {
+            backup_overhead_seconds: 600.0,
+            jitter: 0.0,
+            default_table_bytes: 0,
+            ..DurationModel::default()
+        }
+    }
+
+    fn run(plan: &Plan) -> SfnPrediction {
+        let now = crate::clock::parse("2026-11-24T08:30:00Z").unwrap_or_default();
+        let offline = resolve_offline(plan.name(), plan.restores(), &Sizes::default(), &model(), now);
+        predict(plan, &offline, &model(), 1, None, EngineModel::default())
+            .unwrap_or_else(|e| panic!("predicted: {e}"))
+    }
+
+    #[test]
+    fn a_restore_path_enters_the_states_of_the_definition() {
+        // a -> {b, c}: a's path, hand-counted from the definition: Find
+        // ready, Any ready?, Claim, Load, Doomed?, Restore kind, Start, the
+        // first Describe and its Choice (9); Settings and two states per
+        // setting (three: the run tags, PITR, deletion protection: 7);
+        // Verify? (1); Done, Count down (2); Release dependents and three
+        // states per dependent (7); Next restore (1).
+        let text = format!(
+            "{}  - table: a\n  - table: b\n    depends_on: [a]\n  - table: c\n    depends_on: [a]\n",
+            header(2)
+        );
+        let p = run(&plan_of(&text));
+        let a = &p.restores[0];
+        // Two polls: the long first wait, then a short one.
+        assert_eq!(a.polls, 2, "{p:#?}");
+        assert_eq!(a.transitions, 9 + 7 + 1 + 2 + 7 + 1 + 4 * 2, "{p:#?}");
+        // b and c have no dependents: 3 fewer settings-free states.
+        assert_eq!(p.restores[1].transitions, 9 + 7 + 1 + 2 + 1 + 1 + 4 * 2);
+        assert_eq!(
+            p.total_transitions,
+            p.transitions.run + p.transitions.lanes + p.transitions.restores
+                + p.transitions.polling
+                + p.transitions.idle
+        );
+        assert!((p.dollars - p.total_transitions as f64 * 0.025 / 1000.0).abs() < 1e-12);
+        // Dependencies first, within two lanes; the first wait is 11/12 of
+        // the 10 expected minutes, the next 20 s later.
+        assert!(p.restores[1].start >= a.finish && p.restores[2].start >= a.finish);
+        assert!(p.predicted_rto_seconds >= 1200.0);
+        assert!(
+            p.predicted_rto_seconds / p.lower_bound_seconds < 1.15,
+            "{} over {}",
+            p.predicted_rto_seconds,
+            p.lower_bound_seconds
+        );
+    }
+
+    #[test]
+    fn caps_above_fifty_across_accounts_hold_per_account_and_in_all() {
+        // 180 independent restores over three accounts at a cap of 120.
+        let mut text = header(120);
+        for k in 0..180 {
+            let account = ["111122223333", "444455556666", "777788889999"][k % 3];
+            text.push_str(&format!(
+                "  - table: t{k}\n    target: {{ account: \"{account}\", region: us-east-1, vault: dr, role: arn:aws:iam::{account}:role/backup }}\n"
+            ));
+        }
+        let plan = plan_of(&text);
+        let p = run(&plan);
+        assert_eq!(p.lanes, 120, "{:?}", p.lanes_per_account);
+        assert_eq!(p.lanes_per_account.len(), 3);
+        assert!(p.lanes_per_account.iter().all(|(_, k)| *k <= 50));
+        // At every start, count what runs: per account and in all.
+        let account = |i: usize| plan.restores()[i].target.location.account.as_str().to_owned();
+        for (i, r) in p.restores.iter().enumerate() {
+            let running: Vec<usize> = (0..p.restores.len())
+                .filter(|&j| p.restores[j].start <= r.start && r.start < p.restores[j].finish)
+                .collect();
+            assert!(running.len() <= 120, "{} at once", running.len());
+            let same = running.iter().filter(|&&j| account(j) == account(i)).count();
+            assert!(same <= 50, "{same} in {} at once", account(i));
+        }
+        // More than 50 at once in all: the cap above 50 is used.
+        let first_wave = p.restores.iter().filter(|r| r.start < 60.0).count();
+        assert_eq!(first_wave, 120);
+        // The definition's lanes claim only their own account's restores.
+        let offline = resolve_offline(
+            plan.name(),
+            plan.restores(),
+            &Sizes::default(),
+            &model(),
+            crate::clock::parse("2026-11-24T08:30:00Z").unwrap_or_default(),
+        );
+        let specs = specs_for_export(&plan, &offline);
+        let e = export::step_functions(&plan, &specs, &Options::of_plan(&plan, "run-1"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let lanes = e.definition["States"]["Prepare"]["Parameters"]["lanes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(lanes.len(), 120);
+        for (account, k) in &e.lanes_per_account {
+            let n = lanes
+                .iter()
+                .filter(|l| l["group"] == format!("{account}#").as_str())
+                .count();
+            assert_eq!(n as u32, *k);
+        }
+        let query = &e.definition["States"]["Lanes"]["ItemProcessor"]["States"]["Find ready"]
+            ["Parameters"];
+        assert!(
+            query["KeyConditionExpression"]
+                .as_str()
+                .is_some_and(|k| k.contains("begins_with(rk, :group)"))
+        );
+        let item = e.seed[0]
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v[0]["PutRequest"]["Item"]["rk"]["S"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        assert!(item.starts_with("111122223333#"), "{item}");
+        // At a cap of 50 or less, lanes are not bound.
+        assert!(export::lanes_per_account(&specs, 50).is_empty());
+        let split = export::lanes_per_account(&specs, 90);
+        assert_eq!(split.iter().map(|s| s.1).sum::<u32>(), 90);
+    }
+
+    #[test]
+    fn idle_lanes_end_when_the_rest_need_no_more_lanes() {
+        // A chain of four at a cap of 5: lanes 1..4 find nothing and end as
+        // soon as the restores left are no more than their number.
+        let text = format!(
+            "{}  - table: a\n  - table: b\n    depends_on: [a]\n  - table: c\n    depends_on: [b]\n  - table: d\n    depends_on: [c]\n",
+            header(5)
+        );
+        let p = run(&plan_of(&text));
+        assert!(p.restores.iter().all(|r| r.lane == 0), "{p:#?}");
+        // Lane 4 ends at once (4 left), lane 1 only when one is left.
+        assert!(p.transitions.idle > 0);
+        assert!(
+            p.transitions_per_restore < 60.0,
+            "{}",
+            p.transitions_per_restore
+        );
+    }
 }

@@ -352,6 +352,15 @@ async fn sfn_in(em: &Emulator, account: &str) -> aws_sdk_sfn::Client {
 /// describes it: the coordination table, its items, the state machine; then
 /// starts the execution named after the run and waits for its end.
 async fn run_exported(w: &World, dir: &Path, run: &str) -> aws_sdk_sfn::types::ExecutionStatus {
+    run_exported_execution(w, dir, run).await.0
+}
+
+/// [`run_exported`], with the execution's ARN.
+async fn run_exported_execution(
+    w: &World,
+    dir: &Path,
+    run: &str,
+) -> (aws_sdk_sfn::types::ExecutionStatus, String) {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
         Projection, ProjectionType, ScalarAttributeType,
@@ -466,7 +475,7 @@ async fn run_exported(w: &World, dir: &Path, run: &str) -> aws_sdk_sfn::types::E
                 d.error(),
                 d.cause()
             );
-            return d.status().clone();
+            return (d.status().clone(), execution.execution_arn().to_owned());
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
@@ -720,4 +729,154 @@ async fn under_throttling_a_failed_restore_skips_only_its_dependents() {
     let throttled = w.requests().iter().filter(|r| r["fault"] == true).count();
     println!("throttled calls: {throttled}");
     assert!(throttled > 0, "the run was throttled");
+}
+
+/// The names of the states execution `arn` entered, in order, from its
+/// history (every `…StateEntered` event).
+async fn entered_states(w: &World, arn: &str) -> Vec<String> {
+    let client = sfn_in(w.em, &w.acct).await;
+    let mut names = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_execution_history()
+            .execution_arn(arn)
+            .max_results(1000)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .expect("GetExecutionHistory");
+        for e in page.events() {
+            if e.r#type().as_str().ends_with("StateEntered") {
+                let name = e
+                    .state_entered_event_details()
+                    .map(|d| d.name().to_owned())
+                    .unwrap_or_default();
+                names.push(name);
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return names;
+        }
+    }
+}
+
+/// `simulate --engine step-functions` predicts the state transitions of
+/// the exported machine: the prediction, made offline from the plan with
+/// the emulator's durations, is compared with the states the execution
+/// entered in the emulator (its history's `StateEntered` events). The
+/// paths every restore takes once (claim, start, settings, checks,
+/// outcome, release) are counted exactly; the polling loops and the idle
+/// lanes depend on how the emulator's own latencies fall against its
+/// scaled waits, and lanes racing for the same restore lose claims the
+/// model does not, so the total may differ by up to 15%.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_predicted_transitions_match_the_execution_history() {
+    let w = World::new(executing(), "0.002").await;
+    for t in ["base", "left", "right", "top", "alone"] {
+        w.source(t, 0).await;
+    }
+    let text = format!(
+        "{}  - table: base\n  - table: left\n    depends_on: [base]\n  - table: right\n    depends_on: [base]\n  \
+         - table: top\n    depends_on: [left, right]\n  - table: alone\n",
+        w.header("predicted", 2, None)
+    )
+    .replace(
+        "    tags: { purpose: rehearsal }\n",
+        "    tags: { purpose: rehearsal }\n    point_in_time_recovery: true\n    stream: new-image\n    \
+         verify: { items: { min: 2, max: 2 } }\n",
+    );
+    w.write("plan.yaml", &text);
+    // The emulator's duration model: 600 s per restore plus 50 MiB/s, no
+    // jitter; the seeded tables are empty.
+    w.write(
+        "emulator.model.yaml",
+        "backup_overhead_seconds: 600\nnative_overhead_seconds: 600\nbytes_per_second: 52428800\njitter: 0\ndefault_table_bytes: 0\n",
+    );
+    let predicted = w.run(
+        &[
+            "simulate",
+            "plan.yaml",
+            "--engine",
+            "step-functions",
+            "--model",
+            "emulator.model.yaml",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let doc: Value = serde_json::from_str(&predicted.stdout).expect("simulate's JSON");
+    let sfn = &doc["step_functions"];
+    let total = sfn["total_transitions"].as_u64().expect("a total");
+    let exact = sfn["transitions"]["restores"].as_u64().expect("restore paths")
+        + sfn["transitions"]["run"].as_u64().expect("the run's states");
+    let run = "predicted-20261124T083000Z-0077";
+    w.run(
+        &[
+            "export",
+            "step-functions",
+            "plan.yaml",
+            "--out",
+            "sfn",
+            "--run",
+            run,
+        ],
+        0,
+    );
+    let (status, arn) = run_exported_execution(&w, &w.dir.path().join("sfn"), run).await;
+    assert_eq!(status, aws_sdk_sfn::types::ExecutionStatus::Succeeded);
+    let entered = entered_states(&w, &arn).await;
+    let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
+    for n in &entered {
+        *by_name.entry(n.as_str()).or_default() += 1;
+    }
+    println!(
+        "predicted {total} transitions ({sfn:#}); the execution entered {}: {by_name:?}",
+        entered.len()
+    );
+    // The states outside the polling loops, the idle loops and the lanes'
+    // starts and ends: each restore's path, once, and the run's own.
+    let looping = [
+        "Find ready",
+        "Any ready?",
+        "Claim",
+        "Lost the claim",
+        "Run state",
+        "Run over?",
+        "Idle longer",
+        "Idle again",
+        "Idle wait",
+        "Lane done",
+        "Start lane",
+        "Describe restore job",
+        "Restore job done?",
+        "First wait known",
+        "First wait capped",
+        "Poll wait known",
+        "Poll wait capped",
+        "Poll wait unknown",
+        "Wait for restore job",
+    ];
+    let once: usize = by_name
+        .iter()
+        .filter(|(n, _)| !looping.contains(n))
+        .map(|(_, c)| c)
+        .sum();
+    // Each restore path's Find ready, Any ready?, Claim, Describe restore
+    // job and Restore job done? (its first look) are in the loops above.
+    let per_restore_in_loops = 5 * 5;
+    assert_eq!(
+        once as u64 + per_restore_in_loops,
+        exact,
+        "the paths every restore takes once: {by_name:?}"
+    );
+    let measured = entered.len() as f64;
+    let error = (measured - total as f64).abs() / measured;
+    assert!(
+        error <= 0.15,
+        "predicted {total} transitions, the execution entered {measured} ({:.1}% off)",
+        error * 100.0
+    );
 }
