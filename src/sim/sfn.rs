@@ -502,16 +502,17 @@ mod tests {
         // Verify? (1); Done, Count down (2); Release dependents and three
         // states per dependent (7); Next restore (1).
         let text = format!(
-            "{}  - table: a\n  - table: b\n    depends_on: [a]\n  - table: c\n    depends_on: [a]\n",
+            "{}  - table: aaa\n  - table: bbb\n    depends_on: [aaa]\n  - table: ccc\n    depends_on: [aaa]\n",
             header(2)
         );
         let p = run(&plan_of(&text));
         let a = &p.restores[0];
-        // Two polls: the long first wait, then a short one.
-        assert_eq!(a.polls, 2, "{p:#?}");
-        assert_eq!(a.transitions, 9 + 7 + 1 + 2 + 7 + 1 + 4 * 2, "{p:#?}");
-        // b and c have no dependents: 3 fewer settings-free states.
-        assert_eq!(p.restores[1].transitions, 9 + 7 + 1 + 2 + 1 + 1 + 4 * 2);
+        // Four polls of four states: the long first wait (550 s of the
+        // 10 expected minutes), then three of 20 s.
+        assert_eq!(a.polls, 4, "{p:#?}");
+        assert_eq!(a.transitions, 9 + 7 + 1 + 2 + 7 + 1 + 4 * 4, "{p:#?}");
+        // b and c have no dependents: the release map enters only itself.
+        assert_eq!(p.restores[1].transitions, 9 + 7 + 1 + 2 + 1 + 1 + 4 * 4);
         assert_eq!(
             p.total_transitions,
             p.transitions.run + p.transitions.lanes + p.transitions.restores
@@ -522,13 +523,10 @@ mod tests {
         // Dependencies first, within two lanes; the first wait is 11/12 of
         // the 10 expected minutes, the next 20 s later.
         assert!(p.restores[1].start >= a.finish && p.restores[2].start >= a.finish);
-        assert!(p.predicted_rto_seconds >= 1200.0);
-        assert!(
-            p.predicted_rto_seconds / p.lower_bound_seconds < 1.15,
-            "{} over {}",
-            p.predicted_rto_seconds,
-            p.lower_bound_seconds
-        );
+        // Two restores of 600 s in a row, each with three settings (30 s
+        // each), seen done within a poll of their end.
+        assert!(p.predicted_rto_seconds >= 1380.0, "{p:#?}");
+        assert!(p.restores[1].finish - p.restores[1].start < 600.0 + 90.0 + 30.0);
     }
 
     #[test]
@@ -538,7 +536,7 @@ mod tests {
         for k in 0..180 {
             let account = ["111122223333", "444455556666", "777788889999"][k % 3];
             text.push_str(&format!(
-                "  - table: t{k}\n    target: {{ account: \"{account}\", region: us-east-1, vault: dr, role: arn:aws:iam::{account}:role/backup }}\n"
+                "  - table: tbl{k}\n    target: {{ account: \"{account}\", region: us-east-1, vault: dr, role: arn:aws:iam::{account}:role/backup }}\n"
             ));
         }
         let plan = plan_of(&text);
@@ -606,17 +604,30 @@ mod tests {
         // A chain of four at a cap of 5: lanes 1..4 find nothing and end as
         // soon as the restores left are no more than their number.
         let text = format!(
-            "{}  - table: a\n  - table: b\n    depends_on: [a]\n  - table: c\n    depends_on: [b]\n  - table: d\n    depends_on: [c]\n",
+            "{}  - table: aaa\n  - table: bbb\n    depends_on: [aaa]\n  - table: ccc\n    depends_on: [bbb]\n  - table: ddd\n    depends_on: [ccc]\n",
             header(5)
         );
         let p = run(&plan_of(&text));
         assert!(p.restores.iter().all(|r| r.lane == 0), "{p:#?}");
-        // Lane 4 ends at once (4 left), lane 1 only when one is left.
-        assert!(p.transitions.idle > 0);
-        assert!(
-            p.transitions_per_restore < 60.0,
-            "{}",
-            p.transitions_per_restore
-        );
+        // Without the rule, lanes 1 to 4 would each look for work all run
+        // long; lane 4 ends at its first look (4 left) and lanes 1 to 3 as
+        // soon as the restores left are no more than their number.
+        let waits = crate::export::asl::idle_waits();
+        let looks = |until: f64| {
+            let (mut t, mut n) = (0.0, 0usize);
+            while t < until {
+                t += waits[n.min(waits.len() - 1)] as f64;
+                n += 1;
+            }
+            n as u64
+        };
+        let per_look = 6;
+        let without = 4 * looks(p.predicted_rto_seconds) * per_look;
+        let with: u64 = (1..=3)
+            .map(|k| looks(p.restores[3 - k].finish) + 1)
+            .sum::<u64>()
+            * per_look;
+        assert!(p.transitions.idle <= with, "{} > {with}", p.transitions.idle);
+        assert!(p.transitions.idle < without, "{} vs {without}", p.transitions.idle);
     }
 }
