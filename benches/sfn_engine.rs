@@ -183,7 +183,9 @@ fn main() {
     }
     println!("\n  wall time {:.1} s", t0.elapsed().as_secs_f64());
     if benching() && (sm > 1.10 || tm > 60.0) {
-        eprintln!("a target is missed: mean makespan / bound {sm:.3} (≤ 1.10), transitions per restore {tm:.1} (≤ 60)");
+        eprintln!(
+            "a target is missed: mean makespan / bound {sm:.3} (≤ 1.10), transitions per restore {tm:.1} (≤ 60)"
+        );
         std::process::exit(1);
     }
 }

@@ -158,16 +158,20 @@ fn step_functions(
     settings: &Settings,
 ) -> Result {
     if args.gantt.is_some() || args.html.is_some() {
-        return Err("--gantt and --html chart the local engine's simulated run; \
+        return Err(
+            "--gantt and --html chart the local engine's simulated run; \
                     drop them or add `--engine local`"
-            .to_owned()
-            .into());
+                .to_owned()
+                .into(),
+        );
     }
     if args.order == Order::Fifo {
-        return Err("the Step Functions engine claims ready restores critical path first; \
+        return Err(
+            "the Step Functions engine claims ready restores critical path first; \
                     `--order fifo` is for the local engine"
-            .to_owned()
-            .into());
+                .to_owned()
+                .into(),
+        );
     }
     let start = crate::clock::now();
     let offline =
@@ -188,7 +192,10 @@ fn step_functions(
     let rto = plan.header().objectives.rto;
     let text = report::simulate_sfn::text(plan, &main, rto, concurrency, &sweep);
     crate::cli::printer::step_summary(&crate::cli::printer::fenced(
-        &format!("restoreplan simulate --engine step-functions: {}", plan.name()),
+        &format!(
+            "restoreplan simulate --engine step-functions: {}",
+            plan.name()
+        ),
         &text,
     ));
     match args.format {

@@ -25,7 +25,9 @@ pub const MAX_EXPECTED_MINUTES: u64 = 720;
 /// `ExpectedCompletionTimeMinutes` (capped at the last index): a thirtieth
 /// of the expected time, at least 10 s, at most 10 min.
 pub fn poll_waits() -> Vec<u64> {
-    (0..=MAX_EXPECTED_MINUTES).map(|m| (m * 2).clamp(10, 600)).collect()
+    (0..=MAX_EXPECTED_MINUTES)
+        .map(|m| (m * 2).clamp(10, 600))
+        .collect()
 }
 
 /// Seconds to wait before the second look at a job, indexed by its
@@ -33,7 +35,9 @@ pub fn poll_waits() -> Vec<u64> {
 /// twelfths of the expected time, so a job is polled a few times near its end
 /// rather than all along.
 pub fn first_waits() -> Vec<u64> {
-    (0..=MAX_EXPECTED_MINUTES).map(|m| (m * 55).max(10)).collect()
+    (0..=MAX_EXPECTED_MINUTES)
+        .map(|m| (m * 55).max(10))
+        .collect()
 }
 
 /// Seconds an idle lane waits before looking for ready work again, by the
@@ -228,9 +232,7 @@ fn restore_states(shape: &Shape, states: &mut Map<String, Value>) {
             "Restore job failed".into(),
             json!({"Type": "Pass", "Parameters": {"Error.$": "States.Format('RestoreJob{}', $.poll.Status)", "Cause.$": "States.JsonToString($.poll)"}, "ResultPath": "$.error", "Next": "Failed"}),
         );
-        let wait_pass = |table: &str, index: Value| {
-            json!({"Type": "Pass", "Parameters": {"s.$": format!("States.ArrayGetItem($.tables.{table}, {})", index.as_str().map_or_else(|| index.to_string(), str::to_owned))}, "ResultPath": "$.started.wait", "Next": "Wait for restore job"})
-        };
+        let wait_pass = |table: &str, index: Value| json!({"Type": "Pass", "Parameters": {"s.$": format!("States.ArrayGetItem($.tables.{table}, {})", index.as_str().map_or_else(|| index.to_string(), str::to_owned))}, "ResultPath": "$.started.wait", "Next": "Wait for restore job"});
         states.insert("First wait capped".into(), wait_pass("first", json!(cap)));
         states.insert("First wait known".into(), wait_pass("first", json!(eta)));
         states.insert("Poll wait capped".into(), wait_pass("poll", json!(cap)));
@@ -656,16 +658,16 @@ fn lane(shape: &Shape) -> Value {
     let mut states = Map::new();
     let bound = !shape.bound.is_empty();
     let mut start = json!({
-            "Type": "Pass",
-            "Parameters": {
-                "run.$": "$.run",
-                "table.$": "$.table",
-                "lane.$": "$.lane",
-                "idle": {"n": 0},
-                "tables": {"poll": poll_waits(), "first": first_waits(), "idle": idle_waits()}
-            },
-            "Next": "Find ready"
-        });
+        "Type": "Pass",
+        "Parameters": {
+            "run.$": "$.run",
+            "table.$": "$.table",
+            "lane.$": "$.lane",
+            "idle": {"n": 0},
+            "tables": {"poll": poll_waits(), "first": first_waits(), "idle": idle_waits()}
+        },
+        "Next": "Find ready"
+    });
     let mut query = json!({
         "TableName.$": "$.table",
         "IndexName": READY_INDEX,
@@ -809,7 +811,9 @@ pub(crate) fn definition(shape: &Shape) -> Value {
         let mut lanes = Vec::new();
         for (account, k) in &shape.bound {
             for slot in 0..*k {
-                lanes.push(json!({"lane": lanes.len(), "slot": slot, "group": format!("{account}#")}));
+                lanes.push(
+                    json!({"lane": lanes.len(), "slot": slot, "group": format!("{account}#")}),
+                );
             }
         }
         (

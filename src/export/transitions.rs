@@ -83,7 +83,12 @@ impl<'a> Machine<'a> {
 
     /// States a lane enters before it first looks for work.
     pub fn lane_start(&self) -> Result<u64, String> {
-        count(self.lane, "Start lane", Some("Find ready"), &mut Idle::ending(false, 0))
+        count(
+            self.lane,
+            "Start lane",
+            Some("Find ready"),
+            &mut Idle::ending(false, 0),
+        )
     }
 
     /// States a lane enters when it finds nothing ready: `last` when the run

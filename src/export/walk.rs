@@ -161,7 +161,10 @@ mod tests {
         // Head, Body twice, Head, Out (+3 x 2), End.
         let n = count(states, "Head", None, &mut Loop(2)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(n, 2 * 2 + 1 + 1 + 6 + 1);
-        assert_eq!(count(states, "Body", Some("Head"), &mut Loop(0)).ok(), Some(1));
+        assert_eq!(
+            count(states, "Body", Some("Head"), &mut Loop(0)).ok(),
+            Some(1)
+        );
         struct Wrong;
         impl Guide for Wrong {
             fn choose(&mut self, _: &str, _: &Value) -> Result<String, String> {

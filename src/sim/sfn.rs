@@ -437,11 +437,7 @@ pub fn predict(
         lower_bound_seconds: lb,
         transitions: t,
         total_transitions: total,
-        transitions_per_restore: if n == 0 {
-            0.0
-        } else {
-            total as f64 / n as f64
-        },
+        transitions_per_restore: if n == 0 { 0.0 } else { total as f64 / n as f64 },
         dollars,
         dollars_per_1000_restores: if n == 0 {
             0.0
@@ -460,9 +456,8 @@ mod tests {
     use crate::sim::offline::{Sizes, resolve_offline};
 
     fn plan_of(text: &str) -> Plan {
-        let opts = CompileOptions::new(
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
-        );
+        let opts =
+            CompileOptions::new(chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default());
         compile(SourceFile::new("plan.yaml", text), &opts)
             .unwrap_or_else(|e| panic!("a valid plan: {e:?}"))
             .plan
@@ -488,7 +483,13 @@ mod tests {
 
     fn run(plan: &Plan) -> SfnPrediction {
         let now = crate::clock::parse("2026-11-24T08:30:00Z").unwrap_or_default();
-        let offline = resolve_offline(plan.name(), plan.restores(), &Sizes::default(), &model(), now);
+        let offline = resolve_offline(
+            plan.name(),
+            plan.restores(),
+            &Sizes::default(),
+            &model(),
+            now,
+        );
         predict(plan, &offline, &model(), 1, None, EngineModel::default())
             .unwrap_or_else(|e| panic!("predicted: {e}"))
     }
@@ -515,7 +516,9 @@ mod tests {
         assert_eq!(p.restores[1].transitions, 9 + 7 + 1 + 2 + 1 + 1 + 4 * 4);
         assert_eq!(
             p.total_transitions,
-            p.transitions.run + p.transitions.lanes + p.transitions.restores
+            p.transitions.run
+                + p.transitions.lanes
+                + p.transitions.restores
                 + p.transitions.polling
                 + p.transitions.idle
         );
@@ -545,13 +548,23 @@ mod tests {
         assert_eq!(p.lanes_per_account.len(), 3);
         assert!(p.lanes_per_account.iter().all(|(_, k)| *k <= 50));
         // At every start, count what runs: per account and in all.
-        let account = |i: usize| plan.restores()[i].target.location.account.as_str().to_owned();
+        let account = |i: usize| {
+            plan.restores()[i]
+                .target
+                .location
+                .account
+                .as_str()
+                .to_owned()
+        };
         for (i, r) in p.restores.iter().enumerate() {
             let running: Vec<usize> = (0..p.restores.len())
                 .filter(|&j| p.restores[j].start <= r.start && r.start < p.restores[j].finish)
                 .collect();
             assert!(running.len() <= 120, "{} at once", running.len());
-            let same = running.iter().filter(|&&j| account(j) == account(i)).count();
+            let same = running
+                .iter()
+                .filter(|&&j| account(j) == account(i))
+                .count();
             assert!(same <= 50, "{same} in {} at once", account(i));
         }
         // More than 50 at once in all: the cap above 50 is used.
@@ -580,8 +593,8 @@ mod tests {
                 .count();
             assert_eq!(n as u32, *k);
         }
-        let query = &e.definition["States"]["Lanes"]["ItemProcessor"]["States"]["Find ready"]
-            ["Parameters"];
+        let query =
+            &e.definition["States"]["Lanes"]["ItemProcessor"]["States"]["Find ready"]["Parameters"];
         assert!(
             query["KeyConditionExpression"]
                 .as_str()
@@ -590,7 +603,11 @@ mod tests {
         let item = e.seed[0]
             .as_object()
             .and_then(|o| o.values().next())
-            .and_then(|v| v[0]["PutRequest"]["Item"]["rk"]["S"].as_str().map(str::to_owned))
+            .and_then(|v| {
+                v[0]["PutRequest"]["Item"]["rk"]["S"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
             .unwrap_or_default();
         assert!(item.starts_with("111122223333#"), "{item}");
         // At a cap of 50 or less, lanes are not bound.
@@ -627,7 +644,15 @@ mod tests {
             .map(|k| looks(p.restores[3 - k].finish) + 1)
             .sum::<u64>()
             * per_look;
-        assert!(p.transitions.idle <= with, "{} > {with}", p.transitions.idle);
-        assert!(p.transitions.idle < without, "{} vs {without}", p.transitions.idle);
+        assert!(
+            p.transitions.idle <= with,
+            "{} > {with}",
+            p.transitions.idle
+        );
+        assert!(
+            p.transitions.idle < without,
+            "{} vs {without}",
+            p.transitions.idle
+        );
     }
 }
