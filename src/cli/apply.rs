@@ -83,12 +83,34 @@ pub struct Args {
         env = "RESTOREPLAN_TIME_SCALE"
     )]
     pub time_scale: f64,
+    /// The engine that runs the plan (default: the plan's
+    /// `execution.engine`, else local); `step-functions` deploys and starts
+    /// an AWS Step Functions execution and follows it (docs/step-functions.md).
+    #[arg(long, value_enum, value_name = "ENGINE", conflicts_with = "resume")]
+    pub engine: Option<EngineArg>,
+    /// With the Step Functions engine: the role the state machine runs as
+    /// (ARN; default `execution.step_functions.role`).
+    #[arg(long, value_name = "ARN", conflicts_with = "resume")]
+    pub state_machine_role: Option<String>,
+    /// With the Step Functions engine: return once the execution started;
+    /// follow it later with `restoreplan apply --resume RUN`.
+    #[arg(long)]
+    pub detach: bool,
     /// AWS access.
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Compilation settings.
     #[command(flatten)]
     pub compile: CompileArgs,
+}
+
+/// `apply --engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// This process runs the plan.
+    Local,
+    /// An AWS Step Functions execution runs the plan; this process follows it.
+    StepFunctions,
 }
 
 /// Output format of `apply`.
@@ -123,24 +145,37 @@ pub fn confirm(question: &str) -> std::result::Result<bool, String> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
-struct Prepared {
+pub(crate) struct Prepared {
     /// Where the run lives.
-    store: RunStore,
-    lock: RunLock,
+    pub(crate) store: RunStore,
+    pub(crate) lock: RunLock,
     /// Stale locks taken over, journaled once every check has passed.
-    takeovers: Vec<Takeover>,
+    pub(crate) takeovers: Vec<Takeover>,
     /// Restores `--retry-failed` / `--retry` start again, journaled once
     /// every check has passed.
-    retries: Vec<usize>,
-    accepted_warnings: Vec<AcceptedWarning>,
-    plan: Plan,
-    specs: Vec<RestoreSpec>,
-    journal: Journal,
-    resume: Option<RunState>,
-    run_id: String,
-    started_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) retries: Vec<usize>,
+    pub(crate) accepted_warnings: Vec<AcceptedWarning>,
+    pub(crate) plan: Plan,
+    pub(crate) specs: Vec<RestoreSpec>,
+    pub(crate) journal: Journal,
+    pub(crate) resume: Option<RunState>,
+    pub(crate) run_id: String,
+    pub(crate) started_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Identities the live checks already had from `GetCallerIdentity`.
-    identities: Vec<(String, crate::cloud::Identity)>,
+    pub(crate) identities: Vec<(String, crate::cloud::Identity)>,
+}
+
+/// True when this `apply` runs on AWS Step Functions: `--engine`, else
+/// the plan's `execution.engine`; on resume, the run's own engine.
+fn on_step_functions(args: &Args, p: &Prepared) -> bool {
+    match (&p.resume, args.engine) {
+        (Some(state), _) => state.engine.is_some(),
+        (None, Some(e)) => e == EngineArg::StepFunctions,
+        (None, None) => matches!(
+            p.plan.header().execution.engine,
+            crate::plan::engine::Engine::StepFunctions { .. }
+        ),
+    }
 }
 
 fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Prepared> {
@@ -168,7 +203,17 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
         } else {
             Vec::new()
         };
-        if !retrying && state.finished && !state.restores.iter().any(|r| r.in_flight) {
+        if retrying && state.engine.is_some() {
+            return Err(Error::Message(format!(
+                "run `{run_id}` runs on AWS Step Functions: its failed restores are not started again with new tokens; \
+                 `restoreplan apply --resume {run_id}` follows or redrives its execution, or start a new run"
+            )));
+        }
+        if !retrying
+            && state.engine.is_none()
+            && state.finished
+            && !state.restores.iter().any(|r| r.in_flight)
+        {
             return Err(Error::Message(format!(
                 "run `{run_id}` already finished ({}); nothing to resume{}",
                 state.status(),
@@ -224,16 +269,6 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
         return Err(Error::Message("pass PLAN or --resume RUN".to_owned()));
     };
     let loaded = load_or_report(path, &args.compile, out)?;
-    if let crate::plan::engine::Engine::StepFunctions { name, .. } =
-        &loaded.plan.header().execution.engine
-    {
-        return Err(Error::Message(format!(
-            "this plan runs on AWS Step Functions (`execution.engine: step-functions`, state machine `{name}`); \
-             nothing was started: export it with `restoreplan export step-functions {} --out DIR` and deploy it \
-             (docs/step-functions.md), or set `engine: local` to run it from here",
-            path.display()
-        )));
-    }
     // The checks before the run are spaced like the run's own calls.
     let read = args.aws.read_only_paced(args.max_requests_per_second);
     let loaded = crate::cli::select::expand_or_report(loaded, &read, &args.compile, out)?;
@@ -476,6 +511,15 @@ pub fn run(args: &Args, out: Output) -> Result {
     }
     identity::record(&p.journal, &verified, &journaled)
         .map_err(|e| Error::Message(e.to_string()))?;
+    if on_step_functions(args, &p) {
+        return crate::cli::apply_sfn::run(args, out, &rt, p, &cloud);
+    }
+    if args.detach {
+        return Err(Error::Message(
+            "--detach needs the Step Functions engine (`--engine step-functions`); a local run needs this process"
+                .to_owned(),
+        ));
+    }
     let view = LiveView::choose(
         args.format == Format::Json,
         out.quiet,
@@ -563,8 +607,49 @@ pub fn run(args: &Args, out: Output) -> Result {
         return Err(Error::Interrupted);
     };
     let summary = result.map_err(|e| e.to_string())?;
-    let mut report = RunReport::from_events(&sink.take(), p.plan.header().objectives.rto);
-    report.accepted_warnings = p.accepted_warnings.clone();
+    write_report(
+        args,
+        out,
+        &Reported {
+            store: &p.store,
+            run_id: &p.run_id,
+            plan: &p.plan,
+            accepted_warnings: &p.accepted_warnings,
+        },
+        &sink.take(),
+        summary
+            .interrupted
+            .then(|| format!("resume with: restoreplan apply --resume {}", p.run_id)),
+    );
+    Ok(if summary.interrupted {
+        ExitStatus::Interrupted
+    } else if summary.succeeded() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// What a run's report is made with.
+pub(crate) struct Reported<'a> {
+    pub(crate) store: &'a RunStore,
+    pub(crate) run_id: &'a str,
+    pub(crate) plan: &'a Plan,
+    pub(crate) accepted_warnings: &'a [AcceptedWarning],
+}
+
+/// The run's report from its events: kept with the run (`report.txt`,
+/// `report.json`, `gantt.svg`), in the CI step summary, and printed with
+/// human output; `next` is a last line saying what to do next.
+pub(crate) fn write_report(
+    args: &Args,
+    out: Output,
+    p: &Reported<'_>,
+    events: &[crate::exec::Event],
+    next: Option<String>,
+) {
+    let mut report = RunReport::from_events(events, p.plan.header().objectives.rto);
+    report.accepted_warnings = p.accepted_warnings.to_vec();
     let dir = p.store.run_location(&p.run_id);
     let chart = Chart {
         title: format!("restoreplan apply: run {}", p.run_id),
@@ -599,18 +684,7 @@ pub fn run(args: &Args, out: Output) -> Result {
         crate::outln!(
             "\njournal, report and Gantt chart: {}{}",
             dir,
-            if summary.interrupted {
-                format!("\nresume with: restoreplan apply --resume {}", p.run_id)
-            } else {
-                String::new()
-            }
+            next.map(|n| format!("\n{n}")).unwrap_or_default()
         );
     }
-    Ok(if summary.interrupted {
-        ExitStatus::Interrupted
-    } else if summary.succeeded() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
 }

@@ -19,6 +19,7 @@ use crate::plan::{CompileOptions, LoadError, Loaded};
 use crate::report::findings::{self, HumanStyle};
 
 pub mod apply;
+pub mod apply_sfn;
 pub mod audit;
 pub mod aws;
 pub mod completions;

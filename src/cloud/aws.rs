@@ -388,6 +388,19 @@ impl AwsCloud {
     pub async fn dynamodb_client(&self, scope: &Scope) -> CloudResult<ddb::Client> {
         Ok(self.at(scope).await?.dynamodb.clone())
     }
+
+    /// A Step Functions client acting in `scope`'s account and Region, once
+    /// `GetCallerIdentity` has shown the credentials are of that account
+    /// (the Step Functions engine).
+    pub async fn sfn_client(&self, scope: &Scope) -> CloudResult<aws_sdk_sfn::Client> {
+        self.at(scope).await?;
+        let conf = self.account_config(scope.account.as_str()).await;
+        Ok(aws_sdk_sfn::Client::from_conf(
+            aws_sdk_sfn::config::Builder::from(&conf)
+                .region(aws_config::Region::new(scope.region.as_str().to_owned()))
+                .build(),
+        ))
+    }
 }
 
 /// `Ok` when `profile` is defined in the shared config or credentials file;
@@ -492,6 +505,18 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https()
+}
+
+/// Maps an SDK error of a client made outside the adapter's own calls
+/// (the Step Functions engine's) to a [`CloudError`] naming the operation.
+pub fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + HasStatus + 'static,
+{
+    let mut e = fail(operation, "", err);
+    e.identity = None;
+    e
 }
 
 /// Maps an SDK error to a [`CloudError`] naming the operation and identity.

@@ -35,6 +35,7 @@ mod schedule_agree;
 mod schema;
 mod select;
 mod settings;
+mod sfn_apply;
 mod simulate;
 #[cfg(feature = "s3")]
 mod state;
