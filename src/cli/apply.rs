@@ -650,7 +650,7 @@ pub(crate) fn write_report(
 ) {
     let mut report = RunReport::from_events(events, p.plan.header().objectives.rto);
     report.accepted_warnings = p.accepted_warnings.to_vec();
-    let dir = p.store.run_location(&p.run_id);
+    let dir = p.store.run_location(p.run_id);
     let chart = Chart {
         title: format!("restoreplan apply: run {}", p.run_id),
         bars: report.bars(),
@@ -671,7 +671,7 @@ pub(crate) fn write_report(
         ),
         ("gantt.svg", gantt::svg(&chart).into_bytes()),
     ] {
-        if let Err(e) = p.store.put_file(&p.run_id, name, &body) {
+        if let Err(e) = p.store.put_file(p.run_id, name, &body) {
             crate::errln!("warning: could not keep {name} with the run: {e}");
         }
     }

@@ -499,6 +499,29 @@ mod tests {
     }
 
     #[test]
+    fn the_engine_record_round_trips_and_sets_the_run_state() {
+        let run = EngineRun {
+            engine: ENGINE.into(),
+            state_machine_arn: "arn:aws:states:us-east-1:444455556666:stateMachine:m".into(),
+            execution_arn: "arn:aws:states:us-east-1:444455556666:execution:m:r".into(),
+            table: "m-runs".into(),
+            account: "444455556666".into(),
+            region: "us-east-1".into(),
+        };
+        let at = "2026-11-24T08:30:00Z".parse().unwrap();
+        let rec = crate::exec::journal::Record::Engine {
+            run: run.clone(),
+            at,
+        };
+        let line = serde_json::to_value(&rec).unwrap();
+        assert_eq!(line["record"], "engine");
+        assert_eq!(line["execution_arn"], run.execution_arn.as_str());
+        let back: crate::exec::journal::Record = serde_json::from_value(line).unwrap();
+        assert_eq!(back, rec);
+        assert_eq!(run_scope(&run).unwrap().account.to_string(), "444455556666");
+    }
+
+    #[test]
     fn seed_values_become_attributes() {
         assert_eq!(
             attribute(&serde_json::json!({"S": "x"})),

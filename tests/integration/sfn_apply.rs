@@ -342,6 +342,10 @@ async fn detach_returns_at_once_and_resume_follows_to_the_end() {
     seed(&w, &nodes).await;
     w.write("plan.yaml", &plan_of(&w, "detached", 4, None, &nodes));
     let out = w.run(&["apply", "plan.yaml", "--yes", "--detach"], 0);
+    println!(
+        "$ restoreplan apply plan.yaml --yes --detach\n{}{}",
+        out.stderr, out.stdout
+    );
     assert!(
         out.stdout.contains("restoreplan apply --resume"),
         "{}",
@@ -359,6 +363,10 @@ async fn detach_returns_at_once_and_resume_follows_to_the_end() {
     );
     // A later process follows the execution to its end.
     let out = w.run(&["apply", "--resume", &run, "--yes"], 0);
+    println!(
+        "$ restoreplan apply --resume {run} --yes\n{}{}",
+        out.stderr, out.stdout
+    );
     assert!(out.stdout.contains("recovery"), "{}", out.stdout);
     assert_one_job_each_in_order(&w, &nodes);
     assert_eq!(listed(&w, &run)["status"], "finished");
@@ -369,7 +377,13 @@ async fn detach_returns_at_once_and_resume_follows_to_the_end() {
         "{}",
         again.stderr
     );
-    w.run(&["teardown", &run, "--yes"], 0);
+    let runs = w.local(&["runs"], 0);
+    println!("$ restoreplan runs\n{}", runs.stdout);
+    let down = w.run(&["teardown", &run, "--yes"], 0);
+    println!(
+        "$ restoreplan teardown {run} --yes\n{}{}",
+        down.stderr, down.stdout
+    );
     let left = w.tables().await;
     assert!(nodes.iter().all(|n| !left.contains(&target(&n.id))));
 }
