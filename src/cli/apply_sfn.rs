@@ -32,6 +32,13 @@ pub(crate) fn run(
     cloud: &AwsCloud,
 ) -> Result {
     let ts = args.time_scale;
+    // Ctrl-C from here on detaches (once the execution runs, it must
+    // never end the process before it said how to follow again).
+    let interrupts = {
+        let _runtime = rt.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?
+    };
     let (engine, resumed) = match p.resume.as_ref().and_then(|s| s.engine.clone()) {
         Some(engine) => {
             let execution = rt
@@ -118,11 +125,6 @@ pub(crate) fn run(
         std::io::stderr().is_terminal(),
     );
     let sink = RunSinks::new(view, printer::Stdout, printer::Stderr);
-    let interrupts = {
-        let _runtime = rt.enter();
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-            .map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?
-    };
     let depends_on = p
         .resume
         .as_ref()

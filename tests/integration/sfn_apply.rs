@@ -361,6 +361,29 @@ async fn detach_returns_at_once_and_resume_follows_to_the_end() {
             .is_some_and(|a| a.ends_with(&format!(":{run}"))),
         "{entry}"
     );
+    // Ctrl-C detaches a follower; the execution goes on.
+    let log = w.dir.path().join("interrupted.log");
+    let mut child = w
+        .command(&["apply", "--resume", &run, "--yes", "--no-progress"])
+        .spawn(&log);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while journal(&w, &run).iter().all(|r| r["record"] != "resumed") {
+        assert!(Instant::now() < deadline, "the follower did not start");
+        assert!(matches!(child.try_wait(), Ok(None)), "ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: a signal to the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().expect("the follower ends");
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(status.code(), Some(130), "{said}");
+    assert!(said.contains("detached"), "{said}");
+    assert!(
+        !w.requests()
+            .iter()
+            .any(|r| r["operation"] == "StopExecution"),
+        "the execution was not stopped"
+    );
     // A later process follows the execution to its end.
     let out = w.run(&["apply", "--resume", &run, "--yes"], 0);
     println!(
