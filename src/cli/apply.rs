@@ -18,8 +18,6 @@ use crate::exec::identity;
 use crate::exec::journal::{Journal, RunState, RunStore};
 use crate::exec::lock::{RunLock, Takeover};
 use crate::exec::policy::stop_pair;
-use crate::exec::render::RunReport;
-use crate::exec::render::gantt::{self, Chart};
 use crate::exec::render::sinks::{LiveView, RunSinks};
 use crate::exec::runner::DEFAULT_REQUESTS_PER_SECOND;
 use crate::exec::spec::{RestoreSpec, new_run_id};
@@ -145,24 +143,24 @@ pub fn confirm(question: &str) -> std::result::Result<bool, String> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
-pub(crate) struct Prepared {
+struct Prepared {
     /// Where the run lives.
-    pub(crate) store: RunStore,
-    pub(crate) lock: RunLock,
+    store: RunStore,
+    lock: RunLock,
     /// Stale locks taken over, journaled once every check has passed.
-    pub(crate) takeovers: Vec<Takeover>,
+    takeovers: Vec<Takeover>,
     /// Restores `--retry-failed` / `--retry` start again, journaled once
     /// every check has passed.
-    pub(crate) retries: Vec<usize>,
-    pub(crate) accepted_warnings: Vec<AcceptedWarning>,
-    pub(crate) plan: Plan,
-    pub(crate) specs: Vec<RestoreSpec>,
-    pub(crate) journal: Journal,
-    pub(crate) resume: Option<RunState>,
-    pub(crate) run_id: String,
-    pub(crate) started_at: Option<chrono::DateTime<chrono::Utc>>,
+    retries: Vec<usize>,
+    accepted_warnings: Vec<AcceptedWarning>,
+    plan: Plan,
+    specs: Vec<RestoreSpec>,
+    journal: Journal,
+    resume: Option<RunState>,
+    run_id: String,
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
     /// Identities the live checks already had from `GetCallerIdentity`.
-    pub(crate) identities: Vec<(String, crate::cloud::Identity)>,
+    identities: Vec<(String, crate::cloud::Identity)>,
 }
 
 /// True when this `apply` runs on AWS Step Functions: `--engine`, else
@@ -512,7 +510,24 @@ pub fn run(args: &Args, out: Output) -> Result {
     identity::record(&p.journal, &verified, &journaled)
         .map_err(|e| Error::Message(e.to_string()))?;
     if on_step_functions(args, &p) {
-        return crate::cli::apply_sfn::run(args, out, &rt, p, &cloud);
+        let opts = crate::cli::apply_sfn::Options {
+            time_scale: args.time_scale,
+            detach: args.detach,
+            json: args.format == Format::Json,
+            no_progress: args.no_progress,
+            state_machine_role: args.state_machine_role.clone(),
+        };
+        let run = crate::cli::apply_sfn::Run {
+            store: p.store,
+            lock: p.lock,
+            plan: p.plan,
+            specs: p.specs,
+            journal: p.journal,
+            resume: p.resume,
+            run_id: p.run_id,
+            accepted_warnings: p.accepted_warnings,
+        };
+        return crate::cli::apply_sfn::run(&opts, out, &rt, run, &cloud);
     }
     if args.detach {
         return Err(Error::Message(
@@ -607,10 +622,10 @@ pub fn run(args: &Args, out: Output) -> Result {
         return Err(Error::Interrupted);
     };
     let summary = result.map_err(|e| e.to_string())?;
-    write_report(
-        args,
+    crate::cli::run_report::write_report(
+        args.format == Format::Human,
         out,
-        &Reported {
+        &crate::cli::run_report::Reported {
             store: &p.store,
             run_id: &p.run_id,
             plan: &p.plan,
@@ -628,63 +643,4 @@ pub fn run(args: &Args, out: Output) -> Result {
     } else {
         ExitStatus::Failure
     })
-}
-
-/// What a run's report is made with.
-pub(crate) struct Reported<'a> {
-    pub(crate) store: &'a RunStore,
-    pub(crate) run_id: &'a str,
-    pub(crate) plan: &'a Plan,
-    pub(crate) accepted_warnings: &'a [AcceptedWarning],
-}
-
-/// The run's report from its events: kept with the run (`report.txt`,
-/// `report.json`, `gantt.svg`), in the CI step summary, and printed with
-/// human output; `next` is a last line saying what to do next.
-pub(crate) fn write_report(
-    args: &Args,
-    out: Output,
-    p: &Reported<'_>,
-    events: &[crate::exec::Event],
-    next: Option<String>,
-) {
-    let mut report = RunReport::from_events(events, p.plan.header().objectives.rto);
-    report.accepted_warnings = p.accepted_warnings.to_vec();
-    let dir = p.store.run_location(p.run_id);
-    let chart = Chart {
-        title: format!("restoreplan apply: run {}", p.run_id),
-        bars: report.bars(),
-        critical: Default::default(),
-        objective: report.rto_objective_seconds,
-    };
-    let text = report.render_text();
-    // The journal is the record; these files, kept with the run (in the
-    // shared backend too), are conveniences: a failure to write one is a
-    // warning.
-    for (name, body) in [
-        ("report.txt", text.clone().into_bytes()),
-        (
-            "report.json",
-            serde_json::to_string_pretty(&report)
-                .unwrap_or_default()
-                .into_bytes(),
-        ),
-        ("gantt.svg", gantt::svg(&chart).into_bytes()),
-    ] {
-        if let Err(e) = p.store.put_file(p.run_id, name, &body) {
-            crate::errln!("warning: could not keep {name} with the run: {e}");
-        }
-    }
-    printer::step_summary(&printer::fenced(
-        &format!("restoreplan apply: run {}", p.run_id),
-        &text,
-    ));
-    if args.format == Format::Human && !out.quiet {
-        crate::out!("{text}");
-        crate::outln!(
-            "\njournal, report and Gantt chart: {}{}",
-            dir,
-            next.map(|n| format!("\n{n}")).unwrap_or_default()
-        );
-    }
 }

@@ -9,12 +9,17 @@
 
 use std::io::IsTerminal;
 
-use crate::cli::apply::{Args, Format, Prepared, Reported, write_report};
+use crate::check::warnings::AcceptedWarning;
 use crate::cli::printer;
+use crate::cli::run_report::{Reported, write_report};
 use crate::cli::{Error, ExitStatus, Output, Result};
 use crate::cloud::aws::AwsCloud;
 use crate::exec::journal::Record;
+use crate::exec::journal::{Journal, RunState, RunStore};
+use crate::exec::lock::RunLock;
 use crate::exec::render::sinks::{LiveView, RunSinks};
+use crate::exec::spec::RestoreSpec;
+use crate::plan::model::Plan;
 use crate::sfn::follow::{Ended, Follower};
 use crate::sfn::{self, DeployOptions};
 
@@ -22,13 +27,39 @@ use crate::sfn::{self, DeployOptions};
 /// times `--time-scale` against the emulator).
 const POLL_SECONDS: f64 = 10.0;
 
+/// The `apply` options the Step Functions engine takes.
+pub(crate) struct Options {
+    /// `--time-scale`.
+    pub(crate) time_scale: f64,
+    /// `--detach`.
+    pub(crate) detach: bool,
+    /// `--format json`.
+    pub(crate) json: bool,
+    /// `--no-progress`.
+    pub(crate) no_progress: bool,
+    /// `--state-machine-role`.
+    pub(crate) state_machine_role: Option<String>,
+}
+
+/// A run `apply` prepared: checked, confirmed, locked and journaled.
+pub(crate) struct Run {
+    pub(crate) store: RunStore,
+    pub(crate) lock: RunLock,
+    pub(crate) plan: Plan,
+    pub(crate) specs: Vec<RestoreSpec>,
+    pub(crate) journal: Journal,
+    pub(crate) resume: Option<RunState>,
+    pub(crate) run_id: String,
+    pub(crate) accepted_warnings: Vec<AcceptedWarning>,
+}
+
 /// Runs (or resumes) `p` on Step Functions; every check has passed and
 /// the identities are recorded.
 pub(crate) fn run(
-    args: &Args,
+    args: &Options,
     out: Output,
     rt: &tokio::runtime::Runtime,
-    p: Prepared,
+    p: Run,
     cloud: &AwsCloud,
 ) -> Result {
     let ts = args.time_scale;
@@ -119,7 +150,7 @@ pub(crate) fn run(
         return Ok(ExitStatus::Success);
     }
     let view = LiveView::choose(
-        args.format == Format::Json,
+        args.json,
         out.quiet,
         args.no_progress,
         std::io::stderr().is_terminal(),
@@ -181,6 +212,12 @@ pub(crate) fn run(
         let r = follower.follow(p.resume.as_ref(), resumed, detach).await;
         renewal.abort();
         r
+    })
+    .map_err(|e| {
+        format!(
+            "{e}\nthe execution goes on without this process; follow it again: restoreplan apply --resume {}",
+            p.run_id
+        )
     })?;
     match ended {
         Ended::Detached => {
@@ -209,7 +246,7 @@ pub(crate) fn run(
                 None
             };
             if let Some(n) = &next
-                && args.format == Format::Json
+                && args.json
             {
                 crate::errln!("{n}");
             }
@@ -229,7 +266,7 @@ pub(crate) fn run(
                 })
             });
             write_report(
-                args,
+                !args.json,
                 out,
                 &Reported {
                     store: &p.store,

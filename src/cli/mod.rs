@@ -30,6 +30,7 @@ pub mod init;
 pub mod plan;
 pub mod printer;
 pub mod promote;
+pub mod run_report;
 pub mod runs;
 pub mod schema;
 pub mod select;
