@@ -79,7 +79,16 @@ pub(crate) fn run(
                 || p.resume
                     .as_ref()
                     .is_some_and(|s| s.restores.iter().any(|r| !r.phase.is_final()));
-            if execution.redrivable() && open {
+            if execution.status == crate::sfn::follow::NOT_STARTED {
+                rt.block_on(sfn::start(cloud, &engine, ts))
+                    .map_err(|e| format!("{e}; no execution was started"))?;
+                p.journal
+                    .append(&Record::Resumed {
+                        at: crate::clock::now(),
+                    })
+                    .map_err(|e| Error::Message(e.to_string()))?;
+                crate::errln!("started execution {}", engine.execution_arn);
+            } else if execution.redrivable() && open {
                 rt.block_on(sfn::redrive(cloud, &engine, ts))
                     .map_err(|e| format!("{e}; nothing was changed"))?;
                 p.journal
@@ -129,6 +138,12 @@ pub(crate) fn run(
                     at: crate::clock::now(),
                 })
                 .map_err(|e| Error::Message(e.to_string()))?;
+            rt.block_on(sfn::start(cloud, &engine, ts)).map_err(|e| {
+                format!(
+                    "{e}; `restoreplan apply --resume {}` starts it again",
+                    p.run_id
+                )
+            })?;
             crate::errln!(
                 "started execution {} of state machine {}",
                 engine.execution_arn,

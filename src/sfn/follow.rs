@@ -24,6 +24,10 @@ use crate::exec::events::{Check, Event, EventSink};
 use crate::exec::journal::{EngineRun, Journal, Phase, Record, RunState};
 use crate::exec::spec::{RestoreSpec, idempotency_token};
 
+/// The status of an execution the run journaled but that does not exist
+/// (the process stopped between journaling it and starting it).
+pub const NOT_STARTED: &str = "NOT_STARTED";
+
 /// An execution as `DescribeExecution` describes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Execution {
@@ -60,12 +64,21 @@ pub async fn describe(
     ts: f64,
 ) -> Result<Execution, CloudError> {
     retried(ts, || async {
-        let d = sfn
-            .describe_execution()
-            .execution_arn(arn)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeExecution", e))?;
+        let d = match sfn.describe_execution().execution_arn(arn).send().await {
+            Ok(d) => d,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_does_not_exist()) =>
+            {
+                return Ok(Execution {
+                    status: NOT_STARTED.to_owned(),
+                    started: None,
+                    stopped: None,
+                    error: None,
+                });
+            }
+            Err(e) => return Err(sdk_error("DescribeExecution", e)),
+        };
         Ok(Execution {
             status: d.status().as_str().to_owned(),
             started: time_of(d.start_date()),

@@ -96,6 +96,14 @@ pub fn exported(
         );
     }
     o.key_schemas = opts.key_schemas.clone();
+    // The copy step is not part of the exported machine: it would restore
+    // the original point instead of the copy.
+    if let Some(s) = specs.iter().find(|s| s.copy.is_some()) {
+        return Err(format!(
+            "restore `{}` has a copy step (`copy:`), which the Step Functions engine does not run; run this plan with `--engine local`",
+            s.id
+        ));
+    }
     let e = export::step_functions(plan, specs, &o)?;
     Ok((e, o))
 }
@@ -109,9 +117,10 @@ pub fn home(specs: &[RestoreSpec]) -> Result<Scope, String> {
 }
 
 /// Creates or updates the state machine, creates the coordination table
-/// when it is missing, writes the run's items (never over ones already
-/// there), and starts the execution named after the run (or finds it
-/// started). Returns where the run lives.
+/// when it is missing, and writes the run's items (never over ones
+/// already there). Returns where the run will live; [`start`] then starts
+/// its execution (the caller journals the run in between, so a crash
+/// after the start never leaves an execution the journal does not name).
 pub async fn deploy(
     cloud: &AwsCloud,
     plan: &Plan,
@@ -136,13 +145,10 @@ pub async fn deploy(
     let machine = ensure_state_machine(&sfn, &scope, &o.name, &role, &e.definition, ts)
         .await
         .map_err(|e| format!("the state machine `{}`: {e}", o.name))?;
-    let execution = start(&sfn, &machine, &opts.run_id, &e.input, ts)
-        .await
-        .map_err(|e| format!("the execution `{}`: {e}", opts.run_id))?;
     Ok(EngineRun {
         engine: ENGINE.to_owned(),
+        execution_arn: execution_arn(&machine, &opts.run_id),
         state_machine_arn: machine,
-        execution_arn: execution,
         table: o.table,
         account: scope.account.to_string(),
         region: scope.region.to_string(),
@@ -407,8 +413,27 @@ async fn ensure_state_machine(
     }
 }
 
-/// Starts execution `run` (or finds it started by an earlier attempt).
-async fn start(
+/// Starts the execution of `run` (named after the run, with the export's
+/// input), or finds it started by an earlier attempt.
+pub async fn start(cloud: &AwsCloud, run: &EngineRun, ts: f64) -> Result<(), String> {
+    let sfn = cloud
+        .sfn_client(&run_scope(run)?)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = run
+        .execution_arn
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let input = serde_json::json!({"table": run.table});
+    start_execution(&sfn, &run.state_machine_arn, &name, &input, ts)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("the execution `{name}`: {e}"))
+}
+
+async fn start_execution(
     sfn: &aws_sdk_sfn::Client,
     machine: &str,
     run: &str,
