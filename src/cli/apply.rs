@@ -193,6 +193,11 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
         let (lock, takeovers) = start::lock_run(&store, run_id, &peek.header)
             .map_err(|e| format!("{e}; nothing was started"))?;
         let (journal, state) = store.open(run_id).map_err(|e| e.to_string())?;
+        if args.detach && state.engine.is_none() {
+            return Err(Error::Message(format!(
+                "run `{run_id}` runs with the local engine: --detach needs a run on AWS Step Functions"
+            )));
+        }
         // Nothing is journaled (takeovers, retries) until every check has
         // passed: a refused command leaves the journal as it was.
         let retrying = args.retry_failed || !args.retry.is_empty();
@@ -267,6 +272,23 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
         return Err(Error::Message("pass PLAN or --resume RUN".to_owned()));
     };
     let loaded = load_or_report(path, &args.compile, out)?;
+    let step_functions = args.engine.map_or(
+        matches!(
+            loaded.plan.header().execution.engine,
+            crate::plan::engine::Engine::StepFunctions { .. }
+        ),
+        |e| e == EngineArg::StepFunctions,
+    );
+    if !step_functions && (args.detach || args.state_machine_role.is_some()) {
+        return Err(Error::Message(format!(
+            "{} needs the Step Functions engine (`--engine step-functions` or `execution.engine: step-functions`); nothing was started",
+            if args.detach {
+                "--detach"
+            } else {
+                "--state-machine-role"
+            }
+        )));
+    }
     // The checks before the run are spaced like the run's own calls.
     let read = args.aws.read_only_paced(args.max_requests_per_second);
     let loaded = crate::cli::select::expand_or_report(loaded, &read, &args.compile, out)?;
@@ -528,12 +550,6 @@ pub fn run(args: &Args, out: Output) -> Result {
             accepted_warnings: p.accepted_warnings,
         };
         return crate::cli::apply_sfn::run(&opts, out, &rt, run, &cloud);
-    }
-    if args.detach {
-        return Err(Error::Message(
-            "--detach needs the Step Functions engine (`--engine step-functions`); a local run needs this process"
-                .to_owned(),
-        ));
     }
     let view = LiveView::choose(
         args.format == Format::Json,

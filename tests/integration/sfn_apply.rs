@@ -106,6 +106,15 @@ async fn thirty_restores_run_on_step_functions_in_order_within_the_cap() {
         plan.push_str(&n.yaml());
     }
     w.write("plan.yaml", &plan);
+    // --detach is for the Step Functions engine only, and refused before
+    // anything is journaled.
+    let refused = w.run(&["apply", "plan.yaml", "--yes", "--detach"], 2);
+    assert!(
+        refused.stderr.contains("Step Functions"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(the_run(&w), None);
     let role = role(&w);
     let out = w.run(
         &[
