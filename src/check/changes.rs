@@ -168,6 +168,9 @@ pub fn planned(plan: &str, after: &AfterRestore, original: &Original) -> Vec<Tab
         Some(Copyable::Set(true)) => changes.push(TableChange::ContributorInsights {
             index: None,
             enabled: true,
+            mode: after
+                .contributor_insights_mode
+                .map(|m| m.aws_name().to_owned()),
         }),
         Some(Copyable::Copy) => {
             for i in original.insights.iter().flatten().filter(|i| i.enabled) {
@@ -175,6 +178,7 @@ pub fn planned(plan: &str, after: &AfterRestore, original: &Original) -> Vec<Tab
                     changes.push(TableChange::ContributorInsights {
                         index: i.index.clone(),
                         enabled: true,
+                        mode: i.mode.clone(),
                     });
                 }
             }

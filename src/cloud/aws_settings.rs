@@ -295,7 +295,11 @@ pub(super) async fn apply(
                 .await
                 .map_err(|e| c.fail("EnableKinesisStreamingDestination", e))?;
         }
-        TableChange::ContributorInsights { index, enabled } => {
+        TableChange::ContributorInsights {
+            index,
+            enabled,
+            mode,
+        } => {
             let action = if *enabled {
                 ddb::types::ContributorInsightsAction::Enable
             } else {
@@ -306,6 +310,11 @@ pub(super) async fn apply(
                 .table_name(name)
                 .set_index_name(index.clone())
                 .contributor_insights_action(action)
+                .set_contributor_insights_mode(
+                    mode.as_deref()
+                        .filter(|_| *enabled)
+                        .map(ddb::types::ContributorInsightsMode::from),
+                )
                 .send()
                 .await
                 .map_err(|e| c.fail("UpdateContributorInsights", e))?;

@@ -198,6 +198,12 @@ pub struct RecoveryPoint {
     pub encryption_key_arn: Option<String>,
     /// GSIs of the table at backup time, when known.
     pub indexes: Option<Vec<IndexDef>>,
+
+    /// Capacity of the table and its GSIs at backup time, when the
+    /// recovery point holds a table description (DynamoDB `DescribeBackup`
+    /// `SourceTableDetails` / `SourceTableFeatureDetails`); no class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<TableCapacity>,
 }
 
 /// How a table is encrypted.
@@ -647,6 +653,9 @@ pub enum TableChange {
         index: Option<String>,
         /// On or off.
         enabled: bool,
+        /// `ContributorInsightsMode` when switched on (`None`: AWS's default).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<String>,
     },
     /// Application Auto Scaling `RegisterScalableTarget`.
     ScalableTarget {

@@ -167,6 +167,7 @@ pub(crate) fn vault_point(table: &str, n: u32, hours_old: i64) -> RecoveryPoint 
         item_count: Some(12_345_678),
         encryption_key_arn: None,
         indexes: None,
+        capacity: None,
     }
 }
 

@@ -288,13 +288,20 @@ pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
                 params,
             }
         }
-        TableChange::ContributorInsights { index, enabled } => {
+        TableChange::ContributorInsights {
+            index,
+            enabled,
+            mode,
+        } => {
             let mut params = object(json!({
                 "TableName": name,
                 "ContributorInsightsAction": if *enabled { "ENABLE" } else { "DISABLE" },
             }));
             if let Some(ix) = index {
                 params.insert("IndexName".into(), json!(ix));
+            }
+            if let Some(m) = mode.as_ref().filter(|_| *enabled) {
+                params.insert("ContributorInsightsMode".into(), json!(m));
             }
             TaskCall {
                 kind: "UpdateContributorInsights".to_owned(),

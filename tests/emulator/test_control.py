@@ -26,6 +26,25 @@ def test_config_roundtrip_and_validation(emulator):
     assert emulator.control("GET", "nowhere")[0] == 404
 
 
+def test_delayed_operations_are_held_before_they_are_served(emulator, uid):
+    import time
+
+    ddb = emulator.client("dynamodb")
+    body = emulator.configure(delay_operations={"ListTables": 0.6})
+    assert body["delay_operations"] == {"ListTables": 0.6}
+    started = time.monotonic()
+    ddb.list_tables()
+    assert time.monotonic() - started >= 0.6
+    # Other operations are not held.
+    started = time.monotonic()
+    ddb.list_backups()
+    assert time.monotonic() - started < 0.5
+    for bad in ({"delay_operations": {"ListTables": -1}}, {"delay_operations": ["ListTables"]}):
+        status, _ = emulator.control("POST", "config", bad)
+        assert status == 400, bad
+    emulator.configure(delay_operations={})
+
+
 def test_request_log(emulator, uid):
     emulator.control("DELETE", "requests")
     ddb, backup = emulator.client("dynamodb"), emulator.client("backup")

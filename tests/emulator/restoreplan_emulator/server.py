@@ -82,6 +82,15 @@ class Emulator:
 
     def _aws(self, environ: dict[str, Any], body: bytes) -> Response:
         arrived = time.time()
+        if self.config.delay_operations:
+            # Held outside the lock: other requests go on meanwhile.
+            try:
+                operation = AwsRequest.from_environ(environ, body).operation
+            except Exception:
+                operation = None
+            delay = self.config.delay_operations.get(operation or "", 0.0)
+            if delay > 0:
+                time.sleep(delay)
         with self.lock:
             self.engine.tick()
             self.backup.tick()
