@@ -14,6 +14,7 @@
 mod apply;
 mod apply_safety;
 mod capacity;
+mod capacity_sources;
 mod copy;
 mod examples;
 mod export;
