@@ -40,7 +40,8 @@ class Config:
     # Throttle reads of a PROVISIONED table past its read capacity units per second.
     enforce_read_capacity: bool = False
     # Wall-clock seconds to hold each request of these operations before it is served
-    # (e.g. {"DeleteAlarms": 5}), so a test can kill a client at a chosen moment.
+    # (e.g. {"DeleteAlarms": 5}), so a test can kill a client at a chosen moment; a
+    # request still held when its operation is taken off the list is dropped (503).
     delay_operations: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
