@@ -41,5 +41,6 @@ mod simulate;
 mod state;
 mod state_shared;
 mod support;
+mod teardown_crash;
 mod test;
 mod verify;
