@@ -2129,6 +2129,7 @@ impl CloudWrite for AwsCloud {
             | TableChange::ContributorInsights { .. }
             | TableChange::ScalableTarget { .. }
             | TableChange::ScalingPolicy { .. }
+            | TableChange::StepScalingPolicy { .. }
             | TableChange::ResourcePolicy { .. }
             | TableChange::Alarm { .. } => {}
             TableChange::Capacity {

@@ -662,6 +662,11 @@ pub enum TableChange {
         /// The target, with the restored table's resource id.
         target: settings::ScalableTarget,
     },
+    /// Application Auto Scaling `PutScalingPolicy` (step scaling).
+    StepScalingPolicy {
+        /// The policy, with the restored table's resource id.
+        policy: Box<settings::StepPolicy>,
+    },
     /// Application Auto Scaling `PutScalingPolicy` (target tracking).
     ScalingPolicy {
         /// The policy, with the restored table's resource id.
@@ -713,7 +718,7 @@ impl TableChange {
             Self::KinesisDestination { .. } => "EnableKinesisStreamingDestination",
             Self::ContributorInsights { .. } => "UpdateContributorInsights",
             Self::ScalableTarget { .. } => "RegisterScalableTarget",
-            Self::ScalingPolicy { .. } => "PutScalingPolicy",
+            Self::ScalingPolicy { .. } | Self::StepScalingPolicy { .. } => "PutScalingPolicy",
             Self::ResourcePolicy { .. } => "PutResourcePolicy",
             Self::Alarm { .. } => "PutMetricAlarm",
         }
@@ -724,7 +729,10 @@ impl TableChange {
     pub fn outlives_table(&self) -> bool {
         matches!(
             self,
-            Self::ScalableTarget { .. } | Self::ScalingPolicy { .. } | Self::Alarm { .. }
+            Self::ScalableTarget { .. }
+                | Self::ScalingPolicy { .. }
+                | Self::StepScalingPolicy { .. }
+                | Self::Alarm { .. }
         )
     }
 }

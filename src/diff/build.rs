@@ -905,9 +905,33 @@ fn beyond_table(
                     policies_after
                 ));
             }
+            if !s.step_policies.is_empty() {
+                let steps_after: Vec<&str> = rr
+                    .changes
+                    .iter()
+                    .filter_map(|c| match c {
+                        TableChange::StepScalingPolicy { policy } => Some(policy.name.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                notes.push(format!(
+                    "step scaling {} {} ({} re-created, with the alarms that drive them)",
+                    if s.step_policies.len() == 1 {
+                        "policy"
+                    } else {
+                        "policies"
+                    },
+                    s.step_policies
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    steps_after.len()
+                ));
+            }
             if !s.other_policies.is_empty() {
                 notes.push(format!(
-                    "not copied (not target tracking): {}",
+                    "not copied (neither target tracking nor step scaling): {}",
                     s.other_policies.join(", ")
                 ));
             }
@@ -1153,6 +1177,22 @@ fn step_view(change: &TableChange) -> StepView {
                     .predefined_metric
                     .as_deref()
                     .map(|m| format!(" of {m}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        TableChange::StepScalingPolicy { policy } => (
+            "PutScalingPolicy",
+            format!(
+                "step scaling `{}` on {} {}: {} step{}{}",
+                policy.name,
+                policy.resource_id,
+                policy.dimension,
+                policy.steps.len(),
+                if policy.steps.len() == 1 { "" } else { "s" },
+                policy
+                    .adjustment_type
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
                     .unwrap_or_default()
             ),
         ),

@@ -407,6 +407,7 @@ fn accounts_original() -> crate::check::changes::Original {
                 disable_scale_in: None,
             }],
             other_policies: Vec::new(),
+            step_policies: Vec::new(),
         }),
         resource_policy: Some(Some("{\"Version\":\"2012-10-17\"}".to_owned())),
         insights: Some(vec![Insights {

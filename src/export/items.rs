@@ -350,6 +350,49 @@ pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
                 })),
             }
         }
+        TableChange::StepScalingPolicy { policy } => {
+            let mut config = json!({
+                "StepAdjustments": policy.steps.iter().map(|st| {
+                    let mut step = json!({"ScalingAdjustment": st.adjustment});
+                    if let Some(v) = st.lower {
+                        step["MetricIntervalLowerBound"] = json!(v);
+                    }
+                    if let Some(v) = st.upper {
+                        step["MetricIntervalUpperBound"] = json!(v);
+                    }
+                    step
+                }).collect::<Vec<_>>(),
+            });
+            for (key, value) in [
+                ("AdjustmentType", &policy.adjustment_type),
+                ("MetricAggregationType", &policy.metric_aggregation_type),
+            ] {
+                if let Some(v) = value {
+                    config[key] = json!(v);
+                }
+            }
+            for (key, value) in [
+                ("MinAdjustmentMagnitude", policy.min_adjustment_magnitude),
+                ("Cooldown", policy.cooldown),
+            ] {
+                if let Some(v) = value {
+                    config[key] = json!(v);
+                }
+            }
+            TaskCall {
+                kind: "PutScalingPolicy".to_owned(),
+                action: "applicationautoscaling:putScalingPolicy",
+                iam_action: "application-autoscaling:PutScalingPolicy",
+                params: object(json!({
+                    "PolicyName": policy.name,
+                    "ServiceNamespace": "dynamodb",
+                    "ResourceId": policy.resource_id,
+                    "ScalableDimension": policy.dimension,
+                    "PolicyType": "StepScaling",
+                    "StepScalingPolicyConfiguration": config,
+                })),
+            }
+        }
         TableChange::ResourcePolicy { policy } => TaskCall {
             kind: "PutResourcePolicy".to_owned(),
             action: "dynamodb:putResourcePolicy",
