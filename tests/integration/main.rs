@@ -40,6 +40,7 @@ mod simulate;
 #[cfg(feature = "s3")]
 mod state;
 mod state_shared;
+mod step_scaling;
 mod support;
 mod teardown_crash;
 mod test;
