@@ -102,8 +102,33 @@ pub fn accounts(state: &RunState) -> Vec<crate::plan::model::AccountId> {
         .restores
         .iter()
         .zip(&state.restores)
-        .filter(|(_, r)| r.handle.is_some() && (!r.deleted || !r.settings_removed))
-        .map(|(spec, _)| spec.target.account.clone())
+        .enumerate()
+        .filter(|(i, (_, r))| {
+            r.handle.is_some()
+                && (!r.deleted || (!r.settings_removed && !run_settings(state, *i).is_empty()))
+        })
+        .map(|(_, (spec, _))| spec.target.account.clone())
+        .collect()
+}
+
+/// What the run created for restore `index`'s table that outlives it
+/// (scalable targets, alarms), as the journal shows the steps done.
+fn run_settings(state: &RunState, index: usize) -> Vec<TableChange> {
+    let (Some(spec), Some(r)) = (state.header.restores.get(index), state.restores.get(index))
+    else {
+        return Vec::new();
+    };
+    spec.changes_for_run(&state.header.plan, &state.header.run_id)
+        .into_iter()
+        .enumerate()
+        .filter(|(step, c)| {
+            r.changes_done.contains(step)
+                && matches!(
+                    c,
+                    TableChange::ScalableTarget { .. } | TableChange::Alarm { .. }
+                )
+        })
+        .map(|(_, c)| c)
         .collect()
 }
 
@@ -124,19 +149,7 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite, force_unprotect: boo
         if r.handle.is_none() {
             continue;
         }
-        let settings: Vec<TableChange> = spec
-            .changes_for_run(&state.header.plan, run_id)
-            .into_iter()
-            .enumerate()
-            .filter(|(step, c)| {
-                r.changes_done.contains(step)
-                    && matches!(
-                        c,
-                        TableChange::ScalableTarget { .. } | TableChange::Alarm { .. }
-                    )
-            })
-            .map(|(_, c)| c)
-            .collect();
+        let settings = run_settings(state, i);
         let leftovers = r.delete_intent && !r.settings_removed && !settings.is_empty();
         if r.deleted && !leftovers {
             continue;

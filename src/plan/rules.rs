@@ -138,8 +138,7 @@ pub const LIVE_CAPACITY_NEEDS_THROUGHPUT: &str = "restoreplan::capacity::needs_t
 /// `throughput` or `on_demand_throughput` that contradicts the original's billing mode.
 pub const LIVE_CAPACITY_ORIGINAL_MODE: &str = "restoreplan::capacity::original_billing_mode";
 /// A kept index of a provisioned table with no throughput from the plan or the original.
-pub const LIVE_CAPACITY_INDEX_NEEDS_THROUGHPUT: &str =
-    "restoreplan::capacity::index_needs_throughput";
+pub const LIVE_INDEX_NEEDS_THROUGHPUT: &str = "restoreplan::capacity::index_needs_throughput";
 
 // Selectors (`select:` entries, expanded against the account's tables).
 /// A selector that matches no table.
@@ -840,7 +839,7 @@ pub const REGISTRY: &[Rule] = &[
         "`throughput` or `on_demand_throughput` that contradicts the original's billing mode",
     ),
     rule(
-        LIVE_CAPACITY_INDEX_NEEDS_THROUGHPUT,
+        LIVE_INDEX_NEEDS_THROUGHPUT,
         Error,
         Stage::Live,
         "a kept index of a provisioned table has no throughput from the plan or the original",

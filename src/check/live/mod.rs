@@ -103,7 +103,7 @@ pub mod codes {
     /// `throughput` or `on_demand_throughput` against the original's billing mode.
     pub const CAPACITY_ORIGINAL_MODE: &str = crate::plan::rules::LIVE_CAPACITY_ORIGINAL_MODE;
     pub const CAPACITY_INDEX_NEEDS_THROUGHPUT: &str =
-        crate::plan::rules::LIVE_CAPACITY_INDEX_NEEDS_THROUGHPUT;
+        crate::plan::rules::LIVE_INDEX_NEEDS_THROUGHPUT;
 }
 
 /// Options for a live check.
