@@ -59,8 +59,8 @@ impl StateBackend {
     }
 }
 
-/// Why an S3 backend cannot be opened by a build without the `s3` feature.
-#[cfg(not(feature = "s3"))]
+/// Why an S3 backend cannot be opened by a build without the `s3` feature
+/// (always compiled, so that builds with the feature test its wording too).
 pub fn no_s3(l: &S3Location) -> String {
     format!(
         "the run-state backend s3://{}/{} needs the S3 backend, which this build of \
@@ -239,6 +239,21 @@ mod tests {
         assert_eq!(normalise_prefix("/a//b/").as_deref(), Ok("a/b"));
         assert_eq!(normalise_prefix("").as_deref(), Ok(""));
         assert!(normalise_prefix("a/../b").is_err());
+    }
+
+    #[test]
+    fn a_build_without_s3_names_both_ways_out() {
+        let StateBackend::S3(l) = parse_url(
+            "s3://team-state/dr?region=eu-west-1&account=111122223333",
+            None,
+        )
+        .expect("s3") else {
+            panic!("an s3 url")
+        };
+        let why = no_s3(&l);
+        assert!(why.contains("s3://team-state/dr"), "{why}");
+        assert!(why.contains("--state dynamodb://"), "{why}");
+        assert!(why.contains("--features s3"), "{why}");
     }
 
     #[test]

@@ -902,11 +902,28 @@ async fn teardown_deletes_exactly_the_runs_tables_and_refuses_others_loudly() {
     assert_eq!(runs["runs"][0]["status"], "torn-down");
 }
 
-/// The crash test's emulator: restores of 0.6 to 1.2 s.
-fn crash_emulator() -> &'static Emulator {
-    static CRASH: OnceLock<Emulator> = OnceLock::new();
-    CRASH.get_or_init(|| Emulator::start(&["--time-scale", CRASH_SCALE]))
+/// The crash tests' emulators (restores of 0.6 to 1.2 s), trial `n` on the
+/// `n`-th of them: one emulator is one Python process, so the trials at once
+/// (twelve, with both crash tests running) would otherwise queue on one core
+/// for every journal write and poll.
+fn crash_emulator(n: u64) -> &'static Emulator {
+    static CRASH: OnceLock<Vec<Emulator>> = OnceLock::new();
+    let pool = CRASH.get_or_init(|| {
+        std::thread::scope(|s| {
+            let starting: Vec<_> = (0..CRASH_EMULATORS)
+                .map(|_| s.spawn(|| Emulator::start(&["--time-scale", CRASH_SCALE])))
+                .collect();
+            starting
+                .into_iter()
+                .map(|t| t.join().expect("an emulator started"))
+                .collect()
+        })
+    });
+    &pool[(n % CRASH_EMULATORS) as usize]
 }
+
+/// How many emulators the crash tests share.
+const CRASH_EMULATORS: u64 = 4;
 
 const CRASH_SCALE: &str = "0.001";
 
@@ -1001,7 +1018,7 @@ const CRASH_LEASE_SECONDS: u64 = 5;
 /// Returns a line describing the kill.
 fn crash_trial(n: u64, delay_ms: u64, shared: bool) -> (String, BTreeMap<String, usize>) {
     let trial_started = std::time::Instant::now();
-    let em = crash_emulator();
+    let em = crash_emulator(n);
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let w = rt.block_on(World::new(em, CRASH_SCALE));
     let state = shared.then(|| {
@@ -1193,7 +1210,7 @@ fn crash_trials(shared: bool) {
         })
         .collect();
     println!("crash test: seed {seed} (RESTOREPLAN_CRASH_SEED), kill moments in ms: {delays:?}");
-    crash_emulator();
+    crash_emulator(0);
     let started = std::time::Instant::now();
     let results: Vec<(String, BTreeMap<String, usize>)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..parallel)
