@@ -989,6 +989,45 @@ fn table_capacity(t: &ddb::types::TableDescription) -> crate::cloud::TableCapaci
     }
 }
 
+/// Capacity of the table a DynamoDB backup was taken of, as `DescribeBackup`
+/// reports it (`SourceTableDetails`, and each GSI's in
+/// `SourceTableFeatureDetails`). The class is not part of it.
+fn backup_capacity(
+    s: &ddb::types::SourceTableDetails,
+    features: Option<&ddb::types::SourceTableFeatureDetails>,
+) -> crate::cloud::TableCapacity {
+    let mode = BillingMode::from_aws(s.billing_mode().map(|m| m.as_str()));
+    let provisioned = |p: Option<&ddb::types::ProvisionedThroughput>| {
+        p.and_then(|p| {
+            Some(Throughput {
+                read: u64::try_from(p.read_capacity_units()).ok()?,
+                write: u64::try_from(p.write_capacity_units()).ok()?,
+            })
+        })
+        .filter(|t| mode == BillingMode::Provisioned && t.read > 0 && t.write > 0)
+    };
+    crate::cloud::TableCapacity {
+        billing_mode: Some(mode),
+        throughput: provisioned(s.provisioned_throughput()),
+        on_demand: on_demand_of(s.on_demand_throughput()),
+        table_class: None,
+        indexes: features
+            .map(|f| f.global_secondary_indexes())
+            .unwrap_or_default()
+            .iter()
+            .map(|g| {
+                (
+                    g.index_name().unwrap_or_default().to_owned(),
+                    crate::cloud::IndexCapacity {
+                        throughput: provisioned(g.provisioned_throughput()),
+                        on_demand: on_demand_of(g.on_demand_throughput()),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
 /// An on-demand maximum as DynamoDB reports it; `None` when no side is set.
 fn on_demand_of(o: Option<&ddb::types::OnDemandThroughput>) -> Option<OnDemandThroughput> {
     let o = o?;
@@ -1229,6 +1268,7 @@ impl CloudRead for AwsCloud {
                     item_count: None,
                     encryption_key_arn: rp.encryption_key_arn().map(str::to_owned),
                     indexes: None,
+                    capacity: None,
                 });
             }
         }
@@ -1267,6 +1307,7 @@ impl CloudRead for AwsCloud {
             item_count: None,
             encryption_key_arn: rp.encryption_key_arn().map(str::to_owned),
             indexes: None,
+            capacity: None,
         })
     }
 
@@ -1302,6 +1343,7 @@ impl CloudRead for AwsCloud {
                     item_count: None,
                     encryption_key_arn: None,
                     indexes: None,
+                    capacity: None,
                 });
             }
             match page.last_evaluated_backup_arn() {
@@ -1359,6 +1401,7 @@ impl CloudRead for AwsCloud {
                     .map(|g| index_def(g.index_name(), g.key_schema(), g.projection()))
                     .collect()
             }),
+            capacity: source.map(|s| backup_capacity(s, features)),
         })
     }
 
@@ -2111,6 +2154,7 @@ impl CloudWrite for AwsCloud {
             | TableChange::ContributorInsights { .. }
             | TableChange::ScalableTarget { .. }
             | TableChange::ScalingPolicy { .. }
+            | TableChange::StepScalingPolicy { .. }
             | TableChange::ResourcePolicy { .. }
             | TableChange::Alarm { .. } => {}
             TableChange::Capacity {

@@ -327,6 +327,14 @@ pub enum Record {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Teardown removed what the run created for a deleted table that
+    /// outlives it (scalable targets with their policies, alarms).
+    SettingsRemoved {
+        /// Restore index.
+        index: usize,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// `restoreplan promote`: the restored table became production; it is
     /// tagged `restoreplan:promoted`, its deletion protection is on, and
     /// teardown refuses it from now on.
@@ -419,6 +427,12 @@ pub struct RestoreState {
     pub copies: Vec<(String, String)>,
     /// Copies teardown deleted, by recovery point ARN.
     pub copies_deleted: BTreeSet<String>,
+
+    /// Teardown wrote its intent to delete the table (it may have stopped
+    /// before or after the deletion).
+    pub delete_intent: bool,
+    /// Teardown removed what the run created for the deleted table.
+    pub settings_removed: bool,
 }
 
 /// A run as replayed from its journal.
@@ -616,8 +630,17 @@ impl RunState {
                 self.finished = true;
                 self.last_at = *at;
             }
-            Record::DeleteIntent { at, .. } => {
+            Record::DeleteIntent { index, at, .. } => {
                 self.torn_down = true;
+                if let Some(i) = slot(*index) {
+                    self.restores[i].delete_intent = true;
+                }
+                self.last_at = *at;
+            }
+            Record::SettingsRemoved { index, at } => {
+                if let Some(i) = slot(*index) {
+                    self.restores[i].settings_removed = true;
+                }
                 self.last_at = *at;
             }
             Record::Deleted { index, at } => {
