@@ -41,6 +41,7 @@ pub mod init;
 pub mod plan;
 pub mod report;
 pub mod schedule;
+pub mod sfn;
 pub mod sim;
 pub mod state;
 pub mod text;

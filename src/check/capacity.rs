@@ -31,6 +31,14 @@ pub enum Problem {
         /// The original's billing mode.
         original: BillingMode,
     },
+
+    /// A kept index of a provisioned table has no throughput: the plan
+    /// gives the table's from the original, and the original has none for
+    /// this index (it has no such index now, or it cannot be read).
+    IndexNeedsThroughput {
+        /// The index.
+        index: String,
+    },
 }
 
 /// What the restore sends for capacity and class.
@@ -56,7 +64,8 @@ pub fn decide(
     let mut out = Decision::default();
     let capacity_set = plan.billing_mode.is_some()
         || plan.throughput.is_some()
-        || plan.on_demand_throughput.is_some();
+        || plan.on_demand_throughput.is_some()
+        || !plan.indexes.is_empty();
     let original_mode = original.and_then(|o| o.billing_mode);
     if capacity_set {
         if plan.billing_mode.is_none() {
@@ -64,6 +73,12 @@ pub fn decide(
                 Some(BillingMode::OnDemand) if plan.throughput.is_some() => {
                     return Err(Problem::OriginalMode {
                         key: "throughput",
+                        original: BillingMode::OnDemand,
+                    });
+                }
+                Some(BillingMode::OnDemand) if !plan.indexes.is_empty() => {
+                    return Err(Problem::OriginalMode {
+                        key: "indexes[].throughput",
                         original: BillingMode::OnDemand,
                     });
                 }
@@ -76,14 +91,13 @@ pub fn decide(
                 _ => {}
             }
         }
-        let mode = plan
-            .billing_mode
-            .or(original_mode)
-            .unwrap_or(if plan.throughput.is_some() {
+        let mode = plan.billing_mode.or(original_mode).unwrap_or(
+            if plan.throughput.is_some() || !plan.indexes.is_empty() {
                 BillingMode::Provisioned
             } else {
                 BillingMode::OnDemand
-            });
+            },
+        );
         let copy_from = original.filter(|o| o.billing_mode == Some(mode));
         let (throughput, on_demand, per_index) = match mode {
             BillingMode::Provisioned => {
@@ -91,26 +105,31 @@ pub fn decide(
                     .throughput
                     .or_else(|| copy_from.and_then(|o| o.throughput))
                     .ok_or(Problem::NeedsThroughput)?;
+                // An index's own `throughput` first, then the table's as
+                // the plan writes it, then the original index's.
                 let per_index = indexes
                     .iter()
                     .map(|ix| {
                         let t = plan
-                            .throughput
+                            .indexes
+                            .get(ix)
+                            .copied()
+                            .or(plan.throughput)
                             .or_else(|| {
                                 copy_from
                                     .and_then(|o| o.indexes.get(ix))
                                     .and_then(|c| c.throughput)
                             })
-                            .unwrap_or(table);
-                        (
+                            .ok_or_else(|| Problem::IndexNeedsThroughput { index: ix.clone() })?;
+                        Ok((
                             ix.clone(),
                             IndexCapacity {
                                 throughput: Some(t),
                                 on_demand: None,
                             },
-                        )
+                        ))
                     })
-                    .collect::<BTreeMap<_, _>>();
+                    .collect::<Result<BTreeMap<_, _>, Problem>>()?;
                 (Some(table), None, per_index)
             }
             BillingMode::OnDemand => {
@@ -160,12 +179,69 @@ pub fn decide(
         }
     }
     if let Some(class) = plan.table_class {
-        let original_class = original.map(|o| o.table_class.unwrap_or(TableClass::Standard));
+        // A class the original's description does not carry (a backup's)
+        // is unknown: the change is sent, and one already in effect counts
+        // as done.
+        let original_class = original.and_then(|o| o.table_class);
         if original_class != Some(class) {
             out.changes.push(TableChange::TableClass { class });
         }
     }
     Ok(out)
+}
+
+/// Where the capacity a restore copies ("what the original has") is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CapacitySource {
+    /// The original table, read with `DescribeTable`.
+    OriginalTable,
+    /// The original cannot be read (deleted, or no access): the table
+    /// description the recovery point holds (DynamoDB `DescribeBackup`
+    /// `SourceTableDetails`, each GSI's in `SourceTableFeatureDetails`).
+    RecoveryPoint,
+    /// Neither: the original cannot be read and the recovery point holds no
+    /// table description (an AWS Backup recovery point).
+    Unknown,
+}
+
+impl CapacitySource {
+    /// How `plan` names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::OriginalTable => "the original table (DescribeTable)",
+            Self::RecoveryPoint => {
+                "the recovery point's table description (DescribeBackup SourceTableDetails): the original table cannot be read"
+            }
+            Self::Unknown => {
+                "nowhere: the original table cannot be read and the recovery point holds no table description"
+            }
+        }
+    }
+}
+
+/// The capacity "what the original has" means for a restore, and where it
+/// was read: the original table when readable, else the recovery point's
+/// table description. `None` when the plan sets no capacity or class (the
+/// restore then keeps the backup's, and nothing is decided).
+pub fn original_capacity<'a>(
+    plan: &Capacity,
+    source_table: Option<&'a crate::cloud::TableFacts>,
+    recovery_point: Option<&'a crate::cloud::RecoveryPoint>,
+) -> Option<(CapacitySource, Option<&'a TableCapacity>)> {
+    if plan.is_unset() {
+        return None;
+    }
+    Some(
+        match (
+            source_table,
+            recovery_point.and_then(|rp| rp.capacity.as_ref()),
+        ) {
+            (Some(t), _) => (CapacitySource::OriginalTable, Some(&t.capacity)),
+            (None, Some(c)) => (CapacitySource::RecoveryPoint, Some(c)),
+            (None, None) => (CapacitySource::Unknown, None),
+        },
+    )
 }
 
 /// `request` and `changes` with the restore's capacity and class: the
@@ -380,7 +456,7 @@ mod tests {
             billing_mode: Some(BillingMode::Provisioned),
             throughput: Some(Throughput { read, write }),
             on_demand: None,
-            table_class: None,
+            table_class: Some(TableClass::Standard),
             indexes: ix
                 .iter()
                 .map(|(n, r, w)| {
@@ -402,6 +478,7 @@ mod tests {
     fn on_demand() -> TableCapacity {
         TableCapacity {
             billing_mode: Some(BillingMode::OnDemand),
+            table_class: Some(TableClass::Standard),
             ..TableCapacity::default()
         }
     }
@@ -465,6 +542,82 @@ mod tests {
         assert_eq!(
             decide(&plan, None, &[], true),
             Err(Problem::NeedsThroughput)
+        );
+    }
+
+    #[test]
+    fn an_index_of_its_own_gets_its_throughput_and_the_others_the_tables() {
+        let plan = Capacity {
+            billing_mode: Some(BillingMode::Provisioned),
+            throughput: Some(Throughput { read: 7, write: 3 }),
+            indexes: [("by-day".to_owned(), Throughput { read: 2, write: 1 })].into(),
+            ..Capacity::default()
+        };
+        let o = decide(&plan, Some(&on_demand()), &ix(&["by-user", "by-day"]), true)
+            .unwrap()
+            .restore_override
+            .unwrap();
+        assert_eq!(
+            o.indexes["by-day"].throughput,
+            Some(Throughput { read: 2, write: 1 })
+        );
+        assert_eq!(
+            o.indexes["by-user"].throughput,
+            Some(Throughput { read: 7, write: 3 })
+        );
+        // Without the table's `throughput`, the other indexes copy the original's.
+        let plan = Capacity {
+            indexes: [("by-day".to_owned(), Throughput { read: 2, write: 1 })].into(),
+            ..Capacity::default()
+        };
+        let original = provisioned(20, 10, &[("by-user", 4, 2), ("by-day", 9, 9)]);
+        let o = decide(&plan, Some(&original), &ix(&["by-user", "by-day"]), true)
+            .unwrap()
+            .restore_override
+            .unwrap();
+        assert_eq!(o.billing_mode, BillingMode::Provisioned);
+        assert_eq!(
+            o.throughput,
+            Some(Throughput {
+                read: 20,
+                write: 10
+            })
+        );
+        assert_eq!(
+            o.indexes["by-user"].throughput,
+            Some(Throughput { read: 4, write: 2 })
+        );
+        assert_eq!(
+            o.indexes["by-day"].throughput,
+            Some(Throughput { read: 2, write: 1 })
+        );
+        // An AWS Backup restore changes only the index after ACTIVE.
+        let d = decide(&plan, Some(&original), &ix(&["by-user", "by-day"]), false).unwrap();
+        assert!(
+            matches!(&d.changes[..], [TableChange::Capacity { indexes, .. }] if indexes["by-day"].throughput == Some(Throughput { read: 2, write: 1 }))
+        );
+        // A kept index the original no longer has, with no throughput of its own.
+        let plan = Capacity {
+            billing_mode: Some(BillingMode::Provisioned),
+            ..Capacity::default()
+        };
+        assert_eq!(
+            decide(&plan, Some(&original), &ix(&["by-user", "by-week"]), true),
+            Err(Problem::IndexNeedsThroughput {
+                index: "by-week".to_owned()
+            })
+        );
+        // An index's throughput on an on-demand original without `billing_mode`.
+        let plan = Capacity {
+            indexes: [("by-day".to_owned(), Throughput { read: 2, write: 1 })].into(),
+            ..Capacity::default()
+        };
+        assert_eq!(
+            decide(&plan, Some(&on_demand()), &ix(&["by-day"]), true),
+            Err(Problem::OriginalMode {
+                key: "indexes[].throughput",
+                original: BillingMode::OnDemand
+            })
         );
     }
 

@@ -168,6 +168,9 @@ pub fn planned(plan: &str, after: &AfterRestore, original: &Original) -> Vec<Tab
         Some(Copyable::Set(true)) => changes.push(TableChange::ContributorInsights {
             index: None,
             enabled: true,
+            mode: after
+                .contributor_insights_mode
+                .map(|m| m.aws_name().to_owned()),
         }),
         Some(Copyable::Copy) => {
             for i in original.insights.iter().flatten().filter(|i| i.enabled) {
@@ -175,6 +178,7 @@ pub fn planned(plan: &str, after: &AfterRestore, original: &Original) -> Vec<Tab
                     changes.push(TableChange::ContributorInsights {
                         index: i.index.clone(),
                         enabled: true,
+                        mode: i.mode.clone(),
                     });
                 }
             }
@@ -205,7 +209,54 @@ pub fn planned(plan: &str, after: &AfterRestore, original: &Original) -> Vec<Tab
                 });
             }
         }
+        for p in scaling
+            .step_policies
+            .iter()
+            .filter(|p| kept(&p.resource_id))
+        {
+            if let Some(resource_id) =
+                rewrite_resource_id(&p.resource_id, &original.table, &original.target_table)
+            {
+                let mut policy = p.clone();
+                policy.resource_id = resource_id;
+                policy.name = p.name.replace(&original.table, &original.target_table);
+                policy.arn.clear();
+                changes.push(TableChange::StepScalingPolicy {
+                    policy: Box::new(policy),
+                });
+            }
+        }
     }
+    // The restored table's step policies, by the original policy's ARN: an
+    // alarm action naming one names the copy instead.
+    let step_actions: Vec<(String, String)> = changes
+        .iter()
+        .filter_map(|c| match c {
+            TableChange::StepScalingPolicy { policy } => Some(policy),
+            _ => None,
+        })
+        .filter_map(|copy| {
+            let scaling = original.scaling.as_ref()?;
+            let from = scaling.step_policies.iter().find(|p| {
+                rewrite_resource_id(&p.resource_id, &original.table, &original.target_table)
+                    .as_deref()
+                    == Some(copy.resource_id.as_str())
+                    && p.name.replace(&original.table, &original.target_table) == copy.name
+            })?;
+            Some((
+                from.arn.clone(),
+                crate::cloud::settings::step_policy_action(&copy.resource_id, &copy.name),
+            ))
+        })
+        .filter(|(arn, _)| !arn.is_empty())
+        .collect();
+    let drives_a_step_policy = |a: &crate::cloud::settings::Alarm| {
+        a.alarm_actions
+            .iter()
+            .chain(&a.ok_actions)
+            .chain(&a.insufficient_data_actions)
+            .any(|arn| step_actions.iter().any(|(from, _)| from == arn))
+    };
     if after.resource_policy == Some(CopyOrOff::Copy) {
         if let Some(Some(policy)) = &original.resource_policy {
             changes.push(TableChange::ResourcePolicy {
@@ -213,9 +264,10 @@ pub fn planned(plan: &str, after: &AfterRestore, original: &Original) -> Vec<Tab
             });
         }
     }
-    if after.alarms == Some(CopyOrOff::Copy) {
+    let all_alarms = after.alarms == Some(CopyOrOff::Copy);
+    if all_alarms || !step_actions.is_empty() {
         for a in original.alarms.iter().flatten() {
-            if is_scaling_alarm(&a.name) {
+            if is_scaling_alarm(&a.name) || !(all_alarms || drives_a_step_policy(a)) {
                 continue;
             }
             let dropped_index = a
@@ -238,7 +290,10 @@ pub fn planned(plan: &str, after: &AfterRestore, original: &Original) -> Vec<Tab
                 .chain(alarm.ok_actions.iter_mut())
                 .chain(alarm.insufficient_data_actions.iter_mut())
             {
-                *arn = original.moved(arn);
+                *arn = match step_actions.iter().find(|(from, _)| from == arn) {
+                    Some((_, to)) => to.clone(),
+                    None => original.moved(arn),
+                };
             }
             alarm.tags.clear();
             changes.push(TableChange::Alarm {
@@ -329,6 +384,7 @@ mod tests {
                 TableChange::ContributorInsights { .. } => "insights",
                 TableChange::ScalableTarget { .. } => "scalable-target",
                 TableChange::ScalingPolicy { .. } => "scaling-policy",
+                TableChange::StepScalingPolicy { .. } => "step-scaling-policy",
                 TableChange::ResourcePolicy { .. } => "resource-policy",
                 TableChange::Alarm { .. } => "alarm",
                 TableChange::Capacity { .. } => "capacity",
@@ -469,6 +525,7 @@ mod tests {
                     disable_scale_in: None,
                 }],
                 other_policies: Vec::new(),
+                step_policies: Vec::new(),
             }),
             resource_policy: Some(Some(
                 r#"{"Resource":"arn:aws:dynamodb:us-east-1:111122223333:table/orders"}"#.to_owned(),
@@ -515,6 +572,75 @@ mod tests {
             alarms: Some(CopyOrOff::Copy),
             ..AfterRestore::default()
         }
+    }
+
+    #[test]
+    fn step_policies_come_with_the_alarms_that_drive_them() {
+        use crate::cloud::settings::{StepAdjustment, StepPolicy, parse_step_policy_action};
+        let mut original = original_with_everything();
+        let arn = "arn:aws:autoscaling:us-east-1:111122223333:scalingPolicy:1234:resource/dynamodb/table/orders:policyName/orders-steps";
+        if let Some(s) = &mut original.scaling {
+            s.step_policies.push(StepPolicy {
+                name: "orders-steps".to_owned(),
+                resource_id: "table/orders".to_owned(),
+                dimension: "dynamodb:table:ReadCapacityUnits".to_owned(),
+                arn: arn.to_owned(),
+                adjustment_type: Some("ChangeInCapacity".to_owned()),
+                steps: vec![StepAdjustment {
+                    lower: Some(0.0),
+                    upper: None,
+                    adjustment: 5,
+                }],
+                min_adjustment_magnitude: None,
+                cooldown: Some(60),
+                metric_aggregation_type: Some("Average".to_owned()),
+            });
+        }
+        if let Some(alarms) = &mut original.alarms {
+            let mut driver = alarms[0].clone();
+            driver.name = "orders-read-high".to_owned();
+            driver.alarm_actions = vec![arn.to_owned()];
+            alarms.push(driver);
+        }
+        // `auto_scaling: copy` alone: the policy, and only the alarm driving it.
+        let after = AfterRestore {
+            auto_scaling: Some(CopyOrOff::Copy),
+            ..AfterRestore::default()
+        };
+        let c = planned("p", &after, &original);
+        assert_eq!(
+            kinds(&c),
+            [
+                "tags",
+                "scalable-target",
+                "scalable-target",
+                "scaling-policy",
+                "step-scaling-policy",
+                "alarm"
+            ]
+        );
+        assert!(matches!(&c[4], TableChange::StepScalingPolicy { policy }
+            if policy.resource_id == "table/orders-dr" && policy.name == "orders-dr-steps" && policy.arn.is_empty()));
+        let TableChange::Alarm { alarm } = &c[5] else {
+            panic!("{c:?}");
+        };
+        assert_eq!(alarm.name, "orders-dr-read-high");
+        assert_eq!(alarm.table_name(), Some("orders-dr"));
+        assert_eq!(
+            parse_step_policy_action(&alarm.alarm_actions[0]),
+            Some(("table/orders-dr".to_owned(), "orders-dr-steps".to_owned()))
+        );
+        // With `alarms: copy` too, each alarm once; the driver's action still
+        // names the restored table's policy.
+        let c = planned("p", &from_source_all(), &original);
+        let alarms: Vec<&str> = c
+            .iter()
+            .filter_map(|c| match c {
+                TableChange::Alarm { alarm } => Some(alarm.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(alarms, ["orders-dr-throttles", "orders-dr-read-high"]);
     }
 
     #[test]

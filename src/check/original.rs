@@ -83,7 +83,13 @@ pub async fn read(
     if all || a.kinesis_destination == Some(KinesisSetting::Copy) {
         o.kinesis = cloud.kinesis_destinations(source, &r.table).await.ok();
     }
-    if all || a.alarms == Some(CopyOrOff::Copy) {
+    // Step scaling policies are driven by alarms on the table: copying the
+    // policies copies those alarms too.
+    let steps = o
+        .scaling
+        .as_ref()
+        .is_some_and(|s| !s.step_policies.is_empty());
+    if all || a.alarms == Some(CopyOrOff::Copy) || steps {
         o.alarms = cloud.table_alarms(source, &r.table).await.ok();
     }
     o

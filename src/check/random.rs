@@ -84,6 +84,7 @@ mod tests {
             item_count: None,
             encryption_key_arn: None,
             indexes: None,
+            capacity: None,
         }
     }
 

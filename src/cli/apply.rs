@@ -18,8 +18,6 @@ use crate::exec::identity;
 use crate::exec::journal::{Journal, RunState, RunStore};
 use crate::exec::lock::{RunLock, Takeover};
 use crate::exec::policy::stop_pair;
-use crate::exec::render::RunReport;
-use crate::exec::render::gantt::{self, Chart};
 use crate::exec::render::sinks::{LiveView, RunSinks};
 use crate::exec::runner::DEFAULT_REQUESTS_PER_SECOND;
 use crate::exec::spec::{RestoreSpec, new_run_id};
@@ -83,12 +81,34 @@ pub struct Args {
         env = "RESTOREPLAN_TIME_SCALE"
     )]
     pub time_scale: f64,
+    /// The engine that runs the plan (default: the plan's
+    /// `execution.engine`, else local); `step-functions` deploys and starts
+    /// an AWS Step Functions execution and follows it (docs/step-functions.md).
+    #[arg(long, value_enum, value_name = "ENGINE", conflicts_with = "resume")]
+    pub engine: Option<EngineArg>,
+    /// With the Step Functions engine: the role the state machine runs as
+    /// (ARN; default `execution.step_functions.role`).
+    #[arg(long, value_name = "ARN", conflicts_with = "resume")]
+    pub state_machine_role: Option<String>,
+    /// With the Step Functions engine: return once the execution started;
+    /// follow it later with `restoreplan apply --resume RUN`.
+    #[arg(long)]
+    pub detach: bool,
     /// AWS access.
     #[command(flatten)]
     pub aws: AwsArgs,
     /// Compilation settings.
     #[command(flatten)]
     pub compile: CompileArgs,
+}
+
+/// `apply --engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// This process runs the plan.
+    Local,
+    /// An AWS Step Functions execution runs the plan; this process follows it.
+    StepFunctions,
 }
 
 /// Output format of `apply`.
@@ -143,6 +163,19 @@ struct Prepared {
     identities: Vec<(String, crate::cloud::Identity)>,
 }
 
+/// True when this `apply` runs on AWS Step Functions: `--engine`, else
+/// the plan's `execution.engine`; on resume, the run's own engine.
+fn on_step_functions(args: &Args, p: &Prepared) -> bool {
+    match (&p.resume, args.engine) {
+        (Some(state), _) => state.engine.is_some(),
+        (None, Some(e)) => e == EngineArg::StepFunctions,
+        (None, None) => matches!(
+            p.plan.header().execution.engine,
+            crate::plan::engine::Engine::StepFunctions { .. }
+        ),
+    }
+}
+
 fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Prepared> {
     if let Some(run_id) = &args.resume {
         // Read first (an unknown run is an error), then lock, then open for
@@ -160,6 +193,11 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
         let (lock, takeovers) = start::lock_run(&store, run_id, &peek.header)
             .map_err(|e| format!("{e}; nothing was started"))?;
         let (journal, state) = store.open(run_id).map_err(|e| e.to_string())?;
+        if args.detach && state.engine.is_none() {
+            return Err(Error::Message(format!(
+                "run `{run_id}` runs with the local engine: --detach needs a run on AWS Step Functions"
+            )));
+        }
         // Nothing is journaled (takeovers, retries) until every check has
         // passed: a refused command leaves the journal as it was.
         let retrying = args.retry_failed || !args.retry.is_empty();
@@ -168,7 +206,17 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
         } else {
             Vec::new()
         };
-        if !retrying && state.finished && !state.restores.iter().any(|r| r.in_flight) {
+        if retrying && state.engine.is_some() {
+            return Err(Error::Message(format!(
+                "run `{run_id}` runs on AWS Step Functions: its failed restores are not started again with new tokens; \
+                 `restoreplan apply --resume {run_id}` follows or redrives its execution, or start a new run"
+            )));
+        }
+        if !retrying
+            && state.engine.is_none()
+            && state.finished
+            && !state.restores.iter().any(|r| r.in_flight)
+        {
             return Err(Error::Message(format!(
                 "run `{run_id}` already finished ({}); nothing to resume{}",
                 state.status(),
@@ -224,14 +272,21 @@ fn prepare(args: &Args, out: Output, rt: &tokio::runtime::Runtime) -> Result<Pre
         return Err(Error::Message("pass PLAN or --resume RUN".to_owned()));
     };
     let loaded = load_or_report(path, &args.compile, out)?;
-    if let crate::plan::engine::Engine::StepFunctions { name, .. } =
-        &loaded.plan.header().execution.engine
-    {
+    let step_functions = args.engine.map_or(
+        matches!(
+            loaded.plan.header().execution.engine,
+            crate::plan::engine::Engine::StepFunctions { .. }
+        ),
+        |e| e == EngineArg::StepFunctions,
+    );
+    if !step_functions && (args.detach || args.state_machine_role.is_some()) {
         return Err(Error::Message(format!(
-            "this plan runs on AWS Step Functions (`execution.engine: step-functions`, state machine `{name}`); \
-             nothing was started: export it with `restoreplan export step-functions {} --out DIR` and deploy it \
-             (docs/step-functions.md), or set `engine: local` to run it from here",
-            path.display()
+            "{} needs the Step Functions engine (`--engine step-functions` or `execution.engine: step-functions`); nothing was started",
+            if args.detach {
+                "--detach"
+            } else {
+                "--state-machine-role"
+            }
         )));
     }
     // The checks before the run are spaced like the run's own calls.
@@ -476,6 +531,26 @@ pub fn run(args: &Args, out: Output) -> Result {
     }
     identity::record(&p.journal, &verified, &journaled)
         .map_err(|e| Error::Message(e.to_string()))?;
+    if on_step_functions(args, &p) {
+        let opts = crate::cli::apply_sfn::Options {
+            time_scale: args.time_scale,
+            detach: args.detach,
+            json: args.format == Format::Json,
+            no_progress: args.no_progress,
+            state_machine_role: args.state_machine_role.clone(),
+        };
+        let run = crate::cli::apply_sfn::Run {
+            store: p.store,
+            lock: p.lock,
+            plan: p.plan,
+            specs: p.specs,
+            journal: p.journal,
+            resume: p.resume,
+            run_id: p.run_id,
+            accepted_warnings: p.accepted_warnings,
+        };
+        return crate::cli::apply_sfn::run(&opts, out, &rt, run, &cloud);
+    }
     let view = LiveView::choose(
         args.format == Format::Json,
         out.quiet,
@@ -563,49 +638,20 @@ pub fn run(args: &Args, out: Output) -> Result {
         return Err(Error::Interrupted);
     };
     let summary = result.map_err(|e| e.to_string())?;
-    let mut report = RunReport::from_events(&sink.take(), p.plan.header().objectives.rto);
-    report.accepted_warnings = p.accepted_warnings.clone();
-    let dir = p.store.run_location(&p.run_id);
-    let chart = Chart {
-        title: format!("restoreplan apply: run {}", p.run_id),
-        bars: report.bars(),
-        critical: Default::default(),
-        objective: report.rto_objective_seconds,
-    };
-    let text = report.render_text();
-    // The journal is the record; these files, kept with the run (in the
-    // shared backend too), are conveniences: a failure to write one is a
-    // warning.
-    for (name, body) in [
-        ("report.txt", text.clone().into_bytes()),
-        (
-            "report.json",
-            serde_json::to_string_pretty(&report)
-                .unwrap_or_default()
-                .into_bytes(),
-        ),
-        ("gantt.svg", gantt::svg(&chart).into_bytes()),
-    ] {
-        if let Err(e) = p.store.put_file(&p.run_id, name, &body) {
-            crate::errln!("warning: could not keep {name} with the run: {e}");
-        }
-    }
-    printer::step_summary(&printer::fenced(
-        &format!("restoreplan apply: run {}", p.run_id),
-        &text,
-    ));
-    if args.format == Format::Human && !out.quiet {
-        crate::out!("{text}");
-        crate::outln!(
-            "\njournal, report and Gantt chart: {}{}",
-            dir,
-            if summary.interrupted {
-                format!("\nresume with: restoreplan apply --resume {}", p.run_id)
-            } else {
-                String::new()
-            }
-        );
-    }
+    crate::cli::run_report::write_report(
+        args.format == Format::Human,
+        out,
+        &crate::cli::run_report::Reported {
+            store: &p.store,
+            run_id: &p.run_id,
+            plan: &p.plan,
+            accepted_warnings: &p.accepted_warnings,
+        },
+        &sink.take(),
+        summary
+            .interrupted
+            .then(|| format!("resume with: restoreplan apply --resume {}", p.run_id)),
+    );
     Ok(if summary.interrupted {
         ExitStatus::Interrupted
     } else if summary.succeeded() {

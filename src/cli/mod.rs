@@ -19,6 +19,7 @@ use crate::plan::{CompileOptions, LoadError, Loaded};
 use crate::report::findings::{self, HumanStyle};
 
 pub mod apply;
+pub mod apply_sfn;
 pub mod audit;
 pub mod aws;
 pub mod completions;
@@ -29,6 +30,7 @@ pub mod init;
 pub mod plan;
 pub mod printer;
 pub mod promote;
+pub mod run_report;
 pub mod runs;
 pub mod schema;
 pub mod select;

@@ -80,6 +80,10 @@ pub fn run(args: &Args, out: Output) -> Result {
         .iter()
         .filter(|i| i.verdict == Verdict::Delete)
         .collect();
+    let leftovers: Vec<_> = items
+        .iter()
+        .filter(|i| i.verdict == Verdict::Leftovers)
+        .collect();
     let copies = rt.block_on(teardown::plan_copies(&state, &cloud));
     let delete_copies: Vec<_> = copies
         .iter()
@@ -114,7 +118,7 @@ pub fn run(args: &Args, out: Output) -> Result {
                 i.id
             ),
             Verdict::Gone => {}
-            Verdict::Delete => {}
+            Verdict::Delete | Verdict::Leftovers => {}
         }
     }
     for c in &copies {
@@ -146,10 +150,10 @@ pub fn run(args: &Args, out: Output) -> Result {
                 c.scope,
                 c.id
             ),
-            Verdict::Gone | Verdict::Delete => {}
+            Verdict::Gone | Verdict::Delete | Verdict::Leftovers => {}
         }
     }
-    if delete.is_empty() && delete_copies.is_empty() {
+    if delete.is_empty() && delete_copies.is_empty() && leftovers.is_empty() {
         if unseen > 0 {
             crate::errln!("run {}: nothing was deleted", args.run);
             return Err(Error::Stopped);
@@ -173,6 +177,25 @@ pub fn run(args: &Args, out: Output) -> Result {
         );
         for i in &delete {
             crate::outln!("  - {} in {} (restore `{}`)", i.table, i.scope, i.id);
+        }
+    }
+    if show && !leftovers.is_empty() {
+        crate::outln!(
+            "an earlier teardown of run {} deleted these tables and stopped before removing what the run created for them; teardown removes it:",
+            args.run
+        );
+        for i in &leftovers {
+            crate::outln!(
+                "  - {} in {} (restore `{}`): {}",
+                i.table,
+                i.scope,
+                i.id,
+                i.settings
+                    .iter()
+                    .map(|c| c.operation())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
     }
     if show && !delete_copies.is_empty() {
@@ -235,6 +258,14 @@ pub fn run(args: &Args, out: Output) -> Result {
                 question.trim_end_matches('?')
             ),
         };
+        let question = match (delete.len() + delete_copies.len(), leftovers.len()) {
+            (_, 0) => question,
+            (0, n) => format!("remove what the run created for these {n} deleted tables?"),
+            (_, n) => format!(
+                "{}, and remove what the run created for the {n} tables already deleted?",
+                question.trim_end_matches('?')
+            ),
+        };
         if !confirm(&question)? {
             crate::errln!("nothing was deleted");
             return Err(Error::Stopped);
@@ -264,7 +295,9 @@ pub fn run(args: &Args, out: Output) -> Result {
         match &d.result {
             Ok(()) if out.quiet => {}
             Ok(()) => {
-                crate::outln!("deleted {}", d.table);
+                if !d.leftovers {
+                    crate::outln!("deleted {}", d.table);
+                }
                 for r in &d.removed {
                     crate::outln!("removed for {}: {r}", d.table);
                 }

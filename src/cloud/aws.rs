@@ -388,6 +388,19 @@ impl AwsCloud {
     pub async fn dynamodb_client(&self, scope: &Scope) -> CloudResult<ddb::Client> {
         Ok(self.at(scope).await?.dynamodb.clone())
     }
+
+    /// A Step Functions client acting in `scope`'s account and Region, once
+    /// `GetCallerIdentity` has shown the credentials are of that account
+    /// (the Step Functions engine).
+    pub async fn sfn_client(&self, scope: &Scope) -> CloudResult<aws_sdk_sfn::Client> {
+        self.at(scope).await?;
+        let conf = self.account_config(scope.account.as_str()).await;
+        Ok(aws_sdk_sfn::Client::from_conf(
+            aws_sdk_sfn::config::Builder::from(&conf)
+                .region(aws_config::Region::new(scope.region.as_str().to_owned()))
+                .build(),
+        ))
+    }
 }
 
 /// `Ok` when `profile` is defined in the shared config or credentials file;
@@ -492,6 +505,18 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https()
+}
+
+/// Maps an SDK error of a client made outside the adapter's own calls
+/// (the Step Functions engine's) to a [`CloudError`] naming the operation.
+pub fn sdk_error<E, R>(operation: &str, err: SdkError<E, R>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + HasStatus + 'static,
+{
+    let mut e = fail(operation, "", err);
+    e.identity = None;
+    e
 }
 
 /// Maps an SDK error to a [`CloudError`] naming the operation and identity.
@@ -964,6 +989,45 @@ fn table_capacity(t: &ddb::types::TableDescription) -> crate::cloud::TableCapaci
     }
 }
 
+/// Capacity of the table a DynamoDB backup was taken of, as `DescribeBackup`
+/// reports it (`SourceTableDetails`, and each GSI's in
+/// `SourceTableFeatureDetails`). The class is not part of it.
+fn backup_capacity(
+    s: &ddb::types::SourceTableDetails,
+    features: Option<&ddb::types::SourceTableFeatureDetails>,
+) -> crate::cloud::TableCapacity {
+    let mode = BillingMode::from_aws(s.billing_mode().map(|m| m.as_str()));
+    let provisioned = |p: Option<&ddb::types::ProvisionedThroughput>| {
+        p.and_then(|p| {
+            Some(Throughput {
+                read: u64::try_from(p.read_capacity_units()).ok()?,
+                write: u64::try_from(p.write_capacity_units()).ok()?,
+            })
+        })
+        .filter(|t| mode == BillingMode::Provisioned && t.read > 0 && t.write > 0)
+    };
+    crate::cloud::TableCapacity {
+        billing_mode: Some(mode),
+        throughput: provisioned(s.provisioned_throughput()),
+        on_demand: on_demand_of(s.on_demand_throughput()),
+        table_class: None,
+        indexes: features
+            .map(|f| f.global_secondary_indexes())
+            .unwrap_or_default()
+            .iter()
+            .map(|g| {
+                (
+                    g.index_name().unwrap_or_default().to_owned(),
+                    crate::cloud::IndexCapacity {
+                        throughput: provisioned(g.provisioned_throughput()),
+                        on_demand: on_demand_of(g.on_demand_throughput()),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
 /// An on-demand maximum as DynamoDB reports it; `None` when no side is set.
 fn on_demand_of(o: Option<&ddb::types::OnDemandThroughput>) -> Option<OnDemandThroughput> {
     let o = o?;
@@ -1204,6 +1268,7 @@ impl CloudRead for AwsCloud {
                     item_count: None,
                     encryption_key_arn: rp.encryption_key_arn().map(str::to_owned),
                     indexes: None,
+                    capacity: None,
                 });
             }
         }
@@ -1242,6 +1307,7 @@ impl CloudRead for AwsCloud {
             item_count: None,
             encryption_key_arn: rp.encryption_key_arn().map(str::to_owned),
             indexes: None,
+            capacity: None,
         })
     }
 
@@ -1277,6 +1343,7 @@ impl CloudRead for AwsCloud {
                     item_count: None,
                     encryption_key_arn: None,
                     indexes: None,
+                    capacity: None,
                 });
             }
             match page.last_evaluated_backup_arn() {
@@ -1334,6 +1401,7 @@ impl CloudRead for AwsCloud {
                     .map(|g| index_def(g.index_name(), g.key_schema(), g.projection()))
                     .collect()
             }),
+            capacity: source.map(|s| backup_capacity(s, features)),
         })
     }
 
@@ -2086,6 +2154,7 @@ impl CloudWrite for AwsCloud {
             | TableChange::ContributorInsights { .. }
             | TableChange::ScalableTarget { .. }
             | TableChange::ScalingPolicy { .. }
+            | TableChange::StepScalingPolicy { .. }
             | TableChange::ResourcePolicy { .. }
             | TableChange::Alarm { .. } => {}
             TableChange::Capacity {

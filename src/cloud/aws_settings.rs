@@ -11,7 +11,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::Clients;
 use crate::cloud::settings::{
-    Alarm, Insights, KinesisDestination, ScalableTarget, Scaling, ScalingPolicy,
+    Alarm, Insights, KinesisDestination, ScalableTarget, Scaling, ScalingPolicy, StepAdjustment,
+    StepPolicy,
 };
 use crate::cloud::{CloudError, CloudResult, ErrorKind, TableChange};
 
@@ -79,6 +80,33 @@ pub(super) async fn scaling(c: &Clients, resource_ids: &[String]) -> CloudResult
                             scale_in_cooldown: cfg.scale_in_cooldown(),
                             scale_out_cooldown: cfg.scale_out_cooldown(),
                             disable_scale_in: cfg.disable_scale_in(),
+                        });
+                    }
+                    (aas::types::PolicyType::StepScaling, _) => {
+                        let Some(cfg) = p.step_scaling_policy_configuration() else {
+                            out.other_policies.push(p.policy_name().to_owned());
+                            continue;
+                        };
+                        out.step_policies.push(StepPolicy {
+                            name: p.policy_name().to_owned(),
+                            resource_id: p.resource_id().to_owned(),
+                            dimension: p.scalable_dimension().as_str().to_owned(),
+                            arn: p.policy_arn().to_owned(),
+                            adjustment_type: cfg.adjustment_type().map(|t| t.as_str().to_owned()),
+                            steps: cfg
+                                .step_adjustments()
+                                .iter()
+                                .map(|s| StepAdjustment {
+                                    lower: s.metric_interval_lower_bound(),
+                                    upper: s.metric_interval_upper_bound(),
+                                    adjustment: s.scaling_adjustment(),
+                                })
+                                .collect(),
+                            min_adjustment_magnitude: cfg.min_adjustment_magnitude(),
+                            cooldown: cfg.cooldown(),
+                            metric_aggregation_type: cfg
+                                .metric_aggregation_type()
+                                .map(|t| t.as_str().to_owned()),
                         });
                     }
                     _ => out.other_policies.push(p.policy_name().to_owned()),
@@ -295,7 +323,11 @@ pub(super) async fn apply(
                 .await
                 .map_err(|e| c.fail("EnableKinesisStreamingDestination", e))?;
         }
-        TableChange::ContributorInsights { index, enabled } => {
+        TableChange::ContributorInsights {
+            index,
+            enabled,
+            mode,
+        } => {
             let action = if *enabled {
                 ddb::types::ContributorInsightsAction::Enable
             } else {
@@ -306,6 +338,11 @@ pub(super) async fn apply(
                 .table_name(name)
                 .set_index_name(index.clone())
                 .contributor_insights_action(action)
+                .set_contributor_insights_mode(
+                    mode.as_deref()
+                        .filter(|_| *enabled)
+                        .map(ddb::types::ContributorInsightsMode::from),
+                )
                 .send()
                 .await
                 .map_err(|e| c.fail("UpdateContributorInsights", e))?;
@@ -353,6 +390,40 @@ pub(super) async fn apply(
                 .await
                 .map_err(|e| c.fail("PutScalingPolicy", e))?;
         }
+        TableChange::StepScalingPolicy { policy } => {
+            let steps = policy
+                .steps
+                .iter()
+                .map(|st| {
+                    aas::types::StepAdjustment::builder()
+                        .set_metric_interval_lower_bound(st.lower)
+                        .set_metric_interval_upper_bound(st.upper)
+                        .scaling_adjustment(st.adjustment)
+                        .build()
+                        .map_err(|e| invalid("PutScalingPolicy", e))
+                })
+                .collect::<CloudResult<Vec<_>>>()?;
+            let config = aas::types::StepScalingPolicyConfiguration::builder()
+                .set_adjustment_type(policy.adjustment_type.as_deref().map(Into::into))
+                .set_step_adjustments(Some(steps))
+                .set_min_adjustment_magnitude(policy.min_adjustment_magnitude)
+                .set_cooldown(policy.cooldown)
+                .set_metric_aggregation_type(
+                    policy.metric_aggregation_type.as_deref().map(Into::into),
+                )
+                .build();
+            c.autoscaling
+                .put_scaling_policy()
+                .policy_name(&policy.name)
+                .service_namespace(DYNAMODB)
+                .resource_id(&policy.resource_id)
+                .scalable_dimension(policy.dimension.as_str().into())
+                .policy_type(aas::types::PolicyType::StepScaling)
+                .step_scaling_policy_configuration(config)
+                .send()
+                .await
+                .map_err(|e| c.fail("PutScalingPolicy", e))?;
+        }
         TableChange::ResourcePolicy { policy } => {
             c.dynamodb
                 .put_resource_policy()
@@ -363,6 +434,20 @@ pub(super) async fn apply(
                 .map_err(|e| c.fail("PutResourcePolicy", e))?;
         }
         TableChange::Alarm { alarm } => {
+            // Actions naming a step scaling policy of the restored table get
+            // the ARN AWS gave it.
+            let mut actions = [
+                alarm.alarm_actions.clone(),
+                alarm.ok_actions.clone(),
+                alarm.insufficient_data_actions.clone(),
+            ];
+            for action in actions.iter_mut().flatten() {
+                if let Some((rid, name)) = crate::cloud::settings::parse_step_policy_action(action)
+                {
+                    *action = step_policy_arn(c, &rid, &name).await?;
+                }
+            }
+            let [alarm_actions, ok_actions, insufficient_data_actions] = actions;
             let dimensions = alarm
                 .dimensions
                 .iter()
@@ -390,9 +475,9 @@ pub(super) async fn apply(
                 .set_treat_missing_data(alarm.treat_missing_data.clone())
                 .set_unit(alarm.unit.as_deref().map(Into::into))
                 .actions_enabled(alarm.actions_enabled)
-                .set_alarm_actions(Some(alarm.alarm_actions.clone()))
-                .set_ok_actions(Some(alarm.ok_actions.clone()))
-                .set_insufficient_data_actions(Some(alarm.insufficient_data_actions.clone()))
+                .set_alarm_actions(Some(alarm_actions))
+                .set_ok_actions(Some(ok_actions))
+                .set_insufficient_data_actions(Some(insufficient_data_actions))
                 .set_tags(Some(tags))
                 .send()
                 .await
@@ -401,6 +486,32 @@ pub(super) async fn apply(
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// The ARN of step scaling policy `name` on `resource_id`, which AWS gives
+/// it when it is created (`DescribeScalingPolicies`).
+async fn step_policy_arn(c: &Clients, resource_id: &str, name: &str) -> CloudResult<String> {
+    let out = c
+        .autoscaling
+        .describe_scaling_policies()
+        .service_namespace(DYNAMODB)
+        .resource_id(resource_id)
+        .policy_names(name)
+        .send()
+        .await
+        .map_err(|e| c.fail("DescribeScalingPolicies", e))?;
+    out.scaling_policies()
+        .iter()
+        .find(|p| p.policy_name() == name && p.resource_id() == resource_id)
+        .map(|p| p.policy_arn().to_owned())
+        .ok_or_else(|| {
+            CloudError::new(
+                ErrorKind::NotFound,
+                "DescribeScalingPolicies",
+                "ObjectNotFoundException",
+                format!("no step scaling policy `{name}` on {resource_id} for the alarm's action"),
+            )
+        })
 }
 
 /// Removes what `change` created, for what outlives its table.

@@ -198,6 +198,12 @@ pub struct RecoveryPoint {
     pub encryption_key_arn: Option<String>,
     /// GSIs of the table at backup time, when known.
     pub indexes: Option<Vec<IndexDef>>,
+
+    /// Capacity of the table and its GSIs at backup time, when the
+    /// recovery point holds a table description (DynamoDB `DescribeBackup`
+    /// `SourceTableDetails` / `SourceTableFeatureDetails`); no class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<TableCapacity>,
 }
 
 /// How a table is encrypted.
@@ -647,11 +653,19 @@ pub enum TableChange {
         index: Option<String>,
         /// On or off.
         enabled: bool,
+        /// `ContributorInsightsMode` when switched on (`None`: AWS's default).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<String>,
     },
     /// Application Auto Scaling `RegisterScalableTarget`.
     ScalableTarget {
         /// The target, with the restored table's resource id.
         target: settings::ScalableTarget,
+    },
+    /// Application Auto Scaling `PutScalingPolicy` (step scaling).
+    StepScalingPolicy {
+        /// The policy, with the restored table's resource id.
+        policy: Box<settings::StepPolicy>,
     },
     /// Application Auto Scaling `PutScalingPolicy` (target tracking).
     ScalingPolicy {
@@ -704,7 +718,7 @@ impl TableChange {
             Self::KinesisDestination { .. } => "EnableKinesisStreamingDestination",
             Self::ContributorInsights { .. } => "UpdateContributorInsights",
             Self::ScalableTarget { .. } => "RegisterScalableTarget",
-            Self::ScalingPolicy { .. } => "PutScalingPolicy",
+            Self::ScalingPolicy { .. } | Self::StepScalingPolicy { .. } => "PutScalingPolicy",
             Self::ResourcePolicy { .. } => "PutResourcePolicy",
             Self::Alarm { .. } => "PutMetricAlarm",
         }
@@ -715,7 +729,10 @@ impl TableChange {
     pub fn outlives_table(&self) -> bool {
         matches!(
             self,
-            Self::ScalableTarget { .. } | Self::ScalingPolicy { .. } | Self::Alarm { .. }
+            Self::ScalableTarget { .. }
+                | Self::ScalingPolicy { .. }
+                | Self::StepScalingPolicy { .. }
+                | Self::Alarm { .. }
         )
     }
 }

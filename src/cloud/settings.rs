@@ -54,6 +54,68 @@ pub struct Scaling {
     /// Names of policies of another type, which are not copied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_policies: Vec<String>,
+
+    /// Step scaling policies (`PolicyType` `StepScaling`), driven by
+    /// CloudWatch alarms whose actions name them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub step_policies: Vec<StepPolicy>,
+}
+
+/// One step of a step scaling policy (`StepAdjustment`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepAdjustment {
+    /// `MetricIntervalLowerBound`.
+    pub lower: Option<f64>,
+    /// `MetricIntervalUpperBound`.
+    pub upper: Option<f64>,
+    /// `ScalingAdjustment`.
+    pub adjustment: i32,
+}
+
+/// A step scaling policy (`PolicyType` `StepScaling`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepPolicy {
+    /// `PolicyName`.
+    pub name: String,
+    /// `table/NAME` or `table/NAME/index/INDEX`.
+    pub resource_id: String,
+    /// The scalable dimension.
+    pub dimension: String,
+    /// `PolicyARN` of the original's policy (what its alarms' actions name);
+    /// empty for a policy still to be created.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub arn: String,
+    /// `AdjustmentType`: `ChangeInCapacity`, `PercentChangeInCapacity`, `ExactCapacity`.
+    pub adjustment_type: Option<String>,
+    /// `StepAdjustments`.
+    pub steps: Vec<StepAdjustment>,
+    /// `MinAdjustmentMagnitude`.
+    pub min_adjustment_magnitude: Option<i32>,
+    /// `Cooldown` in seconds.
+    pub cooldown: Option<i32>,
+    /// `MetricAggregationType`: `Average`, `Minimum`, `Maximum`.
+    pub metric_aggregation_type: Option<String>,
+}
+
+impl Eq for StepPolicy {}
+
+/// An alarm action that names a step scaling policy of the restored table,
+/// whose ARN AWS assigns when the policy is created: the adapter looks it up
+/// (`DescribeScalingPolicies`) before it sends the alarm.
+pub const STEP_POLICY_ACTION: &str = "restoreplan:step-scaling-policy:";
+
+/// The alarm action standing for step policy `name` on `resource_id`.
+pub fn step_policy_action(resource_id: &str, name: &str) -> String {
+    format!(
+        "{STEP_POLICY_ACTION}{}",
+        serde_json::json!([resource_id, name])
+    )
+}
+
+/// `(resource id, policy name)` of an action made by [`step_policy_action`].
+pub fn parse_step_policy_action(action: &str) -> Option<(String, String)> {
+    let rest = action.strip_prefix(STEP_POLICY_ACTION)?;
+    serde_json::from_str::<(String, String)>(rest).ok()
 }
 
 /// A CloudWatch metric alarm.

@@ -553,6 +553,7 @@ impl CloudRead for SimCloud {
                 item_count: None,
                 encryption_key_arn: None,
                 indexes: None,
+                capacity: None,
             }),
             _ => Err(CloudError::new(
                 ErrorKind::NotFound,

@@ -308,6 +308,12 @@ fn restore_view(
             .ceil() as u64,
         findings,
         copy: rr.copy.as_ref().map(copy_view),
+        capacity_from: crate::check::capacity::original_capacity(
+            &restore.capacity,
+            rr.source_table.as_ref(),
+            rr.recovery_point.as_ref(),
+        )
+        .map(|(from, _)| from),
     }
 }
 
@@ -899,9 +905,33 @@ fn beyond_table(
                     policies_after
                 ));
             }
+            if !s.step_policies.is_empty() {
+                let steps_after: Vec<&str> = rr
+                    .changes
+                    .iter()
+                    .filter_map(|c| match c {
+                        TableChange::StepScalingPolicy { policy } => Some(policy.name.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                notes.push(format!(
+                    "step scaling {} {} ({} re-created, with the alarms that drive them)",
+                    if s.step_policies.len() == 1 {
+                        "policy"
+                    } else {
+                        "policies"
+                    },
+                    s.step_policies
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    steps_after.len()
+                ));
+            }
             if !s.other_policies.is_empty() {
                 notes.push(format!(
-                    "not copied (not target tracking): {}",
+                    "not copied (neither target tracking nor step scaling): {}",
                     s.other_policies.join(", ")
                 ));
             }
@@ -932,9 +962,16 @@ fn beyond_table(
     });
 
     // Contributor insights.
-    let insights_text = |index: &Option<String>| match index {
-        Some(ix) => format!("index {ix}"),
-        None => "table".to_owned(),
+    // The mode is named when it is not AWS's default.
+    let insights_text = |index: &Option<String>, mode: Option<&str>| {
+        let mode = match mode {
+            Some(m) if m != "ACCESSED_AND_THROTTLED_KEYS" => format!(" {m}"),
+            _ => String::new(),
+        };
+        match index {
+            Some(ix) => format!("index {ix}{mode}"),
+            None => format!("table{mode}"),
+        }
     };
     let before = original.and_then(|o| o.insights.as_ref());
     let after: Vec<String> = rr
@@ -944,14 +981,15 @@ fn beyond_table(
             TableChange::ContributorInsights {
                 index,
                 enabled: true,
-            } => Some(insights_text(index)),
+                mode,
+            } => Some(insights_text(index, mode.as_deref())),
             _ => None,
         })
         .collect();
     let on: Option<Vec<String>> = before.map(|v| {
         v.iter()
             .filter(|i| i.enabled)
-            .map(|i| insights_text(&i.index))
+            .map(|i| insights_text(&i.index, i.mode.as_deref()))
             .collect()
     });
     out.push(SettingView {
@@ -1103,13 +1141,23 @@ fn step_view(change: &TableChange) -> StepView {
             "EnableKinesisStreamingDestination",
             format!("Kinesis streaming destination {stream_arn}"),
         ),
-        TableChange::ContributorInsights { index, enabled } => (
-            "UpdateContributorInsights",
+        TableChange::ContributorInsights {
+            index,
+            enabled,
+            mode,
+        } => ("UpdateContributorInsights", {
+            let mode = match mode.as_deref().filter(|_| *enabled) {
+                Some(m) => format!(" ({m})"),
+                None => String::new(),
+            };
             match index {
-                Some(ix) => format!("contributor insights {} on index `{ix}`", on_off(*enabled)),
-                None => format!("contributor insights {}", on_off(*enabled)),
-            },
-        ),
+                Some(ix) => format!(
+                    "contributor insights {}{mode} on index `{ix}`",
+                    on_off(*enabled)
+                ),
+                None => format!("contributor insights {}{mode}", on_off(*enabled)),
+            }
+        }),
         TableChange::ScalableTarget { target } => (
             "RegisterScalableTarget",
             format!(
@@ -1129,6 +1177,22 @@ fn step_view(change: &TableChange) -> StepView {
                     .predefined_metric
                     .as_deref()
                     .map(|m| format!(" of {m}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        TableChange::StepScalingPolicy { policy } => (
+            "PutScalingPolicy",
+            format!(
+                "step scaling `{}` on {} {}: {} step{}{}",
+                policy.name,
+                policy.resource_id,
+                policy.dimension,
+                policy.steps.len(),
+                if policy.steps.len() == 1 { "" } else { "s" },
+                policy
+                    .adjustment_type
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
                     .unwrap_or_default()
             ),
         ),

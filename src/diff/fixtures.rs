@@ -167,6 +167,7 @@ pub(crate) fn vault_point(table: &str, n: u32, hours_old: i64) -> RecoveryPoint 
         item_count: Some(12_345_678),
         encryption_key_arn: None,
         indexes: None,
+        capacity: None,
     }
 }
 
@@ -406,6 +407,7 @@ fn accounts_original() -> crate::check::changes::Original {
                 disable_scale_in: None,
             }],
             other_policies: Vec::new(),
+            step_policies: Vec::new(),
         }),
         resource_policy: Some(Some("{\"Version\":\"2012-10-17\"}".to_owned())),
         insights: Some(vec![Insights {

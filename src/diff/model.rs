@@ -342,6 +342,11 @@ pub struct RestoreView {
     /// The copy step (`copy:`) that runs before the restore, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copy: Option<CopyView>,
+
+    /// Where the capacity the plan leaves to the original was read, when
+    /// the plan sets capacity or class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_from: Option<crate::check::capacity::CapacitySource>,
 }
 
 /// The copy step of a restore: AWS Backup `StartCopyJob` in the source

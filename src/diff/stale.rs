@@ -36,6 +36,10 @@ pub enum DriftKind {
     Request,
     /// The restore was ready when reviewed and is blocked now, or the reverse.
     Action,
+
+    /// The copy step changed: added, removed, or another `StartCopyJob`
+    /// request (source vault, recovery point, destination vault, role).
+    Copy,
 }
 
 /// One difference between a saved plan and a fresh resolution.
@@ -156,6 +160,27 @@ fn restore_drift(id: &str, s: &RestoreView, f: &RestoreView, out: &mut Vec<Drift
             now: format!("{} {}", f.request.operation, text(f)),
         });
     }
+    if s.copy.as_ref().map(|c| &c.request) != f.copy.as_ref().map(|c| &c.request)
+        || s.copy.as_ref().map(|c| (&c.account, &c.region))
+            != f.copy.as_ref().map(|c| (&c.account, &c.region))
+    {
+        let text = |r: &RestoreView| match &r.copy {
+            Some(c) => format!(
+                "{} in {}/{} {}",
+                c.request.operation,
+                c.account,
+                c.region,
+                serde_json::to_string(&c.request.parameters).unwrap_or_default()
+            ),
+            None => "no copy step".to_owned(),
+        };
+        out.push(Drift {
+            restore: Some(id.to_owned()),
+            kind: DriftKind::Copy,
+            saved: text(s),
+            now: text(f),
+        });
+    }
     if s.action != f.action {
         let text = |r: &RestoreView| match r.action {
             Action::Restore => "ready".to_owned(),
@@ -186,6 +211,7 @@ pub fn render(saved: &DryRun, drift: &[Drift]) -> String {
             DriftKind::Key => "encryption key",
             DriftKind::Request => "request",
             DriftKind::Action => "action",
+            DriftKind::Copy => "copy step",
         };
         let _ = match &d.restore {
             Some(id) => writeln!(s, "  ~ {id}: {what}"),
@@ -322,5 +348,61 @@ mod tests {
         assert_eq!(kinds[0], DriftKind::Plan);
         assert!(kinds.contains(&DriftKind::RestoreRemoved), "{kinds:?}");
         assert!(kinds.contains(&DriftKind::RestoreAdded), "{kinds:?}");
+    }
+
+    #[test]
+    fn a_changed_added_or_removed_copy_step_is_drift() {
+        use crate::diff::model::{CopyView, RequestView};
+        let copy = |vault: &str, point: &str| CopyView {
+            account: "111122223333".to_owned(),
+            region: "us-east-1".to_owned(),
+            request: RequestView {
+                operation: "StartCopyJob".to_owned(),
+                service: "backup".to_owned(),
+                parameters: serde_json::json!({
+                    "SourceBackupVaultName": vault,
+                    "RecoveryPointArn": point,
+                    "DestinationBackupVaultArn": "arn:aws:backup:us-west-2:444455556666:backup-vault:payments-dr",
+                    "IamRoleArn": "arn:aws:iam::111122223333:role/copy",
+                }),
+            },
+            estimated_seconds: 60,
+        };
+        let mut reviewed = saved();
+        reviewed.restores[0].copy = Some(copy(
+            "prod",
+            "arn:aws:backup:us-east-1:111122223333:recovery-point:1",
+        ));
+        assert_eq!(compare(&reviewed, &reviewed.clone()), vec![]);
+        // Another point in the source vault: the copy request changed.
+        let mut fresh = reviewed.clone();
+        fresh.restores[0].copy = Some(copy(
+            "prod",
+            "arn:aws:backup:us-east-1:111122223333:recovery-point:2",
+        ));
+        let drift = compare(&reviewed, &fresh);
+        assert_eq!(
+            drift.iter().map(|d| d.kind).collect::<Vec<_>>(),
+            vec![DriftKind::Copy]
+        );
+        assert!(drift[0].saved.contains("recovery-point:1"), "{drift:?}");
+        assert!(drift[0].now.contains("recovery-point:2"), "{drift:?}");
+        let text = render(&reviewed, &drift);
+        assert!(text.contains("~ accounts: copy step"), "{text}");
+        // The copy step removed, or added.
+        fresh.restores[0].copy = None;
+        let drift = compare(&reviewed, &fresh);
+        assert_eq!(
+            (drift.len(), drift[0].kind, drift[0].now.as_str()),
+            (1, DriftKind::Copy, "no copy step")
+        );
+        let drift = compare(&fresh, &reviewed);
+        assert_eq!((drift.len(), drift[0].saved.as_str()), (1, "no copy step"));
+        assert!(
+            drift[0]
+                .now
+                .starts_with("StartCopyJob in 111122223333/us-east-1"),
+            "{drift:?}"
+        );
     }
 }

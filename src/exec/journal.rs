@@ -311,6 +311,30 @@ pub enum Record {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The run is an AWS Step Functions execution: where it lives. Written
+    /// once the execution started; the follower journals what the
+    /// execution did as the records of the restores.
+    Engine {
+        /// The state machine and execution.
+        #[serde(flatten)]
+        run: EngineRun,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// `RedriveExecution`: a failed or aborted execution of the run goes on
+    /// from where it stopped.
+    Redriven {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Teardown removed what the run created for a deleted table that
+    /// outlives it (scalable targets with their policies, alarms).
+    SettingsRemoved {
+        /// Restore index.
+        index: usize,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// `restoreplan promote`: the restored table became production; it is
     /// tagged `restoreplan:promoted`, its deletion protection is on, and
     /// teardown refuses it from now on.
@@ -403,6 +427,12 @@ pub struct RestoreState {
     pub copies: Vec<(String, String)>,
     /// Copies teardown deleted, by recovery point ARN.
     pub copies_deleted: BTreeSet<String>,
+
+    /// Teardown wrote its intent to delete the table (it may have stopped
+    /// before or after the deletion).
+    pub delete_intent: bool,
+    /// Teardown removed what the run created for the deleted table.
+    pub settings_removed: bool,
 }
 
 /// A run as replayed from its journal.
@@ -424,6 +454,26 @@ pub struct RunState {
     pub torn_down: bool,
     /// The caller ARN last recorded per account.
     pub identities: std::collections::BTreeMap<String, String>,
+    /// The state machine and execution that run the plan, when an AWS
+    /// Step Functions execution runs it (`engine: step-functions`).
+    pub engine: Option<EngineRun>,
+}
+
+/// Where an AWS Step Functions run lives (`Record::Engine`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineRun {
+    /// The engine: `step-functions`.
+    pub engine: String,
+    /// The state machine's ARN.
+    pub state_machine_arn: String,
+    /// The execution's ARN (its name is the run id).
+    pub execution_arn: String,
+    /// The coordination table (in the state machine's account and Region).
+    pub table: String,
+    /// The state machine's account.
+    pub account: String,
+    /// The state machine's Region.
+    pub region: String,
 }
 
 impl RunState {
@@ -441,6 +491,7 @@ impl RunState {
             resumes: 0,
             torn_down: false,
             identities: Default::default(),
+            engine: None,
         };
         for rec in &records[1..] {
             st.apply(rec);
@@ -579,8 +630,17 @@ impl RunState {
                 self.finished = true;
                 self.last_at = *at;
             }
-            Record::DeleteIntent { at, .. } => {
+            Record::DeleteIntent { index, at, .. } => {
                 self.torn_down = true;
+                if let Some(i) = slot(*index) {
+                    self.restores[i].delete_intent = true;
+                }
+                self.last_at = *at;
+            }
+            Record::SettingsRemoved { index, at } => {
+                if let Some(i) = slot(*index) {
+                    self.restores[i].settings_removed = true;
+                }
                 self.last_at = *at;
             }
             Record::Deleted { index, at } => {
@@ -630,6 +690,16 @@ impl RunState {
                         .copies_deleted
                         .insert(recovery_point_arn.clone());
                 }
+                self.last_at = *at;
+            }
+            Record::Engine { run, at } => {
+                self.engine = Some(run.clone());
+                self.last_at = *at;
+            }
+            Record::Redriven { at } => {
+                self.resumes += 1;
+                self.finished = false;
+                self.interrupted = false;
                 self.last_at = *at;
             }
             Record::Promoted { index, at } => {

@@ -266,6 +266,7 @@ pub fn synthesize_recovery_point(
         item_count: None,
         encryption_key_arn: None,
         indexes: None,
+        capacity: None,
     })
 }
 

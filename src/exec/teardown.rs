@@ -13,6 +13,14 @@
 //!
 //! The recovery points the run's copy steps made are deleted the same way:
 //! only those the journal recorded, each proven by the run's own copy job.
+//!
+//! Teardown is crash-safe: it journals its intent before deleting a table,
+//! the deletion, and the removal of what the run created for the table
+//! (scalable targets, alarms). A teardown stopped anywhere in between is
+//! finished by the next `teardown RUN`, from these records and the
+//! after-restore steps the journal shows done: a table the journal shows
+//! being deleted that is gone now still has its leftovers removed, and
+//! never on a name alone (an alarm only while it carries the run's tag).
 
 use crate::cloud::{CloudWrite, ErrorKind, Scope, TableChange};
 
@@ -31,6 +39,10 @@ pub enum Verdict {
     /// The table could not be read (access denied, a failed call): whether
     /// it is there is unknown, so this is an error, not "nothing to do".
     Unseen(String),
+
+    /// Gone, deleted by a teardown of this run that stopped before it
+    /// removed what the run created for the table: remove that now.
+    Leftovers,
 }
 
 /// Whether teardown turns deletion protection off before deleting.
@@ -90,8 +102,33 @@ pub fn accounts(state: &RunState) -> Vec<crate::plan::model::AccountId> {
         .restores
         .iter()
         .zip(&state.restores)
-        .filter(|(_, r)| r.handle.is_some() && !r.deleted)
-        .map(|(spec, _)| spec.target.account.clone())
+        .enumerate()
+        .filter(|(i, (_, r))| {
+            r.handle.is_some()
+                && (!r.deleted || (!r.settings_removed && !run_settings(state, *i).is_empty()))
+        })
+        .map(|(_, (spec, _))| spec.target.account.clone())
+        .collect()
+}
+
+/// What the run created for restore `index`'s table that outlives it
+/// (scalable targets, alarms), as the journal shows the steps done.
+fn run_settings(state: &RunState, index: usize) -> Vec<TableChange> {
+    let (Some(spec), Some(r)) = (state.header.restores.get(index), state.restores.get(index))
+    else {
+        return Vec::new();
+    };
+    spec.changes_for_run(&state.header.plan, &state.header.run_id)
+        .into_iter()
+        .enumerate()
+        .filter(|(step, c)| {
+            r.changes_done.contains(step)
+                && matches!(
+                    c,
+                    TableChange::ScalableTarget { .. } | TableChange::Alarm { .. }
+                )
+        })
+        .map(|(_, c)| c)
         .collect()
 }
 
@@ -109,10 +146,45 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite, force_unprotect: boo
         .zip(&state.restores)
         .enumerate()
     {
-        if r.handle.is_none() || r.deleted {
+        if r.handle.is_none() {
+            continue;
+        }
+        let settings = run_settings(state, i);
+        let leftovers = r.delete_intent && !r.settings_removed && !settings.is_empty();
+        if r.deleted && !leftovers {
             continue;
         }
         let scope = spec.target.clone();
+        if r.deleted || r.delete_intent {
+            // A teardown of this run journaled its intent (and maybe the
+            // deletion): the table is gone or going, or one of the same
+            // name was created since, which is never this run's.
+            let verdict = match cloud.describe_table(&scope, &spec.target_name).await {
+                Ok(None) if leftovers => Some(Verdict::Leftovers),
+                Ok(None) => Some(Verdict::Gone),
+                Ok(Some(t)) if t.status == "DELETING" && leftovers => Some(Verdict::Leftovers),
+                Ok(Some(t)) if t.status == "DELETING" => Some(Verdict::Gone),
+                Ok(Some(t)) if r.deleted => Some(Verdict::Refuse(format!(
+                    "this run's teardown deleted the table, and a table of that name exists again (table id {}): what the run created for the deleted table is left for its owner to check",
+                    t.table_id.as_deref().unwrap_or("?")
+                ))),
+                // The intent without the deletion: decided as any table below.
+                Ok(Some(_)) => None,
+                Err(e) => Some(Verdict::Unseen(format!("could not describe it: {e}"))),
+            };
+            if let Some(verdict) = verdict {
+                items.push(Item {
+                    index: i,
+                    id: spec.id.clone(),
+                    scope,
+                    table: spec.target_name.clone(),
+                    verdict,
+                    unprotect: Unprotect::No,
+                    settings,
+                });
+                continue;
+            }
+        }
         let mut unprotect = Unprotect::No;
         let promoted = "it was promoted (`restoreplan promote`): it is production now, and teardown never deletes a promoted table";
         let verdict = match cloud.describe_table(&scope, &spec.target_name).await {
@@ -157,19 +229,6 @@ pub async fn plan(state: &RunState, cloud: &dyn CloudWrite, force_unprotect: boo
             },
             Err(e) => Verdict::Unseen(format!("could not describe it: {e}")),
         };
-        let settings = spec
-            .changes_for_run(&state.header.plan, run_id)
-            .into_iter()
-            .enumerate()
-            .filter(|(step, c)| {
-                r.changes_done.contains(step)
-                    && matches!(
-                        c,
-                        TableChange::ScalableTarget { .. } | TableChange::Alarm { .. }
-                    )
-            })
-            .map(|(_, c)| c)
-            .collect();
         items.push(Item {
             index: i,
             id: spec.id.clone(),
@@ -200,6 +259,9 @@ pub struct Deletion {
     /// What the run created for the table and teardown removed after it
     /// (`DeregisterScalableTarget resource dimension`, `DeleteAlarms name`).
     pub removed: Vec<String>,
+    /// True when the table was deleted by an earlier, interrupted teardown
+    /// and this one only removed what was left for it.
+    pub leftovers: bool,
 }
 
 /// Deletes every [`Verdict::Delete`] item, journaling intent and outcome;
@@ -211,6 +273,28 @@ pub async fn execute(
     journal: &Journal,
 ) -> Result<Vec<Deletion>, JournalError> {
     let mut out = Vec::new();
+    for item in items.iter().filter(|i| i.verdict == Verdict::Leftovers) {
+        // The deletion may not have been journaled before the stop.
+        journal.append(&Record::Deleted {
+            index: item.index,
+            at: crate::clock::now(),
+        })?;
+        let mut removed = Vec::new();
+        let result = remove_settings(item, cloud, &mut removed).await;
+        if result.is_ok() {
+            journal.append(&Record::SettingsRemoved {
+                index: item.index,
+                at: crate::clock::now(),
+            })?;
+        }
+        out.push(Deletion {
+            id: item.id.clone(),
+            table: item.table.clone(),
+            result,
+            removed,
+            leftovers: true,
+        });
+    }
     for item in items.iter().filter(|i| i.verdict == Verdict::Delete) {
         journal.append(&Record::DeleteIntent {
             index: item.index,
@@ -251,8 +335,12 @@ pub async fn execute(
                 index: item.index,
                 at: crate::clock::now(),
             })?;
-            if let Err(e) = remove_settings(item, cloud, &mut removed).await {
-                result = Err(e);
+            match remove_settings(item, cloud, &mut removed).await {
+                Ok(()) => journal.append(&Record::SettingsRemoved {
+                    index: item.index,
+                    at: crate::clock::now(),
+                })?,
+                Err(e) => result = Err(e),
             }
         }
         out.push(Deletion {
@@ -260,6 +348,7 @@ pub async fn execute(
             table: item.table.clone(),
             result,
             removed,
+            leftovers: false,
         });
     }
     Ok(out)
@@ -413,6 +502,7 @@ pub async fn execute_copies(
             table: item.arn.clone(),
             result,
             removed: Vec::new(),
+            leftovers: false,
         });
     }
     Ok(out)

@@ -156,7 +156,7 @@ fn restore_states(shape: &Shape, states: &mut Map<String, Value>) {
                 json!({
                     "ResultSelector": {"job.$": "$.RestoreJobId"},
                     "ResultPath": "$.started",
-                    "Next": "Describe restore job",
+                    "Next": "Record job",
                     "Catch": fail_catch("Failed"),
                 }),
             )
@@ -196,6 +196,20 @@ fn restore_states(shape: &Shape, states: &mut Map<String, Value>) {
         .values()
         .any(|c| !c.action.starts_with("backup:"));
     if any_backup {
+        // The job id on the restore's item, for whoever follows the run.
+        states.insert(
+            "Record job".into(),
+            task(
+                "dynamodb:updateItem",
+                json!({
+                    "TableName.$": "$.table",
+                    "Key": restore_key(),
+                    "UpdateExpression": "SET job = :j",
+                    "ExpressionAttributeValues": {":j": {"S.$": "$.started.job"}}
+                }),
+                json!({"ResultPath": null, "Next": "Describe restore job", "Catch": fail_catch("Failed")}),
+            ),
+        );
         // Adaptive polling: the wait comes from AWS Backup's own estimate.
         states.insert(
             "Describe restore job".into(),
@@ -527,8 +541,8 @@ fn outcome_states(shape: &Shape, states: &mut Map<String, Value>) {
     states.insert(
         "Done".into(),
         update(
-            "SET st = :st",
-            json!({":st": {"S": "DONE"}}),
+            "SET st = :st, t1 = :t",
+            json!({":st": {"S": "DONE"}, ":t": {"S.$": "$$.State.EnteredTime"}}),
             restore_key(),
             "Count down",
         ),
@@ -549,8 +563,8 @@ fn outcome_states(shape: &Shape, states: &mut Map<String, Value>) {
             json!({
                 "TableName.$": "$.table",
                 "Key": restore_key(),
-                "UpdateExpression": "SET st = :st, failure = :e",
-                "ExpressionAttributeValues": {":st": {"S": "FAILED"}, ":e": {"S.$": "States.JsonToString($.error)"}}
+                "UpdateExpression": "SET st = :st, failure = :e, t1 = :t",
+                "ExpressionAttributeValues": {":st": {"S": "FAILED"}, ":e": {"S.$": "States.JsonToString($.error)"}, ":t": {"S.$": "$$.State.EnteredTime"}}
             }),
             json!({"ResultPath": null, "Next": "Count down failed"}),
         ),
@@ -572,8 +586,8 @@ fn outcome_states(shape: &Shape, states: &mut Map<String, Value>) {
     states.insert(
         "Skipped".into(),
         update(
-            "SET st = :st",
-            json!({":st": {"S": "SKIPPED"}}),
+            "SET st = :st, t1 = :t",
+            json!({":st": {"S": "SKIPPED"}, ":t": {"S.$": "$$.State.EnteredTime"}}),
             restore_key(),
             "Count down skipped",
         ),
@@ -711,11 +725,12 @@ fn lane(shape: &Shape) -> Value {
                 {"Update": {
                     "TableName.$": "$.table",
                     "Key": key(json!({"S.$": "$.found.items[0].id.S"})),
-                    "UpdateExpression": "SET st = :running, lane = :lane REMOVE rk",
+                    "UpdateExpression": "SET st = :running, lane = :lane, t0 = :t REMOVE rk",
                     "ConditionExpression": "st = :ready",
                     "ExpressionAttributeValues": {
                         ":running": {"S": "RUNNING"},
                         ":ready": {"S": "READY"},
+                        ":t": {"S.$": "$$.State.EnteredTime"},
                         ":lane": {"N.$": "States.Format('{}', $.lane)"}
                     }
                 }}

@@ -288,13 +288,20 @@ pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
                 params,
             }
         }
-        TableChange::ContributorInsights { index, enabled } => {
+        TableChange::ContributorInsights {
+            index,
+            enabled,
+            mode,
+        } => {
             let mut params = object(json!({
                 "TableName": name,
                 "ContributorInsightsAction": if *enabled { "ENABLE" } else { "DISABLE" },
             }));
             if let Some(ix) = index {
                 params.insert("IndexName".into(), json!(ix));
+            }
+            if let Some(m) = mode.as_ref().filter(|_| *enabled) {
+                params.insert("ContributorInsightsMode".into(), json!(m));
             }
             TaskCall {
                 kind: "UpdateContributorInsights".to_owned(),
@@ -340,6 +347,49 @@ pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
                     "ScalableDimension": policy.dimension,
                     "PolicyType": "TargetTrackingScaling",
                     "TargetTrackingScalingPolicyConfiguration": config,
+                })),
+            }
+        }
+        TableChange::StepScalingPolicy { policy } => {
+            let mut config = json!({
+                "StepAdjustments": policy.steps.iter().map(|st| {
+                    let mut step = json!({"ScalingAdjustment": st.adjustment});
+                    if let Some(v) = st.lower {
+                        step["MetricIntervalLowerBound"] = json!(v);
+                    }
+                    if let Some(v) = st.upper {
+                        step["MetricIntervalUpperBound"] = json!(v);
+                    }
+                    step
+                }).collect::<Vec<_>>(),
+            });
+            for (key, value) in [
+                ("AdjustmentType", &policy.adjustment_type),
+                ("MetricAggregationType", &policy.metric_aggregation_type),
+            ] {
+                if let Some(v) = value {
+                    config[key] = json!(v);
+                }
+            }
+            for (key, value) in [
+                ("MinAdjustmentMagnitude", policy.min_adjustment_magnitude),
+                ("Cooldown", policy.cooldown),
+            ] {
+                if let Some(v) = value {
+                    config[key] = json!(v);
+                }
+            }
+            TaskCall {
+                kind: "PutScalingPolicy".to_owned(),
+                action: "applicationautoscaling:putScalingPolicy",
+                iam_action: "application-autoscaling:PutScalingPolicy",
+                params: object(json!({
+                    "PolicyName": policy.name,
+                    "ServiceNamespace": "dynamodb",
+                    "ResourceId": policy.resource_id,
+                    "ScalableDimension": policy.dimension,
+                    "PolicyType": "StepScaling",
+                    "StepScalingPolicyConfiguration": config,
                 })),
             }
         }

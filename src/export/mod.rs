@@ -464,6 +464,20 @@ pub async fn resolve(
             spec
         })
         .collect();
+    let key_schemas = key_schemas(plan, cloud).await;
+    Resolved {
+        report,
+        specs,
+        key_schemas,
+    }
+}
+
+/// The key schema of each original table whose restore checks
+/// `verify.keys`, by restore id (a table it cannot read gets string keys).
+pub async fn key_schemas(
+    plan: &Plan,
+    cloud: &dyn crate::cloud::CloudRead,
+) -> BTreeMap<String, Vec<KeyAttribute>> {
     let mut key_schemas = BTreeMap::new();
     for r in plan.restores() {
         let wants_keys = r
@@ -477,11 +491,7 @@ pub async fn resolve(
             }
         }
     }
-    Resolved {
-        report,
-        specs,
-        key_schemas,
-    }
+    key_schemas
 }
 
 #[cfg(test)]

@@ -6,8 +6,13 @@
 //! reads the original table and decides the requests (see
 //! `check::capacity`). The static rules here need the file alone.
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::diag::Finding;
 use crate::plan::rules;
@@ -131,8 +136,99 @@ impl TableClass {
     }
 }
 
+/// One `indexes` entry as written: a GSI's name, or `{name, throughput}`
+/// to give that index its own provisioned capacity (the table's
+/// `throughput` applies to the others).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawIndex {
+    /// `NAME`.
+    Name(String),
+    /// `{name: NAME, throughput: {read, write}}`.
+    Entry {
+        /// The index name.
+        name: String,
+        /// Its provisioned capacity.
+        throughput: Option<RawThroughput>,
+    },
+}
+
+impl RawIndex {
+    /// The index name.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Name(n) | Self::Entry { name: n, .. } => n,
+        }
+    }
+
+    /// The index's own throughput, when written.
+    pub fn throughput(&self) -> Option<&RawThroughput> {
+        match self {
+            Self::Name(_) => None,
+            Self::Entry { throughput, .. } => throughput.as_ref(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawIndex {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawIndex;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an index name or `{name: NAME, throughput: {read: N, write: N}}`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawIndex::Name(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let (mut name, mut throughput) = (None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "name" if name.is_none() => name = Some(map.next_value::<String>()?),
+                        "throughput" if throughput.is_none() => {
+                            throughput = Some(map.next_value::<RawThroughput>()?);
+                        }
+                        "name" | "throughput" => return Err(de::Error::duplicate_field("name")),
+                        other => {
+                            return Err(de::Error::unknown_field(other, &["name", "throughput"]));
+                        }
+                    }
+                }
+                let name = name.ok_or_else(|| de::Error::missing_field("name"))?;
+                Ok(RawIndex::Entry { name, throughput })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for RawIndex {
+    fn schema_name() -> Cow<'static, str> {
+        "Index".into()
+    }
+
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let throughput = g.subschema_for::<RawThroughput>();
+        json_schema!({
+            "description": "A global secondary index to keep: its name, or `{name, throughput}` to give it its own provisioned capacity (the table's `throughput` applies to the others).",
+            "oneOf": [
+                { "type": "string", "description": "The index name." },
+                {
+                    "type": "object",
+                    "properties": {
+                        "name": { "type": "string", "description": "The index name." },
+                        "throughput": throughput
+                    },
+                    "required": ["name"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
 /// Capacity and class the plan asks for; each `None` means "what the original has".
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Capacity {
     /// `billing_mode`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,6 +242,11 @@ pub struct Capacity {
     /// `table_class`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub table_class: Option<TableClass>,
+
+    /// Provisioned capacity of single indexes (`indexes: [{name, throughput}]`),
+    /// over the table's `throughput`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub indexes: BTreeMap<String, Throughput>,
 }
 
 impl Capacity {
@@ -166,6 +267,9 @@ pub struct RawCapacity<'r> {
     pub on_demand_throughput: Option<&'r RawOnDemandThroughput>,
     /// `table_class`.
     pub table_class: Option<&'r RawTableClass>,
+
+    /// `indexes` (its entries with their own `throughput`).
+    pub indexes: Option<&'r [RawIndex]>,
 }
 
 /// Where a finding points: the span of a key of the layer that set it.
@@ -259,6 +363,7 @@ pub fn resolve(
                 max_write: t.max_write,
             })
         });
+    let index_throughput = index_throughput(id, own, defaults, span, findings);
     let mode_span = || span("billing_mode");
     if billing_mode == Some(BillingMode::OnDemand) && raw_throughput.is_some() {
         findings.push(
@@ -270,6 +375,20 @@ pub fn resolve(
             .at(span("throughput").or_else(mode_span))
             .label("provisioned capacity of an on-demand table")
             .help("remove `throughput` (an on-demand table has no provisioned capacity; `on_demand_throughput` caps it), or write `billing_mode: provisioned`"),
+        );
+    }
+    if billing_mode == Some(BillingMode::OnDemand)
+        && let Some(ix) = index_throughput.keys().next()
+    {
+        findings.push(
+            Finding::error(
+                rules::CAPACITY_THROUGHPUT_ON_DEMAND,
+                format!("restore `{id}` gives index `{ix}` a `throughput` with `billing_mode: on-demand`"),
+            )
+            .restore(id)
+            .at(span("indexes").or_else(mode_span))
+            .label("provisioned capacity of an on-demand table's index")
+            .help("remove the index's `throughput` (an on-demand table's indexes have no provisioned capacity), or write `billing_mode: provisioned`"),
         );
     }
     if billing_mode == Some(BillingMode::Provisioned) && raw_on_demand.is_some() {
@@ -289,7 +408,59 @@ pub fn resolve(
         throughput,
         on_demand_throughput,
         table_class,
+        indexes: index_throughput,
     })
+}
+
+/// The `throughput` of single indexes, from the restore's `indexes` list or
+/// else the defaults' (a list replaces the other whole; a restore switching
+/// to on-demand drops the capacity of the list it inherits). Each is
+/// checked like the table's.
+fn index_throughput(
+    id: &str,
+    own: RawCapacity<'_>,
+    defaults: RawCapacity<'_>,
+    span: SpanOf<'_>,
+    findings: &mut Vec<Finding>,
+) -> BTreeMap<String, Throughput> {
+    let list = match (own.indexes, defaults.indexes) {
+        (Some(l), _) => l,
+        (None, Some(l)) if own.billing_mode != Some(&RawBillingMode::OnDemand) => l,
+        _ => return BTreeMap::new(),
+    };
+    let mut out = BTreeMap::new();
+    for ix in list {
+        let Some(t) = ix.throughput() else {
+            continue;
+        };
+        let name = ix.name();
+        let mut ok = true;
+        for (side, v) in [("read", t.read), ("write", t.write)] {
+            if v < 1 {
+                ok = false;
+                findings.push(
+                    Finding::error(
+                        rules::CAPACITY_RANGE,
+                        format!("restore `{id}`: index `{name}`: `throughput.{side}` is {v}; provisioned capacity is at least 1 unit"),
+                    )
+                    .restore(id)
+                    .at(span("indexes"))
+                    .label("at least 1")
+                    .help("write a positive number of capacity units, e.g. `{ name: by-user, throughput: { read: 5, write: 5 } }`"),
+                );
+            }
+        }
+        if ok {
+            out.insert(
+                name.to_owned(),
+                Throughput {
+                    read: t.read.unsigned_abs(),
+                    write: t.write.unsigned_abs(),
+                },
+            );
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -329,6 +500,90 @@ mod tests {
         assert_eq!(
             run(RawCapacity::default(), RawCapacity::default()).0,
             Some(Capacity::default())
+        );
+    }
+
+    #[test]
+    fn an_index_entry_gives_that_index_its_own_throughput() {
+        let list = [
+            RawIndex::Name("by-user".to_owned()),
+            RawIndex::Entry {
+                name: "by-day".to_owned(),
+                throughput: Some(RawThroughput { read: 3, write: 2 }),
+            },
+        ];
+        let t = RawThroughput { read: 10, write: 5 };
+        let (c, codes) = run(
+            RawCapacity {
+                throughput: Some(&t),
+                ..RawCapacity::default()
+            },
+            RawCapacity {
+                indexes: Some(&list),
+                ..RawCapacity::default()
+            },
+        );
+        assert!(codes.is_empty(), "{codes:?}");
+        let c = c.unwrap();
+        assert_eq!(
+            c.indexes.into_iter().collect::<Vec<_>>(),
+            [("by-day".to_owned(), Throughput { read: 3, write: 2 })]
+        );
+        // On-demand billing with an index's throughput is an error; a
+        // restore switching to on-demand drops the defaults' list's.
+        let on_demand = RawBillingMode::OnDemand;
+        let (_, codes) = run(
+            RawCapacity {
+                billing_mode: Some(&on_demand),
+                indexes: Some(&list),
+                ..RawCapacity::default()
+            },
+            RawCapacity::default(),
+        );
+        assert_eq!(codes, vec![rules::CAPACITY_THROUGHPUT_ON_DEMAND]);
+        let (c, codes) = run(
+            RawCapacity {
+                billing_mode: Some(&on_demand),
+                ..RawCapacity::default()
+            },
+            RawCapacity {
+                indexes: Some(&list),
+                ..RawCapacity::default()
+            },
+        );
+        assert!(codes.is_empty() && c.unwrap().indexes.is_empty());
+        let zero = [RawIndex::Entry {
+            name: "by-day".to_owned(),
+            throughput: Some(RawThroughput { read: 0, write: 2 }),
+        }];
+        let (c, codes) = run(
+            RawCapacity {
+                indexes: Some(&zero),
+                ..RawCapacity::default()
+            },
+            RawCapacity::default(),
+        );
+        assert_eq!((c, codes), (None, vec![rules::CAPACITY_RANGE]));
+    }
+
+    #[test]
+    fn an_index_entry_is_a_name_or_a_mapping() {
+        let list: Vec<RawIndex> = serde_yaml::from_str(
+            "[by-user, {name: by-day, throughput: {read: 3, write: 2}}, {name: by-week}]",
+        )
+        .unwrap();
+        assert_eq!(list[0], RawIndex::Name("by-user".to_owned()));
+        assert_eq!(
+            list[1].throughput(),
+            Some(&RawThroughput { read: 3, write: 2 })
+        );
+        assert_eq!((list[2].name(), list[2].throughput()), ("by-week", None));
+        let e = serde_yaml::from_str::<Vec<RawIndex>>("[{name: g, thruput: {read: 1, write: 1}}]")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `thruput`"), "{e}");
+        assert!(
+            serde_yaml::from_str::<Vec<RawIndex>>("[{throughput: {read: 1, write: 1}}]").is_err()
         );
     }
 

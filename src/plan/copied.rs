@@ -6,7 +6,7 @@ use crate::diag::Finding;
 use crate::plan::model::{AfterRestore, StreamSetting, TtlSetting};
 use crate::plan::raw::RawAfterRestore;
 use crate::plan::rules;
-use crate::plan::settings::{CopyOrOff, Copyable, KinesisSetting, is_stream_arn};
+use crate::plan::settings::{CopyOrOff, Copyable, KinesisSetting, RawInsights, is_stream_arn};
 use crate::plan::tree::{Node, Segment, Value};
 
 /// Merges the copyable keys of `defaults` and `own` (the restore's layer
@@ -30,8 +30,16 @@ pub fn merge_copied(
         if let Some(v) = layer.resource_policy {
             out.resource_policy = Some(v);
         }
-        if let Some(v) = layer.contributor_insights {
-            out.contributor_insights = Some(v.into());
+        match layer.contributor_insights {
+            Some(RawInsights::Toggle(v)) => {
+                out.contributor_insights = Some(v.into());
+                out.contributor_insights_mode = None;
+            }
+            Some(RawInsights::Mode(m)) => {
+                out.contributor_insights = Some(Copyable::Set(true));
+                out.contributor_insights_mode = Some(m);
+            }
+            None => {}
         }
         if let Some(v) = &layer.kinesis_destination {
             out.kinesis_destination = Some(v.into());

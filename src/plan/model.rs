@@ -237,6 +237,11 @@ pub struct AfterRestore {
     /// CloudWatch alarms on the table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alarms: Option<CopyOrOff>,
+
+    /// The mode `contributor_insights: {mode: …}` turns it on in (`None`:
+    /// AWS's default, or the original's with `copy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contributor_insights_mode: Option<crate::plan::settings::InsightsMode>,
 }
 
 /// `copy`: the recovery point is chosen in a vault of the source account

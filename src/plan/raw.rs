@@ -139,8 +139,9 @@ pub struct RawDefaults {
     pub recovery_point: Option<RawRecoveryPoint>,
     /// Encryption of the restored tables.
     pub encryption: Option<RawEncryption>,
-    /// Global secondary indexes to restore (names); default: all.
-    pub indexes: Option<Vec<String>>,
+    /// Global secondary indexes to restore (names, or `{name, throughput}`
+    /// for an index's own provisioned capacity); default: all.
+    pub indexes: Option<Vec<crate::plan::capacity::RawIndex>>,
     /// Settings re-applied once a table is ACTIVE.
     pub after_restore: Option<RawAfterRestore>,
     /// Per-field overrides of the plan's `source`.
@@ -183,8 +184,9 @@ pub struct RawRestore {
     pub recovery_point: Option<RawRecoveryPoint>,
     /// Encryption of the restored table; default `dynamodb-owned`.
     pub encryption: Option<RawEncryption>,
-    /// Global secondary indexes to restore (names); default: all.
-    pub indexes: Option<Vec<String>>,
+    /// Global secondary indexes to restore (names, or `{name, throughput}`
+    /// for an index's own provisioned capacity); default: all.
+    pub indexes: Option<Vec<crate::plan::capacity::RawIndex>>,
     /// Settings re-applied once the table is ACTIVE.
     pub after_restore: Option<RawAfterRestore>,
     /// Per-field overrides of the plan's `source`.
@@ -319,9 +321,10 @@ pub struct RawAfterRestore {
     /// `copy` or `off`: the table's resource-based policy, the original's
     /// ARNs rewritten to the restored table's.
     pub resource_policy: Option<crate::plan::settings::CopyOrOff>,
-    /// `copy`, `true` or `false`: CloudWatch contributor insights of the
-    /// table (and, with `copy`, of each GSI the original has it on).
-    pub contributor_insights: Option<crate::plan::settings::RawToggle>,
+    /// `copy`, `true`, `false` or `{mode: MODE}`: CloudWatch contributor
+    /// insights of the table (and, with `copy`, of each GSI the original
+    /// has it on, in the original's mode).
+    pub contributor_insights: Option<crate::plan::settings::RawInsights>,
     /// `copy`, `off` or `{stream_arn: ARN}`: the Kinesis streaming destination.
     pub kinesis_destination: Option<crate::plan::settings::RawKinesis>,
     /// `copy` or `off`: CloudWatch alarms on the table, `TableName`

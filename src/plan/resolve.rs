@@ -198,7 +198,7 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
                 name: d.name.as_deref(),
                 recovery_point: d.recovery_point.as_ref(),
                 encryption: d.encryption.as_ref(),
-                indexes: d.indexes.as_ref(),
+                indexes: d.indexes.as_deref().map(index_names),
                 after_restore: d.after_restore.as_ref(),
                 source: d.source.as_ref(),
                 target: d.target.as_ref(),
@@ -251,7 +251,7 @@ pub(crate) fn resolve(raw: &RawPlan, root: &Node, text: &str, date: NaiveDate) -
                 name: r.name.as_deref(),
                 recovery_point: r.recovery_point.as_ref(),
                 encryption: r.encryption.as_ref(),
-                indexes: r.indexes.as_ref(),
+                indexes: r.indexes.as_deref().map(index_names),
                 after_restore: r.after_restore.as_ref(),
                 source: r.source.as_ref(),
                 target: r.target.as_ref(),
@@ -1041,7 +1041,7 @@ struct SettingsIn<'r> {
     name: Option<&'r str>,
     recovery_point: Option<&'r RawRecoveryPoint>,
     encryption: Option<&'r RawEncryption>,
-    indexes: Option<&'r Vec<String>>,
+    indexes: Option<Vec<String>>,
     after_restore: Option<&'r RawAfterRestore>,
     source: Option<&'r RawLocation>,
     target: Option<&'r RawTarget>,
@@ -1079,7 +1079,7 @@ fn settings(cx: &mut Ctx<'_>, s: SettingsIn<'_>, base: Vec<Segment>) -> Settings
         name,
         recovery_point,
         encryption,
-        indexes: s.indexes.cloned(),
+        indexes: s.indexes,
         after_restore: s.after_restore.cloned(),
         source: location_fields(cx, s.source, at("source")),
         target: target_fields(cx, s.target, at("target")),
@@ -1642,6 +1642,7 @@ fn restore_capacity(
         throughput: r.throughput.as_ref(),
         on_demand_throughput: r.on_demand_throughput.as_ref(),
         table_class: r.table_class.as_ref(),
+        indexes: r.indexes.as_deref(),
     };
     let d = raw.defaults.as_ref();
     let defaults = RawCapacity {
@@ -1649,6 +1650,7 @@ fn restore_capacity(
         throughput: d.and_then(|d| d.throughput.as_ref()),
         on_demand_throughput: d.and_then(|d| d.on_demand_throughput.as_ref()),
         table_class: d.and_then(|d| d.table_class.as_ref()),
+        indexes: d.and_then(|d| d.indexes.as_deref()),
     };
     let root = cx.root;
     // A key's span: the restore's own when it sets it, else the defaults'.
@@ -1660,6 +1662,11 @@ fn restore_capacity(
             .map(|n| n.span)
     };
     crate::plan::capacity::resolve(id, own, defaults, &span, &mut cx.findings)
+}
+
+/// The names of an `indexes` list, as written.
+fn index_names(list: &[crate::plan::capacity::RawIndex]) -> Vec<String> {
+    list.iter().map(|ix| ix.name().to_owned()).collect()
 }
 
 fn merge_after_restore(

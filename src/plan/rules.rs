@@ -137,6 +137,8 @@ pub const CAPACITY_ON_DEMAND_PROVISIONED: &str = "restoreplan::capacity::on_dema
 pub const LIVE_CAPACITY_NEEDS_THROUGHPUT: &str = "restoreplan::capacity::needs_throughput";
 /// `throughput` or `on_demand_throughput` that contradicts the original's billing mode.
 pub const LIVE_CAPACITY_ORIGINAL_MODE: &str = "restoreplan::capacity::original_billing_mode";
+/// A kept index of a provisioned table with no throughput from the plan or the original.
+pub const LIVE_INDEX_NEEDS_THROUGHPUT: &str = "restoreplan::capacity::index_needs_throughput";
 
 // Selectors (`select:` entries, expanded against the account's tables).
 /// A selector that matches no table.
@@ -835,6 +837,12 @@ pub const REGISTRY: &[Rule] = &[
         Error,
         Stage::Live,
         "`throughput` or `on_demand_throughput` that contradicts the original's billing mode",
+    ),
+    rule(
+        LIVE_INDEX_NEEDS_THROUGHPUT,
+        Error,
+        Stage::Live,
+        "a kept index of a provisioned table has no throughput from the plan or the original",
     ),
     rule(
         LIVE_UNKNOWN_INDEX,

@@ -253,3 +253,117 @@ mod tests {
         assert!(!is_stream_arn("stream/s"));
     }
 }
+
+// Contributor insights with its mode.
+/// `ContributorInsightsMode`: which keys contributor insights reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(rename = "ContributorInsightsMode")]
+pub enum InsightsMode {
+    /// `ACCESSED_AND_THROTTLED_KEYS` (AWS's default): the most accessed and the most throttled keys.
+    AccessedAndThrottledKeys,
+    /// `THROTTLED_KEYS`: the most throttled keys only.
+    ThrottledKeys,
+}
+
+impl InsightsMode {
+    /// DynamoDB's name.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::AccessedAndThrottledKeys => "ACCESSED_AND_THROTTLED_KEYS",
+            Self::ThrottledKeys => "THROTTLED_KEYS",
+        }
+    }
+}
+
+/// `contributor_insights` as written: `copy`, `true`, `false`, or
+/// `{mode: throttled-keys | accessed-and-throttled-keys}` (on, in that mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawInsights {
+    /// `copy`, `true` or `false`.
+    Toggle(RawToggle),
+    /// `{mode: MODE}`.
+    Mode(InsightsMode),
+}
+
+impl<'de> Deserialize<'de> for RawInsights {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawInsights;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`true`, `false`, `copy` or `{mode: throttled-keys | accessed-and-throttled-keys}`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(RawInsights::Toggle(RawToggle::Set(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if v == "copy" {
+                    Ok(RawInsights::Toggle(RawToggle::Copy))
+                } else {
+                    Err(de::Error::invalid_value(de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(de::Error::missing_field("mode"));
+                };
+                if key != "mode" {
+                    return Err(de::Error::unknown_field(&key, &["mode"]));
+                }
+                let mode: InsightsMode = map.next_value()?;
+                if let Some(k) = map.next_key::<String>()? {
+                    return Err(de::Error::unknown_field(&k, &["mode"]));
+                }
+                Ok(RawInsights::Mode(mode))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for RawInsights {
+    fn schema_name() -> Cow<'static, str> {
+        "ContributorInsights".into()
+    }
+
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let mode = g.subschema_for::<InsightsMode>();
+        json_schema!({
+            "description": "`true`, `false`, `copy` (what the original table has, its mode included), or `{mode: MODE}`: on, reporting `throttled-keys` only or `accessed-and-throttled-keys` (AWS's default).",
+            "oneOf": [
+                { "type": "boolean" },
+                { "type": "string", "enum": ["copy"], "description": "What the original table has." },
+                {
+                    "type": "object",
+                    "properties": { "mode": mode },
+                    "required": ["mode"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod insights_tests {
+    use super::*;
+
+    #[test]
+    fn contributor_insights_is_a_toggle_or_a_mode() {
+        let parse = |s: &str| serde_yaml::from_str::<RawInsights>(s);
+        assert_eq!(parse("copy").unwrap(), RawInsights::Toggle(RawToggle::Copy));
+        assert_eq!(
+            parse("true").unwrap(),
+            RawInsights::Toggle(RawToggle::Set(true))
+        );
+        assert_eq!(
+            parse("{mode: throttled-keys}").unwrap(),
+            RawInsights::Mode(InsightsMode::ThrottledKeys)
+        );
+        assert_eq!(InsightsMode::ThrottledKeys.aws_name(), "THROTTLED_KEYS");
+        assert!(parse("{mode: all-keys}").is_err());
+        assert!(parse("{mood: throttled-keys}").is_err());
+        assert!(parse("on").is_err());
+    }
+}

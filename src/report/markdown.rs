@@ -106,6 +106,9 @@ fn details(out: &mut String, dry: &DryRun, r: &RestoreView) {
         r.request.service,
         serde_json::to_string_pretty(&r.request.parameters).unwrap_or_default()
     );
+    if let Some(from) = r.capacity_from {
+        let _ = writeln!(out, "Capacity of the original from {}.\n", from.describe());
+    }
     let _ = writeln!(out, "| | Setting | Original | Restored | Outcome |");
     let _ = writeln!(out, "|---|---|---|---|---|");
     let e = &r.encryption;

@@ -21,12 +21,19 @@ pub fn json(runs: &[RunState], locks: &[Option<Holder>], unreadable: &[Unreadabl
                 })
             });
             let (c, f, s, o) = r.counts();
-            serde_json::json!({
+            let mut v = serde_json::json!({
                 "run_id": r.header.run_id, "plan": r.header.plan, "status": r.status(),
                 "started_at": r.header.at, "last_activity": r.last_at,
                 "completed": c, "failed": f, "skipped": s, "unfinished": o,
                 "restores": r.restores.len(), "lock": lock,
-            })
+            });
+            // A run on AWS Step Functions names its engine and execution.
+            if let Some(e) = &r.engine {
+                v["engine"] = serde_json::json!(e.engine);
+                v["state_machine_arn"] = serde_json::json!(e.state_machine_arn);
+                v["execution_arn"] = serde_json::json!(e.execution_arn);
+            }
+            v
         })
         .collect();
     let bad: Vec<serde_json::Value> = unreadable

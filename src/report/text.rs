@@ -121,6 +121,9 @@ fn restore_block(out: &mut String, p: &Painter, dry: &DryRun, r: &RestoreView) {
         r.request.service, r.request.operation
     );
     let _ = writeln!(out, "{}", indent_json(&r.request.parameters, "      "));
+    if let Some(from) = r.capacity_from {
+        let _ = writeln!(out, "    capacity of the original from {}", from.describe());
+    }
     let e = &r.encryption;
     if e.changed {
         let _ = writeln!(

@@ -39,6 +39,7 @@ BASE_CONFIG = {
     "copy_base_seconds": 0,
     "copy_bytes_per_second": 50 * 1024 * 1024,
     "require_vault_access_policy": False,
+    "delay_operations": {},
 }
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import urllib.request
+
+from botocore.exceptions import ClientError
 
 from conftest import BASE_CONFIG, DEFAULT_ACCOUNT, REGION, make_table, role, table_arn
 
@@ -24,6 +28,43 @@ def test_config_roundtrip_and_validation(emulator):
     # A rejected update changes nothing.
     assert emulator.control("GET", "config")[1]["time_scale"] == 0.5
     assert emulator.control("GET", "nowhere")[0] == 404
+
+
+def test_delayed_operations_are_held_before_they_are_served(emulator, uid):
+    ddb = emulator.client("dynamodb")
+    body = emulator.configure(delay_operations={"ListTables": 0.6})
+    assert body["delay_operations"] == {"ListTables": 0.6}
+    started = time.monotonic()
+    ddb.list_tables()
+    assert time.monotonic() - started >= 0.6
+    # Other operations are not held.
+    started = time.monotonic()
+    ddb.list_backups()
+    assert time.monotonic() - started < 0.5
+    # A held request is dropped, never served, once its operation is taken off the list.
+    emulator.configure(delay_operations={"CreateBackup": 30})
+    name = uid("held")
+    make_table(ddb, name, items=0)
+    once = emulator.client("dynamodb")
+    outcome = {}
+
+    def call():
+        try:
+            once.create_backup(TableName=name, BackupName="held")
+        except ClientError as err:
+            outcome["code"] = err.response["Error"]["Code"]
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    time.sleep(0.5)
+    emulator.configure(delay_operations={})
+    worker.join(timeout=10)
+    assert outcome.get("code") == "ServiceUnavailable"
+    assert ddb.list_backups(TableName=name)["BackupSummaries"] == []
+    for bad in ({"delay_operations": {"ListTables": -1}}, {"delay_operations": ["ListTables"]}):
+        status, _ = emulator.control("POST", "config", bad)
+        assert status == 400, bad
+    emulator.configure(delay_operations={})
 
 
 def test_request_log(emulator, uid):

@@ -133,3 +133,39 @@ def test_update_table_changes_class_billing_mode_and_capacity(emulator, uid):
     # Other settings still go through moto.
     ddb.update_table(TableName=name, DeletionProtectionEnabled=True)
     assert ddb.describe_table(TableName=name)["Table"]["DeletionProtectionEnabled"] is True
+
+
+def test_describe_backup_holds_the_tables_capacity_at_backup_time(emulator, uid):
+    ddb = emulator.client("dynamodb")
+    name = uid("orders")
+    make_table(ddb, name, gsis=["by-user"])
+    ddb.update_table(
+        TableName=name, BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 12, "WriteCapacityUnits": 6},
+        GlobalSecondaryIndexUpdates=[{"Update": {
+            "IndexName": "by-user",
+            "ProvisionedThroughput": {"ReadCapacityUnits": 4, "WriteCapacityUnits": 2}}}])
+    backup = ddb.create_backup(TableName=name, BackupName="nightly")["BackupDetails"]["BackupArn"]
+    # Later changes, and the table's deletion, do not change what the backup holds.
+    ddb.update_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 30, "WriteCapacityUnits": 30},
+                     GlobalSecondaryIndexUpdates=[{"Update": {
+                         "IndexName": "by-user",
+                         "ProvisionedThroughput": {"ReadCapacityUnits": 30, "WriteCapacityUnits": 30}}}])
+    ddb.delete_table(TableName=name)
+    d = ddb.describe_backup(BackupArn=backup)["BackupDescription"]
+    source = d["SourceTableDetails"]
+    assert source["TableName"] == name and source["BillingMode"] == "PROVISIONED"
+    assert source["ProvisionedThroughput"] == {"ReadCapacityUnits": 12, "WriteCapacityUnits": 6}
+    assert source["ItemCount"] == 3 and "OnDemandThroughput" not in source
+    (gsi,) = d["SourceTableFeatureDetails"]["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "by-user" and gsi["Projection"] == {"ProjectionType": "ALL"}
+    assert gsi["ProvisionedThroughput"] == {"ReadCapacityUnits": 4, "WriteCapacityUnits": 2}
+
+    # An on-demand table's backup says so, with its maximum.
+    capped = uid("capped")
+    make_table(ddb, capped)
+    ddb.update_table(TableName=capped, OnDemandThroughput={"MaxReadRequestUnits": 900})
+    backup = ddb.create_backup(TableName=capped, BackupName="nightly")["BackupDetails"]["BackupArn"]
+    source = ddb.describe_backup(BackupArn=backup)["BackupDescription"]["SourceTableDetails"]
+    assert source["BillingMode"] == "PAY_PER_REQUEST"
+    assert source["OnDemandThroughput"] == {"MaxReadRequestUnits": 900}

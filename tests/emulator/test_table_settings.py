@@ -11,6 +11,31 @@ from botocore.exceptions import ClientError
 from conftest import DEFAULT_ACCOUNT, OTHER_ACCOUNT, OTHER_REGION, REGION, make_table, wait_for
 
 
+def test_contributor_insights_mode_is_kept_and_switched(emulator, uid):
+    ddb = emulator.client("dynamodb")
+    name = uid("cimode")
+    make_table(ddb, name)
+    ddb.update_contributor_insights(TableName=name, ContributorInsightsAction="ENABLE",
+                                    ContributorInsightsMode="THROTTLED_KEYS")
+    table = ddb.describe_contributor_insights(TableName=name)
+    assert (table["ContributorInsightsStatus"], table["ContributorInsightsMode"]) == ("ENABLED", "THROTTLED_KEYS")
+    # Only the throttled-key rules (partition and sort key).
+    assert sorted(r.split("-")[1] for r in table["ContributorInsightsRuleList"]) == ["PKT", "SKT"]
+    listed = ddb.list_contributor_insights(TableName=name)["ContributorInsightsSummaries"]
+    assert [s["ContributorInsightsMode"] for s in listed] == ["THROTTLED_KEYS"]
+    # ENABLE again with the other mode switches it.
+    answer = ddb.update_contributor_insights(TableName=name, ContributorInsightsAction="ENABLE",
+                                             ContributorInsightsMode="ACCESSED_AND_THROTTLED_KEYS")
+    assert answer["ContributorInsightsMode"] == "ACCESSED_AND_THROTTLED_KEYS"
+    table = ddb.describe_contributor_insights(TableName=name)
+    assert table["ContributorInsightsMode"] == "ACCESSED_AND_THROTTLED_KEYS"
+    assert len(table["ContributorInsightsRuleList"]) == 4
+    with pytest.raises(ClientError) as err:
+        ddb.update_contributor_insights(TableName=name, ContributorInsightsAction="ENABLE",
+                                        ContributorInsightsMode="ALL_KEYS")
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
 def test_contributor_insights(emulator, uid):
     ddb = emulator.client("dynamodb")
     name = uid("ci")

@@ -14,6 +14,7 @@
 mod apply;
 mod apply_safety;
 mod capacity;
+mod capacity_sources;
 mod copy;
 mod examples;
 mod export;
@@ -35,10 +36,13 @@ mod schedule_agree;
 mod schema;
 mod select;
 mod settings;
+mod sfn_apply;
 mod simulate;
 #[cfg(feature = "s3")]
 mod state;
 mod state_shared;
+mod step_scaling;
 mod support;
+mod teardown_crash;
 mod test;
 mod verify;

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{StreamViewType, Tag};
 use crate::apply::{TIME_SCALE, World, events, fast, run_id};
 use crate::support::aws::Aws;
 use crate::support::settings::{Extra, alarm, alarms, auto_scale, kinesis_stream, scaling_of};
+use crate::support::snapshot;
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
@@ -505,4 +506,69 @@ async fn an_alarm_the_run_did_not_create_is_never_overwritten() {
     let kept = &alarms(&x).await["carts-dr-throttles"];
     assert_eq!(kept.0, [("TableName".to_owned(), "elsewhere".to_owned())]);
     assert_eq!(kept.1, "WriteThrottleEvents");
+}
+
+/// A plan that brings back only some of the original's settings: `plan`
+/// shows every setting of the original beside the restored table's, and
+/// each one left behind is a warning naming the key that would bring it
+/// back (text and Markdown, read through the real binary).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_that_leaves_settings_behind_names_the_key_for_each() {
+    let w = World::new(fast(), TIME_SCALE).await;
+    let src_account = w.em.fresh_account();
+    let src = Aws::new(w.em, &src_account, EAST).await;
+    let dst = Aws::new(w.em, &w.acct, WEST).await;
+    seed_original(&w, &src, &dst).await;
+    // Restored beside the original, from its vault: only PITR and the
+    // plan's tags come back.
+    let plan = format!(
+        "version: 1\nname: leaves-behind\n\
+         source: {{ account: \"{src_account}\", region: {EAST} }}\n\
+         target: {{ account: \"{src_account}\", region: {EAST}, vault: prod, role: \"arn:aws:iam::{src_account}:role/service-role/AWSBackupDefaultServiceRole\" }}\n\
+         defaults:\n  name: \"{{table}}-rehearsal\"\n  after_restore:\n    point_in_time_recovery: copy\n    tags: {{ purpose: rehearsal }}\n\
+         restores:\n  - table: orders\n"
+    );
+    w.write("plan.yaml", &plan);
+    let run = |args: &[&str]| {
+        w.command(args)
+            .roles(&[src_account.as_str()])
+            .status(0)
+            .run()
+    };
+    let human = run(&["plan", "plan.yaml"]);
+    let markdown = run(&["plan", "plan.yaml", "--format", "markdown"]);
+    let json = run(&["plan", "plan.yaml", "--format", "json"]);
+    let dry: serde_json::Value = serde_json::from_str(&json.stdout).expect("plan JSON");
+    let lost: Vec<String> = dry["restores"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "restoreplan::plan::setting_lost")
+        .map(|f| f["help"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    // Each setting left behind names its key; PITR comes back.
+    for key in [
+        "ttl: copy",
+        "stream: new-and-old-images",
+        "deletion_protection: true",
+        "copy_source_tags: true",
+        "auto_scaling: copy",
+        "resource_policy: copy",
+        "contributor_insights: copy",
+        "kinesis_destination: copy",
+        "alarms: copy",
+    ] {
+        assert!(
+            lost.iter().any(|h| h.contains(key)),
+            "no warning names `{key}`: {lost:#?}"
+        );
+    }
+    assert!(
+        !lost.iter().any(|h| h.contains("point_in_time_recovery")),
+        "{lost:#?}"
+    );
+    snapshot::settings(&[(&src_account, "SOURCE")]).bind(|| {
+        insta::assert_snapshot!("plan_leaves_settings_behind_human", human.stdout);
+        insta::assert_snapshot!("plan_leaves_settings_behind_markdown", markdown.stdout);
+    });
 }

@@ -102,6 +102,8 @@ pub mod codes {
     pub const CAPACITY_NEEDS_THROUGHPUT: &str = crate::plan::rules::LIVE_CAPACITY_NEEDS_THROUGHPUT;
     /// `throughput` or `on_demand_throughput` against the original's billing mode.
     pub const CAPACITY_ORIGINAL_MODE: &str = crate::plan::rules::LIVE_CAPACITY_ORIGINAL_MODE;
+    pub const CAPACITY_INDEX_NEEDS_THROUGHPUT: &str =
+        crate::plan::rules::LIVE_INDEX_NEEDS_THROUGHPUT;
 }
 
 /// Options for a live check.

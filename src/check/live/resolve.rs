@@ -752,7 +752,11 @@ impl Ctx<'_> {
         let available = recovery_point
             .and_then(|rp| rp.indexes.as_deref())
             .or(source_table.map(|t| t.indexes.as_slice()));
-        let original = source_table.map(|t| &t.capacity);
+        // "What the original has": the original table, or, when it cannot
+        // be read, the table description its recovery point holds.
+        let (from, original) =
+            crate::check::capacity::original_capacity(&r.capacity, source_table, recovery_point)
+                .unwrap_or((crate::check::capacity::CapacitySource::OriginalTable, None));
         match apply(
             &r.capacity,
             request.clone(),
@@ -762,9 +766,16 @@ impl Ctx<'_> {
         ) {
             Ok(done) => done,
             Err(Problem::NeedsThroughput) => {
-                let why = match original.and_then(|o| o.billing_mode) {
-                    Some(_) => format!("the original table `{}` is on-demand", r.table),
-                    None => format!("the original table `{}` could not be read", r.table),
+                let why = match (original.and_then(|o| o.billing_mode), from) {
+                    (Some(_), crate::check::capacity::CapacitySource::RecoveryPoint) => format!(
+                        "the original table `{}` cannot be read and was on-demand when backed up",
+                        r.table
+                    ),
+                    (Some(_), _) => format!("the original table `{}` is on-demand", r.table),
+                    (None, _) => format!(
+                        "the original table `{}` could not be read (nor does the recovery point describe it)",
+                        r.table
+                    ),
                 };
                 out.push(
                     Finding::error(
@@ -776,6 +787,27 @@ impl Ctx<'_> {
                     )
                     .at(r.spans.entry)
                     .help("add `throughput: { read: N, write: N }` to this restore (or to `defaults`), or use `billing_mode: on-demand`"),
+                );
+                (request, changes)
+            }
+            Err(Problem::IndexNeedsThroughput { index }) => {
+                let why = match original {
+                    Some(_) => format!("{} gives no capacity for index `{index}`", from.describe()),
+                    None => format!("the original table `{}` could not be read", r.table),
+                };
+                out.push(
+                    Finding::error(
+                        codes::CAPACITY_INDEX_NEEDS_THROUGHPUT,
+                        format!(
+                            "restore `{}`: index `{index}` of the provisioned restored table has no throughput: the plan gives none, and {why}",
+                            r.id
+                        ),
+                    )
+                    .at(r.spans.entry)
+                    .label("a provisioned table's index needs throughput")
+                    .help(format!(
+                        "give the index its own capacity, e.g. `indexes: [{{ name: {index}, throughput: {{ read: 5, write: 5 }} }}]`, or the table's with `throughput` (it applies to every kept index)"
+                    )),
                 );
                 (request, changes)
             }
@@ -799,12 +831,19 @@ impl Ctx<'_> {
                         ),
                     )
                     .at(r.spans.entry)
-                    .evidence(format!(
-                        "DescribeTable {} in {}: BillingMode {}",
-                        r.table,
-                        r.source,
-                        original.aws_name()
-                    ))
+                    .evidence(match from {
+                        crate::check::capacity::CapacitySource::RecoveryPoint => format!(
+                            "DescribeBackup {}: SourceTableDetails.BillingMode {} (the original table cannot be read)",
+                            recovery_point.map_or("", |rp| rp.arn.as_str()),
+                            original.aws_name()
+                        ),
+                        _ => format!(
+                            "DescribeTable {} in {}: BillingMode {}",
+                            r.table,
+                            r.source,
+                            original.aws_name()
+                        ),
+                    })
                     .help(fix),
                 );
                 (request, changes)

@@ -39,6 +39,10 @@ class Config:
     require_vault_access_policy: bool = False
     # Throttle reads of a PROVISIONED table past its read capacity units per second.
     enforce_read_capacity: bool = False
+    # Wall-clock seconds to hold each request of these operations before it is served
+    # (e.g. {"DeleteAlarms": 5}), so a test can kill a client at a chosen moment; a
+    # request still held when its operation is taken off the list is dropped (503).
+    delay_operations: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +88,11 @@ _BOOLEANS = {"execute_state_machines", "enforce_read_capacity", "require_vault_a
 
 def _convert(key: str, value: Any) -> Any:
     try:
+        if key == "delay_operations":
+            if not isinstance(value, dict) or not all(
+                    isinstance(k, str) and not isinstance(v, bool) and float(v) >= 0 for k, v in value.items()):
+                raise ValueError
+            return {k: float(v) for k, v in value.items()}
         if key in ("fail_tables", "fault_services"):
             if isinstance(value, str):
                 value = [value]
@@ -135,6 +144,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run Step Functions executions (moto's stepfunctions execute_state_machine)")
     parser.add_argument("--enforce-read-capacity", action="store_true",
                         help="throttle Scan/GetItem past a provisioned table's read capacity per second")
+    parser.add_argument("--delay-operations", default="", metavar="OP=S,...",
+                        help="hold each request of these operations for S wall-clock seconds before serving it")
 
 
 def from_arguments(args: argparse.Namespace) -> Config:
@@ -153,6 +164,10 @@ def from_arguments(args: argparse.Namespace) -> Config:
         copy_base_seconds=args.copy_base_seconds,
         copy_bytes_per_second=args.copy_bytes_per_second,
         require_vault_access_policy=args.require_vault_access_policy,
+        delay_operations={
+            op.strip(): float(secs)
+            for op, _, secs in (item.partition("=") for item in args.delay_operations.split(",") if item.strip())
+        },
     )
     config.validate()
     return config

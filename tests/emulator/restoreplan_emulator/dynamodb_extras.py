@@ -3,7 +3,10 @@
 Both live on the table, so they disappear with it and a restored table starts
 without them, as in AWS.
 
-- UpdateContributorInsights answers ENABLING/DISABLING; the next
+- UpdateContributorInsights answers ENABLING/DISABLING, in the
+  ContributorInsightsMode asked for (ACCESSED_AND_THROTTLED_KEYS unless
+  THROTTLED_KEYS; ENABLE on an enabled table switches the mode, and
+  THROTTLED_KEYS keeps only the throttled-key rules); the next
   DescribeContributorInsights shows ENABLED (with its rule names) or DISABLED.
   IndexName names a GSI of the table. ListContributorInsights lists the table
   and index entries of the caller's account and Region (only those with
@@ -49,14 +52,17 @@ def _insights(table: Table) -> dict[str | None, dict[str, Any]]:
     return table._rp_contributor_insights
 
 
-def _rules(table: Table, index: str | None, stamp: int) -> list[str]:
+def _rules(table: Table, index: str | None, stamp: int, mode: str) -> list[str]:
+    """The rules AWS creates: most accessed (C) and most throttled (T) keys
+    of the partition key (PK) and sort key (SK); THROTTLED_KEYS only the
+    throttled ones."""
     name = f"{table.name}-{index}" if index else table.name
-    kinds = ["PKC", "PKT"]
     key_schema = table.schema
     if index:
         key_schema = next(i.schema for i in table.global_indexes if i.name == index)
-    if any(k["KeyType"] == "RANGE" for k in key_schema):
-        kinds += ["SKC", "SKT"]
+    keys = ["PK"] + (["SK"] if any(k["KeyType"] == "RANGE" for k in key_schema) else [])
+    suffixes = ["T"] if mode == "THROTTLED_KEYS" else ["C", "T"]
+    kinds = [k + s for k in keys for s in suffixes]
     return [f"DynamoDBContributorInsights-{kind}-{name}-{stamp}" for kind in kinds]
 
 
@@ -79,7 +85,7 @@ def update_contributor_insights(req: AwsRequest, p: dict[str, Any]) -> dict[str,
     now = time.time()
     entries = _insights(table)
     entries[index] = {"status": "ENABLED" if action == "ENABLE" else "DISABLED", "mode": mode,
-                      "updated": now, "rules": _rules(table, index, int(now * 1000)) if action == "ENABLE" else []}
+                      "updated": now, "rules": _rules(table, index, int(now * 1000), mode) if action == "ENABLE" else []}
     out = {"TableName": table.name, "ContributorInsightsStatus": "ENABLING" if action == "ENABLE" else "DISABLING",
            "ContributorInsightsMode": mode}
     if index:

@@ -21,6 +21,10 @@
 - Scan and GetItem report and book read capacity as AWS charges it
   (capacity.py); contributor insights and Kinesis streaming destinations are
   answered by dynamodb_extras.py.
+- DescribeBackup answers as AWS does: SourceTableDetails carries the
+  table's BillingMode, ProvisionedThroughput and OnDemandThroughput at
+  backup time, and SourceTableFeatureDetails its GSIs (with their
+  capacity), LSIs, stream and encryption.
 - Patched into moto: TableSizeBytes and BackupSizeBytes are the items' size
   (or the `restoreplan-emulator:size-bytes` tag), ItemCount of a table and
   of its backups is the `restoreplan-emulator:item-count` tag when set (a
@@ -149,6 +153,58 @@ def _backup_details(self: Backup) -> dict[str, Any]:
     }
 
 
+def _backup_description(self: Backup) -> dict[str, Any]:
+    """DescribeBackup as AWS shapes it: the table at backup time in
+    SourceTableDetails (BillingMode, ProvisionedThroughput,
+    OnDemandThroughput, ItemCount, ...) and its indexes, stream, TTL and
+    encryption in SourceTableFeatureDetails (each GSI with its capacity)."""
+    desc = self.table.describe()["TableDescription"]
+    billing = (desc.get("BillingModeSummary") or {}).get("BillingMode") or "PROVISIONED"
+    throughput = desc.get("ProvisionedThroughput") or {}
+    source: dict[str, Any] = {
+        "TableName": desc.get("TableName"),
+        "TableId": desc.get("TableId"),
+        "TableArn": desc.get("TableArn"),
+        "TableSizeBytes": desc.get("TableSizeBytes", 0),
+        "KeySchema": desc.get("KeySchema", []),
+        "TableCreationDateTime": desc.get("CreationDateTime"),
+        "ProvisionedThroughput": {
+            "ReadCapacityUnits": throughput.get("ReadCapacityUnits", 0),
+            "WriteCapacityUnits": throughput.get("WriteCapacityUnits", 0),
+        },
+        "ItemCount": desc.get("ItemCount", 0),
+        "BillingMode": billing,
+    }
+    if desc.get("OnDemandThroughput"):
+        source["OnDemandThroughput"] = desc["OnDemandThroughput"]
+    features: dict[str, Any] = {}
+    gsis = []
+    for index in desc.get("GlobalSecondaryIndexes") or []:
+        entry = {k: index[k] for k in ("IndexName", "KeySchema", "Projection") if k in index}
+        if index.get("ProvisionedThroughput"):
+            entry["ProvisionedThroughput"] = {
+                "ReadCapacityUnits": index["ProvisionedThroughput"].get("ReadCapacityUnits", 0),
+                "WriteCapacityUnits": index["ProvisionedThroughput"].get("WriteCapacityUnits", 0),
+            }
+        if index.get("OnDemandThroughput"):
+            entry["OnDemandThroughput"] = index["OnDemandThroughput"]
+        gsis.append(entry)
+    if gsis:
+        features["GlobalSecondaryIndexes"] = gsis
+    lsis = [{k: i[k] for k in ("IndexName", "KeySchema", "Projection") if k in i}
+            for i in desc.get("LocalSecondaryIndexes") or []]
+    if lsis:
+        features["LocalSecondaryIndexes"] = lsis
+    if desc.get("StreamSpecification"):
+        features["StreamDescription"] = desc["StreamSpecification"]
+    if desc.get("SSEDescription"):
+        features["SSEDescription"] = desc["SSEDescription"]
+    out: dict[str, Any] = {"BackupDetails": self.details, "SourceTableDetails": source}
+    if features:
+        out["SourceTableFeatureDetails"] = features
+    return out
+
+
 _original_backup_summary = Backup.summary
 
 
@@ -184,6 +240,7 @@ def apply_patches() -> None:
     Backup.__init__ = _backup_init
     Backup.details = property(_backup_details)
     Backup.summary = property(_backup_summary)
+    Backup.description = property(_backup_description)
     DynamoDBBackend.describe_continuous_backups = _describe_continuous_backups
 
 

@@ -82,6 +82,21 @@ class Emulator:
 
     def _aws(self, environ: dict[str, Any], body: bytes) -> Response:
         arrived = time.time()
+        if self.config.delay_operations:
+            # Held outside the lock: other requests go on meanwhile. A request
+            # still held when its operation is taken off the list is dropped
+            # (503, never reaching a backend), as one lost with its client.
+            try:
+                held = AwsRequest.from_environ(environ, body)
+            except Exception:
+                held = None
+            operation = held.operation if held is not None else ""
+            until = time.monotonic() + self.config.delay_operations.get(operation or "", 0.0)
+            while time.monotonic() < until:
+                if operation not in self.config.delay_operations:
+                    return error_response(held, AwsError(
+                        "ServiceUnavailable", "the request was dropped while it was held", 503))
+                time.sleep(0.02)
         with self.lock:
             self.engine.tick()
             self.backup.tick()

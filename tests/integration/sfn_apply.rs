@@ -1,0 +1,421 @@
+//! `apply --engine step-functions`: the real binary deploys the plan's
+//! state machine into the emulator (which runs it), follows the execution
+//! into the local engine's events, journal and report, and `runs`,
+//! `apply --resume` and `teardown` work on the run.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::apply::{
+    Node, World, assert_dependency_order, assert_restored, events, ids_with, run_id, seed, target,
+    thirty,
+};
+use crate::support::emulator::Emulator;
+
+const SCALE: &str = "0.002";
+
+/// An emulator whose restores take about a second and which runs Step
+/// Functions executions.
+fn executing() -> &'static Emulator {
+    static EM: OnceLock<Emulator> = OnceLock::new();
+    EM.get_or_init(|| Emulator::start(&["--time-scale", SCALE, "--execute-state-machines"]))
+}
+
+/// The role the state machine runs as, in the world's account.
+fn role(w: &World) -> String {
+    format!("arn:aws:iam::{}:role/restoreplan-state-machine", w.acct)
+}
+
+/// The plan's header with `engine: step-functions` and the state
+/// machine's role in the world's account.
+fn header(w: &World, name: &str, concurrency: u32, key: Option<&str>, engine: bool) -> String {
+    let h = w.header(name, concurrency, key);
+    if !engine {
+        return h;
+    }
+    let keyed = h.replace(
+        "on_failure: continue }",
+        &format!(
+            "on_failure: continue, engine: step-functions, step_functions: {{ role: \"{}\" }} }}",
+            role(w)
+        ),
+    );
+    assert_ne!(keyed, h);
+    keyed
+}
+
+fn plan_of(w: &World, name: &str, concurrency: u32, key: Option<&str>, nodes: &[Node]) -> String {
+    let mut plan = header(w, name, concurrency, key, true);
+    for n in nodes {
+        plan.push_str(&n.yaml());
+    }
+    plan
+}
+
+/// `runs --json`, the entry of `run`.
+fn listed(w: &World, run: &str) -> Value {
+    let out = w.local(&["runs", "--json"], 0);
+    let v: Value = serde_json::from_str(&out.stdout).expect("runs --json");
+    v["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["run_id"] == run)
+        .cloned()
+        .unwrap_or_else(|| panic!("run {run} not listed: {}", out.stdout))
+}
+
+/// The records of the run's journal.
+fn journal(w: &World, run: &str) -> Vec<Value> {
+    let path = w
+        .dir
+        .path()
+        .join(".restoreplan/runs")
+        .join(run)
+        .join("journal.jsonl");
+    std::fs::read_to_string(&path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The one run under the world's runs directory, once it exists.
+fn the_run(w: &World) -> Option<String> {
+    let dir = w.dir.path().join(".restoreplan/runs");
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("journal.jsonl").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .next()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_restores_run_on_step_functions_in_order_within_the_cap() {
+    let w = World::new(executing(), SCALE).await;
+    let key = w.aws.key(false).await;
+    let nodes = thirty();
+    seed(&w, &nodes).await;
+    // The engine and the role from the command line.
+    let mut plan = header(&w, "thirty", 7, Some(&key), false);
+    for n in &nodes {
+        plan.push_str(&n.yaml());
+    }
+    w.write("plan.yaml", &plan);
+    // --detach is for the Step Functions engine only, and refused before
+    // anything is journaled.
+    let refused = w.run(&["apply", "plan.yaml", "--yes", "--detach"], 2);
+    assert!(
+        refused.stderr.contains("Step Functions"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(the_run(&w), None);
+    let role = role(&w);
+    let out = w.run(
+        &[
+            "apply",
+            "plan.yaml",
+            "--engine",
+            "step-functions",
+            "--state-machine-role",
+            &role,
+            "--yes",
+            "--format",
+            "json",
+        ],
+        0,
+    );
+    let ev = events(&out);
+    let run = run_id(&ev);
+    let all: BTreeSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
+    assert_eq!(ids_with(&ev, "restore-completed"), all, "{}", out.stderr);
+    assert_eq!(ids_with(&ev, "restore-starting"), all);
+    assert_eq!(ids_with(&ev, "restore-active"), all);
+    let finished = ev.last().expect("events");
+    assert_eq!(finished["event"], "run-finished");
+    assert_eq!(finished["completed"], 30);
+    assert_eq!(finished["pending"], 0);
+    // One restore job per table, each after its dependencies.
+    let restores = w.restores();
+    assert_eq!(
+        restores.keys().cloned().collect::<BTreeSet<_>>(),
+        nodes.iter().map(|n| target(&n.id)).collect::<BTreeSet<_>>()
+    );
+    for (table, jobs) in &restores {
+        assert_eq!(jobs.len(), 1, "{table}: {jobs:#?}");
+    }
+    assert_dependency_order(&w, &nodes);
+    let peak = w.max_concurrent();
+    println!("most restores in flight at once: {peak} (concurrency 7)");
+    assert!(peak <= 7, "{peak} restores in flight at once, cap 7");
+    assert!(peak >= 3, "only {peak} restores ran at once");
+    for n in &nodes {
+        assert_restored(&w, n, "thirty", &run, &key).await;
+    }
+    // Every setting applied is in the events, as with the local engine.
+    let settings = ev
+        .iter()
+        .filter(|e| e["event"] == "setting-applied")
+        .count();
+    assert!(settings >= 30, "{settings} settings applied");
+    // The journal names the engine; `runs` lists the run as finished;
+    // the report is kept with it.
+    let records = journal(&w, &run);
+    let engine = records
+        .iter()
+        .find(|r| r["record"] == "engine")
+        .expect("an engine record");
+    assert_eq!(engine["engine"], "step-functions");
+    assert!(
+        engine["execution_arn"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":execution:restoreplan-thirty:{run}")),
+        "{engine}"
+    );
+    let entry = listed(&w, &run);
+    assert_eq!(entry["status"], "finished", "{entry}");
+    let report = w.local(&["runs", "--report", &run], 0);
+    assert!(report.stdout.contains("recovery"), "{}", report.stdout);
+    // Teardown removes the run's tables.
+    w.run(&["teardown", &run, "--yes"], 0);
+    let left = w.tables().await;
+    for n in &nodes {
+        assert!(!left.contains(&target(&n.id)), "{} left: {left:?}", n.id);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_throttling_a_failed_table_skips_only_its_dependents() {
+    use crate::apply::with_a_failing_hub;
+    let em: &'static Emulator = Box::leak(Box::new(Emulator::start(&[
+        "--time-scale",
+        SCALE,
+        "--execute-state-machines",
+        "--fail-table",
+        "hub-dr",
+    ])));
+    let w = World::new(em, SCALE).await;
+    let nodes = with_a_failing_hub();
+    seed(&w, &nodes).await;
+    w.write("plan.yaml", &plan_of(&w, "faults", 6, None, &nodes));
+    // Every call from here on may be throttled: the live checks, the
+    // deployment, the state machine's own tasks and the follower's looks.
+    em.post(
+        "/_restoreplan/config",
+        &serde_json::json!({"throttle_rate": 0.2, "fault_seed": 20261201}),
+    );
+    let out = w.run(&["apply", "plan.yaml", "--yes", "--format", "json"], 1);
+    em.post(
+        "/_restoreplan/config",
+        &serde_json::json!({"throttle_rate": 0.0}),
+    );
+    let ev = events(&out);
+    let ids = |kind: &str| ids_with(&ev, kind);
+    assert_eq!(
+        ids("restore-failed"),
+        BTreeSet::from(["hub".to_owned()]),
+        "{}",
+        out.stderr
+    );
+    let dependents: BTreeSet<String> = ["hub-a", "hub-b", "hub-c"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(ids("restore-skipped"), dependents);
+    let others: BTreeSet<String> = nodes
+        .iter()
+        .map(|n| n.id.clone())
+        .filter(|id| id != "hub" && !dependents.contains(id))
+        .collect();
+    assert_eq!(ids("restore-completed"), others);
+    let restores = w.restores();
+    for n in &nodes {
+        let jobs = restores.get(&target(&n.id)).map_or(0, Vec::len);
+        let expected = usize::from(!dependents.contains(&n.id));
+        assert_eq!(jobs, expected, "{}: {jobs} restore jobs", n.id);
+    }
+    assert!(w.max_concurrent() <= 6, "the cap of 6 held");
+    let throttled = w.requests().iter().filter(|r| r["fault"] == true).count();
+    println!("throttled calls: {throttled}");
+    assert!(throttled > 0, "the run was throttled");
+    // The skip names its cause, and the journal and `runs` agree.
+    let skipped = ev
+        .iter()
+        .find(|e| e["event"] == "restore-skipped" && e["id"] == "hub-a")
+        .unwrap();
+    assert!(
+        skipped["reason"].as_str().unwrap().contains("`hub`"),
+        "{skipped}"
+    );
+    let run = run_id(&ev);
+    let entry = listed(&w, &run);
+    assert_eq!(
+        (
+            entry["status"].as_str(),
+            entry["failed"].as_u64(),
+            entry["skipped"].as_u64()
+        ),
+        (Some("failed"), Some(1), Some(3)),
+        "{entry}"
+    );
+}
+
+/// Restores of the kill and detach runs: two chains and a diamond.
+fn small() -> Vec<Node> {
+    vec![
+        Node::new("ash", &[]),
+        Node::new("birch", &["ash"]),
+        Node::new("cedar", &["birch"]),
+        Node::new("dogwood", &["ash"]),
+        Node::new("elm", &["birch", "dogwood"]),
+        Node::new("fir", &[]),
+        Node::new("gum", &["fir"]),
+        Node::new("hazel", &["elm", "gum"]),
+    ]
+}
+
+fn assert_one_job_each_in_order(w: &World, nodes: &[Node]) {
+    let restores = w.restores();
+    for n in nodes {
+        let jobs = restores.get(&target(&n.id)).map_or(0, Vec::len);
+        assert_eq!(jobs, 1, "{}: {jobs} restore jobs", n.id);
+    }
+    assert_dependency_order(w, nodes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_follower_is_resumed_without_a_second_job() {
+    let w = World::new(executing(), SCALE).await;
+    let nodes = small();
+    seed(&w, &nodes).await;
+    w.write("plan.yaml", &plan_of(&w, "killed", 3, None, &nodes));
+    let mut child = w
+        .command(&["apply", "plan.yaml", "--yes", "--no-progress"])
+        .spawn(&w.dir.path().join("killed.log"));
+    // Kill it once the execution runs and at least one restore started.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let run = loop {
+        if let Some(run) = the_run(&w) {
+            let recs = journal(&w, &run);
+            if recs.iter().any(|r| r["record"] == "engine")
+                && recs.iter().any(|r| r["record"] == "started")
+            {
+                break run;
+            }
+        }
+        assert!(Instant::now() < deadline, "the run did not start");
+        assert!(
+            matches!(child.try_wait(), Ok(None)),
+            "apply ended before it was killed: {}",
+            std::fs::read_to_string(w.dir.path().join("killed.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // SIGKILL: no handler runs; the execution goes on in the emulator.
+    let _ = child.kill();
+    let _ = child.wait();
+    let before = journal(&w, &run)
+        .iter()
+        .filter(|r| r["record"] == "completed")
+        .count();
+    assert!(before < nodes.len(), "killed before the end");
+    assert_eq!(listed(&w, &run)["status"], "incomplete");
+    let out = w.run(&["apply", "--resume", &run, "--yes", "--format", "json"], 0);
+    let ev = events(&out);
+    assert_eq!(ev[0]["event"], "run-started");
+    assert_eq!(ev[0]["resumed"], true);
+    let finished = ev.last().unwrap();
+    assert_eq!(finished["event"], "run-finished");
+    assert_eq!(finished["pending"], 0, "{}", out.stderr);
+    // Each restore is journaled once: what the killed follower recorded is
+    // not recorded again.
+    let records = journal(&w, &run);
+    for kind in ["started", "completed"] {
+        let n = records.iter().filter(|r| r["record"] == kind).count();
+        assert_eq!(n, nodes.len(), "{kind} records: {n}");
+    }
+    assert_one_job_each_in_order(&w, &nodes);
+    assert_eq!(listed(&w, &run)["status"], "finished");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detach_returns_at_once_and_resume_follows_to_the_end() {
+    let w = World::new(executing(), SCALE).await;
+    let nodes = small();
+    seed(&w, &nodes).await;
+    w.write("plan.yaml", &plan_of(&w, "detached", 4, None, &nodes));
+    let out = w.run(&["apply", "plan.yaml", "--yes", "--detach"], 0);
+    println!(
+        "$ restoreplan apply plan.yaml --yes --detach\n{}{}",
+        out.stderr, out.stdout
+    );
+    assert!(
+        out.stdout.contains("restoreplan apply --resume"),
+        "{}",
+        out.stdout
+    );
+    let run = the_run(&w).expect("the run is journaled");
+    assert!(out.stdout.contains(&run), "{}", out.stdout);
+    let entry = listed(&w, &run);
+    assert_eq!(entry["engine"], "step-functions", "{entry}");
+    assert!(
+        entry["execution_arn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(&format!(":{run}"))),
+        "{entry}"
+    );
+    // Ctrl-C detaches a follower; the execution goes on.
+    let log = w.dir.path().join("interrupted.log");
+    let mut child = w
+        .command(&["apply", "--resume", &run, "--yes", "--no-progress"])
+        .spawn(&log);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while journal(&w, &run).iter().all(|r| r["record"] != "resumed") {
+        assert!(Instant::now() < deadline, "the follower did not start");
+        assert!(matches!(child.try_wait(), Ok(None)), "ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: a signal to the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().expect("the follower ends");
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(status.code(), Some(130), "{said}");
+    assert!(said.contains("detached"), "{said}");
+    assert!(
+        !w.requests()
+            .iter()
+            .any(|r| r["operation"] == "StopExecution"),
+        "the execution was not stopped"
+    );
+    // A later process follows the execution to its end.
+    let out = w.run(&["apply", "--resume", &run, "--yes"], 0);
+    println!(
+        "$ restoreplan apply --resume {run} --yes\n{}{}",
+        out.stderr, out.stdout
+    );
+    assert!(out.stdout.contains("recovery"), "{}", out.stdout);
+    assert_one_job_each_in_order(&w, &nodes);
+    assert_eq!(listed(&w, &run)["status"], "finished");
+    // Nothing left to follow.
+    let again = w.run(&["apply", "--resume", &run, "--yes"], 2);
+    assert!(
+        again.stderr.contains("already finished"),
+        "{}",
+        again.stderr
+    );
+    let runs = w.local(&["runs"], 0);
+    println!("$ restoreplan runs\n{}", runs.stdout);
+    let down = w.run(&["teardown", &run, "--yes"], 0);
+    println!(
+        "$ restoreplan teardown {run} --yes\n{}{}",
+        down.stderr, down.stdout
+    );
+    let left = w.tables().await;
+    assert!(nodes.iter().all(|n| !left.contains(&target(&n.id))));
+}
