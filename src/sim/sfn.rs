@@ -497,8 +497,8 @@ mod tests {
     #[test]
     fn a_restore_path_enters_the_states_of_the_definition() {
         // a -> {b, c}: a's path, hand-counted from the definition: Find
-        // ready, Any ready?, Claim, Load, Doomed?, Restore kind, Start, the
-        // first Describe and its Choice (9); Settings and two states per
+        // ready, Any ready?, Claim, Load, Doomed?, Restore kind, Start,
+        // Record job, the first Describe and its Choice (10); Settings and two states per
         // setting (three: the run tags, PITR, deletion protection: 7);
         // Verify? (1); Done, Count down (2); Release dependents and three
         // states per dependent (7); Next restore (1).
@@ -511,9 +511,9 @@ mod tests {
         // Four polls of four states: the long first wait (550 s of the
         // 10 expected minutes), then three of 20 s.
         assert_eq!(a.polls, 4, "{p:#?}");
-        assert_eq!(a.transitions, 9 + 7 + 1 + 2 + 7 + 1 + 4 * 4, "{p:#?}");
+        assert_eq!(a.transitions, 10 + 7 + 1 + 2 + 7 + 1 + 4 * 4, "{p:#?}");
         // b and c have no dependents: the release map enters only itself.
-        assert_eq!(p.restores[1].transitions, 9 + 7 + 1 + 2 + 1 + 1 + 4 * 4);
+        assert_eq!(p.restores[1].transitions, 10 + 7 + 1 + 2 + 1 + 1 + 4 * 4);
         assert_eq!(
             p.total_transitions,
             p.transitions.run
