@@ -366,6 +366,16 @@ pub fn step_functions(
             s.id
         ));
     }
+    // The state machine has no copy states: it would restore the original
+    // recovery point, not a copy in the target vault.
+    if let Some(s) = specs.iter().find(|s| s.copy.is_some()) {
+        return Err(format!(
+            "restore `{}` has a copy step (`copy:`), which the Step Functions engine does not \
+             run yet; run this plan with the local engine (`restoreplan apply`, \
+             `execution.engine: local`)",
+            s.id
+        ));
+    }
     let home = specs
         .first()
         .map(|s| (s.target.account.to_string(), s.target.region.to_string()))

@@ -320,6 +320,19 @@ fn a_command_check_or_a_blocked_restore_is_refused() {
 }
 
 #[test]
+fn a_plan_with_a_copy_step_is_refused() {
+    let (plan, specs) = plan_and_specs(include_str!(
+        "../../plans/examples/dr-copy-from-production-vault.yaml"
+    ));
+    assert!(specs.iter().any(|s| s.copy.is_some()));
+    let err = step_functions(&plan, &specs, &Options::new(plan.name(), "r")).unwrap_err();
+    assert!(
+        err.contains("copy step") && err.contains("local engine"),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_template_holds_the_definition_and_the_policy() {
     let e = export(PLAN);
     let sm = &e.template["Resources"]["StateMachine"]["Properties"];

@@ -96,14 +96,6 @@ pub fn exported(
         );
     }
     o.key_schemas = opts.key_schemas.clone();
-    // The copy step is not part of the exported machine: it would restore
-    // the original point instead of the copy.
-    if let Some(s) = specs.iter().find(|s| s.copy.is_some()) {
-        return Err(format!(
-            "restore `{}` has a copy step (`copy:`), which the Step Functions engine does not run; run this plan with `--engine local`",
-            s.id
-        ));
-    }
     let e = export::step_functions(plan, specs, &o)?;
     Ok((e, o))
 }
