@@ -24,7 +24,7 @@ use chrono::Utc;
 use restoreplan::duration::DurationModel;
 use restoreplan::graph::DependencyGraph;
 use restoreplan::plan::model::Execution;
-use restoreplan::sim::generate::{Shape, random_plan};
+use restoreplan::sim::generate::{benchmark_dag, random_plan};
 use restoreplan::sim::offline::resolve_offline;
 use restoreplan::sim::run::{SimConfig, simulate};
 
@@ -48,17 +48,8 @@ fn main() {
     let mut fifo_ratios = Vec::new();
     let mut rows = Vec::new();
     for k in 0..dags {
-        let seed = 1000 + k as u64;
-        // Sizes spread over 50..=2000 restores, denser at the small end.
-        let n = if benching() {
-            50 + ((k * 7919) % 1951)
-        } else {
-            60
-        };
-        let concurrency = [5u32, 10, 25, 50][k % 4];
-        let mut shape = Shape::realistic(n);
-        shape.accounts = 1 + k % 3;
-        shape.mean_dependencies = [0.6, 1.2, 2.0][k % 3];
+        let (shape, seed, concurrency) = benchmark_dag(k, !benching());
+        let n = shape.restores;
         let (restores, sizes) = random_plan(shape, seed);
         let Ok(graph) = DependencyGraph::build(&restores) else {
             eprintln!("dag {k}: generator produced a cycle");

@@ -25,7 +25,7 @@ use std::time::Instant;
 use chrono::Utc;
 use restoreplan::duration::DurationModel;
 use restoreplan::plan::model::{Execution, Objectives, Plan, PlanHeader, Restore};
-use restoreplan::sim::generate::{Shape, random_plan};
+use restoreplan::sim::generate::{Shape, benchmark_dag, random_plan};
 use restoreplan::sim::offline::{Sizes, resolve_offline};
 use restoreplan::sim::run::{SimConfig, simulate};
 use restoreplan::sim::sfn::{EngineModel, predict};
@@ -125,16 +125,7 @@ fn main() {
     let t0 = Instant::now();
     let mut rows = Vec::new();
     for k in 0..dags {
-        let seed = 1000 + k as u64;
-        let n = if benching() {
-            50 + ((k * 7919) % 1951)
-        } else {
-            60
-        };
-        let cap = [5u32, 10, 25, 50][k % 4];
-        let mut shape = Shape::realistic(n);
-        shape.accounts = 1 + k % 3;
-        shape.mean_dependencies = [0.6, 1.2, 2.0][k % 3];
+        let (shape, seed, cap) = benchmark_dag(k, !benching());
         let (restores, sizes) = random_plan(shape, seed);
         rows.push(measure(restores, &sizes, cap, shape.accounts, seed));
     }

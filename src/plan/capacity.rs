@@ -307,26 +307,14 @@ pub fn resolve(
         .on_demand_throughput
         .filter(|_| own_mode != Some(RawBillingMode::Provisioned)));
     let throughput = raw_throughput.and_then(|t| {
-        let mut ok = true;
-        for (side, v) in [("read", t.read), ("write", t.write)] {
-            if v < 1 {
-                ok = false;
-                findings.push(
-                    Finding::error(
-                        rules::CAPACITY_RANGE,
-                        format!("restore `{id}`: `throughput.{side}` is {v}; provisioned capacity is at least 1 unit"),
-                    )
-                    .restore(id)
-                    .at(span("throughput"))
-                    .label("at least 1")
-                    .help("write a positive number of capacity units, e.g. `throughput: { read: 5, write: 5 }`, or use `billing_mode: on-demand`"),
-                );
-            }
-        }
-        ok.then_some(Throughput {
-            read: t.read.unsigned_abs(),
-            write: t.write.unsigned_abs(),
-        })
+        checked_throughput(
+            t,
+            id,
+            "",
+            span("throughput"),
+            "`throughput: { read: 5, write: 5 }`, or use `billing_mode: on-demand`",
+            findings,
+        )
     });
     let on_demand_throughput = raw_on_demand.and_then(|t| {
             let mut ok = true;
@@ -434,33 +422,51 @@ fn index_throughput(
             continue;
         };
         let name = ix.name();
-        let mut ok = true;
-        for (side, v) in [("read", t.read), ("write", t.write)] {
-            if v < 1 {
-                ok = false;
-                findings.push(
-                    Finding::error(
-                        rules::CAPACITY_RANGE,
-                        format!("restore `{id}`: index `{name}`: `throughput.{side}` is {v}; provisioned capacity is at least 1 unit"),
-                    )
-                    .restore(id)
-                    .at(span("indexes"))
-                    .label("at least 1")
-                    .help("write a positive number of capacity units, e.g. `{ name: by-user, throughput: { read: 5, write: 5 } }`"),
-                );
-            }
-        }
-        if ok {
-            out.insert(
-                name.to_owned(),
-                Throughput {
-                    read: t.read.unsigned_abs(),
-                    write: t.write.unsigned_abs(),
-                },
-            );
+        if let Some(t) = checked_throughput(
+            t,
+            id,
+            &format!("index `{name}`: "),
+            span("indexes"),
+            "`{ name: by-user, throughput: { read: 5, write: 5 } }`",
+            findings,
+        ) {
+            out.insert(name.to_owned(), t);
         }
     }
     out
+}
+
+/// `t` when both its sides are at least 1 unit; otherwise a
+/// `capacity::range` error for each side below (`what` names an index,
+/// `example` is the help's example) and `None`.
+fn checked_throughput(
+    t: &RawThroughput,
+    id: &str,
+    what: &str,
+    at: Option<crate::diag::Span>,
+    example: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<Throughput> {
+    let mut ok = true;
+    for (side, v) in [("read", t.read), ("write", t.write)] {
+        if v < 1 {
+            ok = false;
+            findings.push(
+                Finding::error(
+                    rules::CAPACITY_RANGE,
+                    format!("restore `{id}`: {what}`throughput.{side}` is {v}; provisioned capacity is at least 1 unit"),
+                )
+                .restore(id)
+                .at(at)
+                .label("at least 1")
+                .help(format!("write a positive number of capacity units, e.g. {example}")),
+            );
+        }
+    }
+    ok.then_some(Throughput {
+        read: t.read.unsigned_abs(),
+        write: t.write.unsigned_abs(),
+    })
 }
 
 #[cfg(test)]

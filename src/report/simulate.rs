@@ -55,7 +55,8 @@ pub fn json(plan: &Plan, sim: &Simulation) -> String {
     format!("{doc:#}\n")
 }
 
-fn verdict(secs: f64, rto: Option<Duration>) -> String {
+/// The predicted RTO against the objective (every engine's report).
+pub(super) fn verdict(secs: f64, rto: Option<Duration>) -> String {
     match rto {
         Some(r) if secs <= r.as_secs_f64() => format!(
             "within the objective of {} ({} to spare)",

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::simulate::verdict;
 use crate::exec::render::hms;
 use crate::plan::model::Plan;
 use crate::sim::sfn::SfnPrediction;
@@ -16,22 +17,6 @@ fn ratio(p: &SfnPrediction) -> f64 {
         p.predicted_rto_seconds / p.lower_bound_seconds
     } else {
         1.0
-    }
-}
-
-fn verdict(secs: f64, rto: Option<Duration>) -> String {
-    match rto {
-        Some(r) if secs <= r.as_secs_f64() => format!(
-            "within the objective of {} ({} to spare)",
-            hms(r.as_secs_f64()),
-            hms(r.as_secs_f64() - secs)
-        ),
-        Some(r) => format!(
-            "EXCEEDS the objective of {} by {}",
-            hms(r.as_secs_f64()),
-            hms(secs - r.as_secs_f64())
-        ),
-        None => "the plan sets no RTO objective".to_owned(),
     }
 }
 

@@ -45,6 +45,19 @@ impl Shape {
     }
 }
 
+/// DAG `k` of the benchmarks' common set (`schedule_quality` and
+/// `sfn_engine` measure the same plans): its shape, seed and concurrency
+/// cap. The full set spreads 50..=2,000 restores, denser at the small end,
+/// over caps 5/10/25/50, 1–3 accounts and 0.6–2.0 dependencies a restore;
+/// `small` (a smoke run) gives every DAG 60 restores.
+pub fn benchmark_dag(k: usize, small: bool) -> (Shape, u64, u32) {
+    let n = if small { 60 } else { 50 + ((k * 7919) % 1951) };
+    let mut shape = Shape::realistic(n);
+    shape.accounts = 1 + k % 3;
+    shape.mean_dependencies = [0.6, 1.2, 2.0][k % 3];
+    (shape, 1000 + k as u64, [5u32, 10, 25, 50][k % 4])
+}
+
 fn location(account: usize, region: &str) -> Location {
     let acct = format!("{:012}", 444_455_556_666u64 + account as u64);
     Location {

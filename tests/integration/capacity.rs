@@ -14,7 +14,8 @@ const EAST: &str = "us-east-1";
 const WEST: &str = "us-west-2";
 const TIME_SCALE: &str = "0.002";
 
-async fn describe(aws: &Aws, name: &str) -> TableDescription {
+/// The table `name` as DynamoDB describes it.
+pub(crate) async fn describe(aws: &Aws, name: &str) -> TableDescription {
     aws.ddb
         .describe_table()
         .table_name(name)

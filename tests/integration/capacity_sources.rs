@@ -9,21 +9,10 @@ use aws_sdk_dynamodb::types::{
 };
 
 use crate::apply::{World, fast};
+use crate::capacity::describe;
 use crate::support::aws::Aws;
 
 const TIME_SCALE: &str = "0.002";
-
-async fn describe(aws: &Aws, name: &str) -> TableDescription {
-    aws.ddb
-        .describe_table()
-        .table_name(name)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("DescribeTable {name}: {e:?}"))
-        .table()
-        .cloned()
-        .expect("a table description")
-}
 
 fn units(p: Option<&aws_sdk_dynamodb::types::ProvisionedThroughputDescription>) -> (i64, i64) {
     let p = p.expect("ProvisionedThroughput");

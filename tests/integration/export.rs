@@ -497,16 +497,17 @@ fn attribute(v: &Value) -> aws_sdk_dynamodb::types::AttributeValue {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_exported_machine_restores_a_diamond_in_order() {
-    let w = World::new(executing(), "0.002").await;
+/// Seeds the diamond's five empty tables (base → left, right → top, and
+/// `alone`) and writes `plan.yaml` for them as plan `name`, cap 2, with PITR,
+/// a stream and an exact item count checked after each restore.
+async fn write_diamond(w: &World, name: &str) {
     for t in ["base", "left", "right", "top", "alone"] {
         w.source(t, 0).await;
     }
     let text = format!(
         "{}  - table: base\n  - table: left\n    depends_on: [base]\n  - table: right\n    depends_on: [base]\n  \
          - table: top\n    depends_on: [left, right]\n  - table: alone\n",
-        w.header("diamond", 2, None)
+        w.header(name, 2, None)
     )
     .replace(
         "    tags: { purpose: rehearsal }\n",
@@ -514,6 +515,12 @@ async fn the_exported_machine_restores_a_diamond_in_order() {
          verify: { items: { min: 2, max: 2 } }\n",
     );
     w.write("plan.yaml", &text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exported_machine_restores_a_diamond_in_order() {
+    let w = World::new(executing(), "0.002").await;
+    write_diamond(&w, "diamond").await;
     let run = "diamond-20261124T083000Z-00aa";
     w.run(
         &[
@@ -794,20 +801,7 @@ async fn the_predicted_transitions_match_the_execution_history() {
         "--execute-state-machines",
     ])));
     let w = World::new(em, "0.02").await;
-    for t in ["base", "left", "right", "top", "alone"] {
-        w.source(t, 0).await;
-    }
-    let text = format!(
-        "{}  - table: base\n  - table: left\n    depends_on: [base]\n  - table: right\n    depends_on: [base]\n  \
-         - table: top\n    depends_on: [left, right]\n  - table: alone\n",
-        w.header("predicted", 2, None)
-    )
-    .replace(
-        "    tags: { purpose: rehearsal }\n",
-        "    tags: { purpose: rehearsal }\n    point_in_time_recovery: true\n    stream: new-image\n    \
-         verify: { items: { min: 2, max: 2 } }\n",
-    );
-    w.write("plan.yaml", &text);
+    write_diamond(&w, "predicted").await;
     // The emulator's duration model: 600 s per restore plus 50 MiB/s, no
     // jitter; the seeded tables are empty.
     w.write(
