@@ -265,3 +265,183 @@ def test_restore_job_poll_loop(emulator, sfn_on, uid):
     assert len([r for r in emulator.restores()["restores"] if r["target_table"] == target]) == 1
     job = backup.describe_restore_job(RestoreJobId=output["start"]["RestoreJobId"])
     assert (job["ValidationStatus"], job["ValidationStatusMessage"]) == ("SUCCESSFUL", "items: 3")
+
+
+# ---------------------------------------------------------------------------
+# RedriveExecution.
+
+
+def ended(sfn, arn: str, timeout: float = 20.0) -> dict:
+    return wait_for(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
+        sfn.describe_execution(executionArn=arn)), timeout)
+
+
+def counter_table(emulator, uid) -> str:
+    name = uid("count")
+    emulator.client("dynamodb").create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    return name
+
+
+def count_task(table: str, key_path: str, nxt: str) -> dict:
+    """A task adding 1 to the item `key_path` names: how often a state ran."""
+    return {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:updateItem",
+            "Parameters": {"TableName": table, "Key": {"pk": {"S.$": key_path}},
+                           "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}},
+            "ResultPath": None, "Next": nxt}
+
+
+def counts(emulator, table: str) -> dict:
+    items = emulator.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
+    return {i["pk"]["S"]: int(i["n"]["N"]) for i in items}
+
+
+def machine(emulator, definition: dict) -> tuple:
+    sfn = emulator.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name=f"redrive-{len(sfn.list_state_machines()['stateMachines'])}-{abs(hash(json.dumps(definition))) % 10**6}",
+        definition=json.dumps(definition), roleArn=sfn_role(DEFAULT_ACCOUNT))["stateMachineArn"]
+    return sfn, arn
+
+
+def test_redrive_goes_on_from_the_failed_task_with_its_input(emulator, sfn_on, uid):
+    from botocore.exceptions import ClientError
+
+    counter, missing = counter_table(emulator, uid), uid("later")
+    definition = {"StartAt": "First", "States": {
+        "First": count_task(counter, "$.first", "Mark"),
+        "Mark": {"Type": "Pass", "Result": "set before the failure", "ResultPath": "$.mark", "Next": "Describe"},
+        "Describe": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:describeTable",
+                     "Parameters": {"TableName.$": "$.table"}, "ResultSelector": {"status.$": "$.Table.TableStatus"},
+                     "ResultPath": "$.described", "Next": "Last"},
+        "Last": count_task(counter, "$.last", "Done"),
+        "Done": {"Type": "Succeed"},
+    }}
+    sfn, arn = machine(emulator, definition)
+    execution = sfn.start_execution(stateMachineArn=arn, name=uid("run"), input=json.dumps(
+        {"first": "first", "last": "last", "table": missing}))["executionArn"]
+    failed = ended(sfn, execution)
+    assert failed["status"] == "FAILED", failed
+    assert failed["error"] == "DynamoDb.ResourceNotFoundException"
+    assert (failed["redriveCount"], failed["redriveStatus"]) == (0, "REDRIVABLE")
+    assert "redriveDate" not in failed
+    assert counts(emulator, counter) == {"first": 1}
+
+    # The fault goes away; the redrive goes on at Describe, with its input.
+    make_table(emulator.client("dynamodb"), missing, items=0)
+    redriven = sfn.redrive_execution(executionArn=execution, clientToken="once")
+    assert isinstance(redriven["redriveDate"], __import__("datetime").datetime)
+    # The same client token: the same answer, no second redrive.
+    assert sfn.redrive_execution(executionArn=execution, clientToken="once")["redriveDate"] == redriven["redriveDate"]
+    done = ended(sfn, execution)
+    assert done["status"] == "SUCCEEDED", done
+    assert done["executionArn"] == execution
+    output = json.loads(done["output"])
+    assert output["mark"] == "set before the failure"
+    assert output["described"] == {"status": "ACTIVE"}
+    assert counts(emulator, counter) == {"first": 1, "last": 1}, "First ran once, before the redrive"
+    assert done["redriveCount"] == 1
+    assert done["redriveDate"] == redriven["redriveDate"]
+    assert (done["redriveStatus"], done["redriveStatusReason"]) == (
+        "NOT_REDRIVABLE", "Execution is SUCCEEDED and cannot be redriven.")
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    kinds = [e["type"] for e in events]
+    assert kinds.count("ExecutionStarted") == 1 and kinds.count("ExecutionRedriven") == 1
+    redrive_at = kinds.index("ExecutionRedriven")
+    assert kinds.index("ExecutionFailed") < redrive_at
+    entered_after = [e["stateEnteredEventDetails"]["name"] for e in events[redrive_at:]
+                     if "stateEnteredEventDetails" in e]
+    assert entered_after == ["Describe", "Last", "Done"]
+    redrive_event = events[redrive_at]
+    assert redrive_event["executionRedrivenEventDetails"] == {"redriveCount": 1}
+
+    # A succeeded execution is refused, in AWS's words.
+    with pytest.raises(ClientError) as refused:
+        sfn.redrive_execution(executionArn=execution, clientToken="again")
+    assert refused.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert refused.value.response["Error"]["Message"] == "Execution is SUCCEEDED and cannot be redriven."
+
+
+def test_redrive_of_a_running_or_succeeded_execution_is_refused(emulator, sfn_on, uid):
+    from botocore.exceptions import ClientError
+
+    sfn, arn = machine(emulator, {"StartAt": "Wait", "States": {
+        "Wait": {"Type": "Wait", "Seconds": 5000, "Next": "Done"}, "Done": {"Type": "Succeed"}}})
+    running = sfn.start_execution(stateMachineArn=arn, name=uid("run"))["executionArn"]
+    with pytest.raises(ClientError) as refused:
+        sfn.redrive_execution(executionArn=running)
+    assert refused.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert refused.value.response["Error"]["Message"] == "Execution is RUNNING and cannot be redriven."
+    described = sfn.describe_execution(executionArn=running)
+    assert (described["redriveStatus"], described["redriveStatusReason"]) == (
+        "NOT_REDRIVABLE", "Execution is RUNNING and cannot be redriven.")
+    # Stopped, it is ABORTED and can be redriven: it waits again, from the Wait.
+    sfn.stop_execution(executionArn=running)
+    aborted = ended(sfn, running)
+    assert (aborted["status"], aborted["redriveStatus"]) == ("ABORTED", "REDRIVABLE")
+    sfn.redrive_execution(executionArn=running)
+    assert sfn.describe_execution(executionArn=running)["status"] == "RUNNING"
+    sfn.stop_execution(executionArn=running)
+    assert ended(sfn, running)["redriveCount"] == 1
+
+    sfn2, arn2 = machine(emulator, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    succeeded = sfn2.start_execution(stateMachineArn=arn2, name=uid("ok"))["executionArn"]
+    assert ended(sfn2, succeeded)["status"] == "SUCCEEDED"
+    with pytest.raises(ClientError) as refused:
+        sfn2.redrive_execution(executionArn=succeeded)
+    assert refused.value.response["Error"]["Code"] == "ExecutionNotRedrivable"
+    assert refused.value.response["Error"]["Message"] == "Execution is SUCCEEDED and cannot be redriven."
+
+
+def test_redrive_of_a_distributed_map_runs_only_its_failed_child(emulator, sfn_on, uid):
+    counter = counter_table(emulator, uid)
+    present, absent = uid("here"), uid("later")
+    make_table(emulator.client("dynamodb"), present, items=0)
+    items = [{"key": "a", "table": present}, {"key": "b", "table": absent}, {"key": "c", "table": present}]
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 3, "ResultPath": "$.results", "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Count", "States": {
+                              "Count": count_task(counter, "$.key", "Describe"),
+                              "Describe": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:describeTable",
+                                           "Parameters": {"TableName.$": "$.table"},
+                                           "ResultSelector": {"name.$": "$.Table.TableName"}, "End": True}}}}}}
+    sfn, arn = machine(emulator, definition)
+    execution = sfn.start_execution(stateMachineArn=arn, name=uid("run"), input=json.dumps({"items": items}))["executionArn"]
+    failed = ended(sfn, execution)
+    # One failed child, none tolerated: the Map Run and the execution fail.
+    assert failed["status"] == "FAILED", failed
+    assert failed["error"] == "States.ExceedToleratedFailureThreshold"
+    assert counts(emulator, counter) == {"a": 1, "b": 1, "c": 1}
+
+    make_table(emulator.client("dynamodb"), absent, items=0)
+    sfn.redrive_execution(executionArn=execution)
+    done = ended(sfn, execution)
+    assert done["status"] == "SUCCEEDED", done
+    # The successful children kept their results; the failed one went on
+    # from its failed state (Count did not run again for any item).
+    assert json.loads(done["output"])["results"] == [{"name": present}, {"name": absent}, {"name": present}]
+    assert counts(emulator, counter) == {"a": 1, "b": 1, "c": 1}
+    describes = [r for r in emulator.requests() if r["operation"] == "DescribeTable" and r["table"] in (present, absent)]
+    assert len([r for r in describes if r["table"] == absent]) == 2
+    assert len([r for r in describes if r["table"] == present]) == 2, "a and c were described once each"
+
+
+def test_a_distributed_map_tolerates_failures_up_to_its_threshold(emulator, sfn_on, uid):
+    absent = uid("never")
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "ToleratedFailureCount": 1, "ToleratedFailurePercentage": 50.0,
+        "ResultPath": None, "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Describe", "States": {
+                              "Describe": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:describeTable",
+                                           "Parameters": {"TableName.$": "$"}, "End": True}}}}}}
+    sfn, arn = machine(emulator, definition)
+    table = uid("t")
+    make_table(emulator.client("dynamodb"), table, items=0)
+    tolerated = sfn.start_execution(stateMachineArn=arn, name=uid("run"), input=json.dumps({"items": [table, absent, table]}))
+    assert ended(sfn, tolerated["executionArn"])["status"] == "SUCCEEDED"
+    too_many = sfn.start_execution(stateMachineArn=arn, name=uid("run"), input=json.dumps({"items": [absent, absent, table]}))
+    assert ended(sfn, too_many["executionArn"])["error"] == "States.ExceedToleratedFailureThreshold"

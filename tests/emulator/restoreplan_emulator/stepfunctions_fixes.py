@@ -25,7 +25,9 @@ patches here make those tasks behave as in AWS:
 - an execution started without a name gets a UUID, as in AWS;
 - `Wait` states with `Seconds`/`SecondsPath` and `Retry` intervals are
   multiplied by the emulator's `time_scale`, like every modeled duration, so
-  a poll loop written for AWS timings runs at the emulator's speed.
+  a poll loop written for AWS timings runs at the emulator's speed;
+- RedriveExecution, and a Distributed Map that fails past its tolerated
+  failures (`stepfunctions_redrive`).
 """
 
 from __future__ import annotations
@@ -356,3 +358,7 @@ def apply_patches() -> None:
             time.sleep(max(0.0, seconds) * _time_scale())
 
     retrier_decl.time = _ScaledTime()
+
+    from . import stepfunctions_redrive
+
+    stepfunctions_redrive.apply_patches()
