@@ -59,7 +59,7 @@ pub(crate) fn run(
     args: &Options,
     out: Output,
     rt: &tokio::runtime::Runtime,
-    p: Run,
+    mut p: Run,
     cloud: &AwsCloud,
 ) -> Result {
     let ts = args.time_scale;
@@ -88,7 +88,48 @@ pub(crate) fn run(
                     })
                     .map_err(|e| Error::Message(e.to_string()))?;
                 crate::errln!("started execution {}", engine.execution_arn);
-            } else if execution.redrivable() && open {
+            } else if execution.redrivable() && (open || retriable(p.resume.as_ref())) {
+                // The failed and skipped restores go back first (the
+                // execution does not run until it is redriven).
+                let put_back = rt
+                    .block_on(sfn::redrive::reopen(
+                        cloud, &engine, &p.run_id, &p.specs, ts,
+                    ))
+                    .map_err(|e| format!("{e}; the execution was not redriven"))?;
+                for b in &put_back {
+                    let record = Record::Retry {
+                        index: b.index,
+                        attempt: b.attempt,
+                        at: crate::clock::now(),
+                    };
+                    p.journal
+                        .append(&record)
+                        .map_err(|e| Error::Message(e.to_string()))?;
+                    if let Some(state) = p.resume.as_mut() {
+                        state.apply(&record);
+                    }
+                }
+                if !put_back.is_empty() {
+                    let names = |failed: bool| {
+                        put_back
+                            .iter()
+                            .filter(|b| b.failed == failed)
+                            .map(|b| format!("`{}`", p.specs[b.index].id))
+                            .collect::<Vec<_>>()
+                    };
+                    let (failed, skipped) = (names(true), names(false));
+                    crate::errln!(
+                        "putting back {} failed restore(s) ({}) as their next attempt and {} skipped one(s){}",
+                        failed.len(),
+                        failed.join(", "),
+                        skipped.len(),
+                        if skipped.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", skipped.join(", "))
+                        }
+                    );
+                }
                 rt.block_on(sfn::redrive(cloud, &engine, ts))
                     .map_err(|e| format!("{e}; nothing was changed"))?;
                 p.journal
@@ -301,4 +342,17 @@ pub(crate) fn run(
             })
         }
     }
+}
+
+/// A finished run with restores a redrive takes up again: failed or
+/// skipped ones.
+fn retriable(state: Option<&RunState>) -> bool {
+    state.is_some_and(|s| {
+        s.restores.iter().any(|r| {
+            matches!(
+                r.phase,
+                crate::exec::journal::Phase::Failed(_) | crate::exec::journal::Phase::Skipped(_)
+            )
+        })
+    })
 }

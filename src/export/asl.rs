@@ -872,11 +872,23 @@ pub(crate) fn definition(shape: &Shape) -> Value {
                 "Default": "Not all restored"
             },
             "Restored": {"Type": "Succeed"},
-            "Not all restored": {
-                "Type": "Fail",
-                "Error": "Restoreplan.RestoresFailed",
-                "Cause": "at least one restore failed, was skipped or was not started; see the coordination table"
-            }
+            // Not a Fail state: a redrive goes on from the state that failed,
+            // and a Fail state fails again. This task fails the execution
+            // while restores are failed (`DynamoDb.ConditionalCheckFailedException`);
+            // redriven after `apply --resume` put the failed and skipped
+            // restores back (`failed` is 0 again), it passes and the lanes
+            // run once more (docs/step-functions.md, "Redrive").
+            "Not all restored": task(
+                "dynamodb:updateItem",
+                json!({
+                    "TableName.$": "$.table",
+                    "Key": run_key(),
+                    "UpdateExpression": "ADD rounds :one",
+                    "ConditionExpression": "failed = :zero",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":zero": {"N": "0"}}
+                }),
+                json!({"ResultPath": null, "Next": "Lanes"}),
+            )
         }
     })
 }

@@ -22,7 +22,7 @@ use crate::cloud::aws::{AwsCloud, sdk_error};
 use crate::cloud::{CloudError, CloudRead, JobStatus, StartedRestore};
 use crate::exec::events::{Check, Event, EventSink};
 use crate::exec::journal::{EngineRun, Journal, Phase, Record, RunState};
-use crate::exec::spec::{RestoreSpec, idempotency_token};
+use crate::exec::spec::{RestoreSpec, attempt_token};
 
 /// The status of an execution the run journaled but that does not exist
 /// (the process stopped between journaling it and starting it).
@@ -107,6 +107,8 @@ pub struct Item {
     pub job: Option<String>,
     /// Why it failed (the state's error, as JSON).
     pub failure: Option<String>,
+    /// The attempt it runs as (raised when a redrive puts it back after a failure).
+    pub attempt: u32,
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -125,6 +127,11 @@ impl Item {
             t1: s("t1").as_deref().and_then(parse_time),
             job: s("job"),
             failure: s("failure"),
+            attempt: item
+                .get("attempt")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
         })
     }
 }
@@ -380,7 +387,7 @@ impl Follower<'_> {
             let at = it.t0.unwrap_or(now);
             self.append(&Record::StartIntent {
                 index: i,
-                token: idempotency_token(self.run_id, &id),
+                token: attempt_token(self.run_id, &id, it.attempt),
                 at,
             })?;
             self.sink.emit(Event::RestoreStarting {

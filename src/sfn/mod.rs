@@ -10,6 +10,7 @@
 //! exported machine and an applied one are the same machine.
 
 pub mod follow;
+pub mod redrive;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;

@@ -419,3 +419,135 @@ async fn detach_returns_at_once_and_resume_follows_to_the_end() {
     let left = w.tables().await;
     assert!(nodes.iter().all(|n| !left.contains(&target(&n.id))));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_execution_is_redriven_and_reattempts_only_what_did_not_complete() {
+    let em: &'static Emulator = Box::leak(Box::new(Emulator::start(&[
+        "--time-scale",
+        SCALE,
+        "--execute-state-machines",
+        "--fail-table",
+        "hub-dr",
+    ])));
+    let w = World::new(em, SCALE).await;
+    let nodes = vec![
+        Node::new("hub", &[]),
+        Node::new("side", &[]),
+        Node::new("hub-a", &["hub"]),
+        Node::new("hub-b", &["hub-a"]),
+        Node::new("hub-c", &["hub", "side"]),
+        Node::new("free0", &[]),
+        Node::new("free1", &["side"]),
+    ];
+    seed(&w, &nodes).await;
+    w.write("plan.yaml", &plan_of(&w, "redriven", 3, None, &nodes));
+    let out = w.run(&["apply", "plan.yaml", "--yes", "--format", "json"], 1);
+    let ev = events(&out);
+    let run = run_id(&ev);
+    assert_eq!(
+        ids_with(&ev, "restore-failed"),
+        BTreeSet::from(["hub".to_owned()]),
+        "{}",
+        out.stderr
+    );
+    let dependents: BTreeSet<String> = ["hub-a", "hub-b", "hub-c"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(ids_with(&ev, "restore-skipped"), dependents);
+    let first: BTreeSet<String> = ["side", "free0", "free1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(ids_with(&ev, "restore-completed"), first);
+    assert_eq!(listed(&w, &run)["status"], "failed");
+
+    // The fault is gone; the same execution is redriven.
+    em.post(
+        "/_restoreplan/config",
+        &serde_json::json!({"fail_tables": []}),
+    );
+    let out = w.run(&["apply", "--resume", &run, "--yes", "--format", "json"], 0);
+    println!("$ restoreplan apply --resume {run} --yes\n{}", out.stderr);
+    assert!(out.stderr.contains("redriving execution"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "putting back 1 failed restore(s) (`hub`) as their next attempt and 3 skipped"
+        ),
+        "{}",
+        out.stderr
+    );
+    let ev = events(&out);
+    let all: BTreeSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
+    let again: BTreeSet<String> = all.difference(&first).cloned().collect();
+    // The failed restore and its dependents complete now; the restores
+    // that completed before are reported as recorded, not started again.
+    assert_eq!(ids_with(&ev, "restore-completed"), again, "{}", out.stderr);
+    assert_eq!(ids_with(&ev, "restore-starting"), again);
+    assert_eq!(ids_with(&ev, "restore-failed"), BTreeSet::new());
+    assert_eq!(ids_with(&ev, "restore-skipped"), BTreeSet::new());
+    let finished = ev.last().unwrap();
+    assert_eq!(finished["event"], "run-finished", "{finished}");
+    assert_eq!(
+        (
+            finished["completed"].as_u64(),
+            finished["failed"].as_u64(),
+            finished["pending"].as_u64()
+        ),
+        (Some(7), Some(0), Some(0)),
+        "{finished}"
+    );
+    // Redriven, not started again: one StartExecution, one RedriveExecution.
+    let calls = |op: &str| w.requests().iter().filter(|r| r["operation"] == op).count();
+    assert_eq!(calls("StartExecution"), 1);
+    assert_eq!(calls("RedriveExecution"), 1);
+    let records = journal(&w, &run);
+    assert_eq!(
+        records.iter().filter(|r| r["record"] == "engine").count(),
+        1
+    );
+    assert_eq!(
+        records.iter().filter(|r| r["record"] == "redriven").count(),
+        1
+    );
+    // One restore job per table, but for the failed restore's two attempts:
+    // no restore that completed got a second job.
+    let restores = w.restores();
+    for n in &nodes {
+        let jobs = restores.get(&target(&n.id)).map_or(0, Vec::len);
+        let expected = if n.id == "hub" { 2 } else { 1 };
+        assert_eq!(jobs, expected, "{}: {jobs} restore jobs", n.id);
+    }
+    // Each dependent started after the job of its dependency that completed.
+    let time = |id: &str, at: usize, field: &str| {
+        restores[&target(id)][at][field]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{id}: no {field}"))
+    };
+    for n in &nodes {
+        let last = restores[&target(&n.id)].len() - 1;
+        for d in &n.deps {
+            let dep_last = restores[&target(d)].len() - 1;
+            assert!(
+                time(d, dep_last, "finished") <= time(&n.id, last, "created"),
+                "{} started before {d} was restored",
+                n.id
+            );
+        }
+    }
+    let entry = listed(&w, &run);
+    assert_eq!(
+        (
+            entry["status"].as_str(),
+            entry["failed"].as_u64(),
+            entry["skipped"].as_u64()
+        ),
+        (Some("finished"), Some(0), Some(0)),
+        "{entry}"
+    );
+    let report = w.local(&["runs", "--report", &run], 0);
+    println!("{}", report.stdout);
+    // Nothing is left to redrive.
+    let done = w.run(&["apply", "--resume", &run, "--yes"], 2);
+    assert!(done.stderr.contains("already finished"), "{}", done.stderr);
+}
