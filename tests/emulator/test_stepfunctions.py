@@ -140,9 +140,23 @@ def test_sdk_blobs_are_base64(emulator, sfn_on):
     assert len(base64.b64decode(json.loads(result["output"])["Plaintext"])) == 16
 
 
+def task_role(emulator, account: str, name: str, trusted: str) -> str:
+    """A role in `account` that the state machine's role `trusted` may assume."""
+    iam = emulator.client("iam", credentials=emulator.assume(account))
+    try:
+        return iam.get_role(RoleName=name)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]}
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
 def test_task_credentials_act_as_the_role_account(emulator, sfn_on, uid):
     name = uid("cred")
     make_table(emulator.client("dynamodb", credentials=emulator.assume(THIRD_ACCOUNT)), name)
+    assert task_role(emulator, THIRD_ACCOUNT, "restore-target", sfn_role(OTHER_ACCOUNT)) == (
+        f"arn:aws:iam::{THIRD_ACCOUNT}:role/restore-target")
     definition = one_task("arn:aws:states:::aws-sdk:dynamodb:describeTable", {"TableName": name},
                           Credentials={"RoleArn": f"arn:aws:iam::{THIRD_ACCOUNT}:role/restore-target"},
                           ResultSelector={"arn.$": "$.Table.TableArn"})
@@ -161,6 +175,19 @@ def test_task_credentials_act_as_the_role_account(emulator, sfn_on, uid):
                 account=OTHER_ACCOUNT)
     assert plain["status"] == "FAILED"
     assert plain["error"] == "DynamoDb.ResourceNotFoundException"
+    # A task role that does not exist cannot be assumed (AWS denies it): the task fails.
+    missing = one_task("arn:aws:states:::aws-sdk:dynamodb:describeTable", {"TableName": name},
+                       Credentials={"RoleArn": f"arn:aws:iam::{THIRD_ACCOUNT}:role/no-such-role"})
+    seen = lambda: len([r for r in emulator.requests() if r["operation"] == "DescribeTable"
+                        and r["account"] == THIRD_ACCOUNT and r["table"] == name])
+    before = seen()
+    denied = run(emulator, missing, account=OTHER_ACCOUNT)
+    assert denied["status"] == "FAILED", denied
+    assert denied["error"] == "States.TaskFailed", denied
+    assert "is not authorized to perform: sts:AssumeRole on resource: " \
+        f"arn:aws:iam::{THIRD_ACCOUNT}:role/no-such-role" in denied["cause"], denied
+    assert f"arn:aws:sts::{OTHER_ACCOUNT}:assumed-role/restoreplan-state-machine/" in denied["cause"], denied
+    assert seen() == before, "nothing was called as that account"
 
 
 def test_sdk_error_names(emulator, sfn_on, uid):

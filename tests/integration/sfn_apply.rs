@@ -551,3 +551,200 @@ async fn a_failed_execution_is_redriven_and_reattempts_only_what_did_not_complet
     let done = w.run(&["apply", "--resume", &run, "--yes"], 2);
     assert!(done.stderr.contains("already finished"), "{}", done.stderr);
 }
+
+/// Percent-encoding of a form value.
+fn form(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// An IAM Query API call into `account` (the emulator takes the account
+/// from moto's account header; it does not check signatures).
+fn iam(em: &Emulator, account: &str, params: &[(&str, &str)]) -> String {
+    use std::io::{Read, Write};
+    let mut body = String::from("Version=2010-05-08");
+    for (k, v) in params {
+        body.push_str(&format!("&{k}={}", form(v)));
+    }
+    let host = em.endpoint.strip_prefix("http://").expect("http");
+    let mut s = std::net::TcpStream::connect(host).expect("connect to the emulator");
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded; charset=utf-8\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261124/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         x-moto-account-id: {account}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write request");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read response");
+    assert!(out.starts_with("HTTP/1.1 200"), "IAM {params:?}: {out}");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_across_two_accounts_restores_each_table_in_its_own_account() {
+    let a = World::new(executing(), SCALE).await;
+    let b = World::new(executing(), SCALE).await;
+    // Sources in the first account; the second account's restores come from
+    // copies of their recovery points in its own vault `dr`.
+    let here = ["ash", "birch", "fir"];
+    let there = ["cedar", "dogwood", "elm"];
+    for t in here {
+        a.source(t, 0).await;
+    }
+    for t in there {
+        let rp = a.source(t, 0).await;
+        a.aws.copy("dr", &rp, &b.aws.vault_arn("dr")).await;
+    }
+    let in_b = format!(
+        "    target: {{ account: \"{acct}\", vault: dr, role: \"arn:aws:iam::{acct}:role/service-role/AWSBackupDefaultServiceRole\" }}\n",
+        acct = b.acct
+    );
+    // Dependencies both ways across the accounts.
+    let mut plan = header(&a, "xacct", 3, None, true);
+    plan.push_str("  - table: ash\n");
+    plan.push_str(&format!("  - table: cedar\n    depends_on: [ash]\n{in_b}"));
+    plan.push_str("  - table: birch\n    depends_on: [cedar]\n");
+    plan.push_str(&format!("  - table: dogwood\n{in_b}"));
+    plan.push_str(&format!(
+        "  - table: elm\n    depends_on: [birch, dogwood]\n{in_b}"
+    ));
+    plan.push_str("  - table: fir\n    depends_on: [dogwood]\n");
+    a.write("plan.yaml", &plan);
+    let both = |args: &[&str]| {
+        crate::test::Test::new()
+            .args(args.iter().copied())
+            .current_dir(a.dir.path())
+            .emulator(a.em)
+            .roles(&[&a.acct, &b.acct])
+            .env("RESTOREPLAN_TIME_SCALE", SCALE)
+    };
+    // What the user creates in each target account before `apply`: the
+    // task role `{name}-tasks`, trusting the state machine's role, with the
+    // policy the export writes for that account.
+    let out = both(&["export", "step-functions", "plan.yaml", "--out", "sfn"])
+        .status(0)
+        .run();
+    let machine_role = role(&a);
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": machine_role}, "Action": "sts:AssumeRole"}]
+    })
+    .to_string();
+    for acct in [&a.acct, &b.acct] {
+        let policy =
+            std::fs::read_to_string(a.dir.path().join(format!("sfn/iam-policy-{acct}.json")))
+                .unwrap_or_else(|e| panic!("iam-policy-{acct}.json ({e}): {}", out.stderr));
+        iam(
+            a.em,
+            acct,
+            &[
+                ("Action", "CreateRole"),
+                ("RoleName", "restoreplan-xacct-tasks"),
+                ("AssumeRolePolicyDocument", &trust),
+            ],
+        );
+        iam(
+            a.em,
+            acct,
+            &[
+                ("Action", "PutRolePolicy"),
+                ("RoleName", "restoreplan-xacct-tasks"),
+                ("PolicyName", "restoreplan-tasks"),
+                ("PolicyDocument", &policy),
+            ],
+        );
+    }
+    let out = both(&["apply", "plan.yaml", "--yes", "--format", "json"])
+        .status(0)
+        .run();
+    let ev = events(&out);
+    let run = run_id(&ev);
+    let all: BTreeSet<String> = here.iter().chain(&there).map(|s| s.to_string()).collect();
+    assert_eq!(ids_with(&ev, "restore-completed"), all, "{}", out.stderr);
+    // The one state machine and its execution live in the first account.
+    let engine = journal(&a, &run)
+        .into_iter()
+        .find(|r| r["record"] == "engine")
+        .expect("an engine record");
+    assert!(
+        engine["execution_arn"]
+            .as_str()
+            .is_some_and(|e| e.contains(&format!(":{}:execution:", a.acct))),
+        "{engine}"
+    );
+    // Each table in its own account, and only there, one job each.
+    let (ra, rb) = (a.restores(), b.restores());
+    for (w, other, mine, jobs) in [(&a, &b, &here, &ra), (&b, &a, &there, &rb)] {
+        let names: BTreeSet<String> = mine.iter().map(|t| target(t)).collect();
+        assert_eq!(
+            jobs.keys().cloned().collect::<BTreeSet<_>>(),
+            names,
+            "restore jobs in {}",
+            w.acct
+        );
+        for t in mine.iter() {
+            assert_eq!(jobs[&target(t)].len(), 1, "{t}: {:#?}", jobs[&target(t)]);
+            let d = w
+                .aws
+                .ddb
+                .describe_table()
+                .table_name(target(t))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{t} in {}: {e:?}", w.acct));
+            let table = d.table().expect("a table");
+            assert_eq!(table.table_status().map(|s| s.as_str()), Some("ACTIVE"));
+            assert!(
+                table
+                    .table_arn()
+                    .is_some_and(|arn| arn.contains(&format!(":{}:table/", w.acct))),
+                "{t}: {:?}",
+                table.table_arn()
+            );
+            assert!(
+                !other.tables().await.contains(&target(t)),
+                "{t} in {}",
+                other.acct
+            );
+        }
+    }
+    // Dependencies across the accounts held: each restore started after the
+    // jobs of its dependencies, in either account, finished.
+    let job = |t: &str| {
+        ra.get(&target(t))
+            .or_else(|| rb.get(&target(t)))
+            .map(|j| j[0].clone())
+            .unwrap_or_else(|| panic!("no job for {t}"))
+    };
+    for (t, deps) in [
+        ("cedar", vec!["ash"]),
+        ("birch", vec!["cedar"]),
+        ("elm", vec!["birch", "dogwood"]),
+        ("fir", vec!["dogwood"]),
+    ] {
+        let start = job(t)["created"].as_f64().expect("created");
+        for d in deps {
+            let end = job(d)["finished"].as_f64().expect("finished");
+            assert!(
+                end <= start,
+                "{t} started at {start} before {d} finished at {end}"
+            );
+        }
+    }
+    // The second account's tasks acted as its task role.
+    let as_b: Vec<Value> = b
+        .requests()
+        .into_iter()
+        .filter(|r| r["operation"] == "StartRestoreJob")
+        .collect();
+    assert_eq!(as_b.len(), there.len(), "{as_b:#?}");
+}

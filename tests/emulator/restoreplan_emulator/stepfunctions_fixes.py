@@ -15,7 +15,9 @@ patches here make those tasks behave as in AWS:
 - they act as the role Step Functions assumes: the task's `Credentials`
   `RoleArn` when it has one, else the state machine's role, so a state
   machine's tasks act in the role's account (moto ran everything in
-  123456789012);
+  123456789012); a task's `Credentials` role must exist in its account, as
+  in AWS, where assuming a missing role is denied: the task fails
+  (`States.TaskFailed`, STS's AccessDenied words in the cause);
 - a failed AWS SDK task names its error `Service.ErrorCodeException` with the
   service in PascalCase as AWS does (`Backup.ThrottlingException`,
   `DynamoDb.ResourceNotFoundException`), not moto's `backup.backupException`;
@@ -80,8 +82,24 @@ def _time_scale() -> float:
 # Credentials: what the task acts as.
 
 
-def _assumed_credentials(role_arn: str) -> tuple[str, str, str]:
-    """Session credentials of `role_arn` from moto's STS, made in-process under the emulator's lock."""
+class TaskRoleDenied(Exception):
+    """Step Functions could not assume a task's `Credentials` role."""
+
+
+def _role_exists(account: str, role_arn: str) -> bool:
+    from moto.iam.models import iam_backends
+
+    name = role_arn.rsplit("/", 1)[-1]
+    return any(role.name == name and role.arn == role_arn
+               for role in iam_backends[account]["global"].roles.values())
+
+
+def _assumed_credentials(role_arn: str, must_exist: bool = False, assumer: str = "") -> tuple[str, str, str]:
+    """Session credentials of `role_arn` from moto's STS, made in-process under the emulator's lock.
+
+    `must_exist`: a task's `Credentials` role, which AWS refuses to assume
+    when it does not exist; the state machine's own role is not checked.
+    """
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
@@ -93,6 +111,10 @@ def _assumed_credentials(role_arn: str) -> tuple[str, str, str]:
     emulator = _state.get("emulator")
     lock = emulator.lock if emulator is not None else threading.RLock()
     with lock:
+        if must_exist and not _role_exists(account, role_arn):
+            raise TaskRoleDenied(
+                f"User: {assumer} is not authorized to perform: sts:AssumeRole on resource: {role_arn} "
+                f"(Service: Sts, Status Code: 403, Error Code: AccessDenied)")
         if cached is not None and cached[0] in iam_backends[account]["global"].access_keys:
             return cached
         role = sts_backends[DEFAULT_ACCOUNT_ID]["aws"].assume_role(
@@ -116,7 +138,9 @@ def boto_client_for(region: str, service: str, state_credentials: Any = None) ->
     kwargs: dict[str, Any] = {"aws_access_key_id": "ak", "aws_secret_access_key": "sk"}
     account = None
     if isinstance(role_arn, str) and ROLE_ARN.match(role_arn):
-        key, secret, token = _assumed_credentials(role_arn)
+        key, secret, token = _assumed_credentials(
+            role_arn, must_exist=bool(getattr(state_credentials, "_rp_task_role", False)),
+            assumer=getattr(state_credentials, "_rp_assumer", ""))
         kwargs = {"aws_access_key_id": key, "aws_secret_access_key": secret, "aws_session_token": token}
     else:
         # No usable role: act in the execution's own account.
@@ -285,6 +309,12 @@ def apply_patches() -> None:
         credentials = original_credentials(self, env)
         try:
             credentials._rp_execution_account = env.aws_execution_details.account
+            machine_role = env.aws_execution_details.role_arn
+            credentials._rp_task_role = self.credentials is not None and credentials.role_arn != machine_role
+            found = ROLE_ARN.match(machine_role or "")
+            credentials._rp_assumer = (
+                f"arn:aws:sts::{found.group(1)}:assumed-role/{machine_role.rsplit('/', 1)[-1]}/states-task"
+                if found else str(machine_role))
         except AttributeError:
             pass
         return credentials
@@ -308,6 +338,30 @@ def apply_patches() -> None:
         return self._get_task_failure_event(env=env, error=error, cause=cause)
 
     sdk.StateTaskServiceAwsSdk._from_error = _from_error
+
+    # A task role that could not be assumed fails the task (States.TaskFailed,
+    # which a Catch of States.ALL catches), whatever the integration.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
+
+    def denied_first(original: Any) -> Any:
+        def _from_error(self: Any, env: Any, ex: Exception) -> FailureEvent:
+            if isinstance(ex, TaskRoleDenied):
+                return self._get_task_failure_event(env=env, error="States.TaskFailed", cause=str(ex))
+            return original(self, env, ex)
+
+        return _from_error
+
+    service_classes = [state_task_service.StateTaskService]
+    for service in ("aws_sdk", "dynamodb", "sfn", "sqs", "sns", "events", "ecs", "batch", "glue", "unsupported"):
+        try:
+            module = importlib.import_module(
+                f"moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_{service}")
+        except ImportError:
+            continue
+        service_classes += [c for c in vars(module).values()
+                            if isinstance(c, type) and "_from_error" in vars(c) and c.__module__ == module.__name__]
+    for cls in service_classes:
+        cls._from_error = denied_first(cls._from_error)
 
     def _get_boto_service_name(self: Any, boto_service_name: str | None = None) -> str:
         return globals()["boto_service_name"](boto_service_name or self.resource.api_name)
