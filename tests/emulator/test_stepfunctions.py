@@ -343,7 +343,9 @@ def test_redrive_goes_on_from_the_failed_task_with_its_input(emulator, sfn_on, u
         "Describe": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:describeTable",
                      "Parameters": {"TableName.$": "$.table"}, "ResultSelector": {"status.$": "$.Table.TableStatus"},
                      "ResultPath": "$.described", "Next": "Last"},
-        "Last": count_task(counter, "$.last", "Done"),
+        "Last": count_task(counter, "$.last", "Redrives"),
+        "Redrives": {"Type": "Pass", "Parameters": {"n.$": "$$.Execution.RedriveCount"}, "ResultPath": "$.redrives",
+                     "Next": "Done"},
         "Done": {"Type": "Succeed"},
     }}
     sfn, arn = machine(emulator, definition)
@@ -368,6 +370,7 @@ def test_redrive_goes_on_from_the_failed_task_with_its_input(emulator, sfn_on, u
     output = json.loads(done["output"])
     assert output["mark"] == "set before the failure"
     assert output["described"] == {"status": "ACTIVE"}
+    assert output["redrives"] == {"n": 1}
     assert counts(emulator, counter) == {"first": 1, "last": 1}, "First ran once, before the redrive"
     assert done["redriveCount"] == 1
     assert done["redriveDate"] == redriven["redriveDate"]
@@ -380,7 +383,7 @@ def test_redrive_goes_on_from_the_failed_task_with_its_input(emulator, sfn_on, u
     assert kinds.index("ExecutionFailed") < redrive_at
     entered_after = [e["stateEnteredEventDetails"]["name"] for e in events[redrive_at:]
                      if "stateEnteredEventDetails" in e]
-    assert entered_after == ["Describe", "Last", "Done"]
+    assert entered_after == ["Describe", "Last", "Redrives", "Done"]
     redrive_event = events[redrive_at]
     assert redrive_event["executionRedrivenEventDetails"] == {"redriveCount": 1}
 
