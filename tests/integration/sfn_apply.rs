@@ -545,8 +545,13 @@ async fn a_failed_execution_is_redriven_and_reattempts_only_what_did_not_complet
         (Some("finished"), Some(0), Some(0)),
         "{entry}"
     );
+    // The run's report: every restore completed, none failed or skipped.
     let report = w.local(&["runs", "--report", &run], 0);
-    println!("{}", report.stdout);
+    assert!(
+        report.stdout.contains("7 completed, 0 failed, 0 skipped"),
+        "{}",
+        report.stdout
+    );
     // Nothing is left to redrive.
     let done = w.run(&["apply", "--resume", &run, "--yes"], 2);
     assert!(done.stderr.contains("already finished"), "{}", done.stderr);
