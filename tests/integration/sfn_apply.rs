@@ -635,7 +635,7 @@ async fn a_plan_across_two_accounts_restores_each_table_in_its_own_account() {
     // What the user creates in each target account before `apply`: the
     // task role `{name}-tasks`, trusting the state machine's role, with the
     // policy the export writes for that account.
-    let out = both(&["export", "step-functions", "plan.yaml", "--out", "sfn"])
+    let exported = both(&["export", "step-functions", "plan.yaml", "--out", "sfn"])
         .status(0)
         .run();
     let machine_role = role(&a);
@@ -644,10 +644,10 @@ async fn a_plan_across_two_accounts_restores_each_table_in_its_own_account() {
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": machine_role}, "Action": "sts:AssumeRole"}]
     })
     .to_string();
-    for acct in [&a.acct, &b.acct] {
+    let create_role = |acct: &str| {
         let policy =
             std::fs::read_to_string(a.dir.path().join(format!("sfn/iam-policy-{acct}.json")))
-                .unwrap_or_else(|e| panic!("iam-policy-{acct}.json ({e}): {}", out.stderr));
+                .unwrap_or_else(|e| panic!("iam-policy-{acct}.json ({e}): {}", exported.stderr));
         iam(
             a.em,
             acct,
@@ -667,14 +667,57 @@ async fn a_plan_across_two_accounts_restores_each_table_in_its_own_account() {
                 ("PolicyDocument", &policy),
             ],
         );
-    }
+    };
+    // First with the role of the first account only: AWS refuses to assume
+    // a role that does not exist, so the second account's restores fail,
+    // naming the role, and only their dependents are skipped.
+    create_role(&a.acct);
     let out = both(&["apply", "plan.yaml", "--yes", "--format", "json"])
-        .status(0)
+        .status(1)
         .run();
     let ev = events(&out);
     let run = run_id(&ev);
+    let set = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        ids_with(&ev, "restore-completed"),
+        set(&["ash"]),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ids_with(&ev, "restore-failed"), set(&["cedar", "dogwood"]));
+    assert_eq!(
+        ids_with(&ev, "restore-skipped"),
+        set(&["birch", "elm", "fir"])
+    );
+    let cause = ev
+        .iter()
+        .find(|e| e["event"] == "restore-failed" && e["id"] == "cedar")
+        .and_then(|e| e["cause"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let missing = format!("arn:aws:iam::{}:role/restoreplan-xacct-tasks", b.acct);
+    assert!(
+        cause.contains("sts:AssumeRole") && cause.contains(&missing),
+        "{cause}"
+    );
+    assert!(
+        b.restores().is_empty(),
+        "nothing started in the second account"
+    );
+    // With the role created, the execution is redriven and the rest restored.
+    create_role(&b.acct);
+    let resumed = both(&["apply", "--resume", &run, "--yes", "--format", "json"])
+        .status(0)
+        .run();
+    let again = events(&resumed);
     let all: BTreeSet<String> = here.iter().chain(&there).map(|s| s.to_string()).collect();
-    assert_eq!(ids_with(&ev, "restore-completed"), all, "{}", out.stderr);
+    let mut completed = ids_with(&ev, "restore-completed");
+    completed.extend(ids_with(&again, "restore-completed"));
+    assert_eq!(completed, all, "{}", resumed.stderr);
+    assert!(
+        ids_with(&again, "restore-completed").is_disjoint(&set(&["ash"])),
+        "ash is not restored twice"
+    );
     // The one state machine and its execution live in the first account.
     let engine = journal(&a, &run)
         .into_iter()
