@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
 use super::{retried, run_scope};
-use crate::cloud::aws::{AwsCloud, sdk_error};
+use crate::aws::{AwsCloud, sdk_error};
 use crate::exec::journal::EngineRun;
 use crate::exec::spec::{RestoreSpec, attempt_token};
 use crate::export::RUN_ITEM;
