@@ -107,6 +107,13 @@ pub struct Item {
     pub job: Option<String>,
     /// Why it failed (the state's error, as JSON).
     pub failure: Option<String>,
+
+    /// Its copy step's AWS Backup copy job (`copy:`).
+    pub copy_job: Option<String>,
+    /// The copy's recovery point, once the copy completed.
+    pub copy_point: Option<String>,
+    /// When the state machine saw the copy completed.
+    pub copied_at: Option<DateTime<Utc>>,
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -125,6 +132,9 @@ impl Item {
             t1: s("t1").as_deref().and_then(parse_time),
             job: s("job"),
             failure: s("failure"),
+            copy_job: s("cjob"),
+            copy_point: s("cpoint"),
+            copied_at: s("ct").as_deref().and_then(parse_time),
         })
     }
 }
@@ -190,6 +200,8 @@ struct Seen {
     active: bool,
     done: bool,
     percent: Option<f64>,
+    copy_started: bool,
+    copied: bool,
 }
 
 /// How a follow ended.
@@ -281,6 +293,8 @@ impl Follower<'_> {
                 s.accepted = r.handle.is_some();
                 s.active = r.active_at.is_some();
                 s.done = r.phase.is_final();
+                s.copy_started = r.copy_job.is_some() || !r.copies.is_empty();
+                s.copied = r.copy_point.is_some() || !r.copies.is_empty();
                 if s.started || s.done {
                     let (phase, cause) = match &r.phase {
                         Phase::Failed(c) => ("failed", Some(c.clone())),
@@ -376,8 +390,57 @@ impl Follower<'_> {
         let id = spec.id.clone();
         let now = crate::clock::now();
         let claimed = matches!(it.st.as_str(), "RUNNING" | "DONE" | "FAILED");
-        if claimed && !seen.started {
-            let at = it.t0.unwrap_or(now);
+        // The copy step comes first: the restore starts once it completed.
+        let mut restore_from = it.t0;
+        if let Some(copy) = &spec.copy {
+            if let Some(job) = it.copy_job.as_ref().filter(|_| claimed) {
+                if !seen.copy_started {
+                    let at = it.t0.unwrap_or(now);
+                    self.append(&Record::CopyIntent {
+                        index: i,
+                        token: crate::exec::spec::copy_token(self.run_id, &id, 0),
+                        at,
+                    })?;
+                    self.append(&Record::CopyStarted {
+                        index: i,
+                        job_id: job.clone(),
+                        at,
+                    })?;
+                    self.sink.emit(Event::CopyStarted {
+                        index: i,
+                        id: id.clone(),
+                        job_id: job.clone(),
+                        source_recovery_point_arn: copy.request.recovery_point_arn.clone(),
+                        estimated_seconds: copy.estimated_seconds,
+                        at,
+                    });
+                    seen.copy_started = true;
+                }
+                if let Some(point) = &it.copy_point
+                    && !seen.copied
+                {
+                    let at = it.copied_at.unwrap_or(now);
+                    self.append(&Record::CopyCompleted {
+                        index: i,
+                        job_id: job.clone(),
+                        recovery_point_arn: point.clone(),
+                        at,
+                    })?;
+                    self.sink.emit(Event::CopyCompleted {
+                        index: i,
+                        id: id.clone(),
+                        job_id: job.clone(),
+                        recovery_point_arn: point.clone(),
+                        at,
+                    });
+                    seen.copied = true;
+                }
+            }
+            restore_from = it.copied_at;
+        }
+        let restore_begun = spec.copy.is_none() || seen.copied;
+        if claimed && restore_begun && !seen.started {
+            let at = restore_from.unwrap_or(now);
             self.append(&Record::StartIntent {
                 index: i,
                 token: idempotency_token(self.run_id, &id),
@@ -407,9 +470,10 @@ impl Follower<'_> {
             it.job.clone().map(|id| StartedRestore::Job { id })
         };
         if let Some(h) = &handle
+            && seen.started
             && !seen.accepted
         {
-            let at = it.t0.unwrap_or(now);
+            let at = restore_from.unwrap_or(now);
             self.append(&Record::Started {
                 index: i,
                 handle: h.clone(),

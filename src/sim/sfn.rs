@@ -255,7 +255,12 @@ pub fn predict(
             .filter(|v| v.items.is_some())
             .map_or(1, |_| bytes.div_ceil(1 << 20).max(1));
         let minutes = expected_minutes(restore);
-        let copy_minutes = expected_minutes(copy);
+        // The machine waits on a copy by its estimate (the entry's
+        // expected minutes), not by anything AWS reports.
+        let copy_minutes = spec
+            .pointer("/copy/minutes")
+            .and_then(Value::as_u64)
+            .unwrap_or_else(|| expected_minutes(copy));
         let (polls, polled) = if s.is_native() {
             let p = spec.get("poll").and_then(Value::as_u64).unwrap_or(10) as f64;
             let f = spec.get("first_poll").and_then(Value::as_u64).unwrap_or(10) as f64;
