@@ -538,6 +538,34 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_step_adds_its_states_and_its_time() {
+        let plain = format!("{}  - table: aaa\n", header(1));
+        let copied = plain
+            .replace(
+                "source: { account: \"111122223333\"",
+                "source: { account: \"999988887777\"",
+            )
+            .replace(
+                "defaults:\n",
+                "defaults:\n  copy: { vault: prod, role: arn:aws:iam::999988887777:role/copier }\n",
+            );
+        let (p, c) = (run(&plan_of(&plain)), run(&plan_of(&copied)));
+        let (a, b) = (&p.restores[0], &c.restores[0]);
+        // Copy?, Start copy, Record copy job, Describe copy job, Copy job
+        // done?, Copied, Record copy (7), and four states per look at the
+        // copy job (its wait's Pass, the Wait, Describe, Choice).
+        let extra = b.transitions - a.transitions;
+        assert!(extra > 7 && (extra - 7) % 4 == 0, "{extra}: {c:#?}");
+        let copy = model().copy_estimate(0);
+        assert!(
+            c.predicted_rto_seconds >= p.predicted_rto_seconds + copy,
+            "{} vs {} + {copy}",
+            c.predicted_rto_seconds,
+            p.predicted_rto_seconds
+        );
+    }
+
+    #[test]
     fn caps_above_fifty_across_accounts_hold_per_account_and_in_all() {
         // 180 independent restores over three accounts at a cap of 120.
         let mut text = header(120);
