@@ -284,10 +284,9 @@ fn alarm_actions(alarm: &crate::cloud::settings::Alarm) -> Option<Value> {
 /// `ref` (where its ARN is recorded), a resolved alarm's `actions`.
 pub fn change_refs(change: &TableChange) -> Option<(&'static str, Value)> {
     match change {
-        TableChange::StepScalingPolicy { policy } => Some((
-            "ref",
-            json!(policy_ref(&policy.resource_id, &policy.name)),
-        )),
+        TableChange::StepScalingPolicy { policy } => {
+            Some(("ref", json!(policy_ref(&policy.resource_id, &policy.name))))
+        }
         TableChange::Alarm { alarm } => alarm_actions(alarm).map(|a| ("actions", a)),
         _ => None,
     }

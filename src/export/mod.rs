@@ -213,10 +213,9 @@ fn entries(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> (Vec<Value>, S
         keys: false,
         bound,
         copies: specs.iter().any(|s| s.copy.is_some()),
-        copy_assume: specs
-            .iter()
-            .filter_map(|s| s.copy.as_ref())
-            .any(|c| Some(c.scope.account.as_str()) != specs.first().map(|s| s.target.account.as_str())),
+        copy_assume: specs.iter().filter_map(|s| s.copy.as_ref()).any(|c| {
+            Some(c.scope.account.as_str()) != specs.first().map(|s| s.target.account.as_str())
+        }),
     };
     let mut out = Vec::with_capacity(specs.len() + 1);
     for (i, s) in specs.iter().enumerate() {
@@ -433,10 +432,7 @@ pub fn step_functions(
              Step Functions calls AWS SDK integrations (StartCopyJob) in its own Region only, and a \
              copy must be started in the source vault's Region; run this plan with the local engine \
              (`restoreplan apply --engine local`), or copy within one Region",
-            s.id,
-            c.request.source_backup_vault_name,
-            c.scope.region,
-            home.1
+            s.id, c.request.source_backup_vault_name, c.scope.region, home.1
         ));
     }
     let (entries, shape) = entries(plan, specs, opts);

@@ -347,8 +347,8 @@ restores:
 #[test]
 fn a_copy_step_starts_the_local_engines_copy_and_restores_the_copy() {
     let (plan, specs) = plan_and_specs(COPY_PLAN);
-    let e = step_functions(&plan, &specs, &Options::new(plan.name(), "shop-run-1"))
-        .expect("exported");
+    let e =
+        step_functions(&plan, &specs, &Options::new(plan.name(), "shop-run-1")).expect("exported");
     let items = seed_items(&e);
     let ledger = spec_of(items.iter().find(|i| i["id"]["S"] == "ledger").unwrap());
     // The copy the local engine sends, with the local engine's copy token.
@@ -368,8 +368,7 @@ fn a_copy_step_starts_the_local_engines_copy_and_restores_the_copy() {
     assert_eq!(copy["IamRoleArn"], "arn:aws:iam::111122223333:role/copier");
     assert_eq!(copy["IdempotencyToken"], local.idempotency_token);
     assert_ne!(
-        copy["IdempotencyToken"],
-        ledger["params"]["IdempotencyToken"],
+        copy["IdempotencyToken"], ledger["params"]["IdempotencyToken"],
         "the copy's token is not the restore's"
     );
     assert_eq!(
@@ -410,7 +409,10 @@ fn a_copy_step_starts_the_local_engines_copy_and_restores_the_copy() {
     );
     assert_eq!(lane["Copy job failed"]["Next"], "Failed");
     // Retried with jitter on throttling, like every task.
-    assert_eq!(lane["Describe copy job"]["Retry"][0]["JitterStrategy"], "FULL");
+    assert_eq!(
+        lane["Describe copy job"]["Retry"][0]["JitterStrategy"],
+        "FULL"
+    );
     check_transitions(&e.definition);
     let mut names = Vec::new();
     state_names(&e.definition, &mut names);
@@ -427,11 +429,17 @@ fn a_copy_step_starts_the_local_engines_copy_and_restores_the_copy() {
         "arn:aws:backup:us-west-2:444455556666:backup-vault:dr",
         "arn:aws:iam::111122223333:role/copier",
     ] {
-        assert!(src.contains(needed), "the source's policy lacks {needed}: {src}");
+        assert!(
+            src.contains(needed),
+            "the source's policy lacks {needed}: {src}"
+        );
     }
     assert!(!src.contains("StartRestoreJob"), "{src}");
     let own = e.policy.to_string();
-    assert!(own.contains("arn:aws:backup:us-west-2:444455556666:recovery-point:*"), "{own}");
+    assert!(
+        own.contains("arn:aws:backup:us-west-2:444455556666:recovery-point:*"),
+        "{own}"
+    );
     assert!(own.contains("arn:aws:iam::111122223333:role/restoreplan-shop-tasks"));
     assert!(!own.contains("StartCopyJob"), "{own}");
     assert!(!own.contains("<the copy"), "{own}");
@@ -513,11 +521,22 @@ fn a_step_policys_alarm_takes_the_arn_its_policy_state_recorded() {
         alarm: Box::new(alarm),
     });
     let e = step_functions(&plan, &specs, &Options::new(plan.name(), "r")).expect("exported");
-    let ledger = spec_of(seed_items(&e).iter().find(|i| i["id"]["S"] == "ledger").unwrap());
+    let ledger = spec_of(
+        seed_items(&e)
+            .iter()
+            .find(|i| i["id"]["S"] == "ledger")
+            .unwrap(),
+    );
     let changes = ledger["changes"].as_array().unwrap();
-    let policy = changes.iter().find(|c| c["kind"] == "PutStepScalingPolicy").unwrap();
+    let policy = changes
+        .iter()
+        .find(|c| c["kind"] == "PutStepScalingPolicy")
+        .unwrap();
     assert_eq!(policy["ref"], "table/ledger-dr#scale-out");
-    let alarm = changes.iter().find(|c| c["kind"] == "PutMetricAlarm P").unwrap();
+    let alarm = changes
+        .iter()
+        .find(|c| c["kind"] == "PutMetricAlarm P")
+        .unwrap();
     assert_eq!(
         alarm["actions"],
         serde_json::json!([
@@ -527,12 +546,22 @@ fn a_step_policys_alarm_takes_the_arn_its_policy_state_recorded() {
         ])
     );
     assert!(alarm["params"].get("AlarmActions").is_none());
-    assert!(!ledger.to_string().contains("restoreplan:step-scaling-policy:"));
+    assert!(
+        !ledger
+            .to_string()
+            .contains("restoreplan:step-scaling-policy:")
+    );
     let settings = &e.definition["States"]["Lanes"]["ItemProcessor"]["States"]["Settings"];
     let inner = &settings["ItemProcessor"]["States"];
-    assert_eq!(inner["PutStepScalingPolicy"]["ResultSelector"]["arn.$"], "$.PolicyARN");
+    assert_eq!(
+        inner["PutStepScalingPolicy"]["ResultSelector"]["arn.$"],
+        "$.PolicyARN"
+    );
     assert_eq!(inner["PutStepScalingPolicy"]["Next"], "Record policy ARN");
-    assert_eq!(inner["PutMetricAlarm P"]["Parameters"]["AlarmActions.$"], "$.actions[0]");
+    assert_eq!(
+        inner["PutMetricAlarm P"]["Parameters"]["AlarmActions.$"],
+        "$.actions[0]"
+    );
     assert_eq!(inner["Resolve alarm actions"]["ResultPath"], "$.actions");
     assert_eq!(settings["ItemSelector"]["rid.$"], "$.task.spec.id");
     check_transitions(&e.definition);

@@ -191,9 +191,10 @@ async fn definitions_pass_asl_validator_and_create_state_machine() {
         .contains("StartCopyJob"),
         "a copy from another Region is refused"
     );
-    let text = std::fs::read_to_string(root().join("plans/examples/dr-copy-from-production-vault.yaml"))
-        .expect("read the example")
-        .replace("region: us-east-1", "region: us-west-2");
+    let text =
+        std::fs::read_to_string(root().join("plans/examples/dr-copy-from-production-vault.yaml"))
+            .expect("read the example")
+            .replace("region: us-east-1", "region: us-west-2");
     let opts = CompileOptions::new(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
     let copied = compile(SourceFile::new("copied.yaml", text), &opts)
         .unwrap_or_else(|_| panic!("the copy example within one Region compiles"))
@@ -212,10 +213,10 @@ async fn definitions_pass_asl_validator_and_create_state_machine() {
         create_state_machine(em, &format!("restoreplan-{name}"), &e.definition).await;
         // A lane's state holds one restore's entry, its wait tables and the
         // last response: far below 256 KiB.
-        let tables = e.definition["States"]["Lanes"]["ItemProcessor"]["States"]["Start lane"]
-            ["Parameters"]
-            .to_string()
-            .len();
+        let tables =
+            e.definition["States"]["Lanes"]["ItemProcessor"]["States"]["Start lane"]["Parameters"]
+                .to_string()
+                .len();
         let copies = plan.restores().iter().filter(|r| r.copy.is_some()).count();
         // Every restore has its coordination item, within DynamoDB's item
         // size; the run's item comes last.

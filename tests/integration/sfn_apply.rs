@@ -475,7 +475,10 @@ async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
                 "defaults:\n  copy:\n    vault: prod\n    role: \"arn:aws:iam::{prod}:role/service-role/AWSBackupDefaultServiceRole\"\n"
             ),
         );
-    assert!(plan.contains(&format!("source: {{ account: \"{prod}\"")), "{plan}");
+    assert!(
+        plan.contains(&format!("source: {{ account: \"{prod}\"")),
+        "{plan}"
+    );
     w.write("plan.yaml", &plan);
     let out = w
         .command(&["apply", "plan.yaml", "--yes", "--format", "json"])
@@ -513,11 +516,7 @@ async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
     let destinations: BTreeSet<String> = jobs
         .iter()
         .map(|j| {
-            assert_eq!(
-                j.state().map(|s| s.as_str()),
-                Some("COMPLETED"),
-                "{j:?}"
-            );
+            assert_eq!(j.state().map(|s| s.as_str()), Some("COMPLETED"), "{j:?}");
             j.destination_recovery_point_arn()
                 .unwrap_or_default()
                 .to_owned()
@@ -542,7 +541,11 @@ async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
         destinations,
         "every restore restored a copy"
     );
-    assert!(restored.iter().all(|p| p.contains(&format!(":{}:", w.acct))));
+    assert!(
+        restored
+            .iter()
+            .all(|p| p.contains(&format!(":{}:", w.acct)))
+    );
     assert_dependency_order(&w, &nodes);
     // The journal holds each copy, for teardown; teardown deletes the
     // tables and the run's copies.
@@ -558,6 +561,23 @@ async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
         .status(0)
         .run();
     assert!(w.tables().await.iter().all(|t| !t.ends_with("-dr")));
+    let left = w
+        .aws
+        .backup
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name("dr")
+        .send()
+        .await
+        .expect("ListRecoveryPointsByBackupVault");
+    let left: BTreeSet<String> = left
+        .recovery_points()
+        .iter()
+        .filter_map(|p| p.recovery_point_arn().map(str::to_owned))
+        .collect();
+    assert!(
+        left.is_disjoint(&destinations),
+        "the run's copies are deleted: {left:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
