@@ -239,3 +239,13 @@ def test_a_deny_whose_condition_holds_denies(emulator):
         kms.describe_key(KeyId=key["KeyMetadata"]["KeyId"])
     assert code(err) == "AccessDeniedException"
     other.describe_key(KeyId=key["KeyMetadata"]["Arn"])
+
+
+def test_asymmetric_keys_sign_and_verify_with_a_key_made_on_first_use(emulator):
+    kms = emulator.client("kms")
+    for spec, algorithm in (("RSA_2048", "RSASSA_PSS_SHA_256"), ("ECC_NIST_P256", "ECDSA_SHA_256")):
+        key = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec=spec)["KeyMetadata"]["KeyId"]
+        signature = kms.sign(KeyId=key, Message=b"restoreplan", SigningAlgorithm=algorithm)["Signature"]
+        assert kms.verify(KeyId=key, Message=b"restoreplan", Signature=signature, SigningAlgorithm=algorithm)["SignatureValid"]
+        public = kms.get_public_key(KeyId=key)["PublicKey"]
+        assert public == kms.get_public_key(KeyId=key)["PublicKey"]

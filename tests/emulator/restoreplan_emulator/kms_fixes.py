@@ -6,6 +6,11 @@ Patched into moto's backend:
 - ReplicateKey accepts a key ARN, and primary and replicas keep their own
   MultiRegionConfiguration (PRIMARY on the primary, REPLICA on replicas).
 - KeyUsage defaults to ENCRYPT_DECRYPT (moto reported null).
+- A key's asymmetric private key is generated when it is first used (Sign,
+  Verify, GetPublicKey), not when the key is created: moto generated an RSA
+  2048 key for every key, symmetric ones too, which made CreateKey (and the
+  first use of `alias/aws/dynamodb` in each account) the emulator's most
+  expensive request.
 - Ciphertext of multi-Region keys decrypts (moto cut their 40-character key
   ids to 36 in the ciphertext header).
 
@@ -39,6 +44,7 @@ from typing import Any, Callable
 
 from moto.core.exceptions import JsonRESTError
 from moto.kms import utils as kms_utils
+from moto.kms import models as kms_models
 from moto.kms import responses as kms_responses
 from moto.kms.exceptions import AccessDeniedException
 from moto.kms.models import Key, KmsBackend, kms_backends
@@ -200,6 +206,28 @@ def _create_key(self: KmsBackend, policy: Any, key_usage: Any, key_spec: Any, *a
     return _original_create_key(self, policy, key_usage or "ENCRYPT_DECRYPT", key_spec, *args, **kwargs)
 
 
+class _LazyPrivateKey:
+    """moto's private key of a KMS key, generated on first use."""
+
+    def __init__(self, key_spec: str) -> None:
+        self.__dict__["_key_spec"] = key_spec
+        self.__dict__["_key"] = None
+
+    def _generated(self) -> Any:
+        if self.__dict__["_key"] is None:
+            self.__dict__["_key"] = kms_utils.generate_private_key(self.__dict__["_key_spec"])
+        return self.__dict__["_key"]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._generated(), name)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _LazyPrivateKey:
+        # A copy shares the key (a replica key is a copy of its primary).
+        return self
+
+
 def _by_any_id(original: Callable[..., Any]) -> Callable[..., Any]:
     # AWS accepts a key ARN wherever it accepts a key id; these moto methods
     # index their dict with the raw value and fail with KeyError on an ARN.
@@ -216,6 +244,7 @@ def apply_patches() -> None:
     KmsBackend.replicate_key = _replicate_key
     KmsBackend.describe_key = _describe_key
     KmsBackend.create_key = _create_key
+    kms_models.generate_private_key = _LazyPrivateKey
     kms_responses.validate_policy = _validate_policy
     for name in ("disable_key", "enable_key", "cancel_key_deletion", "schedule_key_deletion"):
         setattr(KmsBackend, name, _by_any_id(getattr(KmsBackend, name)))
