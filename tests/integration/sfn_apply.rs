@@ -434,12 +434,17 @@ fn admits(account: &str) -> String {
     .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
+/// A DR account (the world, which runs the state machine, vault `dr`
+/// admitting the production account) and a production account whose vault
+/// `prod` holds a recovery point of each node's table; the plan `name`
+/// copying each point into `dr` before its restore (cap 2). With the
+/// production account's id and client and the original points.
+async fn copied_world(
+    name: &str,
+    nodes: &[Node],
+) -> (World, String, crate::support::aws::Aws, Vec<String>, String) {
     use crate::support::aws::Aws;
     let em = executing();
-    // The DR account runs the state machine; the production account holds
-    // the originals' recovery points in its vault `prod`.
     let w = World::new(em, SCALE).await;
     let prod = em.fresh_account();
     let src = Aws::new(em, &prod, "us-east-1").await;
@@ -452,18 +457,12 @@ async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
         .send()
         .await
         .expect("PutBackupVaultAccessPolicy");
-    let nodes = [
-        Node::new("base", &[]),
-        Node::new("left", &["base"]),
-        Node::new("right", &["base"]),
-        Node::new("top", &["left", "right"]),
-    ];
     let mut originals = Vec::new();
-    for n in &nodes {
+    for n in nodes {
         let arn = src.table(&n.id, None, 2).await;
         originals.push(src.backup("prod", &arn).await);
     }
-    let plan = plan_of(&w, "copied", 2, None, &nodes)
+    let plan = plan_of(&w, name, 2, None, nodes)
         .replacen(
             &format!("source: {{ account: \"{}\"", w.acct),
             &format!("source: {{ account: \"{prod}\""),
@@ -479,6 +478,18 @@ async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
         plan.contains(&format!("source: {{ account: \"{prod}\"")),
         "{plan}"
     );
+    (w, prod, src, originals, plan)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
+    let nodes = [
+        Node::new("base", &[]),
+        Node::new("left", &["base"]),
+        Node::new("right", &["base"]),
+        Node::new("top", &["left", "right"]),
+    ];
+    let (w, prod, src, originals, plan) = copied_world("copied", &nodes).await;
     w.write("plan.yaml", &plan);
     let out = w
         .command(&["apply", "plan.yaml", "--yes", "--format", "json"])
@@ -602,4 +613,93 @@ async fn a_copied_step_policys_alarm_names_the_restored_policy_on_step_functions
         .expect("the driving alarm, copied by the state machine");
     assert_eq!(alarm.alarm_actions(), [copied[0].policy_arn().to_owned()]);
     assert_ne!(copied[0].policy_arn(), original);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_copy_fails_its_restore_and_skips_only_its_dependents_on_step_functions() {
+    let nodes = [
+        Node::new("base", &[]),
+        Node::new("denied", &["base"]),
+        Node::new("after", &["denied"]),
+        Node::new("other", &["base"]),
+    ];
+    let (w, prod, src, _, plan) = copied_world("denied", &nodes).await;
+    // `denied` copies into its own vault, which admits the production
+    // account when the plan is checked and refuses it once the run started.
+    w.aws.vault("dr2").await;
+    let put = |policy: String| {
+        w.aws
+            .backup
+            .put_backup_vault_access_policy()
+            .backup_vault_name("dr2")
+            .policy(policy)
+            .send()
+    };
+    put(admits(&prod))
+        .await
+        .expect("PutBackupVaultAccessPolicy");
+    let plan = plan.replace(
+        "  - table: denied\n",
+        "  - table: denied\n    target: { vault: dr2 }\n",
+    );
+    w.write("plan.yaml", &plan);
+    let roles = [w.acct.as_str(), prod.as_str()];
+    w.command(&["apply", "plan.yaml", "--yes", "--detach"])
+        .roles(&roles)
+        .status(0)
+        .run();
+    let deny = admits(&prod).replace("\"Allow\"", "\"Deny\"");
+    put(deny).await.expect("PutBackupVaultAccessPolicy (deny)");
+    let run = the_run(&w).expect("the run is journaled");
+    let out = w
+        .command(&["apply", "--resume", &run, "--yes", "--format", "json"])
+        .roles(&roles)
+        .status(1)
+        .run();
+    let ev = events(&out);
+    let set = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        ids_with(&ev, "restore-failed"),
+        set(&["denied"]),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ids_with(&ev, "restore-skipped"), set(&["after"]));
+    assert_eq!(ids_with(&ev, "restore-completed"), set(&["base", "other"]));
+    let failed = ev
+        .iter()
+        .find(|e| e["event"] == "restore-failed")
+        .expect("restore-failed");
+    assert!(
+        failed["cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("CopyJobFAILED")),
+        "{failed}"
+    );
+    // The failed copy started no restore; the skipped restore no copy.
+    let restored = w.restores();
+    assert!(!restored.contains_key(&target("denied")), "{restored:?}");
+    assert!(!restored.contains_key(&target("after")), "{restored:?}");
+    assert_eq!(restored[&target("other")].len(), 1);
+    let jobs = src
+        .backup
+        .list_copy_jobs()
+        .send()
+        .await
+        .expect("ListCopyJobs");
+    let states: Vec<&str> = jobs
+        .copy_jobs()
+        .iter()
+        .map(|j| j.state().map_or("", |s| s.as_str()))
+        .collect();
+    assert_eq!(
+        states.len(),
+        3,
+        "no copy for the skipped restore: {states:?}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| **s == "FAILED").count(),
+        1,
+        "{states:?}"
+    );
 }
