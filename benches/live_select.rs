@@ -31,8 +31,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use aws_sdk_dynamodb::types::Tag;
+use restoreplan::aws::{AccountAccess, AwsCloud, AwsOptions};
 use restoreplan::check::inventory::expand_live;
-use restoreplan::cloud::aws::{AccountAccess, AwsCloud, AwsOptions};
 use restoreplan::cloud::cache::Cached;
 use restoreplan::plan::{CompileOptions, SourceFile, compile};
 

@@ -31,8 +31,8 @@ mod plans;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use restoreplan::aws::{AccountAccess, AwsCloud, AwsOptions};
 use restoreplan::check::live;
-use restoreplan::cloud::aws::{AccountAccess, AwsCloud, AwsOptions};
 use restoreplan::cloud::cache::Cached;
 use restoreplan::plan::model::Encryption;
 

@@ -230,7 +230,7 @@ async fn seed(endpoint: &str, tables: &[Table]) -> Result<(), String> {
         .endpoint_url(endpoint)
         .region(Region::new(REGION))
         .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
-        .http_client(restoreplan::cloud::aws::http_client())
+        .http_client(restoreplan::aws::http_client())
         .load()
         .await;
     let ddb = aws_sdk_dynamodb::Client::new(&conf);

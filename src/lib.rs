@@ -1,47 +1,23 @@
 //! restoreplan: restore whole environments of Amazon DynamoDB tables from a
 //! declarative YAML plan.
 //!
-//! ```text
-//!   plan.yaml ──► plan::load_file ──► RawPlan ──► resolve ──► Plan (sealed DAG)
-//!                 (bounded read,           (defaults,          │
-//!                  spans, schema)           templates, rules)  │
-//!                                                              ▼
-//!                     ┌──────────────── check::live (CloudRead) ─────────────┐
-//!                     │                                                      │
-//!                     ▼                                                      ▼
-//!            diff: dry-run model ──► report (text/JSON/Markdown)   exec: DAG executor (CloudWrite)
-//!                     ▲                                                      │
-//!                     └────────── sim: virtual-time cloud ◄──────────────────┘
-//! ```
-//!
-//! Loading and checking are pure functions of the text (and a date for the
-//! `{date}` template). Only `check::live`, `diff`, `exec` and `sim` talk to a
-//! cloud, and only through the [`cloud::CloudRead`] / [`cloud::CloudWrite`]
-//! traits.
-//!
-//! Underneath them all sit pure parts that import nothing above
-//! [`diag`]: [`graph`] (ids and edges), [`schedule`] (the one scheduler,
-//! which both the executor and the RTO prediction run), [`duration`] (how
-//! long one restore takes) and [`clock`]. `scripts/module-arrows` lists the
-//! imports between modules and any that loop.
+//! Two packages: `restoreplan-core` (`core/Cargo.toml`, sources named by
+//! `src/core.rs`) holds everything that needs no AWS SDK: the plan, the
+//! graph and scheduler, live checks, the dry run, the executor, the
+//! simulation, the Step Functions export and the reports. It is re-exported
+//! here module by module, so `restoreplan::plan` is `restoreplan_core::plan`.
+//! This package adds what talks to AWS through the SDK: [`aws`] (the
+//! [`cloud::CloudRead`]/[`cloud::CloudWrite`] adapter), [`state`] (the run
+//! state backends), [`sfn`] (the Step Functions engine), and [`cli`].
+//! The split lets the core compile beside the SDK crates.
 
-pub mod check;
+pub use restoreplan_core::{
+    check, clock, cloud, diag, diff, duration, exec, export, graph, init, plan, report, schedule,
+    sim, text,
+};
+
+#[path = "cloud/aws.rs"]
+pub mod aws;
 pub mod cli;
-pub mod clock;
-pub mod cloud;
-pub mod diag;
-pub mod diff;
-pub mod duration;
-pub mod exec;
-pub mod export;
-pub mod graph;
-pub mod init;
-// The plan module's items are not yet narrowed to `pub(crate)`.
-#[allow(unreachable_pub)]
-pub mod plan;
-pub mod report;
-pub mod schedule;
 pub mod sfn;
-pub mod sim;
 pub mod state;
-pub mod text;

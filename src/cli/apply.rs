@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
+use crate::aws::AwsCloud;
 use crate::check::live::{self, LiveOptions};
 use crate::check::warnings::{self, AcceptedWarning};
 use crate::cli::aws::{AwsArgs, runtime};
 use crate::cli::printer;
 use crate::cli::{CompileArgs, Error, ExitStatus, Output, Result, load_or_report};
-use crate::cloud::aws::AwsCloud;
 use crate::diff::{DryRun, stale};
 use crate::exec::identity;
 use crate::exec::journal::{Journal, RunState, RunStore};

@@ -9,11 +9,11 @@
 
 use std::io::IsTerminal;
 
+use crate::aws::AwsCloud;
 use crate::check::warnings::AcceptedWarning;
 use crate::cli::printer;
 use crate::cli::run_report::{Reported, write_report};
 use crate::cli::{Error, ExitStatus, Output, Result};
-use crate::cloud::aws::AwsCloud;
 use crate::exec::journal::Record;
 use crate::exec::journal::{Journal, RunState, RunStore};
 use crate::exec::lock::RunLock;

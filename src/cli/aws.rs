@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::cloud::aws::{AccountAccess, AwsCloud, AwsOptions};
+use crate::aws::{AccountAccess, AwsCloud, AwsOptions};
 use crate::cloud::cache::Cached;
 
 /// Credentials per account, shared by every command that talks to AWS.

@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::aws::AwsCloud;
 use crate::cli::apply::{RUNS_DIR, confirm};
 use crate::cli::aws::{AwsArgs, runtime};
 use crate::cli::{Error, ExitStatus, Output, Result};
-use crate::cloud::aws::AwsCloud;
 use crate::cloud::{CloudRead, CloudWrite, TableChange};
 use crate::exec::identity;
 use crate::exec::journal::{Phase, Record};

@@ -42,7 +42,7 @@ pub fn open(
     runs_dir: &Path,
     aws: &AwsArgs,
 ) -> std::result::Result<RunStore, String> {
-    backend(plan)?.open(runs_dir, aws.options())
+    crate::state::open(&backend(plan)?, runs_dir, aws.options())
 }
 
 /// Arguments of `state`.

@@ -8,10 +8,10 @@
 
 use std::path::PathBuf;
 
+use crate::aws::AwsCloud;
 use crate::cli::apply::{RUNS_DIR, confirm, record_takeovers};
 use crate::cli::aws::{AwsArgs, runtime};
 use crate::cli::{Error, ExitStatus, Output, Result};
-use crate::cloud::aws::AwsCloud;
 use crate::exec::identity;
 use crate::exec::start::{lock_run, peek_run};
 use crate::exec::teardown::{self, Unprotect, Verdict};

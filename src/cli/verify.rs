@@ -5,11 +5,11 @@
 
 use std::path::PathBuf;
 
+use crate::aws::AwsCloud;
 use crate::cli::apply::{Format, RUNS_DIR};
 use crate::cli::aws::{AwsArgs, runtime};
 use crate::cli::printer;
 use crate::cli::{Error, ExitStatus, Output, Result};
-use crate::cloud::aws::AwsCloud;
 use crate::exec::identity;
 use crate::exec::policy::stop_pair;
 use crate::exec::render::sinks::{LiveView, RunSinks};

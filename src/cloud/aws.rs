@@ -22,7 +22,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
-use super::{
+use crate::cloud::{
     CloudError, CloudRead, CloudResult, CloudWrite, ErrorKind, Identity, IndexDef, ItemTally,
     JobStatus, KeyFacts, KeyManager, KeyOperation, MultiRegion, MultiRegionRole, PitrFacts,
     ProbeOutcome, RecoveryPoint, RecoveryPointOrigin, RestoreJob, RestoreRequest, Scope,
@@ -62,6 +62,8 @@ pub struct AwsOptions {
     /// standard resolution, which also honours `AWS_ENDPOINT_URL`.
     pub endpoint: Option<String>,
 }
+
+pub use crate::cloud::wire::{NOT_APPLICABLE, is_network_code, start_restore_job_metadata};
 
 #[path = "aws_settings.rs"]
 mod settings;
@@ -350,7 +352,7 @@ impl AwsCloud {
     /// to an account with credentials of another.
     async fn at(&self, scope: &Scope) -> CloudResult<Arc<Clients>> {
         let id = self.caller(scope.account.as_str()).await?;
-        if let Some(message) = super::wrong_account(scope.account.as_str(), &id) {
+        if let Some(message) = crate::cloud::wrong_account(scope.account.as_str(), &id) {
             let mut e = CloudError::new(
                 ErrorKind::WrongAccount,
                 "GetCallerIdentity",
@@ -607,20 +609,6 @@ fn network_failure(chain: &str, timeout: bool) -> Option<(&'static str, &'static
     )
 }
 
-/// True for the error codes [`fail`] gives network failures.
-pub fn is_network_code(code: &str) -> bool {
-    matches!(
-        code,
-        "ConnectTimeout"
-            | "DnsError"
-            | "ConnectionRefused"
-            | "TlsError"
-            | "ConnectionReset"
-            | "NetworkError"
-            | "Timeout"
-    )
-}
-
 /// The service an operation belongs to, for naming its endpoint.
 fn service_of(operation: &str) -> &'static str {
     match operation {
@@ -762,9 +750,11 @@ fn key_facts(m: &kms::types::KeyMetadata) -> KeyFacts {
         account: m
             .aws_account_id()
             .map(str::to_owned)
-            .or_else(|| super::arn_account(&arn).map(str::to_owned))
+            .or_else(|| crate::cloud::arn_account(&arn).map(str::to_owned))
             .unwrap_or_default(),
-        region: super::arn_region(&arn).unwrap_or_default().to_owned(),
+        region: crate::cloud::arn_region(&arn)
+            .unwrap_or_default()
+            .to_owned(),
         state: m
             .key_state()
             .map(|s| s.as_str().to_owned())
@@ -844,56 +834,6 @@ fn sse_spec(sse: &SseRequest) -> ddb::types::SseSpecification {
             .kms_master_key_id(key_arn)
             .build(),
     }
-}
-
-/// Restore-metadata value AWS Backup uses for "no key ARN".
-pub const NOT_APPLICABLE: &str = "Not Applicable";
-
-/// The AWS Backup restore metadata of a DynamoDB `StartRestoreJob`, keys
-/// exactly as sent: the target table's name, the encryption and, when the
-/// restore drops indexes, the indexes to create. The one place this map is
-/// built; the send path and the dry run's rendering of the request both
-/// call it.
-pub fn start_restore_job_metadata(
-    target_table_name: &str,
-    sse: &SseRequest,
-    kept_indexes: Option<&[IndexDef]>,
-) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    m.insert("targetTableName".to_owned(), target_table_name.to_owned());
-    match sse {
-        SseRequest::Owned => {
-            m.insert("encryptionType".to_owned(), "Default".to_owned());
-            m.insert("kmsMasterKeyArn".to_owned(), NOT_APPLICABLE.to_owned());
-        }
-        SseRequest::Managed => {
-            m.insert("encryptionType".to_owned(), "KMS".to_owned());
-        }
-        SseRequest::Customer { key_arn } => {
-            m.insert("encryptionType".to_owned(), "KMS".to_owned());
-            m.insert("kmsMasterKeyArn".to_owned(), key_arn.clone());
-        }
-    }
-    if let Some(indexes) = kept_indexes {
-        // The same shape GetRecoveryPointRestoreMetadata reports: a JSON
-        // array (as a string) of the indexes to create.
-        let list: Vec<serde_json::Value> = indexes
-            .iter()
-            .map(|ix| {
-                serde_json::json!({
-                    "indexName": ix.name,
-                    "indexType": "GSI",
-                    "keySchema": ix.key_schema.iter().map(|(a, t)| serde_json::json!({"AttributeName": a, "KeyType": t})).collect::<Vec<_>>(),
-                    "projectedAttributes": {"ProjectionType": ix.projection_type, "NonKeyAttributes": ix.non_key_attributes},
-                })
-            })
-            .collect();
-        m.insert(
-            "secondaryIndices".to_owned(),
-            serde_json::Value::Array(list).to_string(),
-        );
-    }
-    m
 }
 
 fn gsi_override(
@@ -1521,8 +1461,12 @@ impl CloudRead for AwsCloud {
         Ok(tally)
     }
 
-    async fn data_facts(&self, scope: &Scope, name: &str) -> CloudResult<super::data::DataFacts> {
-        use super::data::{DataFacts, KeyAttribute};
+    async fn data_facts(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> CloudResult<crate::cloud::data::DataFacts> {
+        use crate::cloud::data::{DataFacts, KeyAttribute};
         let c = self.at(scope).await?;
         let out = c
             .dynamodb
@@ -1588,8 +1532,8 @@ impl CloudRead for AwsCloud {
         segment: u32,
         total: u32,
         limit: u32,
-        start: Option<super::data::ItemKey>,
-    ) -> CloudResult<super::data::CountPage> {
+        start: Option<crate::cloud::data::ItemKey>,
+    ) -> CloudResult<crate::cloud::data::CountPage> {
         let c = self.at(scope).await?;
         let mut req = c
             .dynamodb
@@ -1607,7 +1551,7 @@ impl CloudRead for AwsCloud {
             req = req.set_exclusive_start_key(Some(to_attributes(&k)));
         }
         let out = req.send().await.map_err(|e| c.fail("Scan", e))?;
-        Ok(super::data::CountPage {
+        Ok(crate::cloud::data::CountPage {
             count: u64::try_from(out.count()).unwrap_or(0),
             consumed: out
                 .consumed_capacity()
@@ -1624,8 +1568,8 @@ impl CloudRead for AwsCloud {
         &self,
         scope: &Scope,
         name: &str,
-        key: &super::data::ItemKey,
-    ) -> CloudResult<super::data::ItemLookup> {
+        key: &crate::cloud::data::ItemKey,
+    ) -> CloudResult<crate::cloud::data::ItemLookup> {
         let c = self.at(scope).await?;
         let out = c
             .dynamodb
@@ -1637,7 +1581,7 @@ impl CloudRead for AwsCloud {
             .send()
             .await
             .map_err(|e| c.fail("GetItem", e))?;
-        Ok(super::data::ItemLookup {
+        Ok(crate::cloud::data::ItemLookup {
             found: out.item().is_some_and(|i| !i.is_empty()),
             consumed: out
                 .consumed_capacity()
@@ -1646,7 +1590,10 @@ impl CloudRead for AwsCloud {
         })
     }
 
-    async fn command_access(&self, scope: &Scope) -> CloudResult<super::data::CommandAccess> {
+    async fn command_access(
+        &self,
+        scope: &Scope,
+    ) -> CloudResult<crate::cloud::data::CommandAccess> {
         use aws_credential_types::provider::ProvideCredentials;
         // The identity is checked first: a command never gets credentials
         // of another account than the one it acts in.
@@ -1665,7 +1612,7 @@ impl CloudRead for AwsCloud {
             .provide_credentials()
             .await
             .map_err(|e| fail(format!("the credentials could not be loaded: {e}")))?;
-        Ok(super::data::CommandAccess {
+        Ok(crate::cloud::data::CommandAccess {
             access_key_id: creds.access_key_id().to_owned(),
             secret_access_key: creds.secret_access_key().to_owned(),
             session_token: creds.session_token().map(str::to_owned),
@@ -1721,7 +1668,7 @@ impl CloudRead for AwsCloud {
         &self,
         scope: &Scope,
         resource_ids: &[String],
-    ) -> CloudResult<super::settings::Scaling> {
+    ) -> CloudResult<crate::cloud::settings::Scaling> {
         let c = self.at(scope).await?;
         settings::scaling(&c, resource_ids).await
     }
@@ -1736,7 +1683,7 @@ impl CloudRead for AwsCloud {
         scope: &Scope,
         name: &str,
         indexes: &[String],
-    ) -> CloudResult<Vec<super::settings::Insights>> {
+    ) -> CloudResult<Vec<crate::cloud::settings::Insights>> {
         let c = self.at(scope).await?;
         settings::contributor_insights(&c, name, indexes).await
     }
@@ -1745,7 +1692,7 @@ impl CloudRead for AwsCloud {
         &self,
         scope: &Scope,
         name: &str,
-    ) -> CloudResult<Vec<super::settings::KinesisDestination>> {
+    ) -> CloudResult<Vec<crate::cloud::settings::KinesisDestination>> {
         let c = self.at(scope).await?;
         settings::kinesis_destinations(&c, name).await
     }
@@ -1754,7 +1701,7 @@ impl CloudRead for AwsCloud {
         &self,
         scope: &Scope,
         table: &str,
-    ) -> CloudResult<Vec<super::settings::Alarm>> {
+    ) -> CloudResult<Vec<crate::cloud::settings::Alarm>> {
         let c = self.at(scope).await?;
         settings::table_alarms(&c, table).await
     }
@@ -1817,7 +1764,7 @@ impl CloudRead for AwsCloud {
         &self,
         scope: &Scope,
         name: &str,
-    ) -> CloudResult<Option<super::VaultFacts>> {
+    ) -> CloudResult<Option<crate::cloud::VaultFacts>> {
         let c = self.at(scope).await?;
         let out = match c
             .backup
@@ -1843,7 +1790,7 @@ impl CloudRead for AwsCloud {
             Err(e) if e.kind == ErrorKind::NotFound => None,
             Err(e) => return Err(e),
         };
-        Ok(Some(super::VaultFacts {
+        Ok(Some(crate::cloud::VaultFacts {
             name: out.backup_vault_name().unwrap_or(name).to_owned(),
             arn: out.backup_vault_arn().unwrap_or_default().to_owned(),
             encryption_key_arn: out.encryption_key_arn().map(str::to_owned),
@@ -1851,7 +1798,11 @@ impl CloudRead for AwsCloud {
         }))
     }
 
-    async fn describe_copy_job(&self, scope: &Scope, id: &str) -> CloudResult<super::CopyJob> {
+    async fn describe_copy_job(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> CloudResult<crate::cloud::CopyJob> {
         let c = self.at(scope).await?;
         let out = c
             .backup
@@ -1875,7 +1826,7 @@ impl CloudRead for AwsCloud {
             Some(S::Completed) => JobStatus::Completed,
             Some(_) => JobStatus::Failed,
         };
-        Ok(super::CopyJob {
+        Ok(crate::cloud::CopyJob {
             id: job.copy_job_id().unwrap_or(id).to_owned(),
             status,
             status_message: job.status_message().map(str::to_owned),
@@ -1890,7 +1841,11 @@ impl CloudRead for AwsCloud {
 
 #[async_trait]
 impl CloudWrite for AwsCloud {
-    async fn start_copy(&self, scope: &Scope, request: &super::CopyRequest) -> CloudResult<String> {
+    async fn start_copy(
+        &self,
+        scope: &Scope,
+        request: &crate::cloud::CopyRequest,
+    ) -> CloudResult<String> {
         let c = self.at(scope).await?;
         let out = c
             .backup
@@ -2202,7 +2157,7 @@ impl CloudWrite for AwsCloud {
         &self,
         scope: &Scope,
         job_id: &str,
-        status: super::data::ValidationStatus,
+        status: crate::cloud::data::ValidationStatus,
         message: &str,
     ) -> CloudResult<()> {
         let c = self.at(scope).await?;
@@ -2350,8 +2305,8 @@ mod network_tests {
     }
 }
 
-fn to_attributes(key: &super::data::ItemKey) -> HashMap<String, ddb::types::AttributeValue> {
-    use super::data::KeyValue;
+fn to_attributes(key: &crate::cloud::data::ItemKey) -> HashMap<String, ddb::types::AttributeValue> {
+    use crate::cloud::data::KeyValue;
     use ddb::types::AttributeValue as A;
     key.iter()
         .map(|(k, v)| {
@@ -2365,8 +2320,10 @@ fn to_attributes(key: &super::data::ItemKey) -> HashMap<String, ddb::types::Attr
         .collect()
 }
 
-fn from_attributes(attrs: &HashMap<String, ddb::types::AttributeValue>) -> super::data::ItemKey {
-    use super::data::KeyValue;
+fn from_attributes(
+    attrs: &HashMap<String, ddb::types::AttributeValue>,
+) -> crate::cloud::data::ItemKey {
+    use crate::cloud::data::KeyValue;
     use ddb::types::AttributeValue as A;
     attrs
         .iter()

@@ -88,7 +88,7 @@ pub fn typed_key(
                 }
                 KeyValue::N(v.trim().to_owned())
             }
-            "B" => match aws_smithy_types::base64::decode(v) {
+            "B" => match base64::Engine::decode(&base64::engine::general_purpose::STANDARD, v) {
                 Ok(b) => KeyValue::B(b),
                 Err(_) => {
                     return Err(format!("`{}` is binary (B); `{v}` is not base64", a.name));

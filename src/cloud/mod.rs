@@ -3,7 +3,7 @@
 //! [`CloudRead`] has only describe/list calls; [`CloudWrite`] adds the calls
 //! that change something. The dry-run path (`validate --live`, `plan`,
 //! `audit`) is handed a `CloudRead` and so cannot mutate by construction.
-//! Implementations: [`aws`] (the real SDK clients, pointed at the local
+//! Implementations: `restoreplan::aws` (the real SDK clients, pointed at the local
 //! emulator by `AWS_ENDPOINT_URL` in tests) and [`sim`], the virtual-time
 //! simulator that imitates it.
 //! AWS SDK types never leave the adapter; this module must not do I/O itself.
@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use crate::plan::capacity::{BillingMode, OnDemandThroughput, TableClass, Throughput};
 use crate::plan::model::{AccountId, Location, Region};
 
-pub mod aws;
 pub mod cache;
 pub mod data;
 pub mod settings;
 pub mod sim;
+pub mod wire;
 
 /// Where a call is made: the account whose identity is used, and the Region.
 pub type Scope = Location;

@@ -218,7 +218,6 @@ impl SimCloud {
     /// Makes the endpoint unreachable from `from` to `until` virtual seconds
     /// after the cloud was created: every call fails as a refused
     /// connection, and nothing it would have done happens.
-    #[cfg(any(test, feature = "testing"))]
     pub fn with_outage(mut self, from: f64, until: f64) -> Self {
         self.outage = Some((from, until));
         self
@@ -240,7 +239,6 @@ impl SimCloud {
 
     /// Creates a table outside any run (already ACTIVE), e.g. to test that
     /// restores never overwrite one.
-    #[cfg(any(test, feature = "testing"))]
     pub fn create_table(&self, scope: &Scope, name: &str) {
         let now = Instant::now();
         let mut st = self.lock();
@@ -270,7 +268,6 @@ impl SimCloud {
     /// Item counts of restored tables, by target table name (for tests of
     /// the item-count check; otherwise a Scan reports the count as not
     /// modelled).
-    #[cfg(any(test, feature = "testing"))]
     pub fn with_item_counts(mut self, items: HashMap<String, u64>) -> Self {
         self.items = items;
         self
@@ -282,7 +279,6 @@ impl SimCloud {
     }
 
     /// Tags of a table, if it exists.
-    #[cfg(any(test, feature = "testing"))]
     pub fn tags_of(&self, scope: &Scope, name: &str) -> Option<BTreeMap<String, String>> {
         self.lock()
             .tables
@@ -291,7 +287,6 @@ impl SimCloud {
     }
 
     /// `(pitr, deletion_protection, ttl attribute, stream)` of a table, if it exists.
-    #[cfg(any(test, feature = "testing"))]
     pub fn settings_of(
         &self,
         scope: &Scope,
@@ -308,7 +303,6 @@ impl SimCloud {
     }
 
     /// Names of every table that exists now.
-    #[cfg(any(test, feature = "testing"))]
     pub fn table_names(&self) -> BTreeSet<String> {
         let now = Instant::now();
         let st = self.lock();

@@ -523,7 +523,7 @@ pub fn request_view(request: &RestoreRequest) -> RequestView {
                 "IamRoleArn": iam_role_arn,
                 "IdempotencyToken": idempotency_token,
                 "ResourceType": resource_type,
-                "Metadata": crate::cloud::aws::start_restore_job_metadata(
+                "Metadata": crate::cloud::wire::start_restore_job_metadata(
                     target_table_name,
                     sse,
                     indexes.as_deref(),
@@ -1322,7 +1322,7 @@ mod tests {
             Some(1),
             "by-date is dropped"
         );
-        let sent = crate::cloud::aws::start_restore_job_metadata(
+        let sent = crate::cloud::wire::start_restore_job_metadata(
             target_table_name,
             sse,
             indexes.as_deref(),

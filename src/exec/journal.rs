@@ -921,7 +921,6 @@ impl Journal {
     }
 
     /// The records of an in-memory journal (empty for a file journal).
-    #[cfg(any(test, feature = "testing"))]
     pub fn memory_records(&self) -> Vec<Record> {
         match self.backend.lock() {
             Ok(g) => match &*g {

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::cloud::aws::start_restore_job_metadata;
+use crate::cloud::wire::start_restore_job_metadata;
 use crate::cloud::{
     CapacityOverride, CopyRequest, IndexDef, RestoreRequest, SseRequest, TableChange,
 };

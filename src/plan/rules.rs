@@ -938,7 +938,7 @@ mod tests {
     const END: &str = "<!-- registry:end -->\n";
 
     fn root() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        PathBuf::from(crate::REPO_ROOT)
     }
 
     /// Product source files of `src/`, each without its test module; files

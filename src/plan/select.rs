@@ -858,10 +858,9 @@ mod tests {
 
     #[test]
     fn rules_md_documents_every_selector_code() {
-        let doc = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"),
-        )
-        .unwrap_or_default();
+        let doc =
+            std::fs::read_to_string(std::path::Path::new(crate::REPO_ROOT).join("docs/rules.md"))
+                .unwrap_or_default();
         for (code, _) in CODES {
             let url = crate::diag::rule_url(code);
             let anchor = url.split('#').nth(1).unwrap_or_default();

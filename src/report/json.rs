@@ -53,7 +53,7 @@ mod tests {
     /// `RESTOREPLAN_BLESS=1` to rewrite it after changing the model.
     #[test]
     fn committed_plan_output_schema_is_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(PLAN_OUTPUT_SCHEMA_PATH);
+        let path = std::path::Path::new(crate::REPO_ROOT).join(PLAN_OUTPUT_SCHEMA_PATH);
         let want = plan_output_schema();
         if std::env::var_os("RESTOREPLAN_BLESS").is_some() {
             std::fs::create_dir_all(path.parent().unwrap_or(std::path::Path::new(".")))

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::retried;
-use crate::cloud::aws::{AwsCloud, sdk_error};
+use crate::aws::{AwsCloud, sdk_error};
 use crate::cloud::{CloudError, CloudRead, JobStatus, StartedRestore};
 use crate::exec::events::{Check, Event, EventSink};
 use crate::exec::journal::{EngineRun, Journal, Phase, Record, RunState};

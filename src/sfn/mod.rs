@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_json::Value;
 
-use crate::cloud::aws::{AwsCloud, sdk_error};
+use crate::aws::{AwsCloud, sdk_error};
 use crate::cloud::data::KeyAttribute;
 use crate::cloud::{CloudError, ErrorKind, Scope};
 use crate::exec::journal::EngineRun;

@@ -8,7 +8,6 @@
 //! Must not: touch the network, the file system (except to read a model or
 //! sizes file on request) or the wall clock.
 
-#[cfg(any(test, feature = "testing"))]
 pub mod generate;
 pub mod live;
 pub mod offline;

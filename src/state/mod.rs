@@ -25,27 +25,25 @@ pub mod s3;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::cloud::aws::AwsOptions;
+use crate::aws::AwsOptions;
 use crate::exec::journal::RunStore;
 
 pub use crate::plan::state::*;
 
-impl StateBackend {
-    /// Opens the backend: the local runs directory, or a connection to the
-    /// bucket or table with the credentials `aws` gives for its account
-    /// (refused when they are of another account).
-    pub fn open(&self, runs_dir: &Path, aws: AwsOptions) -> Result<RunStore, String> {
-        Ok(match self {
-            Self::Local => RunStore::Local(runs_dir.to_path_buf()),
-            #[cfg(feature = "s3")]
-            Self::S3(l) => RunStore::Objects(Arc::new(s3::S3Objects::connect(l.clone(), aws)?)),
-            #[cfg(not(feature = "s3"))]
-            Self::S3(l) => return Err(no_s3(l)),
-            Self::DynamoDb(t) => {
-                RunStore::Objects(Arc::new(dynamodb::DynamoObjects::connect(t.clone(), aws)?))
-            }
-        })
-    }
+/// Opens a backend: the local runs directory, or a connection to the bucket
+/// or table with the credentials `aws` gives for its account (refused when
+/// they are of another account).
+pub fn open(backend: &StateBackend, runs_dir: &Path, aws: AwsOptions) -> Result<RunStore, String> {
+    Ok(match backend {
+        StateBackend::Local => RunStore::Local(runs_dir.to_path_buf()),
+        #[cfg(feature = "s3")]
+        StateBackend::S3(l) => RunStore::Objects(Arc::new(s3::S3Objects::connect(l.clone(), aws)?)),
+        #[cfg(not(feature = "s3"))]
+        StateBackend::S3(l) => return Err(no_s3(l)),
+        StateBackend::DynamoDb(t) => {
+            RunStore::Objects(Arc::new(dynamodb::DynamoObjects::connect(t.clone(), aws)?))
+        }
+    })
 }
 
 /// Starts a backend's own one-thread runtime and, on it, the client that

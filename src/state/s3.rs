@@ -9,7 +9,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::S3Location;
-use crate::cloud::aws::{AwsCloud, AwsOptions};
+use crate::aws::{AwsCloud, AwsOptions};
 use crate::exec::objects::ObjectStore;
 use crate::plan::model::Location;
 

@@ -929,7 +929,7 @@ const CRASH_SCALE: &str = "0.001";
 
 /// Trials of the crash test, and how many run at once (each in its own
 /// account; the restoreplan processes mostly wait on the emulator).
-const CRASH_TRIALS: u64 = 20;
+const CRASH_TRIALS: u64 = 12;
 const CRASH_PARALLEL: u64 = 4;
 
 /// Kill moments fall in `0..CRASH_WINDOW_MS`, which covers the whole of an

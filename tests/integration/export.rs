@@ -74,7 +74,7 @@ async fn sfn(em: &Emulator) -> aws_sdk_sfn::Client {
         .endpoint_url(&em.endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(base_credentials())
-        .http_client(restoreplan::cloud::aws::http_client())
+        .http_client(restoreplan::aws::http_client())
         .load()
         .await;
     aws_sdk_sfn::Client::new(&conf)
@@ -376,7 +376,7 @@ async fn sfn_in(em: &Emulator, account: &str) -> aws_sdk_sfn::Client {
         .endpoint_url(&em.endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(base_credentials())
-        .http_client(restoreplan::cloud::aws::http_client())
+        .http_client(restoreplan::aws::http_client())
         .load()
         .await;
     let out = aws_sdk_sts::Client::new(&base)

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use restoreplan::aws::{AccountAccess, AwsCloud, AwsOptions};
 use restoreplan::check::live::{self, LiveReport, codes};
 use restoreplan::check::resolved::Disposition;
-use restoreplan::cloud::aws::{AccountAccess, AwsCloud, AwsOptions};
 use restoreplan::cloud::cache::Cached;
 use restoreplan::cloud::{RestoreRequest, SseRequest};
 use restoreplan::plan::model::{Encryption, Plan, RecoveryPointSelector};
@@ -69,11 +69,9 @@ fn metadata(r: &LiveReport, i: usize) -> BTreeMap<String, String> {
             sse,
             indexes,
             ..
-        } => restoreplan::cloud::aws::start_restore_job_metadata(
-            target_table_name,
-            sse,
-            indexes.as_deref(),
-        ),
+        } => {
+            restoreplan::aws::start_restore_job_metadata(target_table_name, sse, indexes.as_deref())
+        }
         other => panic!("expected StartRestoreJob, got {other:?}"),
     }
 }

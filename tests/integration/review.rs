@@ -6,9 +6,9 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
+use restoreplan::aws::{AccountAccess, AwsCloud, AwsOptions};
 use restoreplan::check::live;
 use restoreplan::cli::CompileArgs;
-use restoreplan::cloud::aws::{AccountAccess, AwsCloud, AwsOptions};
 use restoreplan::cloud::cache::Cached;
 use restoreplan::diff::DryRun;
 use restoreplan::diff::stale::{DriftKind, against_live};

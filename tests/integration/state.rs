@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use restoreplan::cloud::aws::{AccountAccess, AwsOptions};
+use restoreplan::aws::{AccountAccess, AwsOptions};
 use restoreplan::exec::journal::{JournalError, Record, RunHeader, RunState, RunStore};
 use restoreplan::exec::lock::{Holder, LEASE_SECONDS, LockKey, RunLock};
 use restoreplan::exec::objects::{ObjectLockStore, ObjectStore, record_key};

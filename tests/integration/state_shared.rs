@@ -351,19 +351,18 @@ pub(crate) fn open_store(w: &World, url: &str) -> restoreplan::exec::journal::Ru
     // The in-process adapter's ambient credentials are set with the shared emulator.
     crate::support::emulator::shared();
     let backend = restoreplan::state::parse_url(url, None).expect("a URL");
-    let mut options = restoreplan::cloud::aws::AwsOptions {
+    let mut options = restoreplan::aws::AwsOptions {
         endpoint: Some(w.em.endpoint.clone()),
         ..Default::default()
     };
     options.accounts.insert(
         w.acct.clone(),
-        restoreplan::cloud::aws::AccountAccess {
+        restoreplan::aws::AccountAccess {
             profile: None,
             role_arn: Some(Emulator::role(&w.acct)),
         },
     );
-    backend
-        .open(Path::new("/nonexistent"), options)
+    restoreplan::state::open(&backend, Path::new("/nonexistent"), options)
         .expect("the backend opens")
 }
 

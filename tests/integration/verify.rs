@@ -329,7 +329,7 @@ async fn keys_items_and_command_fail_exactly_their_restores_and_aws_backup_is_to
         .endpoint_url(&env["AWS_ENDPOINT_URL"])
         .region(aws_config::Region::new(EAST))
         .credentials_provider(creds)
-        .http_client(restoreplan::cloud::aws::http_client())
+        .http_client(restoreplan::aws::http_client())
         .load()
         .await;
     let who = aws_sdk_sts::Client::new(&conf)

@@ -187,7 +187,7 @@ pub async fn check(plan: &Plan, cloud: &dyn CloudRead, opts: &LiveOptions) -> Li
                     Some(why) => (Err(why), Some(codes::WRONG_ACCOUNT)),
                 },
                 Err(e) => {
-                    let code = if crate::cloud::aws::is_network_code(&e.code) {
+                    let code = if crate::cloud::wire::is_network_code(&e.code) {
                         codes::UNREACHABLE
                     } else {
                         codes::CREDENTIALS

@@ -35,7 +35,7 @@ impl Aws {
             .endpoint_url(&em.endpoint)
             .region(Region::new(region.to_owned()))
             .credentials_provider(base_credentials())
-            .http_client(restoreplan::cloud::aws::http_client())
+            .http_client(restoreplan::aws::http_client())
             .load()
             .await;
         let sts = aws_sdk_sts::Client::new(&base);
