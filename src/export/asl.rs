@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::items::TaskCall;
+use super::items::{ACTION_LISTS, RESOLVED_ALARM_KIND, STEP_POLICY_KIND, TaskCall};
 use super::{READY_INDEX, RUN_ITEM, Shape};
 use crate::plan::model::OnFailure;
 
@@ -316,19 +316,245 @@ fn restore_states(shape: &Shape, states: &mut Map<String, Value>) {
     }
 }
 
+/// The copy step (`copy:`) of a restore that has one: `StartCopyJob` in
+/// the source account with the run's idempotency token (a redriven or
+/// restarted lane gets the same copy job back), the job id on the item,
+/// `DescribeCopyJob` polled with waits from the copy's expected minutes
+/// (the same tables as a restore job's), then the copy's recovery point
+/// put into the restore request in place of the original's and recorded
+/// on the item. A failed copy fails the restore.
+fn copy_states(shape: &Shape, states: &mut Map<String, Value>) {
+    let creds = shape
+        .copy_assume
+        .then(|| json!({"RoleArn.$": "$.task.spec.copy.credentials"}));
+    states.insert(
+        "Copy?".into(),
+        json!({"Type": "Choice", "Choices": [{"Variable": "$.task.spec.copy", "IsPresent": true, "Next": "Start copy"}], "Default": "Restore kind"}),
+    );
+    let call = super::items::copy_call(&crate::cloud::CopyRequest {
+        source_backup_vault_name: String::new(),
+        recovery_point_arn: String::new(),
+        destination_backup_vault_arn: String::new(),
+        iam_role_arn: String::new(),
+        idempotency_token: String::new(),
+    });
+    let (params, _) = passed_params(&call, "$.task.spec.copy.params", None);
+    states.insert(
+        "Start copy".into(),
+        with_credentials(
+            task(
+                call.action,
+                params,
+                json!({
+                    "ResultSelector": {"job.$": "$.CopyJobId"},
+                    "ResultPath": "$.copy",
+                    "Next": "Record copy job",
+                    "Catch": fail_catch("Failed"),
+                }),
+            ),
+            creds.clone(),
+        ),
+    );
+    // The copy job's id on the restore's item, for whoever follows the run.
+    states.insert(
+        "Record copy job".into(),
+        task(
+            "dynamodb:updateItem",
+            json!({
+                "TableName.$": "$.table",
+                "Key": restore_key(),
+                "UpdateExpression": "SET cjob = :j",
+                "ExpressionAttributeValues": {":j": {"S.$": "$.copy.job"}}
+            }),
+            json!({"ResultPath": null, "Next": "Describe copy job", "Catch": fail_catch("Failed")}),
+        ),
+    );
+    states.insert(
+        "Describe copy job".into(),
+        with_credentials(
+            task(
+                "backup:describeCopyJob",
+                json!({"CopyJobId.$": "$.copy.job"}),
+                json!({
+                    "ResultSelector": {"CopyJob.$": "$.CopyJob"},
+                    "ResultPath": "$.copypoll",
+                    "Next": "Copy job done?",
+                    "Catch": fail_catch("Failed")
+                }),
+            ),
+            creds,
+        ),
+    );
+    let cap = MAX_EXPECTED_MINUTES;
+    let minutes = "$.task.spec.copy.minutes";
+    let state = "$.copypoll.CopyJob.State";
+    let first = json!({"Variable": "$.copy.wait", "IsPresent": false});
+    states.insert(
+        "Copy job done?".into(),
+        json!({
+            "Type": "Choice",
+            "Choices": [
+                {"And": [
+                    {"Variable": state, "StringEquals": "COMPLETED"},
+                    {"Variable": "$.copypoll.CopyJob.DestinationRecoveryPointArn", "IsPresent": true}
+                ], "Next": "Copied"},
+                {"Or": [
+                    {"Variable": state, "StringEquals": "FAILED"},
+                    {"Variable": state, "StringEquals": "ABORTED"},
+                    {"Variable": state, "StringEquals": "PARTIAL"},
+                    {"Variable": state, "StringEquals": "COMPLETED"}
+                ], "Next": "Copy job failed"},
+                {"And": [first.clone(), {"Variable": minutes, "NumericGreaterThan": cap}], "Next": "First copy wait capped"},
+                {"Variable": "$.copy.wait", "IsPresent": false, "Next": "First copy wait known"},
+                {"Variable": minutes, "NumericGreaterThan": cap, "Next": "Copy wait capped"}
+            ],
+            "Default": "Copy wait known"
+        }),
+    );
+    states.insert(
+        "Copy job failed".into(),
+        json!({"Type": "Pass", "Parameters": {"Error.$": "States.Format('CopyJob{}', $.copypoll.CopyJob.State)", "Cause.$": "States.JsonToString($.copypoll.CopyJob)"}, "ResultPath": "$.error", "Next": "Failed"}),
+    );
+    let wait_pass = |table: &str, index: &str| json!({"Type": "Pass", "Parameters": {"s.$": format!("States.ArrayGetItem($.tables.{table}, {index})")}, "ResultPath": "$.copy.wait", "Next": "Wait for copy job"});
+    let cap_index = cap.to_string();
+    states.insert(
+        "First copy wait capped".into(),
+        wait_pass("first", &cap_index),
+    );
+    states.insert("First copy wait known".into(), wait_pass("first", minutes));
+    states.insert("Copy wait capped".into(), wait_pass("poll", &cap_index));
+    states.insert("Copy wait known".into(), wait_pass("poll", minutes));
+    states.insert(
+        "Wait for copy job".into(),
+        json!({"Type": "Wait", "SecondsPath": "$.copy.wait.s", "Next": "Describe copy job"}),
+    );
+    // The restore restores the copy, not the original.
+    states.insert(
+        "Copied".into(),
+        json!({
+            "Type": "Pass",
+            "InputPath": "$.copypoll.CopyJob.DestinationRecoveryPointArn",
+            "ResultPath": "$.task.spec.params.RecoveryPointArn",
+            "Next": "Record copy"
+        }),
+    );
+    states.insert(
+        "Record copy".into(),
+        task(
+            "dynamodb:updateItem",
+            json!({
+                "TableName.$": "$.table",
+                "Key": restore_key(),
+                "UpdateExpression": "SET cpoint = :p, ct = :t",
+                "ExpressionAttributeValues": {
+                    ":p": {"S.$": "$.task.spec.params.RecoveryPointArn"},
+                    ":t": {"S.$": "$$.State.EnteredTime"}
+                }
+            }),
+            json!({"ResultPath": null, "Next": "Restore kind", "Catch": fail_catch("Failed")}),
+        ),
+    );
+}
+
 /// The after-restore settings: one call after the other, in the planned
 /// order, each its own task.
 fn settings_states(shape: &Shape, states: &mut Map<String, Value>) {
     let mut inner = Map::new();
     let mut choices = Vec::new();
     let creds = shape.assume.then_some("$.credentials");
+    let mut records = false;
     for (kind, call) in &shape.change_kinds {
-        choices.push(json!({"Variable": "$.change.kind", "StringEquals": kind, "Next": kind}));
-        let (params, c) = passed_params(call, "$.change.params", creds);
-        inner.insert(
-            kind.clone(),
-            with_credentials(task(call.action, params, json!({"End": true})), c),
-        );
+        let (mut params, c) = passed_params(call, "$.change.params", creds);
+        if kind == STEP_POLICY_KIND {
+            // The policy's ARN, for the alarms that drive it.
+            records = true;
+            choices.push(json!({"Variable": "$.change.kind", "StringEquals": kind, "Next": kind}));
+            inner.insert(
+                kind.clone(),
+                with_credentials(
+                    task(
+                        call.action,
+                        params,
+                        json!({"ResultSelector": {"arn.$": "$.PolicyARN"}, "ResultPath": "$.policy", "Next": "Record policy ARN"}),
+                    ),
+                    c,
+                ),
+            );
+            inner.insert(
+                "Record policy ARN".into(),
+                task(
+                    "dynamodb:putItem",
+                    json!({
+                        "TableName.$": "$.table",
+                        "Item": {
+                            "run": {"S.$": "$.run"},
+                            "id": {"S.$": "States.Format('{}#policy#{}', $.rid, $.change.ref)"},
+                            "arn": {"S.$": "$.policy.arn"}
+                        }
+                    }),
+                    json!({"End": true}),
+                ),
+            );
+        } else if kind == RESOLVED_ALARM_KIND {
+            // Each action naming a step policy becomes the ARN the policy's
+            // state recorded; the others stay as written.
+            records = true;
+            choices.push(json!({"Variable": "$.change.kind", "StringEquals": kind, "Next": "Resolve alarm actions"}));
+            for (i, list) in ACTION_LISTS.iter().enumerate() {
+                params[format!("{list}.$").as_str()] = json!(format!("$.actions[{i}]"));
+            }
+            inner.insert(
+                "Resolve alarm actions".into(),
+                json!({
+                    "Type": "Map",
+                    "ItemsPath": "$.change.actions",
+                    "ItemSelector": {"list.$": "$$.Map.Item.Value", "run.$": "$.run", "table.$": "$.table", "rid.$": "$.rid"},
+                    "MaxConcurrency": 1,
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "INLINE"},
+                        "StartAt": "Resolve action list",
+                        "States": {
+                            "Resolve action list": {
+                                "Type": "Map",
+                                "ItemsPath": "$.list",
+                                "ItemSelector": {"a.$": "$$.Map.Item.Value", "run.$": "$.run", "table.$": "$.table", "rid.$": "$.rid"},
+                                "MaxConcurrency": 1,
+                                "ItemProcessor": {
+                                    "ProcessorConfig": {"Mode": "INLINE"},
+                                    "StartAt": "Action names a policy?",
+                                    "States": {
+                                        "Action names a policy?": {"Type": "Choice", "Choices": [{"Variable": "$.a.policy", "IsPresent": true, "Next": "Policy ARN"}], "Default": "Action as written"},
+                                        "Policy ARN": task(
+                                            "dynamodb:getItem",
+                                            json!({
+                                                "TableName.$": "$.table",
+                                                "Key": {"run": {"S.$": "$.run"}, "id": {"S.$": "States.Format('{}#policy#{}', $.rid, $.a.policy)"}},
+                                                "ConsistentRead": true
+                                            }),
+                                            json!({"ResultSelector": {"arn.$": "$.Item.arn.S"}, "OutputPath": "$.arn", "End": true}),
+                                        ),
+                                        "Action as written": {"Type": "Pass", "InputPath": "$.a.arn", "End": true}
+                                    }
+                                },
+                                "End": true
+                            }
+                        }
+                    },
+                    "ResultPath": "$.actions",
+                    "Next": kind.as_str()
+                }),
+            );
+            inner.insert(
+                kind.clone(),
+                with_credentials(task(call.action, params, json!({"End": true})), c),
+            );
+        } else {
+            choices.push(json!({"Variable": "$.change.kind", "StringEquals": kind, "Next": kind}));
+            inner.insert(
+                kind.clone(),
+                with_credentials(task(call.action, params, json!({"End": true})), c),
+            );
+        }
     }
     inner.insert(
         "Setting kind".into(),
@@ -341,6 +567,11 @@ fn settings_states(shape: &Shape, states: &mut Map<String, Value>) {
     let mut selector = json!({"change.$": "$$.Map.Item.Value"});
     if shape.assume {
         selector["credentials.$"] = json!("$.task.spec.credentials");
+    }
+    if records {
+        selector["run.$"] = json!("$.run");
+        selector["table.$"] = json!("$.table");
+        selector["rid.$"] = json!("$.task.spec.id");
     }
     states.insert(
         "Settings".into(),
@@ -754,10 +985,18 @@ fn lane(shape: &Shape) -> Value {
             }),
         ),
     );
+    let after_doom = if shape.copies {
+        "Copy?"
+    } else {
+        "Restore kind"
+    };
     states.insert(
         "Doomed?".into(),
-        json!({"Type": "Choice", "Choices": [{"Variable": "$.task.doomed", "BooleanEquals": true, "Next": "Skipped"}], "Default": "Restore kind"}),
+        json!({"Type": "Choice", "Choices": [{"Variable": "$.task.doomed", "BooleanEquals": true, "Next": "Skipped"}], "Default": after_doom}),
     );
+    if shape.copies {
+        copy_states(shape, &mut states);
+    }
     restore_states(shape, &mut states);
     settings_states(shape, &mut states);
     verify_states(shape, &mut states);

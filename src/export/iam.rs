@@ -85,7 +85,18 @@ fn restore_grants(specs: &[&RestoreSpec], shape: &Shape, grants: &mut Grants) {
                 iam_role_arn,
                 ..
             } => {
-                grants.allow("backup:StartRestoreJob", recovery_point_arn.clone());
+                // A copy's recovery point gets its ARN when the copy
+                // completes: any recovery point of the target account and
+                // Region (recovery point ARNs do not name their vault).
+                let point = if s.copy.is_some() {
+                    format!(
+                        "arn:aws:backup:{}:{}:recovery-point:*",
+                        s.target.region, s.target.account
+                    )
+                } else {
+                    recovery_point_arn.clone()
+                };
+                grants.allow("backup:StartRestoreJob", point);
                 grants.allow("backup:DescribeRestoreJob", "*");
                 grants.allow("iam:PassRole", iam_role_arn.clone());
             }
@@ -139,6 +150,22 @@ fn restore_grants(specs: &[&RestoreSpec], shape: &Shape, grants: &mut Grants) {
     }
 }
 
+/// What the copy steps of one source account need: `StartCopyJob` on
+/// each recovery point copied, `CopyIntoBackupVault` on each destination
+/// vault, `DescribeCopyJob` (it takes no resource), `iam:PassRole` on each
+/// copy role, handed to AWS Backup.
+fn copy_grants(specs: &[&RestoreSpec], grants: &mut Grants) {
+    for c in specs.iter().filter_map(|s| s.copy.as_ref()) {
+        grants.allow("backup:StartCopyJob", c.request.recovery_point_arn.clone());
+        grants.allow(
+            "backup:CopyIntoBackupVault",
+            c.request.destination_backup_vault_arn.clone(),
+        );
+        grants.allow("backup:DescribeCopyJob", "*");
+        grants.allow("iam:PassRole", c.request.iam_role_arn.clone());
+    }
+}
+
 fn document(statements: Vec<Value>) -> Value {
     json!({"Version": "2012-10-17", "Statement": statements})
 }
@@ -162,6 +189,13 @@ pub(crate) fn policies(
         grants.allow(a, table.clone());
     }
     grants.allow("dynamodb:Query", format!("{table}/index/{READY_INDEX}"));
+    // The step scaling policies' ARNs, recorded for their alarms.
+    if shape
+        .change_kinds
+        .contains_key(super::items::STEP_POLICY_KIND)
+    {
+        grants.allow("dynamodb:PutItem", table.clone());
+    }
     // The Distributed Map starts its lanes as child executions.
     grants.allow(
         "states:StartExecution",
@@ -187,7 +221,10 @@ pub(crate) fn policies(
         "states:DescribeMapRun",
         format!("arn:aws:states:{region}:{account}:mapRun:{}/*", opts.name),
     );
-    let mut tasks = BTreeMap::new();
+    // Each account's task role, when tasks assume one there: the target
+    // accounts of a plan across accounts, the source accounts of copies
+    // from another account than the state machine's.
+    let mut task_grants: BTreeMap<String, Grants> = BTreeMap::new();
     if shape.assume {
         let mut by_account: BTreeMap<String, Vec<&RestoreSpec>> = BTreeMap::new();
         for s in specs {
@@ -197,17 +234,36 @@ pub(crate) fn policies(
                 .push(s);
         }
         for (acct, list) in by_account {
-            grants.allow(
-                "sts:AssumeRole",
-                format!("arn:aws:iam::{acct}:role/{}", opts.task_role_name),
-            );
-            let mut g = Grants::default();
-            restore_grants(&list, shape, &mut g);
-            tasks.insert(acct, document(g.statements()));
+            restore_grants(&list, shape, task_grants.entry(acct).or_default());
         }
     } else {
         let all: Vec<&RestoreSpec> = specs.iter().collect();
         restore_grants(&all, shape, &mut grants);
+    }
+    if shape.copy_assume {
+        let mut by_account: BTreeMap<String, Vec<&RestoreSpec>> = BTreeMap::new();
+        for s in specs {
+            if let Some(c) = &s.copy {
+                by_account
+                    .entry(c.scope.account.to_string())
+                    .or_default()
+                    .push(s);
+            }
+        }
+        for (acct, list) in by_account {
+            copy_grants(&list, task_grants.entry(acct).or_default());
+        }
+    } else {
+        let all: Vec<&RestoreSpec> = specs.iter().collect();
+        copy_grants(&all, &mut grants);
+    }
+    let mut tasks = BTreeMap::new();
+    for (acct, g) in task_grants {
+        grants.allow(
+            "sts:AssumeRole",
+            format!("arn:aws:iam::{acct}:role/{}", opts.task_role_name),
+        );
+        tasks.insert(acct, document(g.statements()));
     }
     (document(grants.statements()), tasks)
 }

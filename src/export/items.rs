@@ -10,7 +10,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::cloud::wire::start_restore_job_metadata;
-use crate::cloud::{CapacityOverride, IndexDef, RestoreRequest, SseRequest, TableChange};
+use crate::cloud::{
+    CapacityOverride, CopyRequest, IndexDef, RestoreRequest, SseRequest, TableChange,
+};
 use crate::plan::capacity::{OnDemandThroughput, Throughput};
 
 /// The optional parameters of calls whose shape varies, and the letter
@@ -227,6 +229,86 @@ pub fn restore_call(request: &RestoreRequest) -> TaskCall {
     }
 }
 
+/// The kind of a step scaling policy's `PutScalingPolicy`: its state
+/// records the policy's `PolicyARN`.
+pub const STEP_POLICY_KIND: &str = "PutStepScalingPolicy";
+
+/// The kind of a `PutMetricAlarm` whose actions name a step scaling policy
+/// of the restored table: its state reads each such policy's ARN first.
+pub const RESOLVED_ALARM_KIND: &str = "PutMetricAlarm P";
+
+/// An alarm's action lists, in the order a resolved alarm's `actions` holds
+/// them.
+pub const ACTION_LISTS: [&str; 3] = ["AlarmActions", "OKActions", "InsufficientDataActions"];
+
+/// The name (within a restore) under which a step policy's ARN is recorded.
+pub fn policy_ref(resource_id: &str, name: &str) -> String {
+    format!("{resource_id}#{name}")
+}
+
+/// An alarm's three action lists as the machine resolves them, when any
+/// action names a step policy of the restored table: each action
+/// `{"arn": ARN}` as written, or `{"policy": REF}` for the policy's ARN
+/// recorded under [`policy_ref`]. `None` when no action names one.
+fn alarm_actions(alarm: &crate::cloud::settings::Alarm) -> Option<Value> {
+    use crate::cloud::settings::parse_step_policy_action;
+    let lists = [
+        &alarm.alarm_actions,
+        &alarm.ok_actions,
+        &alarm.insufficient_data_actions,
+    ];
+    let any = lists
+        .iter()
+        .flat_map(|l| l.iter())
+        .any(|a| parse_step_policy_action(a).is_some());
+    any.then(|| {
+        Value::Array(
+            lists
+                .iter()
+                .map(|l| {
+                    Value::Array(
+                        l.iter()
+                            .map(|a| match parse_step_policy_action(a) {
+                                Some((rid, name)) => json!({"policy": policy_ref(&rid, &name)}),
+                                None => json!({"arn": a}),
+                            })
+                            .collect(),
+                    )
+                })
+                .collect(),
+        )
+    })
+}
+
+/// What a setting's entry carries besides its parameters: a step policy's
+/// `ref` (where its ARN is recorded), a resolved alarm's `actions`.
+pub fn change_refs(change: &TableChange) -> Option<(&'static str, Value)> {
+    match change {
+        TableChange::StepScalingPolicy { policy } => {
+            Some(("ref", json!(policy_ref(&policy.resource_id, &policy.name))))
+        }
+        TableChange::Alarm { alarm } => alarm_actions(alarm).map(|a| ("actions", a)),
+        _ => None,
+    }
+}
+
+/// The task call of a copy step's `StartCopyJob`, with its idempotency
+/// token set: the parameters `apply` sends (`AwsCloud::start_copy`).
+pub fn copy_call(request: &CopyRequest) -> TaskCall {
+    TaskCall {
+        kind: "StartCopyJob".to_owned(),
+        action: "backup:startCopyJob",
+        iam_action: "backup:StartCopyJob",
+        params: object(json!({
+            "RecoveryPointArn": request.recovery_point_arn,
+            "SourceBackupVaultName": request.source_backup_vault_name,
+            "DestinationBackupVaultArn": request.destination_backup_vault_arn,
+            "IamRoleArn": request.iam_role_arn,
+            "IdempotencyToken": request.idempotency_token,
+        })),
+    }
+}
+
 /// The task call of one after-restore `change` of table `name` (ARN
 /// `arn`).
 pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
@@ -379,8 +461,10 @@ pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
                     config[key] = json!(v);
                 }
             }
+            // Its own kind: the state records the PolicyARN AWS gives it,
+            // which the alarms that drive it name.
             TaskCall {
-                kind: "PutScalingPolicy".to_owned(),
+                kind: STEP_POLICY_KIND.to_owned(),
                 action: "applicationautoscaling:putScalingPolicy",
                 iam_action: "application-autoscaling:PutScalingPolicy",
                 params: object(json!({
@@ -428,6 +512,19 @@ pub fn change_call(change: &TableChange, name: &str, arn: &str) -> TaskCall {
             }
             if let Some(v) = alarm.datapoints_to_alarm {
                 params.insert("DatapointsToAlarm".into(), json!(v));
+            }
+            // Actions naming a step policy of the restored table take its
+            // ARN from the state that created it (see [`change_refs`]).
+            if alarm_actions(alarm).is_some() {
+                for key in ACTION_LISTS {
+                    params.remove(key);
+                }
+                return TaskCall {
+                    kind: RESOLVED_ALARM_KIND.to_owned(),
+                    action: "cloudwatch:putMetricAlarm",
+                    iam_action: "cloudwatch:PutMetricAlarm",
+                    params,
+                };
             }
             TaskCall {
                 kind: "PutMetricAlarm".to_owned(),

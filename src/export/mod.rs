@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use crate::cloud::data::KeyAttribute;
-use crate::exec::spec::{RestoreSpec, idempotency_token};
+use crate::exec::spec::{RestoreSpec, copy_token, idempotency_token};
 use crate::plan::model::{OnFailure, Plan};
 
 /// Key of the run's own item in the coordination table.
@@ -132,6 +132,12 @@ pub(crate) struct Shape {
     pub(crate) keys: bool,
     /// Lanes per target account when lanes are bound to accounts.
     pub(crate) bound: Vec<(String, u32)>,
+
+    /// Some restore has a copy step (`copy:`): the copy states exist.
+    pub(crate) copies: bool,
+    /// Some copy runs in another account than the state machine's: every
+    /// copy task assumes the task role in its source account.
+    pub(crate) copy_assume: bool,
 }
 
 /// How many lanes each account gets when a plan of `concurrency` spans
@@ -206,6 +212,10 @@ fn entries(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> (Vec<Value>, S
         counts: false,
         keys: false,
         bound,
+        copies: specs.iter().any(|s| s.copy.is_some()),
+        copy_assume: specs.iter().filter_map(|s| s.copy.as_ref()).any(|c| {
+            Some(c.scope.account.as_str()) != specs.first().map(|s| s.target.account.as_str())
+        }),
     };
     let mut out = Vec::with_capacity(specs.len() + 1);
     for (i, s) in specs.iter().enumerate() {
@@ -220,7 +230,10 @@ fn entries(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> (Vec<Value>, S
             .iter()
             .map(|c| {
                 let call = items::change_call(c, &s.target_name, &arn);
-                let v = json!({"kind": call.kind, "params": call.params});
+                let mut v = json!({"kind": call.kind, "params": call.params});
+                if let Some((key, refs)) = items::change_refs(c) {
+                    v[key] = refs;
+                }
                 shape.change_kinds.entry(call.kind.clone()).or_insert(call);
                 v
             })
@@ -254,6 +267,9 @@ fn entries(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> (Vec<Value>, S
             json!((s.estimated_seconds * 0.9).max(10.0).round() as u64),
         );
         spec.insert("changes".into(), Value::Array(changes));
+        if let Some(copy) = &s.copy {
+            spec.insert("copy".into(), copy_entry(copy, &s.id, opts, &shape));
+        }
         spec.insert(
             "dependents".into(),
             json!(
@@ -325,6 +341,40 @@ fn entries(plan: &Plan, specs: &[RestoreSpec], opts: &Options) -> (Vec<Value>, S
     (out, shape)
 }
 
+/// The copy step of a restore's entry: the exact `StartCopyJob` request
+/// (the local engine's idempotency token for the run's first attempt), the
+/// copy's expected minutes (the duration model's estimate, which indexes
+/// the wait tables as a restore job's `ExpectedCompletionTimeMinutes`
+/// does) and, when copies assume a role, the task role in the source
+/// account.
+fn copy_entry(
+    copy: &crate::check::resolved::ResolvedCopy,
+    id: &str,
+    opts: &Options,
+    shape: &Shape,
+) -> Value {
+    let request = copy
+        .request
+        .with_idempotency_token(&copy_token(&opts.run_id, id, 0));
+    let mut entry = json!({
+        "params": items::copy_call(&request).params,
+        "minutes": copy_minutes(copy.estimated_seconds),
+    });
+    if shape.copy_assume {
+        entry["credentials"] = json!(format!(
+            "arn:aws:iam::{}:role/{}",
+            copy.scope.account, opts.task_role_name
+        ));
+    }
+    entry
+}
+
+/// The expected minutes of a copy of `seconds` (at least one), as the
+/// machine's wait tables index them.
+pub fn copy_minutes(seconds: f64) -> u64 {
+    ((seconds.max(0.0) / 60.0).round() as u64).max(1)
+}
+
 /// A key of `verify.keys` as DynamoDB JSON, typed by `schema` when known.
 fn typed_key(written: &BTreeMap<String, String>, schema: Option<&Vec<KeyAttribute>>) -> Value {
     let kind = |name: &str| {
@@ -366,20 +416,25 @@ pub fn step_functions(
             s.id
         ));
     }
-    // The state machine has no copy states: it would restore the original
-    // recovery point, not a copy in the target vault.
-    if let Some(s) = specs.iter().find(|s| s.copy.is_some()) {
-        return Err(format!(
-            "restore `{}` has a copy step (`copy:`), which the Step Functions engine does not \
-             run yet; run this plan with the local engine (`restoreplan apply`, \
-             `execution.engine: local`)",
-            s.id
-        ));
-    }
     let home = specs
         .first()
         .map(|s| (s.target.account.to_string(), s.target.region.to_string()))
         .unwrap_or_else(|| ("123456789012".to_owned(), "us-east-1".to_owned()));
+    // AWS SDK integrations call the state machine's own Region, and
+    // StartCopyJob must be called where the source vault is.
+    if let Some((s, c)) = specs
+        .iter()
+        .filter_map(|s| Some((s, s.copy.as_ref()?)))
+        .find(|(_, c)| c.scope.region.as_str() != home.1)
+    {
+        return Err(format!(
+            "restore `{}` copies its recovery point from {} in {}, but the state machine runs in {}: \
+             Step Functions calls AWS SDK integrations (StartCopyJob) in its own Region only, and a \
+             copy must be started in the source vault's Region; run this plan with the local engine \
+             (`restoreplan apply --engine local`), or copy within one Region",
+            s.id, c.request.source_backup_vault_name, c.scope.region, home.1
+        ));
+    }
     let (entries, shape) = entries(plan, specs, opts);
     let definition = asl::definition(&shape);
     let (policy, task_policies) = iam::policies(specs, &shape, opts, &home);

@@ -319,17 +319,253 @@ fn a_command_check_or_a_blocked_restore_is_refused() {
     assert!(err.contains("verify.command"), "{err}");
 }
 
+/// A DR plan that copies each point from the production account's vault
+/// into the DR account's vault, in one Region.
+const COPY_PLAN: &str = r#"
+version: 1
+name: shop
+source: { account: "111122223333", region: us-west-2 }
+target:
+  account: "444455556666"
+  region: us-west-2
+  vault: dr
+  role: arn:aws:iam::444455556666:role/backup
+defaults:
+  name: "{table}-dr"
+  copy:
+    vault: prod
+    role: arn:aws:iam::111122223333:role/copier
+execution: { concurrency: 4, on_failure: continue }
+restores:
+  - table: accounts
+    recovery_point: arn:aws:backup:us-west-2:111122223333:recovery-point:rp-accounts
+  - table: ledger
+    depends_on: [accounts]
+    recovery_point: arn:aws:backup:us-west-2:111122223333:recovery-point:rp-ledger
+"#;
+
 #[test]
-fn a_plan_with_a_copy_step_is_refused() {
+fn a_copy_step_starts_the_local_engines_copy_and_restores_the_copy() {
+    let (plan, specs) = plan_and_specs(COPY_PLAN);
+    let e =
+        step_functions(&plan, &specs, &Options::new(plan.name(), "shop-run-1")).expect("exported");
+    let items = seed_items(&e);
+    let ledger = spec_of(items.iter().find(|i| i["id"]["S"] == "ledger").unwrap());
+    // The copy the local engine sends, with the local engine's copy token.
+    let local = specs[1]
+        .copy
+        .as_ref()
+        .unwrap()
+        .request
+        .with_idempotency_token(&copy_token("shop-run-1", "ledger", 0));
+    let copy = &ledger["copy"]["params"];
+    assert_eq!(copy["RecoveryPointArn"], local.recovery_point_arn);
+    assert_eq!(copy["SourceBackupVaultName"], "prod");
+    assert_eq!(
+        copy["DestinationBackupVaultArn"],
+        "arn:aws:backup:us-west-2:444455556666:backup-vault:dr"
+    );
+    assert_eq!(copy["IamRoleArn"], "arn:aws:iam::111122223333:role/copier");
+    assert_eq!(copy["IdempotencyToken"], local.idempotency_token);
+    assert_ne!(
+        copy["IdempotencyToken"], ledger["params"]["IdempotencyToken"],
+        "the copy's token is not the restore's"
+    );
+    assert_eq!(
+        ledger["copy"]["minutes"],
+        copy_minutes(specs[1].copy.as_ref().unwrap().estimated_seconds)
+    );
+    // The copy runs in the source account, through its task role.
+    assert_eq!(
+        ledger["copy"]["credentials"],
+        "arn:aws:iam::111122223333:role/restoreplan-shop-tasks"
+    );
+    let lane = &e.definition["States"]["Lanes"]["ItemProcessor"]["States"];
+    assert_eq!(lane["Doomed?"]["Default"], "Copy?");
+    assert_eq!(
+        lane["Start copy"]["Resource"],
+        "arn:aws:states:::aws-sdk:backup:startCopyJob"
+    );
+    assert_eq!(
+        lane["Start copy"]["Credentials"]["RoleArn.$"],
+        "$.task.spec.copy.credentials"
+    );
+    assert_eq!(
+        lane["Describe copy job"]["Credentials"]["RoleArn.$"],
+        "$.task.spec.copy.credentials"
+    );
+    assert!(
+        lane["Start StartRestoreJob"].get("Credentials").is_none(),
+        "the restores run in the state machine's own account"
+    );
+    // The restore restores the copy's point.
+    assert_eq!(
+        lane["Copied"]["ResultPath"],
+        "$.task.spec.params.RecoveryPointArn"
+    );
+    assert_eq!(
+        lane["Start StartRestoreJob"]["Parameters"]["RecoveryPointArn.$"],
+        "$.task.spec.params.RecoveryPointArn"
+    );
+    assert_eq!(lane["Copy job failed"]["Next"], "Failed");
+    // Retried with jitter on throttling, like every task.
+    assert_eq!(
+        lane["Describe copy job"]["Retry"][0]["JitterStrategy"],
+        "FULL"
+    );
+    check_transitions(&e.definition);
+    let mut names = Vec::new();
+    state_names(&e.definition, &mut names);
+    let unique: BTreeSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    // IAM: the copy's actions in the source account's task role, the
+    // restore of a copy on the target account's recovery points.
+    let src = e.task_policies["111122223333"].to_string();
+    for needed in [
+        "backup:StartCopyJob",
+        "arn:aws:backup:us-west-2:111122223333:recovery-point:rp-ledger",
+        "backup:DescribeCopyJob",
+        "backup:CopyIntoBackupVault",
+        "arn:aws:backup:us-west-2:444455556666:backup-vault:dr",
+        "arn:aws:iam::111122223333:role/copier",
+    ] {
+        assert!(
+            src.contains(needed),
+            "the source's policy lacks {needed}: {src}"
+        );
+    }
+    assert!(!src.contains("StartRestoreJob"), "{src}");
+    let own = e.policy.to_string();
+    assert!(
+        own.contains("arn:aws:backup:us-west-2:444455556666:recovery-point:*"),
+        "{own}"
+    );
+    assert!(own.contains("arn:aws:iam::111122223333:role/restoreplan-shop-tasks"));
+    assert!(!own.contains("StartCopyJob"), "{own}");
+    assert!(!own.contains("<the copy"), "{own}");
+}
+
+#[test]
+fn a_copy_within_the_machines_account_assumes_no_role() {
+    let text = COPY_PLAN.replace("444455556666", "111122223333");
+    let (plan, specs) = plan_and_specs(&text);
+    let e = step_functions(&plan, &specs, &Options::new(plan.name(), "r")).expect("exported");
+    let lane = &e.definition["States"]["Lanes"]["ItemProcessor"]["States"];
+    assert!(lane["Start copy"].get("Credentials").is_none());
+    assert!(e.task_policies.is_empty());
+    let own = e.policy.to_string();
+    assert!(own.contains("backup:StartCopyJob") && own.contains("backup:DescribeCopyJob"));
+    // A plan without copies has no copy states.
+    let plain = export(PLAN);
+    let lane = &plain.definition["States"]["Lanes"]["ItemProcessor"]["States"];
+    assert!(lane.get("Start copy").is_none());
+    assert_eq!(lane["Doomed?"]["Default"], "Restore kind");
+}
+
+#[test]
+fn a_copy_from_another_region_is_refused() {
     let (plan, specs) = plan_and_specs(include_str!(
         "../../plans/examples/dr-copy-from-production-vault.yaml"
     ));
     assert!(specs.iter().any(|s| s.copy.is_some()));
     let err = step_functions(&plan, &specs, &Options::new(plan.name(), "r")).unwrap_err();
     assert!(
-        err.contains("copy step") && err.contains("local engine"),
+        err.contains("`accounts`")
+            && err.contains("us-east-1")
+            && err.contains("us-west-2")
+            && err.contains("local engine"),
         "{err}"
     );
+}
+
+#[test]
+fn a_step_policys_alarm_takes_the_arn_its_policy_state_recorded() {
+    use crate::cloud::TableChange;
+    use crate::cloud::settings::{Alarm, StepAdjustment, StepPolicy, step_policy_action};
+    let (plan, mut specs) = plan_and_specs(PLAN);
+    let rid = "table/ledger-dr";
+    specs[1].changes.push(TableChange::StepScalingPolicy {
+        policy: Box::new(StepPolicy {
+            name: "scale-out".into(),
+            resource_id: rid.into(),
+            dimension: "dynamodb:table:WriteCapacityUnits".into(),
+            arn: String::new(),
+            adjustment_type: Some("ChangeInCapacity".into()),
+            steps: vec![StepAdjustment {
+                lower: Some(0.0),
+                upper: None,
+                adjustment: 5,
+            }],
+            min_adjustment_magnitude: None,
+            cooldown: Some(60),
+            metric_aggregation_type: None,
+        }),
+    });
+    let alarm: Alarm = serde_json::from_value(serde_json::json!({
+        "name": "ledger-dr-writes",
+        "namespace": "AWS/DynamoDB",
+        "metric": "ConsumedWriteCapacityUnits",
+        "dimensions": [["TableName", "ledger-dr"]],
+        "period": 60,
+        "evaluation_periods": 1,
+        "threshold": 10.0,
+        "comparison": "GreaterThanThreshold",
+        "actions_enabled": true,
+        "alarm_actions": [step_policy_action(rid, "scale-out"), "arn:aws:sns:us-west-2:111122223333:ops"],
+        "ok_actions": [],
+        "insufficient_data_actions": [],
+        "tags": {}
+    }))
+    .expect("an alarm");
+    specs[1].changes.push(TableChange::Alarm {
+        alarm: Box::new(alarm),
+    });
+    let e = step_functions(&plan, &specs, &Options::new(plan.name(), "r")).expect("exported");
+    let ledger = spec_of(
+        seed_items(&e)
+            .iter()
+            .find(|i| i["id"]["S"] == "ledger")
+            .unwrap(),
+    );
+    let changes = ledger["changes"].as_array().unwrap();
+    let policy = changes
+        .iter()
+        .find(|c| c["kind"] == "PutStepScalingPolicy")
+        .unwrap();
+    assert_eq!(policy["ref"], "table/ledger-dr#scale-out");
+    let alarm = changes
+        .iter()
+        .find(|c| c["kind"] == "PutMetricAlarm P")
+        .unwrap();
+    assert_eq!(
+        alarm["actions"],
+        serde_json::json!([
+            [{"policy": "table/ledger-dr#scale-out"}, {"arn": "arn:aws:sns:us-west-2:111122223333:ops"}],
+            [],
+            []
+        ])
+    );
+    assert!(alarm["params"].get("AlarmActions").is_none());
+    assert!(
+        !ledger
+            .to_string()
+            .contains("restoreplan:step-scaling-policy:")
+    );
+    let settings = &e.definition["States"]["Lanes"]["ItemProcessor"]["States"]["Settings"];
+    let inner = &settings["ItemProcessor"]["States"];
+    assert_eq!(
+        inner["PutStepScalingPolicy"]["ResultSelector"]["arn.$"],
+        "$.PolicyARN"
+    );
+    assert_eq!(inner["PutStepScalingPolicy"]["Next"], "Record policy ARN");
+    assert_eq!(
+        inner["PutMetricAlarm P"]["Parameters"]["AlarmActions.$"],
+        "$.actions[0]"
+    );
+    assert_eq!(inner["Resolve alarm actions"]["ResultPath"], "$.actions");
+    assert_eq!(settings["ItemSelector"]["rid.$"], "$.task.spec.id");
+    check_transitions(&e.definition);
+    assert!(e.policy.to_string().contains("dynamodb:PutItem"));
 }
 
 #[test]

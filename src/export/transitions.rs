@@ -122,7 +122,8 @@ pub struct RestorePath {
     pub expected_minutes: u64,
     /// Waits of its copy job polling loop before the copy is seen finished.
     pub copy_polls: u32,
-    /// The copy job's `ExpectedCompletionTimeMinutes`, when it has one.
+    /// The copy's expected minutes (its entry's `copy.minutes`), which
+    /// index the copy's waits.
     pub copy_expected_minutes: u64,
     /// Pages of its `verify.items` count.
     pub pages: u64,
@@ -169,13 +170,6 @@ struct RestoreGuide<'a> {
     native_waited: bool,
 }
 
-fn cap_of(state: &Value) -> u64 {
-    state
-        .pointer("/Choices/0/NumericGreaterThan")
-        .and_then(Value::as_u64)
-        .unwrap_or(u64::MAX)
-}
-
 impl Guide for RestoreGuide<'_> {
     fn choose(&mut self, name: &str, state: &Value) -> Result<String, String> {
         let p = self.path;
@@ -195,15 +189,16 @@ impl Guide for RestoreGuide<'_> {
                 if self.copy_polls_left == 0 {
                     "Copied".into()
                 } else {
+                    let first = self.copy_polls_left == p.copy_polls;
                     self.copy_polls_left -= 1;
-                    "Copy estimate large?".into()
-                }
-            }
-            "Copy estimate large?" => {
-                if p.copy_expected_minutes > cap_of(state) {
-                    "Copy estimate capped".into()
-                } else {
-                    "Copy estimate known".into()
+                    let capped = p.copy_expected_minutes > super::asl::MAX_EXPECTED_MINUTES;
+                    match (first, capped) {
+                        (true, true) => "First copy wait capped",
+                        (true, false) => "First copy wait known",
+                        (false, true) => "Copy wait capped",
+                        (false, false) => "Copy wait known",
+                    }
+                    .into()
                 }
             }
             "Restore kind" => format!("Start {}", str_of("kind")),

@@ -109,6 +109,13 @@ pub struct Item {
     pub failure: Option<String>,
     /// The attempt it runs as (raised when a redrive puts it back after a failure).
     pub attempt: u32,
+
+    /// Its copy step's AWS Backup copy job (`copy:`).
+    pub copy_job: Option<String>,
+    /// The copy's recovery point, once the copy completed.
+    pub copy_point: Option<String>,
+    /// When the state machine saw the copy completed.
+    pub copied_at: Option<DateTime<Utc>>,
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -132,6 +139,9 @@ impl Item {
                 .and_then(|v| v.as_n().ok())
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
+            copy_job: s("cjob"),
+            copy_point: s("cpoint"),
+            copied_at: s("ct").as_deref().and_then(parse_time),
         })
     }
 }
@@ -197,6 +207,8 @@ struct Seen {
     active: bool,
     done: bool,
     percent: Option<f64>,
+    copy_started: bool,
+    copied: bool,
 }
 
 /// How a follow ended.
@@ -288,6 +300,8 @@ impl Follower<'_> {
                 s.accepted = r.handle.is_some();
                 s.active = r.active_at.is_some();
                 s.done = r.phase.is_final();
+                s.copy_started = r.copy_job.is_some() || !r.copies.is_empty();
+                s.copied = r.copy_point.is_some() || !r.copies.is_empty();
                 if s.started || s.done {
                     let (phase, cause) = match &r.phase {
                         Phase::Failed(c) => ("failed", Some(c.clone())),
@@ -383,8 +397,57 @@ impl Follower<'_> {
         let id = spec.id.clone();
         let now = crate::clock::now();
         let claimed = matches!(it.st.as_str(), "RUNNING" | "DONE" | "FAILED");
-        if claimed && !seen.started {
-            let at = it.t0.unwrap_or(now);
+        // The copy step comes first: the restore starts once it completed.
+        let mut restore_from = it.t0;
+        if let Some(copy) = &spec.copy {
+            if let Some(job) = it.copy_job.as_ref().filter(|_| claimed) {
+                if !seen.copy_started {
+                    let at = it.t0.unwrap_or(now);
+                    self.append(&Record::CopyIntent {
+                        index: i,
+                        token: crate::exec::spec::copy_token(self.run_id, &id, 0),
+                        at,
+                    })?;
+                    self.append(&Record::CopyStarted {
+                        index: i,
+                        job_id: job.clone(),
+                        at,
+                    })?;
+                    self.sink.emit(Event::CopyStarted {
+                        index: i,
+                        id: id.clone(),
+                        job_id: job.clone(),
+                        source_recovery_point_arn: copy.request.recovery_point_arn.clone(),
+                        estimated_seconds: copy.estimated_seconds,
+                        at,
+                    });
+                    seen.copy_started = true;
+                }
+                if let Some(point) = &it.copy_point
+                    && !seen.copied
+                {
+                    let at = it.copied_at.unwrap_or(now);
+                    self.append(&Record::CopyCompleted {
+                        index: i,
+                        job_id: job.clone(),
+                        recovery_point_arn: point.clone(),
+                        at,
+                    })?;
+                    self.sink.emit(Event::CopyCompleted {
+                        index: i,
+                        id: id.clone(),
+                        job_id: job.clone(),
+                        recovery_point_arn: point.clone(),
+                        at,
+                    });
+                    seen.copied = true;
+                }
+            }
+            restore_from = it.copied_at;
+        }
+        let restore_begun = spec.copy.is_none() || seen.copied;
+        if claimed && restore_begun && !seen.started {
+            let at = restore_from.unwrap_or(now);
             self.append(&Record::StartIntent {
                 index: i,
                 token: attempt_token(self.run_id, &id, it.attempt),
@@ -414,9 +477,10 @@ impl Follower<'_> {
             it.job.clone().map(|id| StartedRestore::Job { id })
         };
         if let Some(h) = &handle
+            && seen.started
             && !seen.accepted
         {
-            let at = it.t0.unwrap_or(now);
+            let at = restore_from.unwrap_or(now);
             self.append(&Record::Started {
                 index: i,
                 handle: h.clone(),

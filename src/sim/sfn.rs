@@ -255,7 +255,12 @@ pub fn predict(
             .filter(|v| v.items.is_some())
             .map_or(1, |_| bytes.div_ceil(1 << 20).max(1));
         let minutes = expected_minutes(restore);
-        let copy_minutes = expected_minutes(copy);
+        // The machine waits on a copy by its estimate (the entry's
+        // expected minutes), not by anything AWS reports.
+        let copy_minutes = spec
+            .pointer("/copy/minutes")
+            .and_then(Value::as_u64)
+            .unwrap_or_else(|| expected_minutes(copy));
         let (polls, polled) = if s.is_native() {
             let p = spec.get("poll").and_then(Value::as_u64).unwrap_or(10) as f64;
             let f = spec.get("first_poll").and_then(Value::as_u64).unwrap_or(10) as f64;
@@ -530,6 +535,34 @@ mod tests {
         // each), seen done within a poll of their end.
         assert!(p.predicted_rto_seconds >= 1380.0, "{p:#?}");
         assert!(p.restores[1].finish - p.restores[1].start < 600.0 + 90.0 + 30.0);
+    }
+
+    #[test]
+    fn a_copy_step_adds_its_states_and_its_time() {
+        let plain = format!("{}  - table: aaa\n", header(1));
+        let copied = plain
+            .replace(
+                "source: { account: \"111122223333\"",
+                "source: { account: \"999988887777\"",
+            )
+            .replace(
+                "defaults:\n",
+                "defaults:\n  copy: { vault: prod, role: arn:aws:iam::999988887777:role/copier }\n",
+            );
+        let (p, c) = (run(&plan_of(&plain)), run(&plan_of(&copied)));
+        let (a, b) = (&p.restores[0], &c.restores[0]);
+        // Copy?, Start copy, Record copy job, Describe copy job, Copy job
+        // done?, Copied, Record copy (7), and four states per look at the
+        // copy job (its wait's Pass, the Wait, Describe, Choice).
+        let extra = b.transitions - a.transitions;
+        assert!(extra > 7 && (extra - 7) % 4 == 0, "{extra}: {c:#?}");
+        let copy = model().copy_estimate(0);
+        assert!(
+            c.predicted_rto_seconds >= p.predicted_rto_seconds + copy,
+            "{} vs {} + {copy}",
+            c.predicted_rto_seconds,
+            p.predicted_rto_seconds
+        );
     }
 
     #[test]

@@ -126,7 +126,9 @@ fn example(file: &str) -> Plan {
 }
 
 /// A generated plan of `n` restores, every tenth checking its item count
-/// and every seventh a key, with every kind of after-restore setting.
+/// and every seventh a key, every fifth copied first from the source
+/// account's vault (in the target Region), with every kind of
+/// after-restore setting.
 fn generated(n: usize) -> Plan {
     let shape = restoreplan::sim::generate::Shape::realistic(n);
     let (mut restores, _) = restoreplan::sim::generate::random_plan(shape, 7);
@@ -138,6 +140,14 @@ fn generated(n: usize) -> Plan {
         a.ttl = Some(TtlSetting::Attribute {
             attribute: "expires".into(),
         });
+        if i % 5 == 0 {
+            r.source.region = r.target.location.region.clone();
+            r.copy = Some(restoreplan::plan::model::CopyStep {
+                vault: "prod".into(),
+                role: format!("arn:aws:iam::{}:role/copier", r.source.account),
+            });
+        }
+        let a = &mut r.after_restore;
         if i % 10 == 0 || i % 7 == 0 {
             a.verify = Some(Verify {
                 items: (i % 10 == 0).then_some(ItemBounds {
@@ -168,6 +178,28 @@ async fn definitions_pass_asl_validator_and_create_state_machine() {
     .map(|f| (f.trim_end_matches(".yaml").to_owned(), example(f)))
     .collect();
     plans.push(("generated-2000".into(), generated(2000)));
+    // The DR copy example within one Region: each point copied from the
+    // production account's vault into the DR account's, then restored.
+    let copied = example("dr-copy-from-production-vault.yaml");
+    assert!(
+        export::step_functions(
+            &copied,
+            &specs_of(&copied, |_| 4 << 30),
+            &Options::new(copied.name(), "r")
+        )
+        .unwrap_err()
+        .contains("StartCopyJob"),
+        "a copy from another Region is refused"
+    );
+    let text =
+        std::fs::read_to_string(root().join("plans/examples/dr-copy-from-production-vault.yaml"))
+            .expect("read the example")
+            .replace("region: us-east-1", "region: us-west-2");
+    let opts = CompileOptions::new(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+    let copied = compile(SourceFile::new("copied.yaml", text), &opts)
+        .unwrap_or_else(|_| panic!("the copy example within one Region compiles"))
+        .plan;
+    plans.push(("dr-copy-one-region".into(), copied));
     for (name, plan) in &plans {
         let specs = specs_of(plan, |_| 4 << 30);
         let opts = Options::new(plan.name(), &format!("{}-run", plan.name()));
@@ -179,6 +211,13 @@ async fn definitions_pass_asl_validator_and_create_state_machine() {
         );
         assert_valid_asl(name, &e.definition);
         create_state_machine(em, &format!("restoreplan-{name}"), &e.definition).await;
+        // A lane's state holds one restore's entry, its wait tables and the
+        // last response: far below 256 KiB.
+        let tables =
+            e.definition["States"]["Lanes"]["ItemProcessor"]["States"]["Start lane"]["Parameters"]
+                .to_string()
+                .len();
+        let copies = plan.restores().iter().filter(|r| r.copy.is_some()).count();
         // Every restore has its coordination item, within DynamoDB's item
         // size; the run's item comes last.
         let items: Vec<&Value> = e
@@ -187,9 +226,20 @@ async fn definitions_pass_asl_validator_and_create_state_machine() {
             .flat_map(|f| f[&opts.table].as_array().unwrap())
             .collect();
         assert_eq!(items.len(), plan.restores().len() + 1, "{name}");
+        let mut copy_entries = 0;
         for i in &items {
             let bytes = i.to_string().len();
             assert!(bytes < 400 * 1024, "{name}: an item of {bytes} bytes");
+            if let Some(spec) = i["PutRequest"]["Item"]["spec"]["S"].as_str() {
+                let state = spec.len() + tables + 16 * 1024;
+                assert!(state < 64 * 1024, "{name}: a lane's state of {state} bytes");
+                copy_entries += usize::from(spec.contains("\"copy\":"));
+            }
+        }
+        assert_eq!(copy_entries, copies, "{name}: every copy step in its entry");
+        if copies > 0 {
+            let lane = &e.definition["States"]["Lanes"]["ItemProcessor"]["States"];
+            assert!(lane.get("Start copy").is_some(), "{name}");
         }
         assert!(
             e.seed

@@ -796,3 +796,287 @@ async fn a_plan_across_two_accounts_restores_each_table_in_its_own_account() {
         .collect();
     assert_eq!(as_b.len(), there.len(), "{as_b:#?}");
 }
+
+/// The policy letting `account` copy into a vault.
+fn admits(account: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": "backup:CopyIntoBackupVault",
+            "Resource": "*"
+        }]
+    })
+    .to_string()
+}
+
+/// A DR account (the world, which runs the state machine, vault `dr`
+/// admitting the production account) and a production account whose vault
+/// `prod` holds a recovery point of each node's table; the plan `name`
+/// copying each point into `dr` before its restore (cap 2). With the
+/// production account's id and client and the original points.
+async fn copied_world(
+    name: &str,
+    nodes: &[Node],
+) -> (World, String, crate::support::aws::Aws, Vec<String>, String) {
+    use crate::support::aws::Aws;
+    let em = executing();
+    let w = World::new(em, SCALE).await;
+    let prod = em.fresh_account();
+    let src = Aws::new(em, &prod, "us-east-1").await;
+    src.vault("prod").await;
+    w.aws
+        .backup
+        .put_backup_vault_access_policy()
+        .backup_vault_name("dr")
+        .policy(admits(&prod))
+        .send()
+        .await
+        .expect("PutBackupVaultAccessPolicy");
+    let mut originals = Vec::new();
+    for n in nodes {
+        let arn = src.table(&n.id, None, 2).await;
+        originals.push(src.backup("prod", &arn).await);
+    }
+    let plan = plan_of(&w, name, 2, None, nodes)
+        .replacen(
+            &format!("source: {{ account: \"{}\"", w.acct),
+            &format!("source: {{ account: \"{prod}\""),
+            1,
+        )
+        .replace(
+            "defaults:\n",
+            &format!(
+                "defaults:\n  copy:\n    vault: prod\n    role: \"arn:aws:iam::{prod}:role/service-role/AWSBackupDefaultServiceRole\"\n"
+            ),
+        );
+    assert!(
+        plan.contains(&format!("source: {{ account: \"{prod}\"")),
+        "{plan}"
+    );
+    (w, prod, src, originals, plan)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
+    let nodes = [
+        Node::new("base", &[]),
+        Node::new("left", &["base"]),
+        Node::new("right", &["base"]),
+        Node::new("top", &["left", "right"]),
+    ];
+    let (w, prod, src, originals, plan) = copied_world("copied", &nodes).await;
+    w.write("plan.yaml", &plan);
+    let out = w
+        .command(&["apply", "plan.yaml", "--yes", "--format", "json"])
+        .roles(&[&w.acct, &prod])
+        .status(0)
+        .run();
+    let ev = events(&out);
+    let all: BTreeSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
+    assert_eq!(ids_with(&ev, "copy-started"), all, "{}", out.stderr);
+    assert_eq!(ids_with(&ev, "copy-completed"), all);
+    assert_eq!(ids_with(&ev, "restore-completed"), all);
+    // Each restore's copy came before its restore, in the events too.
+    for id in &all {
+        let at = |kind: &str| {
+            ev.iter()
+                .position(|e| e["event"] == kind && e["id"] == id.as_str())
+                .unwrap_or_else(|| panic!("{kind} of {id}"))
+        };
+        assert!(at("copy-completed") < at("restore-starting"), "{id}");
+    }
+    // One copy job per restore, in the production account, of its original.
+    let copies = src
+        .backup
+        .list_copy_jobs()
+        .send()
+        .await
+        .expect("ListCopyJobs");
+    let jobs = copies.copy_jobs();
+    assert_eq!(jobs.len(), nodes.len(), "{jobs:#?}");
+    let copied: BTreeSet<String> = jobs
+        .iter()
+        .map(|j| j.source_recovery_point_arn().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(copied, originals.iter().cloned().collect());
+    let destinations: BTreeSet<String> = jobs
+        .iter()
+        .map(|j| {
+            assert_eq!(j.state().map(|s| s.as_str()), Some("COMPLETED"), "{j:?}");
+            j.destination_recovery_point_arn()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    // One restore job per restore, of its copy in the DR vault.
+    let restores = w
+        .aws
+        .backup
+        .list_restore_jobs()
+        .send()
+        .await
+        .expect("ListRestoreJobs");
+    let restored: Vec<String> = restores
+        .restore_jobs()
+        .iter()
+        .map(|j| j.recovery_point_arn().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(restored.len(), nodes.len(), "{restored:?}");
+    assert_eq!(
+        restored.iter().cloned().collect::<BTreeSet<_>>(),
+        destinations,
+        "every restore restored a copy"
+    );
+    assert!(
+        restored
+            .iter()
+            .all(|p| p.contains(&format!(":{}:", w.acct)))
+    );
+    assert_dependency_order(&w, &nodes);
+    // The journal holds each copy, for teardown; teardown deletes the
+    // tables and the run's copies.
+    let run = run_id(&ev);
+    let records = journal(&w, &run);
+    let completed = records
+        .iter()
+        .filter(|r| r["record"] == "copy-completed")
+        .count();
+    assert_eq!(completed, nodes.len(), "{records:#?}");
+    w.command(&["teardown", &run, "--yes"])
+        .roles(&[&w.acct, &prod])
+        .status(0)
+        .run();
+    assert!(w.tables().await.iter().all(|t| !t.ends_with("-dr")));
+    let left = w
+        .aws
+        .backup
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name("dr")
+        .send()
+        .await
+        .expect("ListRecoveryPointsByBackupVault");
+    let left: BTreeSet<String> = left
+        .recovery_points()
+        .iter()
+        .filter_map(|p| p.recovery_point_arn().map(str::to_owned))
+        .collect();
+    assert!(
+        left.is_disjoint(&destinations),
+        "the run's copies are deleted: {left:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copied_step_policys_alarm_names_the_restored_policy_on_step_functions() {
+    let w = World::new(executing(), SCALE).await;
+    let (x, original) = crate::step_scaling::orders_with_a_step_policy(&w).await;
+    let mut plan = header(&w, "steps", 1, None, true);
+    plan.push_str("  - table: orders\n    after_restore: { auto_scaling: copy }\n");
+    w.write("plan.yaml", &plan);
+    let out = w.run(&["apply", "plan.yaml", "--yes", "--format", "json"], 0);
+    let ev = events(&out);
+    assert_eq!(
+        ids_with(&ev, "restore-completed"),
+        BTreeSet::from(["orders".to_owned()]),
+        "{}",
+        out.stderr
+    );
+    let copied = crate::step_scaling::step_policies(&x, "table/orders-dr").await;
+    assert_eq!(copied.len(), 1, "{copied:?}");
+    let alarm = crate::step_scaling::metric_alarm(&x, "orders-dr-read-high")
+        .await
+        .expect("the driving alarm, copied by the state machine");
+    assert_eq!(alarm.alarm_actions(), [copied[0].policy_arn().to_owned()]);
+    assert_ne!(copied[0].policy_arn(), original);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_copy_fails_its_restore_and_skips_only_its_dependents_on_step_functions() {
+    let nodes = [
+        Node::new("base", &[]),
+        Node::new("denied", &["base"]),
+        Node::new("after", &["denied"]),
+        Node::new("other", &["base"]),
+    ];
+    let (w, prod, src, _, plan) = copied_world("denied", &nodes).await;
+    // `denied` copies into its own vault, which admits the production
+    // account when the plan is checked and refuses it once the run started.
+    w.aws.vault("dr2").await;
+    let put = |policy: String| {
+        w.aws
+            .backup
+            .put_backup_vault_access_policy()
+            .backup_vault_name("dr2")
+            .policy(policy)
+            .send()
+    };
+    put(admits(&prod))
+        .await
+        .expect("PutBackupVaultAccessPolicy");
+    let plan = plan.replace(
+        "  - table: denied\n",
+        "  - table: denied\n    target: { vault: dr2 }\n",
+    );
+    w.write("plan.yaml", &plan);
+    let roles = [w.acct.as_str(), prod.as_str()];
+    w.command(&["apply", "plan.yaml", "--yes", "--detach"])
+        .roles(&roles)
+        .status(0)
+        .run();
+    let deny = admits(&prod).replace("\"Allow\"", "\"Deny\"");
+    put(deny).await.expect("PutBackupVaultAccessPolicy (deny)");
+    let run = the_run(&w).expect("the run is journaled");
+    let out = w
+        .command(&["apply", "--resume", &run, "--yes", "--format", "json"])
+        .roles(&roles)
+        .status(1)
+        .run();
+    let ev = events(&out);
+    let set = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        ids_with(&ev, "restore-failed"),
+        set(&["denied"]),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ids_with(&ev, "restore-skipped"), set(&["after"]));
+    assert_eq!(ids_with(&ev, "restore-completed"), set(&["base", "other"]));
+    let failed = ev
+        .iter()
+        .find(|e| e["event"] == "restore-failed")
+        .expect("restore-failed");
+    assert!(
+        failed["cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("CopyJobFAILED")),
+        "{failed}"
+    );
+    // The failed copy started no restore; the skipped restore no copy.
+    let restored = w.restores();
+    assert!(!restored.contains_key(&target("denied")), "{restored:?}");
+    assert!(!restored.contains_key(&target("after")), "{restored:?}");
+    assert_eq!(restored[&target("other")].len(), 1);
+    let jobs = src
+        .backup
+        .list_copy_jobs()
+        .send()
+        .await
+        .expect("ListCopyJobs");
+    let states: Vec<&str> = jobs
+        .copy_jobs()
+        .iter()
+        .map(|j| j.state().map_or("", |s| s.as_str()))
+        .collect();
+    assert_eq!(
+        states.len(),
+        3,
+        "no copy for the skipped restore: {states:?}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| **s == "FAILED").count(),
+        1,
+        "{states:?}"
+    );
+}

@@ -11,7 +11,7 @@ use crate::support::settings::Extra;
 
 const TIME_SCALE: &str = "0.002";
 
-async fn step_policies(x: &Extra, resource_id: &str) -> Vec<aas::types::ScalingPolicy> {
+pub async fn step_policies(x: &Extra, resource_id: &str) -> Vec<aas::types::ScalingPolicy> {
     x.scaling
         .describe_scaling_policies()
         .service_namespace(aas::types::ServiceNamespace::Dynamodb)
@@ -26,7 +26,7 @@ async fn step_policies(x: &Extra, resource_id: &str) -> Vec<aas::types::ScalingP
         .collect()
 }
 
-async fn metric_alarm(x: &Extra, name: &str) -> Option<cw::types::MetricAlarm> {
+pub async fn metric_alarm(x: &Extra, name: &str) -> Option<cw::types::MetricAlarm> {
     x.cloudwatch
         .describe_alarms()
         .alarm_names(name)
@@ -38,9 +38,10 @@ async fn metric_alarm(x: &Extra, name: &str) -> Option<cw::types::MetricAlarm> {
         .cloned()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn step_scaling_policies_come_back_with_the_alarms_that_drive_them() {
-    let w = World::new(fast(), TIME_SCALE).await;
+/// Table `orders` (backed up into `dr`) with a step scaling policy on its
+/// read capacity, the alarm `orders-read-high` that drives it and the
+/// alarm `orders-other` that drives nothing; the policy's ARN.
+pub async fn orders_with_a_step_policy(w: &World) -> (Extra, String) {
     let arn = w.aws.table("orders", None, 2).await;
     let x = Extra::of(&w.aws);
     let dimension = aas::types::ScalableDimension::DynamoDbTableReadCapacityUnits;
@@ -117,6 +118,13 @@ async fn step_scaling_policies_come_back_with_the_alarms_that_drive_them() {
             .expect("PutMetricAlarm");
     }
     w.aws.backup("dr", &arn).await;
+    (x, policy_arn)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn step_scaling_policies_come_back_with_the_alarms_that_drive_them() {
+    let w = World::new(fast(), TIME_SCALE).await;
+    let (x, policy_arn) = orders_with_a_step_policy(&w).await;
     let mut plan = w.header("steps", 1, None);
     plan.push_str("  - table: orders\n    after_restore: { auto_scaling: copy }\n");
     w.write("plan.yaml", &plan);
