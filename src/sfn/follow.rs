@@ -405,7 +405,7 @@ impl Follower<'_> {
                     let at = it.t0.unwrap_or(now);
                     self.append(&Record::CopyIntent {
                         index: i,
-                        token: crate::exec::spec::copy_token(self.run_id, &id, 0),
+                        token: crate::exec::spec::copy_token(self.run_id, &id, it.attempt),
                         at,
                     })?;
                     self.append(&Record::CopyStarted {

@@ -28,7 +28,7 @@ use serde_json::Value;
 use super::{retried, run_scope};
 use crate::aws::{AwsCloud, sdk_error};
 use crate::exec::journal::EngineRun;
-use crate::exec::spec::{RestoreSpec, attempt_token};
+use crate::exec::spec::{RestoreSpec, attempt_token, copy_token};
 use crate::export::RUN_ITEM;
 
 /// A restore put back: its plan index and the attempt it runs as.
@@ -99,6 +99,12 @@ fn plan_resets(run_id: &str, items: &[Raw]) -> (Vec<Reset>, usize) {
             let old = attempt_token(run_id, id, attempt);
             attempt += 1;
             spec = spec.replace(&old, &attempt_token(run_id, id, attempt));
+            // Its copy step too, as the local engine's retry copies again:
+            // the failed attempt's token would return the failed copy job.
+            spec = spec.replace(
+                &copy_token(run_id, id, attempt - 1),
+                &copy_token(run_id, id, attempt),
+            );
         }
         out.push(Reset {
             id: id.to_owned(),
@@ -164,9 +170,9 @@ pub async fn reopen(
     for r in &resets {
         let ready = r.to == "READY";
         let expr = if ready {
-            "SET st = :st, deps = :deps, doomed = :f, attempt = :a, spec = :spec, rk = rkv REMOVE failure, t0, t1, job"
+            "SET st = :st, deps = :deps, doomed = :f, attempt = :a, spec = :spec, rk = rkv REMOVE failure, t0, t1, job, cjob, cpoint, ct"
         } else {
-            "SET st = :st, deps = :deps, doomed = :f, attempt = :a, spec = :spec REMOVE failure, t0, t1, job, rk"
+            "SET st = :st, deps = :deps, doomed = :f, attempt = :a, spec = :spec REMOVE failure, t0, t1, job, rk, cjob, cpoint, ct"
         };
         retried(ts, || async {
             ddb.update_item()
@@ -271,6 +277,22 @@ mod tests {
         assert_eq!(remaining, 1);
         assert_eq!(resets[0].attempt, 2);
         assert!(resets[0].spec.contains(&attempt_token(run, "b", 2)));
+    }
+
+    #[test]
+    fn a_failed_restore_with_a_copy_step_copies_again_as_its_next_attempt() {
+        let run = "run-4";
+        let mut b = item("b", "FAILED", &[], &attempt_token(run, "b", 0));
+        let spec = serde_json::json!({
+            "dependents": [],
+            "copy": {"params": {"IdempotencyToken": copy_token(run, "b", 0)}},
+            "start": {"params": {"IdempotencyToken": attempt_token(run, "b", 0)}}
+        });
+        b.insert("spec".into(), AttributeValue::S(spec.to_string()));
+        let (resets, _) = plan_resets(run, &[b]);
+        assert!(resets[0].spec.contains(&copy_token(run, "b", 1)));
+        assert!(!resets[0].spec.contains(&copy_token(run, "b", 0)));
+        assert!(resets[0].spec.contains(&attempt_token(run, "b", 1)));
     }
 
     #[test]

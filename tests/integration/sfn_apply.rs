@@ -858,6 +858,54 @@ async fn copied_world(
     (w, prod, src, originals, plan)
 }
 
+/// What the user creates in an account other than the state machine's
+/// before `apply` (docs/step-functions.md, "Across accounts"): the task role
+/// `role_name`, trusting the state machine's role, with the policy the
+/// export of `plan.yaml` writes for that account.
+fn create_task_role(w: &World, roles: &[&str], acct: &str, role_name: &str) {
+    let exported = w
+        .command(&[
+            "export",
+            "step-functions",
+            "plan.yaml",
+            "--out",
+            "sfn-roles",
+        ])
+        .roles(roles)
+        .status(0)
+        .run();
+    let policy = std::fs::read_to_string(
+        w.dir
+            .path()
+            .join(format!("sfn-roles/iam-policy-{acct}.json")),
+    )
+    .unwrap_or_else(|e| panic!("iam-policy-{acct}.json ({e}): {}", exported.stderr));
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": role(w)}, "Action": "sts:AssumeRole"}]
+    })
+    .to_string();
+    iam(
+        w.em,
+        acct,
+        &[
+            ("Action", "CreateRole"),
+            ("RoleName", role_name),
+            ("AssumeRolePolicyDocument", &trust),
+        ],
+    );
+    iam(
+        w.em,
+        acct,
+        &[
+            ("Action", "PutRolePolicy"),
+            ("RoleName", role_name),
+            ("PolicyName", "restoreplan-tasks"),
+            ("PolicyDocument", &policy),
+        ],
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
     let nodes = [
@@ -868,6 +916,7 @@ async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
     ];
     let (w, prod, src, originals, plan) = copied_world("copied", &nodes).await;
     w.write("plan.yaml", &plan);
+    create_task_role(&w, &[&w.acct, &prod], &prod, "restoreplan-copied-tasks");
     let out = w
         .command(&["apply", "plan.yaml", "--yes", "--format", "json"])
         .roles(&[&w.acct, &prod])
@@ -1021,6 +1070,7 @@ async fn a_failed_copy_fails_its_restore_and_skips_only_its_dependents_on_step_f
     );
     w.write("plan.yaml", &plan);
     let roles = [w.acct.as_str(), prod.as_str()];
+    create_task_role(&w, &roles, &prod, "restoreplan-denied-tasks");
     w.command(&["apply", "plan.yaml", "--yes", "--detach"])
         .roles(&roles)
         .status(0)
