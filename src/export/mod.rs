@@ -420,7 +420,17 @@ pub fn step_functions(
         .first()
         .map(|s| (s.target.account.to_string(), s.target.region.to_string()))
         .unwrap_or_else(|| ("123456789012".to_owned(), "us-east-1".to_owned()));
-    // AWS SDK integrations call the state machine's own Region, and
+    // AWS SDK integrations call the state machine's own Region only: every
+    // restore's calls (start, describe, settings, checks) are made in its
+    // target Region.
+    if let Some(s) = specs.iter().find(|s| s.target.region.to_string() != home.1) {
+        return Err(format!(
+            "restore `{}` targets {}, but the state machine runs in {} (the first restore's Region): \
+             Step Functions calls AWS SDK integrations in its own Region only; export one plan per \
+             target Region, or run this plan with the local engine (`restoreplan apply --engine local`)",
+            s.id, s.target.region, home.1
+        ));
+    }
     // StartCopyJob must be called where the source vault is.
     if let Some((s, c)) = specs
         .iter()

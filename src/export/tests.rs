@@ -319,6 +319,22 @@ fn a_command_check_or_a_blocked_restore_is_refused() {
     assert!(err.contains("verify.command"), "{err}");
 }
 
+#[test]
+fn a_plan_whose_restores_target_two_regions_is_refused() {
+    let text = PLAN.replace(
+        "  - table: orders\n    depends_on: [accounts]\n",
+        "  - table: orders\n    depends_on: [accounts]\n    target: { region: eu-west-1 }\n",
+    );
+    assert_ne!(text, PLAN);
+    let (plan, specs) = plan_and_specs(&text);
+    let err = step_functions(&plan, &specs, &Options::new("shop", "r")).unwrap_err();
+    assert!(
+        err.contains("`orders`") && err.contains("eu-west-1") && err.contains("us-west-2"),
+        "{err}"
+    );
+    assert!(err.contains("--engine local"), "{err}");
+}
+
 /// A DR plan that copies each point from the production account's vault
 /// into the DR account's vault, in one Region.
 const COPY_PLAN: &str = r#"
