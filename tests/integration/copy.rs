@@ -43,7 +43,8 @@ fn role(account: &str) -> String {
     format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole")
 }
 
-fn admits(account: &str) -> String {
+/// The vault access policy letting `account` copy into a vault.
+pub(crate) fn admits(account: &str) -> String {
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{

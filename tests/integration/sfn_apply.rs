@@ -632,42 +632,9 @@ async fn a_plan_across_two_accounts_restores_each_table_in_its_own_account() {
             .roles(&[&a.acct, &b.acct])
             .env("RESTOREPLAN_TIME_SCALE", SCALE)
     };
-    // What the user creates in each target account before `apply`: the
-    // task role `{name}-tasks`, trusting the state machine's role, with the
-    // policy the export writes for that account.
-    let exported = both(&["export", "step-functions", "plan.yaml", "--out", "sfn"])
-        .status(0)
-        .run();
-    let machine_role = role(&a);
-    let trust = serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": machine_role}, "Action": "sts:AssumeRole"}]
-    })
-    .to_string();
-    let create_role = |acct: &str| {
-        let policy =
-            std::fs::read_to_string(a.dir.path().join(format!("sfn/iam-policy-{acct}.json")))
-                .unwrap_or_else(|e| panic!("iam-policy-{acct}.json ({e}): {}", exported.stderr));
-        iam(
-            a.em,
-            acct,
-            &[
-                ("Action", "CreateRole"),
-                ("RoleName", "restoreplan-xacct-tasks"),
-                ("AssumeRolePolicyDocument", &trust),
-            ],
-        );
-        iam(
-            a.em,
-            acct,
-            &[
-                ("Action", "PutRolePolicy"),
-                ("RoleName", "restoreplan-xacct-tasks"),
-                ("PolicyName", "restoreplan-tasks"),
-                ("PolicyDocument", &policy),
-            ],
-        );
-    };
+    // What the user creates in each target account before `apply`.
+    let exported = export_task_policies(&a, &[&a.acct, &b.acct]);
+    let create_role = |acct: &str| create_task_role(&a, &exported, acct, "restoreplan-xacct-tasks");
     // First with the role of the first account only: AWS refuses to assume
     // a role that does not exist, so the second account's restores fail,
     // naming the role, and only their dependents are skipped.
@@ -797,20 +764,6 @@ async fn a_plan_across_two_accounts_restores_each_table_in_its_own_account() {
     assert_eq!(as_b.len(), there.len(), "{as_b:#?}");
 }
 
-/// The policy letting `account` copy into a vault.
-fn admits(account: &str) -> String {
-    serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
-            "Action": "backup:CopyIntoBackupVault",
-            "Resource": "*"
-        }]
-    })
-    .to_string()
-}
-
 /// A DR account (the world, which runs the state machine, vault `dr`
 /// admitting the production account) and a production account whose vault
 /// `prod` holds a recovery point of each node's table; the plan `name`
@@ -830,7 +783,7 @@ async fn copied_world(
         .backup
         .put_backup_vault_access_policy()
         .backup_vault_name("dr")
-        .policy(admits(&prod))
+        .policy(crate::copy::admits(&prod))
         .send()
         .await
         .expect("PutBackupVaultAccessPolicy");
@@ -858,28 +811,29 @@ async fn copied_world(
     (w, prod, src, originals, plan)
 }
 
+/// The export of `plan.yaml` into `sfn-roles/`, whose
+/// `iam-policy-ACCOUNT.json` files [`create_task_role`] reads.
+fn export_task_policies(w: &World, roles: &[&str]) -> std::path::PathBuf {
+    w.command(&[
+        "export",
+        "step-functions",
+        "plan.yaml",
+        "--out",
+        "sfn-roles",
+    ])
+    .roles(roles)
+    .status(0)
+    .run();
+    w.dir.path().join("sfn-roles")
+}
+
 /// What the user creates in an account other than the state machine's
 /// before `apply` (docs/step-functions.md, "Across accounts"): the task role
 /// `role_name`, trusting the state machine's role, with the policy the
-/// export of `plan.yaml` writes for that account.
-fn create_task_role(w: &World, roles: &[&str], acct: &str, role_name: &str) {
-    let exported = w
-        .command(&[
-            "export",
-            "step-functions",
-            "plan.yaml",
-            "--out",
-            "sfn-roles",
-        ])
-        .roles(roles)
-        .status(0)
-        .run();
-    let policy = std::fs::read_to_string(
-        w.dir
-            .path()
-            .join(format!("sfn-roles/iam-policy-{acct}.json")),
-    )
-    .unwrap_or_else(|e| panic!("iam-policy-{acct}.json ({e}): {}", exported.stderr));
+/// export in `exported` wrote for that account.
+fn create_task_role(w: &World, exported: &std::path::Path, acct: &str, role_name: &str) {
+    let policy = std::fs::read_to_string(exported.join(format!("iam-policy-{acct}.json")))
+        .unwrap_or_else(|e| panic!("iam-policy-{acct}.json: {e}"));
     let trust = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": role(w)}, "Action": "sts:AssumeRole"}]
@@ -916,7 +870,8 @@ async fn a_copy_step_copies_once_and_restores_the_copy_on_step_functions() {
     ];
     let (w, prod, src, originals, plan) = copied_world("copied", &nodes).await;
     w.write("plan.yaml", &plan);
-    create_task_role(&w, &[&w.acct, &prod], &prod, "restoreplan-copied-tasks");
+    let exported = export_task_policies(&w, &[&w.acct, &prod]);
+    create_task_role(&w, &exported, &prod, "restoreplan-copied-tasks");
     let out = w
         .command(&["apply", "plan.yaml", "--yes", "--format", "json"])
         .roles(&[&w.acct, &prod])
@@ -1061,7 +1016,7 @@ async fn a_failed_copy_fails_its_restore_and_skips_only_its_dependents_on_step_f
             .policy(policy)
             .send()
     };
-    put(admits(&prod))
+    put(crate::copy::admits(&prod))
         .await
         .expect("PutBackupVaultAccessPolicy");
     let plan = plan.replace(
@@ -1070,12 +1025,13 @@ async fn a_failed_copy_fails_its_restore_and_skips_only_its_dependents_on_step_f
     );
     w.write("plan.yaml", &plan);
     let roles = [w.acct.as_str(), prod.as_str()];
-    create_task_role(&w, &roles, &prod, "restoreplan-denied-tasks");
+    let exported = export_task_policies(&w, &roles);
+    create_task_role(&w, &exported, &prod, "restoreplan-denied-tasks");
     w.command(&["apply", "plan.yaml", "--yes", "--detach"])
         .roles(&roles)
         .status(0)
         .run();
-    let deny = admits(&prod).replace("\"Allow\"", "\"Deny\"");
+    let deny = crate::copy::admits(&prod).replace("\"Allow\"", "\"Deny\"");
     put(deny).await.expect("PutBackupVaultAccessPolicy (deny)");
     let run = the_run(&w).expect("the run is journaled");
     let out = w
